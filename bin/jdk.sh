@@ -1,0 +1,25 @@
+# Sourced by bin/* scripts: exports JAVA_HOME pointing at a JDK >= 21 and puts it first on PATH.
+# Order: $JAVA_HOME, `java` on PATH, then any JDK under /usr/lib/jvm (newest first).
+java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1; }
+
+find_jdk() {
+  local candidates=()
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  if command -v java >/dev/null 2>&1; then
+    candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")")
+  fi
+  for d in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do candidates+=("${d%/}"); done
+  for c in "${candidates[@]}"; do
+    [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
+    local m; m=$(java_major "$c")
+    if [ -n "$m" ] && [ "$m" -ge 21 ]; then echo "$c"; return 0; fi
+  done
+  return 1
+}
+
+if ! JAVA_HOME=$(find_jdk); then
+  echo "switchboard: no JDK >= 21 found (set JAVA_HOME, or install one under /usr/lib/jvm)" >&2
+  exit 1
+fi
+export JAVA_HOME
+export PATH="$JAVA_HOME/bin:$PATH"
