@@ -96,6 +96,7 @@ public final class EmbeddedBroker implements Broker {
     @Override
     public CompletableFuture<PublishResult> publish(String topic, String type, byte[] payload, String idempotencyKey) {
         TopicName.validate(topic);
+        refuseReserved(topic);
         if (payload.length > limits.maxMessageBytes()) {
             throw ApiException.tooLarge("message is " + payload.length + " bytes; the limit is "
                     + limits.maxMessageBytes());
@@ -288,7 +289,7 @@ public final class EmbeddedBroker implements Broker {
 
     @Override
     public List<TopicInfo> list() {
-        return topics.values().stream().filter(Topic::isStored).map(this::info)
+        return topics.values().stream().filter(t -> t.isStored() && !t.name().startsWith("_")).map(this::info)
                 .sorted(Comparator.comparing(TopicInfo::name)).toList();
     }
 
@@ -302,6 +303,7 @@ public final class EmbeddedBroker implements Broker {
     @Override
     public CompletableFuture<TopicInfo> setRetention(String name, Retention retention) {
         TopicName.validate(name);
+        refuseReserved(name);
         if (!topics.containsKey(name) && topics.size() >= limits.maxTopics()) {
             throw ApiException.overLimit("the server holds " + limits.maxTopics() + " topics, its limit");
         }
@@ -311,7 +313,26 @@ public final class EmbeddedBroker implements Broker {
     @Override
     public CompletableFuture<Boolean> delete(String name) {
         TopicName.validate(name);
+        refuseReserved(name);
         return onWriter(() -> writer.delete(name));
+    }
+
+    /** Deletes a topic the server keeps for itself (a job's event topic); for the server's own components. */
+    public void deleteSystemTopic(String name) {
+        onWriter(() -> writer.delete(name));
+    }
+
+    /** Topics whose names start with {@code _} belong to the server (job events); clients may read, not write. */
+    private static void refuseReserved(String name) {
+        if (name.startsWith("_")) {
+            throw new ApiException(403, "reserved_topic",
+                    "topics starting with '_' are kept by the server (job events); they can be read, not written");
+        }
+    }
+
+    /** The store, for components that keep their own records in it (jobs). */
+    public RocksLog log() {
+        return store;
     }
 
     /**

@@ -49,10 +49,14 @@ public final class Envelope {
     }
 
     public static DataForm formOf(Message m) {
-        if (isJsonType(m.type())) {
+        return formOf(m.type(), m.payload());
+    }
+
+    public static DataForm formOf(String type, byte[] bytes) {
+        if (isJsonType(type)) {
             return DataForm.JSON;
         }
-        return isUtf8(m.payload()) ? DataForm.TEXT : DataForm.BASE64;
+        return isUtf8(bytes) ? DataForm.TEXT : DataForm.BASE64;
     }
 
     /** Writes the envelope's fields (without the enclosing braces) so callers can add their own, like {@code op}. */
@@ -61,15 +65,24 @@ public final class Envelope {
         g.writeNumberField("offset", m.offset());
         g.writeStringField("time", formatTime(m.time()));
         g.writeStringField("type", m.type());
-        switch (formOf(m)) {
+        writeData(g, "data", "encoding", m.type(), m.payload());
+    }
+
+    /**
+     * Writes bytes of a content type as API.md's {@code data}: a JSON value, a string, or base64 plus
+     * {@code encodingField: "base64"}. JSON bytes must have been validated when they were accepted.
+     */
+    public static void writeData(JsonGenerator g, String dataField, String encodingField, String type, byte[] bytes)
+            throws IOException {
+        switch (formOf(type, bytes)) {
             case JSON -> {
-                g.writeFieldName("data");
-                g.writeRawValue(new String(m.payload(), StandardCharsets.UTF_8));
+                g.writeFieldName(dataField);
+                g.writeRawValue(new String(bytes, StandardCharsets.UTF_8));
             }
-            case TEXT -> g.writeStringField("data", new String(m.payload(), StandardCharsets.UTF_8));
+            case TEXT -> g.writeStringField(dataField, new String(bytes, StandardCharsets.UTF_8));
             case BASE64 -> {
-                g.writeStringField("data", Base64.getEncoder().encodeToString(m.payload()));
-                g.writeStringField("encoding", "base64");
+                g.writeStringField(dataField, Base64.getEncoder().encodeToString(bytes));
+                g.writeStringField(encodingField, "base64");
             }
         }
     }
