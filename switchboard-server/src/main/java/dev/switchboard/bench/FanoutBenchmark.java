@@ -259,12 +259,16 @@ public final class FanoutBenchmark {
         long delivered = measurements.measuredDeliveries();
         return new FanoutReport(config.transport().name().toLowerCase(Locale.ROOT), io.name(), config.subscribers(),
                 config.size(), config.rate(), config.warmup().toNanos() / 1e9, seconds, published,
-                published / seconds, delivered, delivered / deliverySeconds,
+                tenths(published / seconds), delivered, tenths(delivered / deliverySeconds),
                 LatencyReport.of(measurements.latencyMicros()),
                 FanoutReport.Errors.of(measurements.errors(ErrorKind.PUBLISH),
                         measurements.errors(ErrorKind.DISCONNECT), measurements.errors(ErrorKind.PROTOCOL),
                         new OffsetCheck.Result(missing, duplicates, outOfOrder)),
                 failed, measurements.errorSamples());
+    }
+
+    private static double tenths(double value) {
+        return Math.round(value * 10) / 10.0;
     }
 
     /** The publishing status line: phase, totals and per-second rates since the previous line. */

@@ -1,9 +1,9 @@
 package dev.switchboard.bench;
 
+import dev.switchboard.broker.TopicName;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.regex.Pattern;
 
 /**
  * Settings of one {@code bench fanout} run.
@@ -28,8 +28,6 @@ public record FanoutConfig(URI server, Transport transport, int subscribers, int
 
     public enum Transport { WS, SSE }
 
-    private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
-
     public FanoutConfig {
         if (!"http".equalsIgnoreCase(server.getScheme()) || server.getHost() == null) {
             throw new IllegalArgumentException("--server must be an http:// URL with a host, got " + server);
@@ -48,7 +46,7 @@ public record FanoutConfig(URI server, Transport transport, int subscribers, int
         if (duration.isZero() || duration.isNegative() || warmup.isNegative() || drain.isNegative()) {
             throw new IllegalArgumentException("--duration must be positive, --warmup and --drain not negative");
         }
-        if (topic.length() > 255 || !TOPIC.matcher(topic).matches()) {
+        if (!TopicName.isValid(topic)) {
             throw new IllegalArgumentException("--topic must be 1-255 chars of [A-Za-z0-9_-] segments joined by '.'");
         }
     }

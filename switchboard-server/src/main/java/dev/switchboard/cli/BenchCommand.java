@@ -5,11 +5,7 @@ import dev.switchboard.bench.FanoutBenchmark;
 import dev.switchboard.bench.FanoutConfig;
 import dev.switchboard.bench.FanoutConfig.Transport;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -54,18 +50,19 @@ public final class BenchCommand implements Runnable {
         int size;
 
         @Option(names = "--rate", defaultValue = "0",
-                description = "Publishes per second over all publishers; 0 = as fast as the server answers. Default: ${DEFAULT-VALUE}")
+                description = {"Publishes per second over all publishers; 0 = as fast as the server answers. Default: ${DEFAULT-VALUE}",
+                        "At 0, latency includes queueing behind the requests in flight; set a rate to see latency at a given load."})
         int rate;
 
-        @Option(names = "--duration", defaultValue = "10s", converter = DurationConverter.class,
+        @Option(names = "--duration", defaultValue = "10s", converter = ServeCommand.DurationConverter.class,
                 description = "Measured time, after the warmup. Default: ${DEFAULT-VALUE}")
         Duration duration;
 
-        @Option(names = "--warmup", defaultValue = "2s", converter = DurationConverter.class,
+        @Option(names = "--warmup", defaultValue = "2s", converter = ServeCommand.DurationConverter.class,
                 description = "Time published but left out of the figures. Default: ${DEFAULT-VALUE}")
         Duration warmup;
 
-        @Option(names = "--drain", defaultValue = "10s", converter = DurationConverter.class,
+        @Option(names = "--drain", defaultValue = "10s", converter = ServeCommand.DurationConverter.class,
                 description = "After publishing, how long subscribers may take to receive everything. Default: ${DEFAULT-VALUE}")
         Duration drain;
 
@@ -78,7 +75,8 @@ public final class BenchCommand implements Runnable {
         int publishers;
 
         @Option(names = "--inflight", defaultValue = "16",
-                description = "Requests pipelined on each publisher connection; 1 = wait for each answer. Default: ${DEFAULT-VALUE}")
+                description = {"Requests pipelined on each publisher connection; 1 = wait for each answer. Default: ${DEFAULT-VALUE}",
+                        "A server may work through pipelined requests one at a time: more --publishers add concurrency."})
         int inflight;
 
         @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
@@ -105,48 +103,15 @@ public final class BenchCommand implements Runnable {
         }
     }
 
-    /** Durations as the API writes them: {@code 500ms}, {@code 30s}, {@code 2m}, {@code 1h}. */
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
-
-        @Override
-        public Duration convert(String value) {
-            Matcher m = DURATION.matcher(value.trim());
-            if (!m.matches()) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 500ms, 10s, 2m or 1h");
-            }
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofHours(n);
-            };
+    static final class TransportConverter extends LowerEnum<Transport> {
+        TransportConverter() {
+            super(Transport.class);
         }
     }
 
-    static final class TransportConverter implements CommandLine.ITypeConverter<Transport> {
-        @Override
-        public Transport convert(String value) {
-            return lowerCaseName(Transport.class, value);
+    static final class IoConverter extends LowerEnum<ClientIo.Mode> {
+        IoConverter() {
+            super(ClientIo.Mode.class);
         }
-    }
-
-    static final class IoConverter implements CommandLine.ITypeConverter<ClientIo.Mode> {
-        @Override
-        public ClientIo.Mode convert(String value) {
-            return lowerCaseName(ClientIo.Mode.class, value);
-        }
-    }
-
-    /** Options spell enum constants in lower case, as the API does ({@code ws}, {@code epoll}). */
-    private static <E extends Enum<E>> E lowerCaseName(Class<E> type, String value) {
-        for (E constant : type.getEnumConstants()) {
-            if (constant.name().equalsIgnoreCase(value)) {
-                return constant;
-            }
-        }
-        throw new CommandLine.TypeConversionException("'" + value + "' is not one of "
-                + Arrays.stream(type.getEnumConstants()).map(c -> c.name().toLowerCase(Locale.ROOT)).toList());
     }
 }
