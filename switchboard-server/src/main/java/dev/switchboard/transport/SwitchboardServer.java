@@ -3,6 +3,8 @@ package dev.switchboard.transport;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.EmbeddedBroker;
 import dev.switchboard.codec.http.BodyAggregator;
+import dev.switchboard.codec.http.JobEndpoints;
+import dev.switchboard.jobs.JobService;
 import dev.switchboard.codec.http.OpsEndpoints;
 import dev.switchboard.codec.http.RequestTimeouts;
 import dev.switchboard.codec.http.TopicEndpoints;
@@ -47,7 +49,8 @@ public final class SwitchboardServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final PrometheusMeterRegistry metrics;
-    private final Broker broker;
+    private final EmbeddedBroker broker;
+    private final JobService jobs;
     private final IoEngine engine;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -61,9 +64,11 @@ public final class SwitchboardServer implements AutoCloseable {
         this.engine = IoEngine.select(config.io());
         this.broker = EmbeddedBroker.open(config, metrics);
         Limits limits = config.limits();
-        Routes routes = new Routes(new TopicEndpoints(broker), new PollEndpoint(broker),
-                new SseEndpoint(broker, config.sseHeartbeat(), limits.slowConsumerTimeout()),
-                new WebSocketEndpoint(broker, limits, config.wsPingInterval()), new OpsEndpoints(metrics));
+        this.jobs = new JobService(broker, limits);
+        SseEndpoint sse = new SseEndpoint(broker, config.sseHeartbeat(), limits.slowConsumerTimeout());
+        Routes routes = new Routes(new TopicEndpoints(broker), new PollEndpoint(broker), sse,
+                new WebSocketEndpoint(broker, limits, config.wsPingInterval()), new OpsEndpoints(metrics),
+                new JobEndpoints(jobs, sse));
         ConnectionLimiter connections = new ConnectionLimiter(limits.maxConnections(), metrics);
         CorsConfig cors = corsConfig(config.corsOrigins());
         HttpDecoderConfig httpConfig = new HttpDecoderConfig().setMaxInitialLineLength(8192)
@@ -101,6 +106,7 @@ public final class SwitchboardServer implements AutoCloseable {
             serverChannel = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
         } catch (RuntimeException | InterruptedException e) {
             shutdownGroups();
+            jobs.close();
             broker.close();
             throw e;
         }
@@ -137,6 +143,10 @@ public final class SwitchboardServer implements AutoCloseable {
         return broker;
     }
 
+    public JobService jobs() {
+        return jobs;
+    }
+
     public ServerConfig config() {
         return config;
     }
@@ -150,6 +160,7 @@ public final class SwitchboardServer implements AutoCloseable {
     public void close() {
         serverChannel.close().syncUninterruptibly();
         shutdownGroups();
+        jobs.close();
         broker.close();
         metrics.close();
     }
