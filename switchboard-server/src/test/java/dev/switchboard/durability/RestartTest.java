@@ -151,7 +151,7 @@ class RestartTest {
     // ---- (b) kill -9 ----
 
     @ParameterizedTest(name = "fsync={0}")
-    @ValueSource(strings = {"always", "never"})
+    @ValueSource(strings = {"always", "batch", "never"})
     void everyAcknowledgedPublishSurvivesKill9(String fsync) throws Exception {
         Path dataDir = tmp.resolve("data");
         Process first = startServer(dataDir, fsync);
