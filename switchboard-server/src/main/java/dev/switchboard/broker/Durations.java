@@ -14,18 +14,31 @@ public final class Durations {
             }
             if (split > 0 && split <= 12) {
                 long n = Long.parseLong(text.substring(0, split));
-                switch (text.substring(split)) {
-                    case "ms": return Duration.ofMillis(n);
-                    case "s": return Duration.ofSeconds(n);
-                    case "m": return Duration.ofMinutes(n);
-                    case "h": return Duration.ofHours(n);
-                    case "d": return Duration.ofDays(n);
-                    default: break;
+                Duration d = switch (text.substring(split)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    case "d" -> Duration.ofDays(n);
+                    default -> null;
+                };
+                if (d != null && fitsInMillis(d)) {
+                    return d;
                 }
             }
         }
         throw ApiException.badRequest("invalid_duration",
                 what + " must be a duration like 500ms, 30s, 2m, 1h or 7d, got '" + TopicName.abbreviate(text) + "'");
+    }
+
+    /** Everything downstream (the log's records, retention, timers) works in milliseconds held in a long. */
+    private static boolean fitsInMillis(Duration d) {
+        try {
+            d.toMillis();
+            return true;
+        } catch (ArithmeticException e) {
+            return false;
+        }
     }
 
     /** The shortest exact text for a duration, the inverse of {@link #parse}. */
