@@ -9,7 +9,7 @@ public final class Durations {
     public static Duration parse(String text, String what) {
         if (text != null) {
             int split = 0;
-            while (split < text.length() && Character.isDigit(text.charAt(split))) {
+            while (split < text.length() && text.charAt(split) >= '0' && text.charAt(split) <= '9') {
                 split++;
             }
             if (split > 0 && split <= 12) {

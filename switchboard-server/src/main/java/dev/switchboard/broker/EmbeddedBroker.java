@@ -409,6 +409,7 @@ public final class EmbeddedBroker implements Broker {
     @Override
     public void close() {
         writer.stop();
+        writerThread.interrupt(); // wakes it from its idle wait; a commit in progress still completes
         try {
             writerThread.join(10_000);
         } catch (InterruptedException e) {

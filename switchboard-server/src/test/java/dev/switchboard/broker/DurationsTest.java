@@ -57,7 +57,7 @@ class DurationsTest {
 
     @ParameterizedTest
     @NullAndEmptySource
-    @ValueSource(strings = {"5", "s", "ms", "-5s", "+5s", "5 s", " 5s", "5s ", "5S", "5sec", "5ns", "5us", "1.5s",
+    @ValueSource(strings = {"５s", "5", "s", "ms", "-5s", "+5s", "5 s", " 5s", "5s ", "5S", "5sec", "5ns", "5us", "1.5s",
             "5w", "1y", "1e3ms", "PT5S", "5s5", "1234567890123ms", "0x10s",
             // More milliseconds than a long holds: the log's records and retention work in milliseconds.
             "106751991168d", "999999999999d"})

@@ -30,7 +30,7 @@ class StartPositionTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"0", "-1", "-42", "NEXT", "Earliest", "latest", "first", "abc", "1.5", " 1", "1 ", "1e3",
+    @ValueSource(strings = {"４２", "0", "-1", "-42", "NEXT", "Earliest", "latest", "first", "abc", "1.5", " 1", "1 ", "1e3",
             "9223372036854775808", "99999999999999999999", "0x10"})
     void refusesAnythingElseWith400(String text) {
         assertThatThrownBy(() -> StartPosition.parse(text, StartPosition.NEXT))
