@@ -205,6 +205,9 @@ public final class JobService implements AutoCloseable {
         if (type.length() > 255) {
             throw ApiException.badRequest("invalid_type", "content type is longer than 255 chars");
         }
+        if (Envelope.isJsonType(type)) {
+            Envelope.requireJson(payload); // embedded verbatim in the claim's JSON
+        }
         if (key != null && (key.isEmpty() || key.length() > limits.maxIdempotencyKeyLength())) {
             throw ApiException.badRequest("invalid_idempotency_key",
                     "Idempotency-Key must be 1-" + limits.maxIdempotencyKeyLength() + " chars");
