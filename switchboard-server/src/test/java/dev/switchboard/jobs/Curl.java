@@ -44,9 +44,16 @@ final class Curl implements AutoCloseable {
         });
     }
 
-    /** {@code curl -sS -N --max-time 30 args...}: a stream (SSE) whose lines are read as they come. */
-    static Curl stream(String url) {
-        return new Curl(List.of("curl", "-sS", "-N", "--max-time", "30", "-H", "Accept: text/event-stream", url));
+    /** {@code curl -sS -N --max-time 30 [-H header]... url}: a stream (SSE) whose lines are read as they come. */
+    static Curl stream(String url, String... headers) {
+        List<String> command = new ArrayList<>(
+                List.of("curl", "-sS", "-N", "--max-time", "30", "-H", "Accept: text/event-stream"));
+        for (String h : headers) {
+            command.add("-H");
+            command.add(h);
+        }
+        command.add(url);
+        return new Curl(command);
     }
 
     /**

@@ -179,6 +179,11 @@ class JobApiTest {
             assertThat(parse(late.lines())).extracting(SseEvent::id, SseEvent::event)
                     .containsExactly(org.assertj.core.groups.Tuple.tuple("4", "status"));
         }
+        // A reconnecting client resumes after its Last-Event-ID.
+        try (Curl resumed = Curl.stream(server.url() + "/v1/jobs/" + id + "/events", "Last-Event-ID: 2")) {
+            assertThat(resumed.awaitExit(Duration.ofSeconds(10))).isZero();
+            assertThat(parse(resumed.lines())).extracting(SseEvent::id).containsExactly("3", "4");
+        }
     }
 
     record SseEvent(String id, String event, JsonNode data) {}
@@ -310,6 +315,9 @@ class JobApiTest {
     @Test
     void heldClaimIsWokenBySubmitLongBeforeItsWaitEnds() throws Exception {
         CompletableFuture<Response> held = http.sendAsync("POST", "/v1/queues/" + queue + "/claim?wait=30s", null);
+        await().during(HELD).atMost(Duration.ofSeconds(5)).until(() -> !held.isDone());
+        // A job on another queue is not for this claim.
+        http.submit(queue + "-other", "text/plain", "not mine");
         await().during(HELD).atMost(Duration.ofSeconds(5)).until(() -> !held.isDone());
 
         long submitted = System.nanoTime();
