@@ -13,7 +13,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -226,10 +225,5 @@ final class JobHttp {
 
     static String reversed(String s) {
         return new StringBuilder(s).reverse().toString();
-    }
-
-    static Optional<String> text(JsonNode n, String field) {
-        JsonNode v = n.get(field);
-        return v == null || v.isNull() ? Optional.empty() : Optional.of(v.asText());
     }
 }
