@@ -142,15 +142,24 @@ public final class JobService implements AutoCloseable {
         }, resultReaders);
     }
 
+    /** Refuses a {@code wait=} longer than the server's limit; call it before changing anything. */
+    public void requireWait(Duration wait) {
+        if (wait.compareTo(limits.maxWait()) > 0) {
+            throw ApiException.badRequest("invalid_duration", "wait must be at most " + Durations.format(limits.maxWait()));
+        }
+    }
+
     /** Completes when the job's version exceeds {@code version} or the wait ends, with the job as it then is. */
     public CompletableFuture<Job> awaitVersion(String id, long version, Duration wait, ScheduledExecutorService timer) {
         require(id);
+        requireWait(wait);
         return await(id, j -> j.version() > version, System.nanoTime() + wait.toNanos(), timer);
     }
 
     /** Completes when the job is finished or the wait ends, with the job as it then is. */
     public CompletableFuture<Job> awaitFinished(String id, Duration wait, ScheduledExecutorService timer) {
         require(id);
+        requireWait(wait);
         return await(id, j -> j.status().isTerminal(), System.nanoTime() + wait.toNanos(), timer);
     }
 
@@ -196,6 +205,9 @@ public final class JobService implements AutoCloseable {
         if (type.length() > 255) {
             throw ApiException.badRequest("invalid_type", "content type is longer than 255 chars");
         }
+        if (Envelope.isJsonType(type)) {
+            Envelope.requireJson(payload); // embedded verbatim in the claim's JSON
+        }
         if (key != null && (key.isEmpty() || key.length() > limits.maxIdempotencyKeyLength())) {
             throw ApiException.badRequest("invalid_idempotency_key",
                     "Idempotency-Key must be 1-" + limits.maxIdempotencyKeyLength() + " chars");
@@ -227,9 +239,7 @@ public final class JobService implements AutoCloseable {
     public CompletableFuture<Optional<Claimed>> claim(String queue, Duration wait, Duration lease,
                                                       ScheduledExecutorService timer) {
         TopicName.validate(queue);
-        if (wait.compareTo(limits.maxWait()) > 0) {
-            throw ApiException.badRequest("invalid_duration", "wait must be at most " + Durations.format(limits.maxWait()));
-        }
+        requireWait(wait);
         if (lease != null && (lease.compareTo(MIN_LEASE) < 0 || lease.compareTo(MAX_LEASE) > 0)) {
             throw ApiException.badRequest("invalid_duration", "lease must be between 1s and 24h");
         }

@@ -38,6 +38,7 @@ public final class JobEndpoints {
     /** {@code POST /v1/queues/{queue}/jobs[?wait=]}: 202 with a handle, or 200 with the result if it came in time. */
     public void submit(Exchange ex, String queue) {
         Duration wait = durationParam(ex, "wait", Duration.ZERO);
+        jobs.requireWait(wait); // before the submit: a refused request must not leave a job behind
         byte[] payload = ByteBufUtil.getBytes(ex.request().content());
         String type = contentType(ex);
         ex.respondWhenDone(jobs.submit(queue, type, payload, ex.header("Idempotency-Key")).thenCompose(job ->
