@@ -256,7 +256,11 @@ public final class JobService implements AutoCloseable {
                     afterCommit(() -> result.complete(Optional.empty()));
                 } else {
                     ClaimWaiter w = new ClaimWaiter(leaseMillis, result);
-                    waitingClaims.computeIfAbsent(queue, q -> new ArrayDeque<>()).add(w);
+                    ArrayDeque<ClaimWaiter> waiting = waitingClaims.computeIfAbsent(queue, q -> new ArrayDeque<>());
+                    // Claims that timed out or went away are dropped here, so workers polling an idle queue
+                    // don't grow this list.
+                    waiting.removeIf(held -> held.result.isDone());
+                    waiting.add(w);
                     timer.schedule(() -> {
                         if (w.take()) {
                             result.complete(Optional.empty());
