@@ -5,15 +5,10 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import dev.switchboard.testing.Chromium;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -26,7 +21,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -56,7 +50,7 @@ class BrowserClientsTest {
     private static final String BROWSER_PAYLOAD = "{\"from\":\"browser\",\"text\":\"published by the page ✓\"}";
 
     private TestServer server;
-    private HttpServer pages;
+    private PageServer pages;
     private Chromium chromium;
     private final SortedMap<Long, Published> expected = new TreeMap<>();
     private final Map<Integer, JsonNode> reports = new LinkedHashMap<>(); // by the page's report number
@@ -73,7 +67,7 @@ class BrowserClientsTest {
         } finally {
             try {
                 if (pages != null) {
-                    pages.stop(0);
+                    pages.close();
                 }
             } finally {
                 if (server != null) {
@@ -101,10 +95,10 @@ class BrowserClientsTest {
         publish("application/octet-stream", new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, (byte) 0x80});
         publishText("");
 
-        pages = servePage();
+        pages = PageServer.start();
         chromium = Chromium.launch(PHASE_TIMEOUT);
-        String pageUrl = "http://127.0.0.1:" + pages.getAddress().getPort() + "/clients.html?server="
-                + URLEncoder.encode(server.url(), StandardCharsets.UTF_8) + "&topic=" + TOPIC + "&results=" + RESULTS;
+        String pageUrl = pages.url("clients.html", "server=" + URLEncoder.encode(server.url(), StandardCharsets.UTF_8)
+                + "&topic=" + TOPIC + "&results=" + RESULTS);
         assertThat(pageUrl).doesNotStartWith(server.url()); // another origin: CORS applies
         chromium.open(pageUrl);
 
@@ -277,36 +271,6 @@ class BrowserClientsTest {
         assertThat(res.statusCode()).as("publish: %s", res.body()).isEqualTo(201);
         long offset = readJson(res.body().getBytes(StandardCharsets.UTF_8)).path("offset").asLong();
         assertThat(expected.put(offset, new Published(type, payload))).isNull();
-    }
-
-    /** Serves the page from another port than the server's: a different origin. */
-    private static HttpServer servePage() {
-        byte[] page;
-        try (InputStream in = Objects.requireNonNull(BrowserClientsTest.class.getResourceAsStream("/browser/clients.html"),
-                "browser/clients.html on the test classpath")) {
-            page = in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        try {
-            HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-            http.createContext("/", exchange -> {
-                try (exchange; OutputStream out = exchange.getResponseBody()) {
-                    if (exchange.getRequestURI().getPath().equals("/clients.html")) {
-                        exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
-                        exchange.getResponseHeaders().set("Cache-Control", "no-store");
-                        exchange.sendResponseHeaders(200, page.length);
-                        out.write(page);
-                    } else {
-                        exchange.sendResponseHeaders(404, -1);
-                    }
-                }
-            });
-            http.start();
-            return http;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static JsonNode readJson(byte[] bytes) {
