@@ -115,10 +115,13 @@ public final class SwitchboardServer implements AutoCloseable {
                 config.dataDir().toAbsolutePath());
     }
 
-    /** Lets browser pages on other origins use the API; preflights are answered by Netty's CORS handler. */
+    /**
+     * Lets browser pages on other origins use the API; preflights are answered by Netty's CORS handler. No origins
+     * means a list of none, not a disabled config: Netty's {@code disable()} only stops adding headers to responses,
+     * while its preflight answer still allows any origin, so a foreign page's DELETE or JSON publish would be sent.
+     */
     private static CorsConfig corsConfig(List<String> origins) {
         CorsConfigBuilder b = origins.contains("*") ? CorsConfigBuilder.forAnyOrigin()
-                : origins.isEmpty() ? CorsConfigBuilder.forAnyOrigin().disable()
                 : CorsConfigBuilder.forOrigins(origins.toArray(String[]::new));
         return b.allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE)
                 .allowedRequestHeaders("Content-Type", "Idempotency-Key", "Last-Event-ID", "Lease-Token")
