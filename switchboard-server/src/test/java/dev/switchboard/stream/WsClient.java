@@ -36,7 +36,7 @@ final class WsClient implements AutoCloseable {
     final AtomicInteger pings = new AtomicInteger();
     final CompletableFuture<Closed> closed = new CompletableFuture<>();
     private final Consumer<JsonNode> consumer;
-    private final StringBuilder partial = new StringBuilder();
+    private StringBuilder partial = new StringBuilder();
     private WebSocket ws;
 
     private WsClient(Consumer<JsonNode> consumer) {
@@ -70,7 +70,7 @@ final class WsClient implements AutoCloseable {
                 partial.append(data);
                 if (last) {
                     JsonNode frame = StreamFixtures.json(partial.toString());
-                    partial.setLength(0);
+                    partial = new StringBuilder(); // do not keep the capacity of a large frame
                     if (consumer != null) {
                         consumer.accept(frame);
                     } else {
