@@ -439,8 +439,8 @@ class WebSocketTest {
             assertThat(polite.isClosed()).isFalse();
 
             // a bare socket that reads but never answers is closed with 1001 after two silent intervals
+            long start = System.nanoTime(); // before the server can hear anything from the peer
             try (RawWebSocket silent = RawWebSocket.connect(pinging.port(), "/v1/ws", 0)) {
-                long start = System.nanoTime();
                 int pings = 0;
                 RawWebSocket.Frame close = null;
                 while (close == null) {

@@ -215,7 +215,9 @@ class SseEventsTest {
                 p.feed(stream, 0, a);
                 p.feed(stream, a, b - a);
                 p.feed(stream, b, stream.length - b);
-                assertThat(events).as("splits at %d and %d", a, b).containsExactlyElementsOf(expected);
+                if (!events.equals(expected)) { // (AssertJ on each of ~13,000 splits would dominate the run time)
+                    assertThat(events).as("splits at %d and %d", a, b).containsExactlyElementsOf(expected);
+                }
             }
         }
     }
