@@ -282,6 +282,31 @@ class SseTest {
     }
 
     @Test
+    void jsonThatIsNotUtf8IsRefusedSoStreamsOnlyCarryUtf8() throws Exception {
+        // Jackson's parser lets some invalid UTF-8 through inside strings: an encoded surrogate, an overlong NUL, a
+        // code point above U+10FFFF. JSON must be UTF-8 (RFC 8259); such a body would be sent raw on SSE streams (not
+        // UTF-8) and altered to U+FFFD in WebSocket and poll envelopes.
+        HttpClientSse sse = httpClient("/v1/topics/json-utf8/events");
+        byte[][] bodies = {
+                {'"', (byte) 0xed, (byte) 0xa0, (byte) 0x80, '"'},
+                {'{', '"', 'a', '"', ':', '"', (byte) 0xc0, (byte) 0x80, '"', '}'},
+                {'[', '"', (byte) 0xf4, (byte) 0x90, (byte) 0x80, (byte) 0x80, '"', ']'}};
+        for (byte[] body : bodies) {
+            HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/v1/topics/json-utf8/messages"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                    .build());
+            assertThat(r.statusCode()).as("publish of %s: %s", java.util.HexFormat.of().formatHex(body), r.body())
+                    .isEqualTo(400);
+            assertThat(json(r.body()).path("error").path("code").asText()).isEqualTo("invalid_json");
+        }
+        assertThat(server.get("/v1/topics/json-utf8").statusCode()).as("nothing was stored").isEqualTo(404);
+        // valid UTF-8 JSON, multi-byte characters included, goes through unchanged
+        publish(server, "json-utf8", "application/json", "{\"text\":\"h\u00e9llo \ud83c\udf89\"}");
+        await().atMost(WAIT).until(() -> sse.events.size() == 1);
+        assertThat(sse.events.get(0).data()).isEqualTo("{\"text\":\"h\u00e9llo \ud83c\udf89\"}");
+    }
+
+    @Test
     void describeCountsSseSubscribersWhileConnected() {
         publish(server, "counted", "m1");
         assertThat(subscribers(server, "counted", "sse")).isZero();

@@ -421,6 +421,60 @@ class WebSocketTest {
     }
 
     @Test
+    void messageFramesAreWellFormedAcrossTheLengthEncodings() throws IOException {
+        // Message frames are built by hand (WebSocketFrames): 7-bit, 16-bit and 64-bit payload lengths. Read them raw
+        // and with the JDK client, around each boundary (125/126 and 65535/65536 bytes of frame payload).
+        String topic = "wf"; // a short topic and content type keep the smallest frame under 124 bytes
+        publish(server, topic, "t/x", "x"); // offset 1
+        WsClient jdk = ws("/v1/ws?subscribe=" + topic);
+        jdk.next("subscribed");
+        try (RawWebSocket raw = RawWebSocket.connect(server.port(), "/v1/ws?subscribe=" + topic, 0)) {
+            assertThat(StreamFixtures.json(raw.readFrame().payload()).get("op").asText()).isEqualTo("subscribed");
+            // frame payload = fixed envelope overhead + payload length, for offsets with the same number of digits
+            long overhead = -1;
+            List<Integer> frameLengths = new ArrayList<>();
+            for (long offset = 2; offset <= 9; offset++) {
+                assertThat(publish(server, topic, "t/x", "y")).isEqualTo(offset);
+                RawWebSocket.Frame f = raw.readFrame();
+                assertThat(f.fin()).isTrue();
+                assertThat(f.opcode()).isEqualTo(RawWebSocket.Frame.TEXT);
+                overhead = f.payload().length - 1;
+                assertThat(jdk.next("message").get("offset").asLong()).isEqualTo(offset);
+            }
+            // offsets 10..99 have two digits: one more byte of overhead
+            long base = overhead + 1;
+            for (int target : new int[] {124, 125, 126, 127, 65534, 65535, 65536, 65537}) {
+                int payload = (int) (target - base);
+                long offset = publish(server, topic, "t/x", "z".repeat(payload));
+                assertThat(offset).isBetween(10L, 99L);
+                RawWebSocket.Frame f = raw.readFrame();
+                assertThat(f.opcode()).isEqualTo(RawWebSocket.Frame.TEXT);
+                frameLengths.add(f.payload().length);
+                JsonNode m = StreamFixtures.json(f.payload());
+                assertThat(m.get("offset").asLong()).isEqualTo(offset);
+                assertThat(m.get("data").asText()).hasSize(payload);
+                JsonNode viaJdk = jdk.next("message");
+                assertThat(viaJdk.get("offset").asLong()).isEqualTo(offset);
+                assertThat(viaJdk.get("data").asText()).hasSize(payload);
+            }
+            assertThat(frameLengths).containsExactly(124, 125, 126, 127, 65534, 65535, 65536, 65537);
+        }
+    }
+
+    @Test
+    void textIsEscapedIntoValidJsonInMessageFrames() {
+        String tricky = "quote \" backslash \\ nul \u0000 tab \t newline \n bell \u0007 é 🎉 \u2028 </script>";
+        WsClient c = ws();
+        c.send("{\"op\":\"subscribe\",\"topic\":\"ws.escape\",\"id\":\"s\"}");
+        c.next("subscribed");
+        long offset = StreamFixtures.publishBytes(server, "ws.escape", "text/plain; charset=utf-8",
+                tricky.getBytes(StandardCharsets.UTF_8));
+        JsonNode m = c.next("message");
+        assertThat(m.get("offset").asLong()).isEqualTo(offset);
+        assertThat(m.get("data").asText()).isEqualTo(tricky);
+    }
+
+    @Test
     void serverAnswersAClientPing() {
         WsClient c = ws();
         c.sendPing("are you there");
