@@ -11,8 +11,13 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.testing.SseParser.Event;
 import dev.switchboard.testing.TestServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -175,6 +180,47 @@ class SseTest {
     }
 
     @Test
+    void lastEventIdAtTheLargestOffsetDoesNotReplayTheTopic() {
+        publish(server, "huge-id", "m1");
+        Answer r = sendBounded(HttpRequest.newBuilder(server.uri("/v1/topics/huge-id/events"))
+                .header("Last-Event-ID", Long.toString(Long.MAX_VALUE)).GET().build());
+        assertThat(r.status()).as("resuming after offset 2^63-1: %s", r.body()).isEqualTo(400);
+        assertThat(r.body()).doesNotContain("data: m1");
+    }
+
+    /** A response whose body was read for at most a second. */
+    record Answer(int status, HttpHeaders headers, String body) {}
+
+    /**
+     * Sends a request that should be refused; if it opens a stream instead, reads it for at most a second, so the
+     * test fails on what it got rather than hanging on an endless body.
+     */
+    private Answer sendBounded(HttpRequest request) {
+        try {
+            HttpResponse<InputStream> r = server.http().sendAsync(request, HttpResponse.BodyHandlers.ofInputStream())
+                    .get(10, TimeUnit.SECONDS);
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            Thread reader = Thread.ofPlatform().daemon().start(() -> {
+                try (InputStream in = r.body()) {
+                    in.transferTo(body);
+                } catch (IOException ignored) {
+                    // closed below when it is a stream
+                }
+            });
+            reader.join(1000);
+            if (reader.isAlive()) {
+                r.body().close();
+                reader.join(5000);
+            }
+            synchronized (body) {
+                return new Answer(r.statusCode(), r.headers(), body.toString(StandardCharsets.UTF_8));
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void heartbeatCommentsArriveAtTheConfiguredInterval() {
         publish(server, "quiet", "only");
         CurlSse sse = curl("/v1/topics/quiet/events");
@@ -263,15 +309,16 @@ class SseTest {
     }
 
     @ParameterizedTest(name = "Last-Event-ID: {0}")
-    @ValueSource(strings = {"abc", "-1", "1.5", "99999999999999999999"})
+    @ValueSource(strings = {"abc", "-1", "1.5", "99999999999999999999", "9223372036854775807"})
     void badLastEventIdIsA400JsonError(String id) {
+        // the last is Long.MAX_VALUE: there is no offset after it to resume from
         assertJsonError(HttpRequest.newBuilder(server.uri("/v1/topics/t/events")).header("Last-Event-ID", id).GET()
                 .build(), 400, "invalid_from");
     }
 
     private void assertJsonError(HttpRequest request, int status, String code) {
-        HttpResponse<String> r = server.send(request);
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        Answer r = sendBounded(request);
+        assertThat(r.status()).as(r.body()).isEqualTo(status);
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(
                 t -> assertThat(t).startsWith("application/json"));
         JsonNode error = json(r.body()).get("error");
