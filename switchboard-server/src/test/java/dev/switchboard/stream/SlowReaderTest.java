@@ -324,6 +324,57 @@ class SlowReaderTest {
         assertThat(resumed.messageIds()).isSorted().doesNotHaveDuplicates();
     }
 
+    // ---- falling behind retention ----
+
+    @Test
+    void stalledReaderThatFallsBehindRetentionGetsAGapThenTheRest() throws Exception {
+        server = TestServer.start(c -> configure(c, Duration.ofMinutes(10), Duration.ofMinutes(10)));
+        StreamFixtures.setRetention(server, TOPIC, "{\"maxMessages\":200}");
+        publish(server, TOPIC, "first");
+        RawWebSocket stalled = RawWebSocket.connect(server.port(), "/v1/ws?subscribe=" + TOPIC + "&from=earliest",
+                4096);
+        open.add(stalled);
+        OrderedCounter normal = new OrderedCounter();
+        open.add(WsClient.connect(server, "/v1/ws?subscribe=" + TOPIC + "&from=earliest", normal::accept));
+        await().atMost(Duration.ofSeconds(10)).until(() -> subscribers(server, TOPIC, "ws") == 2);
+
+        int count = 4096; // 16 MB: the stalled reader stops long before the end, retention keeps only the last 200
+        publishConcurrently(4096, count, 16);
+        long last = count + 1;
+        await().atMost(Duration.ofSeconds(120)).until(() -> normal.next() == last + 1 || normal.failed());
+        assertThat(normal.problems).as("a reader that keeps up never sees a gap").isEmpty();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> StreamFixtures.describe(server, TOPIC).get("firstOffset").asLong() == last - 199);
+
+        stalled.setReadTimeout(30_000);
+        long expected = 1;
+        List<String> gaps = new ArrayList<>();
+        while (expected <= last) {
+            RawWebSocket.Frame f = stalled.readFrame();
+            if (f.opcode() != RawWebSocket.Frame.TEXT) {
+                continue;
+            }
+            JsonNode m = json(f.payload());
+            switch (m.get("op").asText()) {
+                case "subscribed" -> { }
+                case "gap" -> {
+                    assertThat(m.get("topic").asText()).isEqualTo(TOPIC);
+                    assertThat(m.get("from").asLong()).as("gap %s", m).isEqualTo(expected);
+                    assertThat(m.get("first").asLong()).as("gap %s", m).isGreaterThan(expected);
+                    gaps.add(m.toString());
+                    expected = m.get("first").asLong();
+                }
+                case "message" -> {
+                    assertThat(m.get("offset").asLong()).as("after %s", gaps).isEqualTo(expected);
+                    expected++;
+                }
+                default -> throw new AssertionError("unexpected " + m);
+            }
+        }
+        System.out.println("the stalled reader behind retention was told: " + gaps);
+        assertThat(gaps).as("offsets dropped while it stalled are reported, not skipped silently").isNotEmpty();
+    }
+
     // ---- helpers ----
 
     /** Counts message frames of one topic, checking they come in offset order with no holes; keeps nothing else. */
