@@ -116,6 +116,11 @@ public final class Envelope {
      * JSON would break every reader's parse. Refused with 400 before anything is stored.
      */
     public static void requireJson(byte[] payload) {
+        // JSON is UTF-8 (RFC 8259 section 8.1). Jackson lets some invalid sequences through inside strings (encoded
+        // surrogates, overlong forms, code points above U+10FFFF); stored, they would go raw onto SSE streams.
+        if (!isUtf8(payload)) {
+            throw ApiException.badRequest("invalid_json", "the body is not valid UTF-8, which JSON must be");
+        }
         try (JsonParser p = JSON.createParser(payload)) {
             JsonToken first = p.nextToken();
             if (first == null) {

@@ -74,7 +74,7 @@ public final class SseEndpoint {
         if (lastEventId != null && !lastEventId.isBlank()) {
             try {
                 long id = Long.parseLong(lastEventId.trim());
-                if (id >= 0) {
+                if (id >= 0 && id < Long.MAX_VALUE) { // id + 1 must not overflow into a negative offset
                     return new StartPosition.AtOffset(id + 1);
                 }
             } catch (NumberFormatException ignored) {
