@@ -1,6 +1,7 @@
 package dev.switchboard.jmh;
 
 import dev.switchboard.broker.Message;
+import dev.switchboard.log.TailBudget;
 import dev.switchboard.log.TailCache;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -34,7 +35,7 @@ public class TailCacheBenchmark {
 
     @Setup
     public void setUp() {
-        cache = new TailCache(SLOTS, 4L * 1024 * 1024);
+        cache = new TailCache(SLOTS, 4L * 1024 * 1024, new TailBudget(Long.MAX_VALUE));
         for (next = 1; next <= 4 * SLOTS; next++) {
             cache.add(new Message("t", next, 0, "text/plain", PAYLOAD));
         }

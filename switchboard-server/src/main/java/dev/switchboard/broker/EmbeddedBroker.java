@@ -6,6 +6,7 @@ import dev.switchboard.config.ServerConfig;
 import dev.switchboard.log.LogException;
 import dev.switchboard.log.RocksLog;
 import dev.switchboard.log.StoredTopic;
+import dev.switchboard.log.TailBudget;
 import dev.switchboard.log.TailCache;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -49,11 +50,13 @@ public final class EmbeddedBroker implements Broker {
     private final Thread writerThread;
     private final ThreadPoolExecutor readers;
     private final ScheduledExecutorService fsyncTimer;
+    private final TailBudget tailBudget;
 
     private EmbeddedBroker(ServerConfig config, MeterRegistry metrics) {
         this.limits = config.limits();
         this.defaultRetention = config.defaultRetention();
         this.store = RocksLog.open(config.dataDir().resolve("log"));
+        this.tailBudget = new TailBudget(limits.tailCacheBytes());
         long maxId = 0;
         for (StoredTopic st : store.loadTopics()) {
             Topic t = newTopic(st.name());
@@ -77,6 +80,8 @@ public final class EmbeddedBroker implements Broker {
         }
         Gauge.builder("switchboard.topics", topics, Map::size).description("Topics known (stored or awaited)")
                 .register(metrics);
+        Gauge.builder("switchboard.tail.cache", tailBudget, TailBudget::used).baseUnit("bytes")
+                .description("Payload bytes of recent messages held in memory for live readers").register(metrics);
         Gauge.builder("switchboard.publish.pending", writer, CommitLoop::pending)
                 .description("Publishes waiting for the log writer").register(metrics);
         for (FsyncPolicy p : FsyncPolicy.values()) {
@@ -395,7 +400,7 @@ public final class EmbeddedBroker implements Broker {
     }
 
     private Topic newTopic(String name) {
-        return new Topic(name, defaultRetention, this::readStore, new TailCache(TAIL_SLOTS, TAIL_BYTES));
+        return new Topic(name, defaultRetention, this::readStore, new TailCache(TAIL_SLOTS, TAIL_BYTES, tailBudget));
     }
 
     private void syncQuietly() {

@@ -99,6 +99,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Publishes waiting for the log writer before new ones get 503. Default: ${DEFAULT-VALUE}")
     int maxPendingPublishes;
 
+    @Option(names = "--tail-cache-bytes", defaultValue = "268435456",
+            description = "Payload bytes of recent messages kept in memory across all topics for live readers. Default: ${DEFAULT-VALUE}")
+    long tailCacheBytes;
+
     @Option(names = "--header-timeout", defaultValue = "10s", converter = DurationConverter.class,
             description = "A request head must arrive within this. Default: ${DEFAULT-VALUE}")
     Duration headerTimeout;
@@ -150,7 +154,7 @@ final class ServeCommand implements Callable<Integer> {
                 new SocketOptions(tcpNoDelay, sendBuffer, receiveBuffer, backlog, writeLow, writeHigh),
                 new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollBytes, maxWait, maxTopics,
                         maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout, idleTimeout,
-                        slowConsumerTimeout),
+                        slowConsumerTimeout, tailCacheBytes),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
                 idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList());
         SwitchboardServer server = SwitchboardServer.start(config);

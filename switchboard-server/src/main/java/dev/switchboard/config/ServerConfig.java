@@ -60,6 +60,16 @@ public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsyn
                 interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
     }
 
+    public ServerConfig withWsPingInterval(Duration interval) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins);
+    }
+
+    public ServerConfig withCorsOrigins(List<String> origins) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins);
+    }
+
     public ServerConfig withIo(IoMode mode) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, mode, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);

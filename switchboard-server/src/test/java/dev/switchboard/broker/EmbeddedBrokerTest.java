@@ -93,10 +93,7 @@ class EmbeddedBrokerTest {
     }
 
     private static Limits limits(int maxTopics, int maxPendingPublishes) {
-        Limits d = Limits.defaults();
-        return new Limits(d.maxMessageBytes(), d.maxHeaderBytes(), d.maxPollLimit(), d.maxPollResponseBytes(),
-                d.maxWait(), maxTopics, d.maxSubscriptionsPerConnection(), d.maxConnections(), maxPendingPublishes,
-                d.maxIdempotencyKeyLength(), d.headerTimeout(), d.idleTimeout(), d.slowConsumerTimeout());
+        return Limits.defaults().withMaxTopics(maxTopics).withMaxPendingPublishes(maxPendingPublishes);
     }
 
     /** The writer acknowledges a publish, then applies retention (CommitLoop's order): wait for the trim. */

@@ -43,7 +43,7 @@ class StartPositionTest {
     @Test
     void aTopicResolvesEachPositionAgainstItsOffsets() {
         Topic t = new Topic("t", Retention.UNLIMITED, (topic, from, max, bytes) -> null,
-                new dev.switchboard.log.TailCache(16, 1024));
+                new dev.switchboard.log.TailCache(16, 1024, new dev.switchboard.log.TailBudget(Long.MAX_VALUE)));
         t.loaded(1, 0, 5, 9, 100, Retention.UNLIMITED);
         assertThat(t.resolve(StartPosition.NEXT)).isEqualTo(10);
         assertThat(t.resolve(StartPosition.EARLIEST)).isEqualTo(5);

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.Chromium;
 import dev.switchboard.testing.TestServer;
 import java.net.URLEncoder;
@@ -60,9 +59,7 @@ class BrowserCorsTest {
     @ValueSource(strings = {"", "http://allowed.example"})
     void aPageFromAnOriginNotAllowedCanNeitherChangeNorReadAnything(String allowed) throws Exception {
         List<String> origins = allowed.isEmpty() ? List.of() : List.of(allowed);
-        server = TestServer.start(c -> new ServerConfig(c.bind(), c.port(), c.dataDir(), c.fsync(), c.fsyncInterval(),
-                c.io(), c.ioThreads(), c.socket(), c.limits(), c.sseHeartbeat(), c.wsPingInterval(),
-                c.defaultRetention(), c.idempotencyTtl(), origins));
+        server = TestServer.start(c -> c.withCorsOrigins(origins));
         assertThat(server.post("/v1/topics/" + TOPIC + "/messages", "text/plain", "one").statusCode()).isEqualTo(201);
         assertThat(server.post("/v1/topics/" + TOPIC + "/messages", "text/plain", "two").statusCode()).isEqualTo(201);
 

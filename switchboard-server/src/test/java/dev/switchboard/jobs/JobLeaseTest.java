@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.config.Limits;
 import dev.switchboard.jobs.JobHttp.Response;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
@@ -33,13 +32,7 @@ class JobLeaseTest {
 
     @BeforeAll
     static void startServer() {
-        server = TestServer.start(cfg -> {
-            Limits d = cfg.limits();
-            return cfg.withLimits(new Limits(MAX_BYTES, d.maxHeaderBytes(), d.maxPollLimit(),
-                    d.maxPollResponseBytes(), d.maxWait(), d.maxTopics(), d.maxSubscriptionsPerConnection(),
-                    d.maxConnections(), d.maxPendingPublishes(), d.maxIdempotencyKeyLength(), d.headerTimeout(),
-                    d.idleTimeout(), d.slowConsumerTimeout()));
-        });
+        server = TestServer.start(cfg -> cfg.withLimits(cfg.limits().withMaxMessageBytes(MAX_BYTES)));
         http = new JobHttp(server.http(), server.url());
     }
 

@@ -12,6 +12,31 @@ class TailCacheTest {
         return new Message("t", offset, 1000 + offset, "text/plain", new byte[size]);
     }
 
+    private static TailBudget unlimited() {
+        return new TailBudget(Long.MAX_VALUE);
+    }
+
+    @Test
+    void sharedBudgetBoundsAllCachesAndShrinksTheOneBeingWritten() {
+        TailBudget budget = new TailBudget(1000);
+        TailCache first = new TailCache(64, 1 << 20, budget);
+        TailCache second = new TailCache(64, 1 << 20, budget);
+        addRange(first, 1, 8, 100);
+        assertThat(budget.used()).isEqualTo(800);
+
+        addRange(second, 1, 4, 100);
+
+        // Past the total, the cache being written keeps only its newest message; the other keeps its own.
+        assertThat(budget.used()).isLessThanOrEqualTo(1000);
+        assertThat(second.get(4)).isNotNull();
+        assertThat(second.get(1)).isNull();
+        assertThat(first.get(1)).isNotNull();
+        assertThat(budget.used()).isEqualTo(first.bytes() + second.bytes());
+
+        first.clear();
+        assertThat(budget.used()).isEqualTo(second.bytes());
+    }
+
     private static void addRange(TailCache cache, long from, long to, int size) {
         for (long o = from; o <= to; o++) {
             cache.add(msg(o, size));
@@ -20,7 +45,7 @@ class TailCacheTest {
 
     @Test
     void addedMessagesAreFoundByOffsetAndOthersMiss() {
-        TailCache cache = new TailCache(16, 1 << 20);
+        TailCache cache = new TailCache(16, 1 << 20, unlimited());
         Message one = msg(1, 3);
         Message two = msg(2, 4);
         cache.add(one);
@@ -36,7 +61,7 @@ class TailCacheTest {
 
     @Test
     void emptyCacheMissesEverything() {
-        TailCache cache = new TailCache(16, 1024);
+        TailCache cache = new TailCache(16, 1024, unlimited());
         assertThat(cache.get(0)).isNull();
         assertThat(cache.get(1)).isNull();
         assertThat(cache.bytes()).isZero();
@@ -45,7 +70,7 @@ class TailCacheTest {
     @Test
     void firstMessageMayStartAtAnyOffset() {
         // After a restart the tail starts empty and the topic continues at last + 1.
-        TailCache cache = new TailCache(16, 1024);
+        TailCache cache = new TailCache(16, 1024, unlimited());
         addRange(cache, 501, 520, 1);
         assertThat(cache.get(500)).isNull();
         for (long o = 505; o <= 520; o++) {
@@ -55,7 +80,7 @@ class TailCacheTest {
 
     @Test
     void growsBeyondItsInitialSizeUpToMaxSlots() {
-        TailCache cache = new TailCache(256, 1 << 20);
+        TailCache cache = new TailCache(256, 1 << 20, unlimited());
         addRange(cache, 1, 200, 10);
 
         for (long o = 1; o <= 200; o++) {
@@ -67,7 +92,7 @@ class TailCacheTest {
 
     @Test
     void evictsTheOldestBeyondMaxSlots() {
-        TailCache cache = new TailCache(64, 1 << 20);
+        TailCache cache = new TailCache(64, 1 << 20, unlimited());
         addRange(cache, 1, 100, 10);
 
         for (long o = 1; o <= 36; o++) {
@@ -81,7 +106,7 @@ class TailCacheTest {
 
     @Test
     void evictsTheOldestBeyondMaxBytes() {
-        TailCache cache = new TailCache(1024, 100);
+        TailCache cache = new TailCache(1024, 100, unlimited());
         addRange(cache, 1, 30, 10);
 
         assertThat(cache.bytes()).isEqualTo(100);
@@ -95,7 +120,7 @@ class TailCacheTest {
 
     @Test
     void aMessageLargerThanMaxBytesIsStillHeldAlone() {
-        TailCache cache = new TailCache(16, 100);
+        TailCache cache = new TailCache(16, 100, unlimited());
         addRange(cache, 1, 3, 10);
         cache.add(msg(4, 500));
 
@@ -112,7 +137,7 @@ class TailCacheTest {
     @Test
     void staysContiguousEndingAtTheNewestWhateverEvictsIt() {
         // Mix sizes so that byte-eviction, slot-eviction and growth interleave.
-        TailCache cache = new TailCache(128, 4096);
+        TailCache cache = new TailCache(128, 4096, unlimited());
         for (long o = 1; o <= 5000; o++) {
             cache.add(msg(o, (int) (o * 37 % 200)));
             long firstHit = -1;
@@ -133,7 +158,7 @@ class TailCacheTest {
 
     @Test
     void clearDropsEverythingAndTheNextOffsetContinues() {
-        TailCache cache = new TailCache(256, 1 << 20);
+        TailCache cache = new TailCache(256, 1 << 20, unlimited());
         addRange(cache, 1, 100, 5);
         cache.clear();
 
@@ -150,7 +175,7 @@ class TailCacheTest {
 
     @Test
     void aHoleClearsWhatCameBefore() {
-        TailCache cache = new TailCache(64, 1 << 20);
+        TailCache cache = new TailCache(64, 1 << 20, unlimited());
         addRange(cache, 1, 10, 5);
         cache.add(msg(15, 7));
 
@@ -168,7 +193,7 @@ class TailCacheTest {
 
     @Test
     void rejectsSlotCountsThatAreNotPowersOfTwo() {
-        assertThatThrownBy(() -> new TailCache(100, 1024)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new TailCache(8, 1024)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new TailCache(100, 1024, unlimited())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new TailCache(8, 1024, unlimited())).isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.SseParser;
 import dev.switchboard.testing.TestServer;
@@ -73,12 +72,8 @@ class SlowReaderTest {
     }
 
     private static ServerConfig configure(ServerConfig c, Duration slowConsumerTimeout, Duration ping) {
-        Limits l = c.limits();
-        Limits limits = new Limits(l.maxMessageBytes(), l.maxHeaderBytes(), l.maxPollLimit(), l.maxPollResponseBytes(),
-                l.maxWait(), l.maxTopics(), l.maxSubscriptionsPerConnection(), l.maxConnections(),
-                l.maxPendingPublishes(), l.maxIdempotencyKeyLength(), l.headerTimeout(), l.idleTimeout(),
-                slowConsumerTimeout);
-        return WebSocketTest.withPingInterval(c.withLimits(limits), ping);
+        return WebSocketTest.withPingInterval(c.withLimits(c.limits().withSlowConsumerTimeout(slowConsumerTimeout)),
+                ping);
     }
 
     // ---- 50 MB past a reader that never reads ----

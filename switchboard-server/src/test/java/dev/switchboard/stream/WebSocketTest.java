@@ -527,8 +527,7 @@ class WebSocketTest {
     }
 
     static ServerConfig withPingInterval(ServerConfig c, Duration ping) {
-        return new ServerConfig(c.bind(), c.port(), c.dataDir(), c.fsync(), c.fsyncInterval(), c.io(), c.ioThreads(),
-                c.socket(), c.limits(), c.sseHeartbeat(), ping, c.defaultRetention(), c.idempotencyTtl());
+        return c.withWsPingInterval(ping);
     }
 
     @Test
