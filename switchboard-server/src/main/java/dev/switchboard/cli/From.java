@@ -2,7 +2,7 @@ package dev.switchboard.cli;
 
 /**
  * Where a reader starts: {@code next} (only what is published after it joins), {@code earliest}
- * (the oldest retained message) or an offset N (the first message at or after N).
+ * (the oldest retained message) or an offset N &ge; 1 (the first message at or after N).
  */
 record From(String keyword, long offset) {
     static final From NEXT = new From("next", 0);
@@ -13,8 +13,8 @@ record From(String keyword, long offset) {
             case "next" -> NEXT;
             case "earliest" -> EARLIEST;
             default -> {
-                if (!text.matches("[0-9]{1,18}")) {
-                    throw new IllegalArgumentException("expected next, earliest or an offset, got '" + text + "'");
+                if (!text.matches("[0-9]{1,18}") || Long.parseLong(text) < 1) {
+                    throw new IllegalArgumentException("expected next, earliest or an offset >= 1, got '" + text + "'");
                 }
                 yield at(Long.parseLong(text));
             }
