@@ -1,0 +1,68 @@
+package dev.switchboard.broker;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.function.Function;
+
+/**
+ * One stored message: offset in its topic, time (UTC ms), content type, payload. Immutable, except for a small cache
+ * of its wire encodings: each transport encodes a message once and every subscriber writes the same bytes
+ * (DESIGN.md principle 3).
+ */
+public final class Message {
+    /** Slots of {@link #encoded}; one per wire form. */
+    public static final int WS_FRAME = 0;
+    public static final int SSE_EVENT = 1;
+    private static final int SLOTS = 2;
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+
+    private final String topic;
+    private final long offset;
+    private final long time;
+    private final String type;
+    private final byte[] payload;
+    private final Object[] encodings = new Object[SLOTS];
+
+    public Message(String topic, long offset, long time, String type, byte[] payload) {
+        this.topic = topic;
+        this.offset = offset;
+        this.time = time;
+        this.type = type;
+        this.payload = payload;
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    public long offset() {
+        return offset;
+    }
+
+    public long time() {
+        return time;
+    }
+
+    public String type() {
+        return type;
+    }
+
+    /** The stored bytes; callers must not modify them. */
+    public byte[] payload() {
+        return payload;
+    }
+
+    /**
+     * This message's encoding in one wire form, computed on first use. Two threads racing may both compute it; both
+     * results are equal and either may win, which costs less than a lock on the fan-out path.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T encoded(int slot, Function<Message, T> encoder) {
+        Object cached = SLOT.getAcquire(encodings, slot);
+        if (cached == null) {
+            cached = encoder.apply(this);
+            SLOT.setRelease(encodings, slot, cached);
+        }
+        return (T) cached;
+    }
+}

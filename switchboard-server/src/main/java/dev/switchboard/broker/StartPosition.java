@@ -1,0 +1,38 @@
+package dev.switchboard.broker;
+
+/**
+ * Where a reader starts (API.md "from"): {@code next} (only what is published after it joined), {@code earliest}
+ * (oldest retained) or an offset N (first message with offset &ge; N).
+ */
+public sealed interface StartPosition {
+    record Next() implements StartPosition {}
+
+    record Earliest() implements StartPosition {}
+
+    record AtOffset(long offset) implements StartPosition {}
+
+    StartPosition NEXT = new Next();
+    StartPosition EARLIEST = new Earliest();
+
+    static StartPosition parse(String text, StartPosition absent) {
+        if (text == null || text.isEmpty()) {
+            return absent;
+        }
+        if (text.equals("next")) {
+            return NEXT;
+        }
+        if (text.equals("earliest")) {
+            return EARLIEST;
+        }
+        try {
+            long n = Long.parseLong(text);
+            if (n >= 1) {
+                return new AtOffset(n);
+            }
+        } catch (NumberFormatException ignored) {
+            // fall through to the error below
+        }
+        throw ApiException.badRequest("invalid_from",
+                "from must be 'next', 'earliest' or an offset >= 1, got '" + TopicName.abbreviate(text) + "'");
+    }
+}

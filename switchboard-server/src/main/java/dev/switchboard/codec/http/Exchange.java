@@ -1,0 +1,140 @@
+package dev.switchboard.codec.http;
+
+import dev.switchboard.broker.ApiException;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * One request and its response. Endpoints answer exactly once, from any thread, with {@link #respond}; an endpoint
+ * that takes over the connection (SSE, WebSocket) calls {@link #takeOver()} instead. The request is released after
+ * the endpoint's synchronous part, so endpoints copy what they need before going asynchronous.
+ */
+public final class Exchange {
+    public interface Listener {
+        /** On the connection's loop, after the response was written (or the connection taken over). */
+        void finished(Exchange exchange, boolean close);
+    }
+
+    private final ChannelHandlerContext ctx;
+    private final FullHttpRequest request;
+    private final QueryStringDecoder uri;
+    private final boolean keepAlive;
+    private final Listener listener;
+    private CompletableFuture<?> pending;
+    private boolean done;
+
+    public Exchange(ChannelHandlerContext ctx, FullHttpRequest request, Listener listener) {
+        this.ctx = ctx;
+        this.request = request;
+        this.uri = new QueryStringDecoder(request.uri());
+        this.keepAlive = HttpUtil.isKeepAlive(request);
+        this.listener = listener;
+    }
+
+    public ChannelHandlerContext ctx() {
+        return ctx;
+    }
+
+    public FullHttpRequest request() {
+        return request;
+    }
+
+    public String path() {
+        return uri.path();
+    }
+
+    /** The single value of a query parameter, or null; a repeated parameter is refused. */
+    public String query(String name) {
+        List<String> values = uri.parameters().get(name);
+        if (values == null || values.isEmpty()) {
+            return null;
+        }
+        if (values.size() > 1) {
+            throw ApiException.badRequest("invalid_query", "parameter '" + name + "' is given more than once");
+        }
+        return values.getFirst();
+    }
+
+    public String header(CharSequence name) {
+        return request.headers().get(name);
+    }
+
+    /** Completes this exchange from a future: its value becomes the response, an ApiException the error response. */
+    public <T> void respondWhenDone(CompletableFuture<T> future, Consumer<T> onValue) {
+        pending = future;
+        future.whenComplete((value, error) -> {
+            if (error == null) {
+                onValue.accept(value);
+            } else {
+                fail(error);
+            }
+        });
+    }
+
+    public void fail(Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        if (cause instanceof ApiException api) {
+            respond(HttpResponses.error(ctx.alloc(), api));
+        } else if (cause instanceof java.util.concurrent.CancellationException) {
+            respond(null);
+        } else {
+            org.slf4j.LoggerFactory.getLogger(Exchange.class).error("request {} failed", request.uri(), cause);
+            respond(HttpResponses.error(ctx.alloc(), HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal",
+                    "the server failed to handle the request"));
+        }
+    }
+
+    /** Any thread. A null response just ends the exchange (the connection went away). */
+    public void respond(FullHttpResponse response) {
+        if (!ctx.executor().inEventLoop()) {
+            ctx.executor().execute(() -> respond(response));
+            return;
+        }
+        if (done) {
+            if (response != null) {
+                response.release();
+            }
+            return;
+        }
+        done = true;
+        boolean close = !keepAlive || response == null
+                || HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(response.headers().get(HttpHeaderNames.CONNECTION));
+        if (response != null) {
+            if (close) {
+                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            } else if (request.protocolVersion().equals(io.netty.handler.codec.http.HttpVersion.HTTP_1_0)) {
+                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            }
+            ctx.writeAndFlush(response);
+        }
+        listener.finished(this, close);
+    }
+
+    /** The endpoint now owns the connection (a stream or an upgrade); no response will follow. */
+    public void takeOver() {
+        done = true;
+        listener.finished(this, false);
+    }
+
+    /** The connection closed while this exchange was open: drop what it waits for. */
+    public void abandon() {
+        if (pending != null && !pending.isDone()) {
+            pending.cancel(false);
+        }
+        done = true;
+    }
+
+    public boolean isDone() {
+        return done;
+    }
+}

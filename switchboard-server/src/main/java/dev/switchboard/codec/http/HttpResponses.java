@@ -1,0 +1,69 @@
+package dev.switchboard.codec.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.broker.ApiException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Building JSON responses and the API.md error shape {@code {"error":{"code","message"}}}. */
+public final class HttpResponses {
+    public static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private HttpResponses() {}
+
+    public static FullHttpResponse json(ByteBufAllocator alloc, HttpResponseStatus status, Object body) {
+        ByteBuf buf = alloc.buffer();
+        try (ByteBufOutputStream out = new ByteBufOutputStream(buf)) {
+            MAPPER.writeValue((java.io.OutputStream) out, body);
+        } catch (IOException e) {
+            buf.release();
+            throw new IllegalStateException("cannot encode response", e);
+        }
+        return withBody(status, buf, "application/json");
+    }
+
+    public static FullHttpResponse withBody(HttpResponseStatus status, ByteBuf body, String contentType) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        return r;
+    }
+
+    public static FullHttpResponse empty(HttpResponseStatus status) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        return r;
+    }
+
+    public static FullHttpResponse error(ByteBufAllocator alloc, ApiException e) {
+        return error(alloc, HttpResponseStatus.valueOf(e.status()), e.code(), e.getMessage());
+    }
+
+    public static FullHttpResponse error(ByteBufAllocator alloc, HttpResponseStatus status, String code,
+                                         String message) {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("code", code);
+        inner.put("message", message);
+        FullHttpResponse r = json(alloc, status, Map.of("error", inner));
+        if (status.code() == 503 || status.code() == 429) {
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        }
+        return r;
+    }
+
+    /** For a response after which the server closes the connection (errors in the request's framing). */
+    public static FullHttpResponse closing(FullHttpResponse r) {
+        r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        return r;
+    }
+}

@@ -1,0 +1,91 @@
+package dev.switchboard.codec.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sits before the HTTP decoder and closes connections that hold a slot without using it: a request head must arrive
+ * in full within {@code headTimeout} of its first byte (or of the connection opening), which stops slow-header
+ * attacks; a keep-alive connection with no request in flight is closed after {@code idleTimeout}. A request in flight
+ * (a held long poll) is never timed out here. The router reports a head's arrival and a response's end.
+ */
+public final class RequestTimeouts extends ChannelDuplexHandler {
+    private final long headNanos;
+    private final long idleNanos;
+    private ChannelHandlerContext ctx;
+    private ScheduledFuture<?> timer;
+    private boolean awaitingHead;
+    private boolean inFlight;
+
+    public RequestTimeouts(Duration headTimeout, Duration idleTimeout) {
+        this.headNanos = headTimeout.toNanos();
+        this.idleNanos = idleTimeout.toNanos();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        expectHead();
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf && !inFlight && !awaitingHead) {
+            expectHead();
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    /** The router decoded a request head. */
+    public void headReceived() {
+        awaitingHead = false;
+        inFlight = true;
+        cancel();
+    }
+
+    /** The router sent the last response; the connection waits for the next request. */
+    public void responseSent() {
+        inFlight = false;
+        cancel();
+        timer = ctx.executor().schedule(this::closeIdle, idleNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancel();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cancel();
+        super.channelInactive(ctx);
+    }
+
+    private void expectHead() {
+        awaitingHead = true;
+        cancel();
+        timer = ctx.executor().schedule(this::closeIdle, headNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void closeIdle() {
+        if (!inFlight) {
+            ctx.close();
+        }
+    }
+
+    private void cancel() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package dev.switchboard.codec.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.broker.ApiException;
+import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.Durations;
+import dev.switchboard.broker.PublishResult;
+import dev.switchboard.broker.Retention;
+import dev.switchboard.broker.TopicInfo;
+import dev.switchboard.broker.TopicName;
+import dev.switchboard.codec.Envelope;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Publish, list, describe, retention and delete of topics over HTTP. */
+public final class TopicEndpoints {
+    private static final String DEFAULT_TYPE = "application/octet-stream";
+    private static final Set<String> RETENTION_FIELDS = Set.of("maxMessages", "maxAge", "maxBytes");
+
+    private final Broker broker;
+
+    public TopicEndpoints(Broker broker) {
+        this.broker = broker;
+    }
+
+    /** {@code POST /v1/topics/{topic}/messages}: 201 once stored under the fsync policy. */
+    public void publish(Exchange ex, String topic) {
+        TopicName.validate(topic);
+        String type = ex.header(HttpHeaderNames.CONTENT_TYPE);
+        if (type == null || type.isBlank()) {
+            type = DEFAULT_TYPE;
+        }
+        byte[] payload = ByteBufUtil.getBytes(ex.request().content());
+        if (Envelope.isJsonType(type)) {
+            Envelope.requireJson(payload);
+        }
+        String key = ex.header("Idempotency-Key");
+        ex.respondWhenDone(broker.publish(topic, type, payload, key), r -> ex.respond(published(ex, r)));
+    }
+
+    private static FullHttpResponse published(Exchange ex, PublishResult r) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("topic", r.topic());
+        body.put("offset", r.offset());
+        body.put("time", Envelope.formatTime(r.time()));
+        FullHttpResponse response = HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.CREATED, body);
+        if (r.replayed()) {
+            response.headers().set("Idempotent-Replayed", "true");
+        }
+        return response;
+    }
+
+    /** {@code GET /v1/topics}. */
+    public void list(Exchange ex) {
+        List<Map<String, Object>> all = broker.list().stream().map(TopicEndpoints::describeBody).toList();
+        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, Map.of("topics", all)));
+    }
+
+    /** {@code GET /v1/topics/{topic}}. */
+    public void describe(Exchange ex, String topic) {
+        TopicInfo info = broker.describe(topic)
+                .orElseThrow(() -> ApiException.notFound("topic_not_found", "no topic '" + topic + "'"));
+        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, describeBody(info)));
+    }
+
+    /** {@code PUT /v1/topics/{topic}}: replaces the retention; absent fields are unlimited. */
+    public void setRetention(Exchange ex, String topic) {
+        TopicName.validate(topic);
+        Retention retention = parseRetention(ByteBufUtil.getBytes(ex.request().content()));
+        ex.respondWhenDone(broker.setRetention(topic, retention),
+                info -> ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, describeBody(info))));
+    }
+
+    /** {@code DELETE /v1/topics/{topic}}: 204, or 404 when there is no such topic. */
+    public void delete(Exchange ex, String topic) {
+        ex.respondWhenDone(broker.delete(topic), deleted -> ex.respond(deleted
+                ? HttpResponses.empty(HttpResponseStatus.NO_CONTENT)
+                : HttpResponses.error(ex.ctx().alloc(),
+                        ApiException.notFound("topic_not_found", "no topic '" + topic + "'"))));
+    }
+
+    static Retention parseRetention(byte[] body) {
+        JsonNode root;
+        try {
+            root = HttpResponses.MAPPER.readTree(body);
+        } catch (IOException e) {
+            throw ApiException.badRequest("invalid_json", "the body is not valid JSON");
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.badRequest("invalid_retention",
+                    "expected a JSON object like {\"maxMessages\":N,\"maxAge\":\"7d\",\"maxBytes\":N}");
+        }
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!RETENTION_FIELDS.contains(field)) {
+                throw ApiException.badRequest("invalid_retention",
+                        "unknown field '" + field + "'; allowed: maxMessages, maxAge, maxBytes");
+            }
+        }
+        Long maxMessages = positiveLong(root.get("maxMessages"), "maxMessages");
+        Long maxBytes = positiveLong(root.get("maxBytes"), "maxBytes");
+        Duration maxAge = null;
+        JsonNode age = root.get("maxAge");
+        if (age != null && !age.isNull()) {
+            if (!age.isTextual()) {
+                throw ApiException.badRequest("invalid_duration", "maxAge must be a duration string like \"7d\"");
+            }
+            maxAge = Durations.parse(age.asText(), "maxAge");
+            if (maxAge.isZero()) {
+                throw ApiException.badRequest("invalid_duration", "maxAge must be positive");
+            }
+        }
+        return new Retention(maxMessages, maxAge, maxBytes);
+    }
+
+    private static Long positiveLong(JsonNode n, String field) {
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 1) {
+            throw ApiException.badRequest("invalid_retention", field + " must be a whole number >= 1");
+        }
+        return n.asLong();
+    }
+
+    static Map<String, Object> describeBody(TopicInfo t) {
+        Map<String, Object> retention = new LinkedHashMap<>();
+        Retention r = t.retention();
+        if (r != null) {
+            if (r.maxMessages() != null) retention.put("maxMessages", r.maxMessages());
+            if (r.maxAge() != null) retention.put("maxAge", Durations.format(r.maxAge()));
+            if (r.maxBytes() != null) retention.put("maxBytes", r.maxBytes());
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("topic", t.name());
+        body.put("firstOffset", t.firstOffset());
+        body.put("lastOffset", t.lastOffset());
+        body.put("messages", t.messages());
+        body.put("bytes", t.bytes());
+        body.put("created", Envelope.formatTime(t.created()));
+        body.put("retention", retention);
+        body.put("subscribers", t.subscribers());
+        return body;
+    }
+}

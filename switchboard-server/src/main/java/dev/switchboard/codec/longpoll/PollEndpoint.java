@@ -1,0 +1,77 @@
+package dev.switchboard.codec.longpoll;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.switchboard.broker.ApiException;
+import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.Durations;
+import dev.switchboard.broker.Message;
+import dev.switchboard.broker.ReadResult;
+import dev.switchboard.broker.StartPosition;
+import dev.switchboard.codec.Envelope;
+import dev.switchboard.codec.http.Exchange;
+import dev.switchboard.codec.http.HttpResponses;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+
+/**
+ * {@code GET /v1/topics/{topic}/messages}: a short poll, or with {@code wait=} a long poll held by the broker until a
+ * message arrives or the wait ends. Defaults: {@code from=earliest}, {@code limit=100}, no wait.
+ */
+public final class PollEndpoint {
+    private static final int DEFAULT_LIMIT = 100;
+
+    private final Broker broker;
+
+    public PollEndpoint(Broker broker) {
+        this.broker = broker;
+    }
+
+    public void poll(Exchange ex, String topic) {
+        StartPosition from = StartPosition.parse(ex.query("from"), StartPosition.EARLIEST);
+        int limit = parseLimit(ex.query("limit"));
+        String waitText = ex.query("wait");
+        Duration wait = waitText == null ? Duration.ZERO : Durations.parse(waitText, "wait");
+        ex.respondWhenDone(broker.poll(topic, from, limit, wait, ex.ctx().executor()),
+                result -> ex.respond(encode(ex.ctx().alloc(), result)));
+    }
+
+    private static int parseLimit(String text) {
+        if (text == null) {
+            return DEFAULT_LIMIT;
+        }
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("invalid_limit", "limit must be a whole number");
+        }
+    }
+
+    /** {@code {"topic","messages":[envelope…],"next","gap"}}. */
+    static FullHttpResponse encode(ByteBufAllocator alloc, ReadResult r) {
+        ByteBuf buf = alloc.buffer();
+        try (JsonGenerator g = Envelope.JSON.createGenerator((java.io.OutputStream) new ByteBufOutputStream(buf))) {
+            g.writeStartObject();
+            g.writeStringField("topic", r.topic());
+            g.writeArrayFieldStart("messages");
+            for (Message m : r.messages()) {
+                g.writeStartObject();
+                Envelope.writeFields(g, m);
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeNumberField("next", r.next());
+            g.writeBooleanField("gap", r.gap());
+            g.writeEndObject();
+        } catch (IOException e) {
+            buf.release();
+            throw new UncheckedIOException(e);
+        }
+        return HttpResponses.withBody(HttpResponseStatus.OK, buf, "application/json");
+    }
+}

@@ -1,0 +1,71 @@
+package dev.switchboard.codec.sse;
+
+import dev.switchboard.broker.ApiException;
+import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.StartPosition;
+import dev.switchboard.broker.Topic;
+import dev.switchboard.broker.TopicName;
+import dev.switchboard.codec.http.Exchange;
+import dev.switchboard.fanout.Subscription;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.time.Duration;
+
+/**
+ * {@code GET /v1/topics/{topic}/events}: turns the connection into an SSE stream. The response has no length and
+ * ends when the connection closes, so after its head the HTTP codec leaves the pipeline and event bytes go straight to
+ * the socket. Resumes from {@code Last-Event-ID} + 1 when the client sends one (a reconnecting EventSource does),
+ * else from {@code ?from=} (default {@code next}).
+ */
+public final class SseEndpoint {
+    private final Broker broker;
+    private final Duration heartbeat;
+    private final Duration slowConsumerTimeout;
+
+    public SseEndpoint(Broker broker, Duration heartbeat, Duration slowConsumerTimeout) {
+        this.broker = broker;
+        this.heartbeat = heartbeat;
+        this.slowConsumerTimeout = slowConsumerTimeout;
+    }
+
+    public void stream(Exchange ex, String topicName) {
+        TopicName.validate(topicName);
+        StartPosition from = startOf(ex.header("Last-Event-ID"), ex.query("from"));
+        Topic topic = broker.attach(topicName);
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
+                .set("X-Accel-Buffering", "no");
+        ex.ctx().writeAndFlush(head);
+        SseSink sink = new SseSink(broker, topic, heartbeat, slowConsumerTimeout);
+        ChannelPipeline p = ex.ctx().pipeline();
+        p.addLast("sse", sink);
+        p.remove("router");
+        p.remove("aggregator");
+        p.remove("timeouts");
+        p.remove("http");
+        ex.takeOver();
+        sink.start(new Subscription(topic, topic.resolve(from), sink));
+    }
+
+    static StartPosition startOf(String lastEventId, String from) {
+        if (lastEventId != null && !lastEventId.isBlank()) {
+            try {
+                long id = Long.parseLong(lastEventId.trim());
+                if (id >= 0) {
+                    return new StartPosition.AtOffset(id + 1);
+                }
+            } catch (NumberFormatException ignored) {
+                // refused below
+            }
+            throw ApiException.badRequest("invalid_from", "Last-Event-ID must be an offset, got '" + lastEventId + "'");
+        }
+        return StartPosition.parse(from, StartPosition.NEXT);
+    }
+}

@@ -1,0 +1,69 @@
+package dev.switchboard.codec.sse;
+
+import dev.switchboard.broker.Message;
+import dev.switchboard.codec.Envelope;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+/**
+ * The Server-Sent Events wire form (WHATWG HTML, "server-sent events"). A message is
+ * {@code id: <offset>\nevent: message\ndata: <line>\n…\n\n}: the payload split at CR, LF and CRLF into one
+ * {@code data:} line each, so a client joining them with LF gets the payload back (with CRLF normalised). A payload
+ * that is not UTF-8 is sent as one line of base64.
+ */
+public final class SseEvents {
+    private static final byte[] HEARTBEAT = ": heartbeat\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    private SseEvents() {}
+
+    public static byte[] message(Message m) {
+        byte[] payload = m.payload();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(payload.length + 48);
+        ascii(out, "id: " + m.offset() + "\nevent: message\n");
+        if (Envelope.formOf(m) == Envelope.DataForm.BASE64) {
+            ascii(out, "data: ");
+            ascii(out, Base64.getEncoder().encodeToString(payload));
+            out.write('\n');
+        } else {
+            dataLines(out, payload);
+        }
+        out.write('\n');
+        return out.toByteArray();
+    }
+
+    public static byte[] gap(String topic, long from, long first) {
+        return ("event: gap\ndata: {\"topic\":\"" + topic + "\",\"from\":" + from + ",\"first\":" + first + "}\n\n")
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
+    public static byte[] topicDeleted(String topic) {
+        return ("event: error\ndata: {\"code\":\"topic_deleted\",\"message\":\"topic '" + topic
+                + "' was deleted\"}\n\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    public static byte[] heartbeat() {
+        return HEARTBEAT;
+    }
+
+    private static void dataLines(ByteArrayOutputStream out, byte[] payload) {
+        int start = 0;
+        int i = 0;
+        while (i <= payload.length) {
+            if (i == payload.length || payload[i] == '\n' || payload[i] == '\r') {
+                ascii(out, "data: ");
+                out.write(payload, start, i - start);
+                out.write('\n');
+                if (i < payload.length && payload[i] == '\r' && i + 1 < payload.length && payload[i + 1] == '\n') {
+                    i++;
+                }
+                start = i + 1;
+            }
+            i++;
+        }
+    }
+
+    private static void ascii(ByteArrayOutputStream out, String s) {
+        out.writeBytes(s.getBytes(StandardCharsets.US_ASCII));
+    }
+}

@@ -1,0 +1,145 @@
+package dev.switchboard.codec.sse;
+
+import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.Message;
+import dev.switchboard.broker.Topic;
+import dev.switchboard.fanout.DeliverySink;
+import dev.switchboard.fanout.Subscription;
+import dev.switchboard.transport.SlowConsumerGuard;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One SSE stream: the push end of a {@link Subscription}. Writes each message's shared, pre-encoded event bytes;
+ * sends a heartbeat comment when nothing else was sent for a while; closes a reader that stays unwritable for the
+ * slow-consumer timeout (it reconnects with {@code Last-Event-ID} and resumes from the log).
+ */
+final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink {
+    private final Broker broker;
+    private final Topic topic;
+    private final Duration heartbeat;
+    private final Duration slowConsumerTimeout;
+    private ChannelHandlerContext ctx;
+    private Subscription subscription;
+    private ScheduledFuture<?> heartbeatTimer;
+    private SlowConsumerGuard slowGuard;
+    private boolean wroteSinceHeartbeat;
+    private boolean released;
+
+    SseSink(Broker broker, Topic topic, Duration heartbeat, Duration slowConsumerTimeout) {
+        this.broker = broker;
+        this.topic = topic;
+        this.heartbeat = heartbeat;
+        this.slowConsumerTimeout = slowConsumerTimeout;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    void start(Subscription s) {
+        subscription = s;
+        slowGuard = new SlowConsumerGuard(ctx.channel(), slowConsumerTimeout, () -> ctx.close());
+        long every = heartbeat.toNanos();
+        heartbeatTimer = ctx.executor().scheduleAtFixedRate(this::heartbeat, every, every, TimeUnit.NANOSECONDS);
+        if (!ctx.channel().isActive()) {
+            cleanUp();
+            return;
+        }
+        s.start();
+    }
+
+    private void heartbeat() {
+        if (!wroteSinceHeartbeat && ctx.channel().isWritable()) {
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(SseEvents.heartbeat()));
+        }
+        wroteSinceHeartbeat = false;
+    }
+
+    @Override
+    public EventExecutor executor() {
+        return ctx.executor();
+    }
+
+    @Override
+    public String transport() {
+        return "sse";
+    }
+
+    @Override
+    public boolean isWritable() {
+        return ctx.channel().isWritable();
+    }
+
+    @Override
+    public void deliver(Message message) {
+        ctx.write(Unpooled.wrappedBuffer(message.encoded(Message.SSE_EVENT, SseEvents::message)));
+        wroteSinceHeartbeat = true;
+    }
+
+    @Override
+    public void gap(String topicName, long from, long first) {
+        ctx.write(Unpooled.wrappedBuffer(SseEvents.gap(topicName, from, first)));
+    }
+
+    @Override
+    public void topicDeleted(String topicName) {
+        ctx.write(Unpooled.wrappedBuffer(SseEvents.topicDeleted(topicName)));
+        ctx.flush();
+        ctx.close();
+    }
+
+    @Override
+    public void flush() {
+        ctx.flush();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ReferenceCountUtil.release(msg); // a stream's client has nothing more to say
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        slowGuard.writabilityChanged();
+        if (ctx.channel().isWritable() && subscription != null) {
+            subscription.drain();
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cleanUp();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    private void cleanUp() {
+        if (heartbeatTimer != null) {
+            heartbeatTimer.cancel(false);
+            heartbeatTimer = null;
+        }
+        if (slowGuard != null) {
+            slowGuard.cancel();
+        }
+        if (!released) {
+            released = true;
+            if (subscription != null) {
+                subscription.close();
+            }
+            broker.release(topic);
+        }
+    }
+}

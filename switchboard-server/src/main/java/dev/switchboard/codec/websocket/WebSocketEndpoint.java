@@ -1,0 +1,74 @@
+package dev.switchboard.codec.websocket;
+
+import dev.switchboard.broker.ApiException;
+import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.StartPosition;
+import dev.switchboard.broker.TopicName;
+import dev.switchboard.codec.http.Exchange;
+import dev.switchboard.config.Limits;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code GET /v1/ws}: upgrades the connection (RFC 6455) and hands it to a {@link WebSocketSession}. The optional
+ * {@code ?subscribe=t1,t2&from=…} shortcut subscribes on connect; it is checked before the upgrade so a bad name gets
+ * a plain 400 instead of a socket that closes at once.
+ */
+public final class WebSocketEndpoint {
+    private final Broker broker;
+    private final Limits limits;
+    private final Duration pingInterval;
+    private final int maxFrameBytes;
+
+    public WebSocketEndpoint(Broker broker, Limits limits, Duration pingInterval) {
+        this.broker = broker;
+        this.limits = limits;
+        this.pingInterval = pingInterval;
+        // A publish op carries the payload as JSON: base64 makes it 4/3 larger, plus the op's own fields.
+        this.maxFrameBytes = limits.maxMessageBytes() / 3 * 4 + 8192;
+    }
+
+    public void upgrade(Exchange ex) {
+        List<String> initial = new ArrayList<>();
+        String subscribe = ex.query("subscribe");
+        if (subscribe != null) {
+            for (String name : subscribe.split(",", -1)) {
+                initial.add(TopicName.validate(name));
+            }
+            if (initial.size() > limits.maxSubscriptionsPerConnection()) {
+                throw ApiException.overLimit("at most " + limits.maxSubscriptionsPerConnection()
+                        + " subscriptions per connection");
+            }
+        }
+        StartPosition from = StartPosition.parse(ex.query("from"), StartPosition.NEXT);
+        WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(maxFrameBytes).allowExtensions(false).build();
+        WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(
+                "ws://" + ex.header("Host") + "/v1/ws", null, decoderConfig).newHandshaker(ex.request());
+        if (handshaker == null) {
+            WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ex.ctx().channel());
+            ex.takeOver();
+            return;
+        }
+        WebSocketSession session = new WebSocketSession(broker, limits, pingInterval, handshaker);
+        ChannelPipeline p = ex.ctx().pipeline();
+        p.remove("timeouts");
+        handshaker.handshake(ex.ctx().channel(), ex.request()).addListener(f -> {
+            if (f.isSuccess()) {
+                session.subscribeOnConnect(initial, from);
+            } else {
+                ex.ctx().close();
+            }
+        });
+        p.addLast("ws-aggregator", new WebSocketFrameAggregator(maxFrameBytes));
+        p.addLast("ws", session);
+        p.remove("router");
+        ex.takeOver();
+    }
+}

@@ -1,0 +1,355 @@
+package dev.switchboard.codec.websocket;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchboard.broker.ApiException;
+import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.Message;
+import dev.switchboard.broker.PublishResult;
+import dev.switchboard.broker.StartPosition;
+import dev.switchboard.broker.Topic;
+import dev.switchboard.broker.TopicName;
+import dev.switchboard.codec.Envelope;
+import dev.switchboard.codec.http.HttpResponses;
+import dev.switchboard.config.Limits;
+import dev.switchboard.fanout.DeliverySink;
+import dev.switchboard.fanout.Subscription;
+import dev.switchboard.transport.SlowConsumerGuard;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One WebSocket connection speaking API.md's JSON ops: subscribe, unsubscribe, publish. It is the push end of each of
+ * its subscriptions; a message goes out as the message's shared, pre-built text frame (encoded once for every
+ * subscriber, DESIGN.md principle 3). Liveness by ping/pong; a reader that stays unwritable past the slow-consumer
+ * timeout is closed with code 4008 and a reason naming where to resume. Publishes in flight per connection are
+ * bounded: past the bound the connection stops reading, which slows the producer through TCP.
+ */
+final class WebSocketSession extends ChannelInboundHandlerAdapter implements DeliverySink {
+    static final int SLOW_CONSUMER = 4008;
+    private static final int MAX_PUBLISHES_IN_FLIGHT = 256;
+
+    private final Broker broker;
+    private final Limits limits;
+    private final Duration pingInterval;
+    private final WebSocketServerHandshaker handshaker;
+    private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
+    private ChannelHandlerContext ctx;
+    private SlowConsumerGuard slowGuard;
+    private ScheduledFuture<?> pingTimer;
+    private long lastHeardNanos = System.nanoTime();
+    private int publishesInFlight;
+    private boolean closed;
+
+    WebSocketSession(Broker broker, Limits limits, Duration pingInterval, WebSocketServerHandshaker handshaker) {
+        this.broker = broker;
+        this.limits = limits;
+        this.pingInterval = pingInterval;
+        this.handshaker = handshaker;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
+        long every = pingInterval.toNanos();
+        pingTimer = ctx.executor().scheduleAtFixedRate(this::ping, every, every, TimeUnit.NANOSECONDS);
+    }
+
+    void subscribeOnConnect(List<String> topics, StartPosition from) {
+        for (String topic : topics) {
+            subscribe(topic, from, null);
+        }
+    }
+
+    // ---- inbound ops ----
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        lastHeardNanos = System.nanoTime();
+        try {
+            if (msg instanceof TextWebSocketFrame text) {
+                onText(text.text());
+            } else if (msg instanceof PingWebSocketFrame ping) {
+                ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
+            } else if (msg instanceof CloseWebSocketFrame close) {
+                handshaker.close(ctx.channel(), close.retain());
+            } else if (msg instanceof BinaryWebSocketFrame) {
+                sendError(null, "invalid_frame", "ops are JSON text frames");
+            } else if (!(msg instanceof PongWebSocketFrame) && !(msg instanceof WebSocketFrame)) {
+                ctx.fireChannelRead(ReferenceCountUtil.retain(msg));
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onText(String text) {
+        JsonNode op;
+        try {
+            op = HttpResponses.MAPPER.readTree(text);
+        } catch (IOException e) {
+            sendError(null, "invalid_json", "the frame is not valid JSON");
+            return;
+        }
+        if (op == null || !op.isObject()) {
+            sendError(null, "invalid_op", "an op is a JSON object with an \"op\" field");
+            return;
+        }
+        String id = op.hasNonNull("id") ? op.get("id").asText() : null;
+        try {
+            switch (op.path("op").asText("")) {
+                case "subscribe" -> subscribe(textField(op, "topic"), fromOf(op.get("from")), id);
+                case "unsubscribe" -> unsubscribe(textField(op, "topic"), id);
+                case "publish" -> publish(op, id);
+                default -> throw ApiException.badRequest("invalid_op",
+                        "unknown op '" + op.path("op").asText("") + "'; use subscribe, unsubscribe or publish");
+            }
+        } catch (ApiException e) {
+            sendError(id, e.code(), e.getMessage());
+        }
+    }
+
+    private static String textField(JsonNode op, String field) {
+        JsonNode n = op.get(field);
+        if (n == null || !n.isTextual()) {
+            throw ApiException.badRequest("invalid_op", "the op needs a string \"" + field + "\"");
+        }
+        return n.asText();
+    }
+
+    private static StartPosition fromOf(JsonNode from) {
+        if (from == null || from.isNull()) {
+            return StartPosition.NEXT;
+        }
+        if (from.isIntegralNumber()) {
+            return StartPosition.parse(Long.toString(from.asLong()), StartPosition.NEXT);
+        }
+        if (from.isTextual()) {
+            return StartPosition.parse(from.asText(), StartPosition.NEXT);
+        }
+        throw ApiException.badRequest("invalid_from", "from must be \"next\", \"earliest\" or an offset");
+    }
+
+    private void subscribe(String name, StartPosition from, String id) {
+        TopicName.validate(name);
+        Subscription existing = subscriptions.get(name);
+        if (existing == null && subscriptions.size() >= limits.maxSubscriptionsPerConnection()) {
+            throw ApiException.overLimit("at most " + limits.maxSubscriptionsPerConnection()
+                    + " subscriptions per connection");
+        }
+        Topic topic = broker.attach(name);
+        if (existing != null) {
+            end(existing);
+        }
+        Subscription s = new Subscription(topic, topic.resolve(from), this);
+        subscriptions.put(name, s);
+        ObjectNode reply = reply("subscribed", id).put("topic", name).put("next", s.next());
+        ctx.write(new TextWebSocketFrame(reply.toString()));
+        s.start();
+        ctx.flush();
+    }
+
+    private void unsubscribe(String name, String id) {
+        TopicName.validate(name);
+        Subscription s = subscriptions.remove(name);
+        if (s == null) {
+            throw ApiException.notFound("not_subscribed", "not subscribed to '" + name + "'");
+        }
+        end(s);
+        ctx.writeAndFlush(new TextWebSocketFrame(reply("unsubscribed", id).put("topic", name).toString()));
+    }
+
+    private void publish(JsonNode op, String id) {
+        String topic = textField(op, "topic");
+        JsonNode data = op.get("data");
+        if (data == null) {
+            throw ApiException.badRequest("invalid_op", "publish needs \"data\"");
+        }
+        String type = op.hasNonNull("type") ? op.get("type").asText() : null;
+        byte[] payload;
+        if (op.path("encoding").asText("").equals("base64")) {
+            if (!data.isTextual()) {
+                throw ApiException.badRequest("invalid_op", "base64 data must be a string");
+            }
+            try {
+                payload = Base64.getDecoder().decode(data.asText());
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("invalid_op", "data is not valid base64");
+            }
+            type = type == null ? "application/octet-stream" : type;
+        } else if (data.isTextual() && (type == null || !Envelope.isJsonType(type))) {
+            payload = data.asText().getBytes(StandardCharsets.UTF_8);
+            type = type == null ? "text/plain; charset=utf-8" : type;
+        } else {
+            payload = data.toString().getBytes(StandardCharsets.UTF_8);
+            type = type == null ? "application/json" : type;
+        }
+        String key = op.hasNonNull("key") ? op.get("key").asText() : null;
+        if (payload.length > limits.maxMessageBytes()) {
+            throw ApiException.tooLarge("message is " + payload.length + " bytes; the limit is "
+                    + limits.maxMessageBytes());
+        }
+        var done = broker.publish(topic, type, payload, key);
+        if (++publishesInFlight >= MAX_PUBLISHES_IN_FLIGHT) {
+            ctx.channel().config().setAutoRead(false);
+        }
+        done.whenComplete((r, e) -> ctx.executor().execute(() -> acked(id, r, e)));
+    }
+
+    private void acked(String id, PublishResult r, Throwable error) {
+        if (--publishesInFlight < MAX_PUBLISHES_IN_FLIGHT / 2 && !ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+        if (error == null) {
+            ctx.writeAndFlush(new TextWebSocketFrame(
+                    reply("ack", id).put("topic", r.topic()).put("offset", r.offset()).toString()));
+        } else {
+            Throwable cause = error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof ApiException api) {
+                sendError(id, api.code(), api.getMessage());
+            } else {
+                sendError(id, "internal", "the publish failed");
+            }
+        }
+    }
+
+    // ---- DeliverySink ----
+
+    @Override
+    public EventExecutor executor() {
+        return ctx.executor();
+    }
+
+    @Override
+    public String transport() {
+        return "ws";
+    }
+
+    @Override
+    public boolean isWritable() {
+        return ctx.channel().isWritable();
+    }
+
+    @Override
+    public void deliver(Message message) {
+        ctx.write(Unpooled.wrappedBuffer(message.encoded(Message.WS_FRAME, WebSocketFrames::messageFrame)));
+    }
+
+    @Override
+    public void gap(String topic, long from, long first) {
+        ctx.write(new TextWebSocketFrame(reply("gap", null).put("topic", topic).put("from", from)
+                .put("first", first).toString()));
+    }
+
+    @Override
+    public void topicDeleted(String topic) {
+        Subscription s = subscriptions.remove(topic);
+        if (s != null) {
+            broker.release(s.topic());
+        }
+        ctx.write(new TextWebSocketFrame(reply("error", null).put("code", "topic_deleted").put("topic", topic)
+                .put("message", "topic '" + topic + "' was deleted; the subscription has ended").toString()));
+    }
+
+    @Override
+    public void flush() {
+        ctx.flush();
+    }
+
+    // ---- connection ----
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        slowGuard.writabilityChanged();
+        if (ctx.channel().isWritable()) {
+            for (Subscription s : subscriptions.values().toArray(new Subscription[0])) {
+                s.drain();
+            }
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    private void closeSlow() {
+        StringBuilder reason = new StringBuilder("slow consumer; resume from");
+        for (Subscription s : subscriptions.values()) {
+            String part = " " + s.topic().name() + "@" + s.next();
+            if (reason.length() + part.length() > 120) {
+                break;
+            }
+            reason.append(part);
+        }
+        closeWith(SLOW_CONSUMER, reason.toString());
+    }
+
+    private void ping() {
+        long silent = System.nanoTime() - lastHeardNanos;
+        if (silent > 2 * pingInterval.toNanos()) {
+            closeWith(1001, "no pong within " + 2 * pingInterval.toSeconds() + "s");
+        } else {
+            ctx.writeAndFlush(new PingWebSocketFrame());
+        }
+    }
+
+    private void closeWith(int code, String reason) {
+        // The close frame may never get through a full buffer; the channel closes regardless.
+        ctx.writeAndFlush(new CloseWebSocketFrame(code, reason));
+        ctx.executor().schedule(() -> ctx.close(), 1, TimeUnit.SECONDS);
+        ctx.channel().config().setAutoRead(false);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (!closed) {
+            closed = true;
+            pingTimer.cancel(false);
+            slowGuard.cancel();
+            subscriptions.values().forEach(this::end);
+            subscriptions.clear();
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    private void end(Subscription s) {
+        s.close();
+        broker.release(s.topic());
+    }
+
+    private void sendError(String id, String code, String message) {
+        ctx.writeAndFlush(new TextWebSocketFrame(reply("error", id).put("code", code).put("message", message)
+                .toString()));
+    }
+
+    private static ObjectNode reply(String op, String id) {
+        ObjectNode n = HttpResponses.MAPPER.createObjectNode().put("op", op);
+        if (id != null) {
+            n.put("id", id);
+        }
+        return n;
+    }
+}

@@ -1,0 +1,30 @@
+package dev.switchboard.config;
+
+import java.time.Duration;
+
+/**
+ * Every size, count and wait the server accepts has a limit here; breaking one gets a clear error (API.md shapes).
+ *
+ * @param maxMessageBytes         largest publish body (413 beyond)
+ * @param maxHeaderBytes          largest request head (431 beyond)
+ * @param maxPollLimit            largest {@code limit=} of a poll
+ * @param maxPollResponseBytes    a poll answer stops adding messages past this many payload bytes (at least one is always sent)
+ * @param maxWait                 longest {@code wait=} of a long poll
+ * @param maxTopics               topics that may exist at once (429 beyond)
+ * @param maxSubscriptionsPerConnection WebSocket subscriptions per connection (429 beyond)
+ * @param maxConnections          open client connections (new ones are closed beyond)
+ * @param maxPendingPublishes     publishes waiting for the log writer (503 beyond)
+ * @param maxIdempotencyKeyLength longest {@code Idempotency-Key}
+ * @param headerTimeout           a request head must arrive within this (stops slow-header attacks)
+ * @param idleTimeout             a keep-alive HTTP connection with no request in flight is closed after this
+ * @param slowConsumerTimeout     a push subscriber whose socket stays unwritable this long is closed (WS code 4008)
+ */
+public record Limits(int maxMessageBytes, int maxHeaderBytes, int maxPollLimit, int maxPollResponseBytes,
+                     Duration maxWait, int maxTopics, int maxSubscriptionsPerConnection, int maxConnections,
+                     int maxPendingPublishes, int maxIdempotencyKeyLength, Duration headerTimeout,
+                     Duration idleTimeout, Duration slowConsumerTimeout) {
+    public static Limits defaults() {
+        return new Limits(1024 * 1024, 16 * 1024, 1000, 4 * 1024 * 1024, Duration.ofMinutes(5), 100_000, 1000,
+                18_000, 65_536, 255, Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(30));
+    }
+}

@@ -1,0 +1,64 @@
+package dev.switchboard.config;
+
+import java.nio.file.Path;
+import dev.switchboard.broker.Retention;
+import java.time.Duration;
+
+/**
+ * Everything {@code switchboard serve} is configured with.
+ *
+ * @param bind             address to listen on
+ * @param port             TCP port (0 = any free port, useful in tests)
+ * @param dataDir          where the durable log lives
+ * @param fsync            fsync policy of the log
+ * @param fsyncInterval    how often {@link FsyncPolicy#BATCH} fsyncs
+ * @param io               event-loop engine
+ * @param ioThreads        event-loop threads (0 = one per core)
+ * @param socket           per-connection socket options
+ * @param limits           input limits
+ * @param sseHeartbeat     interval of SSE heartbeat comments
+ * @param wsPingInterval   interval of WebSocket pings; a peer silent for two intervals is closed
+ * @param defaultRetention retention of a topic until {@code PUT /v1/topics/{topic}} sets its own
+ * @param idempotencyTtl   how long an {@code Idempotency-Key} is remembered
+ */
+public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsync, Duration fsyncInterval,
+                           IoMode io, int ioThreads, SocketOptions socket, Limits limits, Duration sseHeartbeat,
+                           Duration wsPingInterval, Retention defaultRetention, Duration idempotencyTtl) {
+
+    /** Defaults for tests and embedding: loopback, any free port, the given data directory. */
+    public static ServerConfig forTests(Path dataDir) {
+        return new ServerConfig("127.0.0.1", 0, dataDir, FsyncPolicy.BATCH, Duration.ofMillis(100), IoMode.AUTO, 2,
+                SocketOptions.defaults(), Limits.defaults(), Duration.ofSeconds(15), Duration.ofSeconds(30),
+                Retention.UNLIMITED, Duration.ofHours(24));
+    }
+
+    public ServerConfig withLimits(Limits newLimits) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, newLimits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl);
+    }
+
+    public ServerConfig withFsync(FsyncPolicy policy) {
+        return new ServerConfig(bind, port, dataDir, policy, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl);
+    }
+
+    public ServerConfig withPort(int newPort) {
+        return new ServerConfig(bind, newPort, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl);
+    }
+
+    public ServerConfig withSocket(SocketOptions options) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, options, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl);
+    }
+
+    public ServerConfig withSseHeartbeat(Duration interval) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                interval, wsPingInterval, defaultRetention, idempotencyTtl);
+    }
+
+    public ServerConfig withIo(IoMode mode) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, mode, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl);
+    }
+}

@@ -1,0 +1,81 @@
+package dev.switchboard.fanout;
+
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A topic's push subscribers, grouped by event loop. When the log writer stores new messages it calls
+ * {@link #signal()}, which schedules one task per event loop (not one per subscriber); each task drains that loop's
+ * subscribers, so a burst of messages reaches each socket as one flush.
+ */
+public final class Fanout {
+    private final ConcurrentHashMap<EventExecutor, LoopSubscribers> loops = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AtomicInteger> byTransport = new ConcurrentHashMap<>();
+    private final AtomicInteger size = new AtomicInteger();
+
+    void add(Subscription s) {
+        loops.computeIfAbsent(s.sink().executor(), LoopSubscribers::new).subscribers.add(s);
+        byTransport.computeIfAbsent(s.sink().transport(), t -> new AtomicInteger()).incrementAndGet();
+        size.incrementAndGet();
+    }
+
+    void remove(Subscription s) {
+        LoopSubscribers group = loops.get(s.sink().executor());
+        if (group != null && group.subscribers.remove(s)) {
+            byTransport.get(s.sink().transport()).decrementAndGet();
+            size.decrementAndGet();
+        }
+    }
+
+    /** Any thread: new messages (or a deletion) are visible; wake every subscriber on its own loop. */
+    public void signal() {
+        for (LoopSubscribers group : loops.values()) {
+            group.signal();
+        }
+    }
+
+    public int size() {
+        return size.get();
+    }
+
+    /** Live push subscribers per transport. */
+    public Map<String, Integer> countsByTransport() {
+        Map<String, Integer> counts = new TreeMap<>();
+        byTransport.forEach((transport, n) -> {
+            if (n.get() > 0) {
+                counts.put(transport, n.get());
+            }
+        });
+        return counts;
+    }
+
+    private static final class LoopSubscribers {
+        private final EventExecutor loop;
+        // Only touched on the loop.
+        private final ArrayList<Subscription> subscribers = new ArrayList<>();
+        private final AtomicBoolean scheduled = new AtomicBoolean();
+
+        LoopSubscribers(EventExecutor loop) {
+            this.loop = loop;
+        }
+
+        void signal() {
+            if (scheduled.compareAndSet(false, true)) {
+                loop.execute(this::drainAll);
+            }
+        }
+
+        private void drainAll() {
+            scheduled.set(false);
+            // A drain may close its subscription (topic deleted), which removes it from the list.
+            for (Subscription s : subscribers.toArray(new Subscription[0])) {
+                s.drain();
+            }
+        }
+    }
+}

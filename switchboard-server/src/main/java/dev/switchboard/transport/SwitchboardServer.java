@@ -1,0 +1,142 @@
+package dev.switchboard.transport;
+
+import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.EmbeddedBroker;
+import dev.switchboard.codec.http.BodyAggregator;
+import dev.switchboard.codec.http.OpsEndpoints;
+import dev.switchboard.codec.http.RequestTimeouts;
+import dev.switchboard.codec.http.TopicEndpoints;
+import dev.switchboard.codec.longpoll.PollEndpoint;
+import dev.switchboard.codec.sse.SseEndpoint;
+import dev.switchboard.codec.websocket.WebSocketEndpoint;
+import dev.switchboard.config.Limits;
+import dev.switchboard.config.ServerConfig;
+import dev.switchboard.config.SocketOptions;
+import dev.switchboard.router.ApiRouter;
+import dev.switchboard.router.Routes;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server: opens the broker, binds the listening socket on the chosen event-loop engine and assembles each
+ * connection's pipeline: connection limit → request timeouts → HTTP codec → body aggregator → router. Streams (SSE)
+ * and upgrades (WebSocket) later replace the HTTP handlers of their connection.
+ */
+public final class SwitchboardServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SwitchboardServer.class);
+
+    private final ServerConfig config;
+    private final PrometheusMeterRegistry metrics;
+    private final Broker broker;
+    private final IoEngine engine;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private final Channel serverChannel;
+
+    private SwitchboardServer(ServerConfig config) throws InterruptedException {
+        this.config = config;
+        this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(metrics);
+        new JvmThreadMetrics().bindTo(metrics);
+        this.engine = IoEngine.select(config.io());
+        this.broker = EmbeddedBroker.open(config, metrics);
+        Limits limits = config.limits();
+        Routes routes = new Routes(new TopicEndpoints(broker), new PollEndpoint(broker),
+                new SseEndpoint(broker, config.sseHeartbeat(), limits.slowConsumerTimeout()),
+                new WebSocketEndpoint(broker, limits, config.wsPingInterval()), new OpsEndpoints(metrics));
+        ConnectionLimiter connections = new ConnectionLimiter(limits.maxConnections(), metrics);
+        HttpDecoderConfig httpConfig = new HttpDecoderConfig().setMaxInitialLineLength(8192)
+                .setMaxHeaderSize(limits.maxHeaderBytes()).setMaxChunkSize(64 * 1024);
+
+        int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
+        bossGroup = engine.newGroup(1, "switchboard-accept");
+        workerGroup = engine.newGroup(threads, "switchboard-io");
+        SocketOptions socket = config.socket();
+        ServerBootstrap b = new ServerBootstrap().group(bossGroup, workerGroup).channel(engine.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, socket.backlog())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, socket.tcpNoDelay())
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(socket.writeLowWaterMark(), socket.writeHighWaterMark()))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast("connections", connections)
+                                .addLast("timeouts", new RequestTimeouts(limits.headerTimeout(), limits.idleTimeout()))
+                                .addLast("http", new HttpServerCodec(httpConfig))
+                                .addLast("aggregator", new BodyAggregator(limits.maxMessageBytes()))
+                                .addLast("router", new ApiRouter(routes));
+                    }
+                });
+        if (socket.sendBuffer() > 0) {
+            b.childOption(ChannelOption.SO_SNDBUF, socket.sendBuffer());
+        }
+        if (socket.receiveBuffer() > 0) {
+            b.childOption(ChannelOption.SO_RCVBUF, socket.receiveBuffer());
+        }
+        try {
+            serverChannel = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
+        } catch (RuntimeException | InterruptedException e) {
+            shutdownGroups();
+            broker.close();
+            throw e;
+        }
+        log.info("switchboard listening on {} ({} event loops on {}, fsync={}, data in {})",
+                serverChannel.localAddress(), threads, engine.displayName(), config.fsync().name().toLowerCase(),
+                config.dataDir().toAbsolutePath());
+    }
+
+    public static SwitchboardServer start(ServerConfig config) throws InterruptedException {
+        return new SwitchboardServer(config);
+    }
+
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public IoEngine engine() {
+        return engine;
+    }
+
+    public Broker broker() {
+        return broker;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** Blocks until the listening socket closes. */
+    public void awaitClose() throws InterruptedException {
+        serverChannel.closeFuture().sync();
+    }
+
+    @Override
+    public void close() {
+        serverChannel.close().syncUninterruptibly();
+        shutdownGroups();
+        broker.close();
+        metrics.close();
+    }
+
+    private void shutdownGroups() {
+        bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}
