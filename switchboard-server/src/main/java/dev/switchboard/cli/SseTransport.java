@@ -64,6 +64,10 @@ final class SseTransport implements SubscriberLoop.Transport {
                     JsonNode gap = Http.JSON.readTree(event.data());
                     loop.gap(gap.path("from").asLong(), gap.path("first").asLong());
                 }
+                case "error" -> {
+                    JsonNode error = Http.JSON.readTree(event.data());
+                    throw new ServerError(error.path("code").asText(), error.path("message").asText());
+                }
                 default -> {
                     // event types this client does not know
                 }

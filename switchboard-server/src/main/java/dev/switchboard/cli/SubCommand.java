@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
 /** {@code switchboard sub TOPIC}: prints a topic's messages, one per line, resuming across reconnects. */
 @Command(name = "sub", mixinStandardHelpOptions = true,
         description = {"Print a topic's messages, one per line, as they arrive.",
-                "A lost connection is resumed after the last printed offset: nothing lost, nothing printed twice."})
+                "A lost connection is resumed after the last printed offset: nothing lost, nothing printed twice.",
+                "A payload with line breaks spans several lines; --envelope prints exactly one line per message."})
 final class SubCommand implements Callable<Integer> {
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m)");
 

@@ -30,13 +30,6 @@ final class SubscriberLoop {
         void stream(SubscriberLoop loop) throws IOException, InterruptedException;
     }
 
-    /** The topic does not exist yet: not a failure, keep asking without a warning. */
-    static final class TopicNotFound extends IOException {
-        TopicNotFound(String message) {
-            super(message);
-        }
-    }
-
     private static final long FIRST_DELAY_MS = 100;
     private static final long MAX_DELAY_MS = 2000;
 
@@ -62,9 +55,6 @@ final class SubscriberLoop {
         while (!done()) {
             try {
                 transport.stream(this);
-            } catch (TopicNotFound e) {
-                // A topic exists once something is published to it, and its first offset is 1.
-                subscribed(1);
             } catch (IOException e) {
                 if (!warned) {
                     err.println("switchboard: " + Http.describe(e) + "; reconnecting (from=" + position + ")");

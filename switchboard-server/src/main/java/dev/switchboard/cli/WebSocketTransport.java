@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 final class WebSocketTransport implements SubscriberLoop.Transport {
     /** The server closed us for reading too slowly; we resume from the log. */
     private static final int TOO_SLOW = 4008;
+    /** The JDK's code for a connection that ended without a close frame. */
+    private static final int ABNORMAL = 1006;
     /** Close codes that blame what we sent: reconnecting would only repeat it. */
     private static final Set<Integer> TERMINAL_CLOSE = Set.of(1002, 1003, 1007, 1008, 1009, 1010);
 
@@ -158,6 +160,8 @@ final class WebSocketTransport implements SubscriberLoop.Transport {
             String why = code + (reason.isEmpty() ? "" : " " + reason);
             if (TERMINAL_CLOSE.contains(code)) {
                 ended.completeExceptionally(new ServerError("closed", "the server closed the WebSocket: " + why));
+            } else if (code == ABNORMAL) {
+                ended.completeExceptionally(new IOException("the WebSocket connection was lost"));
             } else if (code == TOO_SLOW) {
                 ended.completeExceptionally(new IOException("the server closed the WebSocket because we read too slowly (" + why + ")"));
             } else {
@@ -168,7 +172,9 @@ final class WebSocketTransport implements SubscriberLoop.Transport {
 
         @Override
         public void onError(WebSocket ws, Throwable error) {
-            ended.completeExceptionally(error instanceof IOException ? error : new IOException(error));
+            // Not only IOExceptions: JDK 25 reports some abrupt ends (EOF without a close frame) as an InternalError.
+            ended.completeExceptionally(error instanceof IOException ? error
+                    : new IOException("the WebSocket connection was lost (" + error + ")", error));
         }
     }
 }
