@@ -112,7 +112,7 @@ public final class EmbeddedBroker implements Broker {
             throw ApiException.overLimit("the server holds " + limits.maxTopics() + " topics, its limit");
         }
         CompletableFuture<PublishResult> done = new CompletableFuture<>();
-        if (!writer.offer(new CommitLoop.Publish(topic, type, payload, idempotencyKey, done))) {
+        if (!writer.offerPublish(topic, type, payload, idempotencyKey, done)) {
             throw ApiException.unavailable("too many publishes waiting for the log; retry shortly");
         }
         return done;
@@ -312,6 +312,17 @@ public final class EmbeddedBroker implements Broker {
     public CompletableFuture<Boolean> delete(String name) {
         TopicName.validate(name);
         return onWriter(() -> writer.delete(name));
+    }
+
+    /**
+     * Queues a transaction for the next group commit (see {@link LogTransaction}).
+     *
+     * @throws ApiException 503 when the writer's queue is full
+     */
+    public void submit(LogTransaction tx) {
+        if (!writer.offer(new CommitLoop.Transaction(tx))) {
+            throw ApiException.unavailable("too many changes waiting for the log; retry shortly");
+        }
     }
 
     private <T> CompletableFuture<T> onWriter(java.util.function.Supplier<T> action) {

@@ -11,6 +11,7 @@ import dev.switchboard.config.SocketOptions;
 import dev.switchboard.transport.SwitchboardServer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -132,6 +133,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "How long an Idempotency-Key is remembered. Default: ${DEFAULT-VALUE}")
     Duration idempotencyTtl;
 
+    @Option(names = "--cors-origins", defaultValue = "*", split = ",",
+            description = "Browser origins allowed to call the API from their pages, comma-separated; * = any, '' = none. Default: ${DEFAULT-VALUE}")
+    List<String> corsOrigins;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -147,7 +152,7 @@ final class ServeCommand implements Callable<Integer> {
                         maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout, idleTimeout,
                         slowConsumerTimeout),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
-                idempotencyTtl);
+                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList());
         SwitchboardServer server = SwitchboardServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
         spec.commandLine().getOut().printf("switchboard listening on http://%s:%d%n", bind, server.port());

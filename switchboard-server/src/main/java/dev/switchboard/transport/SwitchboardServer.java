@@ -26,15 +26,20 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.cors.CorsConfig;
+import io.netty.handler.codec.http.cors.CorsConfigBuilder;
+import io.netty.handler.codec.http.cors.CorsHandler;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The server: opens the broker, binds the listening socket on the chosen event-loop engine and assembles each
- * connection's pipeline: connection limit → request timeouts → HTTP codec → body aggregator → router. Streams (SSE)
+ * connection's pipeline: connection limit → request timeouts → HTTP codec → CORS → body aggregator → router. Streams (SSE)
  * and upgrades (WebSocket) later replace the HTTP handlers of their connection.
  */
 public final class SwitchboardServer implements AutoCloseable {
@@ -60,6 +65,7 @@ public final class SwitchboardServer implements AutoCloseable {
                 new SseEndpoint(broker, config.sseHeartbeat(), limits.slowConsumerTimeout()),
                 new WebSocketEndpoint(broker, limits, config.wsPingInterval()), new OpsEndpoints(metrics));
         ConnectionLimiter connections = new ConnectionLimiter(limits.maxConnections(), metrics);
+        CorsConfig cors = corsConfig(config.corsOrigins());
         HttpDecoderConfig httpConfig = new HttpDecoderConfig().setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(limits.maxHeaderBytes()).setMaxChunkSize(64 * 1024);
 
@@ -80,6 +86,7 @@ public final class SwitchboardServer implements AutoCloseable {
                                 .addLast("connections", connections)
                                 .addLast("timeouts", new RequestTimeouts(limits.headerTimeout(), limits.idleTimeout()))
                                 .addLast("http", new HttpServerCodec(httpConfig))
+                                .addLast("cors", new CorsHandler(cors))
                                 .addLast("aggregator", new BodyAggregator(limits.maxMessageBytes()))
                                 .addLast("router", new ApiRouter(routes));
                     }
@@ -100,6 +107,18 @@ public final class SwitchboardServer implements AutoCloseable {
         log.info("switchboard listening on {} ({} event loops on {}, fsync={}, data in {})",
                 serverChannel.localAddress(), threads, engine.displayName(), config.fsync().name().toLowerCase(),
                 config.dataDir().toAbsolutePath());
+    }
+
+    /** Lets browser pages on other origins use the API; preflights are answered by Netty's CORS handler. */
+    private static CorsConfig corsConfig(List<String> origins) {
+        CorsConfigBuilder b = origins.contains("*") ? CorsConfigBuilder.forAnyOrigin()
+                : origins.isEmpty() ? CorsConfigBuilder.forAnyOrigin().disable()
+                : CorsConfigBuilder.forOrigins(origins.toArray(String[]::new));
+        return b.allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE)
+                .allowedRequestHeaders("Content-Type", "Idempotency-Key", "Last-Event-ID", "Lease-Token")
+                .exposeHeaders("Location", "Idempotent-Replayed")
+                .maxAge(600)
+                .build();
     }
 
     public static SwitchboardServer start(ServerConfig config) throws InterruptedException {

@@ -49,6 +49,7 @@ public final class SseEndpoint {
         p.remove("router");
         p.remove("aggregator");
         p.remove("timeouts");
+        p.remove("cors");
         p.remove("http");
         ex.takeOver();
         sink.start(new Subscription(topic, topic.resolve(from), sink));

@@ -1,0 +1,122 @@
+package dev.switchboard.testing;
+
+import dev.switchboard.config.ServerConfig;
+import dev.switchboard.transport.SwitchboardServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+/**
+ * A real server on a loopback port with its own data directory, for black-box tests over real sockets. Restartable on
+ * the same directory (and port) to test durability. Close it to stop the server and delete the directory.
+ */
+public final class TestServer implements AutoCloseable {
+    private final Path dataDir;
+    private final UnaryOperator<ServerConfig> customize;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private SwitchboardServer server;
+    private int port;
+
+    private TestServer(Path dataDir, UnaryOperator<ServerConfig> customize) {
+        this.dataDir = dataDir;
+        this.customize = customize;
+    }
+
+    public static TestServer start() {
+        return start(UnaryOperator.identity());
+    }
+
+    /** Starts a server whose test defaults ({@link ServerConfig#forTests}) are adjusted by {@code customize}. */
+    public static TestServer start(UnaryOperator<ServerConfig> customize) {
+        try {
+            TestServer s = new TestServer(Files.createTempDirectory("switchboard-test"), customize);
+            s.boot(0);
+            return s;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void boot(int onPort) {
+        try {
+            server = SwitchboardServer.start(customize.apply(ServerConfig.forTests(dataDir)).withPort(onPort));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        port = server.port();
+    }
+
+    /** Stops the server cleanly and starts it again on the same data directory and port. */
+    public void restart() {
+        server.close();
+        boot(port);
+    }
+
+    public SwitchboardServer server() {
+        return server;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    public URI uri(String path) {
+        return URI.create(url() + path);
+    }
+
+    public HttpClient http() {
+        return http;
+    }
+
+    public HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).GET().build());
+    }
+
+    public HttpResponse<String> post(String path, String contentType, String body) {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    public HttpResponse<String> send(HttpRequest request) {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close();
+        }
+        http.close();
+        try (Stream<Path> files = Files.walk(dataDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp directory left behind is harmless
+        }
+    }
+}
