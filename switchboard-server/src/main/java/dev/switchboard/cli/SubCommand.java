@@ -1,0 +1,118 @@
+package dev.switchboard.cli;
+
+import java.io.PrintStream;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code switchboard sub TOPIC}: prints a topic's messages, one per line, resuming across reconnects. */
+@Command(name = "sub", mixinStandardHelpOptions = true,
+        description = {"Print a topic's messages, one per line, as they arrive.",
+                "A lost connection is resumed after the last printed offset: nothing lost, nothing printed twice.",
+                "A payload with line breaks spans several lines; --envelope prints exactly one line per message."})
+final class SubCommand implements Callable<Integer> {
+    private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m)");
+
+    /** The constant names are the option's values. */
+    enum Via { ws, sse, poll }
+
+    @Mixin
+    ClientOptions client;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "TOPIC")
+    String topic;
+
+    @Option(names = "--from", defaultValue = "next", paramLabel = "next|earliest|N", converter = FromConverter.class,
+            description = "Where to start: next (new messages only), earliest (oldest retained) or an offset. Default: ${DEFAULT-VALUE}")
+    From from;
+
+    @Option(names = "--via", defaultValue = "ws", paramLabel = "ws|sse|poll",
+            description = "Transport: WebSocket, server-sent events or long polling. Default: ${DEFAULT-VALUE}")
+    Via via;
+
+    @Option(names = "--count", paramLabel = "N", description = "Exit after N messages. Default: never")
+    Long count;
+
+    @Option(names = "--wait", defaultValue = "30s", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "How long one long poll may wait (--via poll): 500ms, 30s, 2m. Default: ${DEFAULT-VALUE}")
+    Duration wait;
+
+    @Option(names = "--envelope",
+            description = "Print each message's JSON envelope instead of its payload (with sse only topic, offset and data are known).")
+    boolean envelope;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (count != null && count < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--count must be at least 1");
+        }
+        Urls urls;
+        try {
+            urls = Urls.of(client);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        // UTF-8 whatever the locale: payloads are UTF-8, and the JVM's stdout often defaults to ASCII.
+        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+        SubscriberLoop loop = new SubscriberLoop(from, count == null ? 0 : count, envelope, out, spec.commandLine().getErr());
+        HttpClient http = Http.client();
+        try {
+            loop.run(switch (via) {
+                case ws -> new WebSocketTransport(http, urls, topic);
+                case sse -> new SseTransport(http, urls, topic);
+                case poll -> new PollTransport(http, urls, topic, wait);
+            });
+        } finally {
+            // Not close(): that would wait for a stream we are walking away from.
+            http.shutdownNow();
+        }
+        return 0;
+    }
+
+    /** {@code 500ms}, {@code 30s}, {@code 2m}: the API's duration syntax. */
+    static Duration parseDuration(String text) {
+        Matcher m = DURATION.matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("expected a duration such as 500ms, 30s or 2m, got '" + text + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            default -> Duration.ofMinutes(n);
+        };
+    }
+
+    static final class FromConverter implements CommandLine.ITypeConverter<From> {
+        @Override
+        public From convert(String value) {
+            try {
+                return From.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return parseDuration(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}
