@@ -48,8 +48,12 @@ public final class Exchange {
         return request;
     }
 
+    /**
+     * The path as sent, not percent-decoded: an encoded {@code /} inside a name must reach name validation as part of
+     * the name (and be refused there), not split the path into other segments.
+     */
     public String path() {
-        return uri.path();
+        return uri.rawPath();
     }
 
     /** The single value of a query parameter, or null; a repeated parameter is refused. */
