@@ -7,8 +7,9 @@ import picocli.CommandLine.Command;
 @Command(name = "switchboard",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "A communication server for backends: durable topics over polling, long polling, SSE and WebSocket.",
-        subcommands = {ServeCommand.class, PubCommand.class, SubCommand.class, BenchCommand.class})
+        description = "A communication server for backends: durable topics and jobs over polling, long polling, SSE and WebSocket.",
+        subcommands = {ServeCommand.class, PubCommand.class, SubCommand.class, JobsCommand.class,
+                BenchCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -30,7 +31,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: serve, pub, sub or bench");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: serve, pub, sub, jobs or bench");
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -173,9 +173,11 @@ public final class JobService implements AutoCloseable {
         if (done.test(j) || remaining <= 0) {
             return CompletableFuture.completedFuture(j);
         }
-        // The job's topic is its change feed: a long poll past the current version wakes on the next change.
+        // The job's topic is its change feed: a long poll past the current version wakes on the next change. The
+        // event is readable a moment before the writer publishes the job's new state, so in that moment the poll
+        // answers at once: looking again through the executor, not recursively, keeps the stack from overflowing.
         return broker.poll(topicOf(id), new StartPosition.AtOffset(j.version() + 1), 1, Duration.ofNanos(remaining),
-                timer).thenCompose(r -> await(id, done, deadline, timer));
+                timer).thenComposeAsync(r -> await(id, done, deadline, timer), timer);
     }
 
     public QueueInfo queue(String queue) {

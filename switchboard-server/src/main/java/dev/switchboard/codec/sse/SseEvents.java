@@ -34,15 +34,16 @@ public final class SseEvents {
     }
 
     /**
-     * A job change: {@code id: <version>}, {@code event: status|progress}, {@code data: <job JSON>} (one line: the
-     * job JSON is compact).
+     * A job change: {@code id: <version>}, {@code event: status|progress}, {@code data: <job JSON>}. The JSON is
+     * split into {@code data:} lines like any payload: a JSON result is embedded as the worker sent it, and may hold
+     * line breaks between its tokens (never inside a string), so the joined lines are the same JSON.
      */
     public static byte[] jobEvent(Message m) {
         String name = m.type().equals(JobService.PROGRESS_EVENT_TYPE) ? "progress" : "status";
         ByteArrayOutputStream out = new ByteArrayOutputStream(m.payload().length + 48);
-        ascii(out, "id: " + m.offset() + "\nevent: " + name + "\ndata: ");
-        out.writeBytes(m.payload());
-        ascii(out, "\n\n");
+        ascii(out, "id: " + m.offset() + "\nevent: " + name + "\n");
+        dataLines(out, m.payload());
+        out.write('\n');
         return out.toByteArray();
     }
 
