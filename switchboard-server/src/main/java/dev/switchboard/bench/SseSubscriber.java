@@ -1,6 +1,9 @@
 package dev.switchboard.bench;
 
 import dev.switchboard.bench.Measurements.ErrorKind;
+import dev.switchboard.codec.Ascii;
+import dev.switchboard.codec.sse.SseEvent;
+import dev.switchboard.codec.sse.SseParser;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

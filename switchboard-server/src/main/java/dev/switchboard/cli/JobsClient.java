@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.bench.SseParser;
+import dev.switchboard.codec.sse.SseParser;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.io.InputStream;

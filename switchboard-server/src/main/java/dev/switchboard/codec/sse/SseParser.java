@@ -1,19 +1,23 @@
-package dev.switchboard.bench;
+package dev.switchboard.codec.sse;
 
+import dev.switchboard.codec.Ascii;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.util.ByteProcessor;
 
 /**
  * Incremental parser of a {@code text/event-stream} body, following the WHATWG HTML "server-sent events"
- * rules. The body is fed chunk by chunk as it arrives: lines may end in LF, CR or CRLF and a chunk may end
- * anywhere, even between the CR and the LF of one line ending.
+ * rules: the client side of what {@link SseEvents} writes, used by the CLI ({@code sub --via sse},
+ * {@code jobs watch}) and the load tool. The body is fed chunk by chunk as it arrives: lines may end in LF, CR or
+ * CRLF and a chunk may end anywhere, even between the CR and the LF of one line ending or inside a UTF-8
+ * character (fields are decoded only when read).
  *
  * <ul>
  *   <li>{@code data:} lines are joined with {@code \n}; an empty line dispatches the event, unless it had no data.
  *   <li>{@code id:} sets the last event ID, which carries over to later events; {@code event:} sets the type
  *       of the current event only.
- *   <li>Comment lines ({@code :…}), {@code retry:} (this client never reconnects) and unknown fields are ignored.
+ *   <li>Comment lines ({@code :…}), {@code retry:} (each caller picks its own reconnect delays) and unknown
+ *       fields are ignored.
  *   <li>An event cut off by the end of the stream is dropped, as the standard says.
  * </ul>
  *

@@ -1,5 +1,6 @@
-package dev.switchboard.bench;
+package dev.switchboard.codec.sse;
 
+import dev.switchboard.codec.Ascii;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;

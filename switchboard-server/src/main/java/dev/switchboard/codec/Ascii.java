@@ -1,17 +1,17 @@
-package dev.switchboard.bench;
+package dev.switchboard.codec;
 
 import io.netty.buffer.ByteBuf;
 
 /**
- * Reads ASCII fields straight from buffers: the benchmark handles every delivered message, so it finds the
- * few fields it needs without decoding strings or building JSON trees.
+ * Reads ASCII fields straight from buffers, without decoding strings or building JSON trees: the SSE parser
+ * matches field names with it, and the load tool finds the few fields it needs in every delivered message.
  */
-final class Ascii {
+public final class Ascii {
     private Ascii() {
     }
 
     /** Whether {@code buf[from, to)} holds exactly {@code text}. */
-    static boolean regionMatches(ByteBuf buf, int from, int to, String text) {
+    public static boolean regionMatches(ByteBuf buf, int from, int to, String text) {
         if (to - from != text.length()) {
             return false;
         }
@@ -24,7 +24,7 @@ final class Ascii {
     }
 
     /** Index of the first occurrence of {@code text} in {@code buf[from, to)}, or -1. */
-    static int indexOf(ByteBuf buf, int from, int to, String text) {
+    public static int indexOf(ByteBuf buf, int from, int to, String text) {
         byte first = (byte) text.charAt(0);
         int last = to - text.length();
         for (int i = from; i <= last; i++) {
@@ -44,7 +44,7 @@ final class Ascii {
      *
      * @throws NumberFormatException if there is no digit at {@code index}
      */
-    static long parseLong(ByteBuf buf, int index) {
+    public static long parseLong(ByteBuf buf, int index) {
         int end = buf.writerIndex();
         boolean negative = index < end && buf.getByte(index) == '-';
         int i = negative ? index + 1 : index;

@@ -1,4 +1,4 @@
-package dev.switchboard.bench;
+package dev.switchboard.codec.sse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
