@@ -1,6 +1,9 @@
 package dev.switchboard.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.codec.sse.SseEvent;
+import dev.switchboard.codec.sse.SseParser;
+import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpClient;
@@ -10,6 +13,11 @@ import java.net.http.HttpResponse;
 /** {@code sub --via sse}: {@code GET /v1/topics/{T}/events}, one server-sent event per message. */
 final class SseTransport implements SubscriberLoop.Transport {
     private static final int MAX_ERROR_BODY = 64 * 1024;
+    /**
+     * No limit of its own: a message may be as large as the server's {@code --max-message-bytes} allows (a third
+     * more as base64), and this client does not know that setting.
+     */
+    private static final int MAX_EVENT_BYTES = Integer.MAX_VALUE;
 
     private final HttpClient http;
     private final Urls urls;
@@ -41,10 +49,10 @@ final class SseTransport implements SubscriberLoop.Transport {
                 PollTransport.refused(response.statusCode(), body.readNBytes(MAX_ERROR_BODY));
             }
             loop.connected();
-            SseParser parser = new SseParser(event -> onEvent(loop, event));
+            SseParser parser = new SseParser(MAX_EVENT_BYTES, event -> onEvent(loop, event));
             byte[] buffer = new byte[8192];
             for (int n; (n = body.read(buffer)) >= 0; ) {
-                parser.feed(buffer, 0, n);
+                parser.feed(Unpooled.wrappedBuffer(buffer, 0, n));
                 if (loop.done()) {
                     return;
                 }
@@ -53,7 +61,7 @@ final class SseTransport implements SubscriberLoop.Transport {
         throw new IOException("the server ended the event stream");
     }
 
-    private void onEvent(SubscriberLoop loop, SseParser.Event event) {
+    private void onEvent(SubscriberLoop loop, SseEvent event) {
         try {
             switch (event.type()) {
                 case "message" -> loop.message(Http.JSON.createObjectNode()

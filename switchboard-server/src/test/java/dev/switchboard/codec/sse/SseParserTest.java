@@ -90,6 +90,27 @@ class SseParserTest {
     }
 
     @Test
+    void keepsUtf8CharactersSplitAcrossChunks() {
+        // A byte order mark before a comment, then two- and three-byte characters; some splits fall inside them.
+        byte[] input = "\uFEFF: a comment\nid: 8\ndata: h\u00e9llo \u20ac\n\n".getBytes(StandardCharsets.UTF_8);
+        for (int split = 0; split <= input.length; split++) {
+            assertThat(parse(input, List.of(split, input.length - split)))
+                    .as("split at byte %d", split)
+                    .containsExactly(new Event("8", "message", "h\u00e9llo \u20ac"));
+        }
+    }
+
+    @Test
+    void dispatchesEachEventAsSoonAsItsBlankLineArrives() {
+        List<Event> events = new ArrayList<>();
+        SseParser parser = new SseParser(1024, e -> events.add(new Event(e.id(), e.type(), e.data())));
+        parser.feed(Unpooled.copiedBuffer("id: 1\r\ndata: a\r\n\r", StandardCharsets.UTF_8));
+        assertThat(events).containsExactly(new Event("1", "message", "a"));
+        parser.feed(Unpooled.copiedBuffer("\nid: 2\r\ndata: b\r\n\r\n", StandardCharsets.UTF_8));
+        assertThat(events).hasSize(2).last().isEqualTo(new Event("2", "message", "b"));
+    }
+
+    @Test
     void refusesALineLongerThanTheLimit() {
         SseParser parser = new SseParser(16, event -> { });
         ByteBuf chunk = Unpooled.copiedBuffer("data: " + "x".repeat(20), StandardCharsets.US_ASCII);
