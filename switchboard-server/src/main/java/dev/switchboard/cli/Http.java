@@ -10,19 +10,25 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
-/** The JDK HTTP client as the client commands use it. */
+/** The JDK HTTP client as the client commands ({@code pub}, {@code sub}, {@code jobs}) use it. */
 final class Http {
     static final ObjectMapper JSON = new ObjectMapper();
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** For a request that does not wait on purpose (a long poll or a held claim sets its own). */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     private Http() {
     }
 
-    /** HTTP/1.1 only: the API is specified over it, and it spares every request an h2c upgrade attempt. */
     static HttpClient client() {
+        return client(CONNECT_TIMEOUT);
+    }
+
+    /** HTTP/1.1 only: the API is specified over it, and it spares every request an h2c upgrade attempt. */
+    static HttpClient client(Duration connectTimeout) {
         return HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(CONNECT_TIMEOUT)
+                .connectTimeout(connectTimeout)
                 .build();
     }
 
@@ -37,7 +43,15 @@ final class Http {
     }
 
     static IOException unreachable(URI uri, Throwable cause) {
-        return new IOException("cannot reach " + uri.getScheme() + "://" + uri.getRawAuthority() + ": " + describe(cause), cause);
+        return unreachable(uri.getScheme() + "://" + uri.getRawAuthority(), cause);
+    }
+
+    /** {@code cannot reach SERVER: reason}; a failure that already says so is returned as it is. */
+    static IOException unreachable(String server, Throwable cause) {
+        if (cause instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith("cannot reach ")) {
+            return io;
+        }
+        return new IOException("cannot reach " + server + ": " + describe(cause), cause);
     }
 
     /** A readable reason for an I/O failure; the JDK leaves many exception messages empty. */

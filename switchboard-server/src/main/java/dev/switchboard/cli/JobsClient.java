@@ -3,13 +3,11 @@ package dev.switchboard.cli;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.codec.sse.SseParser;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,29 +20,18 @@ import java.util.concurrent.CompletableFuture;
 
 /** The jobs HTTP API from the client side, over the JDK HTTP client (HTTP/1.1, the server's protocol). */
 final class JobsClient implements AutoCloseable {
-    static final ObjectMapper JSON = new ObjectMapper();
     static final String LEASE_TOKEN = "Lease-Token";
     /** A job event carries the job JSON, whose inline result (≤ 64 KiB) may grow ~6× when escaped. */
     private static final int MAX_EVENT_BYTES = 4 << 20;
-    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     /** Added to a server-side wait so the answer to a long poll is not cut off by the client. */
     private static final Duration WAIT_MARGIN = Duration.ofSeconds(15);
     private static final Duration RECONNECT_FOR = Duration.ofSeconds(60);
 
-    /** An answer outside 2xx, carrying the server's {@code {"error":{"code","message"}}}. */
-    static final class ServerError extends RuntimeException {
-        final int status;
-
-        ServerError(int status, String code, String message) {
-            super(code + ": " + message);
-            this.status = status;
-        }
-    }
-
     record Answer(int status, byte[] body) {
         JsonNode json() {
             try {
-                return JSON.readTree(body);
+                return Http.JSON.readTree(body);
             } catch (IOException e) {
                 throw new ServerError(status, "bad_response", "the server answered with invalid JSON");
             }
@@ -56,8 +43,7 @@ final class JobsClient implements AutoCloseable {
 
     JobsClient(ClientOptions options) {
         this.base = options.base();
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+        this.http = Http.client(CONNECT_TIMEOUT);
     }
 
     String base() {
@@ -65,7 +51,7 @@ final class JobsClient implements AutoCloseable {
     }
 
     HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create(base + path)).timeout(REQUEST_TIMEOUT);
+        return HttpRequest.newBuilder(URI.create(base + path)).timeout(Http.REQUEST_TIMEOUT);
     }
 
     /** Sends and reads the whole answer; an unreachable server is an IOException that says so. */
@@ -83,22 +69,9 @@ final class JobsClient implements AutoCloseable {
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
     }
 
+    /** Any I/O failure of a jobs request counts as not reaching the server, named as {@code --server} gave it. */
     IOException unreachable(IOException e) {
-        if (e.getMessage() != null && e.getMessage().startsWith("cannot reach ")) {
-            return e;
-        }
-        return new IOException("cannot reach " + base + ": " + describe(e), e);
-    }
-
-    /** A readable reason for an I/O failure: the JDK leaves many of their messages empty. */
-    private static String describe(Throwable e) {
-        if (e.getMessage() != null && !e.getMessage().isBlank()) {
-            return e.getMessage();
-        }
-        if (e instanceof ConnectException) {
-            return "connection refused";
-        }
-        return e.getCause() != null ? describe(e.getCause()) : e.getClass().getSimpleName();
+        return Http.unreachable(base, e);
     }
 
     /** The answer if its status is one of {@code ok}, otherwise the server's error. */
@@ -106,33 +79,7 @@ final class JobsClient implements AutoCloseable {
         if (Arrays.stream(ok).anyMatch(s -> s == a.status())) {
             return a;
         }
-        throw error(a.status(), a.body());
-    }
-
-    static ServerError error(int status, byte[] body) {
-        try {
-            JsonNode e = JSON.readTree(body).path("error");
-            if (e.hasNonNull("code")) {
-                return new ServerError(status, e.get("code").asText(), e.path("message").asText(""));
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // not the server's error shape (a proxy, say): report the status and the start of the body
-        }
-        String text = new String(body, 0, Math.min(body.length, 200), StandardCharsets.UTF_8).strip();
-        return new ServerError(status, "http_" + status, text.isEmpty() ? "no details" : text);
-    }
-
-    static String path(String segment) {
-        StringBuilder out = new StringBuilder(segment.length());
-        for (byte b : segment.getBytes(StandardCharsets.UTF_8)) {
-            char c = (char) (b & 0xff);
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~".indexOf(c) >= 0) {
-                out.append(c);
-            } else {
-                out.append('%').append(String.format("%02X", b & 0xff));
-            }
-        }
-        return out.toString();
+        throw ServerError.of(a.status(), a.body());
     }
 
     static Duration withMargin(Duration wait) {
@@ -140,12 +87,12 @@ final class JobsClient implements AutoCloseable {
     }
 
     JsonNode job(String id) throws IOException, InterruptedException {
-        return expect(send(request("/v1/jobs/" + path(id)).GET().build()), 200).json();
+        return expect(send(request("/v1/jobs/" + Urls.pathSegment(id)).GET().build()), 200).json();
     }
 
     /** Copies the result bytes of a succeeded job to {@code out}. */
     void copyResult(String id, OutputStream out) throws IOException, InterruptedException {
-        HttpRequest req = request("/v1/jobs/" + path(id) + "/result").timeout(Duration.ofMinutes(5)).GET().build();
+        HttpRequest req = request("/v1/jobs/" + Urls.pathSegment(id) + "/result").timeout(Duration.ofMinutes(5)).GET().build();
         HttpResponse<InputStream> r;
         try {
             r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
@@ -154,7 +101,7 @@ final class JobsClient implements AutoCloseable {
         }
         try (InputStream in = r.body()) {
             if (r.statusCode() != 200) {
-                throw error(r.statusCode(), in.readAllBytes());
+                throw ServerError.of(r.statusCode(), in.readAllBytes());
             }
             in.transferTo(out);
         }
@@ -179,7 +126,7 @@ final class JobsClient implements AutoCloseable {
         boolean connected = false;
         long failingSince = 0;
         while (true) {
-            HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + path(id) + "/events"))
+            HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + Urls.pathSegment(id) + "/events"))
                     .header("Accept", "text/event-stream").GET();
             if (lastId[0] != null) {
                 req.header("Last-Event-ID", lastId[0]);
@@ -188,7 +135,7 @@ final class JobsClient implements AutoCloseable {
                 HttpResponse<InputStream> r = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
                 try (InputStream in = r.body()) {
                     if (r.statusCode() != 200) {
-                        ServerError e = error(r.statusCode(), in.readAllBytes());
+                        ServerError e = ServerError.of(r.statusCode(), in.readAllBytes());
                         if (r.statusCode() < 500) {
                             throw e;
                         }
@@ -245,7 +192,7 @@ final class JobsClient implements AutoCloseable {
 
     private static JsonNode parse(String json) {
         try {
-            return JSON.readTree(json);
+            return Http.JSON.readTree(json);
         } catch (IOException e) {
             throw new ServerError(0, "bad_response", "an event's data is not valid JSON");
         }
@@ -260,7 +207,7 @@ final class JobsClient implements AutoCloseable {
         byte[] json = null;
         String text = null;
         boolean base64 = false;
-        try (JsonParser p = JSON.getFactory().createParser(raw)) {
+        try (JsonParser p = Http.JSON.getFactory().createParser(raw)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new IOException("expected a JSON object");
             }

@@ -73,7 +73,7 @@ public final class JobsCommand implements Runnable {
                     ? System.in.readAllBytes() : payload.getBytes(StandardCharsets.UTF_8);
             boolean waiting = wait != null && !wait.isZero();
             try (JobsClient c = new JobsClient(client)) {
-                HttpRequest.Builder req = c.request("/v1/queues/" + JobsClient.path(queue) + "/jobs"
+                HttpRequest.Builder req = c.request("/v1/queues/" + Urls.pathSegment(queue) + "/jobs"
                         + (waiting ? "?wait=" + Durations.format(wait) : ""))
                         .POST(HttpRequest.BodyPublishers.ofByteArray(body));
                 if (waiting) {
@@ -119,7 +119,7 @@ public final class JobsCommand implements Runnable {
         public Integer call() throws Exception {
             try (JobsClient c = new JobsClient(client)) {
                 JsonNode job = c.job(id);
-                println(System.out, JobsClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(job));
+                println(System.out, Http.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(job));
                 return 0;
             }
         }

@@ -66,7 +66,7 @@ final class PollTransport implements SubscriberLoop.Transport {
         }
         JsonNode next = Http.JSON.readTree(response.body()).path("next");
         if (!next.isIntegralNumber()) {
-            throw new ServerError("protocol", "poll reply has no next offset");
+            throw new ServerError(response.statusCode(), "protocol", "poll reply has no next offset");
         }
         return next.longValue();
     }

@@ -9,7 +9,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,8 +20,6 @@ import picocli.CommandLine.Parameters;
 @Command(name = "pub", mixinStandardHelpOptions = true,
         description = "Publish a message (or stdin) to a topic and print its offset.")
 final class PubCommand implements Callable<Integer> {
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
     @Mixin
     ClientOptions client;
 
@@ -86,7 +83,7 @@ final class PubCommand implements Callable<Integer> {
 
     private long publish(HttpClient http, URI uri, byte[] body, String idempotencyKey) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri)
-                .timeout(TIMEOUT)
+                .timeout(Http.REQUEST_TIMEOUT)
                 .header("Content-Type", contentType())
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (idempotencyKey != null) {
@@ -98,7 +95,7 @@ final class PubCommand implements Callable<Integer> {
         }
         var offset = Http.JSON.readTree(response.body()).path("offset");
         if (!offset.isIntegralNumber()) {
-            throw new ServerError("protocol", "publish reply has no offset: " + new String(response.body(), StandardCharsets.UTF_8));
+            throw new ServerError(response.statusCode(), "protocol", "publish reply has no offset: " + new String(response.body(), StandardCharsets.UTF_8));
         }
         return offset.longValue();
     }

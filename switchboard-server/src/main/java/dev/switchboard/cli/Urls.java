@@ -43,8 +43,9 @@ record Urls(String base) {
     }
 
     /**
-     * Valid topic names need no escaping; anything else is escaped so that the server sees the name
-     * as typed and can refuse it, instead of the request landing on another path.
+     * One path segment: a topic or queue name, a job id. Valid names need no escaping; anything else is
+     * escaped so that the server sees the name as typed and can refuse it, instead of the request landing on
+     * another path.
      */
     static String pathSegment(String text) {
         StringBuilder out = new StringBuilder();

@@ -73,7 +73,7 @@ final class WebSocketTransport implements SubscriberLoop.Transport {
         if (cause instanceof WebSocketHandshakeException refused) {
             int status = refused.getResponse().statusCode();
             if (status / 100 == 4 && status != 429) {
-                throw new ServerError("http_" + status, "the server refused the WebSocket at " + uri);
+                throw new ServerError(status, "http_" + status, "the server refused the WebSocket at " + uri);
             }
             return new IOException("WebSocket refused with HTTP " + status, cause);
         }

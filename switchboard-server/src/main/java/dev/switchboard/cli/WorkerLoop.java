@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.broker.Durations;
 import dev.switchboard.cli.JobsClient.Answer;
 import dev.switchboard.cli.JobsClient.Backoff;
-import dev.switchboard.cli.JobsClient.ServerError;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -152,7 +151,7 @@ final class WorkerLoop {
     }
 
     private Answer claim() throws IOException, InterruptedException {
-        HttpRequest req = client.request("/v1/queues/" + JobsClient.path(settings.queue()) + "/claim?wait="
+        HttpRequest req = client.request("/v1/queues/" + Urls.pathSegment(settings.queue()) + "/claim?wait="
                         + Durations.format(CLAIM_WAIT) + "&lease=" + Durations.format(settings.lease()))
                 .timeout(JobsClient.withMargin(CLAIM_WAIT)).POST(HttpRequest.BodyPublishers.noBody()).build();
         CompletableFuture<HttpResponse<byte[]>> f = client.sendAsync(req);
@@ -314,7 +313,7 @@ final class WorkerLoop {
         }
 
         private void complete(byte[] result, long millis) {
-            HttpRequest.Builder req = client.request("/v1/jobs/" + JobsClient.path(id) + "/complete")
+            HttpRequest.Builder req = client.request("/v1/jobs/" + Urls.pathSegment(id) + "/complete")
                     .header(JobsClient.LEASE_TOKEN, token).header("Content-Type", settings.resultType())
                     .POST(HttpRequest.BodyPublishers.ofByteArray(result));
             Answer a = call(req, "complete");
@@ -325,9 +324,9 @@ final class WorkerLoop {
                 say("job " + id + " succeeded (" + result.length + " bytes, " + millis + " ms)");
             } else if (a.status() == 400 || a.status() == 413) {
                 report("fail", failure("the server refused the result: "
-                        + JobsClient.error(a.status(), a.body()).getMessage(), false));
+                        + ServerError.of(a.status(), a.body()).getMessage(), false));
             } else {
-                say("job " + id + ": complete refused: " + JobsClient.error(a.status(), a.body()).getMessage());
+                say("job " + id + ": complete refused: " + ServerError.of(a.status(), a.body()).getMessage());
             }
         }
 
@@ -336,11 +335,11 @@ final class WorkerLoop {
         }
 
         private ObjectNode failure(String error, boolean retry) {
-            return JobsClient.JSON.createObjectNode().put("error", error).put("retry", retry);
+            return Http.JSON.createObjectNode().put("error", error).put("retry", retry);
         }
 
         private void report(String op, ObjectNode body) {
-            HttpRequest.Builder req = client.request("/v1/jobs/" + JobsClient.path(id) + "/" + op)
+            HttpRequest.Builder req = client.request("/v1/jobs/" + Urls.pathSegment(id) + "/" + op)
                     .header(JobsClient.LEASE_TOKEN, token).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body.toString().getBytes(StandardCharsets.UTF_8)));
             Answer a = call(req, op);
@@ -352,7 +351,7 @@ final class WorkerLoop {
                 say("job " + id + " " + j.path("status").asText()
                         + (j.path("status").asText().equals("queued") ? " again" : "") + ": " + body.get("error").asText());
             } else {
-                say("job " + id + ": " + op + " refused: " + JobsClient.error(a.status(), a.body()).getMessage());
+                say("job " + id + ": " + op + " refused: " + ServerError.of(a.status(), a.body()).getMessage());
             }
         }
 
@@ -367,7 +366,7 @@ final class WorkerLoop {
                     Answer a = client.send(req.build());
                     if (a.status() == 409 || a.status() == 404) {
                         say("job " + id + " lease lost before " + op + " ("
-                                + JobsClient.error(a.status(), a.body()).getMessage() + ")");
+                                + ServerError.of(a.status(), a.body()).getMessage() + ")");
                         return null;
                     }
                     if (a.status() < 500) {
@@ -470,18 +469,18 @@ final class WorkerLoop {
 
         /** A progress or heartbeat call, not retried (the next one follows soon). False unless it was accepted. */
         private boolean leaseCall(String op, JsonNode body) {
-            HttpRequest req = client.request("/v1/jobs/" + JobsClient.path(id) + "/" + op)
+            HttpRequest req = client.request("/v1/jobs/" + Urls.pathSegment(id) + "/" + op)
                     .header(JobsClient.LEASE_TOKEN, token).header("Content-Type", "application/json")
                     .POST(body == null ? HttpRequest.BodyPublishers.noBody()
                             : HttpRequest.BodyPublishers.ofString(body.toString())).build();
             try {
                 Answer a = client.send(req);
                 if (a.status() == 409 || a.status() == 404) {
-                    if (lost.compareAndSet(null, JobsClient.error(a.status(), a.body()).getMessage())) {
+                    if (lost.compareAndSet(null, ServerError.of(a.status(), a.body()).getMessage())) {
                         kill();
                     }
                 } else if (a.status() != 200) {
-                    say("job " + id + ": " + op + " refused: " + JobsClient.error(a.status(), a.body()).getMessage());
+                    say("job " + id + ": " + op + " refused: " + ServerError.of(a.status(), a.body()).getMessage());
                 }
                 return a.status() == 200;
             } catch (IOException e) {
@@ -498,7 +497,7 @@ final class WorkerLoop {
 
     private record Progress(int percent, String message) {
         JsonNode json() {
-            return JobsClient.JSON.createObjectNode().put("percent", percent).put("message", message);
+            return Http.JSON.createObjectNode().put("percent", percent).put("message", message);
         }
     }
 }
