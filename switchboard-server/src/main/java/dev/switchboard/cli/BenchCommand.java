@@ -96,7 +96,7 @@ public final class BenchCommand implements Runnable {
                 config = new FanoutConfig(client.server, transport, subscribers, size, rate, warmup, duration, drain,
                         topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads);
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                throw client.usage(e.getMessage());
             }
             FanoutBenchmark benchmark = new FanoutBenchmark(config, spec.commandLine().getErr());
             return FanoutBenchmark.print(benchmark.run(), json, spec.commandLine().getOut());

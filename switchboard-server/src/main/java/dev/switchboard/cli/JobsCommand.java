@@ -67,10 +67,9 @@ public final class JobsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            PrintStream out = System.out;
+            PrintStream out = ClientOptions.stdout();
             PrintWriter err = spec.commandLine().getErr();
-            byte[] body = payload == null || payload.equals("-")
-                    ? System.in.readAllBytes() : payload.getBytes(StandardCharsets.UTF_8);
+            byte[] body = ClientOptions.argumentOrStdin(payload);
             boolean waiting = wait != null && !wait.isZero();
             try (JobsClient c = new JobsClient(client)) {
                 HttpRequest.Builder req = c.request("/v1/queues/" + Urls.pathSegment(queue) + "/jobs"
@@ -88,7 +87,7 @@ public final class JobsCommand implements Runnable {
                 Answer a = JobsClient.expect(c.send(req.build()), 200, 202);
                 JsonNode job = a.json();
                 if (a.status() == 202) {
-                    println(out, job.path("id").asText());
+                    out.println(job.path("id").asText());
                     if (waiting) {
                         err.println("job " + job.path("id").asText() + " is still " + job.path("status").asText()
                                 + " after " + Durations.format(wait) + "; follow it with: switchboard jobs watch "
@@ -119,7 +118,7 @@ public final class JobsCommand implements Runnable {
         public Integer call() throws Exception {
             try (JobsClient c = new JobsClient(client)) {
                 JsonNode job = c.job(id);
-                println(System.out, Http.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(job));
+                ClientOptions.stdout().println(Http.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(job));
                 return 0;
             }
         }
@@ -159,7 +158,7 @@ public final class JobsCommand implements Runnable {
                 if (!job.path("status").asText().equals("succeeded")) {
                     return 1;
                 }
-                printResult(c, job, System.out);
+                printResult(c, job, ClientOptions.stdout());
                 return 0;
             }
         }
@@ -223,11 +222,10 @@ public final class JobsCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             if (lease.compareTo(Duration.ofSeconds(1)) < 0 || lease.compareTo(Duration.ofHours(24)) > 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--lease must be between 1s and 24h");
+                throw client.usage("--lease must be between 1s and 24h");
             }
             if (concurrency < 1 || maxJobs < 0 || maxResultBytes < 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--concurrency must be >= 1, --max-jobs and --max-result-bytes >= 0");
+                throw client.usage("--concurrency must be >= 1, --max-jobs and --max-result-bytes >= 0");
             }
             WorkerLoop.Settings settings = new WorkerLoop.Settings(queue, command, lease, concurrency, maxJobs,
                     resultType, retryOnFailure, maxResultBytes);
@@ -274,11 +272,6 @@ public final class JobsCommand implements Runnable {
         } else {
             out.write(result.asText().getBytes(StandardCharsets.UTF_8));
         }
-        out.flush();
-    }
-
-    private static void println(PrintStream out, String line) {
-        out.writeBytes((line + "\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
     }
 }

@@ -50,21 +50,14 @@ final class PubCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        boolean fromStdin = message == null || message.equals("-");
-        if (lines && !fromStdin) {
-            throw usage("--lines reads stdin: give no MESSAGE, or '-'");
+        if (lines && !ClientOptions.readsStdin(message)) {
+            throw client.usage("--lines reads stdin: give no MESSAGE, or '-'");
         }
         if (json && spec.commandLine().getParseResult().hasMatchedOption("--type")) {
-            throw usage("--json and --type are mutually exclusive");
+            throw client.usage("--json and --type are mutually exclusive");
         }
-        URI uri;
-        try {
-            uri = Urls.of(client).messages(topic);
-        } catch (IllegalArgumentException e) {
-            throw usage(e.getMessage());
-        }
-        // UTF-8 whatever the locale, like every other byte this tool reads and writes.
-        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        URI uri = client.urls().messages(topic);
+        PrintStream out = ClientOptions.stdout();
         try (HttpClient http = Http.client()) {
             if (lines) {
                 BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -74,8 +67,7 @@ final class PubCommand implements Callable<Integer> {
                     out.println(publish(http, uri, line.getBytes(StandardCharsets.UTF_8), key == null ? null : key + "-" + n));
                 }
             } else {
-                byte[] body = fromStdin ? System.in.readAllBytes() : message.getBytes(StandardCharsets.UTF_8);
-                out.println(publish(http, uri, body, key));
+                out.println(publish(http, uri, ClientOptions.argumentOrStdin(message), key));
             }
         }
         return 0;
@@ -105,9 +97,5 @@ final class PubCommand implements Callable<Integer> {
             return "application/json"; // wins over a SWITCHBOARD_TYPE default; a --type flag was refused above
         }
         return type != null ? type : "text/plain; charset=utf-8";
-    }
-
-    private CommandLine.ParameterException usage(String message) {
-        return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 }

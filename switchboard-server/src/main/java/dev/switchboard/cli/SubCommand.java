@@ -1,8 +1,6 @@
 package dev.switchboard.cli;
 
-import java.io.PrintStream;
 import java.net.http.HttpClient;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
@@ -55,17 +53,11 @@ final class SubCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         if (count != null && count < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--count must be at least 1");
+            throw client.usage("--count must be at least 1");
         }
-        Urls urls;
-        try {
-            urls = Urls.of(client);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-        // UTF-8 whatever the locale: payloads are UTF-8, and the JVM's stdout often defaults to ASCII.
-        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-        SubscriberLoop loop = new SubscriberLoop(from, count == null ? 0 : count, envelope, out, spec.commandLine().getErr());
+        Urls urls = client.urls();
+        SubscriberLoop loop = new SubscriberLoop(from, count == null ? 0 : count, envelope, ClientOptions.stdout(),
+                spec.commandLine().getErr());
         HttpClient http = Http.client();
         try {
             loop.run(switch (via) {
