@@ -122,7 +122,7 @@ final class JobsClient implements AutoCloseable {
     JsonNode follow(String id, JobListener listener) throws IOException, InterruptedException {
         String[] lastId = {null};
         JsonNode[] finished = {null};
-        Backoff backoff = new Backoff();
+        Backoff backoff = backoff();
         boolean connected = false;
         long failingSince = 0;
         while (true) {
@@ -240,19 +240,9 @@ final class JobsClient implements AutoCloseable {
         return base64 ? Base64.getDecoder().decode(text) : text.getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Retry delays: 200 ms doubling to 5 s. */
-    static final class Backoff {
-        private long next = 200;
-
-        long next() {
-            long d = next;
-            next = Math.min(next * 2, 5000);
-            return d;
-        }
-
-        void reset() {
-            next = 200;
-        }
+    /** Retry delays of the jobs commands: 200 ms doubling to 5 s. */
+    static Backoff backoff() {
+        return new Backoff(200, 5000);
     }
 
     /** Abandons requests still under way (a held claim, a stream) rather than waiting for them. */

@@ -30,8 +30,6 @@ final class SubscriberLoop {
         void stream(SubscriberLoop loop) throws IOException, InterruptedException;
     }
 
-    private static final long FIRST_DELAY_MS = 100;
-    private static final long MAX_DELAY_MS = 2000;
 
     private final long count;
     private final boolean envelope;
@@ -40,7 +38,7 @@ final class SubscriberLoop {
     private From position;
     private long last; // offsets start at 1, so 0 means nothing printed yet
     private long printed;
-    private long delayMs = FIRST_DELAY_MS;
+    private final Backoff backoff = new Backoff(100, 2000);
     private boolean warned;
 
     SubscriberLoop(From from, long count, boolean envelope, PrintStream out, PrintWriter err) {
@@ -63,8 +61,7 @@ final class SubscriberLoop {
                 }
             }
             if (!done()) {
-                Thread.sleep(delayMs);
-                delayMs = Math.min(delayMs * 2, MAX_DELAY_MS);
+                Thread.sleep(backoff.next());
             }
         }
     }
@@ -79,7 +76,7 @@ final class SubscriberLoop {
 
     /** The connection works: the next failure is worth a warning and starts the backoff afresh. */
     void connected() {
-        delayMs = FIRST_DELAY_MS;
+        backoff.reset();
         warned = false;
     }
 

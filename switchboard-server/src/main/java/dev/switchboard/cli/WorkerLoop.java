@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.broker.Durations;
 import dev.switchboard.cli.JobsClient.Answer;
-import dev.switchboard.cli.JobsClient.Backoff;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -105,7 +104,7 @@ final class WorkerLoop {
     }
 
     private void slot() {
-        Backoff backoff = new Backoff();
+        Backoff backoff = JobsClient.backoff();
         while (!stopping() && unclaimed.getAndUpdate(n -> n > 0 ? n - 1 : n) > 0) {
             JsonNode job;
             byte[] raw;
@@ -127,9 +126,7 @@ final class WorkerLoop {
                 if (stopping()) {
                     return;
                 }
-                if (outage.compareAndSet(false, true)) {
-                    say(e.getMessage() + "; retrying");
-                }
+                noteOutage(e);
                 pause(backoff.next());
                 continue;
             } catch (ServerError e) {
@@ -179,6 +176,13 @@ final class WorkerLoop {
             stopping.await(millis, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Says the first failure of an outage; the rest are retried quietly until a claim gets through again. */
+    private void noteOutage(IOException e) {
+        if (outage.compareAndSet(false, true)) {
+            say(e.getMessage() + "; retrying");
         }
     }
 
@@ -313,10 +317,8 @@ final class WorkerLoop {
         }
 
         private void complete(byte[] result, long millis) {
-            HttpRequest.Builder req = client.request("/v1/jobs/" + Urls.pathSegment(id) + "/complete")
-                    .header(JobsClient.LEASE_TOKEN, token).header("Content-Type", settings.resultType())
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(result));
-            Answer a = call(req, "complete");
+            Answer a = call(leaseRequest("complete", settings.resultType(), HttpRequest.BodyPublishers.ofByteArray(result)),
+                    "complete");
             if (a == null) {
                 return;
             }
@@ -330,6 +332,12 @@ final class WorkerLoop {
             }
         }
 
+        /** {@code POST /v1/jobs/{id}/{op}} under this job's lease. */
+        private HttpRequest.Builder leaseRequest(String op, String contentType, HttpRequest.BodyPublisher body) {
+            return client.request("/v1/jobs/" + Urls.pathSegment(id) + "/" + op)
+                    .header(JobsClient.LEASE_TOKEN, token).header("Content-Type", contentType).POST(body);
+        }
+
         private void handBack(String why) {
             report("fail", failure(why, true));
         }
@@ -339,10 +347,7 @@ final class WorkerLoop {
         }
 
         private void report(String op, ObjectNode body) {
-            HttpRequest.Builder req = client.request("/v1/jobs/" + Urls.pathSegment(id) + "/" + op)
-                    .header(JobsClient.LEASE_TOKEN, token).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body.toString().getBytes(StandardCharsets.UTF_8)));
-            Answer a = call(req, op);
+            Answer a = call(leaseRequest(op, "application/json", HttpRequest.BodyPublishers.ofString(body.toString())), op);
             if (a == null) {
                 return;
             }
@@ -360,7 +365,7 @@ final class WorkerLoop {
          * the server requeues the job by itself. Null when lost (409/404 or gave up), else the answer.
          */
         private Answer call(HttpRequest.Builder req, String op) {
-            Backoff backoff = new Backoff();
+            Backoff backoff = JobsClient.backoff();
             while (true) {
                 try {
                     Answer a = client.send(req.build());
@@ -373,9 +378,7 @@ final class WorkerLoop {
                         return a;
                     }
                 } catch (IOException e) {
-                    if (outage.compareAndSet(false, true)) {
-                        say(e.getMessage() + "; retrying");
-                    }
+                    noteOutage(e);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return null;
@@ -469,10 +472,8 @@ final class WorkerLoop {
 
         /** A progress or heartbeat call, not retried (the next one follows soon). False unless it was accepted. */
         private boolean leaseCall(String op, JsonNode body) {
-            HttpRequest req = client.request("/v1/jobs/" + Urls.pathSegment(id) + "/" + op)
-                    .header(JobsClient.LEASE_TOKEN, token).header("Content-Type", "application/json")
-                    .POST(body == null ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.ofString(body.toString())).build();
+            HttpRequest req = leaseRequest(op, "application/json", body == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body.toString())).build();
             try {
                 Answer a = client.send(req);
                 if (a.status() == 409 || a.status() == 404) {
@@ -484,9 +485,7 @@ final class WorkerLoop {
                 }
                 return a.status() == 200;
             } catch (IOException e) {
-                if (outage.compareAndSet(false, true)) {
-                    say(e.getMessage() + "; retrying");
-                }
+                noteOutage(e);
                 return false;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
