@@ -6,11 +6,14 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.switchboard.broker.ApiException;
 import dev.switchboard.broker.Message;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -103,7 +106,11 @@ public final class Envelope {
      * JSON would break every reader's parse. Refused with 400 before anything is stored.
      */
     public static void requireJson(byte[] payload) {
-        try (JsonParser p = JSON.createParser(payload)) {
+        // Parsed as UTF-8 text, because that is how it is embedded: on raw bytes Jackson would detect UTF-16/32 or
+        // skip a byte order mark, and accept bodies that make every envelope carrying them invalid JSON.
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        try (JsonParser p = JSON.createParser(new InputStreamReader(new ByteArrayInputStream(payload), utf8))) {
             JsonToken first = p.nextToken();
             if (first == null) {
                 throw ApiException.badRequest("invalid_json", "the body is empty but its type is JSON");
@@ -112,6 +119,8 @@ public final class Envelope {
             if (p.nextToken() != null) {
                 throw ApiException.badRequest("invalid_json", "the body has data after its JSON value");
             }
+        } catch (CharacterCodingException e) {
+            throw ApiException.badRequest("invalid_json", "the body is not valid UTF-8, which JSON must be");
         } catch (IOException e) {
             throw ApiException.badRequest("invalid_json", "the body is not valid JSON: "
                     + e.getMessage().lines().findFirst().orElse(""));
