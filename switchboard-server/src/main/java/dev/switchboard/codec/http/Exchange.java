@@ -48,13 +48,23 @@ public final class Exchange {
         return request;
     }
 
+    /** The decoded path; a bad percent-encoding in it is refused. */
     public String path() {
-        return uri.path();
+        try {
+            return uri.path();
+        } catch (IllegalArgumentException e) {
+            throw badEncoding(e);
+        }
     }
 
-    /** The single value of a query parameter, or null; a repeated parameter is refused. */
+    /** The single value of a query parameter, or null; a repeated parameter or a bad percent-encoding is refused. */
     public String query(String name) {
-        List<String> values = uri.parameters().get(name);
+        List<String> values;
+        try {
+            values = uri.parameters().get(name);
+        } catch (IllegalArgumentException e) {
+            throw badEncoding(e);
+        }
         if (values == null || values.isEmpty()) {
             return null;
         }
@@ -62,6 +72,11 @@ public final class Exchange {
             throw ApiException.badRequest("invalid_query", "parameter '" + name + "' is given more than once");
         }
         return values.getFirst();
+    }
+
+    private static ApiException badEncoding(IllegalArgumentException e) {
+        return ApiException.badRequest("invalid_uri", "the request target is not validly percent-encoded: "
+                + e.getMessage());
     }
 
     public String header(CharSequence name) {
