@@ -35,9 +35,30 @@ public final class Exchange {
     public Exchange(ChannelHandlerContext ctx, FullHttpRequest request, Listener listener) {
         this.ctx = ctx;
         this.request = request;
-        this.uri = new QueryStringDecoder(request.uri());
+        this.uri = new QueryStringDecoder(originForm(request.uri()));
         this.keepAlive = HttpUtil.isKeepAlive(request);
         this.listener = listener;
+    }
+
+    /**
+     * The request target without scheme and authority: RFC 9112 3.2.2 says a server MUST accept the absolute-form
+     * ({@code http://host:port/path?query}) as well as the usual origin-form ({@code /path?query}).
+     */
+    static String originForm(String target) {
+        int authority;
+        if (target.regionMatches(true, 0, "http://", 0, 7)) {
+            authority = 7;
+        } else if (target.regionMatches(true, 0, "https://", 0, 8)) {
+            authority = 8;
+        } else {
+            return target;
+        }
+        int end = authority;
+        while (end < target.length() && "/?#".indexOf(target.charAt(end)) < 0) {
+            end++;
+        }
+        String rest = target.substring(end);
+        return rest.startsWith("/") ? rest : "/" + rest;
     }
 
     public ChannelHandlerContext ctx() {
