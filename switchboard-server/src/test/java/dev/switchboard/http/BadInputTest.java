@@ -287,6 +287,54 @@ class BadInputTest {
         }
     }
 
+    /** Request targets the JDK client will not send (it validates URIs): written on a raw socket. */
+    static Stream<String[]> refusedOnTheWire() {
+        String post = "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\nx";
+        String get = "GET %s HTTP/1.1\r\nHost: x\r\n\r\n";
+        return Stream.of(
+                new String[] {"bad escape in a topic name", get.formatted("/v1/topics/%zz"), "400", "invalid_uri"},
+                new String[] {"bad escape in from", get.formatted("/v1/topics/" + EXISTS + "/messages?from=%zz"), "400",
+                        "invalid_uri"},
+                new String[] {"bad escape in wait", get.formatted("/v1/topics/" + ABSENT + "/messages?wait=%G1"),
+                        "400", "invalid_uri"},
+                new String[] {"truncated escape in a publish", post.formatted("/v1/topics/" + ABSENT + "%2/messages"),
+                        "400", "invalid_uri"},
+                new String[] {"bad escape in retention", "PUT /v1/topics/%x HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Length: 2\r\n\r\n{}", "400", "invalid_uri"},
+                new String[] {"NUL in a topic name", get.formatted("/v1/topics/" + EXISTS + "%00"), "400",
+                        "invalid_topic"},
+                new String[] {"escaped slash in a topic name", post.formatted("/v1/topics/" + ABSENT + "%2Fx/messages"),
+                        "404", "not_found"},
+                new String[] {"publish with a relative target", post.formatted("v1/topics/" + ABSENT + "/messages"),
+                        "404", "not_found"});
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void refusedOnTheWire(String name, String request, String status, String code) {
+        try (Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+            assertError(raw.write(request).read(), Integer.parseInt(status), code);
+            assertThat(raw.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").read().status())
+                    .as("the connection stays usable").isEqualTo(200);
+        }
+    }
+
+    @Test
+    void absoluteFormTargetsAreServed() {
+        // RFC 9112 3.2.2: a server MUST accept http://host/path as well as /path.
+        try (Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+            String origin = "http://127.0.0.1:" + server.port();
+            raw.write("GET " + origin + "/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                    + "GET HTTP://127.0.0.1/v1/topics/" + EXISTS + "/messages?from=2 HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET " + origin + "/nope?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(raw.read().status()).isEqualTo(200);
+            Wire.Raw.Response poll = raw.read();
+            assertThat(poll.status()).isEqualTo(200);
+            assertThat(json(poll.body()).get("messages").get(0).get("data").asText()).isEqualTo("two");
+            assertError(raw.read(), 404, "not_found");
+        }
+    }
+
     // ---- framing-level bodies ----
 
     @Test
