@@ -366,6 +366,53 @@ class LongPollTest {
     }
 
     @Test
+    void pipelinedPublishesAreStoredAndAnsweredInOrder() {
+        String topic = fresh("pipeline-pub");
+        StringBuilder requests = new StringBuilder();
+        for (int i = 1; i <= 10; i++) {
+            String body = "p" + i;
+            requests.append("POST /v1/topics/").append(topic).append("/messages HTTP/1.1\r\nHost: x\r\n")
+                    .append("Content-Type: text/plain\r\nContent-Length: ").append(body.length()).append("\r\n\r\n")
+                    .append(body);
+        }
+        try (Wire.Raw raw = new Wire.Raw(server.port(), 10_000)) {
+            raw.write(requests.toString());
+            for (int i = 1; i <= 10; i++) {
+                Wire.Raw.Response r = raw.read();
+                assertThat(r.status()).isEqualTo(201);
+                assertThat(json(r.body()).get("offset").asLong()).isEqualTo(i);
+            }
+        }
+        List<String> stored = new ArrayList<>();
+        json(server.get("/v1/topics/" + topic + "/messages?from=1").body()).get("messages")
+                .forEach(m -> stored.add(m.get("data").asText()));
+        assertThat(stored).containsExactly("p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10");
+    }
+
+    @Test
+    void atMostSixteenRequestsMayWaitBehindAHeldPoll() {
+        String topic = fresh("pipeline-limit");
+        publishText(server, topic, "m1");
+        String held = "GET /v1/topics/" + topic + "/messages?from=next&wait=30s HTTP/1.1\r\nHost: x\r\n\r\n";
+        String health = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+        try (Wire.Raw raw = new Wire.Raw(server.port(), 10_000)) {
+            raw.write(held + health.repeat(16));
+            awaitHeld(topic, 1);
+            publishText(server, topic, "m2");
+            assertThat(json(raw.read().body()).get("messages").get(0).get("data").asText()).isEqualTo("m2");
+            for (int i = 0; i < 16; i++) {
+                assertThat(raw.read().status()).isEqualTo(200);
+            }
+        }
+        try (Wire.Raw raw = new Wire.Raw(server.port(), 10_000)) {
+            raw.write(held + health.repeat(17));
+            assertThat(raw.readUntilClosed()).as("closed without answers").isEmpty();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> heldPolls(server, topic) == 0);
+        assertThat(server.get("/healthz").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void aHeldPollSurvivesTheHeaderTimeout() throws Exception {
         // The header timeout guards request heads; a held poll's connection must not be closed by it.
         try (TestServer quick = TestServer.start(cfg -> cfg.withLimits(withHeaderTimeout(Duration.ofMillis(300))))) {

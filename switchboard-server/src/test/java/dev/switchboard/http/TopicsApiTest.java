@@ -150,6 +150,16 @@ class TopicsApiTest {
     }
 
     @Test
+    void publishWithExpectContinue() {
+        String topic = fresh("continue");
+        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/v1/topics/" + topic + "/messages"))
+                .expectContinue(true).header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("after 100")).build());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        assertThat(texts(shortPoll(topic, "?from=1"))).containsExactly("after 100");
+    }
+
+    @Test
     void concurrentRetriesWithOneKeyStoreOneMessage() throws Exception {
         String topic = fresh("idem-race");
         List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
