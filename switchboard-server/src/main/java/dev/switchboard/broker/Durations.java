@@ -4,6 +4,8 @@ import java.time.Duration;
 
 /** API durations: a whole number and a unit, {@code 500ms}, {@code 30s}, {@code 2m}, {@code 1h}, {@code 7d}. */
 public final class Durations {
+    private static final Duration MAX = Duration.ofMillis(Long.MAX_VALUE);
+
     private Durations() {}
 
     public static Duration parse(String text, String what) {
@@ -14,13 +16,17 @@ public final class Durations {
             }
             if (split > 0 && split <= 12) {
                 long n = Long.parseLong(text.substring(0, split));
-                switch (text.substring(split)) {
-                    case "ms": return Duration.ofMillis(n);
-                    case "s": return Duration.ofSeconds(n);
-                    case "m": return Duration.ofMinutes(n);
-                    case "h": return Duration.ofHours(n);
-                    case "d": return Duration.ofDays(n);
-                    default: break;
+                Duration d = switch (text.substring(split)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    case "d" -> Duration.ofDays(n);
+                    default -> null;
+                };
+                // Users of a duration count it in milliseconds: one that overflows a long of them is refused here.
+                if (d != null && d.compareTo(MAX) <= 0) {
+                    return d;
                 }
             }
         }
