@@ -240,6 +240,8 @@ class BadInputTest {
                     "invalid_duration");
             c.add("maxAge as a number on " + topic, "PUT", topicPath, JSON_TYPE, "{\"maxAge\":60}", 400,
                     "invalid_duration");
+            c.add("maxAge beyond what milliseconds can count on " + topic, "PUT", topicPath, JSON_TYPE,
+                    "{\"maxAge\":\"999999999999d\"}", 400, "invalid_duration");
             c.add("maxAge 0s on " + topic, "PUT", topicPath, JSON_TYPE, "{\"maxAge\":\"0s\"}", 400,
                     "invalid_duration");
             c.add("a valid field then a bad one on " + topic, "PUT", topicPath, JSON_TYPE,
@@ -344,6 +346,23 @@ class BadInputTest {
                 .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/octet-stream")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build());
         assertError(r, 413, "payload_too_large");
+    }
+
+    @Test
+    void everyOversizedUploadGetsIts413AndEveryOversizedHeadIts431() {
+        // The client is still sending when the server refuses: closing at once would make the kernel reset the
+        // connection and could destroy the answer before the client reads it.
+        for (int i = 0; i < 40; i++) {
+            HttpResponse<String> body = server.send(HttpRequest.newBuilder(
+                            server.uri("/v1/topics/" + ABSENT + "/messages")).timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("b".repeat(300_000)))
+                    .build());
+            assertError(body, 413, "payload_too_large");
+            HttpResponse<String> head = server.send(HttpRequest.newBuilder(
+                            server.uri("/v1/topics/" + ABSENT + "/messages")).timeout(Duration.ofSeconds(10))
+                    .header("X-Padding", "h".repeat(150_000)).POST(HttpRequest.BodyPublishers.ofString("x")).build());
+            assertError(head, 431, "headers_too_large");
+        }
     }
 
     @Test
