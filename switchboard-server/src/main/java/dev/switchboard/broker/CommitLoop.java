@@ -20,7 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single writer of the log. Publishes queue here; the loop takes everything queued at once, assigns offsets,
+ * The single writer of the log. Publishes (and other {@link LogTransaction}s) queue here; the loop takes everything
+ * queued at once, assigns offsets,
  * writes it as one atomic batch with at most one fsync (group commit, DESIGN.md principle 5), then makes the new
  * offsets visible, acknowledges the publishers, applies retention and wakes subscribers. One writer means offsets are
  * assigned in one place, in order, with no locks; the event loops only enqueue.
@@ -34,13 +35,11 @@ final class CommitLoop implements Runnable {
 
     sealed interface Command {}
 
-    record Publish(String topic, String type, byte[] payload, String key, CompletableFuture<PublishResult> done)
-            implements Command {}
+    /** Staged into the next group commit. */
+    record Transaction(LogTransaction tx) implements Command {}
 
     /** Work that must be ordered with publishes (retention changes, deletion); runs on the writer thread. */
     record Admin(Runnable action) implements Command {}
-
-    private record Staged(Topic topic, Message message, Publish publish) {}
 
     private final EmbeddedBroker broker;
     private final RocksLog store;
@@ -80,6 +79,11 @@ final class CommitLoop implements Runnable {
         return running && queue.offer(c);
     }
 
+    /** Any thread: a plain publish. */
+    boolean offerPublish(String topic, String type, byte[] payload, String key, CompletableFuture<PublishResult> done) {
+        return offer(new Transaction(new PublishTransaction(topic, type, payload, key, done, replayed)));
+    }
+
     int pending() {
         return queue.size();
     }
@@ -112,8 +116,8 @@ final class CommitLoop implements Runnable {
         queue.drainTo(commands);
         ApiException closing = ApiException.unavailable("server is shutting down");
         for (Command c : commands) {
-            if (c instanceof Publish p) {
-                p.done.completeExceptionally(closing);
+            if (c instanceof Transaction t) {
+                t.tx.failed(closing);
             }
         }
     }
@@ -127,91 +131,176 @@ final class CommitLoop implements Runnable {
                 continue;
             }
             int j = i;
-            while (j < commands.size() && commands.get(j) instanceof Publish) {
+            while (j < commands.size() && commands.get(j) instanceof Transaction) {
                 j++;
             }
-            commitPublishes(commands.subList(i, j));
+            commit(commands.subList(i, j));
             i = j;
         }
     }
 
-    private void commitPublishes(List<Command> publishes) {
-        long now = System.currentTimeMillis();
-        List<Staged> staged = new ArrayList<>(publishes.size());
-        List<Publish> repeats = new ArrayList<>();
-        Map<String, Staged> keysInBatch = new HashMap<>();
-        LinkedHashSet<Topic> touched = new LinkedHashSet<>();
+    /** Stages every transaction into one batch, writes it with at most one fsync, then makes it visible. */
+    private void commit(List<Command> transactions) {
+        StagedBatch stage = new StagedBatch(System.currentTimeMillis());
+        List<LogTransaction> accepted = new ArrayList<>(transactions.size());
         try (RocksLog.Batch batch = store.newBatch()) {
-            for (Command c : publishes) {
-                Publish p = (Publish) c;
+            stage.batch = batch;
+            for (Command c : transactions) {
+                LogTransaction tx = ((Transaction) c).tx;
                 try {
-                    Topic t = materialize(p.topic, now);
-                    if (p.key != null) {
-                        String batchKey = t.stagedId + "/" + p.key;
-                        if (keysInBatch.containsKey(batchKey)) {
-                            repeats.add(p);
-                            continue;
-                        }
-                        long[] hit = store.idempotencyHit(t.stagedId, p.key);
-                        if (hit != null && hit[1] >= now - idempotencyTtlMillis) {
-                            replayed.increment();
-                            p.done.complete(new PublishResult(t.name(), hit[0], hit[1], true));
-                            continue;
-                        }
-                    }
-                    long offset = ++t.stagedLast;
-                    long time = Math.max(now, t.lastTime);
-                    t.lastTime = time;
-                    t.stagedBytes += p.payload.length;
-                    batch.putMessage(t.stagedId, offset, time, p.type, p.payload);
-                    Staged s = new Staged(t, new Message(t.name(), offset, time, p.type, p.payload), p);
-                    if (p.key != null) {
-                        batch.putIdempotencyKey(t.stagedId, p.key, offset, time);
-                        keysInBatch.put(t.stagedId + "/" + p.key, s);
-                    }
-                    staged.add(s);
-                    touched.add(t);
+                    tx.stage(stage);
+                    accepted.add(tx);
                 } catch (ApiException e) {
-                    p.done.completeExceptionally(e);
+                    tx.failed(e);
+                } catch (RuntimeException e) {
+                    accepted.add(tx); // it may have staged a part: the whole batch is abandoned below
+                    throw e;
                 }
             }
-            if (staged.isEmpty()) {
-                return;
+            if (!batch.isEmpty()) {
+                for (Topic t : stage.touched) {
+                    batch.putTopic(t.record());
+                }
+                long start = System.nanoTime();
+                store.write(batch, fsync == FsyncPolicy.ALWAYS);
+                writeTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             }
-            for (Topic t : touched) {
-                batch.putTopic(t.record());
-            }
-            long start = System.nanoTime();
-            store.write(batch, fsync == FsyncPolicy.ALWAYS);
-            writeTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-        } catch (LogException e) {
-            log.error("group commit of {} messages failed", staged.size(), e);
-            touched.forEach(Topic::rollback);
-            ApiException refused = ApiException.unavailable("the log could not store the message: " + e.getMessage());
-            staged.forEach(s -> s.publish.done.completeExceptionally(refused));
-            repeats.forEach(p -> p.done.completeExceptionally(refused));
+        } catch (RuntimeException e) {
+            log.error("group commit of {} transactions failed", accepted.size(), e);
+            stage.touched.forEach(Topic::rollback);
+            ApiException refused = ApiException.unavailable("the log could not store the change: " + e.getMessage());
+            accepted.forEach(tx -> tx.failed(refused));
             return;
         }
-        batchSize.record(staged.size());
-        published.increment(staged.size());
-        for (Staged s : staged) {
-            s.topic.committed();
-            s.topic.appended(s.message);
-            s.topic.lastAppendMillis = now;
+        if (!stage.appended.isEmpty()) {
+            batchSize.record(stage.appended.size());
+            published.increment(stage.appended.size());
         }
-        for (Staged s : staged) {
-            s.publish.done.complete(new PublishResult(s.topic.name(), s.message.offset(), s.message.time(), false));
+        for (Message m : stage.appended) {
+            Topic t = stage.topicOf.get(m);
+            t.committed();
+            t.appended(m);
+            t.lastAppendMillis = stage.now;
         }
-        for (Publish p : repeats) {
-            Topic t = broker.registered(p.topic);
-            Staged first = keysInBatch.get(t.stagedId + "/" + p.key);
-            replayed.increment();
-            p.done.complete(new PublishResult(t.name(), first.message.offset(), first.message.time(), true));
+        for (Topic t : stage.touched) {
+            if (!t.isStored()) {
+                t.committed(); // created by a transaction without messages (a retention set before any publish)
+            }
         }
-        for (Topic t : touched) {
-            enforceRetention(t, now);
+        accepted.forEach(LogTransaction::committed);
+        for (Topic t : stage.touched) {
+            enforceRetention(t, stage.now);
             t.fanout().signal();
             t.wakeWaiters();
+        }
+    }
+
+    /** The stage of one group commit: staged messages in order, the topics they touch, idempotency keys seen. */
+    private final class StagedBatch implements LogTransaction.Stage {
+        private final long now;
+        private RocksLog.Batch batch;
+        private final List<Message> appended = new ArrayList<>();
+        private final Map<Message, Topic> topicOf = new java.util.IdentityHashMap<>();
+        private final LinkedHashSet<Topic> touched = new LinkedHashSet<>();
+        private final Map<String, Message> keysInBatch = new HashMap<>();
+
+        StagedBatch(long now) {
+            this.now = now;
+        }
+
+        @Override
+        public long now() {
+            return now;
+        }
+
+        @Override
+        public RocksLog.Batch batch() {
+            return batch;
+        }
+
+        @Override
+        public RocksLog store() {
+            return store;
+        }
+
+        @Override
+        public Message append(String topic, String type, byte[] payload) {
+            return append(materialize(topic, now), type, payload);
+        }
+
+        private Message append(Topic t, String type, byte[] payload) {
+            long offset = ++t.stagedLast;
+            long time = Math.max(now, t.lastTime);
+            t.lastTime = time;
+            t.stagedBytes += payload.length;
+            batch.putMessage(t.stagedId, offset, time, type, payload);
+            Message m = new Message(t.name(), offset, time, type, payload);
+            appended.add(m);
+            topicOf.put(m, t);
+            touched.add(t);
+            return m;
+        }
+
+        /** A publish with an idempotency key: the earlier message with that key, or a newly staged one. */
+        PublishResult appendOnce(String topic, String type, byte[] payload, String key) {
+            Topic t = materialize(topic, now);
+            String batchKey = t.stagedId + "/" + key;
+            Message earlier = keysInBatch.get(batchKey);
+            if (earlier != null) {
+                return new PublishResult(t.name(), earlier.offset(), earlier.time(), true);
+            }
+            long[] hit = store.idempotencyHit(t.stagedId, key);
+            if (hit != null && hit[1] >= now - idempotencyTtlMillis) {
+                return new PublishResult(t.name(), hit[0], hit[1], true);
+            }
+            Message m = append(t, type, payload);
+            batch.putIdempotencyKey(t.stagedId, key, m.offset(), m.time());
+            keysInBatch.put(batchKey, m);
+            return new PublishResult(t.name(), m.offset(), m.time(), false);
+        }
+    }
+
+    /** A plain publish, the hot path: one staged message, acknowledged after the commit. */
+    static final class PublishTransaction implements LogTransaction {
+        private final String topic;
+        private final String type;
+        private final byte[] payload;
+        private final String key;
+        private final CompletableFuture<PublishResult> done;
+        private final Counter replayed;
+        private PublishResult result;
+
+        PublishTransaction(String topic, String type, byte[] payload, String key,
+                           CompletableFuture<PublishResult> done, Counter replayed) {
+            this.topic = topic;
+            this.type = type;
+            this.payload = payload;
+            this.key = key;
+            this.done = done;
+            this.replayed = replayed;
+        }
+
+        @Override
+        public void stage(Stage stage) {
+            if (key != null) {
+                result = ((StagedBatch) stage).appendOnce(topic, type, payload, key);
+            } else {
+                Message m = stage.append(topic, type, payload);
+                result = new PublishResult(m.topic(), m.offset(), m.time(), false);
+            }
+        }
+
+        @Override
+        public void committed() {
+            if (result.replayed()) {
+                replayed.increment();
+            }
+            done.complete(result);
+        }
+
+        @Override
+        public void failed(ApiException error) {
+            done.completeExceptionally(error);
         }
     }
 

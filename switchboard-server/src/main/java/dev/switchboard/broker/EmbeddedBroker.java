@@ -6,6 +6,7 @@ import dev.switchboard.config.ServerConfig;
 import dev.switchboard.log.LogException;
 import dev.switchboard.log.RocksLog;
 import dev.switchboard.log.StoredTopic;
+import dev.switchboard.log.TailBudget;
 import dev.switchboard.log.TailCache;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -49,11 +50,13 @@ public final class EmbeddedBroker implements Broker {
     private final Thread writerThread;
     private final ThreadPoolExecutor readers;
     private final ScheduledExecutorService fsyncTimer;
+    private final TailBudget tailBudget;
 
     private EmbeddedBroker(ServerConfig config, MeterRegistry metrics) {
         this.limits = config.limits();
         this.defaultRetention = config.defaultRetention();
         this.store = RocksLog.open(config.dataDir().resolve("log"));
+        this.tailBudget = new TailBudget(limits.tailCacheBytes());
         long maxId = 0;
         for (StoredTopic st : store.loadTopics()) {
             Topic t = newTopic(st.name());
@@ -77,6 +80,8 @@ public final class EmbeddedBroker implements Broker {
         }
         Gauge.builder("switchboard.topics", topics, Map::size).description("Topics known (stored or awaited)")
                 .register(metrics);
+        Gauge.builder("switchboard.tail.cache", tailBudget, TailBudget::used).baseUnit("bytes")
+                .description("Payload bytes of recent messages held in memory for live readers").register(metrics);
         Gauge.builder("switchboard.publish.pending", writer, CommitLoop::pending)
                 .description("Publishes waiting for the log writer").register(metrics);
         for (FsyncPolicy p : FsyncPolicy.values()) {
@@ -96,6 +101,7 @@ public final class EmbeddedBroker implements Broker {
     @Override
     public CompletableFuture<PublishResult> publish(String topic, String type, byte[] payload, String idempotencyKey) {
         TopicName.validate(topic);
+        refuseReserved(topic);
         if (payload.length > limits.maxMessageBytes()) {
             throw ApiException.tooLarge("message is " + payload.length + " bytes; the limit is "
                     + limits.maxMessageBytes());
@@ -112,7 +118,7 @@ public final class EmbeddedBroker implements Broker {
             throw ApiException.overLimit("the server holds " + limits.maxTopics() + " topics, its limit");
         }
         CompletableFuture<PublishResult> done = new CompletableFuture<>();
-        if (!writer.offer(new CommitLoop.Publish(topic, type, payload, idempotencyKey, done))) {
+        if (!writer.offerPublish(topic, type, payload, idempotencyKey, done)) {
             throw ApiException.unavailable("too many publishes waiting for the log; retry shortly");
         }
         return done;
@@ -288,7 +294,7 @@ public final class EmbeddedBroker implements Broker {
 
     @Override
     public List<TopicInfo> list() {
-        return topics.values().stream().filter(Topic::isStored).map(this::info)
+        return topics.values().stream().filter(t -> t.isStored() && !t.name().startsWith("_")).map(this::info)
                 .sorted(Comparator.comparing(TopicInfo::name)).toList();
     }
 
@@ -302,6 +308,7 @@ public final class EmbeddedBroker implements Broker {
     @Override
     public CompletableFuture<TopicInfo> setRetention(String name, Retention retention) {
         TopicName.validate(name);
+        refuseReserved(name);
         if (!topics.containsKey(name) && topics.size() >= limits.maxTopics()) {
             throw ApiException.overLimit("the server holds " + limits.maxTopics() + " topics, its limit");
         }
@@ -311,7 +318,37 @@ public final class EmbeddedBroker implements Broker {
     @Override
     public CompletableFuture<Boolean> delete(String name) {
         TopicName.validate(name);
+        refuseReserved(name);
         return onWriter(() -> writer.delete(name));
+    }
+
+    /** Deletes a topic the server keeps for itself (a job's event topic); for the server's own components. */
+    public void deleteSystemTopic(String name) {
+        onWriter(() -> writer.delete(name));
+    }
+
+    /** Topics whose names start with {@code _} belong to the server (job events); clients may read, not write. */
+    private static void refuseReserved(String name) {
+        if (name.startsWith("_")) {
+            throw new ApiException(403, "reserved_topic",
+                    "topics starting with '_' are kept by the server (job events); they can be read, not written");
+        }
+    }
+
+    /** The store, for components that keep their own records in it (jobs). */
+    public RocksLog log() {
+        return store;
+    }
+
+    /**
+     * Queues a transaction for the next group commit (see {@link LogTransaction}).
+     *
+     * @throws ApiException 503 when the writer's queue is full
+     */
+    public void submit(LogTransaction tx) {
+        if (!writer.offer(new CommitLoop.Transaction(tx))) {
+            throw ApiException.unavailable("too many changes waiting for the log; retry shortly");
+        }
     }
 
     private <T> CompletableFuture<T> onWriter(java.util.function.Supplier<T> action) {
@@ -363,7 +400,7 @@ public final class EmbeddedBroker implements Broker {
     }
 
     private Topic newTopic(String name) {
-        return new Topic(name, defaultRetention, this::readStore, new TailCache(TAIL_SLOTS, TAIL_BYTES));
+        return new Topic(name, defaultRetention, this::readStore, new TailCache(TAIL_SLOTS, TAIL_BYTES, tailBudget));
     }
 
     private void syncQuietly() {
@@ -377,6 +414,7 @@ public final class EmbeddedBroker implements Broker {
     @Override
     public void close() {
         writer.stop();
+        writerThread.interrupt(); // wakes it from its idle wait; a commit in progress still completes
         try {
             writerThread.join(10_000);
         } catch (InterruptedException e) {

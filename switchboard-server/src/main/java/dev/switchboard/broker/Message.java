@@ -13,7 +13,8 @@ public final class Message {
     /** Slots of {@link #encoded}; one per wire form. */
     public static final int WS_FRAME = 0;
     public static final int SSE_EVENT = 1;
-    private static final int SLOTS = 2;
+    public static final int SSE_JOB_EVENT = 2;
+    private static final int SLOTS = 3;
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
 
     private final String topic;

@@ -25,7 +25,8 @@ public sealed interface StartPosition {
             return EARLIEST;
         }
         try {
-            long n = Long.parseLong(text);
+            // ASCII digits only: Long.parseLong would also take other scripts' digits.
+            long n = text.chars().allMatch(c -> c >= '0' && c <= '9') ? Long.parseLong(text) : 0;
             if (n >= 1) {
                 return new AtOffset(n);
             }

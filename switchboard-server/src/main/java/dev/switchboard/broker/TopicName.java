@@ -36,7 +36,7 @@ public final class TopicName {
         return !segmentEmpty;
     }
 
-    static String abbreviate(String s) {
+    public static String abbreviate(String s) {
         if (s == null) {
             return "";
         }

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "A communication server for backends: durable topics over polling, long polling, SSE and WebSocket.",
-        subcommands = {ServeCommand.class})
+        subcommands = {ServeCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -11,6 +11,7 @@ import dev.switchboard.config.SocketOptions;
 import dev.switchboard.transport.SwitchboardServer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -98,6 +99,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Publishes waiting for the log writer before new ones get 503. Default: ${DEFAULT-VALUE}")
     int maxPendingPublishes;
 
+    @Option(names = "--tail-cache-bytes", defaultValue = "268435456",
+            description = "Payload bytes of recent messages kept in memory across all topics for live readers. Default: ${DEFAULT-VALUE}")
+    long tailCacheBytes;
+
     @Option(names = "--header-timeout", defaultValue = "10s", converter = DurationConverter.class,
             description = "A request head must arrive within this. Default: ${DEFAULT-VALUE}")
     Duration headerTimeout;
@@ -132,6 +137,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "How long an Idempotency-Key is remembered. Default: ${DEFAULT-VALUE}")
     Duration idempotencyTtl;
 
+    @Option(names = "--cors-origins", defaultValue = "*", split = ",",
+            description = "Browser origins allowed to call the API from their pages, comma-separated; * = any, '' = none. Default: ${DEFAULT-VALUE}")
+    List<String> corsOrigins;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -145,9 +154,9 @@ final class ServeCommand implements Callable<Integer> {
                 new SocketOptions(tcpNoDelay, sendBuffer, receiveBuffer, backlog, writeLow, writeHigh),
                 new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollBytes, maxWait, maxTopics,
                         maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout, idleTimeout,
-                        slowConsumerTimeout),
+                        slowConsumerTimeout, tailCacheBytes),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
-                idempotencyTtl);
+                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList());
         SwitchboardServer server = SwitchboardServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
         spec.commandLine().getOut().printf("switchboard listening on http://%s:%d%n", bind, server.port());

@@ -13,7 +13,6 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -52,10 +51,14 @@ public final class Envelope {
     }
 
     public static DataForm formOf(Message m) {
-        if (isJsonType(m.type())) {
+        return formOf(m.type(), m.payload());
+    }
+
+    public static DataForm formOf(String type, byte[] bytes) {
+        if (isJsonType(type)) {
             return DataForm.JSON;
         }
-        return isUtf8(m.payload()) ? DataForm.TEXT : DataForm.BASE64;
+        return isUtf8(bytes) ? DataForm.TEXT : DataForm.BASE64;
     }
 
     /** Writes the envelope's fields (without the enclosing braces) so callers can add their own, like {@code op}. */
@@ -64,15 +67,24 @@ public final class Envelope {
         g.writeNumberField("offset", m.offset());
         g.writeStringField("time", formatTime(m.time()));
         g.writeStringField("type", m.type());
-        switch (formOf(m)) {
+        writeData(g, "data", "encoding", m.type(), m.payload());
+    }
+
+    /**
+     * Writes bytes of a content type as API.md's {@code data}: a JSON value, a string, or base64 plus
+     * {@code encodingField: "base64"}. JSON bytes must have been validated when they were accepted.
+     */
+    public static void writeData(JsonGenerator g, String dataField, String encodingField, String type, byte[] bytes)
+            throws IOException {
+        switch (formOf(type, bytes)) {
             case JSON -> {
-                g.writeFieldName("data");
-                g.writeRawValue(new String(m.payload(), StandardCharsets.UTF_8));
+                g.writeFieldName(dataField);
+                g.writeRawValue(new String(bytes, StandardCharsets.UTF_8));
             }
-            case TEXT -> g.writeStringField("data", new String(m.payload(), StandardCharsets.UTF_8));
+            case TEXT -> g.writeStringField(dataField, new String(bytes, StandardCharsets.UTF_8));
             case BASE64 -> {
-                g.writeStringField("data", Base64.getEncoder().encodeToString(m.payload()));
-                g.writeStringField("encoding", "base64");
+                g.writeStringField(dataField, Base64.getEncoder().encodeToString(bytes));
+                g.writeStringField(encodingField, "base64");
             }
         }
     }
@@ -106,11 +118,15 @@ public final class Envelope {
      * JSON would break every reader's parse. Refused with 400 before anything is stored.
      */
     public static void requireJson(byte[] payload) {
+        // JSON is UTF-8 (RFC 8259 section 8.1). Jackson lets some invalid sequences through inside strings (encoded
+        // surrogates, overlong forms, code points above U+10FFFF); stored, they would go raw onto SSE streams.
+        if (!isUtf8(payload)) {
+            throw ApiException.badRequest("invalid_json", "the body is not valid UTF-8, which JSON must be");
+        }
         // Parsed as UTF-8 text, because that is how it is embedded: on raw bytes Jackson would detect UTF-16/32 or
         // skip a byte order mark, and accept bodies that make every envelope carrying them invalid JSON.
-        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        try (JsonParser p = JSON.createParser(new InputStreamReader(new ByteArrayInputStream(payload), utf8))) {
+        try (JsonParser p = JSON.createParser(new InputStreamReader(new ByteArrayInputStream(payload),
+                StandardCharsets.UTF_8))) {
             JsonToken first = p.nextToken();
             if (first == null) {
                 throw ApiException.badRequest("invalid_json", "the body is empty but its type is JSON");
@@ -119,8 +135,6 @@ public final class Envelope {
             if (p.nextToken() != null) {
                 throw ApiException.badRequest("invalid_json", "the body has data after its JSON value");
             }
-        } catch (CharacterCodingException e) {
-            throw ApiException.badRequest("invalid_json", "the body is not valid UTF-8, which JSON must be");
         } catch (IOException e) {
             throw ApiException.badRequest("invalid_json", "the body is not valid JSON: "
                     + e.getMessage().lines().findFirst().orElse(""));

@@ -18,13 +18,40 @@ import java.time.Duration;
  * @param headerTimeout           a request head must arrive within this (stops slow-header attacks)
  * @param idleTimeout             a keep-alive HTTP connection with no request in flight is closed after this
  * @param slowConsumerTimeout     a push subscriber whose socket stays unwritable this long is closed (WS code 4008)
+ * @param tailCacheBytes          payload bytes of recent messages kept in memory across all topics; past it, the
+ *                                topic being written keeps only its newest message (readers then go to the store)
  */
 public record Limits(int maxMessageBytes, int maxHeaderBytes, int maxPollLimit, int maxPollResponseBytes,
                      Duration maxWait, int maxTopics, int maxSubscriptionsPerConnection, int maxConnections,
                      int maxPendingPublishes, int maxIdempotencyKeyLength, Duration headerTimeout,
-                     Duration idleTimeout, Duration slowConsumerTimeout) {
+                     Duration idleTimeout, Duration slowConsumerTimeout, long tailCacheBytes) {
     public static Limits defaults() {
         return new Limits(1024 * 1024, 16 * 1024, 1000, 4 * 1024 * 1024, Duration.ofMinutes(5), 100_000, 1000,
-                18_000, 65_536, 255, Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(30));
+                18_000, 65_536, 255, Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(30),
+                256L * 1024 * 1024);
+    }
+
+    public Limits withMaxMessageBytes(int bytes) {
+        return new Limits(bytes, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait, maxTopics,
+                maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
+                headerTimeout, idleTimeout, slowConsumerTimeout, tailCacheBytes);
+    }
+
+    public Limits withMaxTopics(int topics) {
+        return new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait, topics,
+                maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
+                headerTimeout, idleTimeout, slowConsumerTimeout, tailCacheBytes);
+    }
+
+    public Limits withMaxPendingPublishes(int pending) {
+        return new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait, maxTopics,
+                maxSubscriptionsPerConnection, maxConnections, pending, maxIdempotencyKeyLength,
+                headerTimeout, idleTimeout, slowConsumerTimeout, tailCacheBytes);
+    }
+
+    public Limits withSlowConsumerTimeout(Duration timeout) {
+        return new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait, maxTopics,
+                maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
+                headerTimeout, idleTimeout, timeout, tailCacheBytes);
     }
 }

@@ -3,6 +3,7 @@ package dev.switchboard.config;
 import java.nio.file.Path;
 import dev.switchboard.broker.Retention;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Everything {@code switchboard serve} is configured with.
@@ -20,45 +21,57 @@ import java.time.Duration;
  * @param wsPingInterval   interval of WebSocket pings; a peer silent for two intervals is closed
  * @param defaultRetention retention of a topic until {@code PUT /v1/topics/{topic}} sets its own
  * @param idempotencyTtl   how long an {@code Idempotency-Key} is remembered
+ * @param corsOrigins      browser origins allowed to call the API from other pages ({@code *} = any, empty = none)
  */
 public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsync, Duration fsyncInterval,
                            IoMode io, int ioThreads, SocketOptions socket, Limits limits, Duration sseHeartbeat,
-                           Duration wsPingInterval, Retention defaultRetention, Duration idempotencyTtl) {
+                           Duration wsPingInterval, Retention defaultRetention, Duration idempotencyTtl,
+                           List<String> corsOrigins) {
 
     /** Defaults for tests and embedding: loopback, any free port, the given data directory. */
     public static ServerConfig forTests(Path dataDir) {
         return new ServerConfig("127.0.0.1", 0, dataDir, FsyncPolicy.BATCH, Duration.ofMillis(100), IoMode.AUTO, 2,
                 SocketOptions.defaults(), Limits.defaults(), Duration.ofSeconds(15), Duration.ofSeconds(30),
-                Retention.UNLIMITED, Duration.ofHours(24));
+                Retention.UNLIMITED, Duration.ofHours(24), List.of("*"));
     }
 
     public ServerConfig withLimits(Limits newLimits) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, newLimits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
     }
 
     public ServerConfig withFsync(FsyncPolicy policy) {
         return new ServerConfig(bind, port, dataDir, policy, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(bind, newPort, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
     }
 
     public ServerConfig withSocket(SocketOptions options) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, options, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
     }
 
     public ServerConfig withSseHeartbeat(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                interval, wsPingInterval, defaultRetention, idempotencyTtl);
+                interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+    }
+
+    public ServerConfig withWsPingInterval(Duration interval) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins);
+    }
+
+    public ServerConfig withCorsOrigins(List<String> origins) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins);
     }
 
     public ServerConfig withIo(IoMode mode) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, mode, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
     }
 }

@@ -66,7 +66,7 @@ public final class Subscription {
             return;
         }
         int sent = 0;
-        while (sink.isWritable()) {
+        while (!closed && sink.isWritable()) {
             if (topic.isDeleted()) {
                 close();
                 sink.topicDeleted(topic.name());

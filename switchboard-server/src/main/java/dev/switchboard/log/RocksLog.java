@@ -28,8 +28,8 @@ import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
- * The durable log on RocksDB: every topic's messages, the topics' records and the idempotency keys, in three column
- * families. All writes go through {@link #write} as one atomic batch, so a crash leaves either all of a group commit
+ * The durable log on RocksDB: every topic's messages, the topics' records, the idempotency keys and other records
+ * (jobs, queues), in four column families. All writes go through {@link #write} as one atomic batch, so a crash leaves either all of a group commit
  * or none of it. RocksDB appends each batch to its write-ahead log with one {@code write()} before it returns, so an
  * acknowledged batch survives {@code kill -9} whatever the fsync policy; {@code sync} adds the fsync.
  *
@@ -50,6 +50,7 @@ public final class RocksLog implements AutoCloseable {
     private final ColumnFamilyHandle topics;
     private final ColumnFamilyHandle messages;
     private final ColumnFamilyHandle idempotency;
+    private final ColumnFamilyHandle records;
     private final List<ColumnFamilyHandle> handles = new ArrayList<>();
     private final WriteOptions syncWrite = new WriteOptions().setSync(true);
     private final WriteOptions asyncWrite = new WriteOptions().setSync(false);
@@ -63,11 +64,13 @@ public final class RocksLog implements AutoCloseable {
         List<ColumnFamilyDescriptor> descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
                 new ColumnFamilyDescriptor("messages".getBytes(StandardCharsets.UTF_8), cfOptions),
-                new ColumnFamilyDescriptor("idempotency".getBytes(StandardCharsets.UTF_8), cfOptions));
+                new ColumnFamilyDescriptor("idempotency".getBytes(StandardCharsets.UTF_8), cfOptions),
+                new ColumnFamilyDescriptor("records".getBytes(StandardCharsets.UTF_8), cfOptions));
         db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
         topics = handles.get(0);
         messages = handles.get(1);
         idempotency = handles.get(2);
+        records = handles.get(3);
     }
 
     public static RocksLog open(Path dir) {
@@ -164,6 +167,29 @@ public final class RocksLog implements AutoCloseable {
         return removed;
     }
 
+    /** A record outside topics (jobs, queues), or null. */
+    public byte[] getRecord(String key) {
+        try {
+            return db.get(records, key.getBytes(StandardCharsets.UTF_8));
+        } catch (RocksDBException e) {
+            throw new LogException("record read failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Visits every record whose key starts with {@code prefix}. */
+    public void scanRecords(String prefix, java.util.function.BiConsumer<String, byte[]> visitor) {
+        byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
+        try (RocksIterator it = db.newIterator(records)) {
+            for (it.seek(p); it.isValid() && startsWith(it.key(), p); it.next()) {
+                visitor.accept(new String(it.key(), StandardCharsets.UTF_8), it.value());
+            }
+        }
+    }
+
+    private static boolean startsWith(byte[] key, byte[] prefix) {
+        return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
     public Batch newBatch() {
         return new Batch();
     }
@@ -228,6 +254,22 @@ public final class RocksLog implements AutoCloseable {
                 batch.delete(topics, topicKey(topicId));
                 batch.deleteRange(messages, MessageRecord.prefix(topicId), MessageRecord.prefix(topicId + 1));
                 batch.deleteRange(idempotency, MessageRecord.prefix(topicId), MessageRecord.prefix(topicId + 1));
+            } catch (RocksDBException e) {
+                throw new LogException("batch delete failed: " + e.getMessage(), e);
+            }
+        }
+
+        public void putRecord(String key, byte[] value) {
+            try {
+                batch.put(records, key.getBytes(StandardCharsets.UTF_8), value);
+            } catch (RocksDBException e) {
+                throw new LogException("batch put failed: " + e.getMessage(), e);
+            }
+        }
+
+        public void deleteRecord(String key) {
+            try {
+                batch.delete(records, key.getBytes(StandardCharsets.UTF_8));
             } catch (RocksDBException e) {
                 throw new LogException("batch delete failed: " + e.getMessage(), e);
             }

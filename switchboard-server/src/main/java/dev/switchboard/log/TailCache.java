@@ -17,6 +17,7 @@ public final class TailCache {
 
     private final int maxSlots;
     private final long maxBytes;
+    private final TailBudget budget;
     private volatile Message[] ring = new Message[INITIAL_SLOTS];
     private long oldest = 1;
     private long newest = 0;
@@ -25,13 +26,15 @@ public final class TailCache {
     /**
      * @param maxSlots largest number of cached messages, a power of two
      * @param maxBytes payload bytes above which the oldest entries are evicted
+     * @param budget   the total over all topics; while it is exceeded this cache keeps only its newest message
      */
-    public TailCache(int maxSlots, long maxBytes) {
+    public TailCache(int maxSlots, long maxBytes, TailBudget budget) {
         if (Integer.bitCount(maxSlots) != 1 || maxSlots < INITIAL_SLOTS) {
             throw new IllegalArgumentException("maxSlots must be a power of two >= " + INITIAL_SLOTS);
         }
         this.maxSlots = maxSlots;
         this.maxBytes = maxBytes;
+        this.budget = budget;
     }
 
     public Message get(long offset) {
@@ -60,7 +63,8 @@ public final class TailCache {
         SLOT.setRelease(r, (int) (m.offset() & (r.length - 1)), m);
         newest = m.offset();
         bytes += m.payload().length;
-        while (bytes > maxBytes && oldest < newest) {
+        budget.add(m.payload().length);
+        while ((bytes > maxBytes || budget.exceeded()) && oldest < newest) {
             evictOldest(r);
         }
     }
@@ -79,6 +83,7 @@ public final class TailCache {
             ring = new Message[INITIAL_SLOTS];
         }
         oldest = newest + 1;
+        budget.add(-bytes);
         bytes = 0;
     }
 
@@ -87,6 +92,7 @@ public final class TailCache {
         Message m = (Message) SLOT.getAcquire(r, slot);
         if (m != null && m.offset() == oldest) {
             bytes -= m.payload().length;
+            budget.add(-m.payload().length);
             SLOT.setRelease(r, slot, (Message) null);
         }
         oldest++;

@@ -2,6 +2,7 @@ package dev.switchboard.router;
 
 import dev.switchboard.broker.ApiException;
 import dev.switchboard.codec.http.Exchange;
+import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.OpsEndpoints;
 import dev.switchboard.codec.http.TopicEndpoints;
 import dev.switchboard.codec.longpoll.PollEndpoint;
@@ -12,15 +13,19 @@ import io.netty.handler.codec.http.HttpMethod;
 /** The URL space of API.md: which endpoint answers which method and path. Shared by every connection. */
 public final class Routes {
     private static final String TOPICS = "/v1/topics";
+    private static final String QUEUES = "/v1/queues/";
+    private static final String JOBS = "/v1/jobs/";
 
     private final TopicEndpoints topics;
     private final PollEndpoint polls;
     private final SseEndpoint sse;
     private final WebSocketEndpoint webSocket;
     private final OpsEndpoints ops;
+    private final JobEndpoints jobs;
 
     public Routes(TopicEndpoints topics, PollEndpoint polls, SseEndpoint sse, WebSocketEndpoint webSocket,
-                  OpsEndpoints ops) {
+                  OpsEndpoints ops, JobEndpoints jobs) {
+        this.jobs = jobs;
         this.topics = topics;
         this.polls = polls;
         this.sse = sse;
@@ -45,6 +50,10 @@ public final class Routes {
             topics.list(ex);
         } else if (path.startsWith(TOPICS + "/")) {
             topicPath(ex, method, path.substring(TOPICS.length() + 1));
+        } else if (path.startsWith(QUEUES)) {
+            queuePath(ex, method, path.substring(QUEUES.length()));
+        } else if (path.startsWith(JOBS)) {
+            jobPath(ex, method, path.substring(JOBS.length()));
         } else {
             throw ApiException.notFound("not_found", "no endpoint at " + path);
         }
@@ -78,6 +87,67 @@ public final class Routes {
             case "events" -> {
                 allow(method, "GET", HttpMethod.GET);
                 sse.stream(ex, topic);
+            }
+            default -> throw ApiException.notFound("not_found", "no endpoint at " + ex.path());
+        }
+    }
+
+    private void queuePath(Exchange ex, HttpMethod method, String rest) {
+        int slash = rest.indexOf('/');
+        String queue = slash < 0 ? rest : rest.substring(0, slash);
+        switch (slash < 0 ? "" : rest.substring(slash + 1)) {
+            case "" -> {
+                if (method.equals(HttpMethod.GET)) {
+                    jobs.queue(ex, queue);
+                } else if (method.equals(HttpMethod.PUT)) {
+                    jobs.configure(ex, queue);
+                } else {
+                    throw methodNotAllowed("GET, PUT");
+                }
+            }
+            case "jobs" -> {
+                allow(method, "POST", HttpMethod.POST);
+                jobs.submit(ex, queue);
+            }
+            case "claim" -> {
+                allow(method, "POST", HttpMethod.POST);
+                jobs.claim(ex, queue);
+            }
+            default -> throw ApiException.notFound("not_found", "no endpoint at " + ex.path());
+        }
+    }
+
+    private void jobPath(Exchange ex, HttpMethod method, String rest) {
+        int slash = rest.indexOf('/');
+        String id = slash < 0 ? rest : rest.substring(0, slash);
+        String sub = slash < 0 ? "" : rest.substring(slash + 1);
+        if (sub.isEmpty()) {
+            if (method.equals(HttpMethod.GET)) {
+                jobs.get(ex, id);
+            } else if (method.equals(HttpMethod.DELETE)) {
+                jobs.cancel(ex, id);
+            } else {
+                throw methodNotAllowed("GET, DELETE");
+            }
+            return;
+        }
+        switch (sub) {
+            case "events" -> {
+                allow(method, "GET", HttpMethod.GET);
+                jobs.events(ex, id);
+            }
+            case "result" -> {
+                allow(method, "GET", HttpMethod.GET);
+                jobs.result(ex, id);
+            }
+            case "progress", "heartbeat", "complete", "fail" -> {
+                allow(method, "POST", HttpMethod.POST);
+                switch (sub) {
+                    case "progress" -> jobs.progress(ex, id);
+                    case "heartbeat" -> jobs.heartbeat(ex, id);
+                    case "complete" -> jobs.complete(ex, id);
+                    default -> jobs.fail(ex, id);
+                }
             }
             default -> throw ApiException.notFound("not_found", "no endpoint at " + ex.path());
         }

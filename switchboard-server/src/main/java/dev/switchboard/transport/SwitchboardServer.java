@@ -3,6 +3,8 @@ package dev.switchboard.transport;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.EmbeddedBroker;
 import dev.switchboard.codec.http.BodyAggregator;
+import dev.switchboard.codec.http.JobEndpoints;
+import dev.switchboard.jobs.JobService;
 import dev.switchboard.codec.http.OpsEndpoints;
 import dev.switchboard.codec.http.RequestTimeouts;
 import dev.switchboard.codec.http.TopicEndpoints;
@@ -26,15 +28,20 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.cors.CorsConfig;
+import io.netty.handler.codec.http.cors.CorsConfigBuilder;
+import io.netty.handler.codec.http.cors.CorsHandler;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The server: opens the broker, binds the listening socket on the chosen event-loop engine and assembles each
- * connection's pipeline: connection limit → request timeouts → HTTP codec → body aggregator → router. Streams (SSE)
+ * connection's pipeline: connection limit → request timeouts → HTTP codec → CORS → body aggregator → router. Streams (SSE)
  * and upgrades (WebSocket) later replace the HTTP handlers of their connection.
  */
 public final class SwitchboardServer implements AutoCloseable {
@@ -42,7 +49,8 @@ public final class SwitchboardServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final PrometheusMeterRegistry metrics;
-    private final Broker broker;
+    private final EmbeddedBroker broker;
+    private final JobService jobs;
     private final IoEngine engine;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -56,10 +64,13 @@ public final class SwitchboardServer implements AutoCloseable {
         this.engine = IoEngine.select(config.io());
         this.broker = EmbeddedBroker.open(config, metrics);
         Limits limits = config.limits();
-        Routes routes = new Routes(new TopicEndpoints(broker), new PollEndpoint(broker),
-                new SseEndpoint(broker, config.sseHeartbeat(), limits.slowConsumerTimeout()),
-                new WebSocketEndpoint(broker, limits, config.wsPingInterval()), new OpsEndpoints(metrics));
+        this.jobs = new JobService(broker, limits);
+        SseEndpoint sse = new SseEndpoint(broker, config.sseHeartbeat(), limits.slowConsumerTimeout());
+        Routes routes = new Routes(new TopicEndpoints(broker), new PollEndpoint(broker), sse,
+                new WebSocketEndpoint(broker, limits, config.wsPingInterval()), new OpsEndpoints(metrics),
+                new JobEndpoints(jobs, sse));
         ConnectionLimiter connections = new ConnectionLimiter(limits.maxConnections(), metrics);
+        CorsConfig cors = corsConfig(config.corsOrigins());
         HttpDecoderConfig httpConfig = new HttpDecoderConfig().setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(limits.maxHeaderBytes()).setMaxChunkSize(64 * 1024);
 
@@ -80,6 +91,7 @@ public final class SwitchboardServer implements AutoCloseable {
                                 .addLast("connections", connections)
                                 .addLast("timeouts", new RequestTimeouts(limits.headerTimeout(), limits.idleTimeout()))
                                 .addLast("http", new HttpServerCodec(httpConfig))
+                                .addLast("cors", new CorsHandler(cors))
                                 .addLast("aggregator", new BodyAggregator(limits.maxMessageBytes()))
                                 .addLast("router", new ApiRouter(routes));
                     }
@@ -94,12 +106,28 @@ public final class SwitchboardServer implements AutoCloseable {
             serverChannel = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
         } catch (RuntimeException | InterruptedException e) {
             shutdownGroups();
+            jobs.close();
             broker.close();
             throw e;
         }
         log.info("switchboard listening on {} ({} event loops on {}, fsync={}, data in {})",
                 serverChannel.localAddress(), threads, engine.displayName(), config.fsync().name().toLowerCase(),
                 config.dataDir().toAbsolutePath());
+    }
+
+    /**
+     * Lets browser pages on other origins use the API; preflights are answered by Netty's CORS handler. No origins
+     * means a list of none, not a disabled config: Netty's {@code disable()} only stops adding headers to responses,
+     * while its preflight answer still allows any origin, so a foreign page's DELETE or JSON publish would be sent.
+     */
+    private static CorsConfig corsConfig(List<String> origins) {
+        CorsConfigBuilder b = origins.contains("*") ? CorsConfigBuilder.forAnyOrigin()
+                : CorsConfigBuilder.forOrigins(origins.toArray(String[]::new));
+        return b.allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE)
+                .allowedRequestHeaders("Content-Type", "Idempotency-Key", "Last-Event-ID", "Lease-Token")
+                .exposeHeaders("Location", "Idempotent-Replayed")
+                .maxAge(600)
+                .build();
     }
 
     public static SwitchboardServer start(ServerConfig config) throws InterruptedException {
@@ -118,6 +146,10 @@ public final class SwitchboardServer implements AutoCloseable {
         return broker;
     }
 
+    public JobService jobs() {
+        return jobs;
+    }
+
     public ServerConfig config() {
         return config;
     }
@@ -131,6 +163,7 @@ public final class SwitchboardServer implements AutoCloseable {
     public void close() {
         serverChannel.close().syncUninterruptibly();
         shutdownGroups();
+        jobs.close();
         broker.close();
         metrics.close();
     }

@@ -6,6 +6,8 @@ import dev.switchboard.broker.StartPosition;
 import dev.switchboard.broker.Topic;
 import dev.switchboard.broker.TopicName;
 import dev.switchboard.codec.http.Exchange;
+import dev.switchboard.jobs.Job;
+import dev.switchboard.jobs.JobService;
 import dev.switchboard.fanout.Subscription;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -35,7 +37,20 @@ public final class SseEndpoint {
 
     public void stream(Exchange ex, String topicName) {
         TopicName.validate(topicName);
-        StartPosition from = startOf(ex.header("Last-Event-ID"), ex.query("from"));
+        StartPosition from = startOf(ex.header("Last-Event-ID"), ex.query("from"), StartPosition.NEXT);
+        open(ex, topicName, from, SseFormat.TOPIC);
+    }
+
+    /**
+     * {@code GET /v1/jobs/{id}/events}: the job's topic as {@code status}/{@code progress} events, starting with the
+     * job's current state (or after {@code Last-Event-ID}); the stream ends after the terminal status.
+     */
+    public void streamJob(Exchange ex, Job job) {
+        StartPosition from = startOf(ex.header("Last-Event-ID"), null, new StartPosition.AtOffset(job.version()));
+        open(ex, JobService.topicOf(job.id()), from, SseFormat.JOB);
+    }
+
+    private void open(Exchange ex, String topicName, StartPosition from, SseFormat format) {
         Topic topic = broker.attach(topicName);
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
@@ -43,22 +58,23 @@ public final class SseEndpoint {
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
                 .set("X-Accel-Buffering", "no");
         ex.ctx().writeAndFlush(head);
-        SseSink sink = new SseSink(broker, topic, heartbeat, slowConsumerTimeout);
+        SseSink sink = new SseSink(broker, topic, format, heartbeat, slowConsumerTimeout);
         ChannelPipeline p = ex.ctx().pipeline();
         p.addLast("sse", sink);
         p.remove("router");
         p.remove("aggregator");
         p.remove("timeouts");
+        p.remove("cors");
         p.remove("http");
         ex.takeOver();
         sink.start(new Subscription(topic, topic.resolve(from), sink));
     }
 
-    static StartPosition startOf(String lastEventId, String from) {
+    static StartPosition startOf(String lastEventId, String from, StartPosition absent) {
         if (lastEventId != null && !lastEventId.isBlank()) {
             try {
                 long id = Long.parseLong(lastEventId.trim());
-                if (id >= 0) {
+                if (id >= 0 && id < Long.MAX_VALUE) { // id + 1 must not overflow into a negative offset
                     return new StartPosition.AtOffset(id + 1);
                 }
             } catch (NumberFormatException ignored) {
@@ -66,6 +82,6 @@ public final class SseEndpoint {
             }
             throw ApiException.badRequest("invalid_from", "Last-Event-ID must be an offset, got '" + lastEventId + "'");
         }
-        return StartPosition.parse(from, StartPosition.NEXT);
+        return StartPosition.parse(from, absent);
     }
 }

@@ -2,6 +2,7 @@ package dev.switchboard.codec.sse;
 
 import dev.switchboard.broker.Message;
 import dev.switchboard.codec.Envelope;
+import dev.switchboard.jobs.JobService;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -29,6 +30,19 @@ public final class SseEvents {
             dataLines(out, payload);
         }
         out.write('\n');
+        return out.toByteArray();
+    }
+
+    /**
+     * A job change: {@code id: <version>}, {@code event: status|progress}, {@code data: <job JSON>} (one line: the
+     * job JSON is compact).
+     */
+    public static byte[] jobEvent(Message m) {
+        String name = m.type().equals(JobService.PROGRESS_EVENT_TYPE) ? "progress" : "status";
+        ByteArrayOutputStream out = new ByteArrayOutputStream(m.payload().length + 48);
+        ascii(out, "id: " + m.offset() + "\nevent: " + name + "\ndata: ");
+        out.writeBytes(m.payload());
+        ascii(out, "\n\n");
         return out.toByteArray();
     }
 

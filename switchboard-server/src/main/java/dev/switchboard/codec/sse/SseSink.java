@@ -7,6 +7,7 @@ import dev.switchboard.fanout.DeliverySink;
 import dev.switchboard.fanout.Subscription;
 import dev.switchboard.transport.SlowConsumerGuard;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -23,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink {
     private final Broker broker;
     private final Topic topic;
+    private final SseFormat format;
     private final Duration heartbeat;
     private final Duration slowConsumerTimeout;
     private ChannelHandlerContext ctx;
@@ -32,9 +34,10 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     private boolean wroteSinceHeartbeat;
     private boolean released;
 
-    SseSink(Broker broker, Topic topic, Duration heartbeat, Duration slowConsumerTimeout) {
+    SseSink(Broker broker, Topic topic, SseFormat format, Duration heartbeat, Duration slowConsumerTimeout) {
         this.broker = broker;
         this.topic = topic;
+        this.format = format;
         this.heartbeat = heartbeat;
         this.slowConsumerTimeout = slowConsumerTimeout;
     }
@@ -80,8 +83,12 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
 
     @Override
     public void deliver(Message message) {
-        ctx.write(Unpooled.wrappedBuffer(message.encoded(Message.SSE_EVENT, SseEvents::message)));
+        ctx.write(Unpooled.wrappedBuffer(format.event(message)));
         wroteSinceHeartbeat = true;
+        if (format.endsStream(message)) {
+            subscription.close();
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
     }
 
     @Override

@@ -71,6 +71,7 @@ public final class WebSocketEndpoint {
         WebSocketSession session = new WebSocketSession(broker, limits, pingInterval, handshaker);
         ChannelPipeline p = ex.ctx().pipeline();
         p.remove("timeouts");
+        p.remove("cors");
         handshaker.handshake(ex.ctx().channel(), ex.request()).addListener(f -> {
             if (f.isSuccess()) {
                 session.subscribeOnConnect(initial, from);

@@ -143,7 +143,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             return StartPosition.NEXT;
         }
         if (from.isIntegralNumber()) {
-            return StartPosition.parse(Long.toString(from.asLong()), StartPosition.NEXT);
+            // the digits as sent: asLong() would wrap a number past 2^63 around (2^64 + 1 became offset 1)
+            return StartPosition.parse(from.asText(), StartPosition.NEXT);
         }
         if (from.isTextual()) {
             return StartPosition.parse(from.asText(), StartPosition.NEXT);

@@ -1,0 +1,64 @@
+package dev.switchboard.bench;
+
+import dev.switchboard.broker.TopicName;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Settings of one {@code bench fanout} run.
+ *
+ * @param server      base URL of the running server
+ * @param transport   how subscribers receive
+ * @param subscribers subscriber connections, all on one topic
+ * @param size        payload bytes per message
+ * @param rate        target publishes per second over all publishers; 0 = as fast as the server answers
+ * @param warmup      time published and checked but left out of the figures
+ * @param duration    measured time after the warmup
+ * @param drain       how long to wait, after publishing stops, for subscribers to receive everything
+ * @param topic       topic to use; it must see no other publisher during the run
+ * @param publishers  publisher connections (HTTP/1.1 keep-alive)
+ * @param inflight    pipelined requests per publisher connection
+ * @param io          event-loop engine
+ * @param threads     event-loop threads for the subscribers
+ */
+public record FanoutConfig(URI server, Transport transport, int subscribers, int size, int rate,
+                           Duration warmup, Duration duration, Duration drain, String topic, int publishers,
+                           int inflight, ClientIo.Mode io, int threads) {
+
+    public enum Transport { WS, SSE }
+
+    public FanoutConfig {
+        if (!"http".equalsIgnoreCase(server.getScheme()) || server.getHost() == null) {
+            throw new IllegalArgumentException("--server must be an http:// URL with a host, got " + server);
+        }
+        positive("subscribers", subscribers);
+        positive("publishers", publishers);
+        positive("inflight", inflight);
+        positive("threads", threads);
+        if (size < Payload.MIN_SIZE) {
+            throw new IllegalArgumentException("--size must be at least " + Payload.MIN_SIZE
+                    + " bytes (the send time and a space)");
+        }
+        if (rate < 0) {
+            throw new IllegalArgumentException("--rate must not be negative");
+        }
+        if (duration.isZero() || duration.isNegative() || warmup.isNegative() || drain.isNegative()) {
+            throw new IllegalArgumentException("--duration must be positive, --warmup and --drain not negative");
+        }
+        if (!TopicName.isValid(topic)) {
+            throw new IllegalArgumentException("--topic must be 1-255 chars of [A-Za-z0-9_-] segments joined by '.'");
+        }
+    }
+
+    /** A topic name no earlier run has used, so every run starts at offset 1 on an empty topic. */
+    public static String freshTopic() {
+        return "bench." + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
+    }
+
+    private static void positive(String option, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException("--" + option + " must be at least 1");
+        }
+    }
+}

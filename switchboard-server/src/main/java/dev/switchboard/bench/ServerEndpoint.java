@@ -1,0 +1,65 @@
+package dev.switchboard.bench;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+
+/** Where the server is and the paths of the calls the benchmark makes; the URL may carry a path prefix. */
+final class ServerEndpoint {
+    private final InetSocketAddress address;
+    private final String host;
+    private final String basePath;
+
+    private ServerEndpoint(InetSocketAddress address, String host, String basePath) {
+        this.address = address;
+        this.host = host;
+        this.basePath = basePath;
+    }
+
+    /**
+     * Resolves the host once, so thousands of connections do not each look it up.
+     *
+     * @param server an {@code http} URL with a host, as {@link FanoutConfig} checks
+     * @throws UnknownHostException if the host does not resolve
+     */
+    static ServerEndpoint of(URI server) throws UnknownHostException {
+        int port = server.getPort() < 0 ? 80 : server.getPort();
+        InetSocketAddress address = new InetSocketAddress(server.getHost(), port);
+        if (address.isUnresolved()) {
+            throw new UnknownHostException("cannot resolve " + server.getHost());
+        }
+        String path = server.getRawPath() == null ? "" : server.getRawPath().replaceAll("/+$", "");
+        return new ServerEndpoint(address, server.getHost() + ":" + port, path);
+    }
+
+    InetSocketAddress address() {
+        return address;
+    }
+
+    /** The value of the {@code Host} header. */
+    String host() {
+        return host;
+    }
+
+    String publishPath(String topic) {
+        return basePath + "/v1/topics/" + topic + "/messages";
+    }
+
+    String eventsPath(String topic) {
+        return basePath + "/v1/topics/" + topic + "/events?from=next";
+    }
+
+    URI webSocketUri(String topic) {
+        try {
+            return new URI("ws://" + host + basePath + "/v1/ws?subscribe=" + topic + "&from=next");
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("bad WebSocket URI for topic " + topic, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "http://" + host + basePath;
+    }
+}

@@ -1,0 +1,117 @@
+package dev.switchboard.cli;
+
+import dev.switchboard.bench.ClientIo;
+import dev.switchboard.bench.FanoutBenchmark;
+import dev.switchboard.bench.FanoutConfig;
+import dev.switchboard.bench.FanoutConfig.Transport;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code switchboard bench …}: load tools that measure a running server. */
+@Command(name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Measure a running server.",
+        subcommands = {BenchCommand.Fanout.class})
+public final class BenchCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout");
+    }
+
+    @Command(name = "fanout",
+            mixinStandardHelpOptions = true,
+            description = {
+                "One topic, N subscribers, publishers over HTTP: measures delivered msgs/s and publish-to-deliver "
+                        + "latency, and checks every subscriber gets every message once, in order.",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class Fanout implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--transport", defaultValue = "ws", converter = TransportConverter.class,
+                description = "How subscribers receive: ws or sse. Default: ${DEFAULT-VALUE}")
+        Transport transport;
+
+        @Option(names = "--subscribers", defaultValue = "100", description = "Subscriber connections. Default: ${DEFAULT-VALUE}")
+        int subscribers;
+
+        @Option(names = "--size", defaultValue = "64", description = "Payload bytes per message. Default: ${DEFAULT-VALUE}")
+        int size;
+
+        @Option(names = "--rate", defaultValue = "0",
+                description = {"Publishes per second over all publishers; 0 = as fast as the server answers. Default: ${DEFAULT-VALUE}",
+                        "At 0, latency includes queueing behind the requests in flight; set a rate to see latency at a given load."})
+        int rate;
+
+        @Option(names = "--duration", defaultValue = "10s", converter = ServeCommand.DurationConverter.class,
+                description = "Measured time, after the warmup. Default: ${DEFAULT-VALUE}")
+        Duration duration;
+
+        @Option(names = "--warmup", defaultValue = "2s", converter = ServeCommand.DurationConverter.class,
+                description = "Time published but left out of the figures. Default: ${DEFAULT-VALUE}")
+        Duration warmup;
+
+        @Option(names = "--drain", defaultValue = "10s", converter = ServeCommand.DurationConverter.class,
+                description = "After publishing, how long subscribers may take to receive everything. Default: ${DEFAULT-VALUE}")
+        Duration drain;
+
+        @Option(names = "--topic",
+                description = "Topic to use; no one else may publish to it during the run. Default: a fresh bench.<random>")
+        String topic;
+
+        @Option(names = "--publishers", defaultValue = "1",
+                description = "Publisher connections (HTTP/1.1 keep-alive). Default: ${DEFAULT-VALUE}")
+        int publishers;
+
+        @Option(names = "--inflight", defaultValue = "16",
+                description = {"Requests pipelined on each publisher connection; 1 = wait for each answer. Default: ${DEFAULT-VALUE}",
+                        "A server may work through pipelined requests one at a time: more --publishers add concurrency."})
+        int inflight;
+
+        @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
+                description = "Event-loop engine: auto, epoll or nio. Default: ${DEFAULT-VALUE}")
+        ClientIo.Mode io;
+
+        @Option(names = "--threads", description = "Event-loop threads for subscribers. Default: one per core")
+        int threads = Runtime.getRuntime().availableProcessors();
+
+        @Option(names = "--json", description = "Print the report as one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            FanoutConfig config;
+            try {
+                config = new FanoutConfig(client.server, transport, subscribers, size, rate, warmup, duration, drain,
+                        topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            FanoutBenchmark benchmark = new FanoutBenchmark(config, spec.commandLine().getErr());
+            return FanoutBenchmark.print(benchmark.run(), json, spec.commandLine().getOut());
+        }
+    }
+
+    static final class TransportConverter extends LowerEnum<Transport> {
+        TransportConverter() {
+            super(Transport.class);
+        }
+    }
+
+    static final class IoConverter extends LowerEnum<ClientIo.Mode> {
+        IoConverter() {
+            super(ClientIo.Mode.class);
+        }
+    }
+}

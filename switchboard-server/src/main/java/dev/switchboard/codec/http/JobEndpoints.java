@@ -1,0 +1,231 @@
+package dev.switchboard.codec.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.broker.ApiException;
+import dev.switchboard.broker.Durations;
+import dev.switchboard.codec.sse.SseEndpoint;
+import dev.switchboard.jobs.Job;
+import dev.switchboard.jobs.JobJson;
+import dev.switchboard.jobs.JobService;
+import dev.switchboard.jobs.JobStatus;
+import dev.switchboard.jobs.QueueSettings;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/** Jobs over HTTP: submit and follow (poll, long poll, SSE, result, cancel), and the worker side (claim, lease calls). */
+public final class JobEndpoints {
+    private static final String DEFAULT_TYPE = "application/octet-stream";
+    private static final String LEASE_TOKEN = "Lease-Token";
+    private static final Set<String> QUEUE_FIELDS = Set.of("maxAttempts", "lease", "resultTtl");
+
+    private final JobService jobs;
+    private final SseEndpoint sse;
+
+    public JobEndpoints(JobService jobs, SseEndpoint sse) {
+        this.jobs = jobs;
+        this.sse = sse;
+    }
+
+    /** {@code POST /v1/queues/{queue}/jobs[?wait=]}: 202 with a handle, or 200 with the result if it came in time. */
+    public void submit(Exchange ex, String queue) {
+        Duration wait = durationParam(ex, "wait", Duration.ZERO);
+        jobs.requireWait(wait); // before the submit: a refused request must not leave a job behind
+        byte[] payload = ByteBufUtil.getBytes(ex.request().content());
+        String type = contentType(ex);
+        ex.respondWhenDone(jobs.submit(queue, type, payload, ex.header("Idempotency-Key")).thenCompose(job ->
+                wait.isZero() ? java.util.concurrent.CompletableFuture.completedFuture(job)
+                        : jobs.awaitFinished(job.id(), wait, ex.ctx().executor())), job -> {
+            FullHttpResponse r = jobResponse(job.status().isTerminal() && !wait.isZero()
+                    ? HttpResponseStatus.OK : HttpResponseStatus.ACCEPTED, JobJson.publicForm(job));
+            r.headers().set(HttpHeaderNames.LOCATION, "/v1/jobs/" + job.id());
+            ex.respond(r);
+        });
+    }
+
+    /** {@code GET /v1/jobs/{id}[?wait=&version=]}: the job now, or once its version passes {@code version}. */
+    public void get(Exchange ex, String id) {
+        Job job = jobs.require(id);
+        String waitText = ex.query("wait");
+        if (waitText == null) {
+            ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(job)));
+            return;
+        }
+        Duration wait = Durations.parse(waitText, "wait");
+        String versionText = ex.query("version");
+        long version = job.version();
+        if (versionText != null) {
+            try {
+                version = Long.parseLong(versionText);
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("invalid_version", "version must be a whole number");
+            }
+        }
+        ex.respondWhenDone(jobs.awaitVersion(id, version, wait, ex.ctx().executor()),
+                j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
+    }
+
+    /** {@code GET /v1/jobs/{id}/events}. */
+    public void events(Exchange ex, String id) {
+        sse.streamJob(ex, jobs.require(id));
+    }
+
+    /** {@code GET /v1/jobs/{id}/result}: the result bytes with their content type; 409 unless succeeded. */
+    public void result(Exchange ex, String id) {
+        Job job = jobs.require(id);
+        ex.respondWhenDone(jobs.result(id), bytes -> ex.respond(
+                HttpResponses.withBody(HttpResponseStatus.OK, Unpooled.wrappedBuffer(bytes), job.resultType())));
+    }
+
+    /** {@code DELETE /v1/jobs/{id}}: cancels a job that has not finished. */
+    public void cancel(Exchange ex, String id) {
+        ex.respondWhenDone(jobs.cancel(id), j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
+    }
+
+    /** {@code POST /v1/queues/{queue}/claim?wait=&lease=}: 200 with the job, payload and lease, or 204. */
+    public void claim(Exchange ex, String queue) {
+        Duration wait = durationParam(ex, "wait", Duration.ZERO);
+        Duration lease = durationParam(ex, "lease", null);
+        ex.respondWhenDone(jobs.claim(queue, wait, lease, ex.ctx().executor()), claimed -> ex.respond(claimed
+                .map(c -> jobResponse(HttpResponseStatus.OK, JobJson.claimForm(c.job(), c.payload())))
+                .orElseGet(() -> HttpResponses.empty(HttpResponseStatus.NO_CONTENT))));
+    }
+
+    /** {@code POST /v1/jobs/{id}/progress} with {@code {"percent","message"}}. */
+    public void progress(Exchange ex, String id) {
+        JsonNode body = jsonBody(ex);
+        JsonNode percent = body.get("percent");
+        if (percent != null && !percent.isNull() && !percent.isIntegralNumber()) {
+            throw ApiException.badRequest("invalid_progress", "percent must be a whole number 0-100");
+        }
+        JsonNode message = body.get("message");
+        if (message != null && !message.isNull() && !message.isTextual()) {
+            throw ApiException.badRequest("invalid_progress", "message must be a string");
+        }
+        ex.respondWhenDone(jobs.progress(id, ex.header(LEASE_TOKEN),
+                        percent == null || percent.isNull() ? null : percent.asInt(),
+                        message == null || message.isNull() ? null : message.asText()),
+                j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
+    }
+
+    /** {@code POST /v1/jobs/{id}/heartbeat}: extends the lease by its length. */
+    public void heartbeat(Exchange ex, String id) {
+        ex.respondWhenDone(jobs.heartbeat(id, ex.header(LEASE_TOKEN)), j -> {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("id", j.id());
+            body.put("status", j.status().wire());
+            body.put("leaseExpires", dev.switchboard.codec.Envelope.formatTime(j.leaseExpires()));
+            ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, body));
+        });
+    }
+
+    /** {@code POST /v1/jobs/{id}/complete}: the body is the result, with its content type. */
+    public void complete(Exchange ex, String id) {
+        byte[] result = ByteBufUtil.getBytes(ex.request().content());
+        ex.respondWhenDone(jobs.complete(id, ex.header(LEASE_TOKEN), contentType(ex), result),
+                j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
+    }
+
+    /** {@code POST /v1/jobs/{id}/fail} with {@code {"error","retry"}}. */
+    public void fail(Exchange ex, String id) {
+        JsonNode body = jsonBody(ex);
+        JsonNode error = body.get("error");
+        JsonNode retry = body.get("retry");
+        if ((error != null && !error.isNull() && !error.isTextual())
+                || (retry != null && !retry.isNull() && !retry.isBoolean())) {
+            throw ApiException.badRequest("invalid_error", "expected {\"error\":\"…\",\"retry\":true|false}");
+        }
+        ex.respondWhenDone(jobs.fail(id, ex.header(LEASE_TOKEN), error == null ? null : error.asText(null),
+                        retry != null && retry.asBoolean()),
+                j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
+    }
+
+    /** {@code GET /v1/queues/{queue}}. */
+    public void queue(Exchange ex, String queue) {
+        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, queueBody(jobs.queue(queue))));
+    }
+
+    /** {@code PUT /v1/queues/{queue}}: replaces the settings; absent fields take the defaults. */
+    public void configure(Exchange ex, String queue) {
+        JsonNode body = jsonBody(ex);
+        for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!QUEUE_FIELDS.contains(f)) {
+                throw ApiException.badRequest("invalid_queue",
+                        "unknown field '" + f + "'; allowed: maxAttempts, lease, resultTtl");
+            }
+        }
+        QueueSettings d = QueueSettings.DEFAULTS;
+        JsonNode attempts = body.get("maxAttempts");
+        if (attempts != null && !attempts.isIntegralNumber()) {
+            throw ApiException.badRequest("invalid_queue", "maxAttempts must be a whole number 1-100");
+        }
+        QueueSettings s = new QueueSettings(attempts == null ? d.maxAttempts() : attempts.asInt(),
+                durationField(body, "lease", d.lease()), durationField(body, "resultTtl", d.resultTtl()));
+        ex.respondWhenDone(jobs.configure(queue, s),
+                info -> ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, queueBody(info))));
+    }
+
+    private static Map<String, Object> queueBody(JobService.QueueInfo info) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("queue", info.queue());
+        body.put("maxAttempts", info.settings().maxAttempts());
+        body.put("lease", Durations.format(info.settings().lease()));
+        body.put("resultTtl", Durations.format(info.settings().resultTtl()));
+        body.put("depth", info.counts().get(JobStatus.QUEUED));
+        body.put("running", info.counts().get(JobStatus.RUNNING));
+        body.put("succeeded", info.counts().get(JobStatus.SUCCEEDED));
+        body.put("failed", info.counts().get(JobStatus.FAILED));
+        body.put("cancelled", info.counts().get(JobStatus.CANCELLED));
+        return body;
+    }
+
+    private static Duration durationField(JsonNode body, String field, Duration absent) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return absent;
+        }
+        if (!n.isTextual()) {
+            throw ApiException.badRequest("invalid_duration", field + " must be a duration string like \"60s\"");
+        }
+        return Durations.parse(n.asText(), field);
+    }
+
+    private static Duration durationParam(Exchange ex, String name, Duration absent) {
+        String text = ex.query(name);
+        return text == null ? absent : Durations.parse(text, name);
+    }
+
+    private static String contentType(Exchange ex) {
+        String type = ex.header(HttpHeaderNames.CONTENT_TYPE);
+        return type == null || type.isBlank() ? DEFAULT_TYPE : type;
+    }
+
+    private static JsonNode jsonBody(Exchange ex) {
+        byte[] bytes = ByteBufUtil.getBytes(ex.request().content());
+        if (bytes.length == 0) {
+            return HttpResponses.MAPPER.createObjectNode();
+        }
+        try {
+            JsonNode n = HttpResponses.MAPPER.readTree(bytes);
+            if (n == null || !n.isObject()) {
+                throw ApiException.badRequest("invalid_json", "the body must be a JSON object");
+            }
+            return n;
+        } catch (IOException e) {
+            throw ApiException.badRequest("invalid_json", "the body is not valid JSON");
+        }
+    }
+
+    private FullHttpResponse jobResponse(HttpResponseStatus status, byte[] json) {
+        return HttpResponses.withBody(status, Unpooled.wrappedBuffer(json), "application/json");
+    }
+}

@@ -1,0 +1,49 @@
+package dev.switchboard.codec.sse;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.broker.Message;
+import dev.switchboard.codec.http.HttpResponses;
+import dev.switchboard.jobs.JobService;
+import dev.switchboard.jobs.JobStatus;
+import java.io.IOException;
+
+/** How a stream turns a topic's messages into events, and which message ends the stream. */
+interface SseFormat {
+    byte[] event(Message m);
+
+    boolean endsStream(Message m);
+
+    /** A topic: every message is an {@code event: message} carrying the payload; the stream never ends by itself. */
+    SseFormat TOPIC = new SseFormat() {
+        @Override
+        public byte[] event(Message m) {
+            return m.encoded(Message.SSE_EVENT, SseEvents::message);
+        }
+
+        @Override
+        public boolean endsStream(Message m) {
+            return false;
+        }
+    };
+
+    /** A job: {@code status} and {@code progress} events carrying the job JSON; ends after a terminal status. */
+    SseFormat JOB = new SseFormat() {
+        @Override
+        public byte[] event(Message m) {
+            return m.encoded(Message.SSE_JOB_EVENT, SseEvents::jobEvent);
+        }
+
+        @Override
+        public boolean endsStream(Message m) {
+            if (!m.type().equals(JobService.STATUS_EVENT_TYPE)) {
+                return false;
+            }
+            try {
+                JsonNode status = HttpResponses.MAPPER.readTree(m.payload()).get("status");
+                return status != null && JobStatus.fromWire(status.asText()).isTerminal();
+            } catch (IOException | IllegalArgumentException e) {
+                return false;
+            }
+        }
+    };
+}

@@ -1,0 +1,144 @@
+package dev.switchboard.jobs;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.codec.Envelope;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Base64;
+
+/**
+ * Jobs as JSON: the public form of API.md ({@code {"id","queue","status","attempt","progress","version","created",
+ * "updated","result"?,"error"?}}), the worker's claim form (plus payload and lease), and the stored record.
+ */
+public final class JobJson {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private JobJson() {}
+
+    public static byte[] publicForm(Job j) {
+        return write(g -> writePublic(g, j));
+    }
+
+    /** What a claim answers: the public form, the payload as {@code payload} (data form) and the lease. */
+    public static byte[] claimForm(Job j, byte[] payload) {
+        return write(g -> {
+            writePublic(g, j);
+            g.writeStringField("payloadType", j.payloadType());
+            Envelope.writeData(g, "payload", "payloadEncoding", j.payloadType(), payload);
+            g.writeStringField("lease", j.leaseToken());
+            g.writeStringField("leaseExpires", Envelope.formatTime(j.leaseExpires()));
+        });
+    }
+
+    private static void writePublic(JsonGenerator g, Job j) throws IOException {
+        g.writeStringField("id", j.id());
+        g.writeStringField("queue", j.queue());
+        g.writeStringField("status", j.status().wire());
+        g.writeNumberField("attempt", j.attempt());
+        g.writeObjectFieldStart("progress");
+        if (j.percent() != null) {
+            g.writeNumberField("percent", j.percent());
+        } else {
+            g.writeNullField("percent");
+        }
+        g.writeStringField("message", j.progressMessage());
+        g.writeEndObject();
+        g.writeNumberField("version", j.version());
+        g.writeStringField("created", Envelope.formatTime(j.created()));
+        g.writeStringField("updated", Envelope.formatTime(j.updated()));
+        if (j.status() == JobStatus.SUCCEEDED) {
+            g.writeStringField("resultType", j.resultType());
+            g.writeNumberField("resultBytes", j.resultBytes());
+            if (j.inlineResult() != null) {
+                Envelope.writeData(g, "result", "resultEncoding", j.resultType(), j.inlineResult());
+            }
+        }
+        if (j.error() != null) {
+            g.writeStringField("error", j.error());
+        }
+    }
+
+    static byte[] record(Job j) {
+        return write(g -> {
+            g.writeStringField("id", j.id());
+            g.writeStringField("queue", j.queue());
+            g.writeStringField("status", j.status().wire());
+            g.writeNumberField("attempt", j.attempt());
+            if (j.percent() != null) g.writeNumberField("percent", j.percent());
+            if (j.progressMessage() != null) g.writeStringField("progressMessage", j.progressMessage());
+            g.writeNumberField("version", j.version());
+            g.writeNumberField("created", j.created());
+            g.writeNumberField("updated", j.updated());
+            g.writeStringField("payloadType", j.payloadType());
+            g.writeNumberField("payloadBytes", j.payloadBytes());
+            if (j.resultType() != null) g.writeStringField("resultType", j.resultType());
+            g.writeNumberField("resultBytes", j.resultBytes());
+            if (j.inlineResult() != null) g.writeStringField("inlineResult", Base64.getEncoder().encodeToString(j.inlineResult()));
+            if (j.error() != null) g.writeStringField("error", j.error());
+            if (j.leaseToken() != null) g.writeStringField("leaseToken", j.leaseToken());
+            g.writeNumberField("leaseExpires", j.leaseExpires());
+            g.writeNumberField("leaseMillis", j.leaseMillis());
+            g.writeNumberField("seq", j.seq());
+            if (j.idempotencyKey() != null) g.writeStringField("idempotencyKey", j.idempotencyKey());
+        });
+    }
+
+    static Job fromRecord(byte[] bytes) {
+        try {
+            JsonNode n = MAPPER.readTree(bytes);
+            return new Job(n.get("id").asText(), n.get("queue").asText(), JobStatus.fromWire(n.get("status").asText()),
+                    n.get("attempt").asInt(), n.has("percent") ? n.get("percent").asInt() : null,
+                    text(n, "progressMessage"), n.get("version").asLong(), n.get("created").asLong(),
+                    n.get("updated").asLong(), n.get("payloadType").asText(), n.get("payloadBytes").asLong(),
+                    text(n, "resultType"), n.get("resultBytes").asLong(),
+                    n.has("inlineResult") ? Base64.getDecoder().decode(n.get("inlineResult").asText()) : null,
+                    text(n, "error"), text(n, "leaseToken"), n.get("leaseExpires").asLong(),
+                    n.get("leaseMillis").asLong(), n.get("seq").asLong(), text(n, "idempotencyKey"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("corrupt job record", e);
+        }
+    }
+
+    static byte[] settingsRecord(QueueSettings s) {
+        return write(g -> {
+            g.writeNumberField("maxAttempts", s.maxAttempts());
+            g.writeNumberField("leaseMillis", s.lease().toMillis());
+            g.writeNumberField("resultTtlMillis", s.resultTtl().toMillis());
+        });
+    }
+
+    static QueueSettings settingsFromRecord(byte[] bytes) {
+        try {
+            JsonNode n = MAPPER.readTree(bytes);
+            return new QueueSettings(n.get("maxAttempts").asInt(),
+                    java.time.Duration.ofMillis(n.get("leaseMillis").asLong()),
+                    java.time.Duration.ofMillis(n.get("resultTtlMillis").asLong()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("corrupt queue record", e);
+        }
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+
+    private interface Fields {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    private static byte[] write(Fields fields) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        try (JsonGenerator g = Envelope.JSON.createGenerator(out)) {
+            g.writeStartObject();
+            fields.write(g);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,649 @@
+package dev.switchboard.jobs;
+
+import dev.switchboard.broker.ApiException;
+import dev.switchboard.broker.Durations;
+import dev.switchboard.broker.EmbeddedBroker;
+import dev.switchboard.broker.LogTransaction;
+import dev.switchboard.broker.StartPosition;
+import dev.switchboard.broker.TopicName;
+import dev.switchboard.codec.Envelope;
+import dev.switchboard.config.Limits;
+import dev.switchboard.log.LogException;
+import dev.switchboard.log.RocksLog;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Jobs: asynchronous requests with handles. Every change of a job is a {@link LogTransaction} that writes the job's
+ * record and appends an event (its new public JSON) to the job's topic {@code _jobs.<id>} in one atomic batch, so
+ * a job's state and its event history never disagree, and every way of following a topic (poll, long poll, SSE,
+ * WebSocket) follows a job too (DESIGN.md principle 1). A job's {@code version} is the offset of its latest event.
+ *
+ * <p>Threads: all state changes run on the log writer thread inside transactions, against writer-only maps; readers
+ * see the {@link #get visible} state, replaced after each commit. Claims that find no job wait, woken by a submit or a
+ * requeue in the same commit, oldest job first (FIFO per queue).
+ */
+public final class JobService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(JobService.class);
+    public static final String TOPIC_PREFIX = "_jobs.";
+    public static final int INLINE_RESULT_BYTES = 64 * 1024;
+    public static final String STATUS_EVENT_TYPE = "application/vnd.switchboard.job-status+json";
+    public static final String PROGRESS_EVENT_TYPE = "application/vnd.switchboard.job-progress+json";
+    private static final Duration MIN_LEASE = Duration.ofSeconds(1);
+    private static final Duration MAX_LEASE = Duration.ofHours(24);
+    private static final int MAX_PROGRESS_MESSAGE = 1024;
+    private static final int MAX_ERROR = 4096;
+    private static final long EXPIRY_CHECK_MILLIS = 250;
+    private static final long SWEEP_MILLIS = 60_000;
+
+    /** A claimed job with its payload, for the worker. */
+    public record Claimed(Job job, byte[] payload) {}
+
+    /** A queue's settings and how many of its retained jobs are in each status. */
+    public record QueueInfo(String queue, QueueSettings settings, Map<JobStatus, Integer> counts) {}
+
+    private final EmbeddedBroker broker;
+    private final RocksLog store;
+    private final Limits limits;
+    private final SecureRandom random = new SecureRandom();
+    private final ScheduledExecutorService timers;
+    private final ExecutorService resultReaders;
+
+    // Writer-thread state.
+    private final Map<String, Job> current = new HashMap<>();
+    private final Map<String, TreeMap<Long, String>> queued = new HashMap<>();
+    private final Map<String, ArrayDeque<ClaimWaiter>> waitingClaims = new HashMap<>();
+    private final Map<String, QueueSettings> settings = new HashMap<>();
+    private final Map<String, String> idsByKey = new HashMap<>();
+    private long nextSeq = 1;
+
+    // What readers see.
+    private final ConcurrentHashMap<String, Job> visible = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, QueueSettings> visibleSettings = new ConcurrentHashMap<>();
+
+    public JobService(EmbeddedBroker broker, Limits limits) {
+        this.broker = broker;
+        this.store = broker.log();
+        this.limits = limits;
+        store.scanRecords("q/", (key, value) -> {
+            QueueSettings s = JobJson.settingsFromRecord(value);
+            settings.put(key.substring(2), s);
+            visibleSettings.put(key.substring(2), s);
+        });
+        store.scanRecords("j/", (key, value) -> {
+            Job j = JobJson.fromRecord(value);
+            visible.put(j.id(), j);
+            nextSeq = Math.max(nextSeq, j.seq() + 1);
+        });
+        rebuildWriterState();
+        timers = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("switchboard-jobs-timer").daemon(true).factory());
+        timers.scheduleWithFixedDelay(this::expireLeasesIfDue, EXPIRY_CHECK_MILLIS, EXPIRY_CHECK_MILLIS,
+                TimeUnit.MILLISECONDS);
+        timers.scheduleWithFixedDelay(this::sweepIfDue, 0, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+        resultReaders = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("switchboard-result-", 0).factory());
+        log.info("jobs: {} retained, {} queues configured", visible.size(), settings.size());
+    }
+
+    public static String topicOf(String jobId) {
+        return TOPIC_PREFIX + jobId;
+    }
+
+    // ---- reads ----
+
+    /** The job as readers see it, or null. */
+    public Job get(String id) {
+        return visible.get(id);
+    }
+
+    public Job require(String id) {
+        Job j = id == null ? null : visible.get(id);
+        if (j == null) {
+            throw ApiException.notFound("job_not_found", "no job '" + TopicName.abbreviate(id) + "'");
+        }
+        return j;
+    }
+
+    /** The result bytes of a succeeded job. */
+    public CompletableFuture<byte[]> result(String id) {
+        Job j = require(id);
+        if (j.status() != JobStatus.SUCCEEDED) {
+            throw new ApiException(409, "job_not_succeeded", "job '" + id + "' is " + j.status().wire()
+                    + "; a result exists only once it succeeded");
+        }
+        if (j.inlineResult() != null) {
+            return CompletableFuture.completedFuture(j.inlineResult());
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            byte[] r = store.getRecord("r/" + id);
+            if (r == null) {
+                throw ApiException.notFound("job_not_found", "job '" + id + "' expired");
+            }
+            return r;
+        }, resultReaders);
+    }
+
+    /** Refuses a {@code wait=} longer than the server's limit; call it before changing anything. */
+    public void requireWait(Duration wait) {
+        if (wait.compareTo(limits.maxWait()) > 0) {
+            throw ApiException.badRequest("invalid_duration", "wait must be at most " + Durations.format(limits.maxWait()));
+        }
+    }
+
+    /** Completes when the job's version exceeds {@code version} or the wait ends, with the job as it then is. */
+    public CompletableFuture<Job> awaitVersion(String id, long version, Duration wait, ScheduledExecutorService timer) {
+        require(id);
+        requireWait(wait);
+        return await(id, j -> j.version() > version, System.nanoTime() + wait.toNanos(), timer);
+    }
+
+    /** Completes when the job is finished or the wait ends, with the job as it then is. */
+    public CompletableFuture<Job> awaitFinished(String id, Duration wait, ScheduledExecutorService timer) {
+        require(id);
+        requireWait(wait);
+        return await(id, j -> j.status().isTerminal(), System.nanoTime() + wait.toNanos(), timer);
+    }
+
+    private CompletableFuture<Job> await(String id, java.util.function.Predicate<Job> done, long deadline,
+                                         ScheduledExecutorService timer) {
+        Job j = visible.get(id);
+        if (j == null) {
+            return CompletableFuture.failedFuture(ApiException.notFound("job_not_found", "job '" + id + "' expired"));
+        }
+        long remaining = deadline - System.nanoTime();
+        if (done.test(j) || remaining <= 0) {
+            return CompletableFuture.completedFuture(j);
+        }
+        // The job's topic is its change feed: a long poll past the current version wakes on the next change.
+        return broker.poll(topicOf(id), new StartPosition.AtOffset(j.version() + 1), 1, Duration.ofNanos(remaining),
+                timer).thenCompose(r -> await(id, done, deadline, timer));
+    }
+
+    public QueueInfo queue(String queue) {
+        TopicName.validate(queue);
+        Map<JobStatus, Integer> counts = new EnumMap<>(JobStatus.class);
+        for (JobStatus s : JobStatus.values()) {
+            counts.put(s, 0);
+        }
+        boolean known = visibleSettings.containsKey(queue);
+        for (Job j : visible.values()) {
+            if (j.queue().equals(queue)) {
+                counts.merge(j.status(), 1, Integer::sum);
+                known = true;
+            }
+        }
+        if (!known) {
+            throw ApiException.notFound("queue_not_found", "no queue '" + queue + "'");
+        }
+        return new QueueInfo(queue, visibleSettings.getOrDefault(queue, QueueSettings.DEFAULTS), counts);
+    }
+
+    // ---- changes ----
+
+    public CompletableFuture<Job> submit(String queue, String type, byte[] payload, String key) {
+        TopicName.validate(queue);
+        requireSize(payload);
+        if (type.length() > 255) {
+            throw ApiException.badRequest("invalid_type", "content type is longer than 255 chars");
+        }
+        if (Envelope.isJsonType(type)) {
+            Envelope.requireJson(payload); // embedded verbatim in the claim's JSON
+        }
+        if (key != null && (key.isEmpty() || key.length() > limits.maxIdempotencyKeyLength())) {
+            throw ApiException.badRequest("invalid_idempotency_key",
+                    "Idempotency-Key must be 1-" + limits.maxIdempotencyKeyLength() + " chars");
+        }
+        return run(new Change<>() {
+            @Override
+            Job apply(LogTransaction.Stage s) {
+                if (key != null) {
+                    String earlier = idsByKey.get(queue + "\u0000" + key);
+                    if (earlier != null && current.containsKey(earlier)) {
+                        return current.get(earlier);
+                    }
+                }
+                String id = newId();
+                Job j = new Job(id, queue, JobStatus.QUEUED, 1, null, null, 1, s.now(), s.now(), type, payload.length,
+                        null, 0, null, null, null, 0, 0, nextSeq++, key);
+                s.batch().putRecord("p/" + id, payload);
+                stagedPayloads.put(id, payload);
+                save(s, j, STATUS_EVENT_TYPE);
+                assignWaitingClaims(s, queue);
+                return current.get(id);
+            }
+        });
+    }
+
+    /**
+     * A worker takes the oldest queued job of the queue, or waits up to {@code wait} for one (empty when none came).
+     */
+    public CompletableFuture<Optional<Claimed>> claim(String queue, Duration wait, Duration lease,
+                                                      ScheduledExecutorService timer) {
+        TopicName.validate(queue);
+        requireWait(wait);
+        if (lease != null && (lease.compareTo(MIN_LEASE) < 0 || lease.compareTo(MAX_LEASE) > 0)) {
+            throw ApiException.badRequest("invalid_duration", "lease must be between 1s and 24h");
+        }
+        CompletableFuture<Optional<Claimed>> result = new CompletableFuture<>();
+        run(new Change<Void>() {
+            @Override
+            Void apply(LogTransaction.Stage s) {
+                long leaseMillis = (lease != null ? lease : settingsOf(queue).lease()).toMillis();
+                String id = oldestQueued(queue);
+                if (id != null) {
+                    Claimed c = claimNow(s, id, leaseMillis);
+                    afterCommit(() -> result.complete(Optional.of(c)));
+                } else if (wait.isZero()) {
+                    afterCommit(() -> result.complete(Optional.empty()));
+                } else {
+                    ClaimWaiter w = new ClaimWaiter(leaseMillis, result);
+                    ArrayDeque<ClaimWaiter> waiting = waitingClaims.computeIfAbsent(queue, q -> new ArrayDeque<>());
+                    // Claims that timed out or went away are dropped here, so workers polling an idle queue
+                    // don't grow this list.
+                    waiting.removeIf(held -> held.result.isDone());
+                    waiting.add(w);
+                    timer.schedule(() -> {
+                        if (w.take()) {
+                            result.complete(Optional.empty());
+                        }
+                    }, wait.toNanos(), TimeUnit.NANOSECONDS);
+                }
+                return null;
+            }
+        }).whenComplete((v, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    public CompletableFuture<Job> progress(String id, String token, Integer percent, String message) {
+        if (percent != null && (percent < 0 || percent > 100)) {
+            throw ApiException.badRequest("invalid_progress", "percent must be 0-100");
+        }
+        if (message != null && message.length() > MAX_PROGRESS_MESSAGE) {
+            throw ApiException.badRequest("invalid_progress", "message is longer than " + MAX_PROGRESS_MESSAGE);
+        }
+        return run(new Change<>() {
+            @Override
+            Job apply(LogTransaction.Stage s) {
+                Job j = leased(id, token, s.now());
+                return save(s, j.progressed(percent, message, s.now()), PROGRESS_EVENT_TYPE);
+            }
+        });
+    }
+
+    public CompletableFuture<Job> heartbeat(String id, String token) {
+        return run(new Change<>() {
+            @Override
+            Job apply(LogTransaction.Stage s) {
+                Job j = leased(id, token, s.now()).leaseExtended(s.now());
+                s.batch().putRecord("j/" + id, JobJson.record(j));
+                current.put(id, j);
+                changed.add(j);
+                return j;
+            }
+        });
+    }
+
+    public CompletableFuture<Job> complete(String id, String token, String type, byte[] result) {
+        requireSize(result);
+        if (Envelope.isJsonType(type)) {
+            Envelope.requireJson(result);
+        }
+        return run(new Change<>() {
+            @Override
+            Job apply(LogTransaction.Stage s) {
+                Job j = leased(id, token, s.now());
+                s.batch().putRecord("r/" + id, result);
+                byte[] inline = result.length <= INLINE_RESULT_BYTES ? result : null;
+                return save(s, j.succeeded(type, result.length, inline, s.now()), STATUS_EVENT_TYPE);
+            }
+        });
+    }
+
+    public CompletableFuture<Job> fail(String id, String token, String error, boolean retry) {
+        String reason = error == null || error.isBlank() ? "failed" : error;
+        if (reason.length() > MAX_ERROR) {
+            throw ApiException.badRequest("invalid_error", "error is longer than " + MAX_ERROR + " chars");
+        }
+        return run(new Change<>() {
+            @Override
+            Job apply(LogTransaction.Stage s) {
+                Job j = leased(id, token, s.now());
+                return retryOrFail(s, j, reason, retry);
+            }
+        });
+    }
+
+    public CompletableFuture<Job> cancel(String id) {
+        return run(new Change<>() {
+            @Override
+            Job apply(LogTransaction.Stage s) {
+                Job j = current.get(id);
+                if (j == null) {
+                    throw ApiException.notFound("job_not_found", "no job '" + TopicName.abbreviate(id) + "'");
+                }
+                if (j.status().isTerminal()) {
+                    throw new ApiException(409, "job_finished", "job '" + id + "' already " + j.status().wire());
+                }
+                return save(s, j.withStatus(JobStatus.CANCELLED, s.now()), STATUS_EVENT_TYPE);
+            }
+        });
+    }
+
+    public CompletableFuture<QueueInfo> configure(String queue, QueueSettings newSettings) {
+        TopicName.validate(queue);
+        if (newSettings.maxAttempts() < 1 || newSettings.maxAttempts() > 100) {
+            throw ApiException.badRequest("invalid_queue", "maxAttempts must be 1-100");
+        }
+        if (newSettings.lease().compareTo(MIN_LEASE) < 0 || newSettings.lease().compareTo(MAX_LEASE) > 0) {
+            throw ApiException.badRequest("invalid_queue", "lease must be between 1s and 24h");
+        }
+        if (newSettings.resultTtl().compareTo(Duration.ofSeconds(1)) < 0
+                || newSettings.resultTtl().compareTo(Duration.ofDays(365)) > 0) {
+            throw ApiException.badRequest("invalid_queue", "resultTtl must be between 1s and 365d");
+        }
+        return run(new Change<Void>() {
+            @Override
+            Void apply(LogTransaction.Stage s) {
+                s.batch().putRecord("q/" + queue, JobJson.settingsRecord(newSettings));
+                settings.put(queue, newSettings);
+                afterCommit(() -> visibleSettings.put(queue, newSettings));
+                return null;
+            }
+        }).thenApply(v -> queue(queue));
+    }
+
+    // ---- timers ----
+
+    private void expireLeasesIfDue() {
+        long now = System.currentTimeMillis();
+        boolean due = visible.values().stream()
+                .anyMatch(j -> j.status() == JobStatus.RUNNING && j.leaseExpires() <= now);
+        if (due) {
+            runQuietly(new Change<Void>() {
+                @Override
+                Void apply(LogTransaction.Stage s) {
+                    for (Job j : new ArrayList<>(current.values())) {
+                        if (j.status() == JobStatus.RUNNING && j.leaseExpires() <= s.now()) {
+                            retryOrFail(s, j, "lease expired", true);
+                        }
+                    }
+                    return null;
+                }
+            });
+        }
+    }
+
+    private void sweepIfDue() {
+        long now = System.currentTimeMillis();
+        boolean due = visible.values().stream().anyMatch(j -> expired(j, now));
+        if (due) {
+            runQuietly(new Change<Void>() {
+                @Override
+                Void apply(LogTransaction.Stage s) {
+                    for (Job j : new ArrayList<>(current.values())) {
+                        if (expired(j, s.now())) {
+                            s.batch().deleteRecord("j/" + j.id());
+                            s.batch().deleteRecord("p/" + j.id());
+                            s.batch().deleteRecord("r/" + j.id());
+                            current.remove(j.id());
+                            if (j.idempotencyKey() != null) {
+                                idsByKey.remove(j.queue() + "\u0000" + j.idempotencyKey());
+                            }
+                            afterCommit(() -> {
+                                visible.remove(j.id());
+                                broker.deleteSystemTopic(topicOf(j.id()));
+                            });
+                        }
+                    }
+                    return null;
+                }
+            });
+        }
+    }
+
+    private boolean expired(Job j, long now) {
+        return j.status().isTerminal()
+                && j.updated() + visibleSettings.getOrDefault(j.queue(), QueueSettings.DEFAULTS).resultTtl().toMillis()
+                <= now;
+    }
+
+    // ---- writer-side helpers (run inside transactions) ----
+
+    private Job leased(String id, String token, long now) {
+        if (token == null || token.isBlank()) {
+            throw ApiException.badRequest("missing_lease_token", "the Lease-Token header is required");
+        }
+        Job j = current.get(id);
+        if (j == null) {
+            throw ApiException.notFound("job_not_found", "no job '" + TopicName.abbreviate(id) + "'");
+        }
+        if (j.status() != JobStatus.RUNNING || !token.equals(j.leaseToken())) {
+            throw new ApiException(409, "lease_lost", "job '" + id + "' is " + j.status().wire()
+                    + (j.status() == JobStatus.RUNNING ? " under another lease" : "")
+                    + "; this worker's lease is no longer valid");
+        }
+        if (j.leaseExpires() <= now) {
+            throw new ApiException(409, "lease_expired", "the lease on job '" + id + "' expired");
+        }
+        return j;
+    }
+
+    private Job retryOrFail(LogTransaction.Stage s, Job j, String reason, boolean retry) {
+        int maxAttempts = settingsOf(j.queue()).maxAttempts();
+        if (retry && j.attempt() < maxAttempts) {
+            Job again = save(s, j.requeued(reason, s.now()), STATUS_EVENT_TYPE);
+            assignWaitingClaims(s, j.queue());
+            return current.get(again.id());
+        }
+        String why = retry ? reason + " (after " + j.attempt() + " of " + maxAttempts + " attempts)" : reason;
+        return save(s, j.failed(why, s.now()), STATUS_EVENT_TYPE);
+    }
+
+    private Claimed claimNow(LogTransaction.Stage s, String id, long leaseMillis) {
+        byte[] payload = stagedPayloads.containsKey(id) ? stagedPayloads.get(id) : s.store().getRecord("p/" + id);
+        if (payload == null) {
+            throw new LogException("payload of job " + id + " is missing", null);
+        }
+        Job j = save(s, current.get(id).claimed(newToken(), s.now(), leaseMillis), STATUS_EVENT_TYPE);
+        return new Claimed(j, payload);
+    }
+
+    private void assignWaitingClaims(LogTransaction.Stage s, String queue) {
+        ArrayDeque<ClaimWaiter> waiting = waitingClaims.get(queue);
+        while (waiting != null && !waiting.isEmpty()) {
+            String id = oldestQueued(queue);
+            if (id == null) {
+                return;
+            }
+            ClaimWaiter w = waiting.poll();
+            if (w.take()) {
+                Claimed c = claimNow(s, id, w.leaseMillis);
+                pendingChange.afterCommit(() -> w.result.complete(Optional.of(c)));
+                pendingChange.afterFailure(e -> w.result.completeExceptionally(e));
+            }
+        }
+    }
+
+    private String oldestQueued(String queue) {
+        TreeMap<Long, String> q = queued.get(queue);
+        return q == null || q.isEmpty() ? null : q.firstEntry().getValue();
+    }
+
+    /** Stages the job's record and its event; the event's offset on the job's topic is the job's version. */
+    private Job save(LogTransaction.Stage s, Job j, String eventType) {
+        s.batch().putRecord("j/" + j.id(), JobJson.record(j));
+        var event = s.append(topicOf(j.id()), eventType, JobJson.publicForm(j));
+        if (event.offset() != j.version()) {
+            log.error("job {} version {} disagrees with its event offset {}", j.id(), j.version(), event.offset());
+        }
+        Job before = current.put(j.id(), j);
+        if (before != null && before.status() == JobStatus.QUEUED && j.status() != JobStatus.QUEUED) {
+            TreeMap<Long, String> q = queued.get(j.queue());
+            if (q != null) {
+                q.remove(j.seq());
+            }
+        }
+        if (j.status() == JobStatus.QUEUED) {
+            queued.computeIfAbsent(j.queue(), k -> new TreeMap<>()).put(j.seq(), j.id());
+        }
+        if (j.idempotencyKey() != null) {
+            idsByKey.put(j.queue() + "\u0000" + j.idempotencyKey(), j.id());
+        }
+        pendingChange.changed.add(j);
+        return j;
+    }
+
+    private QueueSettings settingsOf(String queue) {
+        return settings.getOrDefault(queue, QueueSettings.DEFAULTS);
+    }
+
+    /** After a failed commit: the writer's maps go back to what is in the log (what readers see). */
+    private void rebuildWriterState() {
+        current.clear();
+        queued.clear();
+        idsByKey.clear();
+        current.putAll(visible);
+        for (Job j : visible.values()) {
+            if (j.status() == JobStatus.QUEUED) {
+                queued.computeIfAbsent(j.queue(), k -> new TreeMap<>()).put(j.seq(), j.id());
+            }
+            if (j.idempotencyKey() != null) {
+                idsByKey.put(j.queue() + "\u0000" + j.idempotencyKey(), j.id());
+            }
+        }
+        settings.clear();
+        settings.putAll(visibleSettings);
+    }
+
+    private void requireSize(byte[] bytes) {
+        if (bytes.length > limits.maxMessageBytes()) {
+            throw ApiException.tooLarge("body is " + bytes.length + " bytes; the limit is " + limits.maxMessageBytes());
+        }
+    }
+
+    private String newId() {
+        byte[] b = new byte[15];
+        random.nextBytes(b);
+        return Base32.encode(b);
+    }
+
+    private String newToken() {
+        byte[] b = new byte[18];
+        random.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    // ---- transactions ----
+
+    /** Payloads of jobs submitted in the commit being staged (not yet readable from the store). */
+    private final Map<String, byte[]> stagedPayloads = new HashMap<>();
+    /** The change being staged, on the writer thread. */
+    private Change<?> pendingChange;
+
+    private <T> CompletableFuture<T> run(Change<T> change) {
+        broker.submit(change);
+        return change.done;
+    }
+
+    private void runQuietly(Change<?> change) {
+        try {
+            broker.submit(change);
+        } catch (ApiException e) {
+            log.debug("job timer change deferred: {}", e.getMessage());
+        }
+    }
+
+    /** One job change: staged on the writer thread, made visible after the commit. */
+    private abstract class Change<T> implements LogTransaction {
+        final CompletableFuture<T> done = new CompletableFuture<>();
+        final List<Job> changed = new ArrayList<>();
+        private final List<Runnable> afterCommit = new ArrayList<>();
+        private final List<Consumer<ApiException>> afterFailure = new ArrayList<>();
+        private T value;
+
+        abstract T apply(LogTransaction.Stage s);
+
+        void afterCommit(Runnable r) {
+            afterCommit.add(r);
+        }
+
+        void afterFailure(Consumer<ApiException> r) {
+            afterFailure.add(r);
+        }
+
+        @Override
+        public final void stage(LogTransaction.Stage s) {
+            pendingChange = this;
+            try {
+                value = apply(s);
+            } finally {
+                pendingChange = null;
+            }
+        }
+
+        @Override
+        public final void committed() {
+            for (Job j : changed) {
+                visible.put(j.id(), j);
+                stagedPayloads.remove(j.id());
+            }
+            afterCommit.forEach(Runnable::run);
+            done.complete(value);
+        }
+
+        @Override
+        public final void failed(ApiException error) {
+            if (!changed.isEmpty()) {
+                changed.forEach(j -> stagedPayloads.remove(j.id()));
+                rebuildWriterState();
+            }
+            afterFailure.forEach(f -> f.accept(error));
+            done.completeExceptionally(error);
+        }
+    }
+
+    /** A held claim. Either the writer hands it a job or its wait ends; {@link #take()} decides which, once. */
+    private static final class ClaimWaiter {
+        final long leaseMillis;
+        final CompletableFuture<Optional<Claimed>> result;
+        private final AtomicBoolean taken = new AtomicBoolean();
+
+        ClaimWaiter(long leaseMillis, CompletableFuture<Optional<Claimed>> result) {
+            this.leaseMillis = leaseMillis;
+            this.result = result;
+        }
+
+        boolean take() {
+            return !result.isDone() && taken.compareAndSet(false, true);
+        }
+    }
+
+    @Override
+    public void close() {
+        timers.shutdownNow();
+        resultReaders.shutdownNow();
+    }
+}
