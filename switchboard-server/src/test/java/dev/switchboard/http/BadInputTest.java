@@ -8,7 +8,6 @@ import static dev.switchboard.http.Wire.put;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.config.Limits;
 import dev.switchboard.testing.TestServer;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
@@ -44,17 +43,13 @@ class BadInputTest {
     private static final String ABSENT = "bad-input.absent";
 
     private static TestServer server;
-    private static Limits limits;
     private String before;
     private Wire.Raw bystander;
 
     @BeforeAll
     static void start() {
-        Limits d = Limits.defaults();
-        limits = new Limits(MAX_BODY, d.maxHeaderBytes(), d.maxPollLimit(), d.maxPollResponseBytes(), d.maxWait(),
-                d.maxTopics(), d.maxSubscriptionsPerConnection(), d.maxConnections(), d.maxPendingPublishes(),
-                d.maxIdempotencyKeyLength(), Duration.ofSeconds(1), d.idleTimeout(), d.slowConsumerTimeout());
-        server = TestServer.start(cfg -> cfg.withLimits(limits));
+        server = TestServer.start(cfg -> cfg.withLimits(
+                Wire.withHeaderTimeout(cfg.limits().withMaxMessageBytes(MAX_BODY), Duration.ofSeconds(1))));
         publishText(server, EXISTS, "one");
         publishText(server, EXISTS, "two");
         assertThat(put(server, "/v1/topics/" + EXISTS, "{\"maxMessages\":100}").statusCode()).isEqualTo(200);
@@ -142,7 +137,8 @@ class BadInputTest {
         badNames.put("non-ascii", "caf%C3%A9");
         badNames.put("slash-star", "a*");
         badNames.forEach((what, name) -> {
-            c.add("publish to topic name " + what, "POST", t + name + "/messages", TEXT_TYPE, "x", 400, "invalid_topic");
+            c.add("publish to topic name " + what, "POST", t + name + "/messages", TEXT_TYPE, "x", 400,
+                    "invalid_topic");
             c.add("short poll of topic name " + what, "GET", t + name + "/messages?from=1", 400, "invalid_topic");
             c.add("long poll of topic name " + what, "GET", t + name + "/messages?wait=1s", 400, "invalid_topic");
             c.add("describe topic name " + what, "GET", t + name, 400, "invalid_topic");
@@ -443,7 +439,8 @@ class BadInputTest {
 
     @Test
     void halfARequestThenClose() {
-        answers400OrCloses(("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        answers400OrCloses(("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Length: 10\r\n\r\nabc")
                 .getBytes(StandardCharsets.US_ASCII), true);
         answers400OrCloses("GET /healthz HTTP/1.1\r\nHo".getBytes(StandardCharsets.US_ASCII), true);
     }
@@ -503,11 +500,7 @@ class BadInputTest {
 
     @Test
     void overTheTopicLimitIs429AndCreatesNothing() {
-        Limits d = Limits.defaults();
-        Limits two = new Limits(d.maxMessageBytes(), d.maxHeaderBytes(), d.maxPollLimit(), d.maxPollResponseBytes(),
-                d.maxWait(), 2, d.maxSubscriptionsPerConnection(), d.maxConnections(), d.maxPendingPublishes(),
-                d.maxIdempotencyKeyLength(), d.headerTimeout(), d.idleTimeout(), d.slowConsumerTimeout());
-        try (TestServer small = TestServer.start(cfg -> cfg.withLimits(two))) {
+        try (TestServer small = TestServer.start(cfg -> cfg.withLimits(cfg.limits().withMaxTopics(2)))) {
             publishText(small, "t1", "a");
             publishText(small, "t2", "b");
             HttpResponse<String> r = small.post("/v1/topics/t3/messages", "text/plain", "c");

@@ -149,7 +149,8 @@ class LongPollTest {
         Map<String, String> fromByTopic = Map.of(prefix + ".a", "next", prefix + ".b", "earliest", prefix + ".c", "1");
         double topicsBefore = gauge("switchboard_topics");
         Map<String, CompletableFuture<HttpResponse<String>>> polls = new HashMap<>();
-        fromByTopic.forEach((topic, from) -> polls.put(topic, poll(server.http(), topic, "from=" + from + "&wait=30s")));
+        fromByTopic.forEach((topic, from) ->
+                polls.put(topic, poll(server.http(), topic, "from=" + from + "&wait=30s")));
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
                 .until(() -> gauge("switchboard_topics") == topicsBefore + 3);
         for (String topic : fromByTopic.keySet()) {
@@ -436,7 +437,8 @@ class LongPollTest {
     @Test
     void aHeldPollSurvivesTheHeaderTimeout() throws Exception {
         // The header timeout guards request heads; a held poll's connection must not be closed by it.
-        try (TestServer quick = TestServer.start(cfg -> cfg.withLimits(withHeaderTimeout(Duration.ofMillis(300))))) {
+        try (TestServer quick = TestServer.start(
+                cfg -> cfg.withLimits(Wire.withHeaderTimeout(cfg.limits(), Duration.ofMillis(300))))) {
             publishText(quick, "t", "a");
             CompletableFuture<HttpResponse<String>> held = quick.http().sendAsync(
                     HttpRequest.newBuilder(quick.uri("/v1/topics/t/messages?from=next&wait=1500ms"))
@@ -445,13 +447,5 @@ class LongPollTest {
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(json(r).get("next").asLong()).isEqualTo(2);
         }
-    }
-
-    private static dev.switchboard.config.Limits withHeaderTimeout(Duration timeout) {
-        dev.switchboard.config.Limits d = dev.switchboard.config.Limits.defaults();
-        return new dev.switchboard.config.Limits(d.maxMessageBytes(), d.maxHeaderBytes(), d.maxPollLimit(),
-                d.maxPollResponseBytes(), d.maxWait(), d.maxTopics(), d.maxSubscriptionsPerConnection(),
-                d.maxConnections(), d.maxPendingPublishes(), d.maxIdempotencyKeyLength(), timeout, d.idleTimeout(),
-                d.slowConsumerTimeout());
     }
 }

@@ -53,7 +53,8 @@ class TopicsApiTest {
     private static JsonNode shortPoll(String topic, String query) {
         HttpResponse<String> r = server.get("/v1/topics/" + topic + "/messages" + query);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+        assertThat(r.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
         JsonNode body = json(r);
         assertThat(body.get("topic").asText()).isEqualTo(topic);
         assertThat(body.get("messages").isArray()).isTrue();
@@ -411,7 +412,8 @@ class TopicsApiTest {
     void putReplacesTheRetentionAndAbsentFieldsAreUnlimited() {
         String topic = fresh("ret-replace");
         publishText(server, topic, "a");
-        JsonNode first = json(put(server, "/v1/topics/" + topic, "{\"maxMessages\":10,\"maxAge\":\"7d\",\"maxBytes\":1000}"));
+        JsonNode first = json(put(server, "/v1/topics/" + topic,
+                "{\"maxMessages\":10,\"maxAge\":\"7d\",\"maxBytes\":1000}"));
         assertThat(first.get("retention")).isEqualTo(json("{\"maxMessages\":10,\"maxAge\":\"7d\",\"maxBytes\":1000}"));
         JsonNode second = json(put(server, "/v1/topics/" + topic, "{\"maxAge\":\"2m\"}"));
         assertThat(second.get("retention")).isEqualTo(json("{\"maxAge\":\"2m\"}"));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.config.Limits;
 import dev.switchboard.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.net.SocketTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -26,6 +28,14 @@ final class Wire {
     static final Pattern TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z");
 
     private Wire() {}
+
+    /** {@code limits} with another request head timeout (Limits has no wither for it). */
+    static Limits withHeaderTimeout(Limits l, Duration timeout) {
+        return new Limits(l.maxMessageBytes(), l.maxHeaderBytes(), l.maxPollLimit(), l.maxPollResponseBytes(),
+                l.maxWait(), l.maxTopics(), l.maxSubscriptionsPerConnection(), l.maxConnections(),
+                l.maxPendingPublishes(), l.maxIdempotencyKeyLength(), timeout, l.idleTimeout(),
+                l.slowConsumerTimeout(), l.tailCacheBytes());
+    }
 
     static JsonNode json(String body) {
         try {
