@@ -61,6 +61,7 @@ public final class JobsBenchmark {
     private final AtomicLong errors = new AtomicLong();
     private final List<String> errorSamples = java.util.Collections.synchronizedList(new ArrayList<>());
     private volatile boolean measuring;
+    private volatile boolean stopSubmitting;
     private volatile boolean stopping;
 
     public JobsBenchmark(Config config, PrintWriter progress) {
@@ -70,12 +71,13 @@ public final class JobsBenchmark {
 
     public Report run() throws InterruptedException {
         byte[] payload = "x".repeat(config.size()).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        List<Thread> threads = new ArrayList<>();
+        List<Thread> workers = new ArrayList<>();
+        List<Thread> submitters = new ArrayList<>();
         for (int i = 0; i < config.workers(); i++) {
-            threads.add(Thread.ofVirtual().name("bench-worker-" + i).start(this::work));
+            workers.add(Thread.ofVirtual().name("bench-worker-" + i).start(this::work));
         }
         for (int i = 0; i < config.submitters(); i++) {
-            threads.add(Thread.ofVirtual().name("bench-submitter-" + i).start(() -> submit(payload)));
+            submitters.add(Thread.ofVirtual().name("bench-submitter-" + i).start(() -> submit(payload)));
         }
         Thread.sleep(config.warmup().toMillis());
         latency.reset();
@@ -92,8 +94,13 @@ public final class JobsBenchmark {
         long jobs = completed.get();
         double seconds = (System.nanoTime() - start) / 1e9;
         LatencyReport lat = LatencyReport.of(latency.getIntervalHistogram());
+        // Submitters stop first, so the workers still finish the jobs they wait for.
+        stopSubmitting = true;
+        for (Thread t : submitters) {
+            t.join(SUBMIT_WAIT.toMillis());
+        }
         stopping = true;
-        for (Thread t : threads) {
+        for (Thread t : workers) {
             t.join(SUBMIT_WAIT.toMillis());
         }
         return new Report(config.workers(), config.submitters(), config.size(), seconds, jobs, jobs / seconds, lat,
@@ -109,7 +116,7 @@ public final class JobsBenchmark {
     private void submit(byte[] payload) {
         URI uri = config.server().resolve("/v1/queues/" + config.queue() + "/jobs?wait="
                 + SUBMIT_WAIT.toSeconds() + "s");
-        while (!stopping) {
+        while (!stopSubmitting) {
             long t0 = System.nanoTime();
             try {
                 HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri)
@@ -164,7 +171,7 @@ public final class JobsBenchmark {
     }
 
     private void error(String sample) {
-        if (stopping) {
+        if (stopSubmitting) {
             return; // requests cut short by the end of the run
         }
         errors.incrementAndGet();
