@@ -176,6 +176,7 @@ final class CommitLoop implements Runnable {
             batchSize.record(stage.appended.size());
             published.increment(stage.appended.size());
         }
+        accepted.forEach(LogTransaction::durable);
         for (Message m : stage.appended) {
             Topic t = stage.topicOf.get(m);
             t.committed();

@@ -30,6 +30,12 @@ public interface LogTransaction {
 
     void stage(Stage stage);
 
+    /**
+     * The batch is in the log but its messages are not yet visible to readers: state that readers should find no
+     * later than the messages announcing it is published here.
+     */
+    default void durable() {}
+
     void committed();
 
     void failed(ApiException error);

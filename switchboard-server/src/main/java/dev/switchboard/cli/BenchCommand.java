@@ -4,6 +4,7 @@ import dev.switchboard.bench.ClientIo;
 import dev.switchboard.bench.FanoutBenchmark;
 import dev.switchboard.bench.FanoutConfig;
 import dev.switchboard.bench.FanoutConfig.Transport;
+import dev.switchboard.bench.JobsBenchmark;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
         description = "Measure a running server.",
-        subcommands = {BenchCommand.Fanout.class})
+        subcommands = {BenchCommand.Fanout.class, BenchCommand.Jobs.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec
@@ -23,7 +24,7 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout or jobs");
     }
 
     @Command(name = "fanout",
@@ -100,6 +101,54 @@ public final class BenchCommand implements Runnable {
             }
             FanoutBenchmark benchmark = new FanoutBenchmark(config, spec.commandLine().getErr());
             return FanoutBenchmark.print(benchmark.run(), json, spec.commandLine().getOut());
+        }
+    }
+
+    @Command(name = "jobs",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Jobs end to end: closed-loop submitters submit with ?wait= and wait for the result; workers claim "
+                        + "and complete at once. Measures jobs/s and submit-to-result latency (what the server adds).",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class Jobs implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--workers", defaultValue = "4", description = "Worker threads. Default: ${DEFAULT-VALUE}")
+        int workers;
+
+        @Option(names = "--submitters", defaultValue = "0",
+                description = "Closed-loop submitter threads, 0 = twice the workers. Default: ${DEFAULT-VALUE}")
+        int submitters;
+
+        @Option(names = "--size", defaultValue = "64", description = "Payload bytes per job. Default: ${DEFAULT-VALUE}")
+        int size;
+
+        @Option(names = "--duration", defaultValue = "10s", converter = ServeCommand.DurationConverter.class,
+                description = "Measured time, after the warmup. Default: ${DEFAULT-VALUE}")
+        Duration duration;
+
+        @Option(names = "--warmup", defaultValue = "2s", converter = ServeCommand.DurationConverter.class,
+                description = "Time left out of the figures. Default: ${DEFAULT-VALUE}")
+        Duration warmup;
+
+        @Option(names = "--json", description = "Print the report as one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (workers < 1 || submitters < 0 || size < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--workers and --size must be >= 1, --submitters >= 0");
+            }
+            JobsBenchmark.Config config = new JobsBenchmark.Config(client.server, workers,
+                    submitters == 0 ? 2 * workers : submitters, size, warmup, duration,
+                    JobsBenchmark.Config.freshQueue());
+            return JobsBenchmark.print(new JobsBenchmark(config, spec.commandLine().getErr()).run(), json,
+                    spec.commandLine().getOut());
         }
     }
 

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.switchboard.broker.ApiException;
 import dev.switchboard.broker.Message;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -121,7 +123,10 @@ public final class Envelope {
         if (!isUtf8(payload)) {
             throw ApiException.badRequest("invalid_json", "the body is not valid UTF-8, which JSON must be");
         }
-        try (JsonParser p = JSON.createParser(payload)) {
+        // Parsed as UTF-8 text, because that is how it is embedded: on raw bytes Jackson would detect UTF-16/32 or
+        // skip a byte order mark, and accept bodies that make every envelope carrying them invalid JSON.
+        try (JsonParser p = JSON.createParser(new InputStreamReader(new ByteArrayInputStream(payload),
+                StandardCharsets.UTF_8))) {
             JsonToken first = p.nextToken();
             if (first == null) {
                 throw ApiException.badRequest("invalid_json", "the body is empty but its type is JSON");

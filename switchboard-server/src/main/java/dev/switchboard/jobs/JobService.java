@@ -173,9 +173,8 @@ public final class JobService implements AutoCloseable {
         if (done.test(j) || remaining <= 0) {
             return CompletableFuture.completedFuture(j);
         }
-        // The job's topic is its change feed: a long poll past the current version wakes on the next change. The
-        // event is readable a moment before the writer publishes the job's new state, so in that moment the poll
-        // answers at once: looking again through the executor, not recursively, keeps the stack from overflowing.
+        // The job's topic is its change feed: a long poll past the current version wakes on the next change (whose
+        // state is visible by then, see Change#durable). Looking again through the executor keeps the stack flat.
         return broker.poll(topicOf(id), new StartPosition.AtOffset(j.version() + 1), 1, Duration.ofNanos(remaining),
                 timer).thenComposeAsync(r -> await(id, done, deadline, timer), timer);
     }
@@ -606,10 +605,17 @@ public final class JobService implements AutoCloseable {
             }
         }
 
+        /** Readers see a job's new state before the event announcing it, so a follower woken by it finds it. */
+        @Override
+        public final void durable() {
+            for (Job j : changed) {
+                visible.put(j.id(), j);
+            }
+        }
+
         @Override
         public final void committed() {
             for (Job j : changed) {
-                visible.put(j.id(), j);
                 stagedPayloads.remove(j.id());
             }
             afterCommit.forEach(Runnable::run);

@@ -3,8 +3,8 @@ package dev.switchboard.router;
 import dev.switchboard.broker.ApiException;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.HttpResponses;
+import dev.switchboard.codec.http.LingeringClose;
 import dev.switchboard.codec.http.RequestTimeouts;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
@@ -104,7 +104,8 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
         }
         current = null;
         if (close) {
-            ctx.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            ctx.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+                    .addListener(f -> LingeringClose.close(ctx.channel()));
             return;
         }
         if (ctx.pipeline().get(ApiRouter.class) != this) {

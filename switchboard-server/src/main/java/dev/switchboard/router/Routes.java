@@ -37,7 +37,7 @@ public final class Routes {
         String path = ex.path();
         HttpMethod method = ex.request().method();
         if (path.equals("/healthz")) {
-            allow(method, "GET", HttpMethod.GET, HttpMethod.HEAD);
+            allow(method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD);
             ops.health(ex);
         } else if (path.equals("/metrics")) {
             allow(method, "GET", HttpMethod.GET);
@@ -163,6 +163,6 @@ public final class Routes {
     }
 
     private static ApiException methodNotAllowed(String allowed) {
-        return new ApiException(405, "method_not_allowed", "method not allowed here; use " + allowed);
+        return ApiException.methodNotAllowed(allowed);
     }
 }

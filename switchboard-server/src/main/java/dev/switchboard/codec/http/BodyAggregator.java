@@ -1,6 +1,5 @@
 package dev.switchboard.codec.http;
 
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpMessage;
@@ -19,7 +18,9 @@ public final class BodyAggregator extends HttpObjectAggregator {
 
     @Override
     protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
-        if (HttpUtil.getContentLength(start, -1L) > maxContentLength) {
+        // Only when the client waits for "100 Continue": otherwise it is already sending the body, and a declared
+        // length over the limit goes to handleOversizedMessage, which lets the body drain while it closes.
+        if (HttpUtil.is100ContinueExpected(start) && HttpUtil.getContentLength(start, -1L) > maxContentLength) {
             return HttpResponses.closing(tooLarge(pipeline.channel().alloc(), maxContentLength));
         }
         return super.newContinueResponse(start, maxContentLength, pipeline);
@@ -34,7 +35,7 @@ public final class BodyAggregator extends HttpObjectAggregator {
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
         ctx.writeAndFlush(HttpResponses.closing(tooLarge(ctx.alloc(), maxContentLength())))
-                .addListener(ChannelFutureListener.CLOSE);
+                .addListener(f -> LingeringClose.close(ctx.channel()));
     }
 
     private static io.netty.handler.codec.http.FullHttpResponse tooLarge(io.netty.buffer.ByteBufAllocator alloc,

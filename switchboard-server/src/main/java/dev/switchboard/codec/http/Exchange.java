@@ -35,9 +35,30 @@ public final class Exchange {
     public Exchange(ChannelHandlerContext ctx, FullHttpRequest request, Listener listener) {
         this.ctx = ctx;
         this.request = request;
-        this.uri = new QueryStringDecoder(request.uri());
+        this.uri = new QueryStringDecoder(originForm(request.uri()));
         this.keepAlive = HttpUtil.isKeepAlive(request);
         this.listener = listener;
+    }
+
+    /**
+     * The request target without scheme and authority: RFC 9112 3.2.2 says a server MUST accept the absolute-form
+     * ({@code http://host:port/path?query}) as well as the usual origin-form ({@code /path?query}).
+     */
+    static String originForm(String target) {
+        int authority;
+        if (target.regionMatches(true, 0, "http://", 0, 7)) {
+            authority = 7;
+        } else if (target.regionMatches(true, 0, "https://", 0, 8)) {
+            authority = 8;
+        } else {
+            return target;
+        }
+        int end = authority;
+        while (end < target.length() && "/?#".indexOf(target.charAt(end)) < 0) {
+            end++;
+        }
+        String rest = target.substring(end);
+        return rest.startsWith("/") ? rest : "/" + rest;
     }
 
     public ChannelHandlerContext ctx() {
@@ -50,15 +71,25 @@ public final class Exchange {
 
     /**
      * The path as sent, not percent-decoded: an encoded {@code /} inside a name must reach name validation as part of
-     * the name (and be refused there), not split the path into other segments.
+     * the name (and be refused there), not split the path into other segments. A bad percent-encoding is refused.
      */
     public String path() {
+        try {
+            uri.path();
+        } catch (IllegalArgumentException e) {
+            throw badEncoding(e);
+        }
         return uri.rawPath();
     }
 
-    /** The single value of a query parameter, or null; a repeated parameter is refused. */
+    /** The single value of a query parameter, or null; a repeated parameter or a bad percent-encoding is refused. */
     public String query(String name) {
-        List<String> values = uri.parameters().get(name);
+        List<String> values;
+        try {
+            values = uri.parameters().get(name);
+        } catch (IllegalArgumentException e) {
+            throw badEncoding(e);
+        }
         if (values == null || values.isEmpty()) {
             return null;
         }
@@ -66,6 +97,11 @@ public final class Exchange {
             throw ApiException.badRequest("invalid_query", "parameter '" + name + "' is given more than once");
         }
         return values.getFirst();
+    }
+
+    private static ApiException badEncoding(IllegalArgumentException e) {
+        return ApiException.badRequest("invalid_uri", "the request target is not validly percent-encoded: "
+                + e.getMessage());
     }
 
     public String header(CharSequence name) {

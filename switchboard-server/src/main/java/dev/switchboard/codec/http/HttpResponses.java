@@ -46,7 +46,9 @@ public final class HttpResponses {
     }
 
     public static FullHttpResponse error(ByteBufAllocator alloc, ApiException e) {
-        return error(alloc, HttpResponseStatus.valueOf(e.status()), e.code(), e.getMessage());
+        FullHttpResponse r = error(alloc, HttpResponseStatus.valueOf(e.status()), e.code(), e.getMessage());
+        e.headers().forEach(r.headers()::set);
+        return r;
     }
 
     public static FullHttpResponse error(ByteBufAllocator alloc, HttpResponseStatus status, String code,

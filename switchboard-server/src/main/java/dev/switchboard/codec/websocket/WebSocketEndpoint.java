@@ -7,6 +7,9 @@ import dev.switchboard.broker.TopicName;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.config.Limits;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
@@ -47,6 +50,15 @@ public final class WebSocketEndpoint {
             }
         }
         StartPosition from = StartPosition.parse(ex.query("from"), StartPosition.NEXT);
+        // RFC 6455 4.2.1: without these the handshaker throws (a 500) after the pipeline was already changed.
+        HttpHeaders headers = ex.request().headers();
+        if (!headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                || !headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+                || !headers.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY)
+                || !headers.contains(HttpHeaderNames.SEC_WEBSOCKET_VERSION)) {
+            throw ApiException.badRequest("invalid_upgrade", "this is a WebSocket endpoint: send 'Connection: Upgrade',"
+                    + " 'Upgrade: websocket', Sec-WebSocket-Key and Sec-WebSocket-Version (RFC 6455)");
+        }
         WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()
                 .maxFramePayloadLength(maxFrameBytes).allowExtensions(false).build();
         WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(
