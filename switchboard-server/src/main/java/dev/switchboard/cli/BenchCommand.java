@@ -141,8 +141,7 @@ public final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             if (workers < 1 || submitters < 0 || size < 1) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--workers and --size must be >= 1, --submitters >= 0");
+                throw client.usage("--workers and --size must be >= 1, --submitters >= 0");
             }
             JobsBenchmark.Config config = new JobsBenchmark.Config(client.server, workers,
                     submitters == 0 ? 2 * workers : submitters, size, warmup, duration,
