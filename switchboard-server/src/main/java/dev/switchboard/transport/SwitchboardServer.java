@@ -26,6 +26,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
@@ -33,6 +35,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.cors.CorsConfig;
 import io.netty.handler.codec.http.cors.CorsConfigBuilder;
 import io.netty.handler.codec.http.cors.CorsHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +58,8 @@ public final class SwitchboardServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Channel serverChannel;
+    /** Every open client connection, so that closing the server closes them while their event loops still run. */
+    private final ChannelGroup clients = new DefaultChannelGroup("switchboard-clients", GlobalEventExecutor.INSTANCE);
 
     private SwitchboardServer(ServerConfig config) throws InterruptedException {
         this.config = config;
@@ -87,6 +92,7 @@ public final class SwitchboardServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        clients.add(ch);
                         ch.pipeline()
                                 .addLast("connections", connections)
                                 .addLast("timeouts", new RequestTimeouts(limits.headerTimeout(), limits.idleTimeout()))
@@ -162,6 +168,9 @@ public final class SwitchboardServer implements AutoCloseable {
     @Override
     public void close() {
         serverChannel.close().syncUninterruptibly();
+        // Closed here, not by the loops' shutdown: on io_uring a close still in flight when its ring is torn down
+        // can leave the socket open, and a client holding a long poll on it would wait forever.
+        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         shutdownGroups();
         jobs.close();
         broker.close();
