@@ -34,6 +34,8 @@ public final class BenchCommand implements Runnable {
             description = {
                 "One topic, N subscribers, publishers over HTTP: measures delivered msgs/s and publish-to-deliver "
                         + "latency, and checks every subscriber gets every message once, in order.",
+                "With --target redis or nats, the same run drives that peer in its own protocol (Redis pub/sub, "
+                        + "core NATS) for side-by-side figures.",
                 "Exit 0 when the run saw no error, 1 otherwise."})
     public static final class Fanout implements Callable<Integer> {
         @CommandLine.Spec
