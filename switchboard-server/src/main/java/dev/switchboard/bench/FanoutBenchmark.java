@@ -1,6 +1,7 @@
 package dev.switchboard.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.bench.FanoutConfig.Target;
 import dev.switchboard.bench.FanoutConfig.Transport;
 import dev.switchboard.bench.Measurements.ErrorKind;
 import io.netty.bootstrap.Bootstrap;
@@ -9,8 +10,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -40,6 +39,10 @@ import java.util.function.Supplier;
  * </ol>
  *
  * Subscribers and publishers run on separate event loops, so a busy subscriber loop does not delay sends.
+ *
+ * <p>The same run drives a peer instead ({@link Target}): Redis pub/sub over RESP or core NATS, with the same
+ * pacing, measurements and checks. Peers assign no offsets, so each publisher numbers its messages and every
+ * subscriber checks each publisher's sequence on its own.
  */
 public final class FanoutBenchmark {
     /** Limit on connecting and subscribing one connection. */
@@ -49,12 +52,11 @@ public final class FanoutBenchmark {
     private static final Duration SUBSCRIBED_REPLY_WAIT = Duration.ofSeconds(1);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
     private static final int MAX_REPORTED_SUBSCRIBERS = 10;
-    private static final int MAX_RESPONSE_BYTES = 1024 * 1024;
 
     private final FanoutConfig config;
     private final PrintWriter err;
     private final Measurements measurements = new Measurements();
-    private final List<HttpPublisher> publishers = new ArrayList<>();
+    private final List<Publisher> publishers = new ArrayList<>();
     private final List<Channel> publisherChannels = new ArrayList<>();
     private final List<Subscriber<?>> subscribers = new ArrayList<>();
     private long measureStartNanos;
@@ -111,14 +113,19 @@ public final class FanoutBenchmark {
         Payload payload = new Payload(config.size());
         double ratePerConnection = (double) config.rate() / config.publishers();
         for (int i = 0; i < config.publishers(); i++) {
-            HttpPublisher publisher = new HttpPublisher(measurements, server, config.topic(), payload,
-                    config.inflight(), ratePerConnection);
+            Publisher publisher = switch (config.target()) {
+                case SWITCHBOARD -> new HttpPublisher(measurements, server, config.topic(), payload,
+                        config.inflight(), ratePerConnection);
+                case REDIS -> new RespPublisher(measurements, config.topic(), payload, i, config.inflight(),
+                        ratePerConnection);
+                case NATS -> new NatsPublisher(measurements, config.topic(), payload, i, config.inflight(),
+                        ratePerConnection);
+            };
             ChannelFuture connect = bootstrap.clone()
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            ch.pipeline().addLast(new HttpClientCodec(),
-                                    new HttpObjectAggregator(MAX_RESPONSE_BYTES), publisher);
+                            publisher.initPipeline(ch.pipeline());
                         }
                     })
                     .connect(server.address());
@@ -129,6 +136,12 @@ public final class FanoutBenchmark {
             }
             publishers.add(publisher);
             publisherChannels.add(connect.channel());
+            try {
+                publisher.ready().get(SETUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+                throw new IOException("publisher not ready on " + server + ": " + cause, cause);
+            }
         }
     }
 
@@ -141,9 +154,13 @@ public final class FanoutBenchmark {
         progress.show(() -> "connecting  " + ready.get() + "/" + total + " subscribers ready");
         for (int i = 0; i < total && failure.get() == null; i++) {
             window.acquire();
-            Subscriber<?> subscriber = config.transport() == Transport.WS
-                    ? new WsSubscriber(measurements, server, config.topic())
-                    : new SseSubscriber(measurements, server, config.topic());
+            Subscriber<?> subscriber = switch (config.target()) {
+                case SWITCHBOARD -> config.transport() == Transport.WS
+                        ? new WsSubscriber(measurements, server, config.topic())
+                        : new SseSubscriber(measurements, server, config.topic());
+                case REDIS -> new RespSubscriber(measurements, config.topic(), config.publishers());
+                case NATS -> new NatsSubscriber(measurements, config.topic(), config.publishers());
+            };
             subscribers.add(subscriber);
             subscriber.ready().orTimeout(SETUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ok, e) -> {
                 if (e == null) {
@@ -162,7 +179,7 @@ public final class FanoutBenchmark {
                     ? "no subscription within " + SETUP_TIMEOUT.toSeconds() + " s" : String.valueOf(e.getMessage());
             throw new IOException("subscriber failed: " + reason, e);
         }
-        if (config.transport() == Transport.WS) {
+        if (config.target() == Target.SWITCHBOARD && config.transport() == Transport.WS) {
             awaitSubscribedReplies();
         }
     }
@@ -194,7 +211,7 @@ public final class FanoutBenchmark {
         progress.show(new Rates(start));
         publishers.forEach(p -> p.start(start, stop));
         CompletableFuture<Void> done = CompletableFuture.allOf(
-                publishers.stream().map(HttpPublisher::done).toArray(CompletableFuture[]::new));
+                publishers.stream().map(Publisher::done).toArray(CompletableFuture[]::new));
         long waitNanos = stop - System.nanoTime() + config.drain().toNanos();
         try {
             done.get(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
@@ -206,18 +223,46 @@ public final class FanoutBenchmark {
         }
     }
 
-    /** Waits until every subscriber has passed the last offset acknowledged to any publisher. */
+    /** Waits until every subscriber has passed the last offset of each source acknowledged to a publisher. */
     private void drain(ProgressReporter progress) throws InterruptedException {
-        long last = publishers.stream().mapToLong(HttpPublisher::lastOffset).max().orElse(Long.MIN_VALUE);
+        long[] last = lastOffsets();
         long deadline = System.nanoTime() + config.drain().toNanos();
         int caughtUp = 0;
         while (caughtUp < subscribers.size() && System.nanoTime() < deadline) {
-            while (caughtUp < subscribers.size() && subscribers.get(caughtUp).offsets().reached(last)) {
+            while (caughtUp < subscribers.size() && reached(subscribers.get(caughtUp), last)) {
                 caughtUp++;
             }
             Thread.sleep(1);
         }
         progress.stopTicks();
+    }
+
+    private static boolean reached(Subscriber<?> subscriber, long[] last) {
+        for (int source = 0; source < last.length; source++) {
+            if (!subscriber.offsets(source).reached(last[source])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Sources of offsets: Switchboard's log, or each publisher of a peer. */
+    private int sources() {
+        return config.target() == Target.SWITCHBOARD ? 1 : publishers.size();
+    }
+
+    private long[] firstOffsets() {
+        if (config.target() == Target.SWITCHBOARD) {
+            return new long[] {publishers.stream().mapToLong(Publisher::firstOffset).min().orElse(Long.MAX_VALUE)};
+        }
+        return publishers.stream().mapToLong(Publisher::firstOffset).toArray();
+    }
+
+    private long[] lastOffsets() {
+        if (config.target() == Target.SWITCHBOARD) {
+            return new long[] {publishers.stream().mapToLong(Publisher::lastOffset).max().orElse(Long.MIN_VALUE)};
+        }
+        return publishers.stream().mapToLong(Publisher::lastOffset).toArray();
     }
 
     private void closeAll() throws InterruptedException {
@@ -234,9 +279,9 @@ public final class FanoutBenchmark {
     }
 
     private FanoutReport report(ClientIo io) {
-        long firstOffset = publishers.stream().mapToLong(HttpPublisher::firstOffset).min().orElse(Long.MAX_VALUE);
-        long lastOffset = publishers.stream().mapToLong(HttpPublisher::lastOffset).max().orElse(Long.MIN_VALUE);
-        if (publishers.stream().mapToLong(HttpPublisher::acked).sum() == 0) {
+        long[] firstOffsets = firstOffsets();
+        long[] lastOffsets = lastOffsets();
+        if (publishers.stream().mapToLong(Publisher::acked).sum() == 0) {
             measurements.error(ErrorKind.PUBLISH, "no publish was acknowledged");
         }
         long missing = 0;
@@ -244,7 +289,13 @@ public final class FanoutBenchmark {
         long outOfOrder = 0;
         List<FanoutReport.SubscriberErrors> failed = new ArrayList<>();
         for (int i = 0; i < subscribers.size(); i++) {
-            OffsetCheck.Result r = subscribers.get(i).offsets().result(firstOffset, lastOffset);
+            OffsetCheck.Result r = new OffsetCheck.Result(0, 0, 0);
+            for (int source = 0; source < sources(); source++) {
+                OffsetCheck.Result s = subscribers.get(i).offsets(source).result(firstOffsets[source],
+                        lastOffsets[source]);
+                r = new OffsetCheck.Result(r.missing() + s.missing(), r.duplicates() + s.duplicates(),
+                        r.outOfOrder() + s.outOfOrder());
+            }
             missing += r.missing();
             duplicates += r.duplicates();
             outOfOrder += r.outOfOrder();
@@ -255,9 +306,11 @@ public final class FanoutBenchmark {
         double seconds = config.duration().toNanos() / 1e9;
         // If subscribers lagged, deliveries went on after publishing stopped: count that time too.
         double deliverySeconds = Math.max(seconds, (measurements.lastDeliveryNanos() - measureStartNanos) / 1e9);
-        long published = publishers.stream().mapToLong(HttpPublisher::measuredAcked).sum();
+        long published = publishers.stream().mapToLong(Publisher::measuredAcked).sum();
         long delivered = measurements.measuredDeliveries();
-        return new FanoutReport(config.transport().name().toLowerCase(Locale.ROOT), io.name(), config.subscribers(),
+        String transport = config.target() == Target.SWITCHBOARD ? config.transport().name()
+                : config.target() == Target.REDIS ? "redis-resp" : "nats-core";
+        return new FanoutReport(transport.toLowerCase(Locale.ROOT), io.name(), config.subscribers(),
                 config.size(), config.rate(), config.warmup().toNanos() / 1e9, seconds, published,
                 tenths(published / seconds), delivered, tenths(delivered / deliverySeconds),
                 LatencyReport.of(measurements.latencyMicros()),

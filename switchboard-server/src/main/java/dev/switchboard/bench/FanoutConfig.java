@@ -8,8 +8,9 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Settings of one {@code bench fanout} run.
  *
- * @param server      base URL of the running server
- * @param transport   how subscribers receive
+ * @param target      what is measured: Switchboard, or a peer spoken to in its own protocol
+ * @param server      base URL of the running server ({@code http://}), or {@code redis://} / {@code nats://}
+ * @param transport   how subscribers receive from Switchboard; peers use their own protocol
  * @param subscribers subscriber connections, all on one topic
  * @param size        payload bytes per message
  * @param rate        target publishes per second over all publishers; 0 = as fast as the server answers
@@ -17,20 +18,45 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param duration    measured time after the warmup
  * @param drain       how long to wait, after publishing stops, for subscribers to receive everything
  * @param topic       topic to use; it must see no other publisher during the run
- * @param publishers  publisher connections (HTTP/1.1 keep-alive)
- * @param inflight    pipelined requests per publisher connection
+ * @param publishers  publisher connections (HTTP/1.1 keep-alive, or the peer's protocol)
+ * @param inflight    pipelined requests per publisher connection (publishes not yet confirmed, for peers)
  * @param io          event-loop engine
  * @param threads     event-loop threads for the subscribers
  */
-public record FanoutConfig(URI server, Transport transport, int subscribers, int size, int rate,
+public record FanoutConfig(Target target, URI server, Transport transport, int subscribers, int size, int rate,
                            Duration warmup, Duration duration, Duration drain, String topic, int publishers,
                            int inflight, ClientIo.Mode io, int threads) {
 
     public enum Transport { WS, SSE }
 
+    /** What the benchmark drives; the URL scheme of {@code --server} must match. */
+    public enum Target {
+        SWITCHBOARD("http", "http://127.0.0.1:8080"),
+        REDIS("redis", "redis://127.0.0.1:6379"),
+        NATS("nats", "nats://127.0.0.1:4222");
+
+        private final String scheme;
+        private final URI defaultServer;
+
+        Target(String scheme, String defaultServer) {
+            this.scheme = scheme;
+            this.defaultServer = URI.create(defaultServer);
+        }
+
+        public String scheme() {
+            return scheme;
+        }
+
+        /** The server URL used when none is given. */
+        public URI defaultServer() {
+            return defaultServer;
+        }
+    }
+
     public FanoutConfig {
-        if (!"http".equalsIgnoreCase(server.getScheme()) || server.getHost() == null) {
-            throw new IllegalArgumentException("--server must be an http:// URL with a host, got " + server);
+        if (!target.scheme().equalsIgnoreCase(server.getScheme()) || server.getHost() == null) {
+            throw new IllegalArgumentException("--server must be a " + target.scheme() + ":// URL with a host for --target "
+                    + target.name().toLowerCase(java.util.Locale.ROOT) + ", got " + server);
         }
         positive("subscribers", subscribers);
         positive("publishers", publishers);
@@ -39,6 +65,10 @@ public record FanoutConfig(URI server, Transport transport, int subscribers, int
         if (size < Payload.MIN_SIZE) {
             throw new IllegalArgumentException("--size must be at least " + Payload.MIN_SIZE
                     + " bytes (the send time and a space)");
+        }
+        if (target != Target.SWITCHBOARD && size < Payload.MIN_SEQUENCED_SIZE) {
+            throw new IllegalArgumentException("--size must be at least " + Payload.MIN_SEQUENCED_SIZE
+                    + " bytes for a peer (the send time, the publisher and its sequence number)");
         }
         if (rate < 0) {
             throw new IllegalArgumentException("--rate must not be negative");

@@ -2,13 +2,16 @@ package dev.switchboard.bench;
 
 import dev.switchboard.bench.Measurements.ErrorKind;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +26,8 @@ import java.util.concurrent.ScheduledFuture;
  * (catching up in bursts if responses were slow); without one, every response frees a slot for the next
  * request. Each payload carries the {@code nanoTime()} taken just before its request is written.
  */
-final class HttpPublisher extends SimpleChannelInboundHandler<FullHttpResponse> {
+final class HttpPublisher extends SimpleChannelInboundHandler<FullHttpResponse> implements Publisher {
+    private static final int MAX_RESPONSE_BYTES = 1024 * 1024;
     private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final int MAX_ERROR_BODY = 200;
 
@@ -58,8 +62,13 @@ final class HttpPublisher extends SimpleChannelInboundHandler<FullHttpResponse> 
         this.messagesPerNano = ratePerSecond / 1e9;
     }
 
-    /** Starts publishing on the channel's event loop until {@code stopNanos}. */
-    void start(long startNanos, long stopNanos) {
+    @Override
+    public void initPipeline(ChannelPipeline pipeline) {
+        pipeline.addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_RESPONSE_BYTES), this);
+    }
+
+    @Override
+    public void start(long startNanos, long stopNanos) {
         ctx.executor().execute(() -> {
             this.startNanos = startNanos;
             this.stopNanos = stopNanos;
@@ -73,25 +82,30 @@ final class HttpPublisher extends SimpleChannelInboundHandler<FullHttpResponse> 
     }
 
     /** Completes once publishing has stopped and every request has been answered (or failed). */
-    CompletableFuture<Void> done() {
+    @Override
+    public CompletableFuture<Void> done() {
         return done;
     }
 
     /** Publishes answered with {@code 201}; read after {@link #done}. */
-    long acked() {
+    @Override
+    public long acked() {
         return acked;
     }
 
     /** Acked publishes sent after the warmup; read after {@link #done}. */
-    long measuredAcked() {
+    @Override
+    public long measuredAcked() {
         return measuredAcked;
     }
 
-    long firstOffset() {
+    @Override
+    public long firstOffset() {
         return firstOffset;
     }
 
-    long lastOffset() {
+    @Override
+    public long lastOffset() {
         return lastOffset;
     }
 

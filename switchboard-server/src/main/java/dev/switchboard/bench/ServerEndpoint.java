@@ -10,27 +10,35 @@ final class ServerEndpoint {
     private final InetSocketAddress address;
     private final String host;
     private final String basePath;
+    private final String scheme;
 
-    private ServerEndpoint(InetSocketAddress address, String host, String basePath) {
+    private ServerEndpoint(InetSocketAddress address, String host, String basePath, String scheme) {
         this.address = address;
         this.host = host;
         this.basePath = basePath;
+        this.scheme = scheme;
     }
 
     /**
      * Resolves the host once, so thousands of connections do not each look it up.
      *
-     * @param server an {@code http} URL with a host, as {@link FanoutConfig} checks
+     * @param server an {@code http} (or {@code redis}, {@code nats}) URL with a host, as {@link FanoutConfig} checks
      * @throws UnknownHostException if the host does not resolve
      */
     static ServerEndpoint of(URI server) throws UnknownHostException {
-        int port = server.getPort() < 0 ? 80 : server.getPort();
+        String scheme = server.getScheme() == null ? "http" : server.getScheme().toLowerCase(java.util.Locale.ROOT);
+        int defaultPort = switch (scheme) {
+            case "redis" -> 6379;
+            case "nats" -> 4222;
+            default -> 80;
+        };
+        int port = server.getPort() < 0 ? defaultPort : server.getPort();
         InetSocketAddress address = new InetSocketAddress(server.getHost(), port);
         if (address.isUnresolved()) {
             throw new UnknownHostException("cannot resolve " + server.getHost());
         }
         String path = server.getRawPath() == null ? "" : server.getRawPath().replaceAll("/+$", "");
-        return new ServerEndpoint(address, server.getHost() + ":" + port, path);
+        return new ServerEndpoint(address, server.getHost() + ":" + port, path, scheme);
     }
 
     InetSocketAddress address() {
@@ -60,6 +68,6 @@ final class ServerEndpoint {
 
     @Override
     public String toString() {
-        return "http://" + host + basePath;
+        return scheme + "://" + host + basePath;
     }
 }

@@ -19,7 +19,8 @@ import java.util.concurrent.CompletableFuture;
  */
 abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
     protected final Measurements measurements;
-    private final OffsetCheck offsets = new OffsetCheck();
+    /** One check per source of offsets: the server's log (one), or each publisher when the peer has no log. */
+    private final OffsetCheck[] offsets;
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private Measurements.LoopStats stats;
     private volatile Channel channel;
@@ -27,8 +28,17 @@ abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
     private boolean failed;
 
     Subscriber(Class<I> inboundType, Measurements measurements) {
+        this(inboundType, measurements, 1);
+    }
+
+    /** @param sources publishers numbering their own messages, or 1 when the server assigns offsets */
+    Subscriber(Class<I> inboundType, Measurements measurements, int sources) {
         super(inboundType);
         this.measurements = measurements;
+        this.offsets = new OffsetCheck[sources];
+        for (int i = 0; i < sources; i++) {
+            offsets[i] = new OffsetCheck();
+        }
     }
 
     /** Adds the transport's codecs, then this handler, to a new channel. */
@@ -41,8 +51,9 @@ abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
         return ready;
     }
 
-    final OffsetCheck offsets() {
-        return offsets;
+    /** The check of one source, see the constructor. */
+    final OffsetCheck offsets(int source) {
+        return offsets[source];
     }
 
     final void connect(Bootstrap bootstrap, ServerEndpoint server) {
@@ -90,7 +101,16 @@ abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
     }
 
     protected final void delivered(long offset, long sentNanos) {
-        offsets.accept(offset);
+        delivered(0, offset, sentNanos);
+    }
+
+    /** A message numbered {@code offset} by {@code source}; an unknown source is a protocol error. */
+    final void delivered(int source, long offset, long sentNanos) {
+        if (source < 0 || source >= offsets.length) {
+            measurements.error(ErrorKind.PROTOCOL, "message from unknown publisher " + source);
+            return;
+        }
+        offsets[source].accept(offset);
         stats.delivered(sentNanos);
     }
 

@@ -3,8 +3,10 @@ package dev.switchboard.cli;
 import dev.switchboard.bench.ClientIo;
 import dev.switchboard.bench.FanoutBenchmark;
 import dev.switchboard.bench.FanoutConfig;
+import dev.switchboard.bench.FanoutConfig.Target;
 import dev.switchboard.bench.FanoutConfig.Transport;
 import dev.switchboard.bench.JobsBenchmark;
+import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -32,6 +34,8 @@ public final class BenchCommand implements Runnable {
             description = {
                 "One topic, N subscribers, publishers over HTTP: measures delivered msgs/s and publish-to-deliver "
                         + "latency, and checks every subscriber gets every message once, in order.",
+                "With --target redis or nats, the same run drives that peer in its own protocol (Redis pub/sub, "
+                        + "core NATS) for side-by-side figures.",
                 "Exit 0 when the run saw no error, 1 otherwise."})
     public static final class Fanout implements Callable<Integer> {
         @CommandLine.Spec
@@ -40,8 +44,13 @@ public final class BenchCommand implements Runnable {
         @Mixin
         ClientOptions client;
 
+        @Option(names = "--target", defaultValue = "switchboard", converter = TargetConverter.class,
+                description = {"What to drive: switchboard, redis (pub/sub over RESP) or nats (core protocol). Default: ${DEFAULT-VALUE}",
+                        "A peer needs --server redis://HOST:PORT or nats://HOST:PORT (default: its standard port on 127.0.0.1)."})
+        Target target;
+
         @Option(names = "--transport", defaultValue = "ws", converter = TransportConverter.class,
-                description = "How subscribers receive: ws or sse. Default: ${DEFAULT-VALUE}")
+                description = "How subscribers receive from Switchboard: ws or sse. Default: ${DEFAULT-VALUE}")
         Transport transport;
 
         @Option(names = "--subscribers", defaultValue = "100", description = "Subscriber connections. Default: ${DEFAULT-VALUE}")
@@ -94,7 +103,10 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             FanoutConfig config;
             try {
-                config = new FanoutConfig(client.server, transport, subscribers, size, rate, warmup, duration, drain,
+                URI server = target != Target.SWITCHBOARD
+                        && !spec.commandLine().getParseResult().hasMatchedOption("--server")
+                        ? target.defaultServer() : client.server;
+                config = new FanoutConfig(target, server, transport, subscribers, size, rate, warmup, duration, drain,
                         topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads);
             } catch (IllegalArgumentException e) {
                 throw client.usage(e.getMessage());
@@ -154,6 +166,12 @@ public final class BenchCommand implements Runnable {
     static final class TransportConverter extends LowerEnum<Transport> {
         TransportConverter() {
             super(Transport.class);
+        }
+    }
+
+    static final class TargetConverter extends LowerEnum<Target> {
+        TargetConverter() {
+            super(Target.class);
         }
     }
 

@@ -134,6 +134,18 @@ class CliEndToEndTest {
     }
 
     @Test
+    void benchFanoutRunsAgainstTheServerAndRefusesAPeerTargetWithAnHttpUrl() {
+        Result run = cli("", "bench", "fanout", "--subscribers", "2", "--rate", "200", "--duration", "300ms",
+                "--warmup", "0s", "--drain", "5s", "--json");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).contains("\"transport\":\"ws\"").contains("\"total\":0");
+
+        Result wrongScheme = cli("", "bench", "fanout", "--target", "redis");
+        assertThat(wrongScheme.exit()).isEqualTo(2);
+        assertThat(wrongScheme.err()).contains("--server must be a redis:// URL");
+    }
+
+    @Test
     void anUnreachableServerIsAClearFailure() {
         server.close();
         Result pub = cli("", "pub", "t", "x");
