@@ -1,5 +1,6 @@
 package dev.switchboard.bench;
 
+import dev.switchboard.codec.Ascii;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
