@@ -1,209 +1,46 @@
 package dev.switchboard.bench;
 
-import dev.switchboard.bench.Measurements.ErrorKind;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Publishes to a peer (Redis, NATS) over one connection, with the pacing of {@link HttpPublisher}: up to
- * {@code window} messages unconfirmed; with a rate, message {@code n} is due at {@code start + n / rate} and a
- * 1 ms tick sends whatever is due. Peers assign no offsets, so each payload carries this publisher's index and
- * sequence number (1, 2, ...) after the send time ({@link Payload#encodeSequenced}); the peer confirms
- * messages in the order they were sent, so the sequence number of each confirmation is known.
+ * Publishes to a peer (Redis, NATS). Peers assign no offsets, so each payload carries this publisher's index and
+ * sequence number after the send time ({@link Payload#encodeSequenced}), and a confirmation stands for the oldest
+ * sequence number still unconfirmed.
  */
-abstract class PeerPublisher<I> extends SimpleChannelInboundHandler<I> implements Publisher {
-    private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-
-    protected final Measurements measurements;
-    protected final CompletableFuture<Void> ready = new CompletableFuture<>();
+abstract class PeerPublisher<I> extends PacedPublisher<I> {
     private final Payload payload;
     private final int index;
-    private final double messagesPerNano;
-    private final long[] sendTimes;
-    private final CompletableFuture<Void> done = new CompletableFuture<>();
 
-    protected ChannelHandlerContext ctx;
-    private ScheduledFuture<?> ticker;
-    private long startNanos;
-    private long stopNanos;
-    private int oldest;
-    private int inflight;
-    private long sent;
-    private long acked;
-    private long measuredAcked;
-    private long firstOffset = Long.MAX_VALUE;
-    private long lastOffset = Long.MIN_VALUE;
-
-    /**
-     * @param index         this publisher's number, written in every payload
-     * @param window        most messages sent and not yet confirmed
-     * @param ratePerSecond this connection's share of the target rate; 0 = as fast as confirmations allow
-     */
+    /** @param index this publisher's number, written in every payload */
     PeerPublisher(Class<I> inboundType, Measurements measurements, Payload payload, int index, int window,
                   double ratePerSecond) {
-        super(inboundType);
-        this.measurements = measurements;
+        super(inboundType, measurements, window, ratePerSecond);
         this.payload = payload;
         this.index = index;
-        this.sendTimes = new long[window];
-        this.messagesPerNano = ratePerSecond / 1e9;
     }
 
     /** Writes (without flushing) one message whose payload is {@code payload}. */
     protected abstract void writeMessage(ChannelHandlerContext ctx, ByteBuf payload);
 
-    /** Called after a batch of messages has been written, before the flush. */
-    protected void afterBatch(ChannelHandlerContext ctx, int messages) {
-    }
-
-    static byte[] ascii(String text) {
-        return text.getBytes(StandardCharsets.US_ASCII);
-    }
-
     @Override
-    public CompletableFuture<Void> ready() {
-        return ready;
-    }
-
-    @Override
-    public void start(long startNanos, long stopNanos) {
-        ctx.executor().execute(() -> {
-            this.startNanos = startNanos;
-            this.stopNanos = stopNanos;
-            ctx.executor().schedule(this::fill, stopNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
-            if (messagesPerNano > 0) {
-                ticker = ctx.executor().scheduleAtFixedRate(this::fill, 0, TICK_NANOS, TimeUnit.NANOSECONDS);
-            } else {
-                fill();
-            }
-        });
-    }
-
-    @Override
-    public CompletableFuture<Void> done() {
-        return done;
-    }
-
-    @Override
-    public long acked() {
-        return acked;
-    }
-
-    @Override
-    public long measuredAcked() {
-        return measuredAcked;
-    }
-
-    @Override
-    public long firstOffset() {
-        return firstOffset;
-    }
-
-    @Override
-    public long lastOffset() {
-        return lastOffset;
-    }
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        this.ctx = ctx;
-    }
-
-    /** Messages sent and not yet confirmed. */
-    protected final int inflight() {
-        return inflight;
-    }
-
-    protected final void fill() {
-        if (done.isDone() || stopNanos == 0) {
-            return;
-        }
-        long now = System.nanoTime();
-        if (now >= stopNanos) {
-            if (ticker != null) {
-                ticker.cancel(false);
-            }
-            if (inflight == 0) {
-                done.complete(null);
-            }
-            return;
-        }
-        long due = messagesPerNano > 0 ? (long) ((now - startNanos) * messagesPerNano) + 1 : Long.MAX_VALUE;
-        int batch = 0;
-        while (inflight < sendTimes.length && sent < due) {
-            send();
-            batch++;
-        }
-        if (batch > 0) {
-            afterBatch(ctx, batch);
-            ctx.flush();
-        }
-    }
-
-    private void send() {
-        long now = System.nanoTime();
-        sent++;
+    protected final void write(ChannelHandlerContext ctx, long sentAtNanos, long sequence) {
         ByteBuf body = ctx.alloc().buffer(payload.size());
         try {
-            payload.encodeSequenced(body, now, index, sent);
+            payload.encodeSequenced(body, sentAtNanos, index, sequence);
             writeMessage(ctx, body);
         } finally {
             body.release();
         }
-        sendTimes[(oldest + inflight) % sendTimes.length] = now;
-        inflight++;
     }
 
     /** The oldest unconfirmed message was published. */
     protected final void confirmed() {
-        if (inflight == 0) {
-            measurements.error(ErrorKind.PUBLISH, "confirmation without a publish");
-            return;
-        }
-        long sequence = sent - inflight + 1;
-        long sentAt = sendTimes[oldest];
-        oldest = (oldest + 1) % sendTimes.length;
-        inflight--;
-        acked++;
-        measurements.published.increment();
-        if (sentAt >= measurements.measureStartNanos()) {
-            measuredAcked++;
-        }
-        firstOffset = Math.min(firstOffset, sequence);
-        lastOffset = Math.max(lastOffset, sequence);
+        confirmed(oldestSequence());
     }
 
-    /** The oldest unconfirmed message was refused. */
-    protected final void refused(String detail) {
-        measurements.error(ErrorKind.PUBLISH, detail);
-        if (inflight > 0) {
-            oldest = (oldest + 1) % sendTimes.length;
-            inflight--;
-        }
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (!done.isDone() && !measurements.closing()) {
-            measurements.error(ErrorKind.PUBLISH, "peer closed the publisher connection with "
-                    + inflight + " publishes unconfirmed");
-        }
-        if (ticker != null) {
-            ticker.cancel(false);
-        }
-        ready.completeExceptionally(new java.io.IOException("peer closed the publisher connection"));
-        done.complete(null);
-        super.channelInactive(ctx);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        measurements.error(ErrorKind.PUBLISH, String.valueOf(cause));
-        ctx.close();
+    static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
     }
 }
