@@ -251,6 +251,15 @@ class ResumeTest {
             }
         }
 
+        /** An SSE reader's event: a message goes to {@code onMessage}, anything else is a problem. */
+        void deliver(dev.switchboard.testing.SseParser.Event e, BiConsumer<Long, String> onMessage) {
+            if (e.type().equals("message")) {
+                onMessage.accept(Long.parseLong(e.id()), e.data());
+            } else {
+                problem("unexpected event " + e);
+            }
+        }
+
         void problem(String p) {
             problems.add(p);
         }
@@ -325,14 +334,6 @@ class ResumeTest {
                     : CurlSse.open(url, e -> deliver(e, onMessage), "Last-Event-ID: " + (from - 1));
         }
 
-        private void deliver(dev.switchboard.testing.SseParser.Event e, BiConsumer<Long, String> onMessage) {
-            if (e.type().equals("message")) {
-                onMessage.accept(Long.parseLong(e.id()), e.data());
-            } else {
-                problem("unexpected event " + e);
-            }
-        }
-
         @Override
         boolean disconnected() {
             CurlSse c = curl;
@@ -358,13 +359,8 @@ class ResumeTest {
 
         @Override
         void open(long from, BiConsumer<Long, String> onMessage) {
-            sse = HttpClientSse.open(server.http(), server.uri("/v1/topics/" + TOPIC + "/events?from=" + from), e -> {
-                if (e.type().equals("message")) {
-                    onMessage.accept(Long.parseLong(e.id()), e.data());
-                } else {
-                    problem("unexpected event " + e);
-                }
-            });
+            sse = HttpClientSse.open(server.http(), server.uri("/v1/topics/" + TOPIC + "/events?from=" + from),
+                    e -> deliver(e, onMessage));
         }
 
         @Override
