@@ -2,7 +2,6 @@ package dev.switchboard.bench;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 
 /** Where the server is and the paths of the calls the benchmark makes; the URL may carry a path prefix. */
@@ -58,12 +57,8 @@ final class ServerEndpoint {
         return basePath + "/v1/topics/" + topic + "/events?from=next";
     }
 
-    URI webSocketUri(String topic) {
-        try {
-            return new URI("ws://" + host + basePath + "/v1/ws?subscribe=" + topic + "&from=next");
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("bad WebSocket URI for topic " + topic, e);
-        }
+    String webSocketPath(String topic) {
+        return basePath + "/v1/ws?subscribe=" + topic + "&from=next";
     }
 
     @Override

@@ -4,72 +4,51 @@ import dev.switchboard.bench.Measurements.ErrorKind;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
-import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler.ClientHandshakeStateEvent;
-import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
-import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
-import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Subscribes with {@code GET /v1/ws?subscribe=TOPIC&from=next}. Ready when the handshake completes: the
- * server subscribes on connect. A {@code subscribed} reply, which the server may add, is counted so the
- * benchmark can also wait for those. Pings are answered by Netty's protocol handler.
+ * Subscribes with {@code GET /v1/ws?subscribe=TOPIC&from=next}. Ready when the upgrade completes: the server
+ * subscribes on connect. A {@code subscribed} reply, which the server may add, is counted so the benchmark can
+ * also wait for those.
  */
-final class WsSubscriber extends Subscriber<WebSocketFrame> {
+final class WsSubscriber extends Subscriber<Object> {
     private static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
-    private final WebSocketClientProtocolConfig config;
+    private final ServerEndpoint server;
+    private final String topic;
 
     WsSubscriber(Measurements measurements, ServerEndpoint server, String topic) {
-        super(WebSocketFrame.class, measurements);
-        this.config = WebSocketClientProtocolConfig.newBuilder()
-                .webSocketUri(server.webSocketUri(topic))
-                .version(WebSocketVersion.V13)
-                .maxFramePayloadLength(MAX_MESSAGE_BYTES)
-                .handshakeTimeoutMillis(FanoutBenchmark.SETUP_TIMEOUT.toMillis())
-                .handleCloseFrames(false)
-                .build();
+        super(Object.class, measurements);
+        this.server = server;
+        this.topic = topic;
     }
 
     @Override
     protected void initPipeline(ChannelPipeline pipeline) {
-        pipeline.addLast(new HttpClientCodec(),
-                new HttpObjectAggregator(64 * 1024),
-                new WebSocketClientProtocolHandler(config),
-                new WebSocketFrameAggregator(MAX_MESSAGE_BYTES),
-                this);
+        pipeline.addLast(new WsClientCodec(server.host(), server.webSocketPath(topic), MAX_MESSAGE_BYTES), this);
     }
 
     @Override
     protected ChannelFuture closeGracefully(Channel channel) {
-        return channel.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE))
-                .addListener(ChannelFutureListener.CLOSE);
+        return WsClientCodec.closeNormally(channel);
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt == ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+        if (evt == WsClientCodec.HANDSHAKE_COMPLETE) {
             subscribed();
         }
         super.userEventTriggered(ctx, evt);
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
-        if (frame instanceof TextWebSocketFrame) {
-            onJson(frame.content());
-        } else if (frame instanceof CloseWebSocketFrame close) {
-            closingBecause("server closed the WebSocket: " + close.statusCode() + " " + close.reasonText());
+    protected void channelRead0(ChannelHandlerContext ctx, Object frame) {
+        if (frame instanceof ByteBuf text) {
+            onJson(text);
+        } else if (frame instanceof WsClientCodec.Closed close) {
+            closingBecause("server closed the WebSocket: " + close.status() + " " + close.reason());
             ctx.close();
         }
     }
@@ -92,4 +71,3 @@ final class WsSubscriber extends Subscriber<WebSocketFrame> {
         }
     }
 }
-

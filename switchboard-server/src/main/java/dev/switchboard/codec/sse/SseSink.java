@@ -3,6 +3,7 @@ package dev.switchboard.codec.sse;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.Topic;
+import dev.switchboard.codec.BurstWriter;
 import dev.switchboard.fanout.DeliverySink;
 import dev.switchboard.fanout.Subscription;
 import dev.switchboard.transport.SlowConsumerGuard;
@@ -28,6 +29,7 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     private final Duration heartbeat;
     private final Duration slowConsumerTimeout;
     private ChannelHandlerContext ctx;
+    private BurstWriter burst;
     private Subscription subscription;
     private ScheduledFuture<?> heartbeatTimer;
     private SlowConsumerGuard slowGuard;
@@ -45,6 +47,7 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        burst = new BurstWriter(ctx);
     }
 
     void start(Subscription s) {
@@ -83,21 +86,24 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
 
     @Override
     public void deliver(Message message) {
-        ctx.write(Unpooled.wrappedBuffer(format.event(message)));
+        burst.append(format.event(message));
         wroteSinceHeartbeat = true;
         if (format.endsStream(message)) {
             subscription.close();
+            burst.writePending();
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }
 
     @Override
     public void gap(String topicName, long from, long first) {
+        burst.writePending();
         ctx.write(Unpooled.wrappedBuffer(SseEvents.gap(topicName, from, first)));
     }
 
     @Override
     public void topicDeleted(String topicName) {
+        burst.writePending();
         ctx.write(Unpooled.wrappedBuffer(SseEvents.topicDeleted(topicName)));
         ctx.flush();
         ctx.close();
@@ -105,7 +111,7 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
 
     @Override
     public void flush() {
-        ctx.flush();
+        burst.flush();
     }
 
     @Override
@@ -134,6 +140,7 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     }
 
     private void cleanUp() {
+        burst.discard();
         if (heartbeatTimer != null) {
             heartbeatTimer.cancel(false);
             heartbeatTimer = null;

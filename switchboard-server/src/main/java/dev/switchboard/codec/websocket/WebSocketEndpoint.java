@@ -72,6 +72,10 @@ public final class WebSocketEndpoint {
         ChannelPipeline p = ex.ctx().pipeline();
         p.remove("timeouts");
         p.remove("cors");
+        // The session joins the pipeline first: with epoll or NIO the handshake's write, and so its listener, may
+        // complete before handshake() returns.
+        p.addLast("ws-aggregator", new WebSocketFrameAggregator(maxFrameBytes));
+        p.addLast("ws", session);
         handshaker.handshake(ex.ctx().channel(), ex.request()).addListener(f -> {
             if (f.isSuccess()) {
                 session.subscribeOnConnect(initial, from);
@@ -79,8 +83,6 @@ public final class WebSocketEndpoint {
                 ex.ctx().close();
             }
         });
-        p.addLast("ws-aggregator", new WebSocketFrameAggregator(maxFrameBytes));
-        p.addLast("ws", session);
         p.remove("router");
         ex.takeOver();
     }

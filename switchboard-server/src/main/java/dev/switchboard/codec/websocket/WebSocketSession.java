@@ -9,13 +9,13 @@ import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.StartPosition;
 import dev.switchboard.broker.Topic;
 import dev.switchboard.broker.TopicName;
+import dev.switchboard.codec.BurstWriter;
 import dev.switchboard.codec.Envelope;
 import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.config.Limits;
 import dev.switchboard.fanout.DeliverySink;
 import dev.switchboard.fanout.Subscription;
 import dev.switchboard.transport.SlowConsumerGuard;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -55,6 +55,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final WebSocketServerHandshaker handshaker;
     private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
     private ChannelHandlerContext ctx;
+    private BurstWriter burst;
     private SlowConsumerGuard slowGuard;
     private ScheduledFuture<?> pingTimer;
     private long lastHeardNanos = System.nanoTime();
@@ -71,6 +72,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        burst = new BurstWriter(ctx);
         slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
         long every = pingInterval.toNanos();
         pingTimer = ctx.executor().scheduleAtFixedRate(this::ping, every, every, TimeUnit.NANOSECONDS);
@@ -254,11 +256,12 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     @Override
     public void deliver(Message message) {
-        ctx.write(Unpooled.wrappedBuffer(message.encoded(Message.WS_FRAME, WebSocketFrames::messageFrame)));
+        burst.append(message.encoded(Message.WS_FRAME, WebSocketFrames::messageFrame));
     }
 
     @Override
     public void gap(String topic, long from, long first) {
+        burst.writePending();
         ctx.write(new TextWebSocketFrame(reply("gap", null).put("topic", topic).put("from", from)
                 .put("first", first).toString()));
     }
@@ -269,13 +272,14 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         if (s != null) {
             broker.release(s.topic());
         }
+        burst.writePending();
         ctx.write(new TextWebSocketFrame(reply("error", null).put("code", "topic_deleted").put("topic", topic)
                 .put("message", "topic '" + topic + "' was deleted; the subscription has ended").toString()));
     }
 
     @Override
     public void flush() {
-        ctx.flush();
+        burst.flush();
     }
 
     // ---- connection ----
@@ -323,6 +327,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (!closed) {
             closed = true;
+            burst.discard();
             pingTimer.cancel(false);
             slowGuard.cancel();
             subscriptions.values().forEach(this::end);

@@ -1,0 +1,69 @@
+package dev.switchboard.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+
+/**
+ * Writes a subscriber's burst of pre-encoded messages as a few large direct buffers instead of one buffer per
+ * message. Each message's bytes are built once and shared by every subscriber (DESIGN.md principle 3); writing them
+ * one by one cost, per subscriber and message, a pass down the pipeline, an outbound-buffer entry, and a copy into
+ * a direct buffer for the socket anyway (the native transports write only direct memory). Copying small messages
+ * into one pooled direct buffer is a memcpy of the same bytes and saves the rest; large messages are written as
+ * they are, where the copy is the kernel's cost, not ours.
+ *
+ * <p>Anything else written to the channel must go after {@link #writePending()}, so the order on the wire is the
+ * order of the calls. Threads: the channel's event loop only.
+ */
+public final class BurstWriter {
+    /** Messages larger than this are written on their own. */
+    static final int COALESCE_MAX_BYTES = 4 * 1024;
+    /** A pending buffer is written once it holds this much, so the channel's writability sees the burst grow. */
+    static final int CHUNK_BYTES = 32 * 1024;
+    private static final int INITIAL_BYTES = 1024;
+
+    private final ChannelHandlerContext ctx;
+    private ByteBuf pending;
+
+    public BurstWriter(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** Queues {@code bytes}, which must not change afterwards; nothing reaches the channel before a write or flush. */
+    public void append(byte[] bytes) {
+        if (bytes.length > COALESCE_MAX_BYTES) {
+            writePending();
+            ctx.write(Unpooled.wrappedBuffer(bytes));
+            return;
+        }
+        if (pending != null && pending.writerIndex() + bytes.length > CHUNK_BYTES) {
+            writePending();
+        }
+        if (pending == null) {
+            pending = ctx.alloc().directBuffer(INITIAL_BYTES, CHUNK_BYTES);
+        }
+        pending.writeBytes(bytes);
+    }
+
+    /** Hands what was appended to the channel (without flushing). */
+    public void writePending() {
+        if (pending != null) {
+            ByteBuf out = pending;
+            pending = null;
+            ctx.write(out);
+        }
+    }
+
+    public void flush() {
+        writePending();
+        ctx.flush();
+    }
+
+    /** The connection ended: drops anything not yet written. */
+    public void discard() {
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+    }
+}
