@@ -146,7 +146,11 @@ public final class BenchmarksReport {
         if (workloads.isEmpty()) {
             return;
         }
-        md.append("### ").append(kind.title).append("\n\n").append(kind.note).append("\n\n");
+        md.append("### ").append(kind.title).append("\n\n").append(kind.note);
+        if (kind.name.equals("durable") && !results.machine().path("natsJetStreamSyncAlways").asBoolean(true)) {
+            md.append(" This nats-server rejects `sync_interval`, so there is no `nats-sync` row.");
+        }
+        md.append("\n\n");
         StringBuilder header = new StringBuilder("| mode | workload | target |");
         StringBuilder rule = new StringBuilder("| --- | --- | --- |");
         for (Column c : kind.columns) {

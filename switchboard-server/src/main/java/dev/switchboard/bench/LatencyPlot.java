@@ -26,15 +26,13 @@ public final class LatencyPlot {
 
     private final BenchResults results;
     private final String mode;
+    private final List<Group> fixed = new ArrayList<>();
+    private final List<Group> p99 = new ArrayList<>();
 
     public LatencyPlot(BenchResults results) {
         this.results = results;
         List<String> modes = results.distinct(Result::mode);
         this.mode = modes.contains("pinned") || modes.isEmpty() ? "pinned" : modes.get(0);
-    }
-
-    public String svg() {
-        List<Group> fixed = new ArrayList<>();
         for (String workload : workloads("fixed")) {
             for (String target : results.distinct(Result::target)) {
                 if (!results.of(mode, workload, target).isEmpty()) {
@@ -46,7 +44,6 @@ public final class LatencyPlot {
                 }
             }
         }
-        List<Group> p99 = new ArrayList<>();
         for (String workload : workloads("durable")) {
             for (String target : results.distinct(Result::target)) {
                 if (!results.of(mode, workload, target).isEmpty()) {
@@ -58,6 +55,14 @@ public final class LatencyPlot {
             p99.add(new Group("wake " + BenchResults.SWITCHBOARD,
                     new double[] {median(workload, BenchResults.SWITCHBOARD, "/latencyMs/p99")}));
         }
+    }
+
+    /** False when the results hold none of the plotted workloads (a run with --only fanout,wrk). */
+    public boolean hasData() {
+        return !fixed.isEmpty() || !p99.isEmpty();
+    }
+
+    public String svg() {
         // Wide enough for the title, and for the last group's slanted label.
         int leftWidth = Math.max(480, 140 + fixed.size() * (PERCENTILES.length * BAR + 24));
         int rightWidth = p99.isEmpty() ? 0 : Math.max(300, 140 + p99.size() * (BAR + 40));

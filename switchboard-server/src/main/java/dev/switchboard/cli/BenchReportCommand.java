@@ -44,9 +44,10 @@ public final class BenchReportCommand implements Callable<Integer> {
         }
         BenchResults read = BenchResults.read(results);
         String link = null;
-        if (plot != null) {
+        LatencyPlot chart = new LatencyPlot(read);
+        if (plot != null && chart.hasData()) {
             Files.createDirectories(plot.toAbsolutePath().getParent());
-            Files.writeString(plot, new LatencyPlot(read).svg(), StandardCharsets.UTF_8);
+            Files.writeString(plot, chart.svg(), StandardCharsets.UTF_8);
             Path base = benchmarks == null ? Path.of("") : benchmarks.toAbsolutePath().getParent();
             link = base.toAbsolutePath().relativize(plot.toAbsolutePath()).toString();
         }
@@ -56,7 +57,7 @@ public final class BenchReportCommand implements Callable<Integer> {
         } else {
             String document = Files.exists(benchmarks) ? Files.readString(benchmarks) : "";
             Files.writeString(benchmarks, BenchmarksReport.replaceSection(document, section), StandardCharsets.UTF_8);
-            spec.commandLine().getErr().println("updated " + benchmarks + (plot == null ? "" : " and " + plot));
+            spec.commandLine().getErr().println("updated " + benchmarks + (link == null ? "" : " and " + plot));
         }
         return 0;
     }
