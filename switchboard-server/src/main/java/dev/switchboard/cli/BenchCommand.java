@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
         description = "Measure a running server.",
-        subcommands = {BenchCommand.Fanout.class, BenchCommand.Jobs.class})
+        subcommands = {BenchCommand.Fanout.class, BenchCommand.Jobs.class, BenchReportCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec
