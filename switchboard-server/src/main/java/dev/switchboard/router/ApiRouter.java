@@ -9,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -18,18 +19,36 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last HTTP handler of a connection: takes each decoded request to its endpoint through {@link Routes}. Requests
- * are answered in the order they arrived, one at a time, so a pipelining client gets its responses in order even when
- * the first is a held long poll; at most {@link #MAX_PIPELINED} may wait behind it.
+ * The last HTTP handler of a connection: takes each decoded request to its endpoint through {@link Routes}. Responses
+ * go out in the order the requests arrived (RFC 9112 9.3.2), even when the first is a held long poll; at most
+ * {@link #MAX_PIPELINED} requests may wait. A request starts once every earlier one is answered, except that a run
+ * of pipelined publishes starts at once: the log applies them in arrival order, which is all that waiting would
+ * guarantee, and one group commit can then carry the whole run instead of one publish per round trip.
  */
 public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exchange.Listener {
     private static final Logger log = LoggerFactory.getLogger(ApiRouter.class);
     static final int MAX_PIPELINED = 16;
 
     private final Routes routes;
+    /** Started and not yet written, in arrival order. */
+    private final ArrayDeque<Started> started = new ArrayDeque<>();
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
-    private Exchange current;
     private ChannelHandlerContext ctx;
+    private boolean closing;
+
+    /** An exchange and, once the endpoint answered, what to write for it. */
+    private static final class Started {
+        final Exchange exchange;
+        final boolean publish;
+        boolean answered;
+        FullHttpResponse response;
+        boolean close;
+
+        Started(Exchange exchange, boolean publish) {
+            this.exchange = exchange;
+            this.publish = publish;
+        }
+    }
 
     public ApiRouter(Routes routes) {
         this.routes = routes;
@@ -46,16 +65,29 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (current != null) {
-            if (waiting.size() >= MAX_PIPELINED) {
-                request.release();
-                ctx.close();
-                return;
-            }
+        if (closing) {
+            request.release();
+        } else if (started.isEmpty() || (waiting.isEmpty() && joinsPublishRun(request))) {
+            start(request);
+        } else if (waiting.size() >= MAX_PIPELINED) {
+            request.release();
+            ctx.close();
+        } else {
             waiting.add(request);
-            return;
         }
-        start(request);
+    }
+
+    /** Whether this request may start while the ones started are still open: publishes behind publishes only. */
+    private boolean joinsPublishRun(FullHttpRequest request) {
+        if (!Routes.isPublish(request) || started.size() >= MAX_PIPELINED) {
+            return false;
+        }
+        for (Started s : started) {
+            if (!s.publish || !s.exchange.keepAlive()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void start(FullHttpRequest request) {
@@ -64,7 +96,7 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
             timeouts.headReceived();
         }
         Exchange exchange = new Exchange(ctx, request, this);
-        current = exchange;
+        started.add(new Started(exchange, Routes.isPublish(request)));
         try {
             if (request.decoderResult().isFailure()) {
                 refuseMalformed(exchange, request.decoderResult().cause());
@@ -98,18 +130,60 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
     }
 
     @Override
-    public void finished(Exchange exchange, boolean close) {
-        if (exchange != current) {
+    public void answered(Exchange exchange, FullHttpResponse response, boolean close) {
+        Started answered = find(exchange);
+        if (answered == null) {
+            if (response != null) {
+                response.release();
+            }
             return;
         }
-        current = null;
-        if (close) {
-            ctx.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
-                    .addListener(f -> LingeringClose.close(ctx.channel()));
-            return;
+        answered.answered = true;
+        answered.response = response;
+        answered.close = close;
+        writeAnswered();
+    }
+
+    @Override
+    public void takenOver(Exchange exchange) {
+        Started s = find(exchange);
+        if (s != null) {
+            started.remove(s); // a stream or an upgrade starts only when nothing else is open
+            writeAnswered();   // the endpoint answered by itself and left the router in place (a refused upgrade)
         }
-        if (ctx.pipeline().get(ApiRouter.class) != this) {
-            return; // taken over by a stream or an upgrade
+    }
+
+    private Started find(Exchange exchange) {
+        for (Started s : started) {
+            if (s.exchange == exchange) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Writes the answers at the head of the line, flushes once, then starts what waited behind them. */
+    private void writeAnswered() {
+        boolean wrote = false;
+        while (!started.isEmpty() && started.peek().answered) {
+            Started head = started.poll();
+            if (head.response != null) {
+                ctx.write(head.response);
+                wrote = true;
+            }
+            if (head.close) {
+                closing = true;
+                dropOpen();
+                ctx.channel().writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+                        .addListener(f -> LingeringClose.close(ctx.channel()));
+                return;
+            }
+        }
+        if (wrote) {
+            ctx.flush();
+        }
+        if (!started.isEmpty() || ctx.pipeline().get(ApiRouter.class) != this) {
+            return; // still waiting for the head, or the connection was taken over by a stream or an upgrade
         }
         RequestTimeouts timeouts = ctx.pipeline().get(RequestTimeouts.class);
         if (timeouts != null) {
@@ -118,17 +192,28 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
         FullHttpRequest next = waiting.poll();
         if (next != null) {
             start(next);
+            while (!waiting.isEmpty() && joinsPublishRun(waiting.peek())) {
+                start(waiting.poll());
+            }
         }
+    }
+
+    /** Releases every exchange not yet written and every request not yet started. */
+    private void dropOpen() {
+        for (Started s : started) {
+            s.exchange.abandon();
+            if (s.response != null) {
+                s.response.release();
+            }
+        }
+        started.clear();
+        waiting.forEach(FullHttpRequest::release);
+        waiting.clear();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (current != null) {
-            current.abandon();
-            current = null;
-        }
-        waiting.forEach(FullHttpRequest::release);
-        waiting.clear();
+        dropOpen();
         super.channelInactive(ctx);
     }
 

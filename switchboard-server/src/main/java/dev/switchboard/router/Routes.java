@@ -9,6 +9,7 @@ import dev.switchboard.codec.longpoll.PollEndpoint;
 import dev.switchboard.codec.sse.SseEndpoint;
 import dev.switchboard.codec.websocket.WebSocketEndpoint;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 
 /** The URL space of API.md: which endpoint answers which method and path. Shared by every connection. */
 public final class Routes {
@@ -31,6 +32,18 @@ public final class Routes {
         this.sse = sse;
         this.webSocket = webSocket;
         this.ops = ops;
+    }
+
+    /** {@code POST /v1/topics/{topic}/messages}, judged from the raw target; dispatch still validates it. */
+    static boolean isPublish(HttpRequest request) {
+        if (!request.method().equals(HttpMethod.POST) || !request.decoderResult().isSuccess()) {
+            return false;
+        }
+        String target = request.uri();
+        int query = target.indexOf('?');
+        String path = query < 0 ? target : target.substring(0, query);
+        return path.startsWith(TOPICS + "/") && path.endsWith("/messages")
+                && path.indexOf('/', TOPICS.length() + 1) == path.length() - "/messages".length();
     }
 
     void dispatch(Exchange ex) {

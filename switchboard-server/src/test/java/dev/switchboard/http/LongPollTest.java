@@ -415,6 +415,32 @@ class LongPollTest {
     }
 
     @Test
+    void aReadPipelinedBehindPublishesSeesThemAllAndARefusedPublishKeepsItsPlace() {
+        String topic = fresh("pipeline-mixed");
+        StringBuilder requests = new StringBuilder();
+        for (String body : List.of("a1", "{bad", "a3", "a4")) {
+            String type = body.startsWith("{") ? "application/json" : "text/plain";
+            requests.append("POST /v1/topics/").append(topic).append("/messages HTTP/1.1\r\nHost: x\r\n")
+                    .append("Content-Type: ").append(type).append("\r\nContent-Length: ").append(body.length())
+                    .append("\r\n\r\n").append(body);
+        }
+        requests.append("GET /v1/topics/").append(topic).append("/messages?from=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        requests.append("POST /v1/topics/").append(topic)
+                .append("/messages HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\na6");
+        try (Wire.Raw raw = new Wire.Raw(server.port(), 10_000)) {
+            raw.write(requests.toString());
+            assertThat(json(raw.read().body()).get("offset").asLong()).isEqualTo(1);
+            assertError(raw.read(), 400, "invalid_json");
+            assertThat(json(raw.read().body()).get("offset").asLong()).isEqualTo(2);
+            assertThat(json(raw.read().body()).get("offset").asLong()).isEqualTo(3);
+            List<String> read = new ArrayList<>();
+            json(raw.read().body()).get("messages").forEach(m -> read.add(m.get("data").asText()));
+            assertThat(read).containsExactly("a1", "a3", "a4");
+            assertThat(json(raw.read().body()).get("offset").asLong()).isEqualTo(4);
+        }
+    }
+
+    @Test
     void atMostSixteenRequestsMayWaitBehindAHeldPoll() {
         String topic = fresh("pipeline-limit");
         publishText(server, topic, "m1");

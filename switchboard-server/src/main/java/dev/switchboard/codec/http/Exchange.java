@@ -20,8 +20,14 @@ import java.util.function.Consumer;
  */
 public final class Exchange {
     public interface Listener {
-        /** On the connection's loop, after the response was written (or the connection taken over). */
-        void finished(Exchange exchange, boolean close);
+        /**
+         * On the connection's loop, once, with the response to send (null: none, the connection went away) and
+         * whether the connection ends after it. The listener writes it, keeping pipelined responses in order.
+         */
+        void answered(Exchange exchange, FullHttpResponse response, boolean close);
+
+        /** On the connection's loop: the endpoint took the connection over (a stream or an upgrade). */
+        void takenOver(Exchange exchange);
     }
 
     private final ChannelHandlerContext ctx;
@@ -108,16 +114,25 @@ public final class Exchange {
         return request.headers().get(name);
     }
 
-    /** Completes this exchange from a future: its value becomes the response, an ApiException the error response. */
+    /**
+     * Completes this exchange from a future: its value becomes the response, an ApiException the error response.
+     * The response is built on the connection's loop, not on the thread completing the future (the log's single
+     * writer, which would otherwise encode every publisher's answer itself).
+     */
     public <T> void respondWhenDone(CompletableFuture<T> future, Consumer<T> onValue) {
         pending = future;
-        future.whenComplete((value, error) -> {
+        java.util.function.BiConsumer<T, Throwable> answer = (value, error) -> {
             if (error == null) {
                 onValue.accept(value);
             } else {
                 fail(error);
             }
-        });
+        };
+        if (future.isDone()) {
+            future.whenComplete(answer);
+        } else {
+            future.whenCompleteAsync(answer, ctx.executor());
+        }
     }
 
     public void fail(Throwable error) {
@@ -155,15 +170,19 @@ public final class Exchange {
             } else if (request.protocolVersion().equals(io.netty.handler.codec.http.HttpVersion.HTTP_1_0)) {
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             }
-            ctx.writeAndFlush(response);
         }
-        listener.finished(this, close);
+        listener.answered(this, response, close);
     }
 
     /** The endpoint now owns the connection (a stream or an upgrade); no response will follow. */
     public void takeOver() {
         done = true;
-        listener.finished(this, false);
+        listener.takenOver(this);
+    }
+
+    /** Whether the client wants the connection kept open after this exchange. */
+    public boolean keepAlive() {
+        return keepAlive;
     }
 
     /** The connection closed while this exchange was open: drop what it waits for. */
