@@ -15,7 +15,8 @@ import java.util.Locale;
 public record FanoutReport(String transport, String io, int subscribers, int size, int rate, double warmupSeconds,
                            double durationSeconds, long published, double publishedPerSecond, long delivered,
                            double deliveredPerSecond, LatencyReport latencyMs, Errors errors,
-                           List<SubscriberErrors> failedSubscribers, List<String> errorSamples) {
+                           List<SubscriberErrors> failedSubscribers, List<String> errorSamples)
+        implements BenchReport {
 
     /** Failure counts; any non-zero count fails the run. */
     public record Errors(long total, long publish, long disconnects, long protocol, long missing, long duplicates,
@@ -31,11 +32,13 @@ public record FanoutReport(String transport, String io, int subscribers, int siz
     public record SubscriberErrors(int subscriber, long missing, long duplicates, long outOfOrder) {
     }
 
-    boolean failed() {
+    @Override
+    public boolean failed() {
         return errors.total() > 0;
     }
 
-    String toText() {
+    @Override
+    public String toText() {
         StringBuilder text = new StringBuilder();
         text.append(format("fanout      %s (%s), %d subscribers, %d-byte messages, rate %s%n", transport, io,
                 subscribers, size, rate == 0 ? "max" : rate + "/s"));

@@ -37,8 +37,15 @@ public final class JobsBenchmark {
 
     /** The outcome: jobs completed in the measured time and submit-to-result latency. */
     public record Report(int workers, int submitters, int size, double durationSeconds, long jobs,
-                         double jobsPerSecond, LatencyReport latencyMs, long errors, List<String> errorSamples) {
-        String toText() {
+                         double jobsPerSecond, LatencyReport latencyMs, long errors, List<String> errorSamples)
+            implements BenchReport {
+        @Override
+        public boolean failed() {
+            return errors > 0;
+        }
+
+        @Override
+        public String toText() {
             StringBuilder t = new StringBuilder();
             t.append(String.format(Locale.ROOT, "jobs        %d workers, %d submitters, %d-byte payloads%n",
                     workers, submitters, size));
@@ -105,12 +112,6 @@ public final class JobsBenchmark {
         }
         return new Report(config.workers(), config.submitters(), config.size(), seconds, jobs, jobs / seconds, lat,
                 errors.get(), List.copyOf(errorSamples));
-    }
-
-    public static int print(Report report, boolean json, PrintWriter out) throws IOException {
-        out.print(json ? JSON.writeValueAsString(report) + System.lineSeparator() : report.toText());
-        out.flush();
-        return report.errors() > 0 ? 1 : 0;
     }
 
     private void submit(byte[] payload) {

@@ -85,6 +85,13 @@ final class Measurements {
         return all;
     }
 
+    /** Publish-to-acknowledgement latencies of measured publishes; call only once the event loops have terminated. */
+    Histogram ackLatencyMicros() {
+        Histogram all = new Histogram(HIGHEST_MICROS, 3);
+        loops.forEach(stats -> all.add(stats.ackLatencyMicros));
+        return all;
+    }
+
     /** Call only once the event loops have terminated. */
     long measuredDeliveries() {
         return loops.stream().mapToLong(stats -> stats.measured).sum();
@@ -98,6 +105,7 @@ final class Measurements {
     /** Deliveries seen by one event-loop thread. */
     final class LoopStats {
         private final Histogram latencyMicros = new Histogram(HIGHEST_MICROS, 3);
+        private final Histogram ackLatencyMicros = new Histogram(HIGHEST_MICROS, 3);
         private long measured;
         private long lastDeliveryNanos = Long.MIN_VALUE;
 
@@ -105,11 +113,21 @@ final class Measurements {
             long now = System.nanoTime();
             delivered.increment();
             if (sentNanos >= measureStartNanos) {
-                long micros = Math.max(0, (now - sentNanos) / 1_000);
-                latencyMicros.recordValue(Math.min(micros, HIGHEST_MICROS));
+                record(latencyMicros, now - sentNanos);
                 measured++;
                 lastDeliveryNanos = now;
             }
+        }
+
+        /** The target acknowledged a publish sent at {@code sentNanos}. */
+        void acked(long sentNanos) {
+            if (sentNanos >= measureStartNanos) {
+                record(ackLatencyMicros, System.nanoTime() - sentNanos);
+            }
+        }
+
+        private static void record(Histogram micros, long nanos) {
+            micros.recordValue(Math.min(Math.max(0, nanos / 1_000), HIGHEST_MICROS));
         }
     }
 }

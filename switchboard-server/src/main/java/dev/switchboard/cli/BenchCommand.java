@@ -1,5 +1,6 @@
 package dev.switchboard.cli;
 
+import dev.switchboard.bench.BenchReport;
 import dev.switchboard.bench.ClientIo;
 import dev.switchboard.bench.FanoutBenchmark;
 import dev.switchboard.bench.FanoutConfig;
@@ -112,7 +113,7 @@ public final class BenchCommand implements Runnable {
                 throw client.usage(e.getMessage());
             }
             FanoutBenchmark benchmark = new FanoutBenchmark(config, spec.commandLine().getErr());
-            return FanoutBenchmark.print(benchmark.run(), json, spec.commandLine().getOut());
+            return BenchReport.print(benchmark.run(), json, spec.commandLine().getOut());
         }
     }
 
@@ -158,7 +159,7 @@ public final class BenchCommand implements Runnable {
             JobsBenchmark.Config config = new JobsBenchmark.Config(client.server, workers,
                     submitters == 0 ? 2 * workers : submitters, size, warmup, duration,
                     JobsBenchmark.Config.freshQueue());
-            return JobsBenchmark.print(new JobsBenchmark(config, spec.commandLine().getErr()).run(), json,
+            return BenchReport.print(new JobsBenchmark(config, spec.commandLine().getErr()).run(), json,
                     spec.commandLine().getOut());
         }
     }
