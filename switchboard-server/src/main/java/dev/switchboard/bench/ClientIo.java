@@ -18,6 +18,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /** The client's event-loop engine: native epoll where it loads (fewer copies and syscalls), otherwise NIO. */
@@ -71,6 +72,16 @@ public record ClientIo(String name, IoHandlerFactory handlers, Class<? extends S
                     + (cause == null ? "timed out" : cause.getMessage()), cause);
         }
         return connect.channel();
+    }
+
+    /** Stops {@code groups} and waits (bounded) until their threads have ended, so what they wrote is visible. */
+    static void stop(Duration timeout, EventLoopGroup... groups) throws InterruptedException {
+        for (EventLoopGroup group : groups) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+        for (EventLoopGroup group : groups) {
+            group.terminationFuture().await(timeout.toMillis());
+        }
     }
 
     private static ClientIo epoll() {

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -37,9 +36,7 @@ public final class FanoutBenchmark {
     /** Limit on connecting and subscribing one connection. */
     static final Duration SETUP_TIMEOUT = Duration.ofSeconds(10);
     private static final int HANDSHAKE_WINDOW = 200;
-    /** A server that never sends {@code subscribed} costs this much once. */
-    private static final Duration SUBSCRIBED_REPLY_WAIT = Duration.ofSeconds(1);
-    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
     private static final int MAX_REPORTED_SUBSCRIBERS = 10;
 
     private final FanoutConfig config;
@@ -72,10 +69,7 @@ public final class FanoutBenchmark {
                 drain(progress);
             } finally {
                 closeAll();
-                publisherLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-                subscriberLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-                publisherLoops.terminationFuture().await(CLOSE_TIMEOUT.toMillis());
-                subscriberLoops.terminationFuture().await(CLOSE_TIMEOUT.toMillis());
+                ClientIo.stop(CLOSE_TIMEOUT, publisherLoops, subscriberLoops);
             }
         }
         // The loops have stopped: what their threads wrote is visible here.
@@ -89,8 +83,8 @@ public final class FanoutBenchmark {
             publishers.open(bootstrap, server, switch (config.target()) {
                 case SWITCHBOARD -> new HttpPublisher(measurements, server, HttpPublisher.toTopic(config.topic(),
                         payload), config.inflight(), ratePerConnection);
-                case REDIS -> new RespPublisher(measurements, config.topic(), payload, i, config.inflight(),
-                        ratePerConnection);
+                case REDIS -> new RespPublisher(measurements, RespPublisher.Command.PUBLISH, config.topic(), payload,
+                        i, config.inflight(), ratePerConnection);
                 case NATS -> new NatsPublisher(measurements, config.topic(), payload, i, config.inflight(),
                         ratePerConnection);
             });
@@ -107,26 +101,7 @@ public final class FanoutBenchmark {
             case NATS -> new NatsSubscriber(measurements, config.topic(), config.publishers());
         }, bootstrap, server, progress, "subscribers ready");
         if (config.target() == Target.SWITCHBOARD && config.transport() == Transport.WS) {
-            awaitSubscribedReplies();
-        }
-    }
-
-    /**
-     * The WebSocket handshake already means subscribed; a server that also replies {@code subscribed} may
-     * register the subscription only then, so once one reply is seen, all are awaited.
-     */
-    private void awaitSubscribedReplies() throws IOException, InterruptedException {
-        long start = System.nanoTime();
-        while (measurements.subscribeAcks.get() < config.subscribers()) {
-            long waited = System.nanoTime() - start;
-            if (measurements.subscribeAcks.get() == 0 && waited > SUBSCRIBED_REPLY_WAIT.toNanos()) {
-                return;
-            }
-            if (waited > SETUP_TIMEOUT.toNanos()) {
-                throw new IOException("only " + measurements.subscribeAcks.get() + " of " + config.subscribers()
-                        + " subscriptions were confirmed");
-            }
-            Thread.sleep(10);
+            subscribers.awaitSubscribedReplies(measurements);
         }
     }
 
@@ -136,7 +111,7 @@ public final class FanoutBenchmark {
         long stop = measureStartNanos + config.duration().toNanos();
         measurements.startMeasuringAt(measureStartNanos);
         progress.show(new Rates(start));
-        publishers.run(measurements, start, stop, Long.MAX_VALUE, config.drain());
+        publishers.run(measurements, start, stop, i -> Long.MAX_VALUE, config.drain());
     }
 
     /** Waits until every subscriber has passed the last offset of each source acknowledged to a publisher. */
@@ -202,8 +177,7 @@ public final class FanoutBenchmark {
             long published = measurements.published.sum();
             long delivered = measurements.delivered.sum();
             double seconds = (now - lastNanos) / 1e9;
-            String phase = now < measureStartNanos ? "warmup "
-                    : now < measureStartNanos + config.duration().toNanos() ? "measure" : "drain  ";
+            String phase = ProgressReporter.phase(now, measureStartNanos, config.duration());
             String line = String.format(Locale.ROOT, "%6.1fs %s  published %,d (%,.0f/s)  delivered %,d (%,.0f/s)",
                     (now - start) / 1e9, phase, published, (published - lastPublished) / seconds,
                     delivered, (delivered - lastDelivered) / seconds);

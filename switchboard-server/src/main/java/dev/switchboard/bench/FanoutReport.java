@@ -45,8 +45,7 @@ public record FanoutReport(String transport, String io, int subscribers, int siz
         text.append(format("measured    %.1f s after %.1f s warmup%n", durationSeconds, warmupSeconds));
         text.append(format("published   %,d msgs  %,.0f msgs/s%n", published, publishedPerSecond));
         text.append(format("delivered   %,d msgs  %,.0f msgs/s%n", delivered, deliveredPerSecond));
-        text.append(format("latency ms  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f%n",
-                latencyMs.p50(), latencyMs.p99(), latencyMs.p999(), latencyMs.max()));
+        text.append(LatencyReport.line(latencyMs));
         text.append(format("errors      %d", errors.total()));
         if (failed()) {
             text.append(format(" (publish %d, disconnects %d, protocol %d, missing %d, duplicates %d, out-of-order %d)",

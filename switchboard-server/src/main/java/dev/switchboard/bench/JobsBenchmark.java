@@ -51,8 +51,7 @@ public final class JobsBenchmark {
                     workers, submitters, size));
             t.append(String.format(Locale.ROOT, "measured    %.1f s%n", durationSeconds));
             t.append(String.format(Locale.ROOT, "completed   %,d jobs  %,.0f jobs/s%n", jobs, jobsPerSecond));
-            t.append(String.format(Locale.ROOT, "latency ms  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f%n",
-                    latencyMs.p50(), latencyMs.p99(), latencyMs.p999(), latencyMs.max()));
+            t.append(LatencyReport.line(latencyMs));
             t.append(String.format(Locale.ROOT, "errors      %d%n", errors));
             errorSamples.forEach(s -> t.append("  ").append(s).append(System.lineSeparator()));
             return t.toString();

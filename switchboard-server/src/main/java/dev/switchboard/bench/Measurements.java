@@ -74,6 +74,15 @@ final class Measurements {
         return errors.get(kind.ordinal());
     }
 
+    /** Errors of every kind. */
+    long errorsTotal() {
+        long total = 0;
+        for (int i = 0; i < errors.length(); i++) {
+            total += errors.get(i);
+        }
+        return total;
+    }
+
     List<String> errorSamples() {
         return List.copyOf(errorSamples);
     }

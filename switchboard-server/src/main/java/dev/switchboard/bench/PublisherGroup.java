@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntToLongFunction;
 
 /** The publisher connections of one run: opened one after the other, started together, closed together. */
 final class PublisherGroup {
@@ -38,12 +39,15 @@ final class PublisherGroup {
     }
 
     /**
-     * Publishes on every connection from {@code startNanos} until {@code stopNanos} or {@code maxMessages} each,
-     * then waits up to {@code drain} for the last answers; answers still missing then are a publish error.
+     * Publishes on every connection from {@code startNanos} until {@code stopNanos} or until connection {@code i}
+     * has sent {@code maxMessages(i)}, then waits up to {@code drain} for the last answers; answers still missing
+     * then are a publish error.
      */
-    void run(Measurements measurements, long startNanos, long stopNanos, long maxMessages, Duration drain)
-            throws InterruptedException {
-        publishers.forEach(p -> p.start(startNanos, stopNanos, maxMessages));
+    void run(Measurements measurements, long startNanos, long stopNanos, IntToLongFunction maxMessages,
+             Duration drain) throws InterruptedException {
+        for (int i = 0; i < publishers.size(); i++) {
+            publishers.get(i).start(startNanos, stopNanos, maxMessages.applyAsLong(i));
+        }
         CompletableFuture<Void> done = CompletableFuture.allOf(
                 publishers.stream().map(Publisher::done).toArray(CompletableFuture[]::new));
         long waitNanos = stopNanos - System.nanoTime() + drain.toNanos();

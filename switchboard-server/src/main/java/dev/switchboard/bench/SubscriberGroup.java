@@ -20,6 +20,9 @@ import java.util.function.IntFunction;
  * accept backlog nor the client's ports are flooded, and closed together.
  */
 final class SubscriberGroup {
+    /** A server that never sends {@code subscribed} costs this much once. */
+    private static final Duration SUBSCRIBED_REPLY_WAIT = Duration.ofSeconds(1);
+
     private final List<Subscriber<?>> subscribers = new ArrayList<>();
 
     /**
@@ -57,6 +60,25 @@ final class SubscriberGroup {
                     ? "not ready within " + FanoutBenchmark.SETUP_TIMEOUT.toSeconds() + " s"
                     : String.valueOf(e.getMessage());
             throw new IOException(what + ": " + reason, e);
+        }
+    }
+
+    /**
+     * The WebSocket handshake already means subscribed; a server that also replies {@code subscribed} may
+     * register the subscription only then, so once one reply is seen, all are awaited.
+     */
+    void awaitSubscribedReplies(Measurements measurements) throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        while (measurements.subscribeAcks.get() < subscribers.size()) {
+            long waited = System.nanoTime() - start;
+            if (measurements.subscribeAcks.get() == 0 && waited > SUBSCRIBED_REPLY_WAIT.toNanos()) {
+                return;
+            }
+            if (waited > FanoutBenchmark.SETUP_TIMEOUT.toNanos()) {
+                throw new IOException("only " + measurements.subscribeAcks.get() + " of " + subscribers.size()
+                        + " subscriptions were confirmed");
+            }
+            Thread.sleep(10);
         }
     }
 

@@ -2,11 +2,14 @@ package dev.switchboard.cli;
 
 import dev.switchboard.bench.BenchReport;
 import dev.switchboard.bench.ClientIo;
+import dev.switchboard.bench.DurableBenchmark;
 import dev.switchboard.bench.FanoutBenchmark;
 import dev.switchboard.bench.FanoutConfig;
 import dev.switchboard.bench.FanoutConfig.Target;
 import dev.switchboard.bench.FanoutConfig.Transport;
+import dev.switchboard.bench.IdleBenchmark;
 import dev.switchboard.bench.JobsBenchmark;
+import dev.switchboard.bench.LongPollBenchmark;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -19,7 +22,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
         description = "Measure a running server.",
-        subcommands = {BenchCommand.Fanout.class, BenchCommand.Jobs.class})
+        subcommands = {BenchCommand.Fanout.class, BenchCommand.Jobs.class, BenchCommand.Durable.class,
+            BenchCommand.Idle.class, BenchCommand.LongPoll.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec
@@ -27,7 +31,16 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout or jobs");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout, jobs, durable, idle or longpoll");
+    }
+
+    /** Event-loop threads of the workloads that hold many connections: a few, so the client is not the bottleneck. */
+    private static final int DEFAULT_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
+
+    /** {@code --server}, or the peer's standard address when a peer is targeted and no server was given. */
+    private static URI server(CommandLine.Model.CommandSpec spec, ClientOptions client, Target target) {
+        return target != Target.SWITCHBOARD && !spec.commandLine().getParseResult().hasMatchedOption("--server")
+                ? target.defaultServer() : client.server;
     }
 
     @Command(name = "fanout",
@@ -104,10 +117,7 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             FanoutConfig config;
             try {
-                URI server = target != Target.SWITCHBOARD
-                        && !spec.commandLine().getParseResult().hasMatchedOption("--server")
-                        ? target.defaultServer() : client.server;
-                config = new FanoutConfig(target, server, transport, subscribers, size, rate, warmup, duration, drain,
+                config = new FanoutConfig(target, server(spec, client, target), transport, subscribers, size, rate, warmup, duration, drain,
                         topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads);
             } catch (IllegalArgumentException e) {
                 throw client.usage(e.getMessage());
@@ -160,6 +170,168 @@ public final class BenchCommand implements Runnable {
                     submitters == 0 ? 2 * workers : submitters, size, warmup, duration,
                     JobsBenchmark.Config.freshQueue());
             return BenchReport.print(new JobsBenchmark(config, spec.commandLine().getErr()).run(), json,
+                    spec.commandLine().getOut());
+        }
+    }
+
+    @Command(name = "durable",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Durable publish, closed loop: each publisher connection sends one message and waits for the "
+                        + "acknowledgement that it is stored before the next. Measures acked msgs/s and "
+                        + "publish-to-ack latency.",
+                "Switchboard: POST to a fresh topic (run the server with --fsync always); redis: XADD to a stream "
+                        + "(appendfsync always); nats: JetStream publish to a file-storage stream it creates.",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class Durable implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--target", defaultValue = "switchboard", converter = TargetConverter.class,
+                description = {"What to drive: switchboard, redis (XADD) or nats (JetStream). Default: ${DEFAULT-VALUE}",
+                        "A peer needs --server redis://HOST:PORT or nats://HOST:PORT (default: its standard port on 127.0.0.1)."})
+        Target target;
+
+        @Option(names = "--publishers", defaultValue = "64",
+                description = "Publisher connections, each with one publish in flight. Default: ${DEFAULT-VALUE}")
+        int publishers;
+
+        @Option(names = "--size", defaultValue = "64", description = "Payload bytes per message. Default: ${DEFAULT-VALUE}")
+        int size;
+
+        @Option(names = "--duration", defaultValue = "10s", converter = ServeCommand.DurationConverter.class,
+                description = "Measured time, after the warmup. Default: ${DEFAULT-VALUE}")
+        Duration duration;
+
+        @Option(names = "--warmup", defaultValue = "2s", converter = ServeCommand.DurationConverter.class,
+                description = "Time published but left out of the figures. Default: ${DEFAULT-VALUE}")
+        Duration warmup;
+
+        @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
+                description = "Event-loop engine: auto, epoll or nio. Default: ${DEFAULT-VALUE}")
+        ClientIo.Mode io;
+
+        @Option(names = "--threads", description = "Event-loop threads for the publishers. Default: up to 4")
+        int threads = DEFAULT_THREADS;
+
+        @Option(names = "--json", description = "Print the report as one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            DurableBenchmark.Config config;
+            try {
+                config = new DurableBenchmark.Config(target, server(spec, client, target), publishers, size, warmup,
+                        duration, io, threads, FanoutConfig.freshTopic());
+            } catch (IllegalArgumentException e) {
+                throw client.usage(e.getMessage());
+            }
+            return BenchReport.print(new DurableBenchmark(config, spec.commandLine().getErr()).run(), json,
+                    spec.commandLine().getOut());
+        }
+    }
+
+    @Command(name = "idle",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Idle subscribers: opens N connections subscribed to one topic, holds them, and reads the server's "
+                        + "memory (VmRSS of --server-pid) before and after; then publishes one message that every "
+                        + "connection must receive.",
+                "Switchboard: WebSocket; redis: SUBSCRIBE; nats: SUB. Any dropped connection is an error.",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class Idle implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--target", defaultValue = "switchboard", converter = TargetConverter.class,
+                description = {"What to drive: switchboard (WebSocket), redis (SUBSCRIBE) or nats (SUB). Default: ${DEFAULT-VALUE}",
+                        "A peer needs --server redis://HOST:PORT or nats://HOST:PORT (default: its standard port on 127.0.0.1)."})
+        Target target;
+
+        @Option(names = "--connections", defaultValue = "15000",
+                description = "Subscriber connections, opened at most 500 at a time. Default: ${DEFAULT-VALUE}")
+        int connections;
+
+        @Option(names = "--hold", defaultValue = "30s", converter = ServeCommand.DurationConverter.class,
+                description = "How long to hold them once all are subscribed. Default: ${DEFAULT-VALUE}")
+        Duration hold;
+
+        @Option(names = "--server-pid", defaultValue = "-1",
+                description = "The server's process id, to read its memory from /proc/PID/status. Default: none (rss fields -1)")
+        long serverPid;
+
+        @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
+                description = "Event-loop engine: auto, epoll or nio. Default: ${DEFAULT-VALUE}")
+        ClientIo.Mode io;
+
+        @Option(names = "--threads", description = "Event-loop threads for the connections. Default: up to 4")
+        int threads = DEFAULT_THREADS;
+
+        @Option(names = "--json", description = "Print the report as one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            IdleBenchmark.Config config;
+            try {
+                config = new IdleBenchmark.Config(target, server(spec, client, target), connections, hold, serverPid,
+                        io, threads, FanoutConfig.freshTopic());
+            } catch (IllegalArgumentException e) {
+                throw client.usage(e.getMessage());
+            }
+            return BenchReport.print(new IdleBenchmark(config, spec.commandLine().getErr()).run(), json,
+                    spec.commandLine().getOut());
+        }
+    }
+
+    @Command(name = "longpoll",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Long-poll wake-up: holds one long poll on each of N fresh topics (one connection each), then "
+                        + "publishes one message to every topic. Measures publish-to-wake latency and checks each "
+                        + "poll gets exactly its topic's message.",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class LongPoll implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--polls", defaultValue = "10000",
+                description = "Long polls, one per topic and connection. Default: ${DEFAULT-VALUE}")
+        int polls;
+
+        @Option(names = "--wait", defaultValue = "30s", converter = ServeCommand.DurationConverter.class,
+                description = "wait= of each poll (at most the server's --max-wait); publishing must end within it. Default: ${DEFAULT-VALUE}")
+        Duration wait;
+
+        @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
+                description = "Event-loop engine: auto, epoll or nio. Default: ${DEFAULT-VALUE}")
+        ClientIo.Mode io;
+
+        @Option(names = "--threads", description = "Event-loop threads for the polls. Default: up to 4")
+        int threads = DEFAULT_THREADS;
+
+        @Option(names = "--json", description = "Print the report as one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            LongPollBenchmark.Config config;
+            try {
+                config = new LongPollBenchmark.Config(client.server, polls, wait, io, threads,
+                        LongPollBenchmark.Config.freshPrefix());
+            } catch (IllegalArgumentException e) {
+                throw client.usage(e.getMessage());
+            }
+            return BenchReport.print(new LongPollBenchmark(config, spec.commandLine().getErr()).run(), json,
                     spec.commandLine().getOut());
         }
     }
