@@ -151,6 +151,10 @@ public final class LongPollBenchmark {
         progress.show(() -> String.format(Locale.ROOT, "held %,.0f of %,d polls", held[0], config.polls()));
         long deadline = System.nanoTime() + HELD_TIMEOUT.toNanos();
         while ((held[0] = topicsKnown(server) - before) < config.polls()) {
+            if (measurements.errorsTotal() > 0) {
+                throw new IOException("a long poll answered before any publish: "
+                        + measurements.errorSamples().getFirst());
+            }
             if (System.nanoTime() > deadline) {
                 throw new IOException("the server holds only " + (long) held[0] + " of " + config.polls()
                         + " long polls after " + HELD_TIMEOUT.toSeconds() + " s (by switchboard_topics in /metrics)");

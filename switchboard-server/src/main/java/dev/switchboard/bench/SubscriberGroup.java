@@ -59,7 +59,8 @@ final class SubscriberGroup {
             String reason = e instanceof TimeoutException
                     ? "not ready within " + FanoutBenchmark.SETUP_TIMEOUT.toSeconds() + " s"
                     : String.valueOf(e.getMessage());
-            throw new IOException(what + ": " + reason, e);
+            throw new IOException("connection setup failed (" + ready.get() + "/" + total + " " + what + "): "
+                    + reason, e);
         }
     }
 

@@ -25,6 +25,8 @@ import picocli.CommandLine.Option;
         subcommands = {BenchCommand.Fanout.class, BenchCommand.Jobs.class, BenchCommand.Durable.class,
             BenchCommand.Idle.class, BenchCommand.LongPoll.class})
 public final class BenchCommand implements Runnable {
+    /** Event-loop threads of durable, idle and longpoll: a few, so the client is not the bottleneck. */
+    private static final int DEFAULT_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -33,9 +35,6 @@ public final class BenchCommand implements Runnable {
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout, jobs, durable, idle or longpoll");
     }
-
-    /** Event-loop threads of the workloads that hold many connections: a few, so the client is not the bottleneck. */
-    private static final int DEFAULT_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
 
     /** {@code --server}, or the peer's standard address when a peer is targeted and no server was given. */
     private static URI server(CommandLine.Model.CommandSpec spec, ClientOptions client, Target target) {
