@@ -44,24 +44,15 @@ public final class DurableBenchmark {
     /** The outcome; {@code acked} counts publishes sent after the warmup and acknowledged. */
     public record Report(String workload, String target, int publishers, int size, double warmupSeconds,
                          double durationSeconds, long acked, double ackedPerSecond, LatencyReport latencyMs,
-                         BenchReport.Errors errors, List<String> errorSamples) implements BenchReport {
-        @Override
-        public boolean failed() {
-            return errors.total() > 0;
-        }
-
+                         BenchReport.Errors errors, List<String> errorSamples) implements BenchReport.Counted {
         @Override
         public String toText() {
-            StringBuilder t = new StringBuilder();
-            t.append(String.format(Locale.ROOT, "durable     %s, %d publishers, %d-byte messages%n", target,
-                    publishers, size));
-            t.append(String.format(Locale.ROOT, "measured    %.1f s after %.1f s warmup%n", durationSeconds,
-                    warmupSeconds));
-            t.append(String.format(Locale.ROOT, "acked       %,d msgs  %,.0f msgs/s%n", acked, ackedPerSecond));
-            t.append(LatencyReport.line(latencyMs));
-            t.append(String.format(Locale.ROOT, "errors      %d%n", errors.total()));
-            errorSamples.forEach(s -> t.append("  ").append(s).append(System.lineSeparator()));
-            return t.toString();
+            return text(String.format(Locale.ROOT, """
+                    durable     %s, %d publishers, %d-byte messages
+                    measured    %.1f s after %.1f s warmup
+                    acked       %,d msgs  %,.0f msgs/s
+                    """, target, publishers, size, durationSeconds, warmupSeconds, acked, ackedPerSecond)
+                    + LatencyReport.line(latencyMs));
         }
     }
 

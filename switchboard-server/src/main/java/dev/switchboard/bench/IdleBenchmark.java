@@ -50,23 +50,15 @@ public final class IdleBenchmark {
      */
     public record Report(String workload, String target, int connections, double holdSeconds, long rssBeforeBytes,
                          long rssAfterBytes, long bytesPerConnection, long delivered, BenchReport.Errors errors,
-                         List<String> errorSamples) implements BenchReport {
-        @Override
-        public boolean failed() {
-            return errors.total() > 0;
-        }
-
+                         List<String> errorSamples) implements BenchReport.Counted {
         @Override
         public String toText() {
-            StringBuilder t = new StringBuilder();
-            t.append(String.format(Locale.ROOT, "idle        %s, %,d connections held %.1f s%n", target, connections,
-                    holdSeconds));
-            t.append(String.format(Locale.ROOT, "server rss  %,d before, %,d after: %,d bytes per connection%n",
-                    rssBeforeBytes, rssAfterBytes, bytesPerConnection));
-            t.append(String.format(Locale.ROOT, "delivered   %,d of %,d%n", delivered, connections));
-            t.append(String.format(Locale.ROOT, "errors      %d%n", errors.total()));
-            errorSamples.forEach(s -> t.append("  ").append(s).append(System.lineSeparator()));
-            return t.toString();
+            return text(String.format(Locale.ROOT, """
+                    idle        %s, %,d connections held %.1f s
+                    server rss  %,d before, %,d after: %,d bytes per connection
+                    delivered   %,d of %,d
+                    """, target, connections, holdSeconds, rssBeforeBytes, rssAfterBytes, bytesPerConnection,
+                    delivered, connections));
         }
     }
 

@@ -16,8 +16,6 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code $JS.API.STREAM.CREATE.<name>} and is ready on its answer, the others on the handshake's {@code PONG}.
  */
 final class JetStreamPublisher extends PeerPublisher<NatsDecoder.Frame> {
-    private static final byte[] CRLF = ascii("\r\n");
-
     private final String inbox = "_INBOX." + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
     private final String createReply = inbox + ".create";
     private final String ackReply = inbox + ".ack";
@@ -48,9 +46,7 @@ final class JetStreamPublisher extends PeerPublisher<NatsDecoder.Frame> {
 
     @Override
     protected void writeMessage(ChannelHandlerContext ctx, ByteBuf payload) {
-        ByteBuf command = ctx.alloc().buffer(prefix.length + payload.readableBytes() + 2);
-        command.writeBytes(prefix).writeBytes(payload).writeBytes(CRLF);
-        ctx.write(command, ctx.voidPromise());
+        NatsPublisher.writePub(ctx, prefix, payload);
     }
 
     @Override
@@ -88,7 +84,7 @@ final class JetStreamPublisher extends PeerPublisher<NatsDecoder.Frame> {
             ctx.write(Unpooled.wrappedBuffer(ascii("PUB $JS.API.STREAM.CREATE." + stream + " " + createReply + " "
                     + config.length + "\r\n")), ctx.voidPromise());
             ctx.write(Unpooled.wrappedBuffer(config), ctx.voidPromise());
-            ctx.write(Unpooled.wrappedBuffer(CRLF), ctx.voidPromise());
+            ctx.write(Unpooled.wrappedBuffer(NatsPublisher.CRLF), ctx.voidPromise());
         }
         ctx.writeAndFlush(Unpooled.wrappedBuffer(NatsPublisher.PING), ctx.voidPromise());
     }

@@ -65,21 +65,11 @@ public final class LongPollBenchmark {
 
     /** The outcome; {@code publishSeconds} runs from the first publish written to the last acknowledged. */
     public record Report(String workload, int polls, long woken, LatencyReport latencyMs, double publishSeconds,
-                         BenchReport.Errors errors, List<String> errorSamples) implements BenchReport {
-        @Override
-        public boolean failed() {
-            return errors.total() > 0;
-        }
-
+                         BenchReport.Errors errors, List<String> errorSamples) implements BenchReport.Counted {
         @Override
         public String toText() {
-            StringBuilder t = new StringBuilder();
-            t.append(String.format(Locale.ROOT, "longpoll    %,d polls, %,d woken, published in %.3f s%n", polls,
-                    woken, publishSeconds));
-            t.append(LatencyReport.line(latencyMs));
-            t.append(String.format(Locale.ROOT, "errors      %d%n", errors.total()));
-            errorSamples.forEach(s -> t.append("  ").append(s).append(System.lineSeparator()));
-            return t.toString();
+            return text(String.format(Locale.ROOT, "longpoll    %,d polls, %,d woken, published in %.3f s%n", polls,
+                    woken, publishSeconds) + LatencyReport.line(latencyMs));
         }
     }
 

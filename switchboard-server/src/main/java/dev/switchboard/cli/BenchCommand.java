@@ -10,9 +10,12 @@ import dev.switchboard.bench.FanoutConfig.Transport;
 import dev.switchboard.bench.IdleBenchmark;
 import dev.switchboard.bench.JobsBenchmark;
 import dev.switchboard.bench.LongPollBenchmark;
+import java.io.IOException;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -77,13 +80,8 @@ public final class BenchCommand implements Runnable {
                         "At 0, latency includes queueing behind the requests in flight; set a rate to see latency at a given load."})
         int rate;
 
-        @Option(names = "--duration", defaultValue = "10s", converter = ServeCommand.DurationConverter.class,
-                description = "Measured time, after the warmup. Default: ${DEFAULT-VALUE}")
-        Duration duration;
-
-        @Option(names = "--warmup", defaultValue = "2s", converter = ServeCommand.DurationConverter.class,
-                description = "Time published but left out of the figures. Default: ${DEFAULT-VALUE}")
-        Duration warmup;
+        @Mixin
+        Timing timing;
 
         @Option(names = "--drain", defaultValue = "10s", converter = ServeCommand.DurationConverter.class,
                 description = "After publishing, how long subscribers may take to receive everything. Default: ${DEFAULT-VALUE}")
@@ -116,7 +114,8 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             FanoutConfig config;
             try {
-                config = new FanoutConfig(target, server(spec, client, target), transport, subscribers, size, rate, warmup, duration, drain,
+                config = new FanoutConfig(target, server(spec, client, target), transport, subscribers, size, rate,
+                        timing.warmup, timing.duration, drain,
                         topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads);
             } catch (IllegalArgumentException e) {
                 throw client.usage(e.getMessage());
@@ -201,35 +200,18 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--size", defaultValue = "64", description = "Payload bytes per message. Default: ${DEFAULT-VALUE}")
         int size;
 
-        @Option(names = "--duration", defaultValue = "10s", converter = ServeCommand.DurationConverter.class,
-                description = "Measured time, after the warmup. Default: ${DEFAULT-VALUE}")
-        Duration duration;
+        @Mixin
+        Timing timing;
 
-        @Option(names = "--warmup", defaultValue = "2s", converter = ServeCommand.DurationConverter.class,
-                description = "Time published but left out of the figures. Default: ${DEFAULT-VALUE}")
-        Duration warmup;
-
-        @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
-                description = "Event-loop engine: auto, epoll or nio. Default: ${DEFAULT-VALUE}")
-        ClientIo.Mode io;
-
-        @Option(names = "--threads", description = "Event-loop threads for the publishers. Default: up to 4")
-        int threads = DEFAULT_THREADS;
-
-        @Option(names = "--json", description = "Print the report as one JSON object.")
-        boolean json;
+        @Mixin
+        WorkloadOptions workload;
 
         @Override
         public Integer call() throws Exception {
-            DurableBenchmark.Config config;
-            try {
-                config = new DurableBenchmark.Config(target, server(spec, client, target), publishers, size, warmup,
-                        duration, io, threads, FanoutConfig.freshTopic());
-            } catch (IllegalArgumentException e) {
-                throw client.usage(e.getMessage());
-            }
-            return BenchReport.print(new DurableBenchmark(config, spec.commandLine().getErr()).run(), json,
-                    spec.commandLine().getOut());
+            return workload.run(client, () -> new DurableBenchmark.Config(target, server(spec, client, target),
+                    publishers, size, timing.warmup, timing.duration, workload.io, workload.threads,
+                    FanoutConfig.freshTopic()),
+                    (config, err) -> new DurableBenchmark(config, err).run());
         }
     }
 
@@ -265,27 +247,14 @@ public final class BenchCommand implements Runnable {
                 description = "The server's process id, to read its memory from /proc/PID/status. Default: none (rss fields -1)")
         long serverPid;
 
-        @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
-                description = "Event-loop engine: auto, epoll or nio. Default: ${DEFAULT-VALUE}")
-        ClientIo.Mode io;
-
-        @Option(names = "--threads", description = "Event-loop threads for the connections. Default: up to 4")
-        int threads = DEFAULT_THREADS;
-
-        @Option(names = "--json", description = "Print the report as one JSON object.")
-        boolean json;
+        @Mixin
+        WorkloadOptions workload;
 
         @Override
         public Integer call() throws Exception {
-            IdleBenchmark.Config config;
-            try {
-                config = new IdleBenchmark.Config(target, server(spec, client, target), connections, hold, serverPid,
-                        io, threads, FanoutConfig.freshTopic());
-            } catch (IllegalArgumentException e) {
-                throw client.usage(e.getMessage());
-            }
-            return BenchReport.print(new IdleBenchmark(config, spec.commandLine().getErr()).run(), json,
-                    spec.commandLine().getOut());
+            return workload.run(client, () -> new IdleBenchmark.Config(target, server(spec, client, target),
+                    connections, hold, serverPid, workload.io, workload.threads, FanoutConfig.freshTopic()),
+                    (config, err) -> new IdleBenchmark(config, err).run());
         }
     }
 
@@ -311,27 +280,57 @@ public final class BenchCommand implements Runnable {
                 description = "wait= of each poll (at most the server's --max-wait); publishing must end within it. Default: ${DEFAULT-VALUE}")
         Duration wait;
 
+        @Mixin
+        WorkloadOptions workload;
+
+        @Override
+        public Integer call() throws Exception {
+            return workload.run(client, () -> new LongPollBenchmark.Config(client.server, polls, wait, workload.io,
+                    workload.threads, LongPollBenchmark.Config.freshPrefix()),
+                    (config, err) -> new LongPollBenchmark(config, err).run());
+        }
+    }
+
+    /** The measured time and the warmup before it, of runs that publish. */
+    static final class Timing {
+        @Option(names = "--duration", defaultValue = "10s", converter = ServeCommand.DurationConverter.class,
+                description = "Measured time, after the warmup. Default: ${DEFAULT-VALUE}")
+        Duration duration;
+
+        @Option(names = "--warmup", defaultValue = "2s", converter = ServeCommand.DurationConverter.class,
+                description = "Time published but left out of the figures. Default: ${DEFAULT-VALUE}")
+        Duration warmup;
+    }
+
+    /** What durable, idle and longpoll share: the event loops, the report's form, and building, running, printing. */
+    static final class WorkloadOptions {
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec command;
+
         @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
                 description = "Event-loop engine: auto, epoll or nio. Default: ${DEFAULT-VALUE}")
         ClientIo.Mode io;
 
-        @Option(names = "--threads", description = "Event-loop threads for the polls. Default: up to 4")
+        @Option(names = "--threads", description = "Event-loop threads for the client's connections. Default: up to 4")
         int threads = DEFAULT_THREADS;
 
         @Option(names = "--json", description = "Print the report as one JSON object.")
         boolean json;
 
-        @Override
-        public Integer call() throws Exception {
-            LongPollBenchmark.Config config;
+        interface Run<C> {
+            BenchReport run(C config, PrintWriter err) throws IOException, InterruptedException;
+        }
+
+        /** Builds the settings (a bad value is a usage error, exit 2), runs and prints; exit 1 if the run saw errors. */
+        <C> int run(ClientOptions client, Supplier<C> config, Run<C> benchmark) throws IOException, InterruptedException {
+            C settings;
             try {
-                config = new LongPollBenchmark.Config(client.server, polls, wait, io, threads,
-                        LongPollBenchmark.Config.freshPrefix());
+                settings = config.get();
             } catch (IllegalArgumentException e) {
                 throw client.usage(e.getMessage());
             }
-            return BenchReport.print(new LongPollBenchmark(config, spec.commandLine().getErr()).run(), json,
-                    spec.commandLine().getOut());
+            return BenchReport.print(benchmark.run(settings, command.commandLine().getErr()), json,
+                    command.commandLine().getOut());
         }
     }
 
