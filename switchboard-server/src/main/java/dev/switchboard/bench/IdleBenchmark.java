@@ -2,6 +2,7 @@ package dev.switchboard.bench;
 
 import dev.switchboard.bench.FanoutConfig.Target;
 import dev.switchboard.bench.Measurements.ErrorKind;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -128,7 +129,7 @@ public final class IdleBenchmark {
     }
 
     /** Publishes one message and waits until every subscriber has it, or the delivery time passes. */
-    private void publishOne(io.netty.bootstrap.Bootstrap bootstrap, ServerEndpoint server)
+    private void publishOne(Bootstrap bootstrap, ServerEndpoint server)
             throws IOException, InterruptedException {
         Payload payload = new Payload(PAYLOAD_SIZE);
         publishers.open(bootstrap, server, switch (config.target()) {
