@@ -54,22 +54,12 @@ public record FanoutConfig(Target target, URI server, Transport transport, int s
     }
 
     public FanoutConfig {
-        if (!target.scheme().equalsIgnoreCase(server.getScheme()) || server.getHost() == null) {
-            throw new IllegalArgumentException("--server must be a " + target.scheme() + ":// URL with a host for --target "
-                    + target.name().toLowerCase(java.util.Locale.ROOT) + ", got " + server);
-        }
+        checkServer(target, server);
         positive("subscribers", subscribers);
         positive("publishers", publishers);
         positive("inflight", inflight);
         positive("threads", threads);
-        if (size < Payload.MIN_SIZE) {
-            throw new IllegalArgumentException("--size must be at least " + Payload.MIN_SIZE
-                    + " bytes (the send time and a space)");
-        }
-        if (target != Target.SWITCHBOARD && size < Payload.MIN_SEQUENCED_SIZE) {
-            throw new IllegalArgumentException("--size must be at least " + Payload.MIN_SEQUENCED_SIZE
-                    + " bytes for a peer (the send time, the publisher and its sequence number)");
-        }
+        checkSize(target, size);
         if (rate < 0) {
             throw new IllegalArgumentException("--rate must not be negative");
         }
@@ -86,7 +76,27 @@ public record FanoutConfig(Target target, URI server, Transport transport, int s
         return "bench." + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
     }
 
-    private static void positive(String option, int value) {
+    /** Refuses a {@code --server} whose scheme is not the target's, or without a host. */
+    static void checkServer(Target target, URI server) {
+        if (!target.scheme().equalsIgnoreCase(server.getScheme()) || server.getHost() == null) {
+            throw new IllegalArgumentException("--server must be a " + target.scheme() + ":// URL with a host for --target "
+                    + target.name().toLowerCase(java.util.Locale.ROOT) + ", got " + server);
+        }
+    }
+
+    /** Refuses a {@code --size} too small for what the target's payloads carry. */
+    static void checkSize(Target target, int size) {
+        if (size < Payload.MIN_SIZE) {
+            throw new IllegalArgumentException("--size must be at least " + Payload.MIN_SIZE
+                    + " bytes (the send time and a space)");
+        }
+        if (target != Target.SWITCHBOARD && size < Payload.MIN_SEQUENCED_SIZE) {
+            throw new IllegalArgumentException("--size must be at least " + Payload.MIN_SEQUENCED_SIZE
+                    + " bytes for a peer (the send time, the publisher and its sequence number)");
+        }
+    }
+
+    static void positive(String option, int value) {
         if (value < 1) {
             throw new IllegalArgumentException("--" + option + " must be at least 1");
         }

@@ -15,7 +15,8 @@ import java.util.Locale;
 public record FanoutReport(String transport, String io, int subscribers, int size, int rate, double warmupSeconds,
                            double durationSeconds, long published, double publishedPerSecond, long delivered,
                            double deliveredPerSecond, LatencyReport latencyMs, Errors errors,
-                           List<SubscriberErrors> failedSubscribers, List<String> errorSamples) {
+                           List<SubscriberErrors> failedSubscribers, List<String> errorSamples)
+        implements BenchReport {
 
     /** Failure counts; any non-zero count fails the run. */
     public record Errors(long total, long publish, long disconnects, long protocol, long missing, long duplicates,
@@ -31,19 +32,20 @@ public record FanoutReport(String transport, String io, int subscribers, int siz
     public record SubscriberErrors(int subscriber, long missing, long duplicates, long outOfOrder) {
     }
 
-    boolean failed() {
+    @Override
+    public boolean failed() {
         return errors.total() > 0;
     }
 
-    String toText() {
+    @Override
+    public String toText() {
         StringBuilder text = new StringBuilder();
         text.append(format("fanout      %s (%s), %d subscribers, %d-byte messages, rate %s%n", transport, io,
                 subscribers, size, rate == 0 ? "max" : rate + "/s"));
         text.append(format("measured    %.1f s after %.1f s warmup%n", durationSeconds, warmupSeconds));
         text.append(format("published   %,d msgs  %,.0f msgs/s%n", published, publishedPerSecond));
         text.append(format("delivered   %,d msgs  %,.0f msgs/s%n", delivered, deliveredPerSecond));
-        text.append(format("latency ms  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f%n",
-                latencyMs.p50(), latencyMs.p99(), latencyMs.p999(), latencyMs.max()));
+        text.append(LatencyReport.line(latencyMs));
         text.append(format("errors      %d", errors.total()));
         if (failed()) {
             text.append(format(" (publish %d, disconnects %d, protocol %d, missing %d, duplicates %d, out-of-order %d)",

@@ -1,5 +1,7 @@
 package dev.switchboard.bench;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -25,16 +27,44 @@ final class HttpPublisher extends PacedPublisher<FullHttpResponse> {
     private static final int MAX_ERROR_BODY = 200;
 
     private final ServerEndpoint server;
-    private final String path;
-    private final Payload payload;
+    private final Messages messages;
+
+    /** What a connection's message number {@code sequence} (1, 2, ...) is: its topic and its body. */
+    interface Messages {
+        String topic(long sequence);
+
+        ByteBuf body(ByteBufAllocator alloc, long sentAtNanos, long sequence);
+
+        /** Whether every message goes to the same topic, whose offsets then increase. */
+        boolean oneTopic();
+    }
+
+    /** Every message to {@code topic}, with a {@link Payload#encode timed payload}. */
+    static Messages toTopic(String topic, Payload payload) {
+        return new Messages() {
+            @Override
+            public String topic(long sequence) {
+                return topic;
+            }
+
+            @Override
+            public ByteBuf body(ByteBufAllocator alloc, long sentAtNanos, long sequence) {
+                return payload.encode(alloc, sentAtNanos);
+            }
+
+            @Override
+            public boolean oneTopic() {
+                return true;
+            }
+        };
+    }
 
     /** @param ratePerSecond this connection's share of the target rate; 0 = as fast as responses allow */
-    HttpPublisher(Measurements measurements, ServerEndpoint server, String topic, Payload payload,
-                  int inflight, double ratePerSecond) {
+    HttpPublisher(Measurements measurements, ServerEndpoint server, Messages messages, int inflight,
+                  double ratePerSecond) {
         super(FullHttpResponse.class, measurements, inflight, ratePerSecond);
         this.server = server;
-        this.path = server.publishPath(topic);
-        this.payload = payload;
+        this.messages = messages;
     }
 
     @Override
@@ -49,9 +79,14 @@ final class HttpPublisher extends PacedPublisher<FullHttpResponse> {
     }
 
     @Override
+    protected boolean offsetsIncrease() {
+        return messages.oneTopic();
+    }
+
+    @Override
     protected void write(ChannelHandlerContext ctx, long sentAtNanos, long sequence) {
-        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
-                payload.encode(ctx.alloc(), sentAtNanos));
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
+                server.publishPath(messages.topic(sequence)), messages.body(ctx.alloc(), sentAtNanos, sequence));
         request.headers()
                 .set(HttpHeaderNames.HOST, server.host())
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
@@ -63,7 +98,7 @@ final class HttpPublisher extends PacedPublisher<FullHttpResponse> {
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
         if (!response.status().equals(HttpResponseStatus.CREATED)) {
             String body = response.content().toString(StandardCharsets.UTF_8);
-            refused("POST " + path + " answered " + response.status() + " "
+            refused("POST " + server.publishPath(messages.topic(oldestSequence())) + " answered " + response.status() + " "
                     + body.substring(0, Math.min(body.length(), MAX_ERROR_BODY)));
         } else {
             try {

@@ -37,15 +37,21 @@ public final class JobsBenchmark {
 
     /** The outcome: jobs completed in the measured time and submit-to-result latency. */
     public record Report(int workers, int submitters, int size, double durationSeconds, long jobs,
-                         double jobsPerSecond, LatencyReport latencyMs, long errors, List<String> errorSamples) {
-        String toText() {
+                         double jobsPerSecond, LatencyReport latencyMs, long errors, List<String> errorSamples)
+            implements BenchReport {
+        @Override
+        public boolean failed() {
+            return errors > 0;
+        }
+
+        @Override
+        public String toText() {
             StringBuilder t = new StringBuilder();
             t.append(String.format(Locale.ROOT, "jobs        %d workers, %d submitters, %d-byte payloads%n",
                     workers, submitters, size));
             t.append(String.format(Locale.ROOT, "measured    %.1f s%n", durationSeconds));
             t.append(String.format(Locale.ROOT, "completed   %,d jobs  %,.0f jobs/s%n", jobs, jobsPerSecond));
-            t.append(String.format(Locale.ROOT, "latency ms  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f%n",
-                    latencyMs.p50(), latencyMs.p99(), latencyMs.p999(), latencyMs.max()));
+            t.append(LatencyReport.line(latencyMs));
             t.append(String.format(Locale.ROOT, "errors      %d%n", errors));
             errorSamples.forEach(s -> t.append("  ").append(s).append(System.lineSeparator()));
             return t.toString();
@@ -105,12 +111,6 @@ public final class JobsBenchmark {
         }
         return new Report(config.workers(), config.submitters(), config.size(), seconds, jobs, jobs / seconds, lat,
                 errors.get(), List.copyOf(errorSamples));
-    }
-
-    public static int print(Report report, boolean json, PrintWriter out) throws IOException {
-        out.print(json ? JSON.writeValueAsString(report) + System.lineSeparator() : report.toText());
-        out.flush();
-        return report.errors() > 0 ? 1 : 0;
     }
 
     private void submit(byte[] payload) {

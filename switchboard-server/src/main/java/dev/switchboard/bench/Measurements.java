@@ -74,6 +74,15 @@ final class Measurements {
         return errors.get(kind.ordinal());
     }
 
+    /** Errors of every kind. */
+    long errorsTotal() {
+        long total = 0;
+        for (int i = 0; i < errors.length(); i++) {
+            total += errors.get(i);
+        }
+        return total;
+    }
+
     List<String> errorSamples() {
         return List.copyOf(errorSamples);
     }
@@ -82,6 +91,13 @@ final class Measurements {
     Histogram latencyMicros() {
         Histogram all = new Histogram(HIGHEST_MICROS, 3);
         loops.forEach(stats -> all.add(stats.latencyMicros));
+        return all;
+    }
+
+    /** Publish-to-acknowledgement latencies of measured publishes; call only once the event loops have terminated. */
+    Histogram ackLatencyMicros() {
+        Histogram all = new Histogram(HIGHEST_MICROS, 3);
+        loops.forEach(stats -> all.add(stats.ackLatencyMicros));
         return all;
     }
 
@@ -98,6 +114,7 @@ final class Measurements {
     /** Deliveries seen by one event-loop thread. */
     final class LoopStats {
         private final Histogram latencyMicros = new Histogram(HIGHEST_MICROS, 3);
+        private final Histogram ackLatencyMicros = new Histogram(HIGHEST_MICROS, 3);
         private long measured;
         private long lastDeliveryNanos = Long.MIN_VALUE;
 
@@ -105,11 +122,21 @@ final class Measurements {
             long now = System.nanoTime();
             delivered.increment();
             if (sentNanos >= measureStartNanos) {
-                long micros = Math.max(0, (now - sentNanos) / 1_000);
-                latencyMicros.recordValue(Math.min(micros, HIGHEST_MICROS));
+                record(latencyMicros, now - sentNanos);
                 measured++;
                 lastDeliveryNanos = now;
             }
+        }
+
+        /** The target acknowledged a publish sent at {@code sentNanos}. */
+        void acked(long sentNanos) {
+            if (sentNanos >= measureStartNanos) {
+                record(ackLatencyMicros, System.nanoTime() - sentNanos);
+            }
+        }
+
+        private static void record(Histogram micros, long nanos) {
+            micros.recordValue(Math.min(Math.max(0, nanos / 1_000), HIGHEST_MICROS));
         }
     }
 }

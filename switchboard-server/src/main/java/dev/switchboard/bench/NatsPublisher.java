@@ -15,7 +15,7 @@ final class NatsPublisher extends PeerPublisher<NatsDecoder.Frame> {
     static final byte[] CONNECT = ascii("CONNECT {\"verbose\":false,\"pedantic\":false}\r\n");
     static final byte[] PING = ascii("PING\r\n");
     static final byte[] PONG = ascii("PONG\r\n");
-    private static final byte[] CRLF = ascii("\r\n");
+    static final byte[] CRLF = ascii("\r\n");
 
     private final byte[] prefix;
     /** Messages each outstanding PING confirms; 0 for the handshake's. */
@@ -34,7 +34,12 @@ final class NatsPublisher extends PeerPublisher<NatsDecoder.Frame> {
 
     @Override
     protected void writeMessage(ChannelHandlerContext ctx, ByteBuf payload) {
-        ByteBuf command = ctx.alloc().buffer(prefix.length + payload.readableBytes() + 2);
+        writePub(ctx, prefix, payload);
+    }
+
+    /** Writes (without flushing) a {@code PUB} whose line up to and including its CRLF is {@code prefix}. */
+    static void writePub(ChannelHandlerContext ctx, byte[] prefix, ByteBuf payload) {
+        ByteBuf command = ctx.alloc().buffer(prefix.length + payload.readableBytes() + CRLF.length);
         command.writeBytes(prefix).writeBytes(payload).writeBytes(CRLF);
         ctx.write(command, ctx.voidPromise());
     }

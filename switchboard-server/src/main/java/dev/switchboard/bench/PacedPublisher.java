@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  * rate, message {@code n} is due at {@code start + n / rate} and a 1 ms tick sends whatever is due (catching up in
  * bursts if confirmations were slow); without one, every confirmation frees a slot for the next message. The
  * target confirms a connection's messages in the order they were sent, so a FIFO of send times pairs each
- * confirmation with its message. Subclasses write messages and report confirmations.
+ * confirmation with its message. Subclasses write messages and report confirmations. Offsets confirmed on one
+ * connection must increase (unless {@link #offsetsIncrease} says its messages go to different logs).
  */
 abstract class PacedPublisher<I> extends SimpleChannelInboundHandler<I> implements Publisher {
     private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -27,6 +28,8 @@ abstract class PacedPublisher<I> extends SimpleChannelInboundHandler<I> implemen
     private ScheduledFuture<?> ticker;
     private long startNanos;
     private long stopNanos;
+    private long maxMessages;
+    private Measurements.LoopStats stats;
     private int oldest;
     private int inflight;
     private long sent;
@@ -58,11 +61,17 @@ abstract class PacedPublisher<I> extends SimpleChannelInboundHandler<I> implemen
         return ready;
     }
 
+    /** Whether the offsets this connection is given come from one log, so each must exceed the previous. */
+    protected boolean offsetsIncrease() {
+        return true;
+    }
+
     @Override
-    public void start(long startNanos, long stopNanos) {
+    public void start(long startNanos, long stopNanos, long maxMessages) {
         ctx.executor().execute(() -> {
             this.startNanos = startNanos;
             this.stopNanos = stopNanos;
+            this.maxMessages = maxMessages;
             ctx.executor().schedule(this::fill, stopNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
             if (messagesPerNano > 0) {
                 ticker = ctx.executor().scheduleAtFixedRate(this::fill, 0, TICK_NANOS, TimeUnit.NANOSECONDS);
@@ -100,6 +109,7 @@ abstract class PacedPublisher<I> extends SimpleChannelInboundHandler<I> implemen
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.stats = measurements.forCurrentThread();
     }
 
     protected final void fill() {
@@ -107,7 +117,7 @@ abstract class PacedPublisher<I> extends SimpleChannelInboundHandler<I> implemen
             return;
         }
         long now = System.nanoTime();
-        if (now >= stopNanos) {
+        if (now >= stopNanos || sent >= maxMessages) {
             if (ticker != null) {
                 ticker.cancel(false);
             }
@@ -118,7 +128,7 @@ abstract class PacedPublisher<I> extends SimpleChannelInboundHandler<I> implemen
         }
         long due = messagesPerNano > 0 ? (long) ((now - startNanos) * messagesPerNano) + 1 : Long.MAX_VALUE;
         int batch = 0;
-        while (inflight < sendTimes.length && sent < due) {
+        while (inflight < sendTimes.length && sent < due && sent < maxMessages) {
             send();
             batch++;
         }
@@ -152,8 +162,12 @@ abstract class PacedPublisher<I> extends SimpleChannelInboundHandler<I> implemen
         inflight--;
         acked++;
         measurements.published.increment();
+        stats.acked(sentAt);
         if (sentAt >= measurements.measureStartNanos()) {
             measuredAcked++;
+        }
+        if (offset <= lastOffset && offsetsIncrease()) {
+            measurements.error(ErrorKind.PUBLISH, "offset " + offset + " acknowledged after " + lastOffset);
         }
         firstOffset = Math.min(firstOffset, offset);
         lastOffset = Math.max(lastOffset, offset);

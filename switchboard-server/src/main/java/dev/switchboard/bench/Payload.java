@@ -64,13 +64,16 @@ final class Payload {
         return Ascii.parseLong(buf, index);
     }
 
+    /** What {@link #encodeSequenced} wrote. */
+    record Sequenced(long sentNanos, int publisher, long sequence) {
+    }
+
     /**
-     * Reads a payload written by {@link #encodeSequenced} and hands it to {@code subscriber}.
+     * Reads a payload written by {@link #encodeSequenced} that starts at {@code from}.
      *
      * @throws NumberFormatException if the payload does not start with three numbers
      */
-    static void deliverSequenced(ByteBuf buf, Subscriber<?> subscriber) {
-        int from = buf.readerIndex();
+    static Sequenced readSequenced(ByteBuf buf, int from) {
         int end = buf.writerIndex();
         long sent = Ascii.parseLong(buf, from);
         int second = buf.indexOf(from, end, (byte) ' ') + 1;
@@ -78,8 +81,16 @@ final class Payload {
         if (third == 0) {
             throw new NumberFormatException("payload without publisher and sequence number");
         }
-        long publisher = Ascii.parseLong(buf, second);
-        long sequence = Ascii.parseLong(buf, third);
-        subscriber.delivered((int) publisher, sequence, sent);
+        return new Sequenced(sent, (int) Ascii.parseLong(buf, second), Ascii.parseLong(buf, third));
+    }
+
+    /**
+     * Reads a payload written by {@link #encodeSequenced} and hands it to {@code subscriber}.
+     *
+     * @throws NumberFormatException if the payload does not start with three numbers
+     */
+    static void deliverSequenced(ByteBuf buf, Subscriber<?> subscriber) {
+        Sequenced message = readSequenced(buf, buf.readerIndex());
+        subscriber.delivered(message.publisher(), message.sequence(), message.sentNanos());
     }
 }

@@ -1,6 +1,7 @@
 package dev.switchboard.bench;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -34,6 +35,12 @@ final class ProgressReporter implements AutoCloseable {
         if (ticks != null) {
             ticks.cancel(false);
         }
+    }
+
+    /** The phase of a timed run at {@code now}, padded to one width: warmup, measure, then drain. */
+    static String phase(long now, long measureStartNanos, Duration duration) {
+        return now < measureStartNanos ? "warmup "
+                : now < measureStartNanos + duration.toNanos() ? "measure" : "drain  ";
     }
 
     private void print(String line) {

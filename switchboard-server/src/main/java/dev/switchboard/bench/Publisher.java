@@ -17,8 +17,8 @@ interface Publisher {
         return CompletableFuture.completedFuture(null);
     }
 
-    /** Starts publishing on the channel's event loop until {@code stopNanos}. */
-    void start(long startNanos, long stopNanos);
+    /** Starts publishing on the channel's event loop until {@code stopNanos} or {@code maxMessages} sent. */
+    void start(long startNanos, long stopNanos, long maxMessages);
 
     /** Completes once publishing has stopped and every publish has been answered (or failed). */
     CompletableFuture<Void> done();

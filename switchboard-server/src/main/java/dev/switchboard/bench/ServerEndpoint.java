@@ -53,8 +53,18 @@ final class ServerEndpoint {
         return basePath + "/v1/topics/" + topic + "/messages";
     }
 
+    /** A long poll for the topic's messages from offset 1, held up to {@code wait}. */
+    String longPollPath(String topic, java.time.Duration wait) {
+        return publishPath(topic) + "?from=1&wait=" + wait.toMillis() + "ms";
+    }
+
     String eventsPath(String topic) {
         return basePath + "/v1/topics/" + topic + "/events?from=next";
+    }
+
+    /** The Prometheus metrics, {@code GET /metrics}. */
+    URI metricsUri() {
+        return URI.create(scheme + "://" + host + basePath + "/metrics");
     }
 
     String webSocketPath(String topic) {
