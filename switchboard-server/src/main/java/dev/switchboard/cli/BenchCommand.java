@@ -280,12 +280,17 @@ public final class BenchCommand implements Runnable {
                 description = "wait= of each poll (at most the server's --max-wait); publishing must end within it. Default: ${DEFAULT-VALUE}")
         Duration wait;
 
+        @Option(names = "--rate", defaultValue = "1000",
+                description = {"Publishes per second over all publishers, one per topic; 0 = as fast as they are acknowledged. Default: ${DEFAULT-VALUE}",
+                        "Paced, the latency is the server's wake-up path; at 0 it includes queueing behind the publishes in flight."})
+        int rate;
+
         @Mixin
         WorkloadOptions workload;
 
         @Override
         public Integer call() throws Exception {
-            return workload.run(client, () -> new LongPollBenchmark.Config(client.server, polls, wait, workload.io,
+            return workload.run(client, () -> new LongPollBenchmark.Config(client.server, polls, wait, rate, workload.io,
                     workload.threads, LongPollBenchmark.Config.freshPrefix()),
                     (config, err) -> new LongPollBenchmark(config, err).run());
         }

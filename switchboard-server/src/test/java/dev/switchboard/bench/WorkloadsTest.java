@@ -85,7 +85,7 @@ class WorkloadsTest {
     void longPollWakesEveryPollWithItsTopicsMessage() throws Exception {
         server = TestServer.start();
         LongPollBenchmark.Config config = new LongPollBenchmark.Config(URI.create(server.url()), CONNECTIONS,
-                Duration.ofSeconds(30), ClientIo.Mode.AUTO, 2, LongPollBenchmark.Config.freshPrefix());
+                Duration.ofSeconds(30), 1000, ClientIo.Mode.AUTO, 2, LongPollBenchmark.Config.freshPrefix());
         LongPollBenchmark.Report report = new LongPollBenchmark(config, quiet()).run();
         assertThat(report.errorSamples()).as(report.toText()).isEmpty();
         assertThat(report.errors().total()).isZero();
