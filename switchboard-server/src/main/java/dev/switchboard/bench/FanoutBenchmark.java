@@ -38,6 +38,8 @@ public final class FanoutBenchmark {
     private static final int HANDSHAKE_WINDOW = 200;
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
     private static final int MAX_REPORTED_SUBSCRIBERS = 10;
+    /** At full speed, how far subscribers may fall behind on average before publishers wait for them. */
+    private static final long MAX_BACKLOG_PER_SUBSCRIBER = 1000;
 
     private final FanoutConfig config;
     private final PrintWriter err;
@@ -77,6 +79,9 @@ public final class FanoutBenchmark {
     }
 
     private void connectPublishers(Bootstrap bootstrap, ServerEndpoint server) throws IOException, InterruptedException {
+        if (config.rate() == 0) {
+            measurements.boundBacklog(config.subscribers(), MAX_BACKLOG_PER_SUBSCRIBER);
+        }
         Payload payload = new Payload(config.size());
         double ratePerConnection = (double) config.rate() / config.publishers();
         for (int i = 0; i < config.publishers(); i++) {

@@ -37,6 +37,10 @@ final class Measurements {
         return stats;
     });
 
+    /** Deliveries the subscribers may lag behind the publishes, summed over subscribers; see {@link #boundBacklog}. */
+    private volatile long maxBacklog = Long.MAX_VALUE;
+    private volatile int subscribers;
+
     /** Messages sent before this instant are warmup: delivered and checked, but not measured. */
     private volatile long measureStartNanos = Long.MAX_VALUE;
     /** Set when the benchmark closes connections itself, so those closes are not failures. */
@@ -61,6 +65,22 @@ final class Measurements {
     /** The calling event-loop thread's statistics; a handler binds it once, on its own loop. */
     LoopStats forCurrentThread() {
         return local.get();
+    }
+
+    /**
+     * Publishers hold back while the subscribers, on average, are more than {@code perSubscriber} messages behind
+     * the acknowledged publishes: "as fast as possible" then means as fast as the subscribers receive, so a run
+     * measures sustained delivery, not how long a backlog the target will keep (Redis and NATS drop subscribers
+     * past their buffer limits; Switchboard's subscribers catch up from the log).
+     */
+    void boundBacklog(int subscriberCount, long perSubscriber) {
+        subscribers = subscriberCount;
+        maxBacklog = subscriberCount * perSubscriber;
+    }
+
+    /** Whether publishers should wait for the subscribers (always false without {@link #boundBacklog}). */
+    boolean backlogFull() {
+        return maxBacklog != Long.MAX_VALUE && published.sum() * subscribers - delivered.sum() > maxBacklog;
     }
 
     void error(ErrorKind kind, String detail) {

@@ -37,6 +37,7 @@ abstract class PacedPublisher<I> extends SimpleChannelInboundHandler<I> implemen
     private long measuredAcked;
     private long firstOffset = Long.MAX_VALUE;
     private long lastOffset = Long.MIN_VALUE;
+    private boolean retryScheduled;
 
     /**
      * @param window        most messages sent and not yet confirmed
@@ -127,6 +128,10 @@ abstract class PacedPublisher<I> extends SimpleChannelInboundHandler<I> implemen
             return;
         }
         long due = messagesPerNano > 0 ? (long) ((now - startNanos) * messagesPerNano) + 1 : Long.MAX_VALUE;
+        if (inflight < sendTimes.length && measurements.backlogFull()) {
+            retryWhenSubscribersCatchUp();
+            return;
+        }
         int batch = 0;
         while (inflight < sendTimes.length && sent < due && sent < maxMessages) {
             send();
@@ -135,6 +140,17 @@ abstract class PacedPublisher<I> extends SimpleChannelInboundHandler<I> implemen
         if (batch > 0) {
             afterBatch(ctx, batch);
             ctx.flush();
+        }
+    }
+
+    /** Nothing else may call {@link #fill} while held back with nothing in flight, so look again shortly. */
+    private void retryWhenSubscribersCatchUp() {
+        if (!retryScheduled && ticker == null) {
+            retryScheduled = true;
+            ctx.executor().schedule(() -> {
+                retryScheduled = false;
+                fill();
+            }, TICK_NANOS, TimeUnit.NANOSECONDS);
         }
     }
 
