@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -121,7 +122,7 @@ public final class Exchange {
      */
     public <T> void respondWhenDone(CompletableFuture<T> future, Consumer<T> onValue) {
         pending = future;
-        java.util.function.BiConsumer<T, Throwable> answer = (value, error) -> {
+        BiConsumer<T, Throwable> answer = (value, error) -> {
             if (error == null) {
                 onValue.accept(value);
             } else {
