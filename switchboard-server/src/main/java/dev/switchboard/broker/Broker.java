@@ -1,5 +1,6 @@
 package dev.switchboard.broker;
 
+import dev.switchboard.wire.ApiException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;

@@ -1,5 +1,6 @@
 package dev.switchboard.broker;
 
+import dev.switchboard.wire.ApiException;
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.log.LogException;
 import dev.switchboard.log.RocksLog;

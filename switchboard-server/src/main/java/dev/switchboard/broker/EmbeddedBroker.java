@@ -1,5 +1,9 @@
 package dev.switchboard.broker;
 
+import dev.switchboard.wire.Durations;
+import dev.switchboard.wire.TopicNames;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
@@ -100,22 +104,22 @@ public final class EmbeddedBroker implements Broker {
 
     @Override
     public CompletableFuture<PublishResult> publish(String topic, String type, byte[] payload, String idempotencyKey) {
-        TopicName.validate(topic);
+        TopicNames.validate(topic);
         refuseReserved(topic);
         if (payload.length > limits.maxMessageBytes()) {
-            throw ApiException.tooLarge("message is " + payload.length + " bytes; the limit is "
+            throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "message is " + payload.length + " bytes; the limit is "
                     + limits.maxMessageBytes());
         }
         if (type.length() > 255) {
-            throw ApiException.badRequest("invalid_type", "content type is longer than 255 chars");
+            throw new ApiException(ErrorCode.INVALID_TYPE, "content type is longer than 255 chars");
         }
         if (idempotencyKey != null && (idempotencyKey.isEmpty()
                 || idempotencyKey.length() > limits.maxIdempotencyKeyLength())) {
-            throw ApiException.badRequest("invalid_idempotency_key",
+            throw new ApiException(ErrorCode.INVALID_IDEMPOTENCY_KEY,
                     "Idempotency-Key must be 1-" + limits.maxIdempotencyKeyLength() + " chars");
         }
         if (!topics.containsKey(topic) && topics.size() >= limits.maxTopics()) {
-            throw ApiException.overLimit("the server holds " + limits.maxTopics() + " topics, its limit");
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "the server holds " + limits.maxTopics() + " topics, its limit");
         }
         CompletableFuture<PublishResult> done = new CompletableFuture<>();
         if (!writer.offerPublish(topic, type, payload, idempotencyKey, done)) {
@@ -129,18 +133,18 @@ public final class EmbeddedBroker implements Broker {
     @Override
     public CompletableFuture<ReadResult> poll(String name, StartPosition from, int limit, Duration wait,
                                               ScheduledExecutorService timer) {
-        TopicName.validate(name);
+        TopicNames.validate(name);
         if (limit < 1 || limit > limits.maxPollLimit()) {
-            throw ApiException.badRequest("invalid_limit", "limit must be 1-" + limits.maxPollLimit());
+            throw new ApiException(ErrorCode.INVALID_LIMIT, "limit must be 1-" + limits.maxPollLimit());
         }
         if (wait.compareTo(limits.maxWait()) > 0) {
-            throw ApiException.badRequest("invalid_duration",
+            throw new ApiException(ErrorCode.INVALID_DURATION,
                     "wait must be at most " + Durations.format(limits.maxWait()));
         }
         Topic known = topics.get(name);
         if (wait.isZero()) {
             if (known == null || !known.isStored()) {
-                throw ApiException.notFound("topic_not_found", "no topic '" + name + "'");
+                throw new ApiException(ErrorCode.TOPIC_NOT_FOUND, "no topic '" + name + "'");
             }
             return readFrom(known, known.resolve(from), limit);
         }
@@ -177,7 +181,7 @@ public final class EmbeddedBroker implements Broker {
                         return;
                     }
                     if (t.isDeleted()) {
-                        result.completeExceptionally(ApiException.notFound("topic_not_found",
+                        result.completeExceptionally(new ApiException(ErrorCode.TOPIC_NOT_FOUND,
                                 "topic '" + t.name() + "' was deleted"));
                         return;
                     }
@@ -261,12 +265,12 @@ public final class EmbeddedBroker implements Broker {
 
     @Override
     public Topic attach(String name) {
-        TopicName.validate(name);
+        TopicNames.validate(name);
         while (true) {
             Topic t = topics.get(name);
             if (t == null) {
                 if (topics.size() >= limits.maxTopics()) {
-                    throw ApiException.overLimit("the server holds " + limits.maxTopics() + " topics, its limit");
+                    throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "the server holds " + limits.maxTopics() + " topics, its limit");
                 }
                 t = topics.computeIfAbsent(name, this::newTopic);
             }
@@ -300,24 +304,24 @@ public final class EmbeddedBroker implements Broker {
 
     @Override
     public Optional<TopicInfo> describe(String name) {
-        TopicName.validate(name);
+        TopicNames.validate(name);
         Topic t = topics.get(name);
         return t == null || !t.isStored() ? Optional.empty() : Optional.of(info(t));
     }
 
     @Override
     public CompletableFuture<TopicInfo> setRetention(String name, Retention retention) {
-        TopicName.validate(name);
+        TopicNames.validate(name);
         refuseReserved(name);
         if (!topics.containsKey(name) && topics.size() >= limits.maxTopics()) {
-            throw ApiException.overLimit("the server holds " + limits.maxTopics() + " topics, its limit");
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "the server holds " + limits.maxTopics() + " topics, its limit");
         }
         return onWriter(() -> writer.setRetention(name, retention));
     }
 
     @Override
     public CompletableFuture<Boolean> delete(String name) {
-        TopicName.validate(name);
+        TopicNames.validate(name);
         refuseReserved(name);
         return onWriter(() -> writer.delete(name));
     }
@@ -330,7 +334,7 @@ public final class EmbeddedBroker implements Broker {
     /** Topics whose names start with {@code _} belong to the server (job events); clients may read, not write. */
     private static void refuseReserved(String name) {
         if (name.startsWith("_")) {
-            throw new ApiException(403, "reserved_topic",
+            throw new ApiException(ErrorCode.RESERVED_TOPIC,
                     "topics starting with '_' are kept by the server (job events); they can be read, not written");
         }
     }

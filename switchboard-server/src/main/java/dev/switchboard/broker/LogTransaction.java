@@ -1,5 +1,6 @@
 package dev.switchboard.broker;
 
+import dev.switchboard.wire.ApiException;
 import dev.switchboard.log.RocksLog;
 
 /**

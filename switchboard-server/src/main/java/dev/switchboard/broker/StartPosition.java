@@ -1,5 +1,9 @@
 package dev.switchboard.broker;
 
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.TopicNames;
+
 /**
  * Where a reader starts (API.md "from"): {@code next} (only what is published after it joined), {@code earliest}
  * (oldest retained) or an offset N (first message with offset &ge; N).
@@ -33,7 +37,7 @@ public sealed interface StartPosition {
         } catch (NumberFormatException ignored) {
             // fall through to the error below
         }
-        throw ApiException.badRequest("invalid_from",
-                "from must be 'next', 'earliest' or an offset >= 1, got '" + TopicName.abbreviate(text) + "'");
+        throw new ApiException(ErrorCode.INVALID_FROM,
+                "from must be 'next', 'earliest' or an offset >= 1, got '" + TopicNames.abbreviate(text) + "'");
     }
 }

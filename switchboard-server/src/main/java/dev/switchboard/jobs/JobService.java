@@ -1,12 +1,13 @@
 package dev.switchboard.jobs;
 
-import dev.switchboard.broker.ApiException;
-import dev.switchboard.broker.Durations;
+import dev.switchboard.wire.Payloads;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.Durations;
 import dev.switchboard.broker.EmbeddedBroker;
 import dev.switchboard.broker.LogTransaction;
 import dev.switchboard.broker.StartPosition;
-import dev.switchboard.broker.TopicName;
-import dev.switchboard.codec.Envelope;
+import dev.switchboard.wire.TopicNames;
 import dev.switchboard.config.Limits;
 import dev.switchboard.log.LogException;
 import dev.switchboard.log.RocksLog;
@@ -118,7 +119,7 @@ public final class JobService implements AutoCloseable {
     public Job require(String id) {
         Job j = id == null ? null : visible.get(id);
         if (j == null) {
-            throw ApiException.notFound("job_not_found", "no job '" + TopicName.abbreviate(id) + "'");
+            throw new ApiException(ErrorCode.JOB_NOT_FOUND, "no job '" + TopicNames.abbreviate(id) + "'");
         }
         return j;
     }
@@ -127,7 +128,7 @@ public final class JobService implements AutoCloseable {
     public CompletableFuture<byte[]> result(String id) {
         Job j = require(id);
         if (j.status() != JobStatus.SUCCEEDED) {
-            throw new ApiException(409, "job_not_succeeded", "job '" + id + "' is " + j.status().wire()
+            throw new ApiException(ErrorCode.JOB_NOT_SUCCEEDED, "job '" + id + "' is " + j.status().wire()
                     + "; a result exists only once it succeeded");
         }
         if (j.inlineResult() != null) {
@@ -136,7 +137,7 @@ public final class JobService implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> {
             byte[] r = store.getRecord("r/" + id);
             if (r == null) {
-                throw ApiException.notFound("job_not_found", "job '" + id + "' expired");
+                throw new ApiException(ErrorCode.JOB_NOT_FOUND, "job '" + id + "' expired");
             }
             return r;
         }, resultReaders);
@@ -145,7 +146,7 @@ public final class JobService implements AutoCloseable {
     /** Refuses a {@code wait=} longer than the server's limit; call it before changing anything. */
     public void requireWait(Duration wait) {
         if (wait.compareTo(limits.maxWait()) > 0) {
-            throw ApiException.badRequest("invalid_duration", "wait must be at most " + Durations.format(limits.maxWait()));
+            throw new ApiException(ErrorCode.INVALID_DURATION, "wait must be at most " + Durations.format(limits.maxWait()));
         }
     }
 
@@ -167,7 +168,7 @@ public final class JobService implements AutoCloseable {
                                          ScheduledExecutorService timer) {
         Job j = visible.get(id);
         if (j == null) {
-            return CompletableFuture.failedFuture(ApiException.notFound("job_not_found", "job '" + id + "' expired"));
+            return CompletableFuture.failedFuture(new ApiException(ErrorCode.JOB_NOT_FOUND, "job '" + id + "' expired"));
         }
         long remaining = deadline - System.nanoTime();
         if (done.test(j) || remaining <= 0) {
@@ -180,7 +181,7 @@ public final class JobService implements AutoCloseable {
     }
 
     public QueueInfo queue(String queue) {
-        TopicName.validate(queue);
+        TopicNames.validate(queue);
         Map<JobStatus, Integer> counts = new EnumMap<>(JobStatus.class);
         for (JobStatus s : JobStatus.values()) {
             counts.put(s, 0);
@@ -193,7 +194,7 @@ public final class JobService implements AutoCloseable {
             }
         }
         if (!known) {
-            throw ApiException.notFound("queue_not_found", "no queue '" + queue + "'");
+            throw new ApiException(ErrorCode.QUEUE_NOT_FOUND, "no queue '" + queue + "'");
         }
         return new QueueInfo(queue, visibleSettings.getOrDefault(queue, QueueSettings.DEFAULTS), counts);
     }
@@ -201,16 +202,16 @@ public final class JobService implements AutoCloseable {
     // ---- changes ----
 
     public CompletableFuture<Job> submit(String queue, String type, byte[] payload, String key) {
-        TopicName.validate(queue);
+        TopicNames.validate(queue);
         requireSize(payload);
         if (type.length() > 255) {
-            throw ApiException.badRequest("invalid_type", "content type is longer than 255 chars");
+            throw new ApiException(ErrorCode.INVALID_TYPE, "content type is longer than 255 chars");
         }
-        if (Envelope.isJsonType(type)) {
-            Envelope.requireJson(payload); // embedded verbatim in the claim's JSON
+        if (Payloads.isJsonType(type)) {
+            Payloads.requireJson(payload); // embedded verbatim in the claim's JSON
         }
         if (key != null && (key.isEmpty() || key.length() > limits.maxIdempotencyKeyLength())) {
-            throw ApiException.badRequest("invalid_idempotency_key",
+            throw new ApiException(ErrorCode.INVALID_IDEMPOTENCY_KEY,
                     "Idempotency-Key must be 1-" + limits.maxIdempotencyKeyLength() + " chars");
         }
         return run(new Change<>() {
@@ -239,10 +240,10 @@ public final class JobService implements AutoCloseable {
      */
     public CompletableFuture<Optional<Claimed>> claim(String queue, Duration wait, Duration lease,
                                                       ScheduledExecutorService timer) {
-        TopicName.validate(queue);
+        TopicNames.validate(queue);
         requireWait(wait);
         if (lease != null && (lease.compareTo(MIN_LEASE) < 0 || lease.compareTo(MAX_LEASE) > 0)) {
-            throw ApiException.badRequest("invalid_duration", "lease must be between 1s and 24h");
+            throw new ApiException(ErrorCode.INVALID_DURATION, "lease must be between 1s and 24h");
         }
         CompletableFuture<Optional<Claimed>> result = new CompletableFuture<>();
         run(new Change<Void>() {
@@ -280,10 +281,10 @@ public final class JobService implements AutoCloseable {
 
     public CompletableFuture<Job> progress(String id, String token, Integer percent, String message) {
         if (percent != null && (percent < 0 || percent > 100)) {
-            throw ApiException.badRequest("invalid_progress", "percent must be 0-100");
+            throw new ApiException(ErrorCode.INVALID_PROGRESS, "percent must be 0-100");
         }
         if (message != null && message.length() > MAX_PROGRESS_MESSAGE) {
-            throw ApiException.badRequest("invalid_progress", "message is longer than " + MAX_PROGRESS_MESSAGE);
+            throw new ApiException(ErrorCode.INVALID_PROGRESS, "message is longer than " + MAX_PROGRESS_MESSAGE);
         }
         return run(new Change<>() {
             @Override
@@ -309,8 +310,8 @@ public final class JobService implements AutoCloseable {
 
     public CompletableFuture<Job> complete(String id, String token, String type, byte[] result) {
         requireSize(result);
-        if (Envelope.isJsonType(type)) {
-            Envelope.requireJson(result);
+        if (Payloads.isJsonType(type)) {
+            Payloads.requireJson(result);
         }
         return run(new Change<>() {
             @Override
@@ -326,7 +327,7 @@ public final class JobService implements AutoCloseable {
     public CompletableFuture<Job> fail(String id, String token, String error, boolean retry) {
         String reason = error == null || error.isBlank() ? "failed" : error;
         if (reason.length() > MAX_ERROR) {
-            throw ApiException.badRequest("invalid_error", "error is longer than " + MAX_ERROR + " chars");
+            throw new ApiException(ErrorCode.INVALID_ERROR, "error is longer than " + MAX_ERROR + " chars");
         }
         return run(new Change<>() {
             @Override
@@ -343,10 +344,10 @@ public final class JobService implements AutoCloseable {
             Job apply(LogTransaction.Stage s) {
                 Job j = current.get(id);
                 if (j == null) {
-                    throw ApiException.notFound("job_not_found", "no job '" + TopicName.abbreviate(id) + "'");
+                    throw new ApiException(ErrorCode.JOB_NOT_FOUND, "no job '" + TopicNames.abbreviate(id) + "'");
                 }
                 if (j.status().isTerminal()) {
-                    throw new ApiException(409, "job_finished", "job '" + id + "' already " + j.status().wire());
+                    throw new ApiException(ErrorCode.JOB_FINISHED, "job '" + id + "' already " + j.status().wire());
                 }
                 return save(s, j.withStatus(JobStatus.CANCELLED, s.now()), STATUS_EVENT_TYPE);
             }
@@ -354,16 +355,16 @@ public final class JobService implements AutoCloseable {
     }
 
     public CompletableFuture<QueueInfo> configure(String queue, QueueSettings newSettings) {
-        TopicName.validate(queue);
+        TopicNames.validate(queue);
         if (newSettings.maxAttempts() < 1 || newSettings.maxAttempts() > 100) {
-            throw ApiException.badRequest("invalid_queue", "maxAttempts must be 1-100");
+            throw new ApiException(ErrorCode.INVALID_QUEUE, "maxAttempts must be 1-100");
         }
         if (newSettings.lease().compareTo(MIN_LEASE) < 0 || newSettings.lease().compareTo(MAX_LEASE) > 0) {
-            throw ApiException.badRequest("invalid_queue", "lease must be between 1s and 24h");
+            throw new ApiException(ErrorCode.INVALID_QUEUE, "lease must be between 1s and 24h");
         }
         if (newSettings.resultTtl().compareTo(Duration.ofSeconds(1)) < 0
                 || newSettings.resultTtl().compareTo(Duration.ofDays(365)) > 0) {
-            throw ApiException.badRequest("invalid_queue", "resultTtl must be between 1s and 365d");
+            throw new ApiException(ErrorCode.INVALID_QUEUE, "resultTtl must be between 1s and 365d");
         }
         return run(new Change<Void>() {
             @Override
@@ -435,19 +436,19 @@ public final class JobService implements AutoCloseable {
 
     private Job leased(String id, String token, long now) {
         if (token == null || token.isBlank()) {
-            throw ApiException.badRequest("missing_lease_token", "the Lease-Token header is required");
+            throw new ApiException(ErrorCode.MISSING_LEASE_TOKEN, "the Lease-Token header is required");
         }
         Job j = current.get(id);
         if (j == null) {
-            throw ApiException.notFound("job_not_found", "no job '" + TopicName.abbreviate(id) + "'");
+            throw new ApiException(ErrorCode.JOB_NOT_FOUND, "no job '" + TopicNames.abbreviate(id) + "'");
         }
         if (j.status() != JobStatus.RUNNING || !token.equals(j.leaseToken())) {
-            throw new ApiException(409, "lease_lost", "job '" + id + "' is " + j.status().wire()
+            throw new ApiException(ErrorCode.LEASE_LOST, "job '" + id + "' is " + j.status().wire()
                     + (j.status() == JobStatus.RUNNING ? " under another lease" : "")
                     + "; this worker's lease is no longer valid");
         }
         if (j.leaseExpires() <= now) {
-            throw new ApiException(409, "lease_expired", "the lease on job '" + id + "' expired");
+            throw new ApiException(ErrorCode.LEASE_EXPIRED, "the lease on job '" + id + "' expired");
         }
         return j;
     }
@@ -541,7 +542,7 @@ public final class JobService implements AutoCloseable {
 
     private void requireSize(byte[] bytes) {
         if (bytes.length > limits.maxMessageBytes()) {
-            throw ApiException.tooLarge("body is " + bytes.length + " bytes; the limit is " + limits.maxMessageBytes());
+            throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "body is " + bytes.length + " bytes; the limit is " + limits.maxMessageBytes());
         }
     }
 

@@ -1,6 +1,6 @@
 package dev.switchboard.router;
 
-import dev.switchboard.broker.ApiException;
+import dev.switchboard.wire.ApiException;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.codec.http.LingeringClose;

@@ -1,8 +1,10 @@
 package dev.switchboard.router;
 
-import dev.switchboard.broker.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.ApiException;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.JobEndpoints;
+import dev.switchboard.codec.http.MethodNotAllowed;
 import dev.switchboard.codec.http.OpsEndpoints;
 import dev.switchboard.codec.http.TopicEndpoints;
 import dev.switchboard.codec.longpoll.PollEndpoint;
@@ -68,7 +70,7 @@ public final class Routes {
         } else if (path.startsWith(JOBS)) {
             jobPath(ex, method, path.substring(JOBS.length()));
         } else {
-            throw ApiException.notFound("not_found", "no endpoint at " + path);
+            throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + path);
         }
     }
 
@@ -101,7 +103,7 @@ public final class Routes {
                 allow(method, "GET", HttpMethod.GET);
                 sse.stream(ex, topic);
             }
-            default -> throw ApiException.notFound("not_found", "no endpoint at " + ex.path());
+            default -> throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + ex.path());
         }
     }
 
@@ -126,7 +128,7 @@ public final class Routes {
                 allow(method, "POST", HttpMethod.POST);
                 jobs.claim(ex, queue);
             }
-            default -> throw ApiException.notFound("not_found", "no endpoint at " + ex.path());
+            default -> throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + ex.path());
         }
     }
 
@@ -162,7 +164,7 @@ public final class Routes {
                     default -> jobs.fail(ex, id);
                 }
             }
-            default -> throw ApiException.notFound("not_found", "no endpoint at " + ex.path());
+            default -> throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + ex.path());
         }
     }
 
@@ -176,6 +178,6 @@ public final class Routes {
     }
 
     private static ApiException methodNotAllowed(String allowed) {
-        return ApiException.methodNotAllowed(allowed);
+        return new MethodNotAllowed(allowed);
     }
 }

@@ -1,5 +1,7 @@
 package dev.switchboard.broker;
 
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -102,10 +104,10 @@ class EmbeddedBrokerTest {
                 .until(() -> broker.describe(topic).orElseThrow().firstOffset() == first);
     }
 
-    private static void assertStatus(Throwable thrown, int status) {
+    private static void assertCode(Throwable thrown, ErrorCode code) {
         Throwable t = thrown instanceof java.util.concurrent.CompletionException c ? c.getCause() : thrown;
         assertThat(t).isInstanceOf(ApiException.class);
-        assertThat(((ApiException) t).status()).isEqualTo(status);
+        assertThat(((ApiException) t).code()).isEqualTo(code);
     }
 
     @Test
@@ -299,7 +301,7 @@ class EmbeddedBrokerTest {
         assertThat(broker.delete("gone").join()).isTrue();
         assertThat(broker.describe("gone")).isEmpty();
         assertThat(broker.list()).extracting(TopicInfo::name).doesNotContain("gone");
-        assertThatThrownBy(() -> poll("gone", StartPosition.EARLIEST, 10)).satisfies(e -> assertStatus(e, 404));
+        assertThatThrownBy(() -> poll("gone", StartPosition.EARLIEST, 10)).satisfies(e -> assertCode(e, ErrorCode.TOPIC_NOT_FOUND));
         assertThat(broker.delete("gone").join()).as("nothing left to delete").isFalse();
 
         PublishResult again = broker.publish("gone", "text/plain", text("new"), "key-3").join();
@@ -319,9 +321,9 @@ class EmbeddedBrokerTest {
         broker.setRetention("c", new Retention(10L, null, null)).join();
 
         assertThatThrownBy(() -> broker.publish("d", "text/plain", text("1"), null))
-                .satisfies(e -> assertStatus(e, 429));
-        assertThatThrownBy(() -> broker.setRetention("d", Retention.UNLIMITED)).satisfies(e -> assertStatus(e, 429));
-        assertThatThrownBy(() -> broker.attach("d")).satisfies(e -> assertStatus(e, 429));
+                .satisfies(e -> assertCode(e, ErrorCode.LIMIT_EXCEEDED));
+        assertThatThrownBy(() -> broker.setRetention("d", Retention.UNLIMITED)).satisfies(e -> assertCode(e, ErrorCode.LIMIT_EXCEEDED));
+        assertThatThrownBy(() -> broker.attach("d")).satisfies(e -> assertCode(e, ErrorCode.LIMIT_EXCEEDED));
         assertThat(broker.describe("d")).isEmpty();
 
         assertThat(publish("a", "2").offset()).as("existing topics still take publishes").isEqualTo(2);
@@ -342,7 +344,7 @@ class EmbeddedBrokerTest {
                     try {
                         accepted.add(broker.publish("busy", "text/plain", text("m"), null));
                     } catch (ApiException e) {
-                        assertThat(e.status()).isEqualTo(503);
+                        assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
                         refused.incrementAndGet();
                     }
                 }
@@ -398,15 +400,15 @@ class EmbeddedBrokerTest {
         publish("strict", "ok");
         byte[] tooBig = new byte[Limits.defaults().maxMessageBytes() + 1];
         assertThatThrownBy(() -> broker.publish("strict", "text/plain", tooBig, null))
-                .satisfies(e -> assertStatus(e, 413));
+                .satisfies(e -> assertCode(e, ErrorCode.PAYLOAD_TOO_LARGE));
         assertThatThrownBy(() -> broker.publish("strict", "x".repeat(256), text("x"), null))
-                .satisfies(e -> assertStatus(e, 400));
+                .satisfies(e -> assertCode(e, ErrorCode.INVALID_TYPE));
         assertThatThrownBy(() -> broker.publish("strict", "text/plain", text("x"), ""))
-                .satisfies(e -> assertStatus(e, 400));
+                .satisfies(e -> assertCode(e, ErrorCode.INVALID_IDEMPOTENCY_KEY));
         assertThatThrownBy(() -> broker.publish("strict", "text/plain", text("x"), "k".repeat(256)))
-                .satisfies(e -> assertStatus(e, 400));
+                .satisfies(e -> assertCode(e, ErrorCode.INVALID_IDEMPOTENCY_KEY));
         assertThatThrownBy(() -> broker.publish("bad..name", "text/plain", text("x"), null))
-                .satisfies(e -> assertStatus(e, 400));
+                .satisfies(e -> assertCode(e, ErrorCode.INVALID_TOPIC));
         assertThat(broker.describe("strict").orElseThrow().lastOffset()).isEqualTo(1);
         assertThat(broker.list()).extracting(TopicInfo::name).containsExactly("strict");
     }

@@ -1,5 +1,7 @@
 package dev.switchboard.broker;
 
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -35,8 +37,7 @@ class StartPositionTest {
     void refusesAnythingElseWith400(String text) {
         assertThatThrownBy(() -> StartPosition.parse(text, StartPosition.NEXT))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
-                    assertThat(e.status()).isEqualTo(400);
-                    assertThat(e.code()).isEqualTo("invalid_from");
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_FROM);
                 });
     }
 

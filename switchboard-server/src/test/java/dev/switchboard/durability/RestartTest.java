@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.testing.ServerProcess;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -257,9 +258,9 @@ class RestartTest {
         }
         String java = ProcessHandle.current().info().command().orElseThrow();
         Path output = tmp.resolve("server-" + children.size() + ".log");
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "dev.switchboard.cli.Main", "serve",
-                "--port", String.valueOf(port), "--data-dir", dataDir.toString(), "--fsync", fsync)
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "--enable-native-access=ALL-UNNAMED"));
+        command.addAll(List.of(ServerProcess.command(port, dataDir, fsync)));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(output.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("SWITCHBOARD_"));
         Process p = pb.start();

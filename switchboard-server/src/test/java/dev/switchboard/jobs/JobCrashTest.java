@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.jobs.JobHttp.Response;
+import dev.switchboard.testing.ServerProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -81,10 +82,10 @@ class JobCrashTest {
     }
 
     private void startServer() throws IOException {
-        child = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                "dev.switchboard.cli.Main", "serve", "--port", String.valueOf(port),
-                "--data-dir", dataDir.toString(), "--fsync", "always")
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-Xmx256m"));
+        command.addAll(List.of(ServerProcess.command(port, dataDir, "always")));
+        child = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .start();
         Process p = child;

@@ -1,6 +1,7 @@
 package dev.switchboard.codec.http;
 
-import dev.switchboard.broker.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.ApiException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -101,13 +102,13 @@ public final class Exchange {
             return null;
         }
         if (values.size() > 1) {
-            throw ApiException.badRequest("invalid_query", "parameter '" + name + "' is given more than once");
+            throw new ApiException(ErrorCode.INVALID_QUERY, "parameter '" + name + "' is given more than once");
         }
         return values.getFirst();
     }
 
     private static ApiException badEncoding(IllegalArgumentException e) {
-        return ApiException.badRequest("invalid_uri", "the request target is not validly percent-encoded: "
+        return new ApiException(ErrorCode.INVALID_URI, "the request target is not validly percent-encoded: "
                 + e.getMessage());
     }
 

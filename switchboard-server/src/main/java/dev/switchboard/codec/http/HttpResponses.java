@@ -1,7 +1,7 @@
 package dev.switchboard.codec.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.broker.ApiException;
+import dev.switchboard.wire.ApiException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
@@ -46,8 +46,10 @@ public final class HttpResponses {
     }
 
     public static FullHttpResponse error(ByteBufAllocator alloc, ApiException e) {
-        FullHttpResponse r = error(alloc, HttpResponseStatus.valueOf(e.status()), e.code(), e.getMessage());
-        e.headers().forEach(r.headers()::set);
+        FullHttpResponse r = error(alloc, HttpStatuses.of(e.code()), e.code().wire(), e.getMessage());
+        if (e instanceof MethodNotAllowed m) {
+            r.headers().set(HttpHeaderNames.ALLOW, m.allowed());
+        }
         return r;
     }
 

@@ -1,8 +1,9 @@
 package dev.switchboard.codec.http;
 
+import dev.switchboard.wire.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.broker.ApiException;
-import dev.switchboard.broker.Durations;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.Durations;
 import dev.switchboard.codec.sse.SseEndpoint;
 import dev.switchboard.jobs.Job;
 import dev.switchboard.jobs.JobJson;
@@ -66,7 +67,7 @@ public final class JobEndpoints {
             try {
                 version = Long.parseLong(versionText);
             } catch (NumberFormatException e) {
-                throw ApiException.badRequest("invalid_version", "version must be a whole number");
+                throw new ApiException(ErrorCode.INVALID_VERSION, "version must be a whole number");
             }
         }
         ex.respondWhenDone(jobs.awaitVersion(id, version, wait, ex.ctx().executor()),
@@ -104,11 +105,11 @@ public final class JobEndpoints {
         JsonNode body = jsonBody(ex);
         JsonNode percent = body.get("percent");
         if (percent != null && !percent.isNull() && !percent.isIntegralNumber()) {
-            throw ApiException.badRequest("invalid_progress", "percent must be a whole number 0-100");
+            throw new ApiException(ErrorCode.INVALID_PROGRESS, "percent must be a whole number 0-100");
         }
         JsonNode message = body.get("message");
         if (message != null && !message.isNull() && !message.isTextual()) {
-            throw ApiException.badRequest("invalid_progress", "message must be a string");
+            throw new ApiException(ErrorCode.INVALID_PROGRESS, "message must be a string");
         }
         ex.respondWhenDone(jobs.progress(id, ex.header(LEASE_TOKEN),
                         percent == null || percent.isNull() ? null : percent.asInt(),
@@ -141,7 +142,7 @@ public final class JobEndpoints {
         JsonNode retry = body.get("retry");
         if ((error != null && !error.isNull() && !error.isTextual())
                 || (retry != null && !retry.isNull() && !retry.isBoolean())) {
-            throw ApiException.badRequest("invalid_error", "expected {\"error\":\"…\",\"retry\":true|false}");
+            throw new ApiException(ErrorCode.INVALID_ERROR, "expected {\"error\":\"…\",\"retry\":true|false}");
         }
         ex.respondWhenDone(jobs.fail(id, ex.header(LEASE_TOKEN), error == null ? null : error.asText(null),
                         retry != null && retry.asBoolean()),
@@ -159,14 +160,14 @@ public final class JobEndpoints {
         for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!QUEUE_FIELDS.contains(f)) {
-                throw ApiException.badRequest("invalid_queue",
+                throw new ApiException(ErrorCode.INVALID_QUEUE,
                         "unknown field '" + f + "'; allowed: maxAttempts, lease, resultTtl");
             }
         }
         QueueSettings d = QueueSettings.DEFAULTS;
         JsonNode attempts = body.get("maxAttempts");
         if (attempts != null && !attempts.isIntegralNumber()) {
-            throw ApiException.badRequest("invalid_queue", "maxAttempts must be a whole number 1-100");
+            throw new ApiException(ErrorCode.INVALID_QUEUE, "maxAttempts must be a whole number 1-100");
         }
         QueueSettings s = new QueueSettings(attempts == null ? d.maxAttempts() : attempts.asInt(),
                 durationField(body, "lease", d.lease()), durationField(body, "resultTtl", d.resultTtl()));
@@ -194,7 +195,7 @@ public final class JobEndpoints {
             return absent;
         }
         if (!n.isTextual()) {
-            throw ApiException.badRequest("invalid_duration", field + " must be a duration string like \"60s\"");
+            throw new ApiException(ErrorCode.INVALID_DURATION, field + " must be a duration string like \"60s\"");
         }
         return Durations.parse(n.asText(), field);
     }
@@ -217,11 +218,11 @@ public final class JobEndpoints {
         try {
             JsonNode n = HttpResponses.MAPPER.readTree(bytes);
             if (n == null || !n.isObject()) {
-                throw ApiException.badRequest("invalid_json", "the body must be a JSON object");
+                throw new ApiException(ErrorCode.INVALID_JSON, "the body must be a JSON object");
             }
             return n;
         } catch (IOException e) {
-            throw ApiException.badRequest("invalid_json", "the body is not valid JSON");
+            throw new ApiException(ErrorCode.INVALID_JSON, "the body is not valid JSON");
         }
     }
 

@@ -1,13 +1,15 @@
 package dev.switchboard.codec.http;
 
+import dev.switchboard.wire.Payloads;
+import dev.switchboard.wire.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.broker.ApiException;
+import dev.switchboard.wire.ApiException;
 import dev.switchboard.broker.Broker;
-import dev.switchboard.broker.Durations;
+import dev.switchboard.wire.Durations;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.broker.TopicInfo;
-import dev.switchboard.broker.TopicName;
+import dev.switchboard.wire.TopicNames;
 import dev.switchboard.codec.Envelope;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -34,14 +36,14 @@ public final class TopicEndpoints {
 
     /** {@code POST /v1/topics/{topic}/messages}: 201 once stored under the fsync policy. */
     public void publish(Exchange ex, String topic) {
-        TopicName.validate(topic);
+        TopicNames.validate(topic);
         String type = ex.header(HttpHeaderNames.CONTENT_TYPE);
         if (type == null || type.isBlank()) {
             type = DEFAULT_TYPE;
         }
         byte[] payload = ByteBufUtil.getBytes(ex.request().content());
-        if (Envelope.isJsonType(type)) {
-            Envelope.requireJson(payload);
+        if (Payloads.isJsonType(type)) {
+            Payloads.requireJson(payload);
         }
         String key = ex.header("Idempotency-Key");
         ex.respondWhenDone(broker.publish(topic, type, payload, key), r -> ex.respond(published(ex, r)));
@@ -68,13 +70,13 @@ public final class TopicEndpoints {
     /** {@code GET /v1/topics/{topic}}. */
     public void describe(Exchange ex, String topic) {
         TopicInfo info = broker.describe(topic)
-                .orElseThrow(() -> ApiException.notFound("topic_not_found", "no topic '" + topic + "'"));
+                .orElseThrow(() -> new ApiException(ErrorCode.TOPIC_NOT_FOUND, "no topic '" + topic + "'"));
         ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, describeBody(info)));
     }
 
     /** {@code PUT /v1/topics/{topic}}: replaces the retention; absent fields are unlimited. */
     public void setRetention(Exchange ex, String topic) {
-        TopicName.validate(topic);
+        TopicNames.validate(topic);
         Retention retention = parseRetention(ByteBufUtil.getBytes(ex.request().content()));
         ex.respondWhenDone(broker.setRetention(topic, retention),
                 info -> ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, describeBody(info))));
@@ -85,7 +87,7 @@ public final class TopicEndpoints {
         ex.respondWhenDone(broker.delete(topic), deleted -> ex.respond(deleted
                 ? HttpResponses.empty(HttpResponseStatus.NO_CONTENT)
                 : HttpResponses.error(ex.ctx().alloc(),
-                        ApiException.notFound("topic_not_found", "no topic '" + topic + "'"))));
+                        new ApiException(ErrorCode.TOPIC_NOT_FOUND, "no topic '" + topic + "'"))));
     }
 
     static Retention parseRetention(byte[] body) {
@@ -93,16 +95,16 @@ public final class TopicEndpoints {
         try {
             root = HttpResponses.MAPPER.readTree(body);
         } catch (IOException e) {
-            throw ApiException.badRequest("invalid_json", "the body is not valid JSON");
+            throw new ApiException(ErrorCode.INVALID_JSON, "the body is not valid JSON");
         }
         if (root == null || !root.isObject()) {
-            throw ApiException.badRequest("invalid_retention",
+            throw new ApiException(ErrorCode.INVALID_RETENTION,
                     "expected a JSON object like {\"maxMessages\":N,\"maxAge\":\"7d\",\"maxBytes\":N}");
         }
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String field = it.next();
             if (!RETENTION_FIELDS.contains(field)) {
-                throw ApiException.badRequest("invalid_retention",
+                throw new ApiException(ErrorCode.INVALID_RETENTION,
                         "unknown field '" + field + "'; allowed: maxMessages, maxAge, maxBytes");
             }
         }
@@ -112,11 +114,11 @@ public final class TopicEndpoints {
         JsonNode age = root.get("maxAge");
         if (age != null && !age.isNull()) {
             if (!age.isTextual()) {
-                throw ApiException.badRequest("invalid_duration", "maxAge must be a duration string like \"7d\"");
+                throw new ApiException(ErrorCode.INVALID_DURATION, "maxAge must be a duration string like \"7d\"");
             }
             maxAge = Durations.parse(age.asText(), "maxAge");
             if (maxAge.isZero()) {
-                throw ApiException.badRequest("invalid_duration", "maxAge must be positive");
+                throw new ApiException(ErrorCode.INVALID_DURATION, "maxAge must be positive");
             }
         }
         return new Retention(maxMessages, maxAge, maxBytes);
@@ -127,7 +129,7 @@ public final class TopicEndpoints {
             return null;
         }
         if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 1) {
-            throw ApiException.badRequest("invalid_retention", field + " must be a whole number >= 1");
+            throw new ApiException(ErrorCode.INVALID_RETENTION, field + " must be a whole number >= 1");
         }
         return n.asLong();
     }

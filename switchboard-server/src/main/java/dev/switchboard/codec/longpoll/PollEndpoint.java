@@ -1,9 +1,10 @@
 package dev.switchboard.codec.longpoll;
 
+import dev.switchboard.wire.ErrorCode;
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.switchboard.broker.ApiException;
+import dev.switchboard.wire.ApiException;
 import dev.switchboard.broker.Broker;
-import dev.switchboard.broker.Durations;
+import dev.switchboard.wire.Durations;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.ReadResult;
 import dev.switchboard.broker.StartPosition;
@@ -48,7 +49,7 @@ public final class PollEndpoint {
         try {
             return Integer.parseInt(text);
         } catch (NumberFormatException e) {
-            throw ApiException.badRequest("invalid_limit", "limit must be a whole number");
+            throw new ApiException(ErrorCode.INVALID_LIMIT, "limit must be a whole number");
         }
     }
 

@@ -1,10 +1,11 @@
 package dev.switchboard.codec.sse;
 
-import dev.switchboard.broker.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.ApiException;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.StartPosition;
 import dev.switchboard.broker.Topic;
-import dev.switchboard.broker.TopicName;
+import dev.switchboard.wire.TopicNames;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.jobs.Job;
 import dev.switchboard.jobs.JobService;
@@ -36,7 +37,7 @@ public final class SseEndpoint {
     }
 
     public void stream(Exchange ex, String topicName) {
-        TopicName.validate(topicName);
+        TopicNames.validate(topicName);
         StartPosition from = startOf(ex.header("Last-Event-ID"), ex.query("from"), StartPosition.NEXT);
         open(ex, topicName, from, SseFormat.TOPIC);
     }
@@ -80,7 +81,7 @@ public final class SseEndpoint {
             } catch (NumberFormatException ignored) {
                 // refused below
             }
-            throw ApiException.badRequest("invalid_from", "Last-Event-ID must be an offset, got '" + lastEventId + "'");
+            throw new ApiException(ErrorCode.INVALID_FROM, "Last-Event-ID must be an offset, got '" + lastEventId + "'");
         }
         return StartPosition.parse(from, absent);
     }

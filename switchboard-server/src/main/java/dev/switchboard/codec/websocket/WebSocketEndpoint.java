@@ -1,9 +1,10 @@
 package dev.switchboard.codec.websocket;
 
-import dev.switchboard.broker.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.ApiException;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.StartPosition;
-import dev.switchboard.broker.TopicName;
+import dev.switchboard.wire.TopicNames;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.config.Limits;
 import io.netty.channel.ChannelPipeline;
@@ -42,10 +43,10 @@ public final class WebSocketEndpoint {
         String subscribe = ex.query("subscribe");
         if (subscribe != null) {
             for (String name : subscribe.split(",", -1)) {
-                initial.add(TopicName.validate(name));
+                initial.add(TopicNames.validate(name));
             }
             if (initial.size() > limits.maxSubscriptionsPerConnection()) {
-                throw ApiException.overLimit("at most " + limits.maxSubscriptionsPerConnection()
+                throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
                         + " subscriptions per connection");
             }
         }
@@ -56,7 +57,7 @@ public final class WebSocketEndpoint {
                 || !headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
                 || !headers.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY)
                 || !headers.contains(HttpHeaderNames.SEC_WEBSOCKET_VERSION)) {
-            throw ApiException.badRequest("invalid_upgrade", "this is a WebSocket endpoint: send 'Connection: Upgrade',"
+            throw new ApiException(ErrorCode.INVALID_UPGRADE, "this is a WebSocket endpoint: send 'Connection: Upgrade',"
                     + " 'Upgrade: websocket', Sec-WebSocket-Key and Sec-WebSocket-Version (RFC 6455)");
         }
         WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()

@@ -1,16 +1,17 @@
 package dev.switchboard.codec.websocket;
 
+import dev.switchboard.wire.Payloads;
+import dev.switchboard.wire.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.switchboard.broker.ApiException;
+import dev.switchboard.wire.ApiException;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.StartPosition;
 import dev.switchboard.broker.Topic;
-import dev.switchboard.broker.TopicName;
+import dev.switchboard.wire.TopicNames;
 import dev.switchboard.codec.BurstWriter;
-import dev.switchboard.codec.Envelope;
 import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.config.Limits;
 import dev.switchboard.fanout.DeliverySink;
@@ -124,18 +125,18 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                 case "subscribe" -> subscribe(textField(op, "topic"), fromOf(op.get("from")), id);
                 case "unsubscribe" -> unsubscribe(textField(op, "topic"), id);
                 case "publish" -> publish(op, id);
-                default -> throw ApiException.badRequest("invalid_op",
+                default -> throw new ApiException(ErrorCode.INVALID_OP,
                         "unknown op '" + op.path("op").asText("") + "'; use subscribe, unsubscribe or publish");
             }
         } catch (ApiException e) {
-            sendError(id, e.code(), e.getMessage());
+            sendError(id, e.code().wire(), e.getMessage());
         }
     }
 
     private static String textField(JsonNode op, String field) {
         JsonNode n = op.get(field);
         if (n == null || !n.isTextual()) {
-            throw ApiException.badRequest("invalid_op", "the op needs a string \"" + field + "\"");
+            throw new ApiException(ErrorCode.INVALID_OP, "the op needs a string \"" + field + "\"");
         }
         return n.asText();
     }
@@ -151,14 +152,14 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         if (from.isTextual()) {
             return StartPosition.parse(from.asText(), StartPosition.NEXT);
         }
-        throw ApiException.badRequest("invalid_from", "from must be \"next\", \"earliest\" or an offset");
+        throw new ApiException(ErrorCode.INVALID_FROM, "from must be \"next\", \"earliest\" or an offset");
     }
 
     private void subscribe(String name, StartPosition from, String id) {
-        TopicName.validate(name);
+        TopicNames.validate(name);
         Subscription existing = subscriptions.get(name);
         if (existing == null && subscriptions.size() >= limits.maxSubscriptionsPerConnection()) {
-            throw ApiException.overLimit("at most " + limits.maxSubscriptionsPerConnection()
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
                     + " subscriptions per connection");
         }
         Topic topic = broker.attach(name);
@@ -174,10 +175,10 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     }
 
     private void unsubscribe(String name, String id) {
-        TopicName.validate(name);
+        TopicNames.validate(name);
         Subscription s = subscriptions.remove(name);
         if (s == null) {
-            throw ApiException.notFound("not_subscribed", "not subscribed to '" + name + "'");
+            throw new ApiException(ErrorCode.NOT_SUBSCRIBED, "not subscribed to '" + name + "'");
         }
         end(s);
         ctx.writeAndFlush(new TextWebSocketFrame(reply("unsubscribed", id).put("topic", name).toString()));
@@ -187,21 +188,21 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         String topic = textField(op, "topic");
         JsonNode data = op.get("data");
         if (data == null) {
-            throw ApiException.badRequest("invalid_op", "publish needs \"data\"");
+            throw new ApiException(ErrorCode.INVALID_OP, "publish needs \"data\"");
         }
         String type = op.hasNonNull("type") ? op.get("type").asText() : null;
         byte[] payload;
         if (op.path("encoding").asText("").equals("base64")) {
             if (!data.isTextual()) {
-                throw ApiException.badRequest("invalid_op", "base64 data must be a string");
+                throw new ApiException(ErrorCode.INVALID_OP, "base64 data must be a string");
             }
             try {
                 payload = Base64.getDecoder().decode(data.asText());
             } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest("invalid_op", "data is not valid base64");
+                throw new ApiException(ErrorCode.INVALID_OP, "data is not valid base64");
             }
             type = type == null ? "application/octet-stream" : type;
-        } else if (data.isTextual() && (type == null || !Envelope.isJsonType(type))) {
+        } else if (data.isTextual() && (type == null || !Payloads.isJsonType(type))) {
             payload = data.asText().getBytes(StandardCharsets.UTF_8);
             type = type == null ? "text/plain; charset=utf-8" : type;
         } else {
@@ -210,7 +211,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         }
         String key = op.hasNonNull("key") ? op.get("key").asText() : null;
         if (payload.length > limits.maxMessageBytes()) {
-            throw ApiException.tooLarge("message is " + payload.length + " bytes; the limit is "
+            throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "message is " + payload.length + " bytes; the limit is "
                     + limits.maxMessageBytes());
         }
         var done = broker.publish(topic, type, payload, key);
@@ -230,9 +231,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         } else {
             Throwable cause = error.getCause() != null ? error.getCause() : error;
             if (cause instanceof ApiException api) {
-                sendError(id, api.code(), api.getMessage());
+                sendError(id, api.code().wire(), api.getMessage());
             } else {
-                sendError(id, "internal", "the publish failed");
+                sendError(id, ErrorCode.INTERNAL.wire(), "the publish failed");
             }
         }
     }

@@ -1,0 +1,165 @@
+package dev.switchboard.wire;
+
+/**
+ * Incremental parser of a {@code text/event-stream} body, following the WHATWG HTML "server-sent events"
+ * rules: the client side of what the server's SSE encoder writes, used by the CLI ({@code sub --via sse},
+ * {@code jobs watch}), the load tool and Java clients. The body is fed chunk by chunk as it arrives: lines may end in LF, CR or
+ * CRLF and a chunk may end anywhere, even between the CR and the LF of one line ending or inside a UTF-8
+ * character (fields are decoded only when read).
+ *
+ * <ul>
+ *   <li>{@code data:} lines are joined with {@code \n}; an empty line dispatches the event, unless it had no data.
+ *   <li>{@code id:} sets the last event ID, which carries over to later events; {@code event:} sets the type
+ *       of the current event only.
+ *   <li>Comment lines ({@code :…}), {@code retry:} (each caller picks its own reconnect delays) and unknown
+ *       fields are ignored.
+ *   <li>An event cut off by the end of the stream is dropped, as the standard says.
+ * </ul>
+ *
+ * One parser per stream, used from one thread.
+ */
+public final class SseParser {
+
+    /** Receives each complete event. */
+    public interface Listener {
+        void onEvent(SseEvent event);
+    }
+
+    /** A line, or the data of one event, is longer than the parser's limit. */
+    public static final class TooLongException extends RuntimeException {
+        TooLongException(int limit) {
+            super("server-sent event longer than " + limit + " bytes");
+        }
+    }
+
+    private static final int BOM_LENGTH = 3;
+
+    private final int maxEventBytes;
+    private final Listener listener;
+    private final SseEvent event = new SseEvent();
+    /** Holds the start of a line whose end has not arrived yet. */
+    private final SseEvent.Bytes partialLine = new SseEvent.Bytes(256);
+    private boolean afterCr;
+    private boolean firstLine = true;
+
+    /** @param maxEventBytes limit on one line and on the data of one event, so a broken stream cannot exhaust memory */
+    public SseParser(int maxEventBytes, Listener listener) {
+        this.maxEventBytes = maxEventBytes;
+        this.listener = listener;
+    }
+
+    /** Parses {@code chunk[offset, offset + length)}. */
+    public void feed(byte[] chunk, int offset, int length) {
+        int i = offset;
+        int end = offset + length;
+        while (i < end) {
+            if (afterCr) {
+                afterCr = false;
+                if (chunk[i] == '\n') {
+                    i++;
+                    continue;
+                }
+            }
+            int lineEnd = i;
+            while (lineEnd < end && chunk[lineEnd] != '\n' && chunk[lineEnd] != '\r') {
+                lineEnd++;
+            }
+            if (lineEnd == end) {
+                append(chunk, i, end);
+                return;
+            }
+            afterCr = chunk[lineEnd] == '\r';
+            if (partialLine.length > 0) {
+                append(chunk, i, lineEnd);
+                line(partialLine.array, 0, partialLine.length);
+                partialLine.clear();
+            } else {
+                line(chunk, i, lineEnd);
+            }
+            i = lineEnd + 1;
+        }
+    }
+
+    public void feed(byte[] chunk) {
+        feed(chunk, 0, chunk.length);
+    }
+
+    private void append(byte[] chunk, int from, int to) {
+        if (partialLine.length + (to - from) > maxEventBytes) {
+            throw new TooLongException(maxEventBytes);
+        }
+        partialLine.append(chunk, from, to - from);
+    }
+
+    private void line(byte[] buf, int from, int to) {
+        if (firstLine) {
+            firstLine = false;
+            if (to - from >= BOM_LENGTH && (buf[from] & 0xff) == 0xef && (buf[from + 1] & 0xff) == 0xbb
+                    && (buf[from + 2] & 0xff) == 0xbf) {
+                from += BOM_LENGTH;
+            }
+        }
+        if (from == to) {
+            dispatch();
+            return;
+        }
+        if (buf[from] == ':') {
+            return;
+        }
+        int colon = from;
+        while (colon < to && buf[colon] != ':') {
+            colon++;
+        }
+        int nameEnd = colon;
+        int valueStart = colon < to ? colon + 1 : to;
+        if (valueStart < to && buf[valueStart] == ' ') {
+            valueStart++;
+        }
+        if (fieldIs(buf, from, nameEnd, "data")) {
+            if (event.data.length + (to - valueStart) + 1 > maxEventBytes) {
+                throw new TooLongException(maxEventBytes);
+            }
+            event.data.append(buf, valueStart, to - valueStart);
+            event.data.append((byte) '\n');
+        } else if (fieldIs(buf, from, nameEnd, "event")) {
+            event.type.clear();
+            event.type.append(buf, valueStart, to - valueStart);
+        } else if (fieldIs(buf, from, nameEnd, "id") && !containsNul(buf, valueStart, to)) {
+            event.id.clear();
+            event.id.append(buf, valueStart, to - valueStart);
+        }
+    }
+
+    private static boolean fieldIs(byte[] buf, int from, int to, String name) {
+        if (to - from != name.length()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (buf[from + i] != name.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean containsNul(byte[] buf, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (buf[i] == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void dispatch() {
+        try {
+            if (event.data.length > 0) {
+                event.data.length--; // the last line's '\n'
+                listener.onEvent(event);
+            }
+        } finally {
+            event.data.clear();
+            event.type.clear();
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package dev.switchboard.dist;
+
+import dev.switchboard.broker.Retention;
+import dev.switchboard.cli.DurationConverter;
+import dev.switchboard.cli.LowerEnum;
+import dev.switchboard.config.FsyncPolicy;
+import dev.switchboard.config.IoMode;
+import dev.switchboard.config.Limits;
+import dev.switchboard.config.ServerConfig;
+import dev.switchboard.config.SocketOptions;
+import dev.switchboard.transport.SwitchboardServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code switchboard serve}: runs the server until interrupted. Every option also reads {@code SWITCHBOARD_*}. */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run the server. Every option can also be set as SWITCHBOARD_<OPTION> (e.g. SWITCHBOARD_DATA_DIR).")
+final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--port", defaultValue = "8080", description = "TCP port. Default: ${DEFAULT-VALUE}")
+    int port;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on. Default: ${DEFAULT-VALUE}")
+    String bind;
+
+    @Option(names = "--data-dir", defaultValue = "./data", description = "Directory of the durable log. Default: ${DEFAULT-VALUE}")
+    Path dataDir;
+
+    @Option(names = "--fsync", defaultValue = "batch", converter = FsyncConverter.class,
+            description = "When an acked publish is fsynced: always (before the ack, group commit), batch (every --fsync-interval), never (left to the OS). Default: ${DEFAULT-VALUE}")
+    FsyncPolicy fsync;
+
+    @Option(names = "--fsync-interval", defaultValue = "100ms", converter = DurationConverter.class,
+            description = "fsync period of --fsync batch. Default: ${DEFAULT-VALUE}")
+    Duration fsyncInterval;
+
+    @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
+            description = "Event-loop engine: auto, io_uring, epoll, nio. Default: ${DEFAULT-VALUE}")
+    IoMode io;
+
+    @Option(names = "--io-threads", defaultValue = "0", description = "Event-loop threads, 0 = one per core. Default: ${DEFAULT-VALUE}")
+    int ioThreads;
+
+    @Option(names = "--tcp-nodelay", arity = "1", defaultValue = "true",
+            description = "Disable Nagle's algorithm on client sockets. Default: ${DEFAULT-VALUE}")
+    boolean tcpNoDelay;
+
+    @Option(names = "--so-sndbuf", defaultValue = "0", description = "SO_SNDBUF bytes, 0 = kernel default (autotuned). Default: ${DEFAULT-VALUE}")
+    int sendBuffer;
+
+    @Option(names = "--so-rcvbuf", defaultValue = "0", description = "SO_RCVBUF bytes, 0 = kernel default (autotuned). Default: ${DEFAULT-VALUE}")
+    int receiveBuffer;
+
+    @Option(names = "--backlog", defaultValue = "4096", description = "Listen backlog. Default: ${DEFAULT-VALUE}")
+    int backlog;
+
+    @Option(names = "--write-buffer-low", defaultValue = "32768",
+            description = "Bytes queued in user space below which a connection is writable again. Default: ${DEFAULT-VALUE}")
+    int writeLow;
+
+    @Option(names = "--write-buffer-high", defaultValue = "65536",
+            description = "Bytes queued in user space above which pushing to a connection pauses. Default: ${DEFAULT-VALUE}")
+    int writeHigh;
+
+    @Option(names = "--max-message-bytes", defaultValue = "1048576", description = "Largest message. Default: ${DEFAULT-VALUE}")
+    int maxMessageBytes;
+
+    @Option(names = "--max-header-bytes", defaultValue = "16384", description = "Largest request head. Default: ${DEFAULT-VALUE}")
+    int maxHeaderBytes;
+
+    @Option(names = "--max-poll-limit", defaultValue = "1000", description = "Largest limit= of a poll. Default: ${DEFAULT-VALUE}")
+    int maxPollLimit;
+
+    @Option(names = "--max-poll-bytes", defaultValue = "4194304",
+            description = "A poll answer stops adding messages past this many payload bytes. Default: ${DEFAULT-VALUE}")
+    int maxPollBytes;
+
+    @Option(names = "--max-wait", defaultValue = "5m", converter = DurationConverter.class,
+            description = "Longest wait= of a long poll. Default: ${DEFAULT-VALUE}")
+    Duration maxWait;
+
+    @Option(names = "--max-topics", defaultValue = "100000", description = "Topics that may exist at once. Default: ${DEFAULT-VALUE}")
+    int maxTopics;
+
+    @Option(names = "--max-subscriptions", defaultValue = "1000",
+            description = "WebSocket subscriptions per connection. Default: ${DEFAULT-VALUE}")
+    int maxSubscriptions;
+
+    @Option(names = "--max-connections", defaultValue = "18000",
+            description = "Open client connections (keep below the process's open-file limit). Default: ${DEFAULT-VALUE}")
+    int maxConnections;
+
+    @Option(names = "--max-pending-publishes", defaultValue = "65536",
+            description = "Publishes waiting for the log writer before new ones get 503. Default: ${DEFAULT-VALUE}")
+    int maxPendingPublishes;
+
+    @Option(names = "--tail-cache-bytes", defaultValue = "268435456",
+            description = "Payload bytes of recent messages kept in memory across all topics for live readers. Default: ${DEFAULT-VALUE}")
+    long tailCacheBytes;
+
+    @Option(names = "--header-timeout", defaultValue = "10s", converter = DurationConverter.class,
+            description = "A request head must arrive within this. Default: ${DEFAULT-VALUE}")
+    Duration headerTimeout;
+
+    @Option(names = "--idle-timeout", defaultValue = "5m", converter = DurationConverter.class,
+            description = "Idle keep-alive connections close after this. Default: ${DEFAULT-VALUE}")
+    Duration idleTimeout;
+
+    @Option(names = "--slow-consumer-timeout", defaultValue = "30s", converter = DurationConverter.class,
+            description = "A push connection unwritable this long is closed (WebSocket code 4008). Default: ${DEFAULT-VALUE}")
+    Duration slowConsumerTimeout;
+
+    @Option(names = "--sse-heartbeat", defaultValue = "15s", converter = DurationConverter.class,
+            description = "Interval of SSE heartbeat comments. Default: ${DEFAULT-VALUE}")
+    Duration sseHeartbeat;
+
+    @Option(names = "--ws-ping-interval", defaultValue = "30s", converter = DurationConverter.class,
+            description = "Interval of WebSocket pings; a peer silent for two is closed. Default: ${DEFAULT-VALUE}")
+    Duration wsPingInterval;
+
+    @Option(names = "--retention-max-messages", description = "Default retention of new topics: messages kept (default unlimited)")
+    Long retentionMaxMessages;
+
+    @Option(names = "--retention-max-age", converter = DurationConverter.class,
+            description = "Default retention of new topics: age kept, e.g. 7d (default unlimited)")
+    Duration retentionMaxAge;
+
+    @Option(names = "--retention-max-bytes", description = "Default retention of new topics: payload bytes kept (default unlimited)")
+    Long retentionMaxBytes;
+
+    @Option(names = "--idempotency-ttl", defaultValue = "24h", converter = DurationConverter.class,
+            description = "How long an Idempotency-Key is remembered. Default: ${DEFAULT-VALUE}")
+    Duration idempotencyTtl;
+
+    @Option(names = "--cors-origins", defaultValue = "*", split = ",",
+            description = "Browser origins allowed to call the API from their pages, comma-separated; * = any, '' = none. Default: ${DEFAULT-VALUE}")
+    List<String> corsOrigins;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (writeLow <= 0 || writeHigh < writeLow) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--write-buffer-high must be >= --write-buffer-low > 0");
+        }
+        ServerConfig config = new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads,
+                new SocketOptions(tcpNoDelay, sendBuffer, receiveBuffer, backlog, writeLow, writeHigh),
+                new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollBytes, maxWait, maxTopics,
+                        maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout, idleTimeout,
+                        slowConsumerTimeout, tailCacheBytes),
+                sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
+                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList());
+        SwitchboardServer server = SwitchboardServer.start(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
+        spec.commandLine().getOut().printf("switchboard listening on http://%s:%d%n", bind, server.port());
+        spec.commandLine().getOut().flush();
+        server.awaitClose();
+        return 0;
+    }
+
+    static final class FsyncConverter extends LowerEnum<FsyncPolicy> {
+        FsyncConverter() {
+            super(FsyncPolicy.class);
+        }
+    }
+
+    static final class IoConverter extends LowerEnum<IoMode> {
+        IoConverter() {
+            super(IoMode.class);
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package dev.switchboard.cli;
+
+import dev.switchboard.dist.Main;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.testing.TestServer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** {@code switchboard pub} and {@code sub} through {@link Main#run}, against a real server, stdio captured. */
+@Timeout(60)
+class CliEndToEndTest {
+    private final List<Thread> running = new ArrayList<>();
+    private final PrintStream stdout = System.out;
+    private TestServer server;
+
+    @BeforeEach
+    void start() {
+        server = TestServer.start();
+    }
+
+    @AfterEach
+    void stop() {
+        running.forEach(Thread::interrupt); // a sub a failed test left waiting
+        System.setOut(stdout);
+        server.close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(SubCommand.Via.class)
+    void subPrintsWhatPubPublished(SubCommand.Via via) {
+        String topic = "e2e." + via;
+        assertThat(cli("", "pub", topic, "hello").lines()).containsExactly("1");
+        assertThat(cli("", "pub", topic, "{\"a\": [1, 2]}", "--json").lines()).containsExactly("2");
+        assertThat(cli("l1\nl2\r\n", "pub", topic, "--lines").lines()).containsExactly("3", "4");
+        assertThat(cli("h\u00e9llo \u20ac", "pub", topic).lines()).containsExactly("5");
+        assertThat(cli(new byte[] {(byte) 0xff, (byte) 0xfe, 0}, "pub", topic, "-", "--type", "application/octet-stream").lines())
+                .containsExactly("6");
+
+        Result sub = cli("", "sub", topic, "--from", "earliest", "--count", "6", "--via", via.name());
+
+        assertThat(sub.exit()).isZero();
+        // SSE carries the payload without its type, so JSON arrives as published rather than compacted.
+        String json = via == SubCommand.Via.sse ? "{\"a\": [1, 2]}" : "{\"a\":[1,2]}";
+        assertThat(sub.lines()).containsExactly("hello", json, "l1", "l2", "h\u00e9llo \u20ac", "//4A");
+    }
+
+    @ParameterizedTest
+    @EnumSource(SubCommand.Via.class)
+    void subResumesAcrossAServerRestartWithNothingLostOrRepeated(SubCommand.Via via) throws Exception {
+        String topic = "restart." + via;
+        for (int i = 1; i <= 3; i++) {
+            server.post("/v1/topics/" + topic + "/messages", "text/plain", "before-" + i);
+        }
+        Background sub = background("sub", topic, "--from", "earliest", "--count", "6", "--via", via.name());
+        await().atMost(Duration.ofSeconds(20)).until(() -> sub.out().lines().count() == 3);
+
+        server.restart();
+        for (int i = 4; i <= 6; i++) {
+            server.post("/v1/topics/" + topic + "/messages", "text/plain", "after-" + i);
+        }
+
+        assertThat(sub.exit().get(30, TimeUnit.SECONDS)).isZero();
+        assertThat(sub.out().lines()).containsExactly("before-1", "before-2", "before-3", "after-4", "after-5", "after-6");
+    }
+
+    @ParameterizedTest
+    @EnumSource(SubCommand.Via.class)
+    void subFromNextPrintsOnlyNewMessages(SubCommand.Via via) throws Exception {
+        String topic = "next." + via;
+        server.post("/v1/topics/" + topic + "/messages", "text/plain", "old");
+        Background sub = background("sub", topic, "--count", "2", "--via", via.name());
+        String transport = via == SubCommand.Via.poll ? "longpoll" : via.name();
+        await().atMost(Duration.ofSeconds(20)).until(() -> subscribers(topic, transport) > 0);
+
+        server.post("/v1/topics/" + topic + "/messages", "text/plain", "new-1");
+        server.post("/v1/topics/" + topic + "/messages", "application/json", "{\"n\":2}");
+
+        assertThat(sub.exit().get(30, TimeUnit.SECONDS)).isZero();
+        assertThat(sub.out().lines()).containsExactly("new-1", "{\"n\":2}");
+    }
+
+    @Test
+    void envelopePrintsOneJsonLinePerMessage() throws IOException {
+        cli("", "pub", "env", "two\nlines");
+        Result sub = cli("", "sub", "env", "--from", "1", "--count", "1", "--via", "poll", "--envelope");
+        JsonNode envelope = Http.JSON.readTree(sub.out());
+        assertThat(sub.lines()).hasSize(1);
+        assertThat(envelope.path("offset").asLong()).isEqualTo(1);
+        assertThat(envelope.path("type").asText()).isEqualTo("text/plain; charset=utf-8");
+        assertThat(envelope.path("data").asText()).isEqualTo("two\nlines");
+    }
+
+    @Test
+    void anIdempotencyKeyStoresARetriedPublishOnce() {
+        assertThat(cli("", "pub", "idem", "once", "--key", "k1").lines()).containsExactly("1");
+        assertThat(cli("", "pub", "idem", "once", "--key", "k1").lines()).containsExactly("1");
+        assertThat(cli("a\nb\n", "pub", "idem", "--lines", "--key", "batch").lines()).containsExactly("2", "3");
+        assertThat(cli("a\nb\n", "pub", "idem", "--lines", "--key", "batch").lines()).containsExactly("2", "3");
+    }
+
+    @Test
+    void serverErrorsAreReportedWithTheirCode() {
+        Result badName = cli("", "pub", "bad name", "x");
+        assertThat(badName.exit()).isEqualTo(1);
+        assertThat(badName.err()).startsWith("switchboard: invalid_topic: ");
+
+        Result badJson = cli("", "pub", "t", "not json", "--json");
+        assertThat(badJson.exit()).isEqualTo(1);
+        assertThat(badJson.err()).startsWith("switchboard: invalid_json: ");
+
+        Result subBadName = cli("", "sub", "bad name", "--via", "ws");
+        assertThat(subBadName.exit()).isEqualTo(1);
+        assertThat(subBadName.err()).startsWith("switchboard: invalid_topic: ");
+    }
+
+    @Test
+    void benchFanoutRunsAgainstTheServerAndRefusesAPeerTargetWithAnHttpUrl() {
+        Result run = cli("", "bench", "fanout", "--subscribers", "2", "--rate", "200", "--duration", "300ms",
+                "--warmup", "0s", "--drain", "5s", "--json");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).contains("\"transport\":\"ws\"").contains("\"total\":0");
+
+        Result wrongScheme = cli("", "bench", "fanout", "--target", "redis");
+        assertThat(wrongScheme.exit()).isEqualTo(2);
+        assertThat(wrongScheme.err()).contains("--server must be a redis:// URL");
+    }
+
+    @Test
+    void anUnreachableServerIsAClearFailure() {
+        server.close();
+        Result pub = cli("", "pub", "t", "x");
+        assertThat(pub.exit()).isEqualTo(1);
+        assertThat(pub.err()).isEqualTo("switchboard: cannot reach " + server.url() + ": connection refused\n");
+        server = TestServer.start();
+    }
+
+    private long subscribers(String topic, String transport) {
+        var response = server.get("/v1/topics/" + topic);
+        try {
+            return Http.JSON.readTree(response.body()).path("subscribers").path(transport).asLong();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private record Result(int exit, String out, String err) {
+        List<String> lines() {
+            return out.lines().toList();
+        }
+    }
+
+    /** A command still running, its stdout readable as it grows. */
+    private record Background(CompletableFuture<Integer> exit, Supplier<String> stdout) {
+        String out() {
+            return stdout.get();
+        }
+    }
+
+    private Result cli(String stdin, String... args) {
+        return cli(stdin.getBytes(StandardCharsets.UTF_8), args);
+    }
+
+    /** Runs one command in this thread with stdin, stdout and stderr swapped for buffers. */
+    private Result cli(byte[] stdin, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        InputStream savedIn = System.in;
+        PrintStream savedOut = System.out;
+        PrintStream savedErr = System.err;
+        System.setIn(new ByteArrayInputStream(stdin));
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int exit = Main.run(withServer(args));
+            return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setIn(savedIn);
+            System.setOut(savedOut);
+            System.setErr(savedErr);
+        }
+    }
+
+    /**
+     * Runs a command on its own thread. Commands take System.out when they start, so it stays swapped until the test
+     * ends; meanwhile the test thread talks to the server directly, never through the CLI.
+     */
+    private Background background(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        Thread thread = new Thread(() -> exit.complete(Main.run(withServer(args))), "cli-" + String.join("-", args));
+        thread.setDaemon(true);
+        running.add(thread);
+        thread.start();
+        return new Background(exit, () -> out.toString(StandardCharsets.UTF_8));
+    }
+
+    private String[] withServer(String... args) {
+        String[] all = Arrays.copyOf(args, args.length + 2);
+        all[args.length] = "--server";
+        all[args.length + 1] = server.url();
+        return all;
+    }
+}

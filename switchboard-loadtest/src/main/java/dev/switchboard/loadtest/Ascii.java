@@ -1,0 +1,68 @@
+package dev.switchboard.loadtest;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Reads ASCII fields straight from buffers, without decoding strings or building JSON trees: the SSE parser
+ * matches field names with it, and the load tool finds the few fields it needs in every delivered message.
+ */
+public final class Ascii {
+    private Ascii() {
+    }
+
+    /** Whether {@code buf[from, to)} holds exactly {@code text}. */
+    public static boolean regionMatches(ByteBuf buf, int from, int to, String text) {
+        if (to - from != text.length()) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            if (buf.getByte(from + i) != text.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Index of the first occurrence of {@code text} in {@code buf[from, to)}, or -1. */
+    public static int indexOf(ByteBuf buf, int from, int to, String text) {
+        byte first = (byte) text.charAt(0);
+        int last = to - text.length();
+        for (int i = from; i <= last; i++) {
+            i = buf.indexOf(i, last + 1, first);
+            if (i < 0) {
+                return -1;
+            }
+            if (regionMatches(buf, i, i + text.length(), text)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The decimal number (optionally negative) that starts at {@code index} and ends at the first non-digit.
+     *
+     * @throws NumberFormatException if there is no digit at {@code index}
+     */
+    public static long parseLong(ByteBuf buf, int index) {
+        int end = buf.writerIndex();
+        boolean negative = index < end && buf.getByte(index) == '-';
+        int i = negative ? index + 1 : index;
+        int digitsStart = i;
+        long value = 0;
+        for (; i < end; i++) {
+            int digit = buf.getByte(i) - '0';
+            if (digit < 0 || digit > 9) {
+                break;
+            }
+            if (value > (Long.MAX_VALUE - digit) / 10) {
+                throw new NumberFormatException("number too large at index " + index);
+            }
+            value = value * 10 + digit;
+        }
+        if (i == digitsStart) {
+            throw new NumberFormatException("no number at index " + index);
+        }
+        return negative ? -value : value;
+    }
+}

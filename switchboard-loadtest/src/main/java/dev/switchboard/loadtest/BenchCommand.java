@@ -1,0 +1,354 @@
+package dev.switchboard.loadtest;
+
+import dev.switchboard.loadtest.FanoutConfig.Target;
+import dev.switchboard.loadtest.FanoutConfig.Transport;
+import dev.switchboard.cli.ClientOptions;
+import dev.switchboard.cli.DurationConverter;
+import dev.switchboard.cli.LowerEnum;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code switchboard bench …}: load tools that measure a running server. */
+@Command(name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Measure a running server.",
+        subcommands = {BenchCommand.Fanout.class, BenchCommand.Jobs.class, BenchCommand.Durable.class,
+            BenchCommand.Idle.class, BenchCommand.LongPoll.class, BenchReportCommand.class})
+public final class BenchCommand implements Runnable {
+    /** Event-loop threads of durable, idle and longpoll: a few, so the client is not the bottleneck. */
+    private static final int DEFAULT_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout, jobs, durable, idle, longpoll or report");
+    }
+
+    /** {@code --server}, or the peer's standard address when a peer is targeted and no server was given. */
+    private static URI server(CommandLine.Model.CommandSpec spec, ClientOptions client, Target target) {
+        return target != Target.SWITCHBOARD && !spec.commandLine().getParseResult().hasMatchedOption("--server")
+                ? target.defaultServer() : client.server;
+    }
+
+    @Command(name = "fanout",
+            mixinStandardHelpOptions = true,
+            description = {
+                "One topic, N subscribers, publishers over HTTP: measures delivered msgs/s and publish-to-deliver "
+                        + "latency, and checks every subscriber gets every message once, in order.",
+                "With --target redis or nats, the same run drives that peer in its own protocol (Redis pub/sub, "
+                        + "core NATS) for side-by-side figures.",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class Fanout implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--target", defaultValue = "switchboard", converter = TargetConverter.class,
+                description = {"What to drive: switchboard, redis (pub/sub over RESP) or nats (core protocol). Default: ${DEFAULT-VALUE}",
+                        "A peer needs --server redis://HOST:PORT or nats://HOST:PORT (default: its standard port on 127.0.0.1)."})
+        Target target;
+
+        @Option(names = "--transport", defaultValue = "ws", converter = TransportConverter.class,
+                description = "How subscribers receive from Switchboard: ws or sse. Default: ${DEFAULT-VALUE}")
+        Transport transport;
+
+        @Option(names = "--subscribers", defaultValue = "100", description = "Subscriber connections. Default: ${DEFAULT-VALUE}")
+        int subscribers;
+
+        @Option(names = "--size", defaultValue = "64", description = "Payload bytes per message. Default: ${DEFAULT-VALUE}")
+        int size;
+
+        @Option(names = "--rate", defaultValue = "0",
+                description = {"Publishes per second over all publishers; 0 = as fast as the server answers. Default: ${DEFAULT-VALUE}",
+                        "At 0, latency includes queueing behind the requests in flight; set a rate to see latency at a given load."})
+        int rate;
+
+        @Mixin
+        Timing timing;
+
+        @Option(names = "--drain", defaultValue = "10s", converter = DurationConverter.class,
+                description = "After publishing, how long subscribers may take to receive everything. Default: ${DEFAULT-VALUE}")
+        Duration drain;
+
+        @Option(names = "--topic",
+                description = "Topic to use; no one else may publish to it during the run. Default: a fresh bench.<random>")
+        String topic;
+
+        @Option(names = "--publishers", defaultValue = "1",
+                description = "Publisher connections (HTTP/1.1 keep-alive). Default: ${DEFAULT-VALUE}")
+        int publishers;
+
+        @Option(names = "--inflight", defaultValue = "16",
+                description = {"Requests pipelined on each publisher connection; 1 = wait for each answer. Default: ${DEFAULT-VALUE}",
+                        "A server may work through pipelined requests one at a time: more --publishers add concurrency."})
+        int inflight;
+
+        @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
+                description = "Event-loop engine: auto, epoll or nio. Default: ${DEFAULT-VALUE}")
+        ClientIo.Mode io;
+
+        @Option(names = "--threads", description = "Event-loop threads for subscribers. Default: one per core")
+        int threads = Runtime.getRuntime().availableProcessors();
+
+        @Option(names = "--json", description = "Print the report as one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            FanoutConfig config;
+            try {
+                config = new FanoutConfig(target, server(spec, client, target), transport, subscribers, size, rate,
+                        timing.warmup, timing.duration, drain,
+                        topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads);
+            } catch (IllegalArgumentException e) {
+                throw client.usage(e.getMessage());
+            }
+            FanoutBenchmark benchmark = new FanoutBenchmark(config, spec.commandLine().getErr());
+            return BenchReport.print(benchmark.run(), json, spec.commandLine().getOut());
+        }
+    }
+
+    @Command(name = "jobs",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Jobs end to end: closed-loop submitters submit with ?wait= and wait for the result; workers claim "
+                        + "and complete at once. Measures jobs/s and submit-to-result latency (what the server adds).",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class Jobs implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--workers", defaultValue = "4", description = "Worker threads. Default: ${DEFAULT-VALUE}")
+        int workers;
+
+        @Option(names = "--submitters", defaultValue = "0",
+                description = "Closed-loop submitter threads, 0 = twice the workers. Default: ${DEFAULT-VALUE}")
+        int submitters;
+
+        @Option(names = "--size", defaultValue = "64", description = "Payload bytes per job. Default: ${DEFAULT-VALUE}")
+        int size;
+
+        @Option(names = "--duration", defaultValue = "10s", converter = DurationConverter.class,
+                description = "Measured time, after the warmup. Default: ${DEFAULT-VALUE}")
+        Duration duration;
+
+        @Option(names = "--warmup", defaultValue = "2s", converter = DurationConverter.class,
+                description = "Time left out of the figures. Default: ${DEFAULT-VALUE}")
+        Duration warmup;
+
+        @Option(names = "--json", description = "Print the report as one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (workers < 1 || submitters < 0 || size < 1) {
+                throw client.usage("--workers and --size must be >= 1, --submitters >= 0");
+            }
+            JobsBenchmark.Config config = new JobsBenchmark.Config(client.server, workers,
+                    submitters == 0 ? 2 * workers : submitters, size, warmup, duration,
+                    JobsBenchmark.Config.freshQueue());
+            return BenchReport.print(new JobsBenchmark(config, spec.commandLine().getErr()).run(), json,
+                    spec.commandLine().getOut());
+        }
+    }
+
+    @Command(name = "durable",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Durable publish, closed loop: each publisher connection sends one message and waits for the "
+                        + "acknowledgement that it is stored before the next. Measures acked msgs/s and "
+                        + "publish-to-ack latency.",
+                "Switchboard: POST to a fresh topic (run the server with --fsync always); redis: XADD to a stream "
+                        + "(appendfsync always); nats: JetStream publish to a file-storage stream it creates.",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class Durable implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--target", defaultValue = "switchboard", converter = TargetConverter.class,
+                description = {"What to drive: switchboard, redis (XADD) or nats (JetStream). Default: ${DEFAULT-VALUE}",
+                        "A peer needs --server redis://HOST:PORT or nats://HOST:PORT (default: its standard port on 127.0.0.1)."})
+        Target target;
+
+        @Option(names = "--publishers", defaultValue = "64",
+                description = "Publisher connections, each with one publish in flight. Default: ${DEFAULT-VALUE}")
+        int publishers;
+
+        @Option(names = "--size", defaultValue = "64", description = "Payload bytes per message. Default: ${DEFAULT-VALUE}")
+        int size;
+
+        @Mixin
+        Timing timing;
+
+        @Mixin
+        WorkloadOptions workload;
+
+        @Override
+        public Integer call() throws Exception {
+            return workload.run(client, () -> new DurableBenchmark.Config(target, server(spec, client, target),
+                    publishers, size, timing.warmup, timing.duration, workload.io, workload.threads,
+                    FanoutConfig.freshTopic()),
+                    (config, err) -> new DurableBenchmark(config, err).run());
+        }
+    }
+
+    @Command(name = "idle",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Idle subscribers: opens N connections subscribed to one topic, holds them, and reads the server's "
+                        + "memory (VmRSS of --server-pid) before and after; then publishes one message that every "
+                        + "connection must receive.",
+                "Switchboard: WebSocket; redis: SUBSCRIBE; nats: SUB. Any dropped connection is an error.",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class Idle implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--target", defaultValue = "switchboard", converter = TargetConverter.class,
+                description = {"What to drive: switchboard (WebSocket), redis (SUBSCRIBE) or nats (SUB). Default: ${DEFAULT-VALUE}",
+                        "A peer needs --server redis://HOST:PORT or nats://HOST:PORT (default: its standard port on 127.0.0.1)."})
+        Target target;
+
+        @Option(names = "--connections", defaultValue = "15000",
+                description = "Subscriber connections, opened at most 500 at a time. Default: ${DEFAULT-VALUE}")
+        int connections;
+
+        @Option(names = "--hold", defaultValue = "30s", converter = DurationConverter.class,
+                description = "How long to hold them once all are subscribed. Default: ${DEFAULT-VALUE}")
+        Duration hold;
+
+        @Option(names = "--server-pid", defaultValue = "-1",
+                description = "The server's process id, to read its memory from /proc/PID/status. Default: none (rss fields -1)")
+        long serverPid;
+
+        @Mixin
+        WorkloadOptions workload;
+
+        @Override
+        public Integer call() throws Exception {
+            return workload.run(client, () -> new IdleBenchmark.Config(target, server(spec, client, target),
+                    connections, hold, serverPid, workload.io, workload.threads, FanoutConfig.freshTopic()),
+                    (config, err) -> new IdleBenchmark(config, err).run());
+        }
+    }
+
+    @Command(name = "longpoll",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Long-poll wake-up: holds one long poll on each of N fresh topics (one connection each), then "
+                        + "publishes one message to every topic. Measures publish-to-wake latency and checks each "
+                        + "poll gets exactly its topic's message.",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class LongPoll implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--polls", defaultValue = "10000",
+                description = "Long polls, one per topic and connection. Default: ${DEFAULT-VALUE}")
+        int polls;
+
+        @Option(names = "--wait", defaultValue = "30s", converter = DurationConverter.class,
+                description = "wait= of each poll (at most the server's --max-wait); publishing must end within it. Default: ${DEFAULT-VALUE}")
+        Duration wait;
+
+        @Option(names = "--rate", defaultValue = "1000",
+                description = {"Publishes per second over all publishers, one per topic; 0 = as fast as they are acknowledged. Default: ${DEFAULT-VALUE}",
+                        "Paced, the latency is the server's wake-up path; at 0 it includes queueing behind the publishes in flight."})
+        int rate;
+
+        @Mixin
+        WorkloadOptions workload;
+
+        @Override
+        public Integer call() throws Exception {
+            return workload.run(client, () -> new LongPollBenchmark.Config(client.server, polls, wait, rate, workload.io,
+                    workload.threads, LongPollBenchmark.Config.freshPrefix()),
+                    (config, err) -> new LongPollBenchmark(config, err).run());
+        }
+    }
+
+    /** The measured time and the warmup before it, of runs that publish. */
+    static final class Timing {
+        @Option(names = "--duration", defaultValue = "10s", converter = DurationConverter.class,
+                description = "Measured time, after the warmup. Default: ${DEFAULT-VALUE}")
+        Duration duration;
+
+        @Option(names = "--warmup", defaultValue = "2s", converter = DurationConverter.class,
+                description = "Time published but left out of the figures. Default: ${DEFAULT-VALUE}")
+        Duration warmup;
+    }
+
+    /** What durable, idle and longpoll share: the event loops, the report's form, and building, running, printing. */
+    static final class WorkloadOptions {
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec command;
+
+        @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
+                description = "Event-loop engine: auto, epoll or nio. Default: ${DEFAULT-VALUE}")
+        ClientIo.Mode io;
+
+        @Option(names = "--threads", description = "Event-loop threads for the client's connections. Default: up to 4")
+        int threads = DEFAULT_THREADS;
+
+        @Option(names = "--json", description = "Print the report as one JSON object.")
+        boolean json;
+
+        interface Run<C> {
+            BenchReport run(C config, PrintWriter err) throws IOException, InterruptedException;
+        }
+
+        /** Builds the settings (a bad value is a usage error, exit 2), runs and prints; exit 1 if the run saw errors. */
+        <C> int run(ClientOptions client, Supplier<C> config, Run<C> benchmark) throws IOException, InterruptedException {
+            C settings;
+            try {
+                settings = config.get();
+            } catch (IllegalArgumentException e) {
+                throw client.usage(e.getMessage());
+            }
+            return BenchReport.print(benchmark.run(settings, command.commandLine().getErr()), json,
+                    command.commandLine().getOut());
+        }
+    }
+
+    static final class TransportConverter extends LowerEnum<Transport> {
+        TransportConverter() {
+            super(Transport.class);
+        }
+    }
+
+    static final class TargetConverter extends LowerEnum<Target> {
+        TargetConverter() {
+            super(Target.class);
+        }
+    }
+
+    static final class IoConverter extends LowerEnum<ClientIo.Mode> {
+        IoConverter() {
+            super(ClientIo.Mode.class);
+        }
+    }
+}

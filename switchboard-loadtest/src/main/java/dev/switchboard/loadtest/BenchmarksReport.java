@@ -1,0 +1,269 @@
+package dev.switchboard.loadtest;
+
+import dev.switchboard.loadtest.BenchResults.Result;
+import dev.switchboard.loadtest.BenchResults.Stat;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Turns a {@code bench/run} into the generated part of BENCHMARKS.md: machine facts, one table per workload with
+ * each target of issue 4 and its verdict, and the exact commands. Only the text between {@link #BEGIN} and
+ * {@link #END} is ever rewritten, so the hand-written analysis around it survives every run.
+ */
+public final class BenchmarksReport {
+    public static final String BEGIN = "<!-- bench/run:begin -->";
+    public static final String END = "<!-- bench/run:end -->";
+
+    /** A table column: a figure of every run, shown as median (range). */
+    record Column(String header, ToDoubleFunction<Result> metric, int decimals) {
+        static Column of(String header, String pointer, int decimals) {
+            return new Column(header, r -> r.value(pointer), decimals);
+        }
+    }
+
+    /** Issue 4's target against one peer: Switchboard ÷ peer at least (or, lower is better, at most) {@code limit}. */
+    record Goal(String peer, double limit) {
+    }
+
+    /**
+     * A kind of workload (the runner's workload name up to its first '-'; {@code fanout-1000} is a fan-out to
+     * 1,000 subscribers). {@code measure} is what the goals compare; the server's CPU time is shown per 1,000
+     * {@code perCpu} at the rate {@code throughput} (both null: not a throughput workload); {@code absoluteLimit}
+     * is a bound on Switchboard's own {@code measure} when the target is not a ratio.
+     */
+    record Kind(String name, String title, Column measure, boolean higherIsBetter, List<Column> columns,
+                List<Goal> goals, String perCpu, Column throughput, double absoluteLimit, String note) {
+        String goalText(Goal goal) {
+            return (higherIsBetter ? "≥ " : "≤ ") + number(goal.limit, 1) + "×";
+        }
+
+        boolean met(double value, double limit) {
+            return higherIsBetter ? value >= limit : value <= limit;
+        }
+    }
+
+    private static final Column DELIVERED = Column.of("delivered msgs/s", "/deliveredPerSecond", 0);
+    private static final Column REQUESTS = Column.of("requests/s", "/requestsPerSecond", 0);
+    private static final Column ACKED = Column.of("acked msgs/s", "/ackedPerSecond", 0);
+    private static final Column BYTES_PER_CONNECTION = Column.of("bytes/connection", "/bytesPerConnection", 0);
+    private static final Column P50 = Column.of("p50 ms", "/latencyMs/p50", 2);
+    private static final Column P99 = Column.of("p99 ms", "/latencyMs/p99", 2);
+    private static final Column P999 = Column.of("p99.9 ms", "/latencyMs/p999", 2);
+
+    static final List<Kind> KINDS = List.of(
+            new Kind("fanout", "Fan-out as fast as possible, 64 B, 1 topic → N subscribers", DELIVERED, true,
+                    List.of(Column.of("published msgs/s", "/publishedPerSecond", 0), DELIVERED, P99),
+                    List.of(new Goal("nats", 1.0), new Goal("redis", 1.5)), "deliveries", DELIVERED, Double.NaN,
+                    "Switchboard: WebSocket subscribers, HTTP publishers; Redis: pub/sub over RESP; NATS: core "
+                            + "protocol. Publishing outruns delivery here, so latency is backlog."),
+            new Kind("fixed", "Fan-out at a fixed 1,000 msgs/s, 64 B: publish → deliver latency", P99, false,
+                    List.of(DELIVERED, P50, P99, P999), List.of(new Goal("nats", 1.0)), "deliveries", DELIVERED,
+                    Double.NaN,
+                    "The ratio is Switchboard's p99 ÷ the peer's: at most 1.0 meets the target."),
+            new Kind("wrk", "HTTP publish over keep-alive (wrk, 64 connections)",
+                    REQUESTS, true, List.of(REQUESTS, P50, P99), List.of(new Goal("nginx", 1.0)), "requests", REQUESTS,
+                    Double.NaN,
+                    "Switchboard: `POST /v1/topics/bench.wrk/messages` with a 64-byte body (stored, 201); "
+                            + "nginx: the same POST answered by `return 200 \"hello\"`, same number of cores."),
+            new Kind("durable", "Durable publish, 64 closed-loop publishers, 64 B",
+                    ACKED, true, List.of(ACKED, P50, P99),
+                    List.of(new Goal("redis", 1.5), new Goal("nats", 1.0), new Goal("nats-sync", 1.0)), "acks", ACKED,
+                    Double.NaN,
+                    "Switchboard `--fsync always` and Redis `appendonly yes, appendfsync always` (XADD) fsync "
+                            + "before they answer. `nats` is JetStream file storage with its defaults, which do "
+                            + "**not** fsync per message (it syncs every 2 minutes); `nats-sync` sets "
+                            + "`sync_interval: always`, measured only where nats-server supports it (2.10+)."),
+            new Kind("idle", "Idle WebSocket subscribers held open",
+                    BYTES_PER_CONNECTION, false,
+                    List.of(Column.of("connections", "/connections", 0), BYTES_PER_CONNECTION),
+                    List.of(new Goal("redis", 1.0)), null, null, Double.NaN,
+                    "Server RSS growth per connection. NATS is shown beside them, without a target."),
+            new Kind("longpoll", "Held long polls, then one publish to each topic: wake latency", P99, false,
+                    List.of(Column.of("polls", "/polls", 0), Column.of("woken", "/woken", 0), P50, P99, P999),
+                    List.of(), null, null, 5.0, "Target: p99 below 5 ms."));
+
+    private final BenchResults results;
+    private final String commit;
+    private final String plotLink;
+
+    /** {@code plotLink}: the plot's path relative to BENCHMARKS.md, or null when none was drawn. */
+    public BenchmarksReport(BenchResults results, String commit, String plotLink) {
+        this.results = results;
+        this.commit = commit;
+        this.plotLink = plotLink;
+    }
+
+    static Kind kind(String workload) {
+        String name = workload.split("-", 2)[0];
+        return KINDS.stream().filter(k -> k.name.equals(name)).findFirst().orElse(null);
+    }
+
+    /** The generated section, markers included. */
+    public String section() {
+        StringBuilder md = new StringBuilder();
+        md.append(BEGIN).append("\n\n");
+        md.append("## Results of `bench/run` (").append(results.machine("date")).append(", commit ")
+                .append(commit).append(")\n\n");
+        if (results.machine().path("quick").asBoolean()) {
+            md.append("**A `--quick` smoke run**: tiny durations and counts, not a measurement.\n\n");
+        }
+        md.append("Generated by `bench/run` from its `results.jsonl`; do not edit between the markers. Each figure is "
+                + "the median of ").append(results.machine("runs")).append(" runs (range in brackets). "
+                + "\"Switchboard ÷ peer\" divides run k of Switchboard by run k of the peer, taken minutes apart "
+                + "in the same invocation, and gives the median (range) of those ratios; the verdict is on that "
+                + "median. Server CPU is the server's (or peer's) user + system time over the whole load-tool run "
+                + "(warmup included), per 1,000 deliveries, requests or acks over the same time: it compares the "
+                + "servers' efficiency even where the load tool is the bottleneck.\n\n");
+        appendMachine(md);
+        for (Kind kind : KINDS) {
+            appendKind(md, kind);
+        }
+        if (plotLink != null) {
+            md.append("![publish → deliver latency at 1,000 msgs/s; durable ack and long-poll wake p99](")
+                    .append(plotLink).append(")\n\n");
+        }
+        appendCommands(md);
+        md.append(END).append('\n');
+        return md.toString();
+    }
+
+    private void appendMachine(StringBuilder md) {
+        md.append("Machine: ").append(results.machine("nproc")).append(" cores (").append(results.machine("cpu"))
+                .append("), ").append(results.machine("ram")).append(" RAM, ").append(results.machine("kernel"))
+                .append("; ").append(results.machine("jdk")).append(".  \nPeers: ").append(results.machine("redis"))
+                .append("; ").append(results.machine("nats")).append("; ").append(results.machine("nginx"))
+                .append("; ").append(results.machine("wrk")).append(".  \nPinning: ")
+                .append(results.machine("pinning")).append("; Switchboard `--io-threads 1`, nginx "
+                        + "`worker_processes 1`, `wrk -t1`. Unpinned: no `taskset`, Switchboard's default threads "
+                        + "(one per core), nginx one worker per core, `wrk -t<cores>`. Durable, idle and long-poll "
+                        + "runs are pinned only.\n\n");
+    }
+
+    private void appendKind(StringBuilder md, Kind kind) {
+        List<String> workloads = results.distinct(Result::workload).stream()
+                .filter(w -> kind(w) == kind).toList();
+        if (workloads.isEmpty()) {
+            return;
+        }
+        md.append("### ").append(kind.title).append("\n\n").append(kind.note);
+        if (kind.name.equals("durable") && !results.machine().path("natsJetStreamSyncAlways").asBoolean(true)) {
+            md.append(" This nats-server rejects `sync_interval`, so there is no `nats-sync` row.");
+        }
+        md.append("\n\n");
+        StringBuilder header = new StringBuilder("| mode | workload | target |");
+        StringBuilder rule = new StringBuilder("| --- | --- | --- |");
+        for (Column c : kind.columns) {
+            header.append(' ').append(c.header).append(" |");
+            rule.append(" ---: |");
+        }
+        if (kind.perCpu != null) {
+            header.append(" server CPU ms / 1,000 ").append(kind.perCpu).append(" |");
+            rule.append(" ---: |");
+        }
+        header.append(" Switchboard ÷ target | target | verdict | errors |");
+        rule.append(" ---: | --- | --- | ---: |");
+        md.append(header).append('\n').append(rule).append('\n');
+        for (String mode : results.distinct(Result::mode)) {
+            for (String workload : workloads) {
+                for (String target : results.distinct(Result::target)) {
+                    if (!results.of(mode, workload, target).isEmpty()) {
+                        appendRow(md, kind, mode, workload, target);
+                    }
+                }
+            }
+        }
+        md.append('\n');
+    }
+
+    private void appendRow(StringBuilder md, Kind kind, String mode, String workload, String target) {
+        md.append("| ").append(mode).append(" | ").append(workload).append(" | ").append(target).append(" |");
+        for (Column c : kind.columns) {
+            md.append(' ').append(format(results.stat(mode, workload, target, c.metric), c.decimals)).append(" |");
+        }
+        if (kind.perCpu != null) {
+            md.append(' ').append(format(results.stat(mode, workload, target, cpuPerThousand(kind)), 2))
+                    .append(" |");
+        }
+        long errors = results.errors(mode, workload, target);
+        String ratio = "—";
+        String goal = "";
+        String verdict = "";
+        if (target.equals(BenchResults.SWITCHBOARD) && !Double.isNaN(kind.absoluteLimit)) {
+            Stat own = results.stat(mode, workload, target, kind.measure.metric);
+            goal = "< " + number(kind.absoluteLimit, 0) + " ms";
+            verdict = verdict(own.n() > 0 && own.median() < kind.absoluteLimit, errors);
+        }
+        for (Goal g : kind.goals) {
+            if (g.peer.equals(target)) {
+                Stat r = results.ratio(mode, workload, target, kind.measure.metric);
+                ratio = format(r, 2);
+                goal = kind.goalText(g);
+                verdict = r.n() == 0 ? "no Switchboard run"
+                        : verdict(kind.met(r.median(), g.limit), errors + results.errors(mode, workload,
+                        BenchResults.SWITCHBOARD));
+            }
+        }
+        md.append(' ').append(ratio).append(" | ").append(goal).append(" | ").append(verdict).append(" | ")
+                .append(errors).append(" |\n");
+    }
+
+    /** Server CPU milliseconds per 1,000 units at the kind's throughput over the load tool's time. */
+    static ToDoubleFunction<Result> cpuPerThousand(Kind kind) {
+        return r -> r.value("/serverCpuSeconds") * 1e6
+                / (kind.throughput.metric.applyAsDouble(r) * r.value("/loadSeconds"));
+    }
+
+    private static String verdict(boolean met, long errors) {
+        return (met ? "met" : "**missed**") + (errors > 0 ? " (runs with errors)" : "");
+    }
+
+    private void appendCommands(StringBuilder md) {
+        md.append("Exact commands of run 1 (ports and temp dirs change every run; each server is started fresh, "
+                + "waited for, measured once and stopped with SIGTERM):\n\n```bash\n");
+        int first = results.results().stream().mapToInt(Result::run).min().orElse(1);
+        for (Result r : results.results()) {
+            if (r.run() == first) {
+                md.append("# ").append(r.mode()).append(' ').append(r.workload()).append(' ').append(r.target())
+                        .append('\n').append(r.text("serverCommand").strip()).append('\n')
+                        .append(r.text("command").strip()).append('\n');
+            }
+        }
+        md.append("```\n\n");
+    }
+
+    static String format(Stat s, int decimals) {
+        if (s.n() == 0) {
+            return "—";
+        }
+        String median = number(s.median(), decimals);
+        return s.n() == 1 || s.min() == s.max() ? median
+                : median + " (" + number(s.min(), decimals) + "–" + number(s.max(), decimals) + ")";
+    }
+
+    static String number(double value, int decimals) {
+        return String.format(Locale.ROOT, "%,." + decimals + "f", value);
+    }
+
+    /**
+     * {@code document} with the text between the markers replaced by {@code section}; without markers, the section
+     * goes just before the heading that follows "## Machine and setup" (at the end when there is none).
+     */
+    public static String replaceSection(String document, String section) {
+        int begin = document.indexOf(BEGIN);
+        int end = document.indexOf(END);
+        if (begin >= 0 && end > begin) {
+            int after = end + END.length();
+            if (after < document.length() && document.charAt(after) == '\n') {
+                after++;
+            }
+            return document.substring(0, begin) + section + document.substring(after);
+        }
+        int setup = document.indexOf("\n## Machine and setup");
+        int next = setup < 0 ? -1 : document.indexOf("\n## ", setup + 1);
+        if (next < 0) {
+            return document + (document.endsWith("\n") ? "\n" : "\n\n") + section;
+        }
+        return document.substring(0, next + 1) + section + "\n" + document.substring(next + 1);
+    }
+}

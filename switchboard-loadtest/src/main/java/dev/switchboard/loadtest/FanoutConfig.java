@@ -1,0 +1,104 @@
+package dev.switchboard.loadtest;
+
+import dev.switchboard.wire.TopicNames;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Settings of one {@code bench fanout} run.
+ *
+ * @param target      what is measured: Switchboard, or a peer spoken to in its own protocol
+ * @param server      base URL of the running server ({@code http://}), or {@code redis://} / {@code nats://}
+ * @param transport   how subscribers receive from Switchboard; peers use their own protocol
+ * @param subscribers subscriber connections, all on one topic
+ * @param size        payload bytes per message
+ * @param rate        target publishes per second over all publishers; 0 = as fast as the server answers
+ * @param warmup      time published and checked but left out of the figures
+ * @param duration    measured time after the warmup
+ * @param drain       how long to wait, after publishing stops, for subscribers to receive everything
+ * @param topic       topic to use; it must see no other publisher during the run
+ * @param publishers  publisher connections (HTTP/1.1 keep-alive, or the peer's protocol)
+ * @param inflight    pipelined requests per publisher connection (publishes not yet confirmed, for peers)
+ * @param io          event-loop engine
+ * @param threads     event-loop threads for the subscribers
+ */
+public record FanoutConfig(Target target, URI server, Transport transport, int subscribers, int size, int rate,
+                           Duration warmup, Duration duration, Duration drain, String topic, int publishers,
+                           int inflight, ClientIo.Mode io, int threads) {
+
+    public enum Transport { WS, SSE }
+
+    /** What the benchmark drives; the URL scheme of {@code --server} must match. */
+    public enum Target {
+        SWITCHBOARD("http", "http://127.0.0.1:8080"),
+        REDIS("redis", "redis://127.0.0.1:6379"),
+        NATS("nats", "nats://127.0.0.1:4222");
+
+        private final String scheme;
+        private final URI defaultServer;
+
+        Target(String scheme, String defaultServer) {
+            this.scheme = scheme;
+            this.defaultServer = URI.create(defaultServer);
+        }
+
+        public String scheme() {
+            return scheme;
+        }
+
+        /** The server URL used when none is given. */
+        public URI defaultServer() {
+            return defaultServer;
+        }
+    }
+
+    public FanoutConfig {
+        checkServer(target, server);
+        positive("subscribers", subscribers);
+        positive("publishers", publishers);
+        positive("inflight", inflight);
+        positive("threads", threads);
+        checkSize(target, size);
+        if (rate < 0) {
+            throw new IllegalArgumentException("--rate must not be negative");
+        }
+        if (duration.isZero() || duration.isNegative() || warmup.isNegative() || drain.isNegative()) {
+            throw new IllegalArgumentException("--duration must be positive, --warmup and --drain not negative");
+        }
+        if (!TopicNames.isValid(topic)) {
+            throw new IllegalArgumentException("--topic must be 1-255 chars of [A-Za-z0-9_-] segments joined by '.'");
+        }
+    }
+
+    /** A topic name no earlier run has used, so every run starts at offset 1 on an empty topic. */
+    public static String freshTopic() {
+        return "bench." + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
+    }
+
+    /** Refuses a {@code --server} whose scheme is not the target's, or without a host. */
+    static void checkServer(Target target, URI server) {
+        if (!target.scheme().equalsIgnoreCase(server.getScheme()) || server.getHost() == null) {
+            throw new IllegalArgumentException("--server must be a " + target.scheme() + ":// URL with a host for --target "
+                    + target.name().toLowerCase(java.util.Locale.ROOT) + ", got " + server);
+        }
+    }
+
+    /** Refuses a {@code --size} too small for what the target's payloads carry. */
+    static void checkSize(Target target, int size) {
+        if (size < Payload.MIN_SIZE) {
+            throw new IllegalArgumentException("--size must be at least " + Payload.MIN_SIZE
+                    + " bytes (the send time and a space)");
+        }
+        if (target != Target.SWITCHBOARD && size < Payload.MIN_SEQUENCED_SIZE) {
+            throw new IllegalArgumentException("--size must be at least " + Payload.MIN_SEQUENCED_SIZE
+                    + " bytes for a peer (the send time, the publisher and its sequence number)");
+        }
+    }
+
+    static void positive(String option, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException("--" + option + " must be at least 1");
+        }
+    }
+}

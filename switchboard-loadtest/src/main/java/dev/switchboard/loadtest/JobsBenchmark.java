@@ -1,0 +1,182 @@
+package dev.switchboard.loadtest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Recorder;
+
+/**
+ * {@code bench jobs}: jobs end to end. Closed-loop submitters each submit a job with {@code ?wait=} (synchronous
+ * request/reply: the answer is the submitter's notification) and wait for it; workers claim with a held wait and
+ * complete at once with the payload as result. Since workers do no work, a job's latency is what the server (and the
+ * four HTTP exchanges a job takes) adds. Uses the JDK's HttpClient on virtual threads: a job is four requests, and
+ * this measures their sum, not the client.
+ */
+public final class JobsBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration SUBMIT_WAIT = Duration.ofSeconds(30);
+
+    /** The knobs of one run. */
+    public record Config(URI server, int workers, int submitters, int size, Duration warmup, Duration duration,
+                         String queue) {
+        public static String freshQueue() {
+            return "bench-jobs." + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
+        }
+    }
+
+    /** The outcome: jobs completed in the measured time and submit-to-result latency. */
+    public record Report(int workers, int submitters, int size, double durationSeconds, long jobs,
+                         double jobsPerSecond, LatencyReport latencyMs, long errors, List<String> errorSamples)
+            implements BenchReport {
+        @Override
+        public boolean failed() {
+            return errors > 0;
+        }
+
+        @Override
+        public String toText() {
+            StringBuilder t = new StringBuilder();
+            t.append(String.format(Locale.ROOT, "jobs        %d workers, %d submitters, %d-byte payloads%n",
+                    workers, submitters, size));
+            t.append(String.format(Locale.ROOT, "measured    %.1f s%n", durationSeconds));
+            t.append(String.format(Locale.ROOT, "completed   %,d jobs  %,.0f jobs/s%n", jobs, jobsPerSecond));
+            t.append(LatencyReport.line(latencyMs));
+            t.append(String.format(Locale.ROOT, "errors      %d%n", errors));
+            errorSamples.forEach(s -> t.append("  ").append(s).append(System.lineSeparator()));
+            return t.toString();
+        }
+    }
+
+    private final Config config;
+    private final PrintWriter progress;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final Recorder latency = new Recorder(3);
+    private final AtomicLong completed = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+    private final List<String> errorSamples = java.util.Collections.synchronizedList(new ArrayList<>());
+    private volatile boolean measuring;
+    private volatile boolean stopSubmitting;
+    private volatile boolean stopping;
+
+    public JobsBenchmark(Config config, PrintWriter progress) {
+        this.config = config;
+        this.progress = progress;
+    }
+
+    public Report run() throws InterruptedException {
+        byte[] payload = "x".repeat(config.size()).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        List<Thread> workers = new ArrayList<>();
+        List<Thread> submitters = new ArrayList<>();
+        for (int i = 0; i < config.workers(); i++) {
+            workers.add(Thread.ofVirtual().name("bench-worker-" + i).start(this::work));
+        }
+        for (int i = 0; i < config.submitters(); i++) {
+            submitters.add(Thread.ofVirtual().name("bench-submitter-" + i).start(() -> submit(payload)));
+        }
+        Thread.sleep(config.warmup().toMillis());
+        latency.reset();
+        completed.set(0);
+        measuring = true;
+        long start = System.nanoTime();
+        long end = start + config.duration().toNanos();
+        while (System.nanoTime() < end) {
+            Thread.sleep(Math.min(1000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+            progress.printf(Locale.ROOT, "%5.1fs  %,d jobs%n", (System.nanoTime() - start) / 1e9, completed.get());
+            progress.flush();
+        }
+        measuring = false;
+        long jobs = completed.get();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        LatencyReport lat = LatencyReport.of(latency.getIntervalHistogram());
+        // Submitters stop first, so the workers still finish the jobs they wait for.
+        stopSubmitting = true;
+        for (Thread t : submitters) {
+            t.join(SUBMIT_WAIT.toMillis());
+        }
+        stopping = true;
+        for (Thread t : workers) {
+            t.join(SUBMIT_WAIT.toMillis());
+        }
+        return new Report(config.workers(), config.submitters(), config.size(), seconds, jobs, jobs / seconds, lat,
+                errors.get(), List.copyOf(errorSamples));
+    }
+
+    private void submit(byte[] payload) {
+        URI uri = config.server().resolve("/v1/queues/" + config.queue() + "/jobs?wait="
+                + SUBMIT_WAIT.toSeconds() + "s");
+        while (!stopSubmitting) {
+            long t0 = System.nanoTime();
+            try {
+                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri)
+                        .header("Content-Type", "text/plain")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                if (r.statusCode() != 200 || !JSON.readTree(r.body()).path("status").asText().equals("succeeded")) {
+                    error("submit answered " + r.statusCode() + ": " + new String(r.body()));
+                    continue;
+                }
+                if (measuring) {
+                    latency.recordValue(Math.max(1, (System.nanoTime() - t0) / 1000));
+                    completed.incrementAndGet();
+                }
+            } catch (IOException e) {
+                error("submit failed: " + e);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void work() {
+        URI claim = config.server().resolve("/v1/queues/" + config.queue() + "/claim?wait=1s&lease=30s");
+        while (!stopping) {
+            try {
+                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(claim)
+                        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
+                if (r.statusCode() == 204) {
+                    continue;
+                }
+                if (r.statusCode() != 200) {
+                    error("claim answered " + r.statusCode());
+                    continue;
+                }
+                JsonNode job = JSON.readTree(r.body());
+                HttpResponse<Void> done = http.send(HttpRequest.newBuilder(
+                                config.server().resolve("/v1/jobs/" + job.get("id").asText() + "/complete"))
+                        .header("Lease-Token", job.get("lease").asText())
+                        .header("Content-Type", "text/plain")
+                        .POST(HttpRequest.BodyPublishers.ofString(job.get("payload").asText())).build(),
+                        HttpResponse.BodyHandlers.discarding());
+                if (done.statusCode() != 200) {
+                    error("complete answered " + done.statusCode());
+                }
+            } catch (IOException e) {
+                error("worker failed: " + e);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void error(String sample) {
+        if (stopSubmitting) {
+            return; // requests cut short by the end of the run
+        }
+        errors.incrementAndGet();
+        if (errorSamples.size() < 5) {
+            errorSamples.add(sample);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.switchboard.loadtest;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+
+/** Where the server is and the paths of the calls the benchmark makes; the URL may carry a path prefix. */
+final class ServerEndpoint {
+    private final InetSocketAddress address;
+    private final String host;
+    private final String basePath;
+    private final String scheme;
+
+    private ServerEndpoint(InetSocketAddress address, String host, String basePath, String scheme) {
+        this.address = address;
+        this.host = host;
+        this.basePath = basePath;
+        this.scheme = scheme;
+    }
+
+    /**
+     * Resolves the host once, so thousands of connections do not each look it up.
+     *
+     * @param server an {@code http} (or {@code redis}, {@code nats}) URL with a host, as {@link FanoutConfig} checks
+     * @throws UnknownHostException if the host does not resolve
+     */
+    static ServerEndpoint of(URI server) throws UnknownHostException {
+        String scheme = server.getScheme() == null ? "http" : server.getScheme().toLowerCase(java.util.Locale.ROOT);
+        int defaultPort = switch (scheme) {
+            case "redis" -> 6379;
+            case "nats" -> 4222;
+            default -> 80;
+        };
+        int port = server.getPort() < 0 ? defaultPort : server.getPort();
+        InetSocketAddress address = new InetSocketAddress(server.getHost(), port);
+        if (address.isUnresolved()) {
+            throw new UnknownHostException("cannot resolve " + server.getHost());
+        }
+        String path = server.getRawPath() == null ? "" : server.getRawPath().replaceAll("/+$", "");
+        return new ServerEndpoint(address, server.getHost() + ":" + port, path, scheme);
+    }
+
+    InetSocketAddress address() {
+        return address;
+    }
+
+    /** The value of the {@code Host} header. */
+    String host() {
+        return host;
+    }
+
+    String publishPath(String topic) {
+        return basePath + "/v1/topics/" + topic + "/messages";
+    }
+
+    /** A long poll for the topic's messages from offset 1, held up to {@code wait}. */
+    String longPollPath(String topic, java.time.Duration wait) {
+        return publishPath(topic) + "?from=1&wait=" + wait.toMillis() + "ms";
+    }
+
+    String eventsPath(String topic) {
+        return basePath + "/v1/topics/" + topic + "/events?from=next";
+    }
+
+    /** The Prometheus metrics, {@code GET /metrics}. */
+    URI metricsUri() {
+        return URI.create(scheme + "://" + host + basePath + "/metrics");
+    }
+
+    String webSocketPath(String topic) {
+        return basePath + "/v1/ws?subscribe=" + topic + "&from=next";
+    }
+
+    @Override
+    public String toString() {
+        return scheme + "://" + host + basePath;
+    }
+}

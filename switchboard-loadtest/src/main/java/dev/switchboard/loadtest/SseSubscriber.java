@@ -1,0 +1,102 @@
+package dev.switchboard.loadtest;
+
+import dev.switchboard.loadtest.Measurements.ErrorKind;
+import dev.switchboard.wire.SseEvent;
+import dev.switchboard.wire.SseParser;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.IOException;
+
+/**
+ * Subscribes with {@code GET /v1/topics/TOPIC/events?from=next}. Ready once {@code 200} headers arrive; the
+ * body is fed to an {@link SseParser} as it comes. Heartbeat comments are skipped by the parser.
+ */
+final class SseSubscriber extends Subscriber<HttpObject> implements SseParser.Listener {
+    private static final int MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+    private final ServerEndpoint server;
+    private final String path;
+    private final SseParser parser = new SseParser(MAX_EVENT_BYTES, this);
+
+    SseSubscriber(Measurements measurements, ServerEndpoint server, String topic) {
+        super(HttpObject.class, measurements);
+        this.server = server;
+        this.path = server.eventsPath(topic);
+    }
+
+    @Override
+    protected void initPipeline(ChannelPipeline pipeline) {
+        pipeline.addLast(new HttpClientCodec(), this);
+    }
+
+    @Override
+    protected ChannelFuture closeGracefully(Channel channel) {
+        return channel.close();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path, Unpooled.EMPTY_BUFFER);
+        request.headers()
+                .set(HttpHeaderNames.HOST, server.host())
+                .set(HttpHeaderNames.ACCEPT, HttpHeaderValues.TEXT_EVENT_STREAM)
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+        ctx.writeAndFlush(request);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
+        if (msg instanceof HttpResponse response) {
+            if (!response.status().equals(HttpResponseStatus.OK)) {
+                refused(new IOException("GET " + path + " answered " + response.status()));
+                ctx.close();
+                return;
+            }
+            subscribed();
+        }
+        if (msg instanceof HttpContent content) {
+            ByteBuf body = content.content();
+            if (body.hasArray()) {
+                parser.feed(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes());
+            } else {
+                parser.feed(ByteBufUtil.getBytes(body));
+            }
+        }
+        if (msg instanceof LastHttpContent) {
+            closingBecause("server ended the event stream");
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void onEvent(SseEvent event) {
+        try {
+            if (event.typeIs("message")) {
+                delivered(Ascii.parseLong(Unpooled.wrappedBuffer(event.idArray(), 0, event.idLength()), 0),
+                        Payload.sentNanos(Unpooled.wrappedBuffer(event.dataArray(), 0, event.dataLength()), 0));
+            } else {
+                measurements.error(ErrorKind.PROTOCOL, "unexpected event " + event.type() + ": " + event.data());
+            }
+        } catch (NumberFormatException e) {
+            measurements.error(ErrorKind.PROTOCOL, e.getMessage() + " in event id " + event.id() + ": " + event.data());
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package dev.switchboard.testing;
+
+import dev.switchboard.config.FsyncPolicy;
+import dev.switchboard.config.ServerConfig;
+import dev.switchboard.transport.SwitchboardServer;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The server as its own OS process, for tests that kill it ({@code kill -9}) or restart it: {@code ServerProcess PORT
+ * DATA_DIR FSYNC}. The server module has no command line of its own (that is {@code switchboard serve}, in the
+ * distribution), so crash tests start this instead, with the test defaults of {@link ServerConfig#forTests}.
+ */
+public final class ServerProcess {
+    private ServerProcess() {}
+
+    public static void main(String[] args) throws InterruptedException {
+        ServerConfig config = ServerConfig.forTests(Path.of(args[1])).withPort(Integer.parseInt(args[0]))
+                .withFsync(FsyncPolicy.valueOf(args[2].toUpperCase(Locale.ROOT)));
+        SwitchboardServer server = SwitchboardServer.start(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
+        server.awaitClose();
+    }
+
+    /** The arguments of {@code java -cp <this class path> …} that start a server process. */
+    public static String[] command(int port, Path dataDir, String fsync) {
+        return new String[] {"-cp", System.getProperty("java.class.path"), ServerProcess.class.getName(),
+                String.valueOf(port), dataDir.toString(), fsync};
+    }
+}
