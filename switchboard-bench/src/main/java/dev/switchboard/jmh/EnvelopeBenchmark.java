@@ -21,7 +21,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Encoding one message to its wire forms: the WebSocket JSON ({@code {"op":"message", …envelope}}, the payload of the
  * text frame; {@code WebSocketFrames} itself is package-private and only adds a 2–10 byte header and a copy) and the
- * SSE event. Each is done once per message and shared by all subscribers (DESIGN.md principle 3), so this is the
+ * SSE event. Each is done once per message and shared by all subscribers (docs/architecture.md, "Encode once"), so this is the
  * per-message, not per-subscriber, cost.
  */
 @State(Scope.Benchmark)

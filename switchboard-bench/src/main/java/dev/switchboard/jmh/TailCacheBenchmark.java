@@ -1,8 +1,8 @@
 package dev.switchboard.jmh;
 
 import dev.switchboard.broker.Message;
-import dev.switchboard.log.TailBudget;
-import dev.switchboard.log.TailCache;
+import dev.switchboard.fanout.TailBudget;
+import dev.switchboard.fanout.TailCache;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,6 +1,7 @@
 package dev.switchboard.wire;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.ByteArrayInputStream;
@@ -10,13 +11,57 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Base64;
 import java.util.Locale;
 
-/** Rules on payloads that server and clients share: which content types are JSON, what valid JSON and UTF-8 are. */
+/**
+ * Rules on payloads that server and clients share: which content types are JSON, what valid JSON and UTF-8 are, and
+ * how a payload appears in a JSON {@code data} field (a JSON value, a string, or base64).
+ */
 public final class Payloads {
     private static final JsonFactory JSON = new JsonFactory();
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     private Payloads() {}
+
+    /** How a payload is carried in a JSON {@code data} field. */
+    public enum DataForm { JSON, TEXT, BASE64 }
+
+    /** A time as the API writes it: UTC with milliseconds, {@code 2026-11-23T14:00:00.123Z}. */
+    public static String formatTime(long millis) {
+        return TIME.format(Instant.ofEpochMilli(millis));
+    }
+
+    public static DataForm formOf(String type, byte[] bytes) {
+        if (isJsonType(type)) {
+            return DataForm.JSON;
+        }
+        return isUtf8(bytes) ? DataForm.TEXT : DataForm.BASE64;
+    }
+
+    /**
+     * Writes bytes of a content type as docs/api.md's {@code data}: a JSON value, a string, or base64 plus
+     * {@code encodingField: "base64"}. JSON bytes must have been validated when they were accepted.
+     */
+    public static void writeData(JsonGenerator g, String dataField, String encodingField, String type, byte[] bytes)
+            throws IOException {
+        switch (formOf(type, bytes)) {
+            case JSON -> {
+                g.writeFieldName(dataField);
+                g.writeRawValue(new String(bytes, StandardCharsets.UTF_8));
+            }
+            case TEXT -> g.writeStringField(dataField, new String(bytes, StandardCharsets.UTF_8));
+            case BASE64 -> {
+                g.writeStringField(dataField, Base64.getEncoder().encodeToString(bytes));
+                g.writeStringField(encodingField, "base64");
+            }
+        }
+    }
+
 
     /** {@code application/json} or any {@code +json} type, parameters ignored. */
     public static boolean isJsonType(String type) {

@@ -1,6 +1,6 @@
 package dev.switchboard.wire;
 
-/** Topic names: 1–255 chars of {@code [A-Za-z0-9_-]} segments joined by {@code .} (API.md, "Words"). */
+/** Topic names: 1–255 chars of {@code [A-Za-z0-9_-]} segments joined by {@code .} (docs/api.md, "Conventions"). */
 public final class TopicNames {
     public static final int MAX_LENGTH = 255;
 

@@ -8,14 +8,14 @@ import dev.switchboard.config.IoMode;
 import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.SocketOptions;
-import dev.switchboard.transport.SwitchboardServer;
+import dev.switchboard.server.SwitchboardServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code switchboard serve}: runs the server until interrupted. Every option also reads {@code SWITCHBOARD_*}. */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
@@ -115,6 +115,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "A push connection unwritable this long is closed (WebSocket code 4008). Default: ${DEFAULT-VALUE}")
     Duration slowConsumerTimeout;
 
+    @Option(names = "--answer-timeout", defaultValue = "10s", converter = DurationConverter.class,
+            description = "A request waiting on the log is answered 503 'timeout' after its own wait plus this. "
+                    + "Default: ${DEFAULT-VALUE}")
+    Duration answerTimeout;
+
     @Option(names = "--sse-heartbeat", defaultValue = "15s", converter = DurationConverter.class,
             description = "Interval of SSE heartbeat comments. Default: ${DEFAULT-VALUE}")
     Duration sseHeartbeat;
@@ -154,7 +159,7 @@ final class ServeCommand implements Callable<Integer> {
                 new SocketOptions(tcpNoDelay, sendBuffer, receiveBuffer, backlog, writeLow, writeHigh),
                 new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollBytes, maxWait, maxTopics,
                         maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout, idleTimeout,
-                        slowConsumerTimeout, tailCacheBytes),
+                        slowConsumerTimeout, tailCacheBytes, answerTimeout),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
                 idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList());
         SwitchboardServer server = SwitchboardServer.start(config);

@@ -24,7 +24,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * whole answer arriving; each poll must get exactly its own topic's message.
  *
  * <p>The server has no gauge of held polls, but a long poll on a topic that does not exist yet makes the topic known
- * ({@code switchboard_topics} in {@code /metrics} counts stored and awaited topics): the polls are held once that
+ * ({@code switchboard_feeds} in {@code /metrics} counts topics with readers, awaited ones included): the polls are held once that
  * gauge has grown by N over its value before the run. Nobody else should create or delete topics meanwhile.
  */
 public final class LongPollBenchmark {
@@ -157,14 +157,14 @@ public final class LongPollBenchmark {
             }
             if (System.nanoTime() > deadline) {
                 throw new IOException("the server holds only " + (long) held[0] + " of " + config.polls()
-                        + " long polls after " + HELD_TIMEOUT.toSeconds() + " s (by switchboard_topics in /metrics)");
+                        + " long polls after " + HELD_TIMEOUT.toSeconds() + " s (by switchboard_feeds in /metrics)");
             }
             Thread.sleep(METRICS_POLL.toMillis());
         }
         progress.stopTicks();
     }
 
-    /** The {@code switchboard_topics} gauge: topics stored or awaited by a long poll. */
+    /** The {@code switchboard_feeds} gauge: topics with readers (subscribers or held polls) on the server. */
     private double topicsKnown(ServerEndpoint server) throws IOException, InterruptedException {
         HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(server.metricsUri())
                 .timeout(FanoutBenchmark.SETUP_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofString());
@@ -172,10 +172,10 @@ public final class LongPollBenchmark {
             throw new IOException("GET " + server.metricsUri() + " answered " + metrics.statusCode());
         }
         return metrics.body().lines()
-                .filter(line -> line.startsWith("switchboard_topics ") || line.startsWith("switchboard_topics{"))
+                .filter(line -> line.startsWith("switchboard_feeds ") || line.startsWith("switchboard_feeds{"))
                 .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
                 .findFirst()
-                .orElseThrow(() -> new IOException(server.metricsUri() + " has no switchboard_topics gauge"));
+                .orElseThrow(() -> new IOException(server.metricsUri() + " has no switchboard_feeds gauge"));
     }
 
     private Report report(double publishSeconds) {

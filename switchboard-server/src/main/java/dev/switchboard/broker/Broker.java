@@ -1,50 +1,88 @@
 package dev.switchboard.broker;
 
 import dev.switchboard.wire.ApiException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * Topics: publish, read, hold long polls, attach push subscribers. Codecs talk to this interface only and never
- * wait on it: every call that may touch the disk returns a future, and futures complete on the broker's threads (hand
- * results back to your event loop).
+ * The engine contract: what every engine (the embedded log, Redis) offers the layers above it, in engine-neutral
+ * types. Delivery (fan-out, cursors, long polls, the tail cache) and jobs are built on this interface only, so every
+ * engine gets the same delivery; an engine stores, orders and notifies, nothing more.
  *
- * <p>Errors: calls throw (or complete exceptionally with) {@link ApiException} for refused input, before anything is
- * stored.
+ * <p>Guarantees every engine gives, checked by {@code BrokerContractTest}:
+ * <ul>
+ *   <li>Offsets of a topic start at 1 and are contiguous; appends of one caller keep their order.
+ *   <li>An append completes only once its message is readable (and stored under the engine's durability policy).
+ *   <li>An append with an idempotency key that was used on the topic before completes with the first offset.
+ *   <li>Watchers hear of a change only after it is readable by {@link #read}.
+ *   <li>A {@link Transaction} is atomic: all of its records and messages are stored, or none.
+ *   <li>Refused input ({@link ApiException}) changes nothing; every call that returns a future completes it, on
+ *       success, refusal or failure of the store, never leaving a caller waiting.
+ * </ul>
+ *
+ * <p>Threads: any thread may call; nothing blocks the caller on the disk or the network. Futures and watchers run on
+ * the engine's threads and must hand long work elsewhere.
  */
 public interface Broker extends AutoCloseable {
 
-    /** Stores a message; completes once it is in the log under the fsync policy. */
-    CompletableFuture<PublishResult> publish(String topic, String type, byte[] payload, String idempotencyKey);
+    /**
+     * Appends a message to a topic, creating the topic on its first message.
+     *
+     * @param idempotencyKey null, or a key that makes a retry return the first append's offset
+     * @throws ApiException for refused input, before anything is stored
+     */
+    CompletableFuture<PublishResult> append(String topic, String type, byte[] payload, String idempotencyKey);
 
     /**
-     * A poll: messages at or after {@code from}. With a positive {@code wait} and nothing to return, holds until a
-     * message arrives or the wait ends (then an empty result). {@code timer} schedules the wait's end: pass the
-     * caller's event loop. Cancelling the future releases the hold. An unknown topic is an error without a wait; with
-     * one, the poll waits for the topic's first message.
+     * Queues an atomic change of several records and messages (jobs use it to store a job's state together with the
+     * event announcing it).
+     *
+     * @throws ApiException when the engine cannot take more work now
      */
-    CompletableFuture<ReadResult> poll(String topic, StartPosition from, int limit, Duration wait,
-                                       ScheduledExecutorService timer);
+    void submit(Transaction transaction);
 
-    /** The topic, created in memory if needed, for a push subscriber to attach to; pair with {@link #release}. */
-    Topic attach(String topic);
+    /** At most {@code maxCount} messages from offset {@code from} on, stopping after {@code maxBytes} of payload. */
+    CompletableFuture<List<Message>> read(String topic, long from, int maxCount, long maxBytes);
 
-    /** A push subscriber left; a topic that was never stored and has no listeners left is forgotten. */
-    void release(Topic topic);
+    /** The topic's positions and settings, or empty when no such topic is stored. */
+    Optional<TopicState> state(String topic);
 
-    List<TopicInfo> list();
+    /** Every stored topic, reserved ones ({@code _…}) included, by name. */
+    List<TopicState> topics();
 
-    Optional<TopicInfo> describe(String topic);
+    /** How many topics are stored. */
+    int topicCount();
+
+    /**
+     * Tells {@code watcher} of every change to the topic from now on, also when it is created later. Cancel the
+     * returned watch when done; a deleted topic's watchers are told once and dropped.
+     */
+    Watch watch(String topic, TopicWatcher watcher);
 
     /** Replaces a topic's retention (creating the topic if needed) and applies it at once. */
-    CompletableFuture<TopicInfo> setRetention(String topic, Retention retention);
+    CompletableFuture<TopicState> setRetention(String topic, Retention retention);
 
-    /** Deletes a topic and its log; completes with false when there was no such topic. */
+    /** Deletes a topic and its messages; completes with false when there was no such topic. */
     CompletableFuture<Boolean> delete(String topic);
+
+    /** A record outside topics (jobs keep theirs here), or null; reads off the caller's thread. */
+    CompletableFuture<byte[]> record(String key);
+
+    /** Every record whose key starts with {@code prefix}, in key order; blocks, for start-up only. */
+    List<Record> recordsWithPrefix(String prefix);
+
+    /** Why the engine cannot store changes now (disk full, I/O error, writer stopped), or empty when it can. */
+    Optional<String> unhealthy();
 
     @Override
     void close();
+
+    /** A registered {@link TopicWatcher}. */
+    interface Watch {
+        void cancel();
+    }
+
+    /** A key and its value. */
+    record Record(String key, byte[] value) {}
 }

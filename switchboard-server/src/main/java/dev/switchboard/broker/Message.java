@@ -2,19 +2,18 @@ package dev.switchboard.broker;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
  * One stored message: offset in its topic, time (UTC ms), content type, payload. Immutable, except for a small cache
  * of its wire encodings: each transport encodes a message once and every subscriber writes the same bytes
- * (DESIGN.md principle 3).
+ * (docs/architecture.md, "Encode once"). The broker does not know the transports: each one takes a slot with
+ * {@link #newEncodingSlot()} when its class loads.
  */
 public final class Message {
-    /** Slots of {@link #encoded}; one per wire form. */
-    public static final int WS_FRAME = 0;
-    public static final int SSE_EVENT = 1;
-    public static final int SSE_JOB_EVENT = 2;
-    private static final int SLOTS = 3;
+    private static final int SLOTS = 4;
+    private static final AtomicInteger SLOTS_TAKEN = new AtomicInteger();
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
 
     private final String topic;
@@ -51,6 +50,15 @@ public final class Message {
     /** The stored bytes; callers must not modify them. */
     public byte[] payload() {
         return payload;
+    }
+
+    /** A slot of {@link #encoded} for one wire form; a transport takes one per form, once. */
+    public static int newEncodingSlot() {
+        int slot = SLOTS_TAKEN.getAndIncrement();
+        if (slot >= SLOTS) {
+            throw new IllegalStateException("more than " + SLOTS + " wire encodings");
+        }
+        return slot;
     }
 
     /**

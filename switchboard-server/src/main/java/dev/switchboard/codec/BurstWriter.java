@@ -6,7 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 
 /**
  * Writes a subscriber's burst of pre-encoded messages as a few large direct buffers instead of one buffer per
- * message. Each message's bytes are built once and shared by every subscriber (DESIGN.md principle 3); writing them
+ * message. Each message's bytes are built once and shared by every subscriber (docs/architecture.md, "Encode once"); writing them
  * one by one cost, per subscriber and message, a pass down the pipeline, an outbound-buffer entry, and a copy into
  * a direct buffer for the socket anyway (the native transports write only direct memory). Copying small messages
  * into one pooled direct buffer is a memcpy of the same bytes and saves the rest; large messages are written as

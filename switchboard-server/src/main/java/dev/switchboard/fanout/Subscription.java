@@ -1,11 +1,10 @@
 package dev.switchboard.fanout;
 
 import dev.switchboard.broker.Message;
-import dev.switchboard.broker.Topic;
 import java.util.List;
 
 /**
- * A push subscriber's cursor into a topic's log (DESIGN.md principle 2). It holds only the next offset to deliver:
+ * A push subscriber's cursor into a topic's log (docs/architecture.md, "Cursors, not queues"). It holds only the next offset to deliver:
  * while the sink is writable it pushes from the in-memory tail, or from the store when it has fallen behind the tail;
  * when the sink is not writable it stops, and resumes from the same offset when {@link #drain()} is called again.
  * Nothing is queued per subscriber, so a reader that stops reading costs no memory beyond its socket buffers.
@@ -18,20 +17,20 @@ public final class Subscription {
     private static final int FETCH_COUNT = 256;
     private static final long FETCH_BYTES = 1024 * 1024;
 
-    private final Topic topic;
+    private final TopicFeed topic;
     private final DeliverySink sink;
     private long next;
     private boolean fetching;
     private boolean closed;
     private boolean drainScheduled;
 
-    public Subscription(Topic topic, long next, DeliverySink sink) {
+    Subscription(TopicFeed topic, long next, DeliverySink sink) {
         this.topic = topic;
         this.next = next;
         this.sink = sink;
     }
 
-    public Topic topic() {
+    public TopicFeed topic() {
         return topic;
     }
 

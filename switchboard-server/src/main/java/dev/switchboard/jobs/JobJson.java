@@ -3,14 +3,14 @@ package dev.switchboard.jobs;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.codec.Envelope;
+import dev.switchboard.wire.Payloads;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Base64;
 
 /**
- * Jobs as JSON: the public form of API.md ({@code {"id","queue","status","attempt","progress","version","created",
+ * Jobs as JSON: the public form of docs/api.md ({@code {"id","queue","status","attempt","progress","version","created",
  * "updated","result"?,"error"?}}), the worker's claim form (plus payload and lease), and the stored record.
  */
 public final class JobJson {
@@ -27,9 +27,9 @@ public final class JobJson {
         return write(g -> {
             writePublic(g, j);
             g.writeStringField("payloadType", j.payloadType());
-            Envelope.writeData(g, "payload", "payloadEncoding", j.payloadType(), payload);
+            Payloads.writeData(g, "payload", "payloadEncoding", j.payloadType(), payload);
             g.writeStringField("lease", j.leaseToken());
-            g.writeStringField("leaseExpires", Envelope.formatTime(j.leaseExpires()));
+            g.writeStringField("leaseExpires", Payloads.formatTime(j.leaseExpires()));
         });
     }
 
@@ -47,13 +47,13 @@ public final class JobJson {
         g.writeStringField("message", j.progressMessage());
         g.writeEndObject();
         g.writeNumberField("version", j.version());
-        g.writeStringField("created", Envelope.formatTime(j.created()));
-        g.writeStringField("updated", Envelope.formatTime(j.updated()));
+        g.writeStringField("created", Payloads.formatTime(j.created()));
+        g.writeStringField("updated", Payloads.formatTime(j.updated()));
         if (j.status() == JobStatus.SUCCEEDED) {
             g.writeStringField("resultType", j.resultType());
             g.writeNumberField("resultBytes", j.resultBytes());
             if (j.inlineResult() != null) {
-                Envelope.writeData(g, "result", "resultEncoding", j.resultType(), j.inlineResult());
+                Payloads.writeData(g, "result", "resultEncoding", j.resultType(), j.inlineResult());
             }
         }
         if (j.error() != null) {
@@ -132,7 +132,7 @@ public final class JobJson {
 
     private static byte[] write(Fields fields) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        try (JsonGenerator g = Envelope.JSON.createGenerator(out)) {
+        try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
             g.writeStartObject();
             fields.write(g);
             g.writeEndObject();

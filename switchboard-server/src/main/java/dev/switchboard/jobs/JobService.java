@@ -1,16 +1,15 @@
 package dev.switchboard.jobs;
 
-import dev.switchboard.wire.Payloads;
-import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.Message;
+import dev.switchboard.broker.TopicWatcher;
+import dev.switchboard.broker.Transaction;
+import dev.switchboard.config.Limits;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
-import dev.switchboard.broker.EmbeddedBroker;
-import dev.switchboard.broker.LogTransaction;
-import dev.switchboard.broker.StartPosition;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
-import dev.switchboard.config.Limits;
-import dev.switchboard.log.LogException;
-import dev.switchboard.log.RocksLog;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -24,12 +23,13 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * Jobs: asynchronous requests with handles. Every change of a job is a {@link LogTransaction} that writes the job's
  * record and appends an event (its new public JSON) to the job's topic {@code _jobs.<id>} in one atomic batch, so
  * a job's state and its event history never disagree, and every way of following a topic (poll, long poll, SSE,
- * WebSocket) follows a job too (DESIGN.md principle 1). A job's {@code version} is the offset of its latest event.
+ * WebSocket) follows a job too (docs/architecture.md, "One log for everything"). A job's {@code version} is the offset of its latest event.
  *
  * <p>Threads: all state changes run on the log writer thread inside transactions, against writer-only maps; readers
  * see the {@link #get visible} state, replaced after each commit. Claims that find no job wait, woken by a submit or a
@@ -62,12 +62,10 @@ public final class JobService implements AutoCloseable {
     /** A queue's settings and how many of its retained jobs are in each status. */
     public record QueueInfo(String queue, QueueSettings settings, Map<JobStatus, Integer> counts) {}
 
-    private final EmbeddedBroker broker;
-    private final RocksLog store;
+    private final Broker broker;
     private final Limits limits;
     private final SecureRandom random = new SecureRandom();
     private final ScheduledExecutorService timers;
-    private final ExecutorService resultReaders;
 
     // Writer-thread state.
     private final Map<String, Job> current = new HashMap<>();
@@ -81,27 +79,25 @@ public final class JobService implements AutoCloseable {
     private final ConcurrentHashMap<String, Job> visible = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, QueueSettings> visibleSettings = new ConcurrentHashMap<>();
 
-    public JobService(EmbeddedBroker broker, Limits limits) {
+    public JobService(Broker broker, Limits limits) {
         this.broker = broker;
-        this.store = broker.log();
         this.limits = limits;
-        store.scanRecords("q/", (key, value) -> {
-            QueueSettings s = JobJson.settingsFromRecord(value);
-            settings.put(key.substring(2), s);
-            visibleSettings.put(key.substring(2), s);
-        });
-        store.scanRecords("j/", (key, value) -> {
-            Job j = JobJson.fromRecord(value);
+        for (Broker.Record r : broker.recordsWithPrefix("q/")) {
+            QueueSettings s = JobJson.settingsFromRecord(r.value());
+            settings.put(r.key().substring(2), s);
+            visibleSettings.put(r.key().substring(2), s);
+        }
+        for (Broker.Record r : broker.recordsWithPrefix("j/")) {
+            Job j = JobJson.fromRecord(r.value());
             visible.put(j.id(), j);
             nextSeq = Math.max(nextSeq, j.seq() + 1);
-        });
+        }
         rebuildWriterState();
         timers = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("switchboard-jobs-timer").daemon(true).factory());
         timers.scheduleWithFixedDelay(this::expireLeasesIfDue, EXPIRY_CHECK_MILLIS, EXPIRY_CHECK_MILLIS,
                 TimeUnit.MILLISECONDS);
         timers.scheduleWithFixedDelay(this::sweepIfDue, 0, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
-        resultReaders = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("switchboard-result-", 0).factory());
         log.info("jobs: {} retained, {} queues configured", visible.size(), settings.size());
     }
 
@@ -134,13 +130,12 @@ public final class JobService implements AutoCloseable {
         if (j.inlineResult() != null) {
             return CompletableFuture.completedFuture(j.inlineResult());
         }
-        return CompletableFuture.supplyAsync(() -> {
-            byte[] r = store.getRecord("r/" + id);
+        return broker.record("r/" + id).thenApply(r -> {
             if (r == null) {
                 throw new ApiException(ErrorCode.JOB_NOT_FOUND, "job '" + id + "' expired");
             }
             return r;
-        }, resultReaders);
+        });
     }
 
     /** Refuses a {@code wait=} longer than the server's limit; call it before changing anything. */
@@ -164,7 +159,7 @@ public final class JobService implements AutoCloseable {
         return await(id, j -> j.status().isTerminal(), System.nanoTime() + wait.toNanos(), timer);
     }
 
-    private CompletableFuture<Job> await(String id, java.util.function.Predicate<Job> done, long deadline,
+    private CompletableFuture<Job> await(String id, Predicate<Job> done, long deadline,
                                          ScheduledExecutorService timer) {
         Job j = visible.get(id);
         if (j == null) {
@@ -174,10 +169,42 @@ public final class JobService implements AutoCloseable {
         if (done.test(j) || remaining <= 0) {
             return CompletableFuture.completedFuture(j);
         }
-        // The job's topic is its change feed: a long poll past the current version wakes on the next change (whose
-        // state is visible by then, see Change#durable). Looking again through the executor keeps the stack flat.
-        return broker.poll(topicOf(id), new StartPosition.AtOffset(j.version() + 1), 1, Duration.ofNanos(remaining),
-                timer).thenComposeAsync(r -> await(id, done, deadline, timer), timer);
+        // The job's topic is its change feed: each change's state is visible before its event is (Change#durable),
+        // so a watcher woken by the event finds the new state.
+        CompletableFuture<Job> result = new CompletableFuture<>();
+        Runnable look = () -> {
+            Job now = visible.get(id);
+            if (now == null) {
+                result.completeExceptionally(new ApiException(ErrorCode.JOB_NOT_FOUND, "job '" + id + "' expired"));
+            } else if (done.test(now)) {
+                result.complete(now);
+            }
+        };
+        Broker.Watch watch = broker.watch(topicOf(id), new TopicWatcher() {
+            @Override
+            public void appended(Message message) {}
+
+            @Override
+            public void truncated(long firstOffset) {}
+
+            @Override
+            public void committed() {
+                timer.execute(look);
+            }
+
+            @Override
+            public void deleted() {
+                timer.execute(look);
+            }
+        });
+        ScheduledFuture<?> timeout = timer.schedule(() -> result.complete(visible.getOrDefault(id, j)),
+                remaining, TimeUnit.NANOSECONDS);
+        result.whenComplete((r, e) -> {
+            watch.cancel();
+            timeout.cancel(false);
+        });
+        timer.execute(look); // a change between the first look and the watch
+        return result;
     }
 
     public QueueInfo queue(String queue) {
@@ -216,7 +243,7 @@ public final class JobService implements AutoCloseable {
         }
         return run(new Change<>() {
             @Override
-            Job apply(LogTransaction.Stage s) {
+            Job apply(Transaction.Stage s) {
                 if (key != null) {
                     String earlier = idsByKey.get(queue + "\u0000" + key);
                     if (earlier != null && current.containsKey(earlier)) {
@@ -226,8 +253,7 @@ public final class JobService implements AutoCloseable {
                 String id = newId();
                 Job j = new Job(id, queue, JobStatus.QUEUED, 1, null, null, 1, s.now(), s.now(), type, payload.length,
                         null, 0, null, null, null, 0, 0, nextSeq++, key);
-                s.batch().putRecord("p/" + id, payload);
-                stagedPayloads.put(id, payload);
+                s.putRecord("p/" + id, payload);
                 save(s, j, STATUS_EVENT_TYPE);
                 assignWaitingClaims(s, queue);
                 return current.get(id);
@@ -248,7 +274,7 @@ public final class JobService implements AutoCloseable {
         CompletableFuture<Optional<Claimed>> result = new CompletableFuture<>();
         run(new Change<Void>() {
             @Override
-            Void apply(LogTransaction.Stage s) {
+            Void apply(Transaction.Stage s) {
                 long leaseMillis = (lease != null ? lease : settingsOf(queue).lease()).toMillis();
                 String id = oldestQueued(queue);
                 if (id != null) {
@@ -288,7 +314,7 @@ public final class JobService implements AutoCloseable {
         }
         return run(new Change<>() {
             @Override
-            Job apply(LogTransaction.Stage s) {
+            Job apply(Transaction.Stage s) {
                 Job j = leased(id, token, s.now());
                 return save(s, j.progressed(percent, message, s.now()), PROGRESS_EVENT_TYPE);
             }
@@ -298,9 +324,9 @@ public final class JobService implements AutoCloseable {
     public CompletableFuture<Job> heartbeat(String id, String token) {
         return run(new Change<>() {
             @Override
-            Job apply(LogTransaction.Stage s) {
+            Job apply(Transaction.Stage s) {
                 Job j = leased(id, token, s.now()).leaseExtended(s.now());
-                s.batch().putRecord("j/" + id, JobJson.record(j));
+                s.putRecord("j/" + id, JobJson.record(j));
                 current.put(id, j);
                 changed.add(j);
                 return j;
@@ -315,9 +341,9 @@ public final class JobService implements AutoCloseable {
         }
         return run(new Change<>() {
             @Override
-            Job apply(LogTransaction.Stage s) {
+            Job apply(Transaction.Stage s) {
                 Job j = leased(id, token, s.now());
-                s.batch().putRecord("r/" + id, result);
+                s.putRecord("r/" + id, result);
                 byte[] inline = result.length <= INLINE_RESULT_BYTES ? result : null;
                 return save(s, j.succeeded(type, result.length, inline, s.now()), STATUS_EVENT_TYPE);
             }
@@ -331,7 +357,7 @@ public final class JobService implements AutoCloseable {
         }
         return run(new Change<>() {
             @Override
-            Job apply(LogTransaction.Stage s) {
+            Job apply(Transaction.Stage s) {
                 Job j = leased(id, token, s.now());
                 return retryOrFail(s, j, reason, retry);
             }
@@ -341,7 +367,7 @@ public final class JobService implements AutoCloseable {
     public CompletableFuture<Job> cancel(String id) {
         return run(new Change<>() {
             @Override
-            Job apply(LogTransaction.Stage s) {
+            Job apply(Transaction.Stage s) {
                 Job j = current.get(id);
                 if (j == null) {
                     throw new ApiException(ErrorCode.JOB_NOT_FOUND, "no job '" + TopicNames.abbreviate(id) + "'");
@@ -368,8 +394,8 @@ public final class JobService implements AutoCloseable {
         }
         return run(new Change<Void>() {
             @Override
-            Void apply(LogTransaction.Stage s) {
-                s.batch().putRecord("q/" + queue, JobJson.settingsRecord(newSettings));
+            Void apply(Transaction.Stage s) {
+                s.putRecord("q/" + queue, JobJson.settingsRecord(newSettings));
                 settings.put(queue, newSettings);
                 afterCommit(() -> visibleSettings.put(queue, newSettings));
                 return null;
@@ -386,7 +412,7 @@ public final class JobService implements AutoCloseable {
         if (due) {
             runQuietly(new Change<Void>() {
                 @Override
-                Void apply(LogTransaction.Stage s) {
+                Void apply(Transaction.Stage s) {
                     for (Job j : new ArrayList<>(current.values())) {
                         if (j.status() == JobStatus.RUNNING && j.leaseExpires() <= s.now()) {
                             retryOrFail(s, j, "lease expired", true);
@@ -404,20 +430,18 @@ public final class JobService implements AutoCloseable {
         if (due) {
             runQuietly(new Change<Void>() {
                 @Override
-                Void apply(LogTransaction.Stage s) {
+                Void apply(Transaction.Stage s) {
                     for (Job j : new ArrayList<>(current.values())) {
                         if (expired(j, s.now())) {
-                            s.batch().deleteRecord("j/" + j.id());
-                            s.batch().deleteRecord("p/" + j.id());
-                            s.batch().deleteRecord("r/" + j.id());
+                            s.deleteRecord("j/" + j.id());
+                            s.deleteRecord("p/" + j.id());
+                            s.deleteRecord("r/" + j.id());
                             current.remove(j.id());
                             if (j.idempotencyKey() != null) {
                                 idsByKey.remove(j.queue() + "\u0000" + j.idempotencyKey());
                             }
-                            afterCommit(() -> {
-                                visible.remove(j.id());
-                                broker.deleteSystemTopic(topicOf(j.id()));
-                            });
+                            s.deleteTopic(topicOf(j.id()));
+                            afterCommit(() -> visible.remove(j.id()));
                         }
                     }
                     return null;
@@ -453,7 +477,7 @@ public final class JobService implements AutoCloseable {
         return j;
     }
 
-    private Job retryOrFail(LogTransaction.Stage s, Job j, String reason, boolean retry) {
+    private Job retryOrFail(Transaction.Stage s, Job j, String reason, boolean retry) {
         int maxAttempts = settingsOf(j.queue()).maxAttempts();
         if (retry && j.attempt() < maxAttempts) {
             Job again = save(s, j.requeued(reason, s.now()), STATUS_EVENT_TYPE);
@@ -464,16 +488,16 @@ public final class JobService implements AutoCloseable {
         return save(s, j.failed(why, s.now()), STATUS_EVENT_TYPE);
     }
 
-    private Claimed claimNow(LogTransaction.Stage s, String id, long leaseMillis) {
-        byte[] payload = stagedPayloads.containsKey(id) ? stagedPayloads.get(id) : s.store().getRecord("p/" + id);
+    private Claimed claimNow(Transaction.Stage s, String id, long leaseMillis) {
+        byte[] payload = s.record("p/" + id);
         if (payload == null) {
-            throw new LogException("payload of job " + id + " is missing", null);
+            throw new IllegalStateException("payload of job " + id + " is missing");
         }
         Job j = save(s, current.get(id).claimed(newToken(), s.now(), leaseMillis), STATUS_EVENT_TYPE);
         return new Claimed(j, payload);
     }
 
-    private void assignWaitingClaims(LogTransaction.Stage s, String queue) {
+    private void assignWaitingClaims(Transaction.Stage s, String queue) {
         ArrayDeque<ClaimWaiter> waiting = waitingClaims.get(queue);
         while (waiting != null && !waiting.isEmpty()) {
             String id = oldestQueued(queue);
@@ -495,8 +519,8 @@ public final class JobService implements AutoCloseable {
     }
 
     /** Stages the job's record and its event; the event's offset on the job's topic is the job's version. */
-    private Job save(LogTransaction.Stage s, Job j, String eventType) {
-        s.batch().putRecord("j/" + j.id(), JobJson.record(j));
+    private Job save(Transaction.Stage s, Job j, String eventType) {
+        s.putRecord("j/" + j.id(), JobJson.record(j));
         var event = s.append(topicOf(j.id()), eventType, JobJson.publicForm(j));
         if (event.offset() != j.version()) {
             log.error("job {} version {} disagrees with its event offset {}", j.id(), j.version(), event.offset());
@@ -560,8 +584,6 @@ public final class JobService implements AutoCloseable {
 
     // ---- transactions ----
 
-    /** Payloads of jobs submitted in the commit being staged (not yet readable from the store). */
-    private final Map<String, byte[]> stagedPayloads = new HashMap<>();
     /** The change being staged, on the writer thread. */
     private Change<?> pendingChange;
 
@@ -579,14 +601,14 @@ public final class JobService implements AutoCloseable {
     }
 
     /** One job change: staged on the writer thread, made visible after the commit. */
-    private abstract class Change<T> implements LogTransaction {
+    private abstract class Change<T> implements Transaction {
         final CompletableFuture<T> done = new CompletableFuture<>();
         final List<Job> changed = new ArrayList<>();
         private final List<Runnable> afterCommit = new ArrayList<>();
         private final List<Consumer<ApiException>> afterFailure = new ArrayList<>();
         private T value;
 
-        abstract T apply(LogTransaction.Stage s);
+        abstract T apply(Transaction.Stage s);
 
         void afterCommit(Runnable r) {
             afterCommit.add(r);
@@ -597,7 +619,7 @@ public final class JobService implements AutoCloseable {
         }
 
         @Override
-        public final void stage(LogTransaction.Stage s) {
+        public final void stage(Transaction.Stage s) {
             pendingChange = this;
             try {
                 value = apply(s);
@@ -616,9 +638,6 @@ public final class JobService implements AutoCloseable {
 
         @Override
         public final void committed() {
-            for (Job j : changed) {
-                stagedPayloads.remove(j.id());
-            }
             afterCommit.forEach(Runnable::run);
             done.complete(value);
         }
@@ -626,7 +645,6 @@ public final class JobService implements AutoCloseable {
         @Override
         public final void failed(ApiException error) {
             if (!changed.isEmpty()) {
-                changed.forEach(j -> stagedPayloads.remove(j.id()));
                 rebuildWriterState();
             }
             afterFailure.forEach(f -> f.accept(error));
@@ -653,6 +671,5 @@ public final class JobService implements AutoCloseable {
     @Override
     public void close() {
         timers.shutdownNow();
-        resultReaders.shutdownNow();
     }
 }

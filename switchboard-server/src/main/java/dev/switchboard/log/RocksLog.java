@@ -3,6 +3,7 @@ package dev.switchboard.log;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.Retention;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -44,33 +46,60 @@ public final class RocksLog implements AutoCloseable {
         RocksDB.loadLibrary();
     }
 
+    private final Path dir;
     private final DBOptions dbOptions;
     private final ColumnFamilyOptions cfOptions;
-    private final RocksDB db;
-    private final ColumnFamilyHandle topics;
-    private final ColumnFamilyHandle messages;
-    private final ColumnFamilyHandle idempotency;
-    private final ColumnFamilyHandle records;
-    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
     private final WriteOptions syncWrite = new WriteOptions().setSync(true);
     private final WriteOptions asyncWrite = new WriteOptions().setSync(false);
+    /**
+     * Every use of the database holds the read lock; {@link #reopen} holds the write lock, so no thread uses a handle
+     * while it is closed (a closed handle is freed native memory).
+     */
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private Open db;
+
+    /** An open database and its column families. */
+    private static final class Open {
+        final RocksDB db;
+        final List<ColumnFamilyHandle> handles;
+        final ColumnFamilyHandle topics;
+        final ColumnFamilyHandle messages;
+        final ColumnFamilyHandle idempotency;
+        final ColumnFamilyHandle records;
+
+        Open(RocksDB db, List<ColumnFamilyHandle> handles) {
+            this.db = db;
+            this.handles = handles;
+            this.topics = handles.get(0);
+            this.messages = handles.get(1);
+            this.idempotency = handles.get(2);
+            this.records = handles.get(3);
+        }
+
+        void close() {
+            handles.forEach(ColumnFamilyHandle::close);
+            db.close();
+        }
+    }
 
     private RocksLog(Path dir) throws RocksDBException, IOException {
         Files.createDirectories(dir);
+        this.dir = dir;
         dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                 .setMaxBackgroundJobs(2).setKeepLogFileNum(3);
         cfOptions = new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION)
                 .setWriteBufferSize(32L * 1024 * 1024);
+        db = openDb();
+    }
+
+    private Open openDb() throws RocksDBException {
         List<ColumnFamilyDescriptor> descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
                 new ColumnFamilyDescriptor("messages".getBytes(StandardCharsets.UTF_8), cfOptions),
                 new ColumnFamilyDescriptor("idempotency".getBytes(StandardCharsets.UTF_8), cfOptions),
                 new ColumnFamilyDescriptor("records".getBytes(StandardCharsets.UTF_8), cfOptions));
-        db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
-        topics = handles.get(0);
-        messages = handles.get(1);
-        idempotency = handles.get(2);
-        records = handles.get(3);
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
+        return new Open(RocksDB.open(dbOptions, dir.toString(), descriptors, handles), handles);
     }
 
     public static RocksLog open(Path dir) {
@@ -81,51 +110,105 @@ public final class RocksLog implements AutoCloseable {
         }
     }
 
-    public List<StoredTopic> loadTopics() {
-        List<StoredTopic> result = new ArrayList<>();
-        try (RocksIterator it = db.newIterator(topics)) {
-            for (it.seek(TOPIC_PREFIX); it.isValid() && it.key()[0] == 't'; it.next()) {
-                result.add(decodeTopic(it.value()));
+    /** A use of the open database, under the read lock. */
+    @FunctionalInterface
+    private interface Use<T> {
+        T on(Open db) throws RocksDBException;
+    }
+
+    private <T> T use(String what, Use<T> use) {
+        lock.readLock().lock();
+        try {
+            if (db == null) {
+                throw new LogException(what + " failed: the store is closed", null);
             }
+            return use.on(db);
+        } catch (RocksDBException e) {
+            throw new LogException(what + " failed: " + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
         }
-        return result;
+    }
+
+    /**
+     * Closes and opens the database again. A write that failed (no space left, an I/O error) leaves RocksDB in an
+     * error state in which it refuses every write until the process restarts; RocksJava offers no {@code Resume()},
+     * so the log writer reopens it once the cause may be gone. Only the log writer calls this, between batches.
+     */
+    public void reopen() {
+        lock.writeLock().lock();
+        try {
+            if (db != null) {
+                db.close();
+                db = null;
+            }
+            db = openDb();
+        } catch (RocksDBException e) {
+            throw new LogException("reopen failed: " + e.getMessage(), e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Bytes free for the store on its file system. */
+    public long usableSpace() {
+        try {
+            return Files.getFileStore(dir).getUsableSpace();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    public List<StoredTopic> loadTopics() {
+        return use("loading topics", o -> {
+            List<StoredTopic> result = new ArrayList<>();
+            try (RocksIterator it = o.db.newIterator(o.topics)) {
+                for (it.seek(TOPIC_PREFIX); it.isValid() && it.key()[0] == 't'; it.next()) {
+                    result.add(decodeTopic(it.value()));
+                }
+            }
+            return result;
+        });
     }
 
     /** Messages of a topic from offset {@code from} on, at most {@code maxCount}, stopping past {@code maxBytes}. */
     public List<Message> read(long topicId, String topicName, long from, int maxCount, long maxBytes) {
-        List<Message> result = new ArrayList<>(Math.min(maxCount, 256));
-        long bytes = 0;
-        try (Slice upper = new Slice(MessageRecord.prefix(topicId + 1));
-             ReadOptions options = new ReadOptions().setIterateUpperBound(upper);
-             RocksIterator it = db.newIterator(messages, options)) {
-            for (it.seek(MessageRecord.key(topicId, from)); it.isValid() && result.size() < maxCount; it.next()) {
-                Message m = MessageRecord.decode(topicName, MessageRecord.offsetOf(it.key()), it.value());
-                result.add(m);
-                bytes += m.payload().length;
-                if (bytes >= maxBytes) {
-                    break;
+        return use("read", o -> {
+            List<Message> result = new ArrayList<>(Math.min(maxCount, 256));
+            long bytes = 0;
+            try (Slice upper = new Slice(MessageRecord.prefix(topicId + 1));
+                 ReadOptions options = new ReadOptions().setIterateUpperBound(upper);
+                 RocksIterator it = o.db.newIterator(o.messages, options)) {
+                for (it.seek(MessageRecord.key(topicId, from)); it.isValid() && result.size() < maxCount; it.next()) {
+                    Message m = MessageRecord.decode(topicName, MessageRecord.offsetOf(it.key()), it.value());
+                    result.add(m);
+                    bytes += m.payload().length;
+                    if (bytes >= maxBytes) {
+                        break;
+                    }
                 }
+                it.status();
             }
-            it.status();
-        } catch (RocksDBException e) {
-            throw new LogException("read failed: " + e.getMessage(), e);
-        }
-        return result;
+            return result;
+        });
     }
 
     /** Visits (offset, time, payload size) of a topic's messages from {@code from} on until the visitor says stop. */
     public void scan(long topicId, long from, RecordVisitor visitor) {
-        try (Slice upper = new Slice(MessageRecord.prefix(topicId + 1));
-             ReadOptions options = new ReadOptions().setIterateUpperBound(upper);
-             RocksIterator it = db.newIterator(messages, options)) {
-            for (it.seek(MessageRecord.key(topicId, from)); it.isValid(); it.next()) {
-                byte[] value = it.value();
-                if (!visitor.visit(MessageRecord.offsetOf(it.key()), MessageRecord.timeOf(value),
-                        MessageRecord.payloadLength(value))) {
-                    return;
+        use("scan", o -> {
+            try (Slice upper = new Slice(MessageRecord.prefix(topicId + 1));
+                 ReadOptions options = new ReadOptions().setIterateUpperBound(upper);
+                 RocksIterator it = o.db.newIterator(o.messages, options)) {
+                for (it.seek(MessageRecord.key(topicId, from)); it.isValid(); it.next()) {
+                    byte[] value = it.value();
+                    if (!visitor.visit(MessageRecord.offsetOf(it.key()), MessageRecord.timeOf(value),
+                            MessageRecord.payloadLength(value))) {
+                        break;
+                    }
                 }
             }
-        }
+            return null;
+        });
     }
 
     @FunctionalInterface
@@ -136,88 +219,96 @@ public final class RocksLog implements AutoCloseable {
 
     /** The offset and time an idempotency key was first published with, or null. */
     public long[] idempotencyHit(long topicId, String key) {
-        try {
-            byte[] v = db.get(idempotency, idempotencyKey(topicId, key));
-            if (v == null) {
-                return null;
-            }
-            ByteBuffer b = ByteBuffer.wrap(v);
-            return new long[] {b.getLong(), b.getLong()};
-        } catch (RocksDBException e) {
-            throw new LogException("idempotency lookup failed: " + e.getMessage(), e);
+        byte[] v = use("idempotency lookup", o -> o.db.get(o.idempotency, idempotencyKey(topicId, key)));
+        if (v == null) {
+            return null;
         }
+        ByteBuffer b = ByteBuffer.wrap(v);
+        return new long[] {b.getLong(), b.getLong()};
     }
 
     /** Deletes idempotency keys recorded before {@code cutoff}; returns how many. */
     public int expireIdempotencyKeys(long cutoff) {
-        int removed = 0;
-        try (RocksIterator it = db.newIterator(idempotency); WriteBatch batch = new WriteBatch()) {
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                if (ByteBuffer.wrap(it.value(), 8, 8).getLong() < cutoff) {
-                    batch.delete(idempotency, it.key());
-                    removed++;
+        return use("idempotency expiry", o -> {
+            int removed = 0;
+            try (RocksIterator it = o.db.newIterator(o.idempotency); WriteBatch batch = new WriteBatch()) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    if (ByteBuffer.wrap(it.value(), 8, 8).getLong() < cutoff) {
+                        batch.delete(o.idempotency, it.key());
+                        removed++;
+                    }
+                }
+                if (removed > 0) {
+                    o.db.write(asyncWrite, batch);
                 }
             }
-            if (removed > 0) {
-                db.write(asyncWrite, batch);
-            }
-        } catch (RocksDBException e) {
-            throw new LogException("idempotency expiry failed: " + e.getMessage(), e);
-        }
-        return removed;
+            return removed;
+        });
     }
 
     /** A record outside topics (jobs, queues), or null. */
     public byte[] getRecord(String key) {
-        try {
-            return db.get(records, key.getBytes(StandardCharsets.UTF_8));
-        } catch (RocksDBException e) {
-            throw new LogException("record read failed: " + e.getMessage(), e);
-        }
+        return use("record read", o -> o.db.get(o.records, key.getBytes(StandardCharsets.UTF_8)));
     }
 
-    /** Visits every record whose key starts with {@code prefix}. */
-    public void scanRecords(String prefix, java.util.function.BiConsumer<String, byte[]> visitor) {
+    /** Every record whose key starts with {@code prefix}, in key order. */
+    public List<Broker.Record> recordsWithPrefix(String prefix) {
         byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
-        try (RocksIterator it = db.newIterator(records)) {
-            for (it.seek(p); it.isValid() && startsWith(it.key(), p); it.next()) {
-                visitor.accept(new String(it.key(), StandardCharsets.UTF_8), it.value());
+        return use("record scan", o -> {
+            List<Broker.Record> result = new ArrayList<>();
+            try (RocksIterator it = o.db.newIterator(o.records)) {
+                for (it.seek(p); it.isValid() && startsWith(it.key(), p); it.next()) {
+                    result.add(new Broker.Record(new String(it.key(), StandardCharsets.UTF_8), it.value()));
+                }
             }
-        }
+            return result;
+        });
     }
 
     private static boolean startsWith(byte[] key, byte[] prefix) {
         return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
     }
 
+    /** A batch to build on the log writer's thread; {@link #reopen} must not run until it is written. */
     public Batch newBatch() {
-        return new Batch();
+        lock.readLock().lock();
+        try {
+            if (db == null) {
+                throw new LogException("the store is closed", null);
+            }
+            return new Batch(db);
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     public void write(Batch batch, boolean sync) {
-        try {
-            db.write(sync ? syncWrite : asyncWrite, batch.batch);
-        } catch (RocksDBException e) {
-            throw new LogException("write failed: " + e.getMessage(), e);
-        }
+        use("write", o -> {
+            o.db.write(sync ? syncWrite : asyncWrite, batch.batch);
+            return null;
+        });
     }
 
     /** Fsyncs everything written so far (the {@code batch} fsync policy's timer calls this). */
     public void sync() {
-        try {
-            db.flushWal(true);
-        } catch (RocksDBException e) {
-            throw new LogException("fsync failed: " + e.getMessage(), e);
-        }
+        use("fsync", o -> {
+            o.db.flushWal(true);
+            return null;
+        });
     }
 
     /** Changes to apply atomically. Not thread-safe: built and written by the log writer. */
     public final class Batch implements AutoCloseable {
         private final WriteBatch batch = new WriteBatch();
+        private final Open o;
+
+        private Batch(Open o) {
+            this.o = o;
+        }
 
         public void putMessage(long topicId, long offset, long time, String type, byte[] payload) {
             try {
-                batch.put(messages, MessageRecord.key(topicId, offset), MessageRecord.value(time, type, payload));
+                batch.put(o.messages, MessageRecord.key(topicId, offset), MessageRecord.value(time, type, payload));
             } catch (RocksDBException e) {
                 throw new LogException("batch put failed: " + e.getMessage(), e);
             }
@@ -225,7 +316,7 @@ public final class RocksLog implements AutoCloseable {
 
         public void putTopic(StoredTopic topic) {
             try {
-                batch.put(topics, topicKey(topic.id()), encodeTopic(topic));
+                batch.put(o.topics, topicKey(topic.id()), encodeTopic(topic));
             } catch (RocksDBException e) {
                 throw new LogException("batch put failed: " + e.getMessage(), e);
             }
@@ -233,7 +324,7 @@ public final class RocksLog implements AutoCloseable {
 
         public void putIdempotencyKey(long topicId, String key, long offset, long time) {
             try {
-                batch.put(idempotency, idempotencyKey(topicId, key),
+                batch.put(o.idempotency, idempotencyKey(topicId, key),
                         ByteBuffer.allocate(16).putLong(offset).putLong(time).array());
             } catch (RocksDBException e) {
                 throw new LogException("batch put failed: " + e.getMessage(), e);
@@ -243,7 +334,7 @@ public final class RocksLog implements AutoCloseable {
         /** Drops offsets {@code [from, toExclusive)} of a topic. */
         public void deleteMessages(long topicId, long from, long toExclusive) {
             try {
-                batch.deleteRange(messages, MessageRecord.key(topicId, from), MessageRecord.key(topicId, toExclusive));
+                batch.deleteRange(o.messages, MessageRecord.key(topicId, from), MessageRecord.key(topicId, toExclusive));
             } catch (RocksDBException e) {
                 throw new LogException("batch delete failed: " + e.getMessage(), e);
             }
@@ -251,9 +342,9 @@ public final class RocksLog implements AutoCloseable {
 
         public void deleteTopic(long topicId) {
             try {
-                batch.delete(topics, topicKey(topicId));
-                batch.deleteRange(messages, MessageRecord.prefix(topicId), MessageRecord.prefix(topicId + 1));
-                batch.deleteRange(idempotency, MessageRecord.prefix(topicId), MessageRecord.prefix(topicId + 1));
+                batch.delete(o.topics, topicKey(topicId));
+                batch.deleteRange(o.messages, MessageRecord.prefix(topicId), MessageRecord.prefix(topicId + 1));
+                batch.deleteRange(o.idempotency, MessageRecord.prefix(topicId), MessageRecord.prefix(topicId + 1));
             } catch (RocksDBException e) {
                 throw new LogException("batch delete failed: " + e.getMessage(), e);
             }
@@ -261,7 +352,7 @@ public final class RocksLog implements AutoCloseable {
 
         public void putRecord(String key, byte[] value) {
             try {
-                batch.put(records, key.getBytes(StandardCharsets.UTF_8), value);
+                batch.put(o.records, key.getBytes(StandardCharsets.UTF_8), value);
             } catch (RocksDBException e) {
                 throw new LogException("batch put failed: " + e.getMessage(), e);
             }
@@ -269,7 +360,7 @@ public final class RocksLog implements AutoCloseable {
 
         public void deleteRecord(String key) {
             try {
-                batch.delete(records, key.getBytes(StandardCharsets.UTF_8));
+                batch.delete(o.records, key.getBytes(StandardCharsets.UTF_8));
             } catch (RocksDBException e) {
                 throw new LogException("batch delete failed: " + e.getMessage(), e);
             }
@@ -287,17 +378,22 @@ public final class RocksLog implements AutoCloseable {
 
     @Override
     public void close() {
+        lock.writeLock().lock();
         try {
-            db.flushWal(true);
-        } catch (RocksDBException ignored) {
-            // closing anyway; the WAL was written
+            if (db != null) {
+                try {
+                    db.db.flushWal(true);
+                } catch (RocksDBException ignored) {
+                    // closing anyway; the WAL was written
+                }
+                db.close();
+                db = null;
+            }
+        } finally {
+            lock.writeLock().unlock();
         }
         syncWrite.close();
         asyncWrite.close();
-        for (ColumnFamilyHandle h : handles) {
-            h.close();
-        }
-        db.close();
         cfOptions.close();
         dbOptions.close();
     }

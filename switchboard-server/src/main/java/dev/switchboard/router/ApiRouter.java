@@ -1,10 +1,10 @@
 package dev.switchboard.router;
 
-import dev.switchboard.wire.ApiException;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.codec.http.LingeringClose;
 import dev.switchboard.codec.http.RequestTimeouts;
+import dev.switchboard.wire.ApiException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,7 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
     static final int MAX_PIPELINED = 16;
 
     private final Routes routes;
+    private final Duration answerTimeout;
     /** Started and not yet written, in arrival order. */
     private final ArrayDeque<Started> started = new ArrayDeque<>();
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
@@ -50,8 +52,9 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
         }
     }
 
-    public ApiRouter(Routes routes) {
+    public ApiRouter(Routes routes, Duration answerTimeout) {
         this.routes = routes;
+        this.answerTimeout = answerTimeout;
     }
 
     @Override
@@ -95,7 +98,7 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
         if (timeouts != null) {
             timeouts.headReceived();
         }
-        Exchange exchange = new Exchange(ctx, request, this);
+        Exchange exchange = new Exchange(ctx, request, this, answerTimeout);
         started.add(new Started(exchange, Routes.isPublish(request)));
         try {
             if (request.decoderResult().isFailure()) {

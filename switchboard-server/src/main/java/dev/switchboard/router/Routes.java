@@ -1,7 +1,5 @@
 package dev.switchboard.router;
 
-import dev.switchboard.wire.ErrorCode;
-import dev.switchboard.wire.ApiException;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.MethodNotAllowed;
@@ -10,10 +8,12 @@ import dev.switchboard.codec.http.TopicEndpoints;
 import dev.switchboard.codec.longpoll.PollEndpoint;
 import dev.switchboard.codec.sse.SseEndpoint;
 import dev.switchboard.codec.websocket.WebSocketEndpoint;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 
-/** The URL space of API.md: which endpoint answers which method and path. Shared by every connection. */
+/** The URL space of docs/api.md: which endpoint answers which method and path. Shared by every connection. */
 public final class Routes {
     private static final String TOPICS = "/v1/topics";
     private static final String QUEUES = "/v1/queues/";
@@ -54,6 +54,9 @@ public final class Routes {
         if (path.equals("/healthz")) {
             allow(method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD);
             ops.health(ex);
+        } else if (path.equals("/readyz")) {
+            allow(method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD);
+            ops.ready(ex);
         } else if (path.equals("/metrics")) {
             allow(method, "GET", HttpMethod.GET);
             ops.metrics(ex);
@@ -149,7 +152,7 @@ public final class Routes {
         switch (sub) {
             case "events" -> {
                 allow(method, "GET", HttpMethod.GET);
-                jobs.events(ex, id);
+                sse.streamJob(ex, jobs.job(id));
             }
             case "result" -> {
                 allow(method, "GET", HttpMethod.GET);

@@ -144,16 +144,16 @@ class LongPollTest {
 
     @Test
     void aLongPollOnATopicThatDoesNotExistYetGetsItsFirstMessage() throws Exception {
-        // Three topics that do not exist: their descriptions are 404 and cannot count held polls, but the broker
-        // registers each awaited topic, which the switchboard_topics gauge shows.
+        // Three topics that do not exist: their descriptions are 404 and cannot count held polls, but delivery
+        // opens a feed for each awaited topic, which the switchboard_feeds gauge shows.
         String prefix = fresh("first");
         Map<String, String> fromByTopic = Map.of(prefix + ".a", "next", prefix + ".b", "earliest", prefix + ".c", "1");
-        double topicsBefore = gauge("switchboard_topics");
+        double topicsBefore = gauge("switchboard_feeds");
         Map<String, CompletableFuture<HttpResponse<String>>> polls = new HashMap<>();
         fromByTopic.forEach((topic, from) ->
                 polls.put(topic, poll(server.http(), topic, "from=" + from + "&wait=30s")));
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
-                .until(() -> gauge("switchboard_topics") == topicsBefore + 3);
+                .until(() -> gauge("switchboard_feeds") == topicsBefore + 3);
         for (String topic : fromByTopic.keySet()) {
             assertThat(describe(server, topic)).isNull();
             assertThat(polls.get(topic)).isNotDone();

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Every "Topics over HTTP/1.1" and "Operations" row of API.md, over the JDK HttpClient against a real server. */
+/** Every "Topics over HTTP/1.1" and "Operations" row of docs/api.md, over the JDK HttpClient against a real server. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class TopicsApiTest {
     private static final AtomicInteger names = new AtomicInteger();

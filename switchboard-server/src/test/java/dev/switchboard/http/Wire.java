@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
 /** Helpers shared by the black-box HTTP tests: JSON parsing, the API's error shape, and a raw HTTP/1.1 socket. */
 final class Wire {
     static final ObjectMapper JSON = new ObjectMapper();
-    /** API.md's time format: UTC with milliseconds, e.g. {@code 2026-11-23T14:00:00.123Z}. */
+    /** docs/api.md's time format: UTC with milliseconds, e.g. {@code 2026-11-23T14:00:00.123Z}. */
     static final Pattern TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z");
 
     private Wire() {}
@@ -34,7 +34,7 @@ final class Wire {
         return new Limits(l.maxMessageBytes(), l.maxHeaderBytes(), l.maxPollLimit(), l.maxPollResponseBytes(),
                 l.maxWait(), l.maxTopics(), l.maxSubscriptionsPerConnection(), l.maxConnections(),
                 l.maxPendingPublishes(), l.maxIdempotencyKeyLength(), timeout, l.idleTimeout(),
-                l.slowConsumerTimeout(), l.tailCacheBytes());
+                l.slowConsumerTimeout(), l.tailCacheBytes(), l.answerTimeout());
     }
 
     static JsonNode json(String body) {

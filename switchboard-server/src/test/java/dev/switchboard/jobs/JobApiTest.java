@@ -29,7 +29,7 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Every row of API.md's Jobs table, black-box over real loopback sockets: the JDK HttpClient for plain calls, curl
+ * Every row of docs/api.md's Jobs table, black-box over real loopback sockets: the JDK HttpClient for plain calls, curl
  * processes for long polls and SSE, the JDK WebSocket client for the job's topic. One server for the class; each test
  * has its own queue.
  */

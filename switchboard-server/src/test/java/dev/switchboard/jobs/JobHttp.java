@@ -17,7 +17,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A small black-box client of the Jobs API over the JDK HttpClient (real sockets), with the assertions every job test
- * needs: the API.md error shape, and "the job did not change".
+ * needs: the docs/api.md error shape, and "the job did not change".
  */
 final class JobHttp {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -192,7 +192,7 @@ final class JobHttp {
 
     // ---- assertions ----
 
-    /** The answer is {@code status} with API.md's error shape {@code {"error":{"code","message"}}} and that code. */
+    /** The answer is {@code status} with docs/api.md's error shape {@code {"error":{"code","message"}}} and that code. */
     static void assertError(Response r, int status, String... codes) {
         assertThat(r.status()).as("status of %s", r).isEqualTo(status);
         assertThat(r.header("content-type")).as("content type of %s", r).startsWith("application/json");

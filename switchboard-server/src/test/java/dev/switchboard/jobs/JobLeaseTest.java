@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Leases and fencing (expiry requeues, max attempts, heartbeats, fail with and without retry), and bad input: each
- * refusal has API.md's error shape and leaves the job exactly as it was.
+ * refusal has docs/api.md's error shape and leaves the job exactly as it was.
  */
 @Timeout(value = 60, unit = SECONDS)
 class JobLeaseTest {

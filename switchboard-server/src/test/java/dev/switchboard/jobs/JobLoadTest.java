@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.jobs.JobHttp.Response;
 import dev.switchboard.testing.TestServer;
+import dev.switchboard.wire.Payloads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -45,7 +45,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * A subscriber that stops reading must cost the server no memory beyond its socket buffers (DESIGN.md principle 2):
+ * A subscriber that stops reading must cost the server no memory beyond its socket buffers (docs/architecture.md, "Cursors, not queues"):
  * its subscription pauses at its offset while other subscribers get everything, it catches up from the log when it
  * reads again, and after the slow-consumer timeout it is closed (WebSocket code 4008) and can resume. The server runs in
  * this JVM, so its heap and Netty's direct memory are measured here.

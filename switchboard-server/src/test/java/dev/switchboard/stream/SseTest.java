@@ -367,7 +367,7 @@ class SseTest {
         awaitSseSubscribers("counted", 1);
         viaClient.disconnect();
         awaitSseSubscribers("counted", 0);
-        // API.md does not say whether a transport with no subscribers is listed as 0 or left out; it is left out
+        // docs/api.md does not say whether a transport with no subscribers is listed as 0 or left out; it is left out
         assertThat(describe(server, "counted").path("subscribers").has("sse")).isFalse();
     }
 

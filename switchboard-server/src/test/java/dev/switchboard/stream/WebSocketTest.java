@@ -201,7 +201,7 @@ class WebSocketTest {
 
         c.send("{\"op\":\"unsubscribe\",\"topic\":\"ws.unsub\",\"id\":\"u1\"}");
         JsonNode unsubscribed = c.next();
-        // API.md does not list a reply to unsubscribe; the server answers {"op":"unsubscribed","id","topic"}
+        // docs/api.md does not list a reply to unsubscribe; the server answers {"op":"unsubscribed","id","topic"}
         assertThat(unsubscribed.get("op").asText()).isEqualTo("unsubscribed");
         assertThat(unsubscribed.get("id").asText()).isEqualTo("u1");
         assertThat(unsubscribed.get("topic").asText()).isEqualTo("ws.unsub");

@@ -2,7 +2,7 @@ package dev.switchboard.testing;
 
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.config.ServerConfig;
-import dev.switchboard.transport.SwitchboardServer;
+import dev.switchboard.server.SwitchboardServer;
 import java.nio.file.Path;
 import java.util.Locale;
 

@@ -1,7 +1,7 @@
 package dev.switchboard.testing;
 
 import dev.switchboard.config.ServerConfig;
-import dev.switchboard.transport.SwitchboardServer;
+import dev.switchboard.server.SwitchboardServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

@@ -1,7 +1,8 @@
 package dev.switchboard.codec.http;
 
-import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.Durations;
+import dev.switchboard.wire.ErrorCode;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -10,8 +11,12 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -37,15 +42,19 @@ public final class Exchange {
     private final QueryStringDecoder uri;
     private final boolean keepAlive;
     private final Listener listener;
+    private final Duration answerTimeout;
     private CompletableFuture<?> pending;
+    private ScheduledFuture<?> deadline;
     private boolean done;
 
-    public Exchange(ChannelHandlerContext ctx, FullHttpRequest request, Listener listener) {
+    /** @param answerTimeout how long past its own wait an answer may take before the client gets 503 timeout */
+    public Exchange(ChannelHandlerContext ctx, FullHttpRequest request, Listener listener, Duration answerTimeout) {
         this.ctx = ctx;
         this.request = request;
         this.uri = new QueryStringDecoder(originForm(request.uri()));
         this.keepAlive = HttpUtil.isKeepAlive(request);
         this.listener = listener;
+        this.answerTimeout = answerTimeout;
     }
 
     /**
@@ -119,10 +128,26 @@ public final class Exchange {
     /**
      * Completes this exchange from a future: its value becomes the response, an ApiException the error response.
      * The response is built on the connection's loop, not on the thread completing the future (the log's single
-     * writer, which would otherwise encode every publisher's answer itself).
+     * writer, which would otherwise encode every publisher's answer itself). A future that is not done within the
+     * answer timeout is given up: the client gets 503 {@code timeout}, whatever went wrong below.
      */
     public <T> void respondWhenDone(CompletableFuture<T> future, Consumer<T> onValue) {
+        respondWhenDone(future, Duration.ZERO, onValue);
+    }
+
+    /** As {@link #respondWhenDone(CompletableFuture, Consumer)} for a request that may wait {@code wait} by design. */
+    public <T> void respondWhenDone(CompletableFuture<T> future, Duration wait, Consumer<T> onValue) {
         pending = future;
+        if (!future.isDone()) {
+            Duration limit = wait.plus(answerTimeout);
+            deadline = ctx.executor().schedule(() -> {
+                if (!done) {
+                    future.cancel(false);
+                    respond(HttpResponses.error(ctx.alloc(), new ApiException(ErrorCode.TIMEOUT,
+                            "no answer within " + Durations.format(limit) + "; retry")));
+                }
+            }, limit.toNanos(), TimeUnit.NANOSECONDS);
+        }
         BiConsumer<T, Throwable> answer = (value, error) -> {
             if (error == null) {
                 onValue.accept(value);
@@ -142,11 +167,11 @@ public final class Exchange {
                 ? error.getCause() : error;
         if (cause instanceof ApiException api) {
             respond(HttpResponses.error(ctx.alloc(), api));
-        } else if (cause instanceof java.util.concurrent.CancellationException) {
+        } else if (cause instanceof CancellationException) {
             respond(null);
         } else {
             org.slf4j.LoggerFactory.getLogger(Exchange.class).error("request {} failed", request.uri(), cause);
-            respond(HttpResponses.error(ctx.alloc(), HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal",
+            respond(HttpResponses.error(ctx.alloc(), HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL.wire(),
                     "the server failed to handle the request"));
         }
     }
@@ -164,6 +189,9 @@ public final class Exchange {
             return;
         }
         done = true;
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
         boolean close = !keepAlive || response == null
                 || HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(response.headers().get(HttpHeaderNames.CONNECTION));
         if (response != null) {
@@ -191,6 +219,9 @@ public final class Exchange {
     public void abandon() {
         if (pending != null && !pending.isDone()) {
             pending.cancel(false);
+        }
+        if (deadline != null) {
+            deadline.cancel(false);
         }
         done = true;
     }

@@ -15,7 +15,7 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Building JSON responses and the API.md error shape {@code {"error":{"code","message"}}}. */
+/** Building JSON responses and the docs/api.md error shape {@code {"error":{"code","message"}}}. */
 public final class HttpResponses {
     public static final ObjectMapper MAPPER = new ObjectMapper();
 

@@ -3,7 +3,7 @@ package dev.switchboard.codec.http;
 import dev.switchboard.wire.ErrorCode;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
-/** The HTTP status of each error code (API.md, "Errors"). Every code has one, checked by the compiler. */
+/** The HTTP status of each error code (docs/api.md). Every code has one, checked by the compiler. */
 public final class HttpStatuses {
     private HttpStatuses() {}
 

@@ -1,15 +1,15 @@
 package dev.switchboard.codec.http;
 
-import dev.switchboard.wire.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.wire.ApiException;
-import dev.switchboard.wire.Durations;
-import dev.switchboard.codec.sse.SseEndpoint;
 import dev.switchboard.jobs.Job;
 import dev.switchboard.jobs.JobJson;
 import dev.switchboard.jobs.JobService;
 import dev.switchboard.jobs.JobStatus;
 import dev.switchboard.jobs.QueueSettings;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.Durations;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.Payloads;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -29,11 +29,9 @@ public final class JobEndpoints {
     private static final Set<String> QUEUE_FIELDS = Set.of("maxAttempts", "lease", "resultTtl");
 
     private final JobService jobs;
-    private final SseEndpoint sse;
 
-    public JobEndpoints(JobService jobs, SseEndpoint sse) {
+    public JobEndpoints(JobService jobs) {
         this.jobs = jobs;
-        this.sse = sse;
     }
 
     /** {@code POST /v1/queues/{queue}/jobs[?wait=]}: 202 with a handle, or 200 with the result if it came in time. */
@@ -44,7 +42,7 @@ public final class JobEndpoints {
         String type = contentType(ex);
         ex.respondWhenDone(jobs.submit(queue, type, payload, ex.header("Idempotency-Key")).thenCompose(job ->
                 wait.isZero() ? java.util.concurrent.CompletableFuture.completedFuture(job)
-                        : jobs.awaitFinished(job.id(), wait, ex.ctx().executor())), job -> {
+                        : jobs.awaitFinished(job.id(), wait, ex.ctx().executor())), wait, job -> {
             FullHttpResponse r = jobResponse(job.status().isTerminal() && !wait.isZero()
                     ? HttpResponseStatus.OK : HttpResponseStatus.ACCEPTED, JobJson.publicForm(job));
             r.headers().set(HttpHeaderNames.LOCATION, "/v1/jobs/" + job.id());
@@ -70,13 +68,13 @@ public final class JobEndpoints {
                 throw new ApiException(ErrorCode.INVALID_VERSION, "version must be a whole number");
             }
         }
-        ex.respondWhenDone(jobs.awaitVersion(id, version, wait, ex.ctx().executor()),
+        ex.respondWhenDone(jobs.awaitVersion(id, version, wait, ex.ctx().executor()), wait,
                 j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
     }
 
-    /** {@code GET /v1/jobs/{id}/events}. */
-    public void events(Exchange ex, String id) {
-        sse.streamJob(ex, jobs.require(id));
+    /** The job, for {@code GET /v1/jobs/{id}/events}; 404 when there is none. */
+    public Job job(String id) {
+        return jobs.require(id);
     }
 
     /** {@code GET /v1/jobs/{id}/result}: the result bytes with their content type; 409 unless succeeded. */
@@ -95,7 +93,7 @@ public final class JobEndpoints {
     public void claim(Exchange ex, String queue) {
         Duration wait = durationParam(ex, "wait", Duration.ZERO);
         Duration lease = durationParam(ex, "lease", null);
-        ex.respondWhenDone(jobs.claim(queue, wait, lease, ex.ctx().executor()), claimed -> ex.respond(claimed
+        ex.respondWhenDone(jobs.claim(queue, wait, lease, ex.ctx().executor()), wait, claimed -> ex.respond(claimed
                 .map(c -> jobResponse(HttpResponseStatus.OK, JobJson.claimForm(c.job(), c.payload())))
                 .orElseGet(() -> HttpResponses.empty(HttpResponseStatus.NO_CONTENT))));
     }
@@ -123,7 +121,7 @@ public final class JobEndpoints {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("id", j.id());
             body.put("status", j.status().wire());
-            body.put("leaseExpires", dev.switchboard.codec.Envelope.formatTime(j.leaseExpires()));
+            body.put("leaseExpires", Payloads.formatTime(j.leaseExpires()));
             ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, body));
         });
     }

@@ -1,20 +1,37 @@
 package dev.switchboard.codec.http;
 
+import dev.switchboard.broker.Broker;
+import dev.switchboard.wire.ApiException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Map;
+import java.util.Optional;
 
-/** Operations: liveness and Prometheus metrics. */
+/**
+ * Operations: liveness ({@code /healthz}: the process serves), readiness ({@code /readyz}: it can also store
+ * changes) and Prometheus metrics. A load balancer takes a node that is alive but not ready out of rotation.
+ */
 public final class OpsEndpoints {
     private final PrometheusMeterRegistry metrics;
+    private final Broker broker;
 
-    public OpsEndpoints(PrometheusMeterRegistry metrics) {
+    public OpsEndpoints(PrometheusMeterRegistry metrics, Broker broker) {
         this.metrics = metrics;
+        this.broker = broker;
     }
 
     public void health(Exchange ex) {
         ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, Map.of("status", "ok")));
+    }
+
+    /** 200 while the engine can store changes; 503 {@code unavailable} with the reason while it cannot. */
+    public void ready(Exchange ex) {
+        Optional<String> problem = broker.unhealthy();
+        if (problem.isPresent()) {
+            throw ApiException.unavailable(problem.get());
+        }
+        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, Map.of("status", "ready")));
     }
 
     public void metrics(Exchange ex) {

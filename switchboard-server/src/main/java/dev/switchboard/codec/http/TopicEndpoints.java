@@ -1,16 +1,16 @@
 package dev.switchboard.codec.http;
 
-import dev.switchboard.wire.Payloads;
-import dev.switchboard.wire.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.wire.ApiException;
 import dev.switchboard.broker.Broker;
-import dev.switchboard.wire.Durations;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
-import dev.switchboard.broker.TopicInfo;
+import dev.switchboard.broker.TopicState;
+import dev.switchboard.fanout.Delivery;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.Durations;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
-import dev.switchboard.codec.Envelope;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -29,9 +29,11 @@ public final class TopicEndpoints {
     private static final Set<String> RETENTION_FIELDS = Set.of("maxMessages", "maxAge", "maxBytes");
 
     private final Broker broker;
+    private final Delivery delivery;
 
-    public TopicEndpoints(Broker broker) {
+    public TopicEndpoints(Broker broker, Delivery delivery) {
         this.broker = broker;
+        this.delivery = delivery;
     }
 
     /** {@code POST /v1/topics/{topic}/messages}: 201 once stored under the fsync policy. */
@@ -46,14 +48,14 @@ public final class TopicEndpoints {
             Payloads.requireJson(payload);
         }
         String key = ex.header("Idempotency-Key");
-        ex.respondWhenDone(broker.publish(topic, type, payload, key), r -> ex.respond(published(ex, r)));
+        ex.respondWhenDone(broker.append(topic, type, payload, key), r -> ex.respond(published(ex, r)));
     }
 
     private static FullHttpResponse published(Exchange ex, PublishResult r) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("topic", r.topic());
         body.put("offset", r.offset());
-        body.put("time", Envelope.formatTime(r.time()));
+        body.put("time", Payloads.formatTime(r.time()));
         FullHttpResponse response = HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.CREATED, body);
         if (r.replayed()) {
             response.headers().set("Idempotent-Replayed", "true");
@@ -61,15 +63,17 @@ public final class TopicEndpoints {
         return response;
     }
 
-    /** {@code GET /v1/topics}. */
+    /** {@code GET /v1/topics}: the clients' topics, not the server's own ({@code _…}, a job's events). */
     public void list(Exchange ex) {
-        List<Map<String, Object>> all = broker.list().stream().map(TopicEndpoints::describeBody).toList();
+        List<Map<String, Object>> all = broker.topics().stream().filter(t -> !t.name().startsWith("_"))
+                .map(this::describeBody).toList();
         ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, Map.of("topics", all)));
     }
 
     /** {@code GET /v1/topics/{topic}}. */
     public void describe(Exchange ex, String topic) {
-        TopicInfo info = broker.describe(topic)
+        TopicNames.validate(topic);
+        TopicState info = broker.state(topic)
                 .orElseThrow(() -> new ApiException(ErrorCode.TOPIC_NOT_FOUND, "no topic '" + topic + "'"));
         ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, describeBody(info)));
     }
@@ -134,7 +138,7 @@ public final class TopicEndpoints {
         return n.asLong();
     }
 
-    static Map<String, Object> describeBody(TopicInfo t) {
+    private Map<String, Object> describeBody(TopicState t) {
         Map<String, Object> retention = new LinkedHashMap<>();
         Retention r = t.retention();
         if (r != null) {
@@ -148,9 +152,9 @@ public final class TopicEndpoints {
         body.put("lastOffset", t.lastOffset());
         body.put("messages", t.messages());
         body.put("bytes", t.bytes());
-        body.put("created", Envelope.formatTime(t.created()));
+        body.put("created", Payloads.formatTime(t.created()));
         body.put("retention", retention);
-        body.put("subscribers", t.subscribers());
+        body.put("subscribers", delivery.readers(t.name()));
         return body;
     }
 }

@@ -1,16 +1,16 @@
 package dev.switchboard.codec.longpoll;
 
-import dev.switchboard.wire.ErrorCode;
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.switchboard.wire.ApiException;
-import dev.switchboard.broker.Broker;
-import dev.switchboard.wire.Durations;
 import dev.switchboard.broker.Message;
-import dev.switchboard.broker.ReadResult;
-import dev.switchboard.broker.StartPosition;
 import dev.switchboard.codec.Envelope;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.HttpResponses;
+import dev.switchboard.fanout.Delivery;
+import dev.switchboard.fanout.ReadResult;
+import dev.switchboard.fanout.StartPosition;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.Durations;
+import dev.switchboard.wire.ErrorCode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
@@ -21,16 +21,16 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 
 /**
- * {@code GET /v1/topics/{topic}/messages}: a short poll, or with {@code wait=} a long poll held by the broker until a
+ * {@code GET /v1/topics/{topic}/messages}: a short poll, or with {@code wait=} a long poll held until a
  * message arrives or the wait ends. Defaults: {@code from=earliest}, {@code limit=100}, no wait.
  */
 public final class PollEndpoint {
     private static final int DEFAULT_LIMIT = 100;
 
-    private final Broker broker;
+    private final Delivery delivery;
 
-    public PollEndpoint(Broker broker) {
-        this.broker = broker;
+    public PollEndpoint(Delivery delivery) {
+        this.delivery = delivery;
     }
 
     public void poll(Exchange ex, String topic) {
@@ -38,7 +38,7 @@ public final class PollEndpoint {
         int limit = parseLimit(ex.query("limit"));
         String waitText = ex.query("wait");
         Duration wait = waitText == null ? Duration.ZERO : Durations.parse(waitText, "wait");
-        ex.respondWhenDone(broker.poll(topic, from, limit, wait, ex.ctx().executor()),
+        ex.respondWhenDone(delivery.poll(topic, from, limit, wait, ex.ctx().executor()), wait,
                 result -> ex.respond(encode(ex.ctx().alloc(), result)));
     }
 

@@ -1,15 +1,14 @@
 package dev.switchboard.codec.sse;
 
-import dev.switchboard.wire.ErrorCode;
-import dev.switchboard.wire.ApiException;
-import dev.switchboard.broker.Broker;
-import dev.switchboard.broker.StartPosition;
-import dev.switchboard.broker.Topic;
-import dev.switchboard.wire.TopicNames;
 import dev.switchboard.codec.http.Exchange;
+import dev.switchboard.fanout.Delivery;
+import dev.switchboard.fanout.StartPosition;
+import dev.switchboard.fanout.TopicFeed;
 import dev.switchboard.jobs.Job;
 import dev.switchboard.jobs.JobService;
-import dev.switchboard.fanout.Subscription;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.TopicNames;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -26,12 +25,12 @@ import java.time.Duration;
  * else from {@code ?from=} (default {@code next}).
  */
 public final class SseEndpoint {
-    private final Broker broker;
+    private final Delivery delivery;
     private final Duration heartbeat;
     private final Duration slowConsumerTimeout;
 
-    public SseEndpoint(Broker broker, Duration heartbeat, Duration slowConsumerTimeout) {
-        this.broker = broker;
+    public SseEndpoint(Delivery delivery, Duration heartbeat, Duration slowConsumerTimeout) {
+        this.delivery = delivery;
         this.heartbeat = heartbeat;
         this.slowConsumerTimeout = slowConsumerTimeout;
     }
@@ -52,14 +51,14 @@ public final class SseEndpoint {
     }
 
     private void open(Exchange ex, String topicName, StartPosition from, SseFormat format) {
-        Topic topic = broker.attach(topicName);
+        TopicFeed topic = delivery.attach(topicName);
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
                 .set("X-Accel-Buffering", "no");
         ex.ctx().writeAndFlush(head);
-        SseSink sink = new SseSink(broker, topic, format, heartbeat, slowConsumerTimeout);
+        SseSink sink = new SseSink(delivery, topic, format, heartbeat, slowConsumerTimeout);
         ChannelPipeline p = ex.ctx().pipeline();
         p.addLast("sse", sink);
         p.remove("router");
@@ -68,7 +67,7 @@ public final class SseEndpoint {
         p.remove("cors");
         p.remove("http");
         ex.takeOver();
-        sink.start(new Subscription(topic, topic.resolve(from), sink));
+        sink.start(delivery.subscribe(topic, from, sink));
     }
 
     static StartPosition startOf(String lastEventId, String from, StartPosition absent) {

@@ -1,8 +1,8 @@
 package dev.switchboard.codec.sse;
 
 import dev.switchboard.broker.Message;
-import dev.switchboard.codec.Envelope;
 import dev.switchboard.jobs.JobService;
+import dev.switchboard.wire.Payloads;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -14,6 +14,9 @@ import java.util.Base64;
  * that is not UTF-8 is sent as one line of base64.
  */
 public final class SseEvents {
+    /** Where a message caches its event bytes, as a topic's and as a job's event. */
+    static final int MESSAGE_SLOT = Message.newEncodingSlot();
+    static final int JOB_EVENT_SLOT = Message.newEncodingSlot();
     private static final byte[] HEARTBEAT = ": heartbeat\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private SseEvents() {}
@@ -22,7 +25,7 @@ public final class SseEvents {
         byte[] payload = m.payload();
         ByteArrayOutputStream out = new ByteArrayOutputStream(payload.length + 48);
         ascii(out, "id: " + m.offset() + "\nevent: message\n");
-        if (Envelope.formOf(m) == Envelope.DataForm.BASE64) {
+        if (Payloads.formOf(m.type(), m.payload()) == Payloads.DataForm.BASE64) {
             ascii(out, "data: ");
             ascii(out, Base64.getEncoder().encodeToString(payload));
             out.write('\n');

@@ -17,7 +17,7 @@ interface SseFormat {
     SseFormat TOPIC = new SseFormat() {
         @Override
         public byte[] event(Message m) {
-            return m.encoded(Message.SSE_EVENT, SseEvents::message);
+            return m.encoded(SseEvents.MESSAGE_SLOT, SseEvents::message);
         }
 
         @Override
@@ -30,7 +30,7 @@ interface SseFormat {
     SseFormat JOB = new SseFormat() {
         @Override
         public byte[] event(Message m) {
-            return m.encoded(Message.SSE_JOB_EVENT, SseEvents::jobEvent);
+            return m.encoded(SseEvents.JOB_EVENT_SLOT, SseEvents::jobEvent);
         }
 
         @Override

@@ -1,12 +1,12 @@
 package dev.switchboard.codec.sse;
 
-import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
-import dev.switchboard.broker.Topic;
 import dev.switchboard.codec.BurstWriter;
+import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.DeliverySink;
+import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.Subscription;
-import dev.switchboard.transport.SlowConsumerGuard;
+import dev.switchboard.fanout.TopicFeed;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
  * slow-consumer timeout (it reconnects with {@code Last-Event-ID} and resumes from the log).
  */
 final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink {
-    private final Broker broker;
-    private final Topic topic;
+    private final Delivery delivery;
+    private final TopicFeed topic;
     private final SseFormat format;
     private final Duration heartbeat;
     private final Duration slowConsumerTimeout;
@@ -36,8 +36,8 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     private boolean wroteSinceHeartbeat;
     private boolean released;
 
-    SseSink(Broker broker, Topic topic, SseFormat format, Duration heartbeat, Duration slowConsumerTimeout) {
-        this.broker = broker;
+    SseSink(Delivery delivery, TopicFeed topic, SseFormat format, Duration heartbeat, Duration slowConsumerTimeout) {
+        this.delivery = delivery;
         this.topic = topic;
         this.format = format;
         this.heartbeat = heartbeat;
@@ -153,7 +153,7 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
             if (subscription != null) {
                 subscription.close();
             }
-            broker.release(topic);
+            delivery.release(topic);
         }
     }
 }

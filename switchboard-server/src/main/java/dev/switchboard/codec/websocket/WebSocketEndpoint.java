@@ -1,12 +1,13 @@
 package dev.switchboard.codec.websocket;
 
-import dev.switchboard.wire.ErrorCode;
-import dev.switchboard.wire.ApiException;
 import dev.switchboard.broker.Broker;
-import dev.switchboard.broker.StartPosition;
-import dev.switchboard.wire.TopicNames;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.config.Limits;
+import dev.switchboard.fanout.Delivery;
+import dev.switchboard.fanout.StartPosition;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.TopicNames;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -26,12 +27,14 @@ import java.util.List;
  */
 public final class WebSocketEndpoint {
     private final Broker broker;
+    private final Delivery delivery;
     private final Limits limits;
     private final Duration pingInterval;
     private final int maxFrameBytes;
 
-    public WebSocketEndpoint(Broker broker, Limits limits, Duration pingInterval) {
+    public WebSocketEndpoint(Broker broker, Delivery delivery, Limits limits, Duration pingInterval) {
         this.broker = broker;
+        this.delivery = delivery;
         this.limits = limits;
         this.pingInterval = pingInterval;
         // A publish op carries the payload as JSON: base64 makes it 4/3 larger, plus the op's own fields.
@@ -69,7 +72,7 @@ public final class WebSocketEndpoint {
             ex.takeOver();
             return;
         }
-        WebSocketSession session = new WebSocketSession(broker, limits, pingInterval, handshaker);
+        WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, handshaker);
         ChannelPipeline p = ex.ctx().pipeline();
         p.remove("timeouts");
         p.remove("cors");

@@ -8,6 +8,9 @@ import dev.switchboard.codec.Envelope;
  * per message and written as plain bytes, which Netty's frame encoder passes through untouched.
  */
 final class WebSocketFrames {
+    /** Where a message caches its frame. */
+    static final int MESSAGE_SLOT = Message.newEncodingSlot();
+
     private WebSocketFrames() {}
 
     static byte[] messageFrame(Message m) {

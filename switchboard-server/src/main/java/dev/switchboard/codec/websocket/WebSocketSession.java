@@ -1,22 +1,23 @@
 package dev.switchboard.codec.websocket;
 
-import dev.switchboard.wire.Payloads;
-import dev.switchboard.wire.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.switchboard.wire.ApiException;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
-import dev.switchboard.broker.StartPosition;
-import dev.switchboard.broker.Topic;
-import dev.switchboard.wire.TopicNames;
 import dev.switchboard.codec.BurstWriter;
 import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.config.Limits;
+import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.DeliverySink;
+import dev.switchboard.fanout.SlowConsumerGuard;
+import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.Subscription;
-import dev.switchboard.transport.SlowConsumerGuard;
+import dev.switchboard.fanout.TopicFeed;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.Payloads;
+import dev.switchboard.wire.TopicNames;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -40,9 +41,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One WebSocket connection speaking API.md's JSON ops: subscribe, unsubscribe, publish. It is the push end of each of
+ * One WebSocket connection speaking docs/api.md's JSON ops: subscribe, unsubscribe, publish. It is the push end of each of
  * its subscriptions; a message goes out as the message's shared, pre-built text frame (encoded once for every
- * subscriber, DESIGN.md principle 3). Liveness by ping/pong; a reader that stays unwritable past the slow-consumer
+ * subscriber, docs/architecture.md, "Encode once"). Liveness by ping/pong; a reader that stays unwritable past the slow-consumer
  * timeout is closed with code 4008 and a reason naming where to resume. Publishes in flight per connection are
  * bounded: past the bound the connection stops reading, which slows the producer through TCP.
  */
@@ -51,6 +52,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private static final int MAX_PUBLISHES_IN_FLIGHT = 256;
 
     private final Broker broker;
+    private final Delivery delivery;
     private final Limits limits;
     private final Duration pingInterval;
     private final WebSocketServerHandshaker handshaker;
@@ -63,8 +65,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private int publishesInFlight;
     private boolean closed;
 
-    WebSocketSession(Broker broker, Limits limits, Duration pingInterval, WebSocketServerHandshaker handshaker) {
+    WebSocketSession(Broker broker, Delivery delivery, Limits limits, Duration pingInterval, WebSocketServerHandshaker handshaker) {
         this.broker = broker;
+        this.delivery = delivery;
         this.limits = limits;
         this.pingInterval = pingInterval;
         this.handshaker = handshaker;
@@ -162,11 +165,11 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
                     + " subscriptions per connection");
         }
-        Topic topic = broker.attach(name);
+        TopicFeed topic = delivery.attach(name);
         if (existing != null) {
             end(existing);
         }
-        Subscription s = new Subscription(topic, topic.resolve(from), this);
+        Subscription s = delivery.subscribe(topic, from, this);
         subscriptions.put(name, s);
         ObjectNode reply = reply("subscribed", id).put("topic", name).put("next", s.next());
         ctx.write(new TextWebSocketFrame(reply.toString()));
@@ -214,7 +217,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "message is " + payload.length + " bytes; the limit is "
                     + limits.maxMessageBytes());
         }
-        var done = broker.publish(topic, type, payload, key);
+        var done = broker.append(topic, type, payload, key);
         if (++publishesInFlight >= MAX_PUBLISHES_IN_FLIGHT) {
             ctx.channel().config().setAutoRead(false);
         }
@@ -257,7 +260,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     @Override
     public void deliver(Message message) {
-        burst.append(message.encoded(Message.WS_FRAME, WebSocketFrames::messageFrame));
+        burst.append(message.encoded(WebSocketFrames.MESSAGE_SLOT, WebSocketFrames::messageFrame));
     }
 
     @Override
@@ -271,7 +274,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     public void topicDeleted(String topic) {
         Subscription s = subscriptions.remove(topic);
         if (s != null) {
-            broker.release(s.topic());
+            delivery.release(s.topic());
         }
         burst.writePending();
         ctx.write(new TextWebSocketFrame(reply("error", null).put("code", "topic_deleted").put("topic", topic)
@@ -344,7 +347,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     private void end(Subscription s) {
         s.close();
-        broker.release(s.topic());
+        delivery.release(s.topic());
     }
 
     private void sendError(String id, String code, String message) {

@@ -1,10 +1,8 @@
-package dev.switchboard.transport;
+package dev.switchboard.server;
 
 import dev.switchboard.broker.Broker;
-import dev.switchboard.broker.EmbeddedBroker;
 import dev.switchboard.codec.http.BodyAggregator;
 import dev.switchboard.codec.http.JobEndpoints;
-import dev.switchboard.jobs.JobService;
 import dev.switchboard.codec.http.OpsEndpoints;
 import dev.switchboard.codec.http.RequestTimeouts;
 import dev.switchboard.codec.http.TopicEndpoints;
@@ -14,8 +12,13 @@ import dev.switchboard.codec.websocket.WebSocketEndpoint;
 import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.SocketOptions;
+import dev.switchboard.fanout.Delivery;
+import dev.switchboard.jobs.JobService;
+import dev.switchboard.log.EmbeddedBroker;
 import dev.switchboard.router.ApiRouter;
 import dev.switchboard.router.Routes;
+import dev.switchboard.transport.ConnectionLimiter;
+import dev.switchboard.transport.IoEngine;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -52,7 +55,8 @@ public final class SwitchboardServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final PrometheusMeterRegistry metrics;
-    private final EmbeddedBroker broker;
+    private final Broker broker;
+    private final Delivery delivery;
     private final JobService jobs;
     private final IoEngine engine;
     private final EventLoopGroup bossGroup;
@@ -69,11 +73,12 @@ public final class SwitchboardServer implements AutoCloseable {
         this.engine = IoEngine.select(config.io());
         this.broker = EmbeddedBroker.open(config, metrics);
         Limits limits = config.limits();
+        this.delivery = new Delivery(broker, limits, metrics);
         this.jobs = new JobService(broker, limits);
-        SseEndpoint sse = new SseEndpoint(broker, config.sseHeartbeat(), limits.slowConsumerTimeout());
-        Routes routes = new Routes(new TopicEndpoints(broker), new PollEndpoint(broker), sse,
-                new WebSocketEndpoint(broker, limits, config.wsPingInterval()), new OpsEndpoints(metrics),
-                new JobEndpoints(jobs, sse));
+        SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout());
+        Routes routes = new Routes(new TopicEndpoints(broker, delivery), new PollEndpoint(delivery), sse,
+                new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval()), new OpsEndpoints(metrics, broker),
+                new JobEndpoints(jobs));
         ConnectionLimiter connections = new ConnectionLimiter(limits.maxConnections(), metrics);
         CorsConfig cors = corsConfig(config.corsOrigins());
         HttpDecoderConfig httpConfig = new HttpDecoderConfig().setMaxInitialLineLength(8192)
@@ -99,7 +104,7 @@ public final class SwitchboardServer implements AutoCloseable {
                                 .addLast("http", new HttpServerCodec(httpConfig))
                                 .addLast("cors", new CorsHandler(cors))
                                 .addLast("aggregator", new BodyAggregator(limits.maxMessageBytes()))
-                                .addLast("router", new ApiRouter(routes));
+                                .addLast("router", new ApiRouter(routes, limits.answerTimeout()));
                     }
                 });
         if (socket.sendBuffer() > 0) {
@@ -150,6 +155,10 @@ public final class SwitchboardServer implements AutoCloseable {
 
     public Broker broker() {
         return broker;
+    }
+
+    public Delivery delivery() {
+        return delivery;
     }
 
     public JobService jobs() {

@@ -1,4 +1,4 @@
-package dev.switchboard.log;
+package dev.switchboard.fanout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,5 +1,6 @@
-package dev.switchboard.broker;
+package dev.switchboard.fanout;
 
+import dev.switchboard.broker.Message;
 import java.util.List;
 
 /**

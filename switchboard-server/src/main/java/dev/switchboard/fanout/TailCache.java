@@ -1,4 +1,4 @@
-package dev.switchboard.log;
+package dev.switchboard.fanout;
 
 import dev.switchboard.broker.Message;
 import java.lang.invoke.MethodHandles;
@@ -9,7 +9,8 @@ import java.lang.invoke.VarHandle;
  * touching the store. It always holds a contiguous run of offsets ending at the newest, so a reader that finds
  * offset N here finds every offset after it too.
  *
- * <p>Threads: only the log writer calls {@link #add} and {@link #clear}; any thread may call {@link #get}.
+ * <p>Threads: the engine's thread calls {@link #add}; {@link #clear} may come from any thread (a feed dropped by its
+ * last reader), so both hold the cache's lock, uncontended on the hot path; {@link #get} takes no lock.
  */
 public final class TailCache {
     private static final int INITIAL_SLOTS = 16;
@@ -44,7 +45,7 @@ public final class TailCache {
     }
 
     /** Appends the next message; offsets must arrive in order with no holes (a hole clears the cache first). */
-    public void add(Message m) {
+    public synchronized void add(Message m) {
         if (newest != 0 && m.offset() != newest + 1) {
             clear();
         }
@@ -74,7 +75,7 @@ public final class TailCache {
         return bytes;
     }
 
-    public void clear() {
+    public synchronized void clear() {
         Message[] r = ring;
         for (long o = oldest; o <= newest && o - oldest < r.length; o++) {
             SLOT.setRelease(r, (int) (o & (r.length - 1)), (Message) null);

@@ -1,4 +1,4 @@
-package dev.switchboard.transport;
+package dev.switchboard.fanout;
 
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.ScheduledFuture;

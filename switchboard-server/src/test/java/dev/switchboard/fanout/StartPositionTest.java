@@ -1,10 +1,10 @@
-package dev.switchboard.broker;
+package dev.switchboard.fanout;
 
-import dev.switchboard.wire.ApiException;
-import dev.switchboard.wire.ErrorCode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -42,14 +42,12 @@ class StartPositionTest {
     }
 
     @Test
-    void aTopicResolvesEachPositionAgainstItsOffsets() {
-        Topic t = new Topic("t", Retention.UNLIMITED, (topic, from, max, bytes) -> null,
-                new dev.switchboard.log.TailCache(16, 1024, new dev.switchboard.log.TailBudget(Long.MAX_VALUE)));
-        t.loaded(1, 0, 5, 9, 100, Retention.UNLIMITED);
-        assertThat(t.resolve(StartPosition.NEXT)).isEqualTo(10);
-        assertThat(t.resolve(StartPosition.EARLIEST)).isEqualTo(5);
-        assertThat(t.resolve(new StartPosition.AtOffset(2))).as("a dropped offset is kept; the read reports a gap")
+    void eachPositionResolvesAgainstATopicsRetainedRange() {
+        assertThat(StartPosition.NEXT.resolve(5, 9)).isEqualTo(10);
+        assertThat(StartPosition.EARLIEST.resolve(5, 9)).isEqualTo(5);
+        assertThat(new StartPosition.AtOffset(2).resolve(5, 9)).as("a dropped offset is kept; the read reports a gap")
                 .isEqualTo(2);
-        assertThat(t.resolve(new StartPosition.AtOffset(100))).isEqualTo(100);
+        assertThat(new StartPosition.AtOffset(100).resolve(5, 9)).isEqualTo(100);
+        assertThat(StartPosition.NEXT.resolve(1, 0)).as("a topic with nothing yet").isEqualTo(1);
     }
 }

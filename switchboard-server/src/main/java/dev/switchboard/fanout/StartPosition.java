@@ -1,11 +1,11 @@
-package dev.switchboard.broker;
+package dev.switchboard.fanout;
 
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
 
 /**
- * Where a reader starts (API.md "from"): {@code next} (only what is published after it joined), {@code earliest}
+ * Where a reader starts (docs/api.md "from"): {@code next} (only what is published after it joined), {@code earliest}
  * (oldest retained) or an offset N (first message with offset &ge; N).
  */
 public sealed interface StartPosition {
@@ -17,6 +17,15 @@ public sealed interface StartPosition {
 
     StartPosition NEXT = new Next();
     StartPosition EARLIEST = new Earliest();
+
+    /** The first offset a reader starting here wants, given a topic's retained range (it may since be dropped). */
+    default long resolve(long firstOffset, long lastOffset) {
+        return switch (this) {
+            case Next n -> lastOffset + 1;
+            case Earliest e -> firstOffset;
+            case AtOffset at -> at.offset();
+        };
+    }
 
     static StartPosition parse(String text, StartPosition absent) {
         if (text == null || text.isEmpty()) {

@@ -1,13 +1,20 @@
-package dev.switchboard.broker;
+package dev.switchboard.log;
 
-import dev.switchboard.wire.ApiException;
-import dev.switchboard.wire.ErrorCode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.switchboard.broker.Message;
+import dev.switchboard.broker.PublishResult;
+import dev.switchboard.broker.Retention;
+import dev.switchboard.broker.TopicState;
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
+import dev.switchboard.fanout.Delivery;
+import dev.switchboard.fanout.ReadResult;
+import dev.switchboard.fanout.StartPosition;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +43,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The embedded broker driven directly, on a real RocksDB log in a temporary directory. */
+/** The embedded engine and the delivery above it, driven directly, on a real RocksDB log in a temporary directory. */
 @Timeout(120)
 class EmbeddedBrokerTest {
     private static final Duration NO_WAIT = Duration.ZERO;
@@ -48,9 +55,12 @@ class EmbeddedBrokerTest {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final ExecutorService pool = Executors.newCachedThreadPool();
     private EmbeddedBroker broker;
+    private Delivery delivery;
 
     private EmbeddedBroker open(UnaryOperator<ServerConfig> customize) {
-        broker = EmbeddedBroker.open(customize.apply(ServerConfig.forTests(dir)), metrics);
+        ServerConfig config = customize.apply(ServerConfig.forTests(dir));
+        broker = EmbeddedBroker.open(config, metrics);
+        delivery = new Delivery(broker, config.limits(), metrics);
         return broker;
     }
 
@@ -73,11 +83,11 @@ class EmbeddedBrokerTest {
     }
 
     private PublishResult publish(String topic, String payload) {
-        return broker.publish(topic, "text/plain", text(payload), null).join();
+        return broker.append(topic, "text/plain", text(payload), null).join();
     }
 
     private ReadResult poll(String topic, StartPosition from, int limit) {
-        return broker.poll(topic, from, limit, NO_WAIT, timer).join();
+        return delivery.poll(topic, from, limit, NO_WAIT, timer).join();
     }
 
     /** Every message of a topic from {@code from}, following {@code next} until nothing more comes. */
@@ -101,7 +111,7 @@ class EmbeddedBrokerTest {
     /** The writer acknowledges a publish, then applies retention (CommitLoop's order): wait for the trim. */
     private void awaitFirstOffset(String topic, long first) {
         Awaitility.await().atMost(Duration.ofSeconds(10))
-                .until(() -> broker.describe(topic).orElseThrow().firstOffset() == first);
+                .until(() -> broker.state(topic).orElseThrow().firstOffset() == first);
     }
 
     private static void assertCode(Throwable thrown, ErrorCode code) {
@@ -124,7 +134,7 @@ class EmbeddedBrokerTest {
                 List<CompletableFuture<PublishResult>> mine = new ArrayList<>();
                 for (int i = 0; i < each; i++) {
                     // Pipelined: many publishes of one producer are queued at once.
-                    mine.add(broker.publish("shared", "text/plain", text(producer + ":" + i), null));
+                    mine.add(broker.append("shared", "text/plain", text(producer + ":" + i), null));
                 }
                 return mine.stream().map(CompletableFuture::join).toList();
             }));
@@ -149,7 +159,7 @@ class EmbeddedBrokerTest {
         for (Message m : stored) {
             assertThat(new String(m.payload(), StandardCharsets.UTF_8)).isEqualTo(sent.get(m.offset()));
         }
-        TopicInfo info = broker.describe("shared").orElseThrow();
+        TopicState info = broker.state("shared").orElseThrow();
         assertThat(info.firstOffset()).isEqualTo(1);
         assertThat(info.lastOffset()).isEqualTo(total);
         assertThat(info.messages()).isEqualTo(total);
@@ -166,7 +176,7 @@ class EmbeddedBrokerTest {
                 List<CompletableFuture<PublishResult>> fs = new ArrayList<>();
                 for (int i = 0; i < each; i++) {
                     for (int t = 0; t < topics; t++) {
-                        fs.add(broker.publish("multi." + t, "text/plain", text("x"), null));
+                        fs.add(broker.append("multi." + t, "text/plain", text("x"), null));
                     }
                 }
                 fs.forEach(CompletableFuture::join);
@@ -180,7 +190,7 @@ class EmbeddedBrokerTest {
             assertThat(readAll("multi." + t, 1)).extracting(Message::offset)
                     .containsExactlyElementsOf(LongStream.rangeClosed(1, 8L * each).boxed().toList());
         }
-        assertThat(broker.list()).hasSize(topics);
+        assertThat(broker.topics()).hasSize(topics);
     }
 
     @Test
@@ -196,7 +206,7 @@ class EmbeddedBrokerTest {
                 go.await();
                 for (int i = 0; i < each; i++) {
                     // One at a time: a publisher waits for its ack (an fsync) before the next.
-                    broker.publish("gc." + (producer % 4), "text/plain", text("m"), null).join();
+                    broker.append("gc." + (producer % 4), "text/plain", text("m"), null).join();
                 }
                 return null;
             }));
@@ -237,7 +247,7 @@ class EmbeddedBrokerTest {
         assertThat(fromKept.gap()).isFalse();
         assertThat(fromKept.messages()).extracting(Message::offset).containsExactly(10L, 11L, 12L);
 
-        TopicInfo info = broker.describe("count").orElseThrow();
+        TopicState info = broker.state("count").orElseThrow();
         assertThat(info.firstOffset()).isEqualTo(8);
         assertThat(info.lastOffset()).isEqualTo(12);
         assertThat(info.messages()).isEqualTo(5);
@@ -252,7 +262,7 @@ class EmbeddedBrokerTest {
             publish("bytes", "x".repeat(30));
         }
         awaitFirstOffset("bytes", 8);
-        TopicInfo info = broker.describe("bytes").orElseThrow();
+        TopicState info = broker.state("bytes").orElseThrow();
         assertThat(info.bytes()).isEqualTo(90);
         assertThat(info.firstOffset()).isEqualTo(8);
         ReadResult r = poll("bytes", new StartPosition.AtOffset(1), 100);
@@ -266,7 +276,7 @@ class EmbeddedBrokerTest {
         for (int i = 1; i <= 20; i++) {
             publish("later", "m" + i);
         }
-        TopicInfo after = broker.setRetention("later", new Retention(3L, null, null)).join();
+        TopicState after = broker.setRetention("later", new Retention(3L, null, null)).join();
         assertThat(after.firstOffset()).isEqualTo(18);
         assertThat(after.retention()).isEqualTo(new Retention(3L, null, null));
         assertThat(poll("later", new StartPosition.AtOffset(1), 100).messages()).extracting(Message::offset)
@@ -296,15 +306,15 @@ class EmbeddedBrokerTest {
     void aDeletedTopicStartsAgainAtOffsetOneWithNothingOfItsPast() {
         open();
         for (int i = 1; i <= 3; i++) {
-            broker.publish("gone", "text/plain", text("old" + i), "key-" + i).join();
+            broker.append("gone", "text/plain", text("old" + i), "key-" + i).join();
         }
         assertThat(broker.delete("gone").join()).isTrue();
-        assertThat(broker.describe("gone")).isEmpty();
-        assertThat(broker.list()).extracting(TopicInfo::name).doesNotContain("gone");
+        assertThat(broker.state("gone")).isEmpty();
+        assertThat(broker.topics()).extracting(TopicState::name).doesNotContain("gone");
         assertThatThrownBy(() -> poll("gone", StartPosition.EARLIEST, 10)).satisfies(e -> assertCode(e, ErrorCode.TOPIC_NOT_FOUND));
         assertThat(broker.delete("gone").join()).as("nothing left to delete").isFalse();
 
-        PublishResult again = broker.publish("gone", "text/plain", text("new"), "key-3").join();
+        PublishResult again = broker.append("gone", "text/plain", text("new"), "key-3").join();
         assertThat(again.offset()).isEqualTo(1);
         assertThat(again.replayed()).as("the old topic's idempotency keys went with it").isFalse();
         ReadResult r = poll("gone", StartPosition.EARLIEST, 10);
@@ -320,11 +330,11 @@ class EmbeddedBrokerTest {
         publish("b", "1");
         broker.setRetention("c", new Retention(10L, null, null)).join();
 
-        assertThatThrownBy(() -> broker.publish("d", "text/plain", text("1"), null))
+        assertThatThrownBy(() -> broker.append("d", "text/plain", text("1"), null))
                 .satisfies(e -> assertCode(e, ErrorCode.LIMIT_EXCEEDED));
         assertThatThrownBy(() -> broker.setRetention("d", Retention.UNLIMITED)).satisfies(e -> assertCode(e, ErrorCode.LIMIT_EXCEEDED));
-        assertThatThrownBy(() -> broker.attach("d")).satisfies(e -> assertCode(e, ErrorCode.LIMIT_EXCEEDED));
-        assertThat(broker.describe("d")).isEmpty();
+        assertThatThrownBy(() -> delivery.attach("d")).satisfies(e -> assertCode(e, ErrorCode.LIMIT_EXCEEDED));
+        assertThat(broker.state("d")).isEmpty();
 
         assertThat(publish("a", "2").offset()).as("existing topics still take publishes").isEqualTo(2);
         assertThat(broker.delete("c").join()).isTrue();
@@ -342,7 +352,7 @@ class EmbeddedBrokerTest {
             fs.add(pool.submit(() -> {
                 for (int i = 0; i < 500; i++) {
                     try {
-                        accepted.add(broker.publish("busy", "text/plain", text("m"), null));
+                        accepted.add(broker.append("busy", "text/plain", text("m"), null));
                     } catch (ApiException e) {
                         assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
                         refused.incrementAndGet();
@@ -362,7 +372,7 @@ class EmbeddedBrokerTest {
         assertThat(refused.get() + accepted.size()).isEqualTo(8 * 500);
         assertThat(offsets).containsExactlyInAnyOrderElementsOf(
                 LongStream.rangeClosed(1, accepted.size()).boxed().toList());
-        assertThat(broker.describe("busy").orElseThrow().lastOffset()).isEqualTo(accepted.size());
+        assertThat(broker.state("busy").orElseThrow().lastOffset()).isEqualTo(accepted.size());
     }
 
     @Test
@@ -374,7 +384,7 @@ class EmbeddedBrokerTest {
         for (int i = 0; i < 32; i++) {
             fs.add(pool.submit(() -> {
                 go.await();
-                return broker.publish("idem", "text/plain", text("once"), "the-key").join();
+                return broker.append("idem", "text/plain", text("once"), "the-key").join();
             }));
         }
         go.countDown();
@@ -390,7 +400,7 @@ class EmbeddedBrokerTest {
         assertThat(metrics.get("switchboard.publish.replays").counter().count()).isEqualTo(31);
         assertThat(publish("idem", "after").offset()).isEqualTo(3);
 
-        PublishResult otherTopic = broker.publish("idem2", "text/plain", text("x"), "the-key").join();
+        PublishResult otherTopic = broker.append("idem2", "text/plain", text("x"), "the-key").join();
         assertThat(otherTopic.replayed()).as("keys are per topic").isFalse();
     }
 
@@ -399,25 +409,25 @@ class EmbeddedBrokerTest {
         open();
         publish("strict", "ok");
         byte[] tooBig = new byte[Limits.defaults().maxMessageBytes() + 1];
-        assertThatThrownBy(() -> broker.publish("strict", "text/plain", tooBig, null))
+        assertThatThrownBy(() -> broker.append("strict", "text/plain", tooBig, null))
                 .satisfies(e -> assertCode(e, ErrorCode.PAYLOAD_TOO_LARGE));
-        assertThatThrownBy(() -> broker.publish("strict", "x".repeat(256), text("x"), null))
+        assertThatThrownBy(() -> broker.append("strict", "x".repeat(256), text("x"), null))
                 .satisfies(e -> assertCode(e, ErrorCode.INVALID_TYPE));
-        assertThatThrownBy(() -> broker.publish("strict", "text/plain", text("x"), ""))
+        assertThatThrownBy(() -> broker.append("strict", "text/plain", text("x"), ""))
                 .satisfies(e -> assertCode(e, ErrorCode.INVALID_IDEMPOTENCY_KEY));
-        assertThatThrownBy(() -> broker.publish("strict", "text/plain", text("x"), "k".repeat(256)))
+        assertThatThrownBy(() -> broker.append("strict", "text/plain", text("x"), "k".repeat(256)))
                 .satisfies(e -> assertCode(e, ErrorCode.INVALID_IDEMPOTENCY_KEY));
-        assertThatThrownBy(() -> broker.publish("bad..name", "text/plain", text("x"), null))
+        assertThatThrownBy(() -> broker.append("bad..name", "text/plain", text("x"), null))
                 .satisfies(e -> assertCode(e, ErrorCode.INVALID_TOPIC));
-        assertThat(broker.describe("strict").orElseThrow().lastOffset()).isEqualTo(1);
-        assertThat(broker.list()).extracting(TopicInfo::name).containsExactly("strict");
+        assertThat(broker.state("strict").orElseThrow().lastOffset()).isEqualTo(1);
+        assertThat(broker.topics()).extracting(TopicState::name).containsExactly("strict");
     }
 
     @Test
     void aLongPollIsAnsweredByTheNextPublish() throws Exception {
         open();
         publish("lp", "first");
-        CompletableFuture<ReadResult> held = broker.poll("lp", StartPosition.NEXT, 10, Duration.ofSeconds(30), timer);
+        CompletableFuture<ReadResult> held = delivery.poll("lp", StartPosition.NEXT, 10, Duration.ofSeconds(30), timer);
         assertThat(held).isNotDone();
         publish("lp", "second");
         ReadResult r = held.get(10, TimeUnit.SECONDS);

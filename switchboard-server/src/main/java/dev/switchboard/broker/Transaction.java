@@ -1,0 +1,47 @@
+package dev.switchboard.broker;
+
+import dev.switchboard.wire.ApiException;
+
+/**
+ * An atomic change of records and messages, staged by the engine into one of its commits (jobs: a job's new state
+ * together with the event that announces it). Transactions of one engine run one at a time, in submission order, and
+ * see each other's staged records.
+ *
+ * <p>Contract: {@link #stage} either throws {@link ApiException} before staging anything (the transaction is refused
+ * alone) or stages all of its changes. Then exactly one of {@link #committed} (stored) or {@link #failed} (not stored)
+ * is called, on the engine's thread; neither may block. A failure of anything else in the same commit may fail this
+ * transaction too: the engine stores a commit whole or not at all.
+ */
+public interface Transaction {
+
+    /** The engine's view of the commit being assembled. */
+    interface Stage {
+        /** Wall-clock time of this commit, in ms. */
+        long now();
+
+        /** Stages a message on a topic (created if needed); the result carries its offset, readable after commit. */
+        Message append(String topic, String type, byte[] payload);
+
+        void putRecord(String key, byte[] value);
+
+        void deleteRecord(String key);
+
+        /** A record as this commit leaves it: staged here, else stored, else null. May block. */
+        byte[] record(String key);
+
+        /** Deletes a topic and its messages with this commit (a job's event topic when the job expires). */
+        void deleteTopic(String topic);
+    }
+
+    void stage(Stage stage);
+
+    /**
+     * Stored, but its messages are not yet readable: state that readers must find no later than the messages
+     * announcing it is published here.
+     */
+    default void durable() {}
+
+    void committed();
+
+    void failed(ApiException error);
+}

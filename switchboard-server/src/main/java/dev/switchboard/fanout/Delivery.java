@@ -1,0 +1,261 @@
+package dev.switchboard.fanout;
+
+import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.Message;
+import dev.switchboard.broker.TopicState;
+import dev.switchboard.config.Limits;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.Durations;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.TopicNames;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Delivery on top of any engine: the {@link TopicFeed} of every topic that has readers here, push subscribers
+ * ({@link Subscription}, attached to a feed), short and long polls. Engines only store and notify; everything a
+ * transport needs to reach readers lives here, the same for every engine.
+ *
+ * <p>Threads: any. Nothing here blocks: reads the feed's memory cannot answer go to the engine, which completes them
+ * on its own threads.
+ */
+public final class Delivery {
+    private static final int TAIL_SLOTS = 1024;
+    private static final long TAIL_BYTES = 4L * 1024 * 1024;
+
+    private final Broker broker;
+    private final Limits limits;
+    private final TailBudget tailBudget;
+    private final ConcurrentHashMap<String, TopicFeed> feeds = new ConcurrentHashMap<>();
+
+    public Delivery(Broker broker, Limits limits, MeterRegistry metrics) {
+        this.broker = broker;
+        this.limits = limits;
+        this.tailBudget = new TailBudget(limits.tailCacheBytes());
+        Gauge.builder("switchboard.tail.cache", tailBudget, TailBudget::used).baseUnit("bytes")
+                .description("Payload bytes of recent messages held in memory for live readers").register(metrics);
+        Gauge.builder("switchboard.feeds", feeds, Map::size)
+                .description("Topics with readers on this node").register(metrics);
+    }
+
+    // ---- push subscribers ----
+
+    /**
+     * The feed of a topic, opened if needed, for a subscriber or a long poll; pair with {@link #release}. The topic
+     * need not exist yet: its feed waits for its first message.
+     */
+    public TopicFeed attach(String name) {
+        TopicNames.validate(name);
+        while (true) {
+            TopicFeed f = feeds.get(name);
+            if (f == null) {
+                refuseOverLimit(name);
+                // Opened before others can see it: a reader must never resolve "next" against a feed that has
+                // not yet learnt where its topic is.
+                TopicFeed fresh = new TopicFeed(name, broker, this, new TailCache(TAIL_SLOTS, TAIL_BYTES, tailBudget));
+                fresh.open();
+                f = feeds.putIfAbsent(name, fresh);
+                if (f == null) {
+                    f = fresh;
+                } else {
+                    fresh.close();
+                }
+            }
+            synchronized (f) {
+                if (!f.retired) {
+                    f.attached++;
+                    return f;
+                }
+            }
+        }
+    }
+
+    /** A topic that is not stored yet costs a feed: awaited topics count against the topic limit too. */
+    private void refuseOverLimit(String name) {
+        if (broker.state(name).isEmpty() && broker.topicCount() + feeds.size() >= limits.maxTopics()) {
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "the server holds " + limits.maxTopics()
+                    + " topics, its limit");
+        }
+    }
+
+    /** A subscriber or long poll left; the feed closes with its last one. */
+    public void release(TopicFeed f) {
+        boolean last;
+        synchronized (f) {
+            f.attached--;
+            last = f.attached == 0 && !f.retired;
+            if (last) {
+                f.retired = true;
+                feeds.remove(f.name(), f);
+            }
+        }
+        if (last) {
+            f.close();
+        }
+    }
+
+    /** The engine deleted the feed's topic: later readers get a new feed (of the topic created again, if it is). */
+    void forget(TopicFeed f) {
+        synchronized (f) {
+            f.retired = true;
+            feeds.remove(f.name(), f);
+        }
+    }
+
+    /** Starts a push subscriber on the feed's loop; see {@link Subscription}. */
+    public Subscription subscribe(TopicFeed f, StartPosition from, DeliverySink sink) {
+        return new Subscription(f, f.resolve(from), sink);
+    }
+
+    /** Live readers of a topic per transport ({@code ws}, {@code sse}, {@code longpoll}). */
+    public Map<String, Integer> readers(String topic) {
+        TopicFeed f = feeds.get(topic);
+        if (f == null) {
+            return Map.of();
+        }
+        Map<String, Integer> counts = new LinkedHashMap<>(f.fanout().countsByTransport());
+        int polls = f.waiterCount();
+        if (polls > 0) {
+            counts.put("longpoll", polls);
+        }
+        return counts;
+    }
+
+    // ---- polls ----
+
+    /**
+     * A poll: messages at or after {@code from}. With a positive {@code wait} and nothing to return, holds until a
+     * message arrives or the wait ends (then an empty result). {@code timer} schedules the wait's end: pass the
+     * caller's event loop. Cancelling the future releases the hold. An unknown topic is an error without a wait; with
+     * one, the poll waits for the topic's first message.
+     */
+    public CompletableFuture<ReadResult> poll(String name, StartPosition from, int limit, Duration wait,
+                                              ScheduledExecutorService timer) {
+        TopicNames.validate(name);
+        if (limit < 1 || limit > limits.maxPollLimit()) {
+            throw new ApiException(ErrorCode.INVALID_LIMIT, "limit must be 1-" + limits.maxPollLimit());
+        }
+        if (wait.compareTo(limits.maxWait()) > 0) {
+            throw new ApiException(ErrorCode.INVALID_DURATION,
+                    "wait must be at most " + Durations.format(limits.maxWait()));
+        }
+        if (wait.isZero()) {
+            Optional<TopicState> state = broker.state(name);
+            if (state.isEmpty()) {
+                throw new ApiException(ErrorCode.TOPIC_NOT_FOUND, "no topic '" + name + "'");
+            }
+            TopicState s = state.get();
+            long start = from.resolve(s.firstOffset(), s.lastOffset());
+            return read(name, feeds.get(name), s.firstOffset(), s.lastOffset(), start, limit);
+        }
+        TopicFeed f = attach(name);
+        long start = f.resolve(from);
+        CompletableFuture<ReadResult> result = new CompletableFuture<>();
+        result.whenComplete((r, e) -> release(f));
+        readFrom(f, start, limit).whenComplete((r, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e);
+            } else if (!r.messages().isEmpty() || r.gap()) {
+                result.complete(r);
+            } else {
+                hold(f, start, limit, wait, timer, result);
+            }
+        });
+        return result;
+    }
+
+    /** Parks a long poll on the feed until a message at or after {@code start} exists or the wait ends. */
+    private void hold(TopicFeed f, long start, int limit, Duration wait, ScheduledExecutorService timer,
+                      CompletableFuture<ReadResult> result) {
+        TopicFeed.Waiter waiter = new TopicFeed.Waiter() {
+            @Override
+            public long from() {
+                return start;
+            }
+
+            @Override
+            public void wake() {
+                f.removeWaiter(this);
+                timer.execute(() -> {
+                    if (result.isDone()) {
+                        return;
+                    }
+                    if (f.isDeleted()) {
+                        result.completeExceptionally(new ApiException(ErrorCode.TOPIC_NOT_FOUND,
+                                "topic '" + f.name() + "' was deleted"));
+                        return;
+                    }
+                    readFrom(f, start, limit).whenComplete((r, e) -> {
+                        if (e != null) {
+                            result.completeExceptionally(e);
+                        } else if (!r.messages().isEmpty() || r.gap()) {
+                            result.complete(r);
+                        } else {
+                            f.addWaiter(this);
+                            if (f.lastOffset() >= start) {
+                                wake();
+                            }
+                        }
+                    });
+                });
+            }
+        };
+        ScheduledFuture<?> timeout = timer.schedule(
+                () -> result.complete(new ReadResult(f.name(), List.of(), start, false)),
+                wait.toNanos(), TimeUnit.NANOSECONDS);
+        result.whenComplete((r, e) -> {
+            f.removeWaiter(waiter);
+            timeout.cancel(false);
+        });
+        f.addWaiter(waiter);
+        if (f.lastOffset() >= start || f.isDeleted()) {
+            waiter.wake();
+        }
+    }
+
+    private CompletableFuture<ReadResult> readFrom(TopicFeed f, long start, int limit) {
+        return read(f.name(), f, f.firstOffset(), f.lastOffset(), start, limit);
+    }
+
+    /** Messages from {@code start}: from the feed's memory when it has them, else from the engine. */
+    private CompletableFuture<ReadResult> read(String name, TopicFeed f, long first, long last, long start,
+                                               int limit) {
+        long begin = Math.max(start, first);
+        if (begin > last) {
+            return CompletableFuture.completedFuture(new ReadResult(name, List.of(), begin, start < first));
+        }
+        if (f != null && f.cached(begin) != null) {
+            List<Message> out = new ArrayList<>();
+            long bytes = 0;
+            for (long o = begin; o <= last && out.size() < limit && bytes < limits.maxPollResponseBytes(); o++) {
+                Message m = f.cached(o);
+                if (m == null) {
+                    break; // evicted meanwhile: return what we have, the reader continues from next
+                }
+                out.add(m);
+                bytes += m.payload().length;
+            }
+            return CompletableFuture.completedFuture(resultOf(name, first, start, out));
+        }
+        return broker.read(name, begin, limit, limits.maxPollResponseBytes())
+                .thenApply(out -> resultOf(name, first, start, out));
+    }
+
+    private static ReadResult resultOf(String name, long first, long start, List<Message> out) {
+        if (out.isEmpty()) {
+            return new ReadResult(name, out, Math.max(start, first), start < first);
+        }
+        return new ReadResult(name, out, out.getLast().offset() + 1, out.getFirst().offset() > start);
+    }
+}
