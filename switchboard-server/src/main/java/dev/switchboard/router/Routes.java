@@ -2,6 +2,7 @@ package dev.switchboard.router;
 
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.ApiException;
+import dev.switchboard.broker.Broker;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.MethodNotAllowed;
@@ -10,6 +11,10 @@ import dev.switchboard.codec.http.TopicEndpoints;
 import dev.switchboard.codec.longpoll.PollEndpoint;
 import dev.switchboard.codec.sse.SseEndpoint;
 import dev.switchboard.codec.websocket.WebSocketEndpoint;
+import dev.switchboard.config.Limits;
+import dev.switchboard.config.ServerConfig;
+import dev.switchboard.jobs.JobService;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 
@@ -34,6 +39,15 @@ public final class Routes {
         this.sse = sse;
         this.webSocket = webSocket;
         this.ops = ops;
+    }
+
+    /** The server's endpoints over {@code broker} and {@code jobs}, as {@code config} sets them up. */
+    public static Routes create(Broker broker, JobService jobs, ServerConfig config, PrometheusMeterRegistry metrics) {
+        Limits limits = config.limits();
+        SseEndpoint sse = new SseEndpoint(broker, config.sseHeartbeat(), limits.slowConsumerTimeout());
+        return new Routes(new TopicEndpoints(broker), new PollEndpoint(broker), sse,
+                new WebSocketEndpoint(broker, limits, config.wsPingInterval()), new OpsEndpoints(metrics),
+                new JobEndpoints(jobs, sse));
     }
 
     /** {@code POST /v1/topics/{topic}/messages}, judged from the raw target; dispatch still validates it. */
