@@ -54,4 +54,10 @@ public record Limits(int maxMessageBytes, int maxHeaderBytes, int maxPollLimit, 
                 maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
                 headerTimeout, idleTimeout, timeout, tailCacheBytes);
     }
+
+    public Limits withRequestTimeouts(Duration header, Duration idle) {
+        return new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait, maxTopics,
+                maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
+                header, idle, slowConsumerTimeout, tailCacheBytes);
+    }
 }
