@@ -1,8 +1,11 @@
 package dev.switchboard.testing;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.EmbeddedBroker;
 import dev.switchboard.broker.Retention;
+import dev.switchboard.broker.TopicInfo;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.jobs.JobService;
 import dev.switchboard.router.Routes;
@@ -14,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -76,8 +80,17 @@ public final class HandlerFixture implements AutoCloseable {
                 .offset();
     }
 
-    public void retainAtMost(String topic, long messages) {
-        broker.setRetention(topic, new Retention(messages, null, null)).join();
+    /**
+     * Keeps at most {@code retained} messages of the topic, publishes {@code m1…mN} to it and waits until retention
+     * has dropped all but the last {@code retained}.
+     */
+    public void publishPastRetention(String topic, int retained, int published) {
+        broker.setRetention(topic, new Retention((long) retained, null, null)).join();
+        for (int i = 1; i <= published; i++) {
+            publish(topic, "m" + i);
+        }
+        long first = published - retained + 1;
+        await().atMost(Duration.ofSeconds(10)).until(() -> firstOffset(topic) == first);
     }
 
     public boolean delete(String topic) {
@@ -86,7 +99,7 @@ public final class HandlerFixture implements AutoCloseable {
 
     /** The first offset the topic still holds, or -1 when it does not exist. */
     public long firstOffset(String topic) {
-        return broker.describe(topic).map(t -> t.firstOffset()).orElse(-1L);
+        return broker.describe(topic).map(TopicInfo::firstOffset).orElse(-1L);
     }
 
     /** Live push subscribers of the topic on {@code transport} ("sse", "ws"). */

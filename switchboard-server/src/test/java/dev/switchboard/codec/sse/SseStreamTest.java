@@ -1,7 +1,6 @@
 package dev.switchboard.codec.sse;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.testing.Chunked;
 import dev.switchboard.testing.HandlerFixture;
@@ -74,10 +73,13 @@ class SseStreamTest {
             return s;
         }
 
-        /** Whether body bytes arrived that {@link #body()} has not returned yet. */
-        boolean hasBody() {
-            unread += text(connection.written());
-            return !unread.isEmpty();
+        /** Waits for body bytes (from the broker's threads) and returns them. */
+        String nextBody() {
+            connection.runUntil(() -> {
+                unread += text(connection.written());
+                return !unread.isEmpty();
+            });
+            return body();
         }
 
         /** Moves the connection's clock on and runs what fell due. */
@@ -122,8 +124,7 @@ class SseStreamTest {
                 .isEqualTo(chunk(event(1, "a") + "id: 2\nevent: message\ndata: two\ndata: lines\n\n"));
 
         fixture.publish("sse.t", "live");
-        r.connection.runUntil(() -> r.hasBody());
-        assertThat(r.body()).isEqualTo(chunk(event(3, "live")));
+        assertThat(r.nextBody()).isEqualTo(chunk(event(3, "live")));
         assertThat(r.connection.isOpen()).isTrue();
     }
 
@@ -138,8 +139,7 @@ class SseStreamTest {
         assertThat(r.body()).isEqualTo(chunk(HEARTBEAT_COMMENT));
 
         fixture.publish("sse.quiet", "news");
-        r.connection.runUntil(() -> r.hasBody());
-        assertThat(r.body()).isEqualTo(chunk(event(2, "news")));
+        assertThat(r.nextBody()).isEqualTo(chunk(event(2, "news")));
         r.advance(HEARTBEAT);
         assertThat(r.body()).as("an interval with an event needs no heartbeat").isEmpty();
         r.advance(HEARTBEAT);
@@ -158,8 +158,7 @@ class SseStreamTest {
         assertThat(r.connection.isOpen()).as("the stream outlives the header and idle timeouts").isTrue();
         assertThat(r.body()).isEqualTo(chunk(HEARTBEAT_COMMENT).repeat(40));
         fixture.publish("sse.long", "still here");
-        r.connection.runUntil(() -> r.hasBody());
-        assertThat(r.body()).isEqualTo(chunk(event(1, "still here")));
+        assertThat(r.nextBody()).isEqualTo(chunk(event(1, "still here")));
     }
 
     @Test
@@ -189,8 +188,7 @@ class SseStreamTest {
         assertThat(fixture.firstOffset("sse.other")).as("nothing stored").isEqualTo(-1);
 
         fixture.publish("sse.p", "m2");
-        r.connection.runUntil(() -> r.hasBody());
-        assertThat(r.body()).isEqualTo(chunk(event(2, "m2")));
+        assertThat(r.nextBody()).isEqualTo(chunk(event(2, "m2")));
     }
 
     @Test
@@ -211,11 +209,7 @@ class SseStreamTest {
 
     @Test
     void aReaderBehindRetentionGetsAGapEventThenWhatIsLeft() {
-        fixture.retainAtMost("sse.short", 2);
-        for (int i = 1; i <= 5; i++) {
-            fixture.publish("sse.short", "m" + i);
-        }
-        await().atMost(Duration.ofSeconds(10)).until(() -> fixture.firstOffset("sse.short") == 4);
+        fixture.publishPastRetention("sse.short", 2, 5);
         Reader r = stream("/v1/topics/sse.short/events?from=1");
         assertThat(r.body()).isEqualTo(chunk("event: gap\ndata: {\"topic\":\"sse.short\",\"from\":1,\"first\":4}\n\n")
                 + chunk(event(4, "m4") + event(5, "m5")));

@@ -1,7 +1,6 @@
 package dev.switchboard.codec.websocket;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,7 +17,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -216,11 +214,7 @@ class WebSocketSessionTest {
 
     @Test
     void aSubscriberBehindRetentionGetsAGapThenWhatIsLeft() {
-        fixture.retainAtMost("ws.short", 2);
-        for (int i = 1; i <= 5; i++) {
-            fixture.publish("ws.short", "m" + i);
-        }
-        await().atMost(Duration.ofSeconds(10)).until(() -> fixture.firstOffset("ws.short") == 4);
+        fixture.publishPastRetention("ws.short", 2, 5);
         Client c = new Client();
         c.connection.send(frames("{\"op\":\"subscribe\",\"topic\":\"ws.short\",\"from\":1,\"id\":\"s\"}"));
         assertThat(c.replies(4)).containsExactly("subscribed s ws.short next=1", "gap ws.short 1..4",
