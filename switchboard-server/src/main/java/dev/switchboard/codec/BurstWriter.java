@@ -3,6 +3,7 @@ package dev.switchboard.codec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import java.util.function.Function;
 
 /**
  * Writes a subscriber's burst of pre-encoded messages as a few large direct buffers instead of one buffer per
@@ -12,7 +13,9 @@ import io.netty.channel.ChannelHandlerContext;
  * into one pooled direct buffer is a memcpy of the same bytes and saves the rest; large messages are written as
  * they are, where the copy is the kernel's cost, not ours.
  *
- * <p>Anything else written to the channel must go after {@link #writePending()}, so the order on the wire is the
+ * <p>Each buffer handed to the channel goes through {@code frame} first: as it is for bytes that are already the
+ * wire form (WebSocket frames), or as one {@code HttpContent} of a streaming response, which the HTTP encoder frames
+ * (SSE). Anything else written to the channel must go after {@link #writePending()}, so the order on the wire is the
  * order of the calls. Threads: the channel's event loop only.
  */
 public final class BurstWriter {
@@ -23,17 +26,25 @@ public final class BurstWriter {
     private static final int INITIAL_BYTES = 1024;
 
     private final ChannelHandlerContext ctx;
+    private final Function<ByteBuf, ?> frame;
     private ByteBuf pending;
 
+    /** Writes the buffers as they are. */
     public BurstWriter(ChannelHandlerContext ctx) {
+        this(ctx, Function.identity());
+    }
+
+    /** Writes each buffer as {@code frame} wraps it. */
+    public BurstWriter(ChannelHandlerContext ctx, Function<ByteBuf, ?> frame) {
         this.ctx = ctx;
+        this.frame = frame;
     }
 
     /** Queues {@code bytes}, which must not change afterwards; nothing reaches the channel before a write or flush. */
     public void append(byte[] bytes) {
         if (bytes.length > COALESCE_MAX_BYTES) {
             writePending();
-            ctx.write(Unpooled.wrappedBuffer(bytes));
+            ctx.write(frame.apply(Unpooled.wrappedBuffer(bytes)));
             return;
         }
         if (pending != null && pending.writerIndex() + bytes.length > CHUNK_BYTES) {
@@ -50,7 +61,7 @@ public final class BurstWriter {
         if (pending != null) {
             ByteBuf out = pending;
             pending = null;
-            ctx.write(out);
+            ctx.write(frame.apply(out));
         }
     }
 

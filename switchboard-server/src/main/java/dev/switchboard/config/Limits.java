@@ -63,4 +63,10 @@ public record Limits(int maxMessageBytes, int maxHeaderBytes, int maxPollLimit, 
                 maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
                 headerTimeout, idleTimeout, slowConsumerTimeout, tailCacheBytes, timeout);
     }
+
+    public Limits withRequestTimeouts(Duration header, Duration idle) {
+        return new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait, maxTopics,
+                maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
+                header, idle, slowConsumerTimeout, tailCacheBytes, answerTimeout);
+    }
 }

@@ -10,7 +10,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
@@ -25,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * {@link #MAX_PIPELINED} requests may wait. A request starts once every earlier one is answered, except that a run
  * of pipelined publishes starts at once: the log applies them in arrival order, which is all that waiting would
  * guarantee, and one group commit can then carry the whole run instead of one publish per round trip.
+ *
+ * <p>A streaming response (SSE) is the last one of its connection: once its head is out, no request is parsed any
+ * more; what the client still sends arrives here as bytes and is dropped, and nothing waiting behind it is served.
+ * The stream stays in flight until the connection closes, so {@link RequestTimeouts} never times it out.
  */
 public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exchange.Listener {
     private static final Logger log = LoggerFactory.getLogger(ApiRouter.class);
@@ -148,10 +154,35 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
     }
 
     @Override
+    public void streaming(Exchange exchange, HttpResponse head) {
+        Started s = find(exchange);
+        if (s == null) {
+            return; // the connection went away; the endpoint's stream finds it closed
+        }
+        started.remove(s); // only a publish starts while others are open, so the stream is alone
+        closing = true;
+        dropOpen();
+        ctx.writeAndFlush(head);
+        stopParsing();
+    }
+
+    /**
+     * Takes the HTTP decoder out of the codec (its encoder stays for the stream). Bytes it held and bytes still to
+     * come pass through undecoded, to {@link #channelRead}, which drops them: nothing after the stream is parsed, so
+     * neither CORS nor the aggregator answers anything in the middle of it.
+     */
+    private void stopParsing() {
+        HttpServerCodec codec = ctx.pipeline().get(HttpServerCodec.class);
+        if (codec != null) {
+            codec.removeInboundHandler();
+        }
+    }
+
+    @Override
     public void takenOver(Exchange exchange) {
         Started s = find(exchange);
         if (s != null) {
-            started.remove(s); // a stream or an upgrade starts only when nothing else is open
+            started.remove(s); // an upgrade starts only when nothing else is open
             writeAnswered();   // the endpoint answered by itself and left the router in place (a refused upgrade)
         }
     }
@@ -186,7 +217,7 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
             ctx.flush();
         }
         if (!started.isEmpty() || ctx.pipeline().get(ApiRouter.class) != this) {
-            return; // still waiting for the head, or the connection was taken over by a stream or an upgrade
+            return; // still waiting for the head, or the connection was taken over by an upgrade
         }
         RequestTimeouts timeouts = ctx.pipeline().get(RequestTimeouts.class);
         if (timeouts != null) {

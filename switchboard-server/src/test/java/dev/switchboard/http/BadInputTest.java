@@ -21,18 +21,17 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Malformed and oversized input on every endpoint: each gets a clear JSON error (or, for broken framing, a 400 or a
- * close), changes nothing that is stored, and leaves the server serving. Runs against one server with a small
- * message limit (1024 bytes) and a short header timeout.
+ * Malformed and oversized input on every endpoint: each case asserts its own outcome (its status and JSON error code,
+ * or for broken framing its 400 or its silent close), that it changed nothing stored, and that the server still
+ * serves, a connection opened before it included; every failure message names the case. Runs against one server
+ * with a small message limit (1024 bytes) and a short header timeout.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class BadInputTest {
@@ -42,9 +41,9 @@ class BadInputTest {
     /** A topic that does not exist; must still not exist after each bad request. */
     private static final String ABSENT = "bad-input.absent";
 
+    private static final String HEALTHZ = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+
     private static TestServer server;
-    private String before;
-    private Wire.Raw bystander;
 
     @BeforeAll
     static void start() {
@@ -67,26 +66,37 @@ class BadInputTest {
         return r.body();
     }
 
-    @BeforeEach
-    void snapshot() {
-        before = stored();
-        assertThat(json(before).get("topics")).hasSize(1);
-        // A keep-alive connection opened before the bad input: it must still be served after it.
-        bystander = new Wire.Raw(server.port(), 5000);
-        assertThat(bystander.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").read().status()).isEqualTo(200);
-    }
+    /**
+     * Taken before a case's bad input: what is stored, and a keep-alive connection already in use. The case then
+     * asserts, under its own name, that the input changed neither.
+     */
+    private static final class Before implements AutoCloseable {
+        private final String stored = stored();
+        private final Wire.Raw bystander = new Wire.Raw(server.port(), 5000);
 
-    @AfterEach
-    void nothingChangedAndStillServing() {
-        try {
-            assertThat(stored()).as("stored topics after the bad request").isEqualTo(before);
-            assertThat(describe(server, ABSENT)).as(ABSENT + " must not exist").isNull();
+        Before() {
+            assertThat(json(stored).get("topics")).as("before the case: only %s is stored", EXISTS).hasSize(1);
+            assertThat(bystander.write(HEALTHZ).read().status()).as("before the case: the bystander is served")
+                    .isEqualTo(200);
+        }
+
+        /** Nothing stored changed and the server still serves, new connections and the one opened before. */
+        void assertNothingStoredAndStillServing(String what) {
+            assertThat(stored()).as("%s: the stored topics are as before", what).isEqualTo(stored);
+            assertThat(describe(server, ABSENT)).as("%s: %s was not created", what, ABSENT).isNull();
             JsonNode exists = describe(server, EXISTS);
-            assertThat(exists.get("lastOffset").asLong()).isEqualTo(2);
-            assertThat(exists.get("retention")).isEqualTo(json("{\"maxMessages\":100}"));
-            assertThat(server.get("/healthz").statusCode()).isEqualTo(200);
-            assertThat(bystander.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").read().status()).isEqualTo(200);
-        } finally {
+            assertThat(exists.get("lastOffset").asLong()).as("%s: nothing was added to %s", what, EXISTS)
+                    .isEqualTo(2);
+            assertThat(exists.get("retention")).as("%s: the retention of %s", what, EXISTS)
+                    .isEqualTo(json("{\"maxMessages\":100}"));
+            assertThat(server.get("/healthz").statusCode()).as("%s: a new connection is served", what)
+                    .isEqualTo(200);
+            assertThat(bystander.write(HEALTHZ).read().status())
+                    .as("%s: a connection opened before is still served", what).isEqualTo(200);
+        }
+
+        @Override
+        public void close() {
             bystander.close();
         }
     }
@@ -273,15 +283,19 @@ class BadInputTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource
     void refused(Case c) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(server.uri(c.path())).timeout(Duration.ofSeconds(10))
-                .method(c.method(), c.body().length == 0 && !c.method().equals("POST") && !c.method().equals("PUT")
-                        ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(c.body()));
-        c.headers().forEach(b::header);
-        HttpResponse<String> r = server.send(b.build());
-        assertError(r, c.status(), c.code());
-        if (c.status() == 405) {
-            assertThat(r.headers().firstValue("Allow")).as("a 405 lists the allowed methods (RFC 9110 15.5.6)")
-                    .hasValueSatisfying(allow -> assertThat(allow).isNotBlank().doesNotContain(c.method()));
+        try (Before before = new Before()) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(server.uri(c.path())).timeout(Duration.ofSeconds(10))
+                    .method(c.method(), c.body().length == 0 && !c.method().equals("POST") && !c.method().equals("PUT")
+                            ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(c.body()));
+            c.headers().forEach(b::header);
+            HttpResponse<String> r = server.send(b.build());
+            assertError(c.name(), r, c.status(), c.code());
+            if (c.status() == 405) {
+                assertThat(r.headers().firstValue("Allow"))
+                        .as("%s: a 405 lists the allowed methods (RFC 9110 15.5.6)", c.name())
+                        .hasValueSatisfying(allow -> assertThat(allow).isNotBlank().doesNotContain(c.method()));
+            }
+            before.assertNothingStoredAndStillServing(c.name());
         }
     }
 
@@ -310,17 +324,17 @@ class BadInputTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource
     void refusedOnTheWire(String name, String request, String status, String code) {
-        try (Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
-            assertError(raw.write(request).read(), Integer.parseInt(status), code);
-            assertThat(raw.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").read().status())
-                    .as("the connection stays usable").isEqualTo(200);
+        try (Before before = new Before(); Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+            assertError(name, raw.write(request).read(), Integer.parseInt(status), code);
+            assertThat(raw.write(HEALTHZ).read().status()).as("%s: the connection stays usable", name).isEqualTo(200);
+            before.assertNothingStoredAndStillServing(name);
         }
     }
 
     @Test
     void absoluteFormTargetsAreServed() {
         // RFC 9112 3.2.2: a server MUST accept http://host/path as well as /path.
-        try (Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+        try (Before before = new Before(); Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
             String origin = "http://127.0.0.1:" + server.port();
             raw.write("GET " + origin + "/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
                     + "GET HTTP://127.0.0.1/v1/topics/" + EXISTS + "/messages?from=2 HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -329,7 +343,8 @@ class BadInputTest {
             Wire.Raw.Response poll = raw.read();
             assertThat(poll.status()).isEqualTo(200);
             assertThat(json(poll.body()).get("messages").get(0).get("data").asText()).isEqualTo("two");
-            assertError(raw.read(), 404, "not_found");
+            assertError("an absolute-form target to no endpoint", raw.read(), 404, "not_found");
+            before.assertNothingStoredAndStillServing("absolute-form targets");
         }
     }
 
@@ -337,96 +352,120 @@ class BadInputTest {
 
     @Test
     void chunkedBodyOverTheLimitIs413() {
-        byte[] big = new byte[MAX_BODY * 4];
-        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/v1/topics/" + ABSENT + "/messages"))
-                .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/octet-stream")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build());
-        assertError(r, 413, "payload_too_large");
+        try (Before before = new Before()) {
+            byte[] big = new byte[MAX_BODY * 4];
+            HttpResponse<String> r = server.send(HttpRequest.newBuilder(
+                            server.uri("/v1/topics/" + ABSENT + "/messages")).timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "application/octet-stream")
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build());
+            assertError("a chunked body over the limit", r, 413, "payload_too_large");
+            before.assertNothingStoredAndStillServing("a chunked body over the limit");
+        }
     }
 
     @Test
     void everyOversizedUploadGetsIts413AndEveryOversizedHeadIts431() {
         // The client is still sending when the server refuses: closing at once would make the kernel reset the
         // connection and could destroy the answer before the client reads it.
-        for (int i = 0; i < 40; i++) {
-            HttpResponse<String> body = server.send(HttpRequest.newBuilder(
-                            server.uri("/v1/topics/" + ABSENT + "/messages")).timeout(Duration.ofSeconds(10))
-                    .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("b".repeat(300_000)))
-                    .build());
-            assertError(body, 413, "payload_too_large");
-            HttpResponse<String> head = server.send(HttpRequest.newBuilder(
-                            server.uri("/v1/topics/" + ABSENT + "/messages")).timeout(Duration.ofSeconds(10))
-                    .header("X-Padding", "h".repeat(150_000)).POST(HttpRequest.BodyPublishers.ofString("x")).build());
-            assertError(head, 431, "headers_too_large");
+        try (Before before = new Before()) {
+            for (int i = 0; i < 40; i++) {
+                HttpResponse<String> body = server.send(HttpRequest.newBuilder(
+                                server.uri("/v1/topics/" + ABSENT + "/messages")).timeout(Duration.ofSeconds(10))
+                        .header("Content-Type", "text/plain")
+                        .POST(HttpRequest.BodyPublishers.ofString("b".repeat(300_000))).build());
+                assertError("oversized upload #" + i, body, 413, "payload_too_large");
+                HttpResponse<String> head = server.send(HttpRequest.newBuilder(
+                                server.uri("/v1/topics/" + ABSENT + "/messages")).timeout(Duration.ofSeconds(10))
+                        .header("X-Padding", "h".repeat(150_000)).POST(HttpRequest.BodyPublishers.ofString("x"))
+                        .build());
+                assertError("oversized head #" + i, head, 431, "headers_too_large");
+            }
+            before.assertNothingStoredAndStillServing("40 oversized uploads and heads");
         }
     }
 
     @Test
     void expectContinueWithADeclaredBodyOverTheLimitIs413BeforeTheBodyIsSent() {
-        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/v1/topics/" + ABSENT + "/messages"))
-                .timeout(Duration.ofSeconds(10)).expectContinue(true).header("Content-Type", "text/plain")
-                .POST(HttpRequest.BodyPublishers.ofString("y".repeat(MAX_BODY * 2))).build());
-        assertError(r, 413, "payload_too_large");
+        try (Before before = new Before()) {
+            HttpResponse<String> r = server.send(HttpRequest.newBuilder(
+                            server.uri("/v1/topics/" + ABSENT + "/messages")).timeout(Duration.ofSeconds(10))
+                    .expectContinue(true).header("Content-Type", "text/plain")
+                    .POST(HttpRequest.BodyPublishers.ofString("y".repeat(MAX_BODY * 2))).build());
+            assertError("Expect: 100-continue over the limit", r, 413, "payload_too_large");
+            before.assertNothingStoredAndStillServing("Expect: 100-continue over the limit");
+        }
     }
 
     @Test
     void declaredContentLengthOverTheLimitIs413WithoutReadingTheBody() {
-        try (Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+        String what = "a declared Content-Length over the limit";
+        try (Before before = new Before(); Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
             raw.write("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
                     + "Content-Length: 100000000\r\n\r\nabc");
             Wire.Raw.Response r = raw.read();
-            assertError(r, 413, "payload_too_large");
-            assertThat(r.header("connection")).isEqualToIgnoringCase("close");
-            assertThat(raw.readUntilClosed()).isEmpty();
+            assertError(what, r, 413, "payload_too_large");
+            assertThat(r.header("connection")).as("%s: the connection closes", what).isEqualToIgnoringCase("close");
+            assertThat(raw.readUntilClosed()).as("%s: nothing after the 413", what).isEmpty();
+            before.assertNothingStoredAndStillServing(what);
         }
     }
 
     @Test
     void bodiesAtTheLimitsAreAccepted() {
         // The counterpart of the table: exactly at each limit is fine (then undone, so the snapshot holds).
-        String topic = "bad-input.at-limit";
-        HttpResponse<String> atMax = server.send(HttpRequest.newBuilder(server.uri("/v1/topics/" + topic + "/messages"))
-                .header("Content-Type", "text/plain").header("Idempotency-Key", "k".repeat(255))
-                .POST(HttpRequest.BodyPublishers.ofString("x".repeat(MAX_BODY))).build());
-        assertThat(atMax.statusCode()).as(atMax.body()).isEqualTo(201);
-        String longest = "n".repeat(100) + "." + "m".repeat(154);
-        assertThat(longest).hasSize(255);
-        assertThat(publishText(server, longest, "ok")).isEqualTo(1);
-        HttpResponse<String> poll = server.get("/v1/topics/" + topic + "/messages?from=1&limit=1000&wait=5m");
-        assertThat(poll.statusCode()).as(poll.body()).isEqualTo(200);
-        assertThat(json(poll).get("messages")).hasSize(1);
-        assertThat(Wire.delete(server, "/v1/topics/" + topic).statusCode()).isEqualTo(204);
-        assertThat(Wire.delete(server, "/v1/topics/" + longest).statusCode()).isEqualTo(204);
+        try (Before before = new Before()) {
+            String topic = "bad-input.at-limit";
+            HttpResponse<String> atMax = server.send(HttpRequest.newBuilder(
+                            server.uri("/v1/topics/" + topic + "/messages"))
+                    .header("Content-Type", "text/plain").header("Idempotency-Key", "k".repeat(255))
+                    .POST(HttpRequest.BodyPublishers.ofString("x".repeat(MAX_BODY))).build());
+            assertThat(atMax.statusCode()).as(atMax.body()).isEqualTo(201);
+            String longest = "n".repeat(100) + "." + "m".repeat(154);
+            assertThat(longest).hasSize(255);
+            assertThat(publishText(server, longest, "ok")).isEqualTo(1);
+            HttpResponse<String> poll = server.get("/v1/topics/" + topic + "/messages?from=1&limit=1000&wait=5m");
+            assertThat(poll.statusCode()).as(poll.body()).isEqualTo(200);
+            assertThat(json(poll).get("messages")).hasSize(1);
+            assertThat(Wire.delete(server, "/v1/topics/" + topic).statusCode()).isEqualTo(204);
+            assertThat(Wire.delete(server, "/v1/topics/" + longest).statusCode()).isEqualTo(204);
+            before.assertNothingStoredAndStillServing("bodies at the limits, then deleted");
+        }
     }
 
     // ---- raw garbage on a socket ----
 
-    /** The server answers 400 (and closes) or just closes; it never hangs on the connection. */
-    private static void answers400OrCloses(byte[] input, boolean closeOutput) {
+    /** Writes {@code input} on a new connection and returns everything the server sends until it closes it. */
+    private static String answerUntilClosed(String input) {
         try (Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
-            raw.write(input);
-            if (closeOutput) {
-                raw.close();
-                return;
-            }
-            String answer = raw.readUntilClosed();
-            if (!answer.isEmpty()) {
-                assertThat(answer).startsWith("HTTP/1.1 400 ");
-                assertThat(answer).containsIgnoringCase("connection: close");
-                String body = answer.substring(answer.indexOf("\r\n\r\n") + 4);
-                assertError(400, "malformed_request", 400, "application/json", body);
-            }
+            return raw.write(input.getBytes(StandardCharsets.ISO_8859_1)).readUntilClosed();
+        }
+    }
+
+    /** The answer is a 400 {@code malformed_request} that closes the connection, and nothing follows it. */
+    private static void assertMalformedThenClosed(String what, String answer) {
+        assertThat(answer).as("%s: the answer", what).startsWith("HTTP/1.1 400 ");
+        int headEnd = answer.indexOf("\r\n\r\n");
+        assertThat(answer.substring(0, headEnd)).as("%s: the head", what).containsIgnoringCase("connection: close")
+                .containsIgnoringCase("content-type: application/json");
+        Wire.assertError(what, 400, "malformed_request", 400, "application/json", answer.substring(headEnd + 4));
+    }
+
+    /** A request the decoder cannot parse: 400 {@code malformed_request}, then the connection closes. */
+    private static void assertMalformed(String what, String input) {
+        try (Before before = new Before()) {
+            assertMalformedThenClosed(what, answerUntilClosed(input));
+            before.assertNothingStoredAndStillServing(what);
         }
     }
 
     @Test
     void garbageRequestLine() {
-        answers400OrCloses("GARBAGE\r\n\r\n".getBytes(StandardCharsets.US_ASCII), false);
+        assertMalformed("a garbage request line", "GARBAGE\r\n\r\n");
     }
 
     @Test
     void streamOfNulBytes() {
-        answers400OrCloses(new byte[64 * 1024], false);
+        assertMalformed("64 KiB of NUL bytes", "\0".repeat(64 * 1024));
     }
 
     @Test
@@ -434,65 +473,77 @@ class BadInputTest {
         byte[] noise = new byte[4096];
         new java.util.Random(42).nextBytes(noise);
         noise[0] = 'P';
-        answers400OrCloses(noise, false);
+        assertMalformed("4 KiB of binary noise", new String(noise, StandardCharsets.ISO_8859_1));
     }
 
     @Test
     void halfARequestThenClose() {
-        answers400OrCloses(("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\n"
-                + "Content-Length: 10\r\n\r\nabc")
-                .getBytes(StandardCharsets.US_ASCII), true);
-        answers400OrCloses("GET /healthz HTTP/1.1\r\nHo".getBytes(StandardCharsets.US_ASCII), true);
+        try (Before before = new Before()) {
+            String what = "half a publish body, then the client closes";
+            try (Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+                raw.write("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"
+                        + "abc");
+            }
+            before.assertNothingStoredAndStillServing(what);
+        }
+        try (Before before = new Before()) {
+            String what = "half a request head, then the client closes";
+            try (Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+                raw.write("GET /healthz HTTP/1.1\r\nHo");
+            }
+            before.assertNothingStoredAndStillServing(what);
+        }
     }
 
     @Test
     void halfAHeadThenSilenceIsClosedByTheHeaderTimeout() {
-        answers400OrCloses(("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\n")
-                .getBytes(StandardCharsets.US_ASCII), false);
+        String what = "half a request head, then silence";
+        try (Before before = new Before()) {
+            String answer = answerUntilClosed("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\n");
+            assertThat(answer).as("%s: closed by the header timeout without an answer", what).isEmpty();
+            before.assertNothingStoredAndStillServing(what);
+        }
     }
 
     @Test
     void headerLineWithoutAColon() {
-        answers400OrCloses("GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n"
-                .getBytes(StandardCharsets.US_ASCII), false);
+        assertMalformed("a header line without a colon",
+                "GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n");
     }
 
     @Test
     void contentLengthNotANumber() {
-        answers400OrCloses(("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n"
-                + "0123456789").getBytes(StandardCharsets.US_ASCII), false);
+        assertMalformed("a Content-Length that is not a number", "POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\n"
+                + "Host: x\r\nContent-Length: ten\r\n\r\n0123456789");
     }
 
     @Test
     void twoDifferentContentLengths() {
-        answers400OrCloses(("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
-                + "Content-Length: 2\r\n\r\nab").getBytes(StandardCharsets.US_ASCII), false);
+        assertMalformed("two different Content-Lengths", "POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\n"
+                + "Host: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab");
     }
 
     @Test
     void contentLengthAndChunkedTogether() {
         // A request smuggling shape: refused rather than guessing which framing is meant.
-        answers400OrCloses(("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
-                + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII),
-                false);
+        assertMalformed("Content-Length and chunked together", "POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\n"
+                + "Host: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
     }
 
     @Test
     void badChunkedEncoding() {
-        answers400OrCloses(("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\n"
-                + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII),
-                false);
+        assertMalformed("a chunk size that is not hex", "POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\n"
+                + "Host: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n");
     }
 
     @Test
     void garbageAfterAGoodRequestOnOneConnection() {
-        try (Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
-            raw.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n\u0001\u0002 junk junk\r\n\r\n");
-            assertThat(raw.read().status()).isEqualTo(200);
-            String rest = raw.readUntilClosed();
-            if (!rest.isEmpty()) {
-                assertThat(rest).startsWith("HTTP/1.1 400 ");
-            }
+        String what = "garbage after a good request";
+        try (Before before = new Before(); Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+            raw.write(HEALTHZ + "\u0001\u0002 junk junk\r\n\r\n");
+            assertThat(raw.read().status()).as("%s: the good request is answered", what).isEqualTo(200);
+            assertMalformedThenClosed(what, raw.readUntilClosed());
+            before.assertNothingStoredAndStillServing(what);
         }
     }
 
@@ -504,13 +555,16 @@ class BadInputTest {
             publishText(small, "t1", "a");
             publishText(small, "t2", "b");
             HttpResponse<String> r = small.post("/v1/topics/t3/messages", "text/plain", "c");
-            assertError(r, 429, "limit_exceeded");
-            assertThat(r.headers().firstValue("Retry-After")).isPresent();
-            assertError(put(small, "/v1/topics/t3", "{\"maxMessages\":1}"), 429, "limit_exceeded");
-            assertError(small.get("/v1/topics/t3/messages?from=next&wait=1s"), 429, "limit_exceeded");
-            assertThat(json(small.get("/v1/topics")).get("topics")).hasSize(2);
-            assertThat(describe(small, "t3")).isNull();
-            assertThat(publishText(small, "t2", "still fine")).isEqualTo(2);
+            assertError("a publish creating a third topic", r, 429, "limit_exceeded");
+            assertThat(r.headers().firstValue("Retry-After")).as("a 429 says when to retry").isPresent();
+            assertError("a retention creating a third topic", put(small, "/v1/topics/t3", "{\"maxMessages\":1}"), 429,
+                    "limit_exceeded");
+            assertError("a long poll creating a third topic", small.get("/v1/topics/t3/messages?from=next&wait=1s"),
+                    429, "limit_exceeded");
+            assertThat(json(small.get("/v1/topics")).get("topics")).as("still two topics").hasSize(2);
+            assertThat(describe(small, "t3")).as("t3 was not created").isNull();
+            assertThat(publishText(small, "t2", "still fine")).as("an existing topic still takes publishes")
+                    .isEqualTo(2);
         }
     }
 }

@@ -29,12 +29,9 @@ final class Wire {
 
     private Wire() {}
 
-    /** {@code limits} with another request head timeout (Limits has no wither for it). */
+    /** {@code limits} with another request head timeout. */
     static Limits withHeaderTimeout(Limits l, Duration timeout) {
-        return new Limits(l.maxMessageBytes(), l.maxHeaderBytes(), l.maxPollLimit(), l.maxPollResponseBytes(),
-                l.maxWait(), l.maxTopics(), l.maxSubscriptionsPerConnection(), l.maxConnections(),
-                l.maxPendingPublishes(), l.maxIdempotencyKeyLength(), timeout, l.idleTimeout(),
-                l.slowConsumerTimeout(), l.tailCacheBytes(), l.answerTimeout());
+        return l.withRequestTimeouts(timeout, l.idleTimeout());
     }
 
     static JsonNode json(String body) {
@@ -51,26 +48,39 @@ final class Wire {
 
     /** Status, JSON content type and exactly {@code {"error":{"code":…,"message":…}}} with the expected code. */
     static void assertError(int status, String code, int actualStatus, String contentType, String body) {
-        assertThat(actualStatus).as("status of %s", body).isEqualTo(status);
-        assertThat(contentType).as("content type").startsWith("application/json");
+        assertError("the answer", status, code, actualStatus, contentType, body);
+    }
+
+    /** As above; {@code what} names the answer in failure messages (which request got it). */
+    static void assertError(String what, int status, String code, int actualStatus, String contentType, String body) {
+        assertThat(actualStatus).as("%s: status of %s", what, body).isEqualTo(status);
+        assertThat(contentType).as("%s: content type", what).startsWith("application/json");
         JsonNode root = json(body);
-        assertThat(root.isObject()).isTrue();
-        assertThat(root.size()).as("only an 'error' field: %s", body).isEqualTo(1);
+        assertThat(root.isObject()).as("%s: a JSON object: %s", what, body).isTrue();
+        assertThat(root.size()).as("%s: only an 'error' field: %s", what, body).isEqualTo(1);
         JsonNode error = root.get("error");
-        assertThat(error).as("error object in %s", body).isNotNull();
-        assertThat(error.isObject()).isTrue();
-        assertThat(error.path("code").isTextual()).as("error.code is a string: %s", body).isTrue();
-        assertThat(error.path("code").asText()).isEqualTo(code);
-        assertThat(error.path("message").isTextual()).as("error.message is a string: %s", body).isTrue();
-        assertThat(error.path("message").asText()).isNotBlank();
+        assertThat(error).as("%s: error object in %s", what, body).isNotNull();
+        assertThat(error.isObject()).as("%s: error is an object: %s", what, body).isTrue();
+        assertThat(error.path("code").isTextual()).as("%s: error.code is a string: %s", what, body).isTrue();
+        assertThat(error.path("code").asText()).as("%s: error.code", what).isEqualTo(code);
+        assertThat(error.path("message").isTextual()).as("%s: error.message is a string: %s", what, body).isTrue();
+        assertThat(error.path("message").asText()).as("%s: error.message", what).isNotBlank();
     }
 
     static void assertError(HttpResponse<String> r, int status, String code) {
-        assertError(status, code, r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+        assertError("the answer", r, status, code);
+    }
+
+    static void assertError(String what, HttpResponse<String> r, int status, String code) {
+        assertError(what, status, code, r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
     }
 
     static void assertError(Raw.Response r, int status, String code) {
-        assertError(status, code, r.status(), r.header("content-type"), r.body());
+        assertError("the answer", r, status, code);
+    }
+
+    static void assertError(String what, Raw.Response r, int status, String code) {
+        assertError(what, status, code, r.status(), r.header("content-type"), r.body());
     }
 
     static HttpResponse<String> publish(TestServer s, String topic, String type, String body) {

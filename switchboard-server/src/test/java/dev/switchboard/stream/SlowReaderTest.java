@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.config.ServerConfig;
+import dev.switchboard.testing.Chunked;
 import dev.switchboard.testing.SseParser;
 import dev.switchboard.testing.TestServer;
 import io.netty.buffer.ByteBufAllocator;
@@ -293,7 +294,8 @@ class SlowReaderTest {
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         publishing.get(120, TimeUnit.SECONDS);
 
-        // Drain what arrived: a response head, then events in order, then the end of the stream.
+        // Drain what arrived: a response head, then chunks of events in order, then the end of the connection (the
+        // stream never ends by itself, so no last chunk).
         stalled.setSoTimeout(10_000);
         ByteArrayOutputStream received = new ByteArrayOutputStream();
         try {
@@ -306,7 +308,10 @@ class SlowReaderTest {
         int headEnd = text.indexOf("\r\n\r\n");
         assertThat(headEnd).as("a response head arrived").isPositive();
         assertThat(text).startsWith("HTTP/1.1 200");
-        List<SseParser.Event> events = SseParser.parseAll(Arrays.copyOfRange(all, headEnd + 4, all.length));
+        assertThat(text.substring(0, headEnd)).containsIgnoringCase("transfer-encoding: chunked");
+        Chunked.Body body = Chunked.decode(Arrays.copyOfRange(all, headEnd + 4, all.length));
+        assertThat(body.ended()).as("a stream closed by the slow-consumer guard has no last chunk").isFalse();
+        List<SseParser.Event> events = SseParser.parseAll(body.data());
         List<Long> ids = events.stream().map(e -> Long.parseLong(e.id())).toList();
         assertThat(ids).isNotEmpty().isSorted().doesNotHaveDuplicates();
         assertThat(ids.getFirst()).isEqualTo(1);

@@ -8,8 +8,10 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.time.Duration;
 import java.util.List;
@@ -21,9 +23,10 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * One request and its response. Endpoints answer exactly once, from any thread, with {@link #respond}; an endpoint
- * that takes over the connection (SSE, WebSocket) calls {@link #takeOver()} instead. The request is released after
- * the endpoint's synchronous part, so endpoints copy what they need before going asynchronous.
+ * One request and its response. Endpoints answer exactly once: with a whole response, from any thread, with
+ * {@link #respond}; with a response whose body is produced over time (SSE) with {@link #stream}; or, taking the
+ * connection over for another protocol (WebSocket), with {@link #takeOver()}. The request is released after the
+ * endpoint's synchronous part, so endpoints copy what they need before going asynchronous.
  */
 public final class Exchange {
     public interface Listener {
@@ -33,7 +36,13 @@ public final class Exchange {
          */
         void answered(Exchange exchange, FullHttpResponse response, boolean close);
 
-        /** On the connection's loop: the endpoint took the connection over (a stream or an upgrade). */
+        /**
+         * On the connection's loop, once: the endpoint answers with a streaming response, whose head is this. The
+         * listener writes the head; the endpoint then writes the body. The connection ends with the stream.
+         */
+        void streaming(Exchange exchange, HttpResponse head);
+
+        /** On the connection's loop: the endpoint took the connection over (an upgrade). */
         void takenOver(Exchange exchange);
     }
 
@@ -197,14 +206,29 @@ public final class Exchange {
         if (response != null) {
             if (close) {
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            } else if (request.protocolVersion().equals(io.netty.handler.codec.http.HttpVersion.HTTP_1_0)) {
+            } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             }
         }
         listener.answered(this, response, close);
     }
 
-    /** The endpoint now owns the connection (a stream or an upgrade); no response will follow. */
+    /**
+     * Answers with a response whose body follows for as long as the endpoint produces it. On the connection's loop,
+     * from the endpoint's synchronous part. The head goes out now; the endpoint then writes the body on the
+     * connection as {@link io.netty.handler.codec.http.HttpContent}s, ends it with
+     * {@link io.netty.handler.codec.http.LastHttpContent} and closes the connection. The head says so
+     * ({@code Connection: close}): nothing the client sends after this request is served. The body is chunked for
+     * HTTP/1.1; an HTTP/1.0 client, which knows no chunks, reads it until the connection closes.
+     */
+    public void stream(HttpResponse head) {
+        done = true;
+        HttpUtil.setTransferEncodingChunked(head, !request.protocolVersion().equals(HttpVersion.HTTP_1_0));
+        head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        listener.streaming(this, head);
+    }
+
+    /** The endpoint now owns the connection (an upgrade); no response will follow. */
     public void takeOver() {
         done = true;
         listener.takenOver(this);

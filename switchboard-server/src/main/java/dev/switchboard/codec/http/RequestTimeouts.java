@@ -11,7 +11,9 @@ import java.util.concurrent.TimeUnit;
  * Sits before the HTTP decoder and closes connections that hold a slot without using it: a request head must arrive
  * in full within {@code headTimeout} of its first byte (or of the connection opening), which stops slow-header
  * attacks; a keep-alive connection with no request in flight is closed after {@code idleTimeout}. A request in flight
- * (a held long poll) is never timed out here. The router reports a head's arrival and a response's end.
+ * (a held long poll, a streaming response) is never timed out here: a stream stays in flight until its connection
+ * closes, watched by its own heartbeats and slow-consumer guard. The router reports a head's arrival and a
+ * response's end.
  */
 public final class RequestTimeouts extends ChannelDuplexHandler {
     private final long headNanos;

@@ -9,7 +9,6 @@ import dev.switchboard.jobs.JobService;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -19,10 +18,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.time.Duration;
 
 /**
- * {@code GET /v1/topics/{topic}/events}: turns the connection into an SSE stream. The response has no length and
- * ends when the connection closes, so after its head the HTTP codec leaves the pipeline and event bytes go straight to
- * the socket. Resumes from {@code Last-Event-ID} + 1 when the client sends one (a reconnecting EventSource does),
- * else from {@code ?from=} (default {@code next}).
+ * {@code GET /v1/topics/{topic}/events}: answers with an SSE stream, a streaming response ({@link Exchange#stream})
+ * whose body is the events, written by an {@link SseSink} as they come. Resumes from {@code Last-Event-ID} + 1 when
+ * the client sends one (a reconnecting EventSource does), else from {@code ?from=} (default {@code next}).
  */
 public final class SseEndpoint {
     private final Delivery delivery;
@@ -55,18 +53,10 @@ public final class SseEndpoint {
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
-                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
                 .set("X-Accel-Buffering", "no");
-        ex.ctx().writeAndFlush(head);
+        ex.stream(head);
         SseSink sink = new SseSink(delivery, topic, format, heartbeat, slowConsumerTimeout);
-        ChannelPipeline p = ex.ctx().pipeline();
-        p.addLast("sse", sink);
-        p.remove("router");
-        p.remove("aggregator");
-        p.remove("timeouts");
-        p.remove("cors");
-        p.remove("http");
-        ex.takeOver();
+        ex.ctx().pipeline().addLast(sink);
         sink.start(delivery.subscribe(topic, from, sink));
     }
 

@@ -11,6 +11,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -18,9 +21,11 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One SSE stream: the push end of a {@link Subscription}. Writes each message's shared, pre-encoded event bytes;
- * sends a heartbeat comment when nothing else was sent for a while; closes a reader that stays unwritable for the
- * slow-consumer timeout (it reconnects with {@code Last-Event-ID} and resumes from the log).
+ * One SSE stream: the push end of a {@link Subscription}, writing the body of a streaming response. Each burst of
+ * messages' shared, pre-encoded event bytes goes out as one {@link HttpContent} (see {@link BurstWriter}); a
+ * heartbeat comment is sent when nothing else was sent for a while; a reader that stays unwritable for the
+ * slow-consumer timeout is closed (it reconnects with {@code Last-Event-ID} and resumes from the log). A stream that
+ * ends (a job's terminal status, a deleted topic) ends its response with {@link LastHttpContent} and then closes.
  */
 final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink {
     private final Delivery delivery;
@@ -47,7 +52,7 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        burst = new BurstWriter(ctx);
+        burst = new BurstWriter(ctx, DefaultHttpContent::new);
     }
 
     void start(Subscription s) {
@@ -64,7 +69,7 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
 
     private void heartbeat() {
         if (!wroteSinceHeartbeat && ctx.channel().isWritable()) {
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(SseEvents.heartbeat()));
+            ctx.writeAndFlush(content(SseEvents.heartbeat()));
         }
         wroteSinceHeartbeat = false;
     }
@@ -91,22 +96,31 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
         if (format.endsStream(message)) {
             subscription.close();
             burst.writePending();
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            end();
         }
     }
 
     @Override
     public void gap(String topicName, long from, long first) {
         burst.writePending();
-        ctx.write(Unpooled.wrappedBuffer(SseEvents.gap(topicName, from, first)));
+        ctx.write(content(SseEvents.gap(topicName, from, first)));
     }
 
     @Override
     public void topicDeleted(String topicName) {
         burst.writePending();
-        ctx.write(Unpooled.wrappedBuffer(SseEvents.topicDeleted(topicName)));
-        ctx.flush();
-        ctx.close();
+        ctx.write(content(SseEvents.topicDeleted(topicName)));
+        end();
+    }
+
+    private static HttpContent content(byte[] bytes) {
+        return new DefaultHttpContent(Unpooled.wrappedBuffer(bytes));
+    }
+
+    /** Ends the response, then the connection (the stream was its last response). */
+    private void end() {
+        cancelHeartbeat();
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
     }
 
     @Override
@@ -141,10 +155,7 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
 
     private void cleanUp() {
         burst.discard();
-        if (heartbeatTimer != null) {
-            heartbeatTimer.cancel(false);
-            heartbeatTimer = null;
-        }
+        cancelHeartbeat();
         if (slowGuard != null) {
             slowGuard.cancel();
         }
@@ -154,6 +165,13 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
                 subscription.close();
             }
             delivery.release(topic);
+        }
+    }
+
+    private void cancelHeartbeat() {
+        if (heartbeatTimer != null) {
+            heartbeatTimer.cancel(false);
+            heartbeatTimer = null;
         }
     }
 }
