@@ -7,6 +7,7 @@ import dev.switchboard.codec.http.RequestTimeouts;
 import dev.switchboard.wire.ApiException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -15,6 +16,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http.cors.CorsHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -185,6 +187,19 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
             started.remove(s); // an upgrade starts only when nothing else is open
             writeAnswered();   // the endpoint answered by itself and left the router in place (a refused upgrade)
         }
+    }
+
+    @Override
+    public void upgraded(Exchange exchange) {
+        started.remove(find(exchange)); // an upgrade starts only when nothing else is open
+        ChannelPipeline p = ctx.pipeline();
+        if (p.get(RequestTimeouts.class) != null) {
+            p.remove(RequestTimeouts.class);
+        }
+        if (p.get(CorsHandler.class) != null) {
+            p.remove(CorsHandler.class);
+        }
+        p.remove(this);
     }
 
     private Started find(Exchange exchange) {

@@ -42,8 +42,14 @@ public final class Exchange {
          */
         void streaming(Exchange exchange, HttpResponse head);
 
-        /** On the connection's loop: the endpoint took the connection over (an upgrade). */
+        /** On the connection's loop: the endpoint took the connection over (a refused upgrade it answered itself). */
         void takenOver(Exchange exchange);
+
+        /**
+         * On the connection's loop: the connection leaves HTTP for another protocol; the handlers that only HTTP
+         * needs (request timeouts, CORS, the router) leave the pipeline.
+         */
+        void upgraded(Exchange exchange);
     }
 
     private final ChannelHandlerContext ctx;
@@ -228,10 +234,19 @@ public final class Exchange {
         listener.streaming(this, head);
     }
 
-    /** The endpoint now owns the connection (an upgrade); no response will follow. */
+    /** The endpoint now owns the connection (it answered a refused upgrade itself); no response will follow. */
     public void takeOver() {
         done = true;
         listener.takenOver(this);
+    }
+
+    /**
+     * The connection now speaks another protocol (WebSocket), whose handlers the endpoint adds; the HTTP-only handlers
+     * leave the pipeline and no response will follow.
+     */
+    public void upgrade() {
+        done = true;
+        listener.upgraded(this);
     }
 
     /** Whether the client wants the connection kept open after this exchange. */

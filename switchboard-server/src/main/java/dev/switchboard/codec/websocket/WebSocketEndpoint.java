@@ -74,12 +74,11 @@ public final class WebSocketEndpoint {
         }
         WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, handshaker);
         ChannelPipeline p = ex.ctx().pipeline();
-        p.remove("timeouts");
-        p.remove("cors");
         // The session joins the pipeline first: with epoll or NIO the handshake's write, and so its listener, may
         // complete before handshake() returns.
-        p.addLast("ws-aggregator", new WebSocketFrameAggregator(maxFrameBytes));
-        p.addLast("ws", session);
+        p.addLast(new WebSocketFrameAggregator(maxFrameBytes));
+        p.addLast(session);
+        ex.upgrade();
         handshaker.handshake(ex.ctx().channel(), ex.request()).addListener(f -> {
             if (f.isSuccess()) {
                 session.subscribeOnConnect(initial, from);
@@ -87,7 +86,5 @@ public final class WebSocketEndpoint {
                 ex.ctx().close();
             }
         });
-        p.remove("router");
-        ex.takeOver();
     }
 }
