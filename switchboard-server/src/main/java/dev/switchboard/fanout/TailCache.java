@@ -23,6 +23,8 @@ public final class TailCache {
     private long oldest = 1;
     private long newest = 0;
     private long bytes;
+    /** Its feed is gone: late adds (the engine may still be calling) must not hold memory or budget. */
+    private boolean closed;
 
     /**
      * @param maxSlots largest number of cached messages, a power of two
@@ -46,6 +48,9 @@ public final class TailCache {
 
     /** Appends the next message; offsets must arrive in order with no holes (a hole clears the cache first). */
     public synchronized void add(Message m) {
+        if (closed) {
+            return;
+        }
         if (newest != 0 && m.offset() != newest + 1) {
             clear();
         }
@@ -73,6 +78,12 @@ public final class TailCache {
     /** Payload bytes held. */
     public long bytes() {
         return bytes;
+    }
+
+    /** Empties the cache for good: it takes nothing more. */
+    public synchronized void close() {
+        clear();
+        closed = true;
     }
 
     public synchronized void clear() {

@@ -72,7 +72,7 @@ public final class TopicFeed implements TopicWatcher {
 
     void close() {
         watch.cancel();
-        tail.clear();
+        tail.close();
     }
 
     private void learn(TopicState s) {
@@ -166,7 +166,7 @@ public final class TopicFeed implements TopicWatcher {
     @Override
     public void deleted() {
         deleted = true;
-        tail.clear();
+        tail.close();
         delivery.forget(this);
         fanout.signal();
         wakeWaiters();

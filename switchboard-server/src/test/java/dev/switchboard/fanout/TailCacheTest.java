@@ -44,6 +44,20 @@ class TailCacheTest {
     }
 
     @Test
+    void aClosedCacheGivesItsBudgetBackAndTakesNoLateAdds() {
+        TailBudget budget = new TailBudget(1 << 20);
+        TailCache cache = new TailCache(16, 1 << 20, budget);
+        addRange(cache, 1, 4, 100);
+        assertThat(budget.used()).isEqualTo(400);
+
+        cache.close();
+        cache.add(msg(5, 100)); // the engine may still be telling a feed that was just dropped
+        assertThat(budget.used()).isZero();
+        assertThat(cache.get(5)).isNull();
+        assertThat(cache.bytes()).isZero();
+    }
+
+    @Test
     void addedMessagesAreFoundByOffsetAndOthersMiss() {
         TailCache cache = new TailCache(16, 1 << 20, unlimited());
         Message one = msg(1, 3);
