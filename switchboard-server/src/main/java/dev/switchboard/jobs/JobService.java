@@ -45,7 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(JobService.class);
-    public static final String TOPIC_PREFIX = "_jobs.";
     public static final int INLINE_RESULT_BYTES = 64 * 1024;
     public static final String STATUS_EVENT_TYPE = "application/vnd.switchboard.job-status+json";
     public static final String PROGRESS_EVENT_TYPE = "application/vnd.switchboard.job-progress+json";
@@ -82,12 +81,12 @@ public final class JobService implements AutoCloseable {
     public JobService(Broker broker, Limits limits) {
         this.broker = broker;
         this.limits = limits;
-        for (Broker.Record r : broker.recordsWithPrefix("q/")) {
+        for (Broker.Record r : broker.recordsWithPrefix(JobKeys.QUEUES)) {
             QueueSettings s = JobJson.settingsFromRecord(r.value());
-            settings.put(r.key().substring(2), s);
-            visibleSettings.put(r.key().substring(2), s);
+            settings.put(JobKeys.queueOf(r.key()), s);
+            visibleSettings.put(JobKeys.queueOf(r.key()), s);
         }
-        for (Broker.Record r : broker.recordsWithPrefix("j/")) {
+        for (Broker.Record r : broker.recordsWithPrefix(JobKeys.JOBS)) {
             Job j = JobJson.fromRecord(r.value());
             visible.put(j.id(), j);
             nextSeq = Math.max(nextSeq, j.seq() + 1);
@@ -102,7 +101,7 @@ public final class JobService implements AutoCloseable {
     }
 
     public static String topicOf(String jobId) {
-        return TOPIC_PREFIX + jobId;
+        return JobKeys.topic(jobId);
     }
 
     // ---- reads ----
@@ -130,7 +129,7 @@ public final class JobService implements AutoCloseable {
         if (j.inlineResult() != null) {
             return CompletableFuture.completedFuture(j.inlineResult());
         }
-        return broker.record("r/" + id).thenApply(r -> {
+        return broker.record(JobKeys.result(id)).thenApply(r -> {
             if (r == null) {
                 throw new ApiException(ErrorCode.JOB_NOT_FOUND, "job '" + id + "' expired");
             }
@@ -253,7 +252,7 @@ public final class JobService implements AutoCloseable {
                 String id = newId();
                 Job j = new Job(id, queue, JobStatus.QUEUED, 1, null, null, 1, s.now(), s.now(), type, payload.length,
                         null, 0, null, null, null, 0, 0, nextSeq++, key);
-                s.putRecord("p/" + id, payload);
+                s.putRecord(JobKeys.payload(id), payload);
                 save(s, j, STATUS_EVENT_TYPE);
                 assignWaitingClaims(s, queue);
                 return current.get(id);
@@ -326,7 +325,7 @@ public final class JobService implements AutoCloseable {
             @Override
             Job apply(Transaction.Stage s) {
                 Job j = leased(id, token, s.now()).leaseExtended(s.now());
-                s.putRecord("j/" + id, JobJson.record(j));
+                s.putRecord(JobKeys.job(id), JobJson.record(j));
                 current.put(id, j);
                 changed.add(j);
                 return j;
@@ -343,7 +342,7 @@ public final class JobService implements AutoCloseable {
             @Override
             Job apply(Transaction.Stage s) {
                 Job j = leased(id, token, s.now());
-                s.putRecord("r/" + id, result);
+                s.putRecord(JobKeys.result(id), result);
                 byte[] inline = result.length <= INLINE_RESULT_BYTES ? result : null;
                 return save(s, j.succeeded(type, result.length, inline, s.now()), STATUS_EVENT_TYPE);
             }
@@ -395,7 +394,7 @@ public final class JobService implements AutoCloseable {
         return run(new Change<Void>() {
             @Override
             Void apply(Transaction.Stage s) {
-                s.putRecord("q/" + queue, JobJson.settingsRecord(newSettings));
+                s.putRecord(JobKeys.queue(queue), JobJson.settingsRecord(newSettings));
                 settings.put(queue, newSettings);
                 afterCommit(() -> visibleSettings.put(queue, newSettings));
                 return null;
@@ -433,14 +432,14 @@ public final class JobService implements AutoCloseable {
                 Void apply(Transaction.Stage s) {
                     for (Job j : new ArrayList<>(current.values())) {
                         if (expired(j, s.now())) {
-                            s.deleteRecord("j/" + j.id());
-                            s.deleteRecord("p/" + j.id());
-                            s.deleteRecord("r/" + j.id());
+                            s.deleteRecord(JobKeys.job(j.id()));
+                            s.deleteRecord(JobKeys.payload(j.id()));
+                            s.deleteRecord(JobKeys.result(j.id()));
                             current.remove(j.id());
                             if (j.idempotencyKey() != null) {
                                 idsByKey.remove(j.queue() + "\u0000" + j.idempotencyKey());
                             }
-                            s.deleteTopic(topicOf(j.id()));
+                            s.deleteTopic(JobKeys.topic(j.id()));
                             afterCommit(() -> visible.remove(j.id()));
                         }
                     }
@@ -489,7 +488,7 @@ public final class JobService implements AutoCloseable {
     }
 
     private Claimed claimNow(Transaction.Stage s, String id, long leaseMillis) {
-        byte[] payload = s.record("p/" + id);
+        byte[] payload = s.record(JobKeys.payload(id));
         if (payload == null) {
             throw new IllegalStateException("payload of job " + id + " is missing");
         }
@@ -520,8 +519,8 @@ public final class JobService implements AutoCloseable {
 
     /** Stages the job's record and its event; the event's offset on the job's topic is the job's version. */
     private Job save(Transaction.Stage s, Job j, String eventType) {
-        s.putRecord("j/" + j.id(), JobJson.record(j));
-        var event = s.append(topicOf(j.id()), eventType, JobJson.publicForm(j));
+        s.putRecord(JobKeys.job(j.id()), JobJson.record(j));
+        var event = s.append(JobKeys.topic(j.id()), eventType, JobJson.publicForm(j));
         if (event.offset() != j.version()) {
             log.error("job {} version {} disagrees with its event offset {}", j.id(), j.version(), event.offset());
         }
