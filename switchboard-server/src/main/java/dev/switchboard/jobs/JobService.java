@@ -6,9 +6,7 @@ import dev.switchboard.broker.TopicWatcher;
 import dev.switchboard.broker.Transaction;
 import dev.switchboard.config.Limits;
 import dev.switchboard.wire.ApiException;
-import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
-import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -48,10 +46,6 @@ public final class JobService implements AutoCloseable {
     public static final int INLINE_RESULT_BYTES = 64 * 1024;
     public static final String STATUS_EVENT_TYPE = "application/vnd.switchboard.job-status+json";
     public static final String PROGRESS_EVENT_TYPE = "application/vnd.switchboard.job-progress+json";
-    private static final Duration MIN_LEASE = Duration.ofSeconds(1);
-    private static final Duration MAX_LEASE = Duration.ofHours(24);
-    private static final int MAX_PROGRESS_MESSAGE = 1024;
-    private static final int MAX_ERROR = 4096;
     private static final long EXPIRY_CHECK_MILLIS = 250;
     private static final long SWEEP_MILLIS = 60_000;
 
@@ -62,7 +56,7 @@ public final class JobService implements AutoCloseable {
     public record QueueInfo(String queue, QueueSettings settings, Map<JobStatus, Integer> counts) {}
 
     private final Broker broker;
-    private final Limits limits;
+    private final JobRules rules;
     private final SecureRandom random = new SecureRandom();
     private final ScheduledExecutorService timers;
 
@@ -80,7 +74,7 @@ public final class JobService implements AutoCloseable {
 
     public JobService(Broker broker, Limits limits) {
         this.broker = broker;
-        this.limits = limits;
+        this.rules = new JobRules(limits);
         for (Broker.Record r : broker.recordsWithPrefix(JobKeys.QUEUES)) {
             QueueSettings s = JobJson.settingsFromRecord(r.value());
             settings.put(JobKeys.queueOf(r.key()), s);
@@ -139,9 +133,7 @@ public final class JobService implements AutoCloseable {
 
     /** Refuses a {@code wait=} longer than the server's limit; call it before changing anything. */
     public void requireWait(Duration wait) {
-        if (wait.compareTo(limits.maxWait()) > 0) {
-            throw new ApiException(ErrorCode.INVALID_DURATION, "wait must be at most " + Durations.format(limits.maxWait()));
-        }
+        rules.checkWait(wait);
     }
 
     /** Completes when the job's version exceeds {@code version} or the wait ends, with the job as it then is. */
@@ -207,7 +199,7 @@ public final class JobService implements AutoCloseable {
     }
 
     public QueueInfo queue(String queue) {
-        TopicNames.validate(queue);
+        rules.checkQueue(queue);
         Map<JobStatus, Integer> counts = new EnumMap<>(JobStatus.class);
         for (JobStatus s : JobStatus.values()) {
             counts.put(s, 0);
@@ -228,18 +220,7 @@ public final class JobService implements AutoCloseable {
     // ---- changes ----
 
     public CompletableFuture<Job> submit(String queue, String type, byte[] payload, String key) {
-        TopicNames.validate(queue);
-        requireSize(payload);
-        if (type.length() > 255) {
-            throw new ApiException(ErrorCode.INVALID_TYPE, "content type is longer than 255 chars");
-        }
-        if (Payloads.isJsonType(type)) {
-            Payloads.requireJson(payload); // embedded verbatim in the claim's JSON
-        }
-        if (key != null && (key.isEmpty() || key.length() > limits.maxIdempotencyKeyLength())) {
-            throw new ApiException(ErrorCode.INVALID_IDEMPOTENCY_KEY,
-                    "Idempotency-Key must be 1-" + limits.maxIdempotencyKeyLength() + " chars");
-        }
+        rules.checkSubmit(queue, type, payload, key);
         return run(new Change<>() {
             @Override
             Job apply(Transaction.Stage s) {
@@ -265,11 +246,7 @@ public final class JobService implements AutoCloseable {
      */
     public CompletableFuture<Optional<Claimed>> claim(String queue, Duration wait, Duration lease,
                                                       ScheduledExecutorService timer) {
-        TopicNames.validate(queue);
-        requireWait(wait);
-        if (lease != null && (lease.compareTo(MIN_LEASE) < 0 || lease.compareTo(MAX_LEASE) > 0)) {
-            throw new ApiException(ErrorCode.INVALID_DURATION, "lease must be between 1s and 24h");
-        }
+        rules.checkClaim(queue, wait, lease);
         CompletableFuture<Optional<Claimed>> result = new CompletableFuture<>();
         run(new Change<Void>() {
             @Override
@@ -305,12 +282,7 @@ public final class JobService implements AutoCloseable {
     }
 
     public CompletableFuture<Job> progress(String id, String token, Integer percent, String message) {
-        if (percent != null && (percent < 0 || percent > 100)) {
-            throw new ApiException(ErrorCode.INVALID_PROGRESS, "percent must be 0-100");
-        }
-        if (message != null && message.length() > MAX_PROGRESS_MESSAGE) {
-            throw new ApiException(ErrorCode.INVALID_PROGRESS, "message is longer than " + MAX_PROGRESS_MESSAGE);
-        }
+        rules.checkProgress(percent, message);
         return run(new Change<>() {
             @Override
             Job apply(Transaction.Stage s) {
@@ -334,10 +306,7 @@ public final class JobService implements AutoCloseable {
     }
 
     public CompletableFuture<Job> complete(String id, String token, String type, byte[] result) {
-        requireSize(result);
-        if (Payloads.isJsonType(type)) {
-            Payloads.requireJson(result);
-        }
+        rules.checkResult(type, result);
         return run(new Change<>() {
             @Override
             Job apply(Transaction.Stage s) {
@@ -350,10 +319,7 @@ public final class JobService implements AutoCloseable {
     }
 
     public CompletableFuture<Job> fail(String id, String token, String error, boolean retry) {
-        String reason = error == null || error.isBlank() ? "failed" : error;
-        if (reason.length() > MAX_ERROR) {
-            throw new ApiException(ErrorCode.INVALID_ERROR, "error is longer than " + MAX_ERROR + " chars");
-        }
+        String reason = rules.failReason(error);
         return run(new Change<>() {
             @Override
             Job apply(Transaction.Stage s) {
@@ -380,17 +346,7 @@ public final class JobService implements AutoCloseable {
     }
 
     public CompletableFuture<QueueInfo> configure(String queue, QueueSettings newSettings) {
-        TopicNames.validate(queue);
-        if (newSettings.maxAttempts() < 1 || newSettings.maxAttempts() > 100) {
-            throw new ApiException(ErrorCode.INVALID_QUEUE, "maxAttempts must be 1-100");
-        }
-        if (newSettings.lease().compareTo(MIN_LEASE) < 0 || newSettings.lease().compareTo(MAX_LEASE) > 0) {
-            throw new ApiException(ErrorCode.INVALID_QUEUE, "lease must be between 1s and 24h");
-        }
-        if (newSettings.resultTtl().compareTo(Duration.ofSeconds(1)) < 0
-                || newSettings.resultTtl().compareTo(Duration.ofDays(365)) > 0) {
-            throw new ApiException(ErrorCode.INVALID_QUEUE, "resultTtl must be between 1s and 365d");
-        }
+        rules.checkSettings(queue, newSettings);
         return run(new Change<Void>() {
             @Override
             Void apply(Transaction.Stage s) {
@@ -458,9 +414,7 @@ public final class JobService implements AutoCloseable {
     // ---- writer-side helpers (run inside transactions) ----
 
     private Job leased(String id, String token, long now) {
-        if (token == null || token.isBlank()) {
-            throw new ApiException(ErrorCode.MISSING_LEASE_TOKEN, "the Lease-Token header is required");
-        }
+        rules.checkLeaseToken(token);
         Job j = current.get(id);
         if (j == null) {
             throw new ApiException(ErrorCode.JOB_NOT_FOUND, "no job '" + TopicNames.abbreviate(id) + "'");
@@ -561,12 +515,6 @@ public final class JobService implements AutoCloseable {
         }
         settings.clear();
         settings.putAll(visibleSettings);
-    }
-
-    private void requireSize(byte[] bytes) {
-        if (bytes.length > limits.maxMessageBytes()) {
-            throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "body is " + bytes.length + " bytes; the limit is " + limits.maxMessageBytes());
-        }
     }
 
     private String newId() {
