@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,16 +27,14 @@ import org.slf4j.LoggerFactory;
  * everything"); a job's {@code version} is the offset of its latest event.
  *
  * <p>This facade refuses bad input first ({@link JobRules}), hands each change to the writer thread
- * ({@link JobStateMachine}), and answers reads and waits from the visible state kept here, which the writer replaces
- * after each commit; reads never wait for the writer.
+ * ({@link JobStateMachine}), and answers reads and waits on the caller's thread from the visible state kept here,
+ * which the writer replaces after each commit. {@link JobTimers} expires leases and finished jobs.
  */
 public final class JobService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(JobService.class);
     public static final int INLINE_RESULT_BYTES = 64 * 1024;
     public static final String STATUS_EVENT_TYPE = "application/vnd.switchboard.job-status+json";
     public static final String PROGRESS_EVENT_TYPE = "application/vnd.switchboard.job-progress+json";
-    private static final long EXPIRY_CHECK_MILLIS = 250;
-    private static final long SWEEP_MILLIS = 60_000;
 
     /** A claimed job with its payload, for the worker. */
     public record Claimed(Job job, byte[] payload) {}
@@ -48,7 +45,7 @@ public final class JobService implements AutoCloseable {
     private final Broker broker;
     private final JobRules rules;
     private final JobStateMachine machine;
-    private final ScheduledExecutorService timers;
+    private final JobTimers timers;
 
     // What readers see: read by any thread, replaced by the writer after each commit.
     private final ConcurrentHashMap<String, Job> visible = new ConcurrentHashMap<>();
@@ -65,11 +62,7 @@ public final class JobService implements AutoCloseable {
             visible.put(j.id(), j);
         }
         machine = new JobStateMachine(broker, rules, visible, visibleSettings);
-        timers = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().name("switchboard-jobs-timer").daemon(true).factory());
-        timers.scheduleWithFixedDelay(this::expireLeasesIfDue, EXPIRY_CHECK_MILLIS, EXPIRY_CHECK_MILLIS,
-                TimeUnit.MILLISECONDS);
-        timers.scheduleWithFixedDelay(this::sweepIfDue, 0, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+        timers = new JobTimers(machine, visible, visibleSettings);
         log.info("jobs: {} retained, {} queues configured", visible.size(), visibleSettings.size());
     }
 
@@ -239,42 +232,8 @@ public final class JobService implements AutoCloseable {
         return machine.configure(queue, newSettings).thenApply(v -> queue(queue));
     }
 
-    // ---- timers ----
-
-    private void expireLeasesIfDue() {
-        long now = System.currentTimeMillis();
-        if (visible.values().stream().anyMatch(j -> leaseExpired(j, now))) {
-            submitQuietly(() -> machine.expireLeases(JobService::leaseExpired));
-        }
-    }
-
-    private void sweepIfDue() {
-        long now = System.currentTimeMillis();
-        if (visible.values().stream().anyMatch(j -> expired(j, now))) {
-            submitQuietly(() -> machine.removeExpired(this::expired));
-        }
-    }
-
-    private static boolean leaseExpired(Job j, long now) {
-        return j.status() == JobStatus.RUNNING && j.leaseExpires() <= now;
-    }
-
-    private boolean expired(Job j, long now) {
-        return j.status().isTerminal()
-                && j.updated() + visibleSettings.getOrDefault(j.queue(), QueueSettings.DEFAULTS).resultTtl().toMillis()
-                <= now;
-    }
-
-    private void submitQuietly(Runnable submit) {
-        try {
-            submit.run();
-        } catch (ApiException e) {
-            log.debug("job timer change deferred: {}", e.getMessage());
-        }
-    }
-
     @Override
     public void close() {
-        timers.shutdownNow();
+        timers.close();
     }
 }
