@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -199,35 +200,32 @@ final class JobStateMachine {
 
     /** Requeues, or fails on its last attempt, each running job whose lease {@code expired} at the commit's time. */
     CompletableFuture<Void> expireLeases(BiPredicate<Job, Long> expired) {
-        return run(new Change<>() {
-            @Override
-            Void apply(Transaction.Stage s) {
-                for (Job j : new ArrayList<>(current.values())) {
-                    if (expired.test(j, s.now())) {
-                        retryOrFail(s, j, "lease expired", true);
-                    }
-                }
-                return null;
-            }
-        });
+        return forEachDue(expired, (s, j) -> retryOrFail(s, j, "lease expired", true));
     }
 
     /** Deletes each job, with its records, topic and idempotency key, that {@code expired} at the commit's time. */
     CompletableFuture<Void> removeExpired(BiPredicate<Job, Long> expired) {
+        return forEachDue(expired, (s, j) -> {
+            s.deleteRecord(JobKeys.job(j.id()));
+            s.deleteRecord(JobKeys.payload(j.id()));
+            s.deleteRecord(JobKeys.result(j.id()));
+            current.remove(j.id());
+            if (j.idempotencyKey() != null) {
+                idsByKey.remove(keyOf(j.queue(), j.idempotencyKey()));
+            }
+            s.deleteTopic(JobKeys.topic(j.id()));
+            pendingChange.afterCommit(() -> visible.remove(j.id()));
+        });
+    }
+
+    /** One transaction that applies {@code change} to each job {@code due} names at the commit's time. */
+    private CompletableFuture<Void> forEachDue(BiPredicate<Job, Long> due, BiConsumer<Transaction.Stage, Job> change) {
         return run(new Change<>() {
             @Override
             Void apply(Transaction.Stage s) {
                 for (Job j : new ArrayList<>(current.values())) {
-                    if (expired.test(j, s.now())) {
-                        s.deleteRecord(JobKeys.job(j.id()));
-                        s.deleteRecord(JobKeys.payload(j.id()));
-                        s.deleteRecord(JobKeys.result(j.id()));
-                        current.remove(j.id());
-                        if (j.idempotencyKey() != null) {
-                            idsByKey.remove(keyOf(j.queue(), j.idempotencyKey()));
-                        }
-                        s.deleteTopic(JobKeys.topic(j.id()));
-                        afterCommit(() -> visible.remove(j.id()));
+                    if (due.test(j, s.now())) {
+                        change.accept(s, j);
                     }
                 }
                 return null;
