@@ -1,0 +1,437 @@
+package dev.switchboard.jobs;
+
+import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.Transaction;
+import dev.switchboard.jobs.JobService.Claimed;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.TopicNames;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+import java.util.function.BiPredicate;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The jobs' transitions, each one {@link Transaction} that stages a job's record together with its event. Its maps
+ * belong to the engine's writer thread, which runs transactions one at a time, so they need no locks; readers see
+ * the visible maps, which a change publishes once committed and a failed commit rebuilds these maps from. Claims
+ * that find no job wait here, woken by a submit or a requeue in the same commit, oldest job first (FIFO per queue).
+ */
+final class JobStateMachine {
+    private static final Logger log = LoggerFactory.getLogger(JobStateMachine.class);
+
+    private final Broker broker;
+    private final JobRules rules;
+    private final SecureRandom random = new SecureRandom();
+
+    // Writer-thread state.
+    private final Map<String, Job> current = new HashMap<>();
+    private final Map<String, TreeMap<Long, String>> queued = new HashMap<>();
+    private final Map<String, ArrayDeque<ClaimWaiter>> waitingClaims = new HashMap<>();
+    private final Map<String, QueueSettings> settings = new HashMap<>();
+    private final Map<String, String> idsByKey = new HashMap<>();
+    private long nextSeq = 1;
+    /** The change being staged. */
+    private Change<?> pendingChange;
+
+    // What readers see: the facade's, published here after each commit.
+    private final ConcurrentMap<String, Job> visible;
+    private final ConcurrentMap<String, QueueSettings> visibleSettings;
+
+    /** Starts from the visible state, which must then hold what the store holds. */
+    JobStateMachine(Broker broker, JobRules rules, ConcurrentMap<String, Job> visible,
+                    ConcurrentMap<String, QueueSettings> visibleSettings) {
+        this.broker = broker;
+        this.rules = rules;
+        this.visible = visible;
+        this.visibleSettings = visibleSettings;
+        for (Job j : visible.values()) {
+            nextSeq = Math.max(nextSeq, j.seq() + 1);
+        }
+        rebuild();
+    }
+
+    CompletableFuture<Job> submit(String queue, String type, byte[] payload, String key) {
+        return run(new Change<>() {
+            @Override
+            Job apply(Transaction.Stage s) {
+                if (key != null) {
+                    String earlier = idsByKey.get(keyOf(queue, key));
+                    if (earlier != null && current.containsKey(earlier)) {
+                        return current.get(earlier);
+                    }
+                }
+                String id = newId();
+                Job j = new Job(id, queue, JobStatus.QUEUED, 1, null, null, 1, s.now(), s.now(), type, payload.length,
+                        null, 0, null, null, null, 0, 0, nextSeq++, key);
+                s.putRecord(JobKeys.payload(id), payload);
+                save(s, j, JobService.STATUS_EVENT_TYPE);
+                assignWaitingClaims(s, queue);
+                return current.get(id);
+            }
+        });
+    }
+
+    /** The oldest queued job of the queue, or a held claim that waits up to {@code wait} (empty when none came). */
+    CompletableFuture<Optional<Claimed>> claim(String queue, Duration wait, Duration lease,
+                                               ScheduledExecutorService timer) {
+        CompletableFuture<Optional<Claimed>> result = new CompletableFuture<>();
+        run(new Change<Void>() {
+            @Override
+            Void apply(Transaction.Stage s) {
+                long leaseMillis = (lease != null ? lease : settingsOf(queue).lease()).toMillis();
+                String id = oldestQueued(queue);
+                if (id != null) {
+                    Claimed c = claimNow(s, id, leaseMillis);
+                    afterCommit(() -> result.complete(Optional.of(c)));
+                } else if (wait.isZero()) {
+                    afterCommit(() -> result.complete(Optional.empty()));
+                } else {
+                    ClaimWaiter w = new ClaimWaiter(leaseMillis, result);
+                    ArrayDeque<ClaimWaiter> waiting = waitingClaims.computeIfAbsent(queue, q -> new ArrayDeque<>());
+                    // Claims that timed out or went away are dropped here, so workers polling an idle queue
+                    // don't grow this list.
+                    waiting.removeIf(held -> held.result.isDone());
+                    waiting.add(w);
+                    timer.schedule(() -> {
+                        if (w.take()) {
+                            result.complete(Optional.empty());
+                        }
+                    }, wait.toNanos(), TimeUnit.NANOSECONDS);
+                }
+                return null;
+            }
+        }).whenComplete((v, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    CompletableFuture<Job> progress(String id, String token, Integer percent, String message) {
+        return run(new Change<>() {
+            @Override
+            Job apply(Transaction.Stage s) {
+                Job j = leased(id, token, s.now());
+                return save(s, j.progressed(percent, message, s.now()), JobService.PROGRESS_EVENT_TYPE);
+            }
+        });
+    }
+
+    CompletableFuture<Job> heartbeat(String id, String token) {
+        return run(new Change<>() {
+            @Override
+            Job apply(Transaction.Stage s) {
+                Job j = leased(id, token, s.now()).leaseExtended(s.now());
+                s.putRecord(JobKeys.job(id), JobJson.record(j));
+                current.put(id, j);
+                changed.add(j);
+                return j;
+            }
+        });
+    }
+
+    CompletableFuture<Job> complete(String id, String token, String type, byte[] result) {
+        return run(new Change<>() {
+            @Override
+            Job apply(Transaction.Stage s) {
+                Job j = leased(id, token, s.now());
+                s.putRecord(JobKeys.result(id), result);
+                byte[] inline = result.length <= JobService.INLINE_RESULT_BYTES ? result : null;
+                return save(s, j.succeeded(type, result.length, inline, s.now()), JobService.STATUS_EVENT_TYPE);
+            }
+        });
+    }
+
+    CompletableFuture<Job> fail(String id, String token, String reason, boolean retry) {
+        return run(new Change<>() {
+            @Override
+            Job apply(Transaction.Stage s) {
+                Job j = leased(id, token, s.now());
+                return retryOrFail(s, j, reason, retry);
+            }
+        });
+    }
+
+    CompletableFuture<Job> cancel(String id) {
+        return run(new Change<>() {
+            @Override
+            Job apply(Transaction.Stage s) {
+                Job j = current.get(id);
+                if (j == null) {
+                    throw new ApiException(ErrorCode.JOB_NOT_FOUND, "no job '" + TopicNames.abbreviate(id) + "'");
+                }
+                if (j.status().isTerminal()) {
+                    throw new ApiException(ErrorCode.JOB_FINISHED, "job '" + id + "' already " + j.status().wire());
+                }
+                return save(s, j.withStatus(JobStatus.CANCELLED, s.now()), JobService.STATUS_EVENT_TYPE);
+            }
+        });
+    }
+
+    CompletableFuture<Void> configure(String queue, QueueSettings newSettings) {
+        return run(new Change<>() {
+            @Override
+            Void apply(Transaction.Stage s) {
+                s.putRecord(JobKeys.queue(queue), JobJson.settingsRecord(newSettings));
+                settings.put(queue, newSettings);
+                afterCommit(() -> visibleSettings.put(queue, newSettings));
+                return null;
+            }
+        });
+    }
+
+    /** Requeues, or fails on its last attempt, each running job whose lease {@code expired} at the commit's time. */
+    CompletableFuture<Void> expireLeases(BiPredicate<Job, Long> expired) {
+        return forEachDue(expired, (s, j) -> retryOrFail(s, j, "lease expired", true));
+    }
+
+    /** Deletes each job, with its records, topic and idempotency key, that {@code expired} at the commit's time. */
+    CompletableFuture<Void> removeExpired(BiPredicate<Job, Long> expired) {
+        return forEachDue(expired, (s, j) -> {
+            s.deleteRecord(JobKeys.job(j.id()));
+            s.deleteRecord(JobKeys.payload(j.id()));
+            s.deleteRecord(JobKeys.result(j.id()));
+            current.remove(j.id());
+            if (j.idempotencyKey() != null) {
+                idsByKey.remove(keyOf(j.queue(), j.idempotencyKey()));
+            }
+            s.deleteTopic(JobKeys.topic(j.id()));
+            pendingChange.afterCommit(() -> visible.remove(j.id()));
+        });
+    }
+
+    /** One transaction that applies {@code change} to each job {@code due} names at the commit's time. */
+    private CompletableFuture<Void> forEachDue(BiPredicate<Job, Long> due, BiConsumer<Transaction.Stage, Job> change) {
+        return run(new Change<>() {
+            @Override
+            Void apply(Transaction.Stage s) {
+                for (Job j : new ArrayList<>(current.values())) {
+                    if (due.test(j, s.now())) {
+                        change.accept(s, j);
+                    }
+                }
+                return null;
+            }
+        });
+    }
+
+    // ---- helpers, inside transactions ----
+
+    private Job leased(String id, String token, long now) {
+        rules.checkLeaseToken(token);
+        Job j = current.get(id);
+        if (j == null) {
+            throw new ApiException(ErrorCode.JOB_NOT_FOUND, "no job '" + TopicNames.abbreviate(id) + "'");
+        }
+        if (j.status() != JobStatus.RUNNING || !token.equals(j.leaseToken())) {
+            throw new ApiException(ErrorCode.LEASE_LOST, "job '" + id + "' is " + j.status().wire()
+                    + (j.status() == JobStatus.RUNNING ? " under another lease" : "")
+                    + "; this worker's lease is no longer valid");
+        }
+        if (j.leaseExpires() <= now) {
+            throw new ApiException(ErrorCode.LEASE_EXPIRED, "the lease on job '" + id + "' expired");
+        }
+        return j;
+    }
+
+    private Job retryOrFail(Transaction.Stage s, Job j, String reason, boolean retry) {
+        int maxAttempts = settingsOf(j.queue()).maxAttempts();
+        if (retry && j.attempt() < maxAttempts) {
+            Job again = save(s, j.requeued(reason, s.now()), JobService.STATUS_EVENT_TYPE);
+            assignWaitingClaims(s, j.queue());
+            return current.get(again.id());
+        }
+        String why = retry ? reason + " (after " + j.attempt() + " of " + maxAttempts + " attempts)" : reason;
+        return save(s, j.failed(why, s.now()), JobService.STATUS_EVENT_TYPE);
+    }
+
+    private Claimed claimNow(Transaction.Stage s, String id, long leaseMillis) {
+        byte[] payload = s.record(JobKeys.payload(id));
+        if (payload == null) {
+            throw new IllegalStateException("payload of job " + id + " is missing");
+        }
+        Job j = save(s, current.get(id).claimed(newToken(), s.now(), leaseMillis), JobService.STATUS_EVENT_TYPE);
+        return new Claimed(j, payload);
+    }
+
+    private void assignWaitingClaims(Transaction.Stage s, String queue) {
+        ArrayDeque<ClaimWaiter> waiting = waitingClaims.get(queue);
+        while (waiting != null && !waiting.isEmpty()) {
+            String id = oldestQueued(queue);
+            if (id == null) {
+                return;
+            }
+            ClaimWaiter w = waiting.poll();
+            if (w.take()) {
+                Claimed c = claimNow(s, id, w.leaseMillis);
+                pendingChange.afterCommit(() -> w.result.complete(Optional.of(c)));
+                pendingChange.afterFailure(e -> w.result.completeExceptionally(e));
+            }
+        }
+    }
+
+    private String oldestQueued(String queue) {
+        TreeMap<Long, String> q = queued.get(queue);
+        return q == null || q.isEmpty() ? null : q.firstEntry().getValue();
+    }
+
+    /** Stages the job's record and its event; the event's offset on the job's topic is the job's version. */
+    private Job save(Transaction.Stage s, Job j, String eventType) {
+        s.putRecord(JobKeys.job(j.id()), JobJson.record(j));
+        var event = s.append(JobKeys.topic(j.id()), eventType, JobJson.publicForm(j));
+        if (event.offset() != j.version()) {
+            log.error("job {} version {} disagrees with its event offset {}", j.id(), j.version(), event.offset());
+        }
+        Job before = current.put(j.id(), j);
+        if (before != null && before.status() == JobStatus.QUEUED && j.status() != JobStatus.QUEUED) {
+            TreeMap<Long, String> q = queued.get(j.queue());
+            if (q != null) {
+                q.remove(j.seq());
+            }
+        }
+        if (j.status() == JobStatus.QUEUED) {
+            enqueue(j);
+        }
+        if (j.idempotencyKey() != null) {
+            idsByKey.put(keyOf(j.queue(), j.idempotencyKey()), j.id());
+        }
+        pendingChange.changed.add(j);
+        return j;
+    }
+
+    private void enqueue(Job j) {
+        queued.computeIfAbsent(j.queue(), k -> new TreeMap<>()).put(j.seq(), j.id());
+    }
+
+    private QueueSettings settingsOf(String queue) {
+        return settings.getOrDefault(queue, QueueSettings.DEFAULTS);
+    }
+
+    /** Idempotency keys are per queue. */
+    private static String keyOf(String queue, String idempotencyKey) {
+        return queue + "\u0000" + idempotencyKey;
+    }
+
+    /** On start and after a failed commit: the writer's maps go back to what is in the log (what readers see). */
+    private void rebuild() {
+        current.clear();
+        queued.clear();
+        idsByKey.clear();
+        current.putAll(visible);
+        for (Job j : visible.values()) {
+            if (j.status() == JobStatus.QUEUED) {
+                enqueue(j);
+            }
+            if (j.idempotencyKey() != null) {
+                idsByKey.put(keyOf(j.queue(), j.idempotencyKey()), j.id());
+            }
+        }
+        settings.clear();
+        settings.putAll(visibleSettings);
+    }
+
+    private String newId() {
+        byte[] b = new byte[15];
+        random.nextBytes(b);
+        return Base32.encode(b);
+    }
+
+    private String newToken() {
+        byte[] b = new byte[18];
+        random.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    // ---- transactions ----
+
+    private <T> CompletableFuture<T> run(Change<T> change) {
+        broker.submit(change);
+        return change.done;
+    }
+
+    /** One job change: staged on the writer thread, made visible after the commit. */
+    private abstract class Change<T> implements Transaction {
+        final CompletableFuture<T> done = new CompletableFuture<>();
+        final List<Job> changed = new ArrayList<>();
+        private final List<Runnable> afterCommit = new ArrayList<>();
+        private final List<Consumer<ApiException>> afterFailure = new ArrayList<>();
+        private T value;
+
+        abstract T apply(Transaction.Stage s);
+
+        void afterCommit(Runnable r) {
+            afterCommit.add(r);
+        }
+
+        void afterFailure(Consumer<ApiException> r) {
+            afterFailure.add(r);
+        }
+
+        @Override
+        public final void stage(Transaction.Stage s) {
+            pendingChange = this;
+            try {
+                value = apply(s);
+            } finally {
+                pendingChange = null;
+            }
+        }
+
+        /** Readers see a job's new state before the event announcing it, so a follower woken by it finds it. */
+        @Override
+        public final void durable() {
+            for (Job j : changed) {
+                visible.put(j.id(), j);
+            }
+        }
+
+        @Override
+        public final void committed() {
+            afterCommit.forEach(Runnable::run);
+            done.complete(value);
+        }
+
+        @Override
+        public final void failed(ApiException error) {
+            if (!changed.isEmpty()) {
+                rebuild();
+            }
+            afterFailure.forEach(f -> f.accept(error));
+            done.completeExceptionally(error);
+        }
+    }
+
+    /** A held claim. Either the writer hands it a job or its wait ends; {@link #take()} decides which, once. */
+    private static final class ClaimWaiter {
+        final long leaseMillis;
+        final CompletableFuture<Optional<Claimed>> result;
+        private final AtomicBoolean taken = new AtomicBoolean();
+
+        ClaimWaiter(long leaseMillis, CompletableFuture<Optional<Claimed>> result) {
+            this.leaseMillis = leaseMillis;
+            this.result = result;
+        }
+
+        boolean take() {
+            return !result.isDone() && taken.compareAndSet(false, true);
+        }
+    }
+}
