@@ -72,11 +72,6 @@ public final class JobService implements AutoCloseable {
 
     // ---- reads ----
 
-    /** The job as readers see it, or null. */
-    public Job get(String id) {
-        return visible.get(id);
-    }
-
     public Job require(String id) {
         Job j = id == null ? null : visible.get(id);
         if (j == null) {

@@ -111,14 +111,6 @@ public final class SwitchboardServer implements AutoCloseable {
         return broker;
     }
 
-    public Delivery delivery() {
-        return delivery;
-    }
-
-    public JobService jobs() {
-        return jobs;
-    }
-
     public ServerConfig config() {
         return config;
     }
