@@ -17,11 +17,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -102,7 +104,12 @@ final class CommitLoop implements Runnable {
 
     /** Any thread. False when the queue is full or the writer has stopped: the caller refuses the request. */
     boolean offer(Command c) {
-        return running && queue.offer(c);
+        if (!running || !queue.offer(c)) {
+            return false;
+        }
+        // The writer may have stopped and drained the queue for the last time just before this landed: take it back
+        // and let the caller refuse it. If it is no longer there, the writer took it and answers it.
+        return running || !queue.remove(c);
     }
 
     /** Any thread: a plain publish. */
@@ -113,7 +120,10 @@ final class CommitLoop implements Runnable {
     /** The answer to a command {@link #offer} did not take. */
     ApiException refusal(String whenFull) {
         String why = stopped;
-        return ApiException.unavailable(why != null ? "the log writer has stopped (" + why + ")" : whenFull);
+        if (why != null) {
+            return ApiException.unavailable("the log writer has stopped (" + why + ")");
+        }
+        return ApiException.unavailable(running ? whenFull : "server is shutting down");
     }
 
     int pending() {
@@ -160,8 +170,9 @@ final class CommitLoop implements Runnable {
             stopped = e.getClass().getSimpleName();
             running = false;
         }
+        running = false; // however the loop ended: later offers are refused, not queued for no one
         queue.drainTo(commands);
-        ApiException closing = stopped != null ? refusal("") : ApiException.unavailable("server is shutting down");
+        ApiException closing = refusal("");
         for (Command c : commands) {
             switch (c) {
                 case Pending p -> answerFailed(p, closing);
@@ -224,7 +235,7 @@ final class CommitLoop implements Runnable {
             }
             if (!batch.isEmpty()) {
                 for (StoredTopicState t : stage.touched) {
-                    if (!stage.deleted.contains(t.name())) {
+                    if (!stage.dropped.contains(t)) {
                         batch.putTopic(t.record());
                     }
                 }
@@ -265,10 +276,25 @@ final class CommitLoop implements Runnable {
             guard("a transaction's durable hook", p.tx::durable);
         }
         for (StoredTopicState t : stage.touched) {
-            t.committed();
+            if (!stage.dropped.contains(t)) {
+                t.committed();
+            }
         }
+        // Deleted topics are gone, and topics created again after their deletion in this commit are there, before
+        // anyone hears of the commit: a transaction is answered once its changes are readable.
+        for (StoredTopicState t : stage.dropped) {
+            boolean existed = t.isStored();
+            broker.unregister(t);
+            if (existed) {
+                tellDeleted(t.name());
+            }
+        }
+        stage.recreated.values().forEach(broker::replace);
         for (Message m : stage.appended) {
             StoredTopicState t = stage.topicOf.get(m);
+            if (stage.dropped.contains(t)) {
+                continue; // deleted later in the same commit: never readable
+            }
             t.appended(m);
             List<TopicWatcher> ws = broker.watchersOf(t.name());
             if (ws != null) {
@@ -281,7 +307,7 @@ final class CommitLoop implements Runnable {
             answerCommitted(p);
         }
         for (StoredTopicState t : stage.touched) {
-            if (stage.deleted.contains(t.name())) {
+            if (stage.dropped.contains(t)) {
                 continue;
             }
             guard("retention of " + t.name(), () -> enforceRetention(t, stage.now));
@@ -291,13 +317,6 @@ final class CommitLoop implements Runnable {
                     guard("a watcher", w::committed);
                 }
             }
-        }
-        for (String name : stage.deleted) {
-            StoredTopicState t = broker.registered(name);
-            if (t != null) {
-                broker.unregister(t);
-            }
-            tellDeleted(name);
         }
     }
 
@@ -352,7 +371,11 @@ final class CommitLoop implements Runnable {
         private final Map<String, Message> keysInBatch = new HashMap<>();
         /** Records staged here, a null value for a deletion. */
         private final Map<String, byte[]> records = new HashMap<>();
-        private final LinkedHashSet<String> deleted = new LinkedHashSet<>();
+        /** Topics this commit deletes (stored ones, and ones it created itself), in order. */
+        private final LinkedHashSet<StoredTopicState> dropped = new LinkedHashSet<>();
+        private final Set<String> deletedNames = new HashSet<>();
+        /** Topics created again after their deletion in this commit: registered once it is written. */
+        private final Map<String, StoredTopicState> recreated = new HashMap<>();
 
         StagedBatch(long now) {
             this.now = now;
@@ -365,7 +388,25 @@ final class CommitLoop implements Runnable {
 
         @Override
         public Message append(String topic, String type, byte[] payload) {
-            return append(materialize(topic, now), type, payload);
+            return append(current(topic), type, payload);
+        }
+
+        /**
+         * The topic a change staged now goes to: the registered one, or, once this commit has deleted it, a new
+         * topic of the same name with its own identity (changes are staged in submission order).
+         */
+        private StoredTopicState current(String name) {
+            StoredTopicState t = recreated.get(name);
+            if (t != null) {
+                return t;
+            }
+            if (!deletedNames.contains(name)) {
+                return materialize(name, now);
+            }
+            t = broker.newTopicState(name);
+            t.stage(nextTopicId++, now);
+            recreated.put(name, t);
+            return t;
         }
 
         private Message append(StoredTopicState t, String type, byte[] payload) {
@@ -400,15 +441,21 @@ final class CommitLoop implements Runnable {
 
         @Override
         public void deleteTopic(String topic) {
-            StoredTopicState t = broker.registered(topic);
-            if (t != null && t.isStored() && deleted.add(topic)) {
-                batch.deleteTopic(t.id());
+            StoredTopicState t = recreated.remove(topic);
+            if (t == null && !deletedNames.contains(topic)) {
+                t = broker.registered(topic);
+            }
+            // A stored topic, or one this commit created: either way its messages so far go with it.
+            if (t != null && (t.isStored() || touched.contains(t))) {
+                batch.deleteTopic(t.stagedId);
+                dropped.add(t);
+                deletedNames.add(topic);
             }
         }
 
         /** A publish with an idempotency key: the earlier message with that key, or a newly staged one. */
         PublishResult appendOnce(String topic, String type, byte[] payload, String key) {
-            StoredTopicState t = materialize(topic, now);
+            StoredTopicState t = current(topic);
             String batchKey = t.stagedId + "/" + key;
             Message earlier = keysInBatch.get(batchKey);
             if (earlier != null) {
@@ -478,25 +525,26 @@ final class CommitLoop implements Runnable {
         return t;
     }
 
-    /** Writer thread: replaces a topic's retention, creating it if needed, and applies it. */
+    /**
+     * Writer thread: replaces a topic's retention, creating it if needed, and applies it. Readers see the new
+     * retention once it is stored; if storing it fails in any way, nothing of it remains.
+     */
     TopicState setRetention(String name, Retention retention) {
         long now = System.currentTimeMillis();
         StoredTopicState t = materialize(name, now);
-        Retention before = t.retention();
-        t.retentionChanged(retention);
         try (RocksLog.Batch batch = store.newBatch()) {
-            batch.putTopic(t.record());
+            batch.putTopic(t.record().withRetention(retention));
             write(batch);
-        } catch (LogException e) {
-            t.retentionChanged(before);
+        } catch (RuntimeException e) {
             t.rollback();
             if (!t.isStored()) {
                 broker.unregister(t);
             }
             throw e;
         }
+        t.retentionChanged(retention);
         t.committed();
-        enforceRetention(t, now);
+        guard("retention of " + name, () -> enforceRetentionAndWake(t, now));
         return t.state();
     }
 
@@ -571,6 +619,18 @@ final class CommitLoop implements Runnable {
         }
     }
 
+    /** Retention outside a commit: a truncation is a change of its own, ended by {@code committed} like a commit. */
+    private void enforceRetentionAndWake(StoredTopicState t, long now) {
+        long firstBefore = t.firstOffset();
+        enforceRetention(t, now);
+        if (t.firstOffset() != firstBefore) {
+            List<TopicWatcher> ws = broker.watchersOf(t.name());
+            if (ws != null) {
+                ws.forEach(w -> guard("a watcher", w::committed));
+            }
+        }
+    }
+
     /** Periodic work between commits: age retention, key expiry, and probing a store that refused writes. */
     private void tick() {
         long now = System.currentTimeMillis();
@@ -583,16 +643,7 @@ final class CommitLoop implements Runnable {
         }
         for (StoredTopicState t : broker.storedTopics()) {
             if (t.retention() != null && t.retention().maxAge() != null) {
-                guard("retention of " + t.name(), () -> {
-                    long firstBefore = t.firstOffset();
-                    enforceRetention(t, now);
-                    if (t.firstOffset() != firstBefore) {
-                        List<TopicWatcher> ws = broker.watchersOf(t.name());
-                        if (ws != null) {
-                            ws.forEach(w -> guard("a watcher", w::committed));
-                        }
-                    }
-                });
+                guard("retention of " + t.name(), () -> enforceRetentionAndWake(t, now));
             }
         }
         if (now - lastSweep >= SWEEP_MILLIS) {

@@ -31,6 +31,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +56,7 @@ public final class EmbeddedBroker implements Broker {
     private final Thread writerThread;
     private final ThreadPoolExecutor readers;
     private final ScheduledExecutorService fsyncTimer;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private EmbeddedBroker(ServerConfig config, MeterRegistry metrics) {
         this.limits = config.limits();
@@ -237,7 +239,17 @@ public final class EmbeddedBroker implements Broker {
     }
 
     StoredTopicState registerForWrite(String name) {
-        return topics.computeIfAbsent(name, n -> new StoredTopicState(n, defaultRetention));
+        return topics.computeIfAbsent(name, this::newTopicState);
+    }
+
+    /** A topic not yet registered, with the default retention. */
+    StoredTopicState newTopicState(String name) {
+        return new StoredTopicState(name, defaultRetention);
+    }
+
+    /** Registers a topic created again in the commit that deleted it, once that commit is written. */
+    void replace(StoredTopicState t) {
+        topics.put(t.name(), t);
     }
 
     void unregister(StoredTopicState t) {
@@ -253,6 +265,9 @@ public final class EmbeddedBroker implements Broker {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         writer.stop();
         writerThread.interrupt(); // wakes it from its idle wait; a commit in progress still completes
         try {
