@@ -70,6 +70,11 @@ public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsyn
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins);
     }
 
+    public ServerConfig withDefaultRetention(Retention retention) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins);
+    }
+
     public ServerConfig withIo(IoMode mode) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, mode, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);

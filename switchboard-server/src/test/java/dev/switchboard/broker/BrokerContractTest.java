@@ -1,0 +1,1146 @@
+package dev.switchboard.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.switchboard.config.Limits;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import java.util.stream.LongStream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The engine contract ({@link Broker}, docs/architecture.md "The engine contract"), checked through the interface
+ * only, so that every engine passes the same tests: extend this class with one that opens the engine under test.
+ */
+@Timeout(120)
+public abstract class BrokerContractTest {
+    private static final String TEXT = "text/plain";
+
+    /** The engine under test, as the last {@link #open} or {@link #restart} returned it; closed after each test. */
+    protected Broker broker;
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+
+    /** Opens the engine under test on fresh, empty storage with these limits and this retention for new topics. */
+    protected abstract Broker open(Limits limits, Retention defaultRetention);
+
+    /**
+     * Closes the engine the last {@link #open} (or restart) returned, if it is still open, and opens it again with
+     * the same settings on the same storage.
+     */
+    protected abstract Broker restart();
+
+    private Broker open() {
+        return broker = open(Limits.defaults(), Retention.UNLIMITED);
+    }
+
+    @AfterEach
+    void closeEngine() throws InterruptedException {
+        pool.shutdownNow();
+        assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    // ---- helpers ----
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String text(Message m) {
+        return new String(m.payload(), StandardCharsets.UTF_8);
+    }
+
+    private static String text(byte[] b) {
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static List<Long> range(long first, long last) {
+        return LongStream.rangeClosed(first, last).boxed().toList();
+    }
+
+    /** The future's value; fails the test if it does not complete within 30 s (every future must complete). */
+    private static <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new CompletionException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new AssertionError("a future of the engine did not complete within 30 s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private PublishResult append(String topic, String payload) {
+        return await(broker.append(topic, TEXT, bytes(payload), null));
+    }
+
+    private PublishResult append(String topic, String payload, String key) {
+        return await(broker.append(topic, TEXT, bytes(payload), key));
+    }
+
+    private List<Message> read(String topic, long from, int maxCount, long maxBytes) {
+        return await(broker.read(topic, from, maxCount, maxBytes));
+    }
+
+    /** Every retained message of a topic from {@code from} on. */
+    private List<Message> readAll(String topic, long from) {
+        List<Message> all = new ArrayList<>();
+        long next = from;
+        while (true) {
+            List<Message> batch = read(topic, next, 1000, Long.MAX_VALUE);
+            if (batch.isEmpty()) {
+                return all;
+            }
+            all.addAll(batch);
+            next = batch.getLast().offset() + 1;
+        }
+    }
+
+    private List<Long> offsetsOf(String topic) {
+        return readAll(topic, 1).stream().map(Message::offset).toList();
+    }
+
+    private List<String> payloadsOf(String topic) {
+        return readAll(topic, 1).stream().map(BrokerContractTest::text).toList();
+    }
+
+    private TopicState state(String topic) {
+        return broker.state(topic).orElseThrow(() -> new AssertionError("no topic " + topic));
+    }
+
+    private void submit(TestTransaction tx) {
+        broker.submit(tx);
+    }
+
+    /** The refusal of a call: thrown at once, or the failure of the future it returned. */
+    private static ApiException refusal(Supplier<? extends CompletableFuture<?>> call) {
+        CompletableFuture<?> f;
+        try {
+            f = call.get();
+        } catch (ApiException e) {
+            return e;
+        }
+        Throwable failure = catchFailure(f);
+        assertThat(failure).as("the call was refused").isInstanceOf(ApiException.class);
+        return (ApiException) failure;
+    }
+
+    private static Throwable catchFailure(CompletableFuture<?> f) {
+        try {
+            f.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (TimeoutException e) {
+            throw new AssertionError("a future of the engine did not complete within 30 s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("expected a refusal, got " + f.join());
+    }
+
+    /** The call is answered, with a value or a refusal, and never left waiting. */
+    private static void assertAnswered(Supplier<? extends CompletableFuture<?>> call) {
+        try {
+            call.get().get(30, TimeUnit.SECONDS);
+        } catch (ApiException | ExecutionException answered) {
+            // a refusal is an answer
+        } catch (TimeoutException e) {
+            throw new AssertionError("a future of the engine did not complete within 30 s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void assertRefused(Supplier<? extends CompletableFuture<?>> call, ErrorCode code) {
+        assertThat(refusal(call).code()).isEqualTo(code);
+    }
+
+    private static void assertRefused(CompletableFuture<?> outcome, ErrorCode code) {
+        Throwable failure = catchFailure(outcome);
+        assertThat(failure).isInstanceOf(ApiException.class);
+        assertThat(((ApiException) failure).code()).isEqualTo(code);
+    }
+
+    private void awaitFirstOffset(String topic, long first) {
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> state(topic).firstOffset() == first);
+    }
+
+    private void awaitHeard(RecordingWatcher w, String event) {
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> w.events().contains(event));
+    }
+
+    // ---- offsets and order ----
+
+    @Test
+    void concurrentAppendersGetContiguousOffsetsFromOneEachInItsOwnOrder() throws Exception {
+        open();
+        int threads = 16;
+        int each = 250;
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<List<PublishResult>>> producers = new ArrayList<>();
+        for (int p = 0; p < threads; p++) {
+            int producer = p;
+            producers.add(pool.submit(() -> {
+                go.await();
+                List<CompletableFuture<PublishResult>> mine = new ArrayList<>();
+                for (int i = 0; i < each; i++) {
+                    // Pipelined: many appends of one caller are in flight at once.
+                    mine.add(broker.append("shared", TEXT, bytes(producer + ":" + i), null));
+                }
+                return mine.stream().map(BrokerContractTest::await).toList();
+            }));
+        }
+        go.countDown();
+        Map<Long, String> sent = new ConcurrentHashMap<>();
+        for (int p = 0; p < threads; p++) {
+            List<PublishResult> results = producers.get(p).get(60, TimeUnit.SECONDS);
+            assertThat(results).extracting(PublishResult::offset).as("caller %d's offsets follow its order", p)
+                    .isSorted().doesNotHaveDuplicates();
+            for (int i = 0; i < each; i++) {
+                assertThat(results.get(i).topic()).isEqualTo("shared");
+                assertThat(results.get(i).replayed()).isFalse();
+                assertThat(sent.put(results.get(i).offset(), p + ":" + i)).as("offset reused").isNull();
+            }
+        }
+        int total = threads * each;
+        assertThat(sent.keySet()).containsExactlyInAnyOrderElementsOf(range(1, total));
+        List<Message> stored = readAll("shared", 1);
+        assertThat(stored).extracting(Message::offset).containsExactlyElementsOf(range(1, total));
+        for (Message m : stored) {
+            assertThat(text(m)).isEqualTo(sent.get(m.offset()));
+        }
+        TopicState state = state("shared");
+        assertThat(state.firstOffset()).isEqualTo(1);
+        assertThat(state.lastOffset()).isEqualTo(total);
+        assertThat(state.messages()).isEqualTo(total);
+    }
+
+    @Test
+    void concurrentAppendsToManyTopicsNumberEachTopicFromOne() throws Exception {
+        open();
+        int topics = 8;
+        int each = 200;
+        List<Future<?>> producers = new ArrayList<>();
+        for (int p = 0; p < 8; p++) {
+            producers.add(pool.submit(() -> {
+                List<CompletableFuture<PublishResult>> fs = new ArrayList<>();
+                for (int i = 0; i < each; i++) {
+                    for (int t = 0; t < topics; t++) {
+                        fs.add(broker.append("multi." + t, TEXT, bytes("x"), null));
+                    }
+                }
+                fs.forEach(BrokerContractTest::await);
+                return null;
+            }));
+        }
+        for (Future<?> f : producers) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        for (int t = 0; t < topics; t++) {
+            assertThat(offsetsOf("multi." + t)).containsExactlyElementsOf(range(1, 8L * each));
+        }
+        assertThat(broker.topics()).extracting(TopicState::name)
+                .containsExactly("multi.0", "multi.1", "multi.2", "multi.3", "multi.4", "multi.5", "multi.6",
+                        "multi.7");
+        assertThat(broker.topicCount()).isEqualTo(topics);
+    }
+
+    @Test
+    void anAppendIsReadableAsStoredWhenItCompletes() {
+        open();
+        long before = System.currentTimeMillis();
+        PublishResult r = await(broker.append("fresh", "application/json", bytes("{\"n\":1}"), null));
+        assertThat(r).isEqualTo(new PublishResult("fresh", 1, r.time(), false));
+        assertThat(r.time()).isBetween(before, System.currentTimeMillis());
+        List<Message> read = read("fresh", 1, 10, Long.MAX_VALUE);
+        assertThat(read).hasSize(1);
+        Message m = read.getFirst();
+        assertThat(m.topic()).isEqualTo("fresh");
+        assertThat(m.offset()).isEqualTo(1);
+        assertThat(m.time()).isEqualTo(r.time());
+        assertThat(m.type()).isEqualTo("application/json");
+        assertThat(text(m)).isEqualTo("{\"n\":1}");
+        assertThat(append("fresh", "two").offset()).isEqualTo(2);
+        assertThat(read("fresh", 2, 10, Long.MAX_VALUE)).extracting(BrokerContractTest::text).containsExactly("two");
+    }
+
+    // ---- idempotency ----
+
+    @Test
+    void anIdempotencyKeyReturnsTheFirstOffsetAndStoresNothingMore() {
+        open();
+        append("idem", "filler");
+        PublishResult first = append("idem", "original", "k1");
+        assertThat(first.offset()).isEqualTo(2);
+        assertThat(first.replayed()).isFalse();
+        PublishResult retry = append("idem", "a different body", "k1");
+        assertThat(retry.offset()).isEqualTo(2);
+        assertThat(retry.time()).isEqualTo(first.time());
+        assertThat(retry.replayed()).isTrue();
+        assertThat(append("idem", "next").offset()).isEqualTo(3);
+        assertThat(payloadsOf("idem")).containsExactly("filler", "original", "next");
+    }
+
+    @Test
+    void anIdempotencyKeyAppendsOnceEvenWhenRetriedConcurrently() throws Exception {
+        open();
+        append("idem", "filler");
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<PublishResult>> fs = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            fs.add(pool.submit(() -> {
+                go.await();
+                return append("idem", "once", "the-key");
+            }));
+        }
+        go.countDown();
+        Set<Long> offsets = new HashSet<>();
+        int firsts = 0;
+        for (Future<PublishResult> f : fs) {
+            PublishResult r = f.get(30, TimeUnit.SECONDS);
+            offsets.add(r.offset());
+            firsts += r.replayed() ? 0 : 1;
+        }
+        assertThat(offsets).containsExactly(2L);
+        assertThat(firsts).as("exactly one append stored the message").isEqualTo(1);
+        assertThat(append("idem", "after").offset()).isEqualTo(3);
+        assertThat(payloadsOf("idem")).containsExactly("filler", "once", "after");
+    }
+
+    @Test
+    void idempotencyKeysArePerTopic() {
+        open();
+        append("keys.a", "a1", "shared-key");
+        append("keys.b", "b1");
+        PublishResult other = append("keys.b", "b2", "shared-key");
+        assertThat(other.offset()).isEqualTo(2);
+        assertThat(other.replayed()).as("a key of another topic").isFalse();
+        assertThat(payloadsOf("keys.b")).containsExactly("b1", "b2");
+    }
+
+    @Test
+    void aDeletedTopicStartsAgainAtOffsetOneWithoutItsMessagesOrKeys() {
+        open();
+        for (int i = 1; i <= 3; i++) {
+            append("gone", "old" + i, "key-" + i);
+        }
+        assertThat(await(broker.delete("gone"))).isTrue();
+        assertThat(broker.state("gone")).isEmpty();
+        assertThat(broker.topics()).extracting(TopicState::name).doesNotContain("gone");
+        assertThat(broker.topicCount()).isZero();
+        assertThat(read("gone", 1, 10, Long.MAX_VALUE)).isEmpty();
+        assertThat(await(broker.delete("gone"))).as("nothing left to delete").isFalse();
+
+        PublishResult again = append("gone", "new", "key-3");
+        assertThat(again.offset()).isEqualTo(1);
+        assertThat(again.replayed()).as("the old topic's idempotency keys went with it").isFalse();
+        assertThat(payloadsOf("gone")).containsExactly("new");
+    }
+
+    // ---- reads ----
+
+    @Test
+    void aReadReturnsARangeBoundedByCountAndBytes() {
+        open();
+        for (int i = 1; i <= 10; i++) {
+            append("range", "payload-%02d".formatted(i)); // 10 bytes each
+        }
+        assertThat(read("range", 1, 3, Long.MAX_VALUE)).extracting(Message::offset).containsExactly(1L, 2L, 3L);
+        assertThat(read("range", 4, 100, Long.MAX_VALUE)).extracting(Message::offset)
+                .containsExactlyElementsOf(range(4, 10));
+        assertThat(read("range", 7, 2, Long.MAX_VALUE)).extracting(BrokerContractTest::text)
+                .containsExactly("payload-07", "payload-08");
+        assertThat(read("range", 5, 100, 20)).as("stops once 20 bytes are read").extracting(Message::offset)
+                .containsExactly(5L, 6L);
+        assertThat(read("range", 5, 100, 25)).as("the message that passes the bound is the last")
+                .extracting(Message::offset).containsExactly(5L, 6L, 7L);
+        assertThat(read("range", 5, 100, 1)).as("at least one message").extracting(Message::offset)
+                .containsExactly(5L);
+        assertThat(read("range", 10, 100, Long.MAX_VALUE)).extracting(Message::offset).containsExactly(10L);
+        assertThat(read("range", 11, 100, Long.MAX_VALUE)).as("just past the end").isEmpty();
+        assertThat(read("range", 1_000_000, 100, Long.MAX_VALUE)).as("far past the end").isEmpty();
+        assertThat(read("no-such-topic", 1, 100, Long.MAX_VALUE)).as("an unknown topic").isEmpty();
+    }
+
+    // ---- state and topics ----
+
+    @Test
+    void stateReportsPositionsBytesCreationAndTheDefaultRetention() {
+        Retention defaults = new Retention(1000L, Duration.ofDays(7), 1_000_000L);
+        broker = open(Limits.defaults(), defaults);
+        assertThat(broker.state("s")).isEmpty();
+        long before = System.currentTimeMillis();
+        append("s", "one");
+        append("s", "three");
+        append("s", "five5");
+        long after = System.currentTimeMillis();
+        TopicState s = state("s");
+        assertThat(s.name()).isEqualTo("s");
+        assertThat(s.firstOffset()).isEqualTo(1);
+        assertThat(s.lastOffset()).isEqualTo(3);
+        assertThat(s.messages()).isEqualTo(3);
+        assertThat(s.bytes()).isEqualTo(3 + 5 + 5);
+        assertThat(s.created()).isBetween(before, after);
+        assertThat(s.retention()).isEqualTo(defaults);
+        assertThat(broker.state("s")).contains(s);
+
+        Retention own = new Retention(5L, null, null);
+        TopicState changed = await(broker.setRetention("s", own));
+        assertThat(changed).isEqualTo(new TopicState("s", s.epoch(), 1, 3, 13, s.created(), own));
+        assertThat(state("s")).isEqualTo(changed);
+    }
+
+    @Test
+    void topicsListsEveryTopicByNameReservedOnesIncluded() {
+        open();
+        append("b", "1");
+        append("a", "1");
+        await(broker.setRetention("c", new Retention(3L, null, null)));
+        TestTransaction job = new TestTransaction(s -> s.append("_jobs.j1", TEXT, bytes("created")));
+        submit(job);
+        await(job.outcome());
+        assertThat(broker.topics()).extracting(TopicState::name).containsExactly("_jobs.j1", "a", "b", "c");
+        assertThat(broker.topics()).containsExactly(state("_jobs.j1"), state("a"), state("b"), state("c"));
+        assertThat(broker.topicCount()).isEqualTo(4);
+    }
+
+    @Test
+    void settingRetentionCreatesAnEmptyTopic() {
+        open();
+        Retention r = new Retention(10L, null, null);
+        TopicState created = await(broker.setRetention("empty", r));
+        assertThat(created.name()).isEqualTo("empty");
+        assertThat(created.messages()).isZero();
+        assertThat(created.lastOffset()).isZero();
+        assertThat(created.bytes()).isZero();
+        assertThat(created.retention()).isEqualTo(r);
+        assertThat(broker.state("empty")).contains(created);
+        assertThat(read("empty", 1, 10, Long.MAX_VALUE)).isEmpty();
+        assertThat(append("empty", "first").offset()).isEqualTo(1);
+        assertThat(state("empty").epoch()).isEqualTo(created.epoch());
+    }
+
+    @Test
+    void theEpochChangesWhenATopicIsDeletedAndCreatedAgainAndOnlyThen() {
+        open();
+        append("e", "1");
+        long epoch = state("e").epoch();
+        append("e", "2");
+        await(broker.setRetention("e", new Retention(1L, null, null)));
+        assertThat(state("e").epoch()).as("appends and retention keep the epoch").isEqualTo(epoch);
+
+        assertThat(await(broker.delete("e"))).isTrue();
+        append("e", "again");
+        TopicState again = state("e");
+        assertThat(again.epoch()).as("a new topic of the same name").isNotEqualTo(epoch);
+        assertThat(again.lastOffset()).isEqualTo(1);
+        assertThat(again.retention()).as("the new topic has the default retention").isEqualTo(Retention.UNLIMITED);
+
+        broker = restart();
+        assertThat(state("e").epoch()).as("a restart keeps the epoch").isEqualTo(again.epoch());
+    }
+
+    // ---- retention ----
+
+    @Test
+    void retentionByCountDropsTheOldestAndReadsStartLater() {
+        open();
+        await(broker.setRetention("count", new Retention(5L, null, null)));
+        RecordingWatcher w = RecordingWatcher.watching(broker, "count");
+        for (int i = 1; i <= 12; i++) {
+            append("count", "m" + i);
+        }
+        awaitFirstOffset("count", 8);
+        TopicState s = state("count");
+        assertThat(s.lastOffset()).isEqualTo(12);
+        assertThat(s.messages()).isEqualTo(5);
+        assertThat(s.bytes()).isEqualTo(2 * 2 + 3 * 3);
+        assertThat(read("count", 1, 100, Long.MAX_VALUE)).extracting(Message::offset)
+                .containsExactly(8L, 9L, 10L, 11L, 12L);
+        assertThat(read("count", 10, 100, Long.MAX_VALUE)).extracting(Message::offset)
+                .containsExactly(10L, 11L, 12L);
+        awaitHeard(w, "truncated 8");
+        assertThat(w.events()).filteredOn(e -> e.startsWith("truncated")).as("the first offset only grows")
+                .isSortedAccordingTo((a, b) -> Long.compare(Long.parseLong(a.substring(10)),
+                        Long.parseLong(b.substring(10))));
+        w.assertEveryChangeWasReadableWhenHeard();
+    }
+
+    @Test
+    void retentionByBytesKeepsTheNewestWithinTheBound() {
+        open();
+        await(broker.setRetention("bytes", new Retention(null, null, 100L)));
+        RecordingWatcher w = RecordingWatcher.watching(broker, "bytes");
+        for (int i = 1; i <= 10; i++) {
+            append("bytes", "x".repeat(30));
+        }
+        awaitFirstOffset("bytes", 8);
+        assertThat(state("bytes").bytes()).isEqualTo(90);
+        assertThat(read("bytes", 1, 100, Long.MAX_VALUE)).extracting(Message::offset).containsExactly(8L, 9L, 10L);
+        awaitHeard(w, "truncated 8");
+        w.assertEveryChangeWasReadableWhenHeard();
+    }
+
+    @Test
+    void retentionByAgeDropsMessagesOnceTheyAreOlderThanTheBound() {
+        open();
+        await(broker.setRetention("age", new Retention(null, Duration.ofMillis(300), null)));
+        RecordingWatcher w = RecordingWatcher.watching(broker, "age");
+        for (int i = 1; i <= 3; i++) {
+            append("age", "m" + i);
+        }
+        // Nothing is published after them: the engine drops them on its own once they are old.
+        awaitFirstOffset("age", 4);
+        TopicState s = state("age");
+        assertThat(s.lastOffset()).as("offsets are never reused").isEqualTo(3);
+        assertThat(s.messages()).isZero();
+        assertThat(s.bytes()).isZero();
+        assertThat(read("age", 1, 100, Long.MAX_VALUE)).isEmpty();
+        awaitHeard(w, "truncated 4");
+        assertThat(append("age", "fresh").offset()).isEqualTo(4);
+        assertThat(read("age", 1, 100, Long.MAX_VALUE)).extracting(BrokerContractTest::text).containsExactly("fresh");
+        w.assertEveryChangeWasReadableWhenHeard();
+    }
+
+    @Test
+    void settingRetentionOnAFullTopicAppliesAtOnceAndWakesWatchers() {
+        open();
+        RecordingWatcher w = RecordingWatcher.watching(broker, "later");
+        for (int i = 1; i <= 20; i++) {
+            append("later", "m" + i);
+        }
+        awaitHeard(w, "appended 20");
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> w.count("committed") == 20);
+        TopicState after = await(broker.setRetention("later", new Retention(3L, null, null)));
+        assertThat(after.firstOffset()).isEqualTo(18);
+        assertThat(after.lastOffset()).isEqualTo(20);
+        assertThat(after.retention()).isEqualTo(new Retention(3L, null, null));
+        assertThat(read("later", 1, 100, Long.MAX_VALUE)).extracting(Message::offset).containsExactly(18L, 19L, 20L);
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> w.events().size() == 42);
+        assertThat(w.events().subList(40, 42)).containsExactly("truncated 18", "committed");
+        w.assertEveryChangeWasReadableWhenHeard();
+    }
+
+    // ---- watchers ----
+
+    @Test
+    void watchersHearEveryMessageOnceInOffsetOrderOnlyOnceItIsReadable() throws Exception {
+        open();
+        RecordingWatcher first = RecordingWatcher.watching(broker, "watched");
+        RecordingWatcher second = RecordingWatcher.watching(broker, "watched");
+        int producers = 4;
+        int each = 150;
+        List<Future<?>> fs = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            int producer = p;
+            fs.add(pool.submit(() -> {
+                List<CompletableFuture<PublishResult>> mine = new ArrayList<>();
+                for (int i = 0; i < each; i++) {
+                    mine.add(broker.append("watched", TEXT, bytes(producer + ":" + i), null));
+                }
+                mine.forEach(BrokerContractTest::await);
+                return null;
+            }));
+        }
+        for (Future<?> f : fs) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        long total = (long) producers * each;
+        List<Message> stored = readAll("watched", 1);
+        for (RecordingWatcher w : List.of(first, second)) {
+            Awaitility.await().atMost(Duration.ofSeconds(15))
+                    .until(() -> w.events().size() > total && w.events().getLast().equals("committed"));
+            assertThat(w.offsets()).containsExactlyElementsOf(range(1, total));
+            for (int i = 0; i < total; i++) {
+                assertThat(text(w.messages().get(i))).isEqualTo(text(stored.get(i)));
+            }
+            List<String> events = w.events();
+            assertThat(events.getFirst()).startsWith("appended");
+            for (int i = 1; i < events.size(); i++) {
+                if (events.get(i).equals("committed")) {
+                    assertThat(events.get(i - 1)).as("a commit is announced once, after its messages")
+                            .startsWith("appended");
+                }
+            }
+            w.assertEveryChangeWasReadableWhenHeard();
+        }
+    }
+
+    @Test
+    void aCommitIsHeardAsItsMessagesInOrderThenCommittedOnce() {
+        open();
+        RecordingWatcher w = RecordingWatcher.watching(broker, "commits");
+        TestTransaction three = new TestTransaction(s -> {
+            for (int i = 1; i <= 3; i++) {
+                s.append("commits", TEXT, bytes("m" + i));
+            }
+        });
+        submit(three);
+        await(three.outcome());
+        awaitHeard(w, "committed");
+        TestTransaction two = new TestTransaction(s -> {
+            s.append("commits", TEXT, bytes("m4"));
+            s.append("commits", TEXT, bytes("m5"));
+        });
+        submit(two);
+        await(two.outcome());
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> w.count("committed") == 2);
+        assertThat(w.events()).containsExactly("appended 1", "appended 2", "appended 3", "committed",
+                "appended 4", "appended 5", "committed");
+        assertThat(w.messages()).extracting(BrokerContractTest::text).containsExactly("m1", "m2", "m3", "m4", "m5");
+        w.assertEveryChangeWasReadableWhenHeard();
+    }
+
+    @Test
+    void aWatchOnATopicThatDoesNotExistYetHearsItsFirstMessage() {
+        open();
+        RecordingWatcher w = RecordingWatcher.watching(broker, "not.yet");
+        assertThat(broker.state("not.yet")).isEmpty();
+        append("not.yet", "hello");
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> w.events().contains("committed"));
+        assertThat(w.events()).containsExactly("appended 1", "committed");
+        assertThat(w.messages()).extracting(BrokerContractTest::text).containsExactly("hello");
+        w.assertEveryChangeWasReadableWhenHeard();
+    }
+
+    @Test
+    void aCancelledWatchHearsNothingMore() {
+        open();
+        RecordingWatcher cancelled = new RecordingWatcher(broker, "cancel");
+        Broker.Watch watch = broker.watch("cancel", cancelled);
+        append("cancel", "heard");
+        awaitHeard(cancelled, "committed");
+        watch.cancel();
+        // A witness registered later hears the next change; a call to the cancelled one would have come before it.
+        RecordingWatcher witness = RecordingWatcher.watching(broker, "cancel");
+        append("cancel", "not heard");
+        awaitHeard(witness, "committed");
+        assertThat(witness.events()).containsExactly("appended 2", "committed");
+        assertThat(cancelled.events()).containsExactly("appended 1", "committed");
+        watch.cancel(); // cancelling twice is harmless
+    }
+
+    @Test
+    void aDeletedTopicsWatchersHearDeletedOnceAndNothingAfter() {
+        open();
+        RecordingWatcher w = RecordingWatcher.watching(broker, "del");
+        append("del", "one");
+        assertThat(await(broker.delete("del"))).isTrue();
+        awaitHeard(w, "deleted");
+        assertThat(w.events()).containsExactly("appended 1", "committed", "deleted");
+        assertThat(await(broker.delete("del"))).isFalse();
+
+        RecordingWatcher witness = RecordingWatcher.watching(broker, "del");
+        append("del", "the topic again");
+        awaitHeard(witness, "committed");
+        assertThat(witness.events()).containsExactly("appended 1", "committed");
+        assertThat(w.events()).as("a deleted topic's watchers are dropped")
+                .containsExactly("appended 1", "committed", "deleted");
+        w.assertEveryChangeWasReadableWhenHeard();
+    }
+
+    // ---- transactions ----
+
+    @Test
+    void aTransactionsMessagesAndRecordsBecomeVisibleTogether() throws Exception {
+        open();
+        int transactions = 200;
+        AtomicBoolean done = new AtomicBoolean();
+        List<String> torn = Collections.synchronizedList(new ArrayList<>());
+        // An observer reads the first topic, then the second topic and the record: whatever it saw of the first
+        // must be there in the others too.
+        Future<?> observer = pool.submit(() -> {
+            while (!done.get()) {
+                int seenA = readAll("atomic.a", 1).size();
+                int seenB = readAll("atomic.b", 1).size();
+                if (seenB < seenA) {
+                    torn.add("atomic.a has " + seenA + " messages, atomic.b " + seenB);
+                }
+                if (seenA > 0 && await(broker.record("atomic/" + seenA)) == null) {
+                    torn.add("atomic.a has " + seenA + " messages, record atomic/" + seenA + " is missing");
+                }
+            }
+            return null;
+        });
+        List<TestTransaction> txs = new ArrayList<>();
+        for (int i = 1; i <= transactions; i++) {
+            String n = Integer.toString(i);
+            TestTransaction tx = new TestTransaction(s -> {
+                s.append("atomic.a", TEXT, bytes("a" + n));
+                s.putRecord("atomic/" + n, bytes(n));
+                s.append("atomic.b", TEXT, bytes("b" + n));
+            });
+            txs.add(tx);
+            submit(tx);
+        }
+        for (TestTransaction tx : txs) {
+            await(tx.outcome());
+            assertThat(tx.calls()).containsExactly("stage", "durable", "committed");
+        }
+        done.set(true);
+        observer.get(30, TimeUnit.SECONDS);
+        assertThat(torn).isEmpty();
+        assertThat(payloadsOf("atomic.a")).containsExactlyElementsOf(
+                range(1, transactions).stream().map(i -> "a" + i).toList());
+        assertThat(payloadsOf("atomic.b")).containsExactlyElementsOf(
+                range(1, transactions).stream().map(i -> "b" + i).toList());
+        assertThat(broker.recordsWithPrefix("atomic/")).hasSize(transactions);
+    }
+
+    @Test
+    void aTransactionsChangesAreAllReadableWhenItIsAnnounced() {
+        open();
+        append("both.b", "before");
+        List<CompletableFuture<String>> seenInCallbacks = new ArrayList<>();
+        // A watcher of the first topic checks, while it is told of the message, the transaction's other changes.
+        broker.watch("both.a", new TopicWatcher() {
+            @Override
+            public void appended(Message message) {
+                seenInCallbacks.add(broker.read("both.b", 2, 10, Long.MAX_VALUE)
+                        .thenApply(ms -> ms.isEmpty() ? "nothing" : text(ms.getFirst())));
+                seenInCallbacks.add(broker.record("both/r").thenApply(BrokerContractTest::text));
+            }
+
+            @Override
+            public void truncated(long firstOffset) {}
+
+            @Override
+            public void committed() {}
+
+            @Override
+            public void deleted() {}
+        });
+        AtomicReference<TopicState> stateOfBWhenCommitted = new AtomicReference<>();
+        TestTransaction tx = new TestTransaction(s -> {
+            s.append("both.a", TEXT, bytes("in a"));
+            s.append("both.b", TEXT, bytes("in b"));
+            s.putRecord("both/r", bytes("the record"));
+        }) {
+            @Override
+            public void committed() {
+                stateOfBWhenCommitted.set(broker.state("both.b").orElse(null));
+                super.committed();
+            }
+        };
+        submit(tx);
+        await(tx.outcome());
+        assertThat(stateOfBWhenCommitted.get().lastOffset()).isEqualTo(2);
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> seenInCallbacks.size() == 2);
+        assertThat(seenInCallbacks).extracting(BrokerContractTest::await).containsExactly("in b", "the record");
+    }
+
+    @Test
+    void aTransactionRefusedByItsStageIsRefusedAloneAndTheRestOfItsCommitIsStored() {
+        open();
+        TestTransaction before;
+        TestTransaction refused;
+        TestTransaction after;
+        CompletableFuture<PublishResult> plain;
+        ApiException why = new ApiException(ErrorCode.JOB_FINISHED, "the job has finished");
+        try (HeldTransaction held = HeldTransaction.holding(broker)) {
+            // Queued behind the held transaction: staged together in the next commit.
+            before = new TestTransaction(s -> {
+                s.append("mixed", TEXT, bytes("before"));
+                s.putRecord("mixed/before", bytes("1"));
+            });
+            refused = new TestTransaction(s -> {
+                throw why; // by contract before staging anything
+            });
+            after = new TestTransaction(s -> {
+                s.append("mixed", TEXT, bytes("after"));
+                s.putRecord("mixed/after", bytes("2"));
+            });
+            submit(before);
+            submit(refused);
+            submit(after);
+            plain = broker.append("mixed", TEXT, bytes("plain"), null);
+        }
+        await(before.outcome());
+        await(after.outcome());
+        assertThat(await(plain).offset()).isEqualTo(3);
+        assertThat(catchFailure(refused.outcome())).isSameAs(why);
+        assertThat(refused.calls()).containsExactly("stage", "failed");
+        assertThat(before.calls()).containsExactly("stage", "durable", "committed");
+        assertThat(after.calls()).containsExactly("stage", "durable", "committed");
+        assertThat(payloadsOf("mixed")).containsExactly("before", "after", "plain");
+        assertThat(broker.recordsWithPrefix("mixed/")).extracting(Broker.Record::key)
+                .containsExactly("mixed/after", "mixed/before");
+    }
+
+    @Test
+    void recordsAreReadBackAndAStageSeesRecordsStagedBeforeItInTheSameCommit() {
+        open();
+        TestTransaction stored = new TestTransaction(s -> s.putRecord("r/0", bytes("stored earlier")));
+        submit(stored);
+        await(stored.outcome());
+
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        TestTransaction first;
+        TestTransaction second;
+        try (HeldTransaction held = HeldTransaction.holding(broker)) {
+            first = new TestTransaction(s -> {
+                s.putRecord("r/1", bytes("v1"));
+                s.putRecord("r/2", bytes("v2"));
+                s.putRecord("r/3", bytes("v3"));
+            });
+            second = new TestTransaction(s -> {
+                seen.put("r/0", String.valueOf(text(s.record("r/0"))));
+                seen.put("r/1", String.valueOf(text(s.record("r/1"))));
+                s.deleteRecord("r/2");
+                seen.put("r/2 after its deletion", String.valueOf(text(s.record("r/2"))));
+                s.putRecord("r/1", bytes("v1 again"));
+                seen.put("r/1 after its change", String.valueOf(text(s.record("r/1"))));
+                seen.put("missing", String.valueOf(text(s.record("r/none"))));
+            });
+            submit(first);
+            submit(second);
+        }
+        await(first.outcome());
+        await(second.outcome());
+        assertThat(seen).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "r/0", "stored earlier",
+                "r/1", "v1",
+                "r/2 after its deletion", "null",
+                "r/1 after its change", "v1 again",
+                "missing", "null"));
+        assertThat(text(await(broker.record("r/1")))).isEqualTo("v1 again");
+        assertThat(await(broker.record("r/2"))).isNull();
+        assertThat(await(broker.record("r/none"))).isNull();
+        assertThat(broker.recordsWithPrefix("r/")).extracting(r -> r.key() + "=" + text(r.value()))
+                .containsExactly("r/0=stored earlier", "r/1=v1 again", "r/3=v3");
+        assertThat(broker.recordsWithPrefix("r/1")).extracting(Broker.Record::key).containsExactly("r/1");
+        assertThat(broker.recordsWithPrefix("s/")).isEmpty();
+    }
+
+    @Test
+    void aTransactionDeletesATopicWithItsMessages() {
+        open();
+        RecordingWatcher w = RecordingWatcher.watching(broker, "doomed");
+        append("doomed", "one", "k");
+        append("doomed", "two");
+        long epoch = state("doomed").epoch();
+        TestTransaction tx = new TestTransaction(s -> {
+            s.deleteTopic("doomed");
+            s.deleteTopic("never.existed");
+            s.putRecord("doomed/expired", bytes("yes"));
+        });
+        submit(tx);
+        await(tx.outcome());
+        assertThat(broker.state("doomed")).isEmpty();
+        assertThat(broker.topics()).isEmpty();
+        assertThat(read("doomed", 1, 10, Long.MAX_VALUE)).isEmpty();
+        assertThat(text(await(broker.record("doomed/expired")))).isEqualTo("yes");
+        awaitHeard(w, "deleted");
+        assertThat(w.events()).containsExactly("appended 1", "committed", "appended 2", "committed", "deleted");
+        w.assertEveryChangeWasReadableWhenHeard();
+
+        PublishResult again = append("doomed", "new", "k");
+        assertThat(again.offset()).isEqualTo(1);
+        assertThat(again.replayed()).isFalse();
+        assertThat(state("doomed").epoch()).isNotEqualTo(epoch);
+    }
+
+    @Test
+    void aTopicDeletedThenAppendedToInOneTransactionStartsAgainFromOne() {
+        open();
+        RecordingWatcher old = RecordingWatcher.watching(broker, "phoenix");
+        append("phoenix", "old1", "k");
+        append("phoenix", "old2");
+        long epoch = state("phoenix").epoch();
+        TestTransaction tx = new TestTransaction(s -> {
+            s.deleteTopic("phoenix");
+            s.append("phoenix", TEXT, bytes("reborn"));
+        });
+        submit(tx);
+        await(tx.outcome());
+        TopicState reborn = state("phoenix");
+        assertThat(reborn.epoch()).isNotEqualTo(epoch);
+        assertThat(reborn.firstOffset()).isEqualTo(1);
+        assertThat(reborn.lastOffset()).isEqualTo(1);
+        assertThat(payloadsOf("phoenix")).containsExactly("reborn");
+        awaitHeard(old, "deleted");
+        assertThat(old.events()).containsExactly("appended 1", "committed", "appended 2", "committed", "deleted");
+
+        RecordingWatcher w = RecordingWatcher.watching(broker, "phoenix");
+        PublishResult next = append("phoenix", "after", "k");
+        assertThat(next.offset()).isEqualTo(2);
+        assertThat(next.replayed()).as("the old topic's keys are gone").isFalse();
+        awaitHeard(w, "committed");
+        assertThat(w.events()).containsExactly("appended 2", "committed");
+        old.assertEveryChangeWasReadableWhenHeard();
+        w.assertEveryChangeWasReadableWhenHeard();
+
+        broker = restart();
+        assertThat(state("phoenix")).isEqualTo(new TopicState("phoenix", reborn.epoch(), 1, 2, 11, reborn.created(),
+                Retention.UNLIMITED));
+        assertThat(payloadsOf("phoenix")).containsExactly("reborn", "after");
+    }
+
+    @Test
+    void messagesAppendedThenDeletedInOneTransactionAreNeverSeen() {
+        open();
+        RecordingWatcher existing = RecordingWatcher.watching(broker, "existing");
+        append("existing", "kept until deleted");
+        RecordingWatcher brandNew = RecordingWatcher.watching(broker, "brand.new");
+        TestTransaction tx = new TestTransaction(s -> {
+            s.append("existing", TEXT, bytes("staged"));
+            s.append("brand.new", TEXT, bytes("staged"));
+            s.deleteTopic("existing");
+            s.deleteTopic("brand.new");
+            s.putRecord("kept", bytes("yes"));
+        });
+        submit(tx);
+        await(tx.outcome());
+        assertThat(broker.topics()).isEmpty();
+        assertThat(broker.topicCount()).isZero();
+        assertThat(read("existing", 1, 10, Long.MAX_VALUE)).isEmpty();
+        assertThat(read("brand.new", 1, 10, Long.MAX_VALUE)).isEmpty();
+        assertThat(text(await(broker.record("kept")))).isEqualTo("yes");
+        awaitHeard(existing, "deleted");
+        assertThat(existing.events()).as("the staged message is never heard")
+                .containsExactly("appended 1", "committed", "deleted");
+        assertThat(append("brand.new", "first").offset()).isEqualTo(1);
+        awaitHeard(brandNew, "committed");
+        assertThat(brandNew.events()).as("a topic that never existed is not deleted")
+                .containsExactly("appended 1", "committed");
+
+        broker = restart();
+        assertThat(broker.topics()).extracting(TopicState::name).containsExactly("brand.new");
+        assertThat(payloadsOf("brand.new")).containsExactly("first");
+    }
+
+    // ---- restart ----
+
+    @Test
+    void everythingAcknowledgedSurvivesARestartAndOffsetsContinue() {
+        open();
+        for (int i = 1; i <= 50; i++) {
+            append("durable.a", "a" + i, i % 10 == 0 ? "key-" + i : null);
+        }
+        await(broker.setRetention("durable.b", new Retention(5L, null, null)));
+        for (int i = 1; i <= 8; i++) {
+            append("durable.b", "b" + i);
+        }
+        awaitFirstOffset("durable.b", 4);
+        TestTransaction tx = new TestTransaction(s -> {
+            s.append("_jobs.r", TEXT, bytes("job event"));
+            s.putRecord("job/r", bytes("job state"));
+        });
+        submit(tx);
+        await(tx.outcome());
+        List<TopicState> before = broker.topics();
+
+        broker = restart();
+
+        assertThat(broker.topics()).as("positions, bytes, epochs, creation and retention").isEqualTo(before);
+        assertThat(payloadsOf("durable.a")).containsExactlyElementsOf(
+                range(1, 50).stream().map(i -> "a" + i).toList());
+        assertThat(offsetsOf("durable.b")).containsExactly(4L, 5L, 6L, 7L, 8L);
+        assertThat(payloadsOf("_jobs.r")).containsExactly("job event");
+        assertThat(text(await(broker.record("job/r")))).isEqualTo("job state");
+        assertThat(broker.recordsWithPrefix("job/")).extracting(Broker.Record::key).containsExactly("job/r");
+
+        PublishResult replay = append("durable.a", "retried", "key-30");
+        assertThat(replay.offset()).as("idempotency keys survive").isEqualTo(30);
+        assertThat(replay.replayed()).isTrue();
+        assertThat(append("durable.a", "a51").offset()).isEqualTo(51);
+        assertThat(append("durable.b", "b9").offset()).isEqualTo(9);
+        awaitFirstOffset("durable.b", 5);
+
+        RecordingWatcher w = RecordingWatcher.watching(broker, "durable.a");
+        append("durable.a", "a52");
+        awaitHeard(w, "committed");
+        assertThat(w.events()).containsExactly("appended 52", "committed");
+    }
+
+    // ---- refusals: each is refused with its code and stores nothing ----
+
+    /** Refused input changes nothing: the topic keeps its one message and no other topic appears. */
+    private void assertNothingStoredBesides(String topic) {
+        assertThat(offsetsOf(topic)).containsExactly(1L);
+        assertThat(broker.topics()).extracting(TopicState::name).containsExactly(topic);
+    }
+
+    @Test
+    void aMessageOverTheSizeLimitIsRefused() {
+        broker = open(Limits.defaults().withMaxMessageBytes(1000), Retention.UNLIMITED);
+        append("strict", "ok");
+        assertRefused(() -> broker.append("strict", TEXT, new byte[1001], null), ErrorCode.PAYLOAD_TOO_LARGE);
+        assertRefused(() -> broker.append("strict.other", TEXT, new byte[1001], null), ErrorCode.PAYLOAD_TOO_LARGE);
+        assertNothingStoredBesides("strict");
+        assertThat(await(broker.append("strict", TEXT, new byte[1000], null)).offset()).as("at the limit")
+                .isEqualTo(2);
+    }
+
+    @Test
+    void aContentTypeOverItsLengthIsRefused() {
+        open();
+        append("strict", "ok");
+        assertRefused(() -> broker.append("strict", "x".repeat(AppendRules.MAX_TYPE_LENGTH + 1), bytes("x"), null),
+                ErrorCode.INVALID_TYPE);
+        assertNothingStoredBesides("strict");
+    }
+
+    @Test
+    void anEmptyIdempotencyKeyIsRefused() {
+        open();
+        append("strict", "ok");
+        assertRefused(() -> broker.append("strict", TEXT, bytes("x"), ""), ErrorCode.INVALID_IDEMPOTENCY_KEY);
+        assertNothingStoredBesides("strict");
+    }
+
+    @Test
+    void anIdempotencyKeyOverItsLengthIsRefused() {
+        open();
+        append("strict", "ok");
+        int longest = Limits.defaults().maxIdempotencyKeyLength();
+        assertRefused(() -> broker.append("strict", TEXT, bytes("x"), "k".repeat(longest + 1)),
+                ErrorCode.INVALID_IDEMPOTENCY_KEY);
+        assertNothingStoredBesides("strict");
+        assertThat(append("strict", "x", "k".repeat(longest)).offset()).as("at the limit").isEqualTo(2);
+    }
+
+    @Test
+    void invalidTopicNamesAreRefusedByEveryCall() {
+        open();
+        append("strict", "ok");
+        for (String bad : List.of("bad..name", "", ".lead", "trail.", "a/b", "spa ce", "ü", "x".repeat(256))) {
+            assertRefused(() -> broker.append(bad, TEXT, bytes("x"), null), ErrorCode.INVALID_TOPIC);
+            assertRefused(() -> broker.setRetention(bad, Retention.UNLIMITED), ErrorCode.INVALID_TOPIC);
+            assertRefused(() -> broker.delete(bad), ErrorCode.INVALID_TOPIC);
+            assertThatThrownBy(() -> broker.watch(bad, new RecordingWatcher(broker, bad)))
+                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code())
+                            .isEqualTo(ErrorCode.INVALID_TOPIC));
+        }
+        assertNothingStoredBesides("strict");
+    }
+
+    @Test
+    void reservedTopicsCanBeReadButNotWrittenByCallers() {
+        open();
+        TestTransaction job = new TestTransaction(s -> s.append("_jobs.j", TEXT, bytes("server's own")));
+        submit(job);
+        await(job.outcome());
+        TopicState before = state("_jobs.j");
+        assertRefused(() -> broker.append("_jobs.j", TEXT, bytes("x"), null), ErrorCode.RESERVED_TOPIC);
+        assertRefused(() -> broker.append("_new", TEXT, bytes("x"), null), ErrorCode.RESERVED_TOPIC);
+        assertRefused(() -> broker.setRetention("_jobs.j", new Retention(1L, null, null)), ErrorCode.RESERVED_TOPIC);
+        assertRefused(() -> broker.delete("_jobs.j"), ErrorCode.RESERVED_TOPIC);
+        assertThat(state("_jobs.j")).isEqualTo(before);
+        assertThat(payloadsOf("_jobs.j")).containsExactly("server's own");
+        assertThat(broker.topics()).extracting(TopicState::name).containsExactly("_jobs.j");
+    }
+
+    @Test
+    void theTopicLimitRefusesNewTopicsButNotExistingOnes() {
+        broker = open(Limits.defaults().withMaxTopics(3), Retention.UNLIMITED);
+        append("a", "1");
+        append("b", "1");
+        await(broker.setRetention("c", new Retention(10L, null, null)));
+
+        assertRefused(() -> broker.append("d", TEXT, bytes("1"), null), ErrorCode.LIMIT_EXCEEDED);
+        assertRefused(() -> broker.append("d", TEXT, bytes("1"), "key"), ErrorCode.LIMIT_EXCEEDED);
+        assertRefused(() -> broker.setRetention("d", Retention.UNLIMITED), ErrorCode.LIMIT_EXCEEDED);
+        assertThat(broker.state("d")).isEmpty();
+        assertThat(broker.topicCount()).isEqualTo(3);
+        assertThat(broker.topics()).extracting(TopicState::name).containsExactly("a", "b", "c");
+
+        assertThat(append("a", "2").offset()).as("existing topics still take appends").isEqualTo(2);
+        assertThat(await(broker.setRetention("b", new Retention(1L, null, null))).retention().maxMessages())
+                .isEqualTo(1L);
+        assertThat(await(broker.delete("c"))).isTrue();
+        assertThat(append("d", "1").offset()).as("room again after a delete").isEqualTo(1);
+    }
+
+    // ---- every future completes ----
+
+    @Test
+    void everyFutureCompletesWhenTheEngineClosesUnderLoadAndWhatWasAcknowledgedIsKept() throws Exception {
+        open();
+        Broker closing = broker;
+        Map<String, CompletableFuture<PublishResult>> appends = new ConcurrentHashMap<>();
+        CountDownLatch someStored = new CountDownLatch(1);
+        List<Future<?>> producers = new ArrayList<>();
+        for (int p = 0; p < 4; p++) {
+            int producer = p;
+            producers.add(pool.submit(() -> {
+                for (int i = 0; i < 2000; i++) {
+                    String payload = producer + ":" + i;
+                    try {
+                        CompletableFuture<PublishResult> f = closing.append("closing", TEXT, bytes(payload), null);
+                        f.thenRun(someStored::countDown);
+                        appends.put(payload, f);
+                    } catch (ApiException e) {
+                        assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+                    }
+                }
+                return null;
+            }));
+        }
+        assertThat(someStored.await(30, TimeUnit.SECONDS)).isTrue();
+        closing.close();
+        for (Future<?> f : producers) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        Map<Long, String> acknowledged = new ConcurrentHashMap<>();
+        for (Map.Entry<String, CompletableFuture<PublishResult>> e : appends.entrySet()) {
+            try {
+                acknowledged.put(await(e.getValue()).offset(), e.getKey());
+            } catch (ApiException refused) {
+                assertThat(refused.code()).as("an append the closing engine did not store").isEqualTo(
+                        ErrorCode.UNAVAILABLE);
+            }
+        }
+        assertThat(acknowledged).isNotEmpty();
+        assertRefused(() -> closing.append("closing", TEXT, bytes("late"), null), ErrorCode.UNAVAILABLE);
+        TestTransaction late = new TestTransaction(s -> s.append("closing", TEXT, bytes("late")));
+        try {
+            closing.submit(late);
+            assertRefused(late.outcome(), ErrorCode.UNAVAILABLE);
+        } catch (ApiException e) {
+            assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+        }
+        assertAnswered(() -> closing.read("closing", 1, 10, Long.MAX_VALUE));
+        assertAnswered(() -> closing.record("any"));
+
+        broker = restart();
+        List<Message> stored = readAll("closing", 1);
+        assertThat(stored).extracting(Message::offset).as("offsets stay contiguous")
+                .containsExactlyElementsOf(range(1, acknowledged.size()));
+        for (Message m : stored) {
+            assertThat(text(m)).isEqualTo(acknowledged.get(m.offset()));
+        }
+        assertThat(append("closing", "after").offset()).isEqualTo(acknowledged.size() + 1);
+    }
+}
