@@ -696,6 +696,9 @@ final class CommitLoop implements Runnable {
 
     /** The {@code batch} fsync policy's timer: fsyncs everything written so far. */
     void syncQuietly() {
+        if (storeFailure != null) {
+            return; // the writer's probe finds out when the store works again
+        }
         try {
             store.sync();
         } catch (LogException e) {

@@ -85,8 +85,11 @@ public final class RocksLog implements AutoCloseable {
     private RocksLog(Path dir) throws RocksDBException, IOException {
         Files.createDirectories(dir);
         this.dir = dir;
+        // Opening replays the write-ahead log into memory and leaves it there (the WAL is kept until the memtable is
+        // flushed as usual): flushing it at open would need as much free space as it holds, so a store reopened
+        // after its disk filled up (see reopen) would stay shut until that much room was free.
         dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
-                .setMaxBackgroundJobs(2).setKeepLogFileNum(3);
+                .setMaxBackgroundJobs(2).setKeepLogFileNum(3).setAvoidFlushDuringRecovery(true);
         cfOptions = new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION)
                 .setWriteBufferSize(32L * 1024 * 1024);
         db = openDb();
