@@ -3,7 +3,8 @@ package dev.switchboard.broker;
 /**
  * Hears of changes to one topic, after they are readable. Calls come from the engine's thread, one at a time and in
  * order, and must not block: a commit's calls are {@link #appended} for each new message in offset order, then
- * {@link #committed} once; retention adds {@link #truncated}.
+ * {@link #committed} once; retention adds {@link #truncated}, followed by {@link #committed} when it happens outside a
+ * commit (a new retention, messages growing old).
  */
 public interface TopicWatcher {
     /** A new message, readable now. */

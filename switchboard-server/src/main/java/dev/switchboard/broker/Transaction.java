@@ -29,7 +29,10 @@ public interface Transaction {
         /** A record as this commit leaves it: staged here, else stored, else null. May block. */
         byte[] record(String key);
 
-        /** Deletes a topic and its messages with this commit (a job's event topic when the job expires). */
+        /**
+         * Deletes a topic and its messages with this commit (a job's event topic when the job expires), messages
+         * staged to it before included. A message staged to it afterwards starts a new topic of that name.
+         */
         void deleteTopic(String topic);
     }
 
