@@ -768,7 +768,8 @@ public abstract class BrokerContractTest {
         TestTransaction after;
         CompletableFuture<PublishResult> plain;
         ApiException why = new ApiException(ErrorCode.JOB_FINISHED, "the job has finished");
-        try (HeldTransaction held = HeldTransaction.holding(broker)) {
+        HeldTransaction held = HeldTransaction.holding(broker);
+        try {
             // Queued behind the held transaction: staged together in the next commit.
             before = new TestTransaction(s -> {
                 s.append("mixed", TEXT, bytes("before"));
@@ -785,6 +786,8 @@ public abstract class BrokerContractTest {
             submit(refused);
             submit(after);
             plain = broker.append("mixed", TEXT, bytes("plain"), null);
+        } finally {
+            held.release();
         }
         await(before.outcome());
         await(after.outcome());
@@ -808,7 +811,8 @@ public abstract class BrokerContractTest {
         Map<String, String> seen = new ConcurrentHashMap<>();
         TestTransaction first;
         TestTransaction second;
-        try (HeldTransaction held = HeldTransaction.holding(broker)) {
+        HeldTransaction held = HeldTransaction.holding(broker);
+        try {
             first = new TestTransaction(s -> {
                 s.putRecord("r/1", bytes("v1"));
                 s.putRecord("r/2", bytes("v2"));
@@ -825,6 +829,8 @@ public abstract class BrokerContractTest {
             });
             submit(first);
             submit(second);
+        } finally {
+            held.release();
         }
         await(first.outcome());
         await(second.outcome());

@@ -4,11 +4,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A transaction whose {@code stage} holds the engine's writer until {@link #release}d (or closed): transactions run
+ * A transaction whose {@code stage} holds the engine's writer until {@link #release}d: transactions run
  * one at a time in submission order, so what is submitted meanwhile queues behind it and is staged together once it
- * is released. Stages nothing itself. Always release it (try-with-resources), or the engine cannot close.
+ * is released. Stages nothing itself. Always release it (in a {@code finally}), or the engine waits a minute.
  */
-public final class HeldTransaction extends TestTransaction implements AutoCloseable {
+public final class HeldTransaction extends TestTransaction {
     private static final long LONGEST_HOLD_SECONDS = 60;
     private final CountDownLatch holding = new CountDownLatch(1);
     private final CountDownLatch released = new CountDownLatch(1);
@@ -50,10 +50,5 @@ public final class HeldTransaction extends TestTransaction implements AutoClosea
 
     public void release() {
         released.countDown();
-    }
-
-    @Override
-    public void close() {
-        release();
     }
 }

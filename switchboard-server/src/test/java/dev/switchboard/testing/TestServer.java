@@ -47,6 +47,16 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts a server on a data directory the test provides (a small file system, say); closing the server deletes
+     * what it leaves there.
+     */
+    public static TestServer startIn(Path dataDir, UnaryOperator<ServerConfig> customize) {
+        TestServer s = new TestServer(dataDir, customize);
+        s.boot(0);
+        return s;
+    }
+
     private void boot(int onPort) {
         try {
             server = SwitchboardServer.start(customize.apply(ServerConfig.forTests(dataDir)).withPort(onPort));
