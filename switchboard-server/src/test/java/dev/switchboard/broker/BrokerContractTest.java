@@ -1,12 +1,17 @@
 package dev.switchboard.broker;
 
+import static dev.switchboard.broker.Answers.assertAnswered;
+import static dev.switchboard.broker.Answers.failureOf;
+import static dev.switchboard.broker.Answers.refusal;
+import static dev.switchboard.broker.Answers.value;
+import static dev.switchboard.broker.Payloads.bytes;
+import static dev.switchboard.broker.Payloads.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.switchboard.config.Limits;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -15,17 +20,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.LongStream;
 import org.awaitility.Awaitility;
@@ -69,46 +72,20 @@ public abstract class BrokerContractTest {
 
     // ---- helpers ----
 
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String text(Message m) {
-        return new String(m.payload(), StandardCharsets.UTF_8);
-    }
-
-    private static String text(byte[] b) {
-        return b == null ? null : new String(b, StandardCharsets.UTF_8);
-    }
-
     private static List<Long> range(long first, long last) {
         return LongStream.rangeClosed(first, last).boxed().toList();
     }
 
-    /** The future's value; fails the test if it does not complete within 30 s (every future must complete). */
-    private static <T> T await(CompletableFuture<T> f) {
-        try {
-            return f.get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new CompletionException(e.getCause());
-        } catch (TimeoutException e) {
-            throw new AssertionError("a future of the engine did not complete within 30 s", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
-
     private PublishResult append(String topic, String payload) {
-        return await(broker.append(topic, TEXT, bytes(payload), null));
+        return value(broker.append(topic, TEXT, bytes(payload), null));
     }
 
     private PublishResult append(String topic, String payload, String key) {
-        return await(broker.append(topic, TEXT, bytes(payload), key));
+        return value(broker.append(topic, TEXT, bytes(payload), key));
     }
 
     private List<Message> read(String topic, long from, int maxCount, long maxBytes) {
-        return await(broker.read(topic, from, maxCount, maxBytes));
+        return value(broker.read(topic, from, maxCount, maxBytes));
     }
 
     /** Every retained message of a topic from {@code from} on. */
@@ -130,7 +107,7 @@ public abstract class BrokerContractTest {
     }
 
     private List<String> payloadsOf(String topic) {
-        return readAll(topic, 1).stream().map(BrokerContractTest::text).toList();
+        return readAll(topic, 1).stream().map(Payloads::text).toList();
     }
 
     private TopicState state(String topic) {
@@ -141,45 +118,19 @@ public abstract class BrokerContractTest {
         broker.submit(tx);
     }
 
-    /** The refusal of a call: thrown at once, or the failure of the future it returned. */
-    private static ApiException refusal(Supplier<? extends CompletableFuture<?>> call) {
-        CompletableFuture<?> f;
-        try {
-            f = call.get();
-        } catch (ApiException e) {
-            return e;
-        }
-        Throwable failure = catchFailure(f);
-        assertThat(failure).as("the call was refused").isInstanceOf(ApiException.class);
-        return (ApiException) failure;
+    /** Submits a transaction of {@code body} and waits until it is committed. */
+    private TestTransaction commit(Consumer<Transaction.Stage> body) {
+        TestTransaction tx = new TestTransaction(body);
+        submit(tx);
+        value(tx.outcome());
+        return tx;
     }
 
-    private static Throwable catchFailure(CompletableFuture<?> f) {
-        try {
-            f.get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            return e.getCause();
-        } catch (TimeoutException e) {
-            throw new AssertionError("a future of the engine did not complete within 30 s", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-        throw new AssertionError("expected a refusal, got " + f.join());
-    }
-
-    /** The call is answered, with a value or a refusal, and never left waiting. */
-    private static void assertAnswered(Supplier<? extends CompletableFuture<?>> call) {
-        try {
-            call.get().get(30, TimeUnit.SECONDS);
-        } catch (ApiException | ExecutionException answered) {
-            // a refusal is an answer
-        } catch (TimeoutException e) {
-            throw new AssertionError("a future of the engine did not complete within 30 s", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+    /** Two messages on a topic, the first with the idempotency key {@code k}; returns the topic's epoch. */
+    private long twoMessagesOn(String topic) {
+        append(topic, "one", "k");
+        append(topic, "two");
+        return state(topic).epoch();
     }
 
     private static void assertRefused(Supplier<? extends CompletableFuture<?>> call, ErrorCode code) {
@@ -187,9 +138,7 @@ public abstract class BrokerContractTest {
     }
 
     private static void assertRefused(CompletableFuture<?> outcome, ErrorCode code) {
-        Throwable failure = catchFailure(outcome);
-        assertThat(failure).isInstanceOf(ApiException.class);
-        assertThat(((ApiException) failure).code()).isEqualTo(code);
+        assertThat(refusal(outcome).code()).isEqualTo(code);
     }
 
     private void awaitFirstOffset(String topic, long first) {
@@ -218,7 +167,7 @@ public abstract class BrokerContractTest {
                     // Pipelined: many appends of one caller are in flight at once.
                     mine.add(broker.append("shared", TEXT, bytes(producer + ":" + i), null));
                 }
-                return mine.stream().map(BrokerContractTest::await).toList();
+                return mine.stream().map(Answers::value).toList();
             }));
         }
         go.countDown();
@@ -260,7 +209,7 @@ public abstract class BrokerContractTest {
                         fs.add(broker.append("multi." + t, TEXT, bytes("x"), null));
                     }
                 }
-                fs.forEach(BrokerContractTest::await);
+                fs.forEach(Answers::value);
                 return null;
             }));
         }
@@ -280,7 +229,7 @@ public abstract class BrokerContractTest {
     void anAppendIsReadableAsStoredWhenItCompletes() {
         open();
         long before = System.currentTimeMillis();
-        PublishResult r = await(broker.append("fresh", "application/json", bytes("{\"n\":1}"), null));
+        PublishResult r = value(broker.append("fresh", "application/json", bytes("{\"n\":1}"), null));
         assertThat(r).isEqualTo(new PublishResult("fresh", 1, r.time(), false));
         assertThat(r.time()).isBetween(before, System.currentTimeMillis());
         List<Message> read = read("fresh", 1, 10, Long.MAX_VALUE);
@@ -292,7 +241,7 @@ public abstract class BrokerContractTest {
         assertThat(m.type()).isEqualTo("application/json");
         assertThat(text(m)).isEqualTo("{\"n\":1}");
         assertThat(append("fresh", "two").offset()).isEqualTo(2);
-        assertThat(read("fresh", 2, 10, Long.MAX_VALUE)).extracting(BrokerContractTest::text).containsExactly("two");
+        assertThat(read("fresh", 2, 10, Long.MAX_VALUE)).extracting(Payloads::text).containsExactly("two");
     }
 
     // ---- idempotency ----
@@ -355,12 +304,12 @@ public abstract class BrokerContractTest {
         for (int i = 1; i <= 3; i++) {
             append("gone", "old" + i, "key-" + i);
         }
-        assertThat(await(broker.delete("gone"))).isTrue();
+        assertThat(value(broker.delete("gone"))).isTrue();
         assertThat(broker.state("gone")).isEmpty();
         assertThat(broker.topics()).extracting(TopicState::name).doesNotContain("gone");
         assertThat(broker.topicCount()).isZero();
         assertThat(read("gone", 1, 10, Long.MAX_VALUE)).isEmpty();
-        assertThat(await(broker.delete("gone"))).as("nothing left to delete").isFalse();
+        assertThat(value(broker.delete("gone"))).as("nothing left to delete").isFalse();
 
         PublishResult again = append("gone", "new", "key-3");
         assertThat(again.offset()).isEqualTo(1);
@@ -379,7 +328,7 @@ public abstract class BrokerContractTest {
         assertThat(read("range", 1, 3, Long.MAX_VALUE)).extracting(Message::offset).containsExactly(1L, 2L, 3L);
         assertThat(read("range", 4, 100, Long.MAX_VALUE)).extracting(Message::offset)
                 .containsExactlyElementsOf(range(4, 10));
-        assertThat(read("range", 7, 2, Long.MAX_VALUE)).extracting(BrokerContractTest::text)
+        assertThat(read("range", 7, 2, Long.MAX_VALUE)).extracting(Payloads::text)
                 .containsExactly("payload-07", "payload-08");
         assertThat(read("range", 5, 100, 20)).as("stops once 20 bytes are read").extracting(Message::offset)
                 .containsExactly(5L, 6L);
@@ -416,7 +365,7 @@ public abstract class BrokerContractTest {
         assertThat(broker.state("s")).contains(s);
 
         Retention own = new Retention(5L, null, null);
-        TopicState changed = await(broker.setRetention("s", own));
+        TopicState changed = value(broker.setRetention("s", own));
         assertThat(changed).isEqualTo(new TopicState("s", s.epoch(), 1, 3, 13, s.created(), own));
         assertThat(state("s")).isEqualTo(changed);
     }
@@ -426,10 +375,8 @@ public abstract class BrokerContractTest {
         open();
         append("b", "1");
         append("a", "1");
-        await(broker.setRetention("c", new Retention(3L, null, null)));
-        TestTransaction job = new TestTransaction(s -> s.append("_jobs.j1", TEXT, bytes("created")));
-        submit(job);
-        await(job.outcome());
+        value(broker.setRetention("c", new Retention(3L, null, null)));
+        commit(s -> s.append("_jobs.j1", TEXT, bytes("created")));
         assertThat(broker.topics()).extracting(TopicState::name).containsExactly("_jobs.j1", "a", "b", "c");
         assertThat(broker.topics()).containsExactly(state("_jobs.j1"), state("a"), state("b"), state("c"));
         assertThat(broker.topicCount()).isEqualTo(4);
@@ -439,7 +386,7 @@ public abstract class BrokerContractTest {
     void settingRetentionCreatesAnEmptyTopic() {
         open();
         Retention r = new Retention(10L, null, null);
-        TopicState created = await(broker.setRetention("empty", r));
+        TopicState created = value(broker.setRetention("empty", r));
         assertThat(created.name()).isEqualTo("empty");
         assertThat(created.messages()).isZero();
         assertThat(created.lastOffset()).isZero();
@@ -457,10 +404,10 @@ public abstract class BrokerContractTest {
         append("e", "1");
         long epoch = state("e").epoch();
         append("e", "2");
-        await(broker.setRetention("e", new Retention(1L, null, null)));
+        value(broker.setRetention("e", new Retention(1L, null, null)));
         assertThat(state("e").epoch()).as("appends and retention keep the epoch").isEqualTo(epoch);
 
-        assertThat(await(broker.delete("e"))).isTrue();
+        assertThat(value(broker.delete("e"))).isTrue();
         append("e", "again");
         TopicState again = state("e");
         assertThat(again.epoch()).as("a new topic of the same name").isNotEqualTo(epoch);
@@ -476,7 +423,7 @@ public abstract class BrokerContractTest {
     @Test
     void retentionByCountDropsTheOldestAndReadsStartLater() {
         open();
-        await(broker.setRetention("count", new Retention(5L, null, null)));
+        value(broker.setRetention("count", new Retention(5L, null, null)));
         RecordingWatcher w = RecordingWatcher.watching(broker, "count");
         for (int i = 1; i <= 12; i++) {
             append("count", "m" + i);
@@ -500,7 +447,7 @@ public abstract class BrokerContractTest {
     @Test
     void retentionByBytesKeepsTheNewestWithinTheBound() {
         open();
-        await(broker.setRetention("bytes", new Retention(null, null, 100L)));
+        value(broker.setRetention("bytes", new Retention(null, null, 100L)));
         RecordingWatcher w = RecordingWatcher.watching(broker, "bytes");
         for (int i = 1; i <= 10; i++) {
             append("bytes", "x".repeat(30));
@@ -515,7 +462,7 @@ public abstract class BrokerContractTest {
     @Test
     void retentionByAgeDropsMessagesOnceTheyAreOlderThanTheBound() {
         open();
-        await(broker.setRetention("age", new Retention(null, Duration.ofMillis(300), null)));
+        value(broker.setRetention("age", new Retention(null, Duration.ofMillis(300), null)));
         RecordingWatcher w = RecordingWatcher.watching(broker, "age");
         for (int i = 1; i <= 3; i++) {
             append("age", "m" + i);
@@ -529,7 +476,7 @@ public abstract class BrokerContractTest {
         assertThat(read("age", 1, 100, Long.MAX_VALUE)).isEmpty();
         awaitHeard(w, "truncated 4");
         assertThat(append("age", "fresh").offset()).isEqualTo(4);
-        assertThat(read("age", 1, 100, Long.MAX_VALUE)).extracting(BrokerContractTest::text).containsExactly("fresh");
+        assertThat(read("age", 1, 100, Long.MAX_VALUE)).extracting(Payloads::text).containsExactly("fresh");
         w.assertEveryChangeWasReadableWhenHeard();
     }
 
@@ -542,7 +489,7 @@ public abstract class BrokerContractTest {
         }
         awaitHeard(w, "appended 20");
         Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> w.count("committed") == 20);
-        TopicState after = await(broker.setRetention("later", new Retention(3L, null, null)));
+        TopicState after = value(broker.setRetention("later", new Retention(3L, null, null)));
         assertThat(after.firstOffset()).isEqualTo(18);
         assertThat(after.lastOffset()).isEqualTo(20);
         assertThat(after.retention()).isEqualTo(new Retention(3L, null, null));
@@ -569,7 +516,7 @@ public abstract class BrokerContractTest {
                 for (int i = 0; i < each; i++) {
                     mine.add(broker.append("watched", TEXT, bytes(producer + ":" + i), null));
                 }
-                mine.forEach(BrokerContractTest::await);
+                mine.forEach(Answers::value);
                 return null;
             }));
         }
@@ -601,24 +548,20 @@ public abstract class BrokerContractTest {
     void aCommitIsHeardAsItsMessagesInOrderThenCommittedOnce() {
         open();
         RecordingWatcher w = RecordingWatcher.watching(broker, "commits");
-        TestTransaction three = new TestTransaction(s -> {
+        commit(s -> {
             for (int i = 1; i <= 3; i++) {
                 s.append("commits", TEXT, bytes("m" + i));
             }
         });
-        submit(three);
-        await(three.outcome());
         awaitHeard(w, "committed");
-        TestTransaction two = new TestTransaction(s -> {
+        commit(s -> {
             s.append("commits", TEXT, bytes("m4"));
             s.append("commits", TEXT, bytes("m5"));
         });
-        submit(two);
-        await(two.outcome());
         Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> w.count("committed") == 2);
         assertThat(w.events()).containsExactly("appended 1", "appended 2", "appended 3", "committed",
                 "appended 4", "appended 5", "committed");
-        assertThat(w.messages()).extracting(BrokerContractTest::text).containsExactly("m1", "m2", "m3", "m4", "m5");
+        assertThat(w.messages()).extracting(Payloads::text).containsExactly("m1", "m2", "m3", "m4", "m5");
         w.assertEveryChangeWasReadableWhenHeard();
     }
 
@@ -630,7 +573,7 @@ public abstract class BrokerContractTest {
         append("not.yet", "hello");
         Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> w.events().contains("committed"));
         assertThat(w.events()).containsExactly("appended 1", "committed");
-        assertThat(w.messages()).extracting(BrokerContractTest::text).containsExactly("hello");
+        assertThat(w.messages()).extracting(Payloads::text).containsExactly("hello");
         w.assertEveryChangeWasReadableWhenHeard();
     }
 
@@ -656,10 +599,10 @@ public abstract class BrokerContractTest {
         open();
         RecordingWatcher w = RecordingWatcher.watching(broker, "del");
         append("del", "one");
-        assertThat(await(broker.delete("del"))).isTrue();
+        assertThat(value(broker.delete("del"))).isTrue();
         awaitHeard(w, "deleted");
         assertThat(w.events()).containsExactly("appended 1", "committed", "deleted");
-        assertThat(await(broker.delete("del"))).isFalse();
+        assertThat(value(broker.delete("del"))).isFalse();
 
         RecordingWatcher witness = RecordingWatcher.watching(broker, "del");
         append("del", "the topic again");
@@ -687,7 +630,7 @@ public abstract class BrokerContractTest {
                 if (seenB < seenA) {
                     torn.add("atomic.a has " + seenA + " messages, atomic.b " + seenB);
                 }
-                if (seenA > 0 && await(broker.record("atomic/" + seenA)) == null) {
+                if (seenA > 0 && value(broker.record("atomic/" + seenA)) == null) {
                     torn.add("atomic.a has " + seenA + " messages, record atomic/" + seenA + " is missing");
                 }
             }
@@ -705,7 +648,7 @@ public abstract class BrokerContractTest {
             submit(tx);
         }
         for (TestTransaction tx : txs) {
-            await(tx.outcome());
+            value(tx.outcome());
             assertThat(tx.calls()).containsExactly("stage", "durable", "committed");
         }
         done.set(true);
@@ -729,7 +672,7 @@ public abstract class BrokerContractTest {
             public void appended(Message message) {
                 seenInCallbacks.add(broker.read("both.b", 2, 10, Long.MAX_VALUE)
                         .thenApply(ms -> ms.isEmpty() ? "nothing" : text(ms.getFirst())));
-                seenInCallbacks.add(broker.record("both/r").thenApply(BrokerContractTest::text));
+                seenInCallbacks.add(broker.record("both/r").thenApply(Payloads::text));
             }
 
             @Override
@@ -754,10 +697,10 @@ public abstract class BrokerContractTest {
             }
         };
         submit(tx);
-        await(tx.outcome());
+        value(tx.outcome());
         assertThat(stateOfBWhenCommitted.get().lastOffset()).isEqualTo(2);
         Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> seenInCallbacks.size() == 2);
-        assertThat(seenInCallbacks).extracting(BrokerContractTest::await).containsExactly("in b", "the record");
+        assertThat(seenInCallbacks).extracting(Answers::value).containsExactly("in b", "the record");
     }
 
     @Test
@@ -789,10 +732,10 @@ public abstract class BrokerContractTest {
         } finally {
             held.release();
         }
-        await(before.outcome());
-        await(after.outcome());
-        assertThat(await(plain).offset()).isEqualTo(3);
-        assertThat(catchFailure(refused.outcome())).isSameAs(why);
+        value(before.outcome());
+        value(after.outcome());
+        assertThat(value(plain).offset()).isEqualTo(3);
+        assertThat(failureOf(refused.outcome())).isSameAs(why);
         assertThat(refused.calls()).containsExactly("stage", "failed");
         assertThat(before.calls()).containsExactly("stage", "durable", "committed");
         assertThat(after.calls()).containsExactly("stage", "durable", "committed");
@@ -804,9 +747,7 @@ public abstract class BrokerContractTest {
     @Test
     void recordsAreReadBackAndAStageSeesRecordsStagedBeforeItInTheSameCommit() {
         open();
-        TestTransaction stored = new TestTransaction(s -> s.putRecord("r/0", bytes("stored earlier")));
-        submit(stored);
-        await(stored.outcome());
+        commit(s -> s.putRecord("r/0", bytes("stored earlier")));
 
         Map<String, String> seen = new ConcurrentHashMap<>();
         TestTransaction first;
@@ -832,17 +773,17 @@ public abstract class BrokerContractTest {
         } finally {
             held.release();
         }
-        await(first.outcome());
-        await(second.outcome());
+        value(first.outcome());
+        value(second.outcome());
         assertThat(seen).containsExactlyInAnyOrderEntriesOf(Map.of(
                 "r/0", "stored earlier",
                 "r/1", "v1",
                 "r/2 after its deletion", "null",
                 "r/1 after its change", "v1 again",
                 "missing", "null"));
-        assertThat(text(await(broker.record("r/1")))).isEqualTo("v1 again");
-        assertThat(await(broker.record("r/2"))).isNull();
-        assertThat(await(broker.record("r/none"))).isNull();
+        assertThat(text(value(broker.record("r/1")))).isEqualTo("v1 again");
+        assertThat(value(broker.record("r/2"))).isNull();
+        assertThat(value(broker.record("r/none"))).isNull();
         assertThat(broker.recordsWithPrefix("r/")).extracting(r -> r.key() + "=" + text(r.value()))
                 .containsExactly("r/0=stored earlier", "r/1=v1 again", "r/3=v3");
         assertThat(broker.recordsWithPrefix("r/1")).extracting(Broker.Record::key).containsExactly("r/1");
@@ -853,20 +794,16 @@ public abstract class BrokerContractTest {
     void aTransactionDeletesATopicWithItsMessages() {
         open();
         RecordingWatcher w = RecordingWatcher.watching(broker, "doomed");
-        append("doomed", "one", "k");
-        append("doomed", "two");
-        long epoch = state("doomed").epoch();
-        TestTransaction tx = new TestTransaction(s -> {
+        long epoch = twoMessagesOn("doomed");
+        commit(s -> {
             s.deleteTopic("doomed");
             s.deleteTopic("never.existed");
             s.putRecord("doomed/expired", bytes("yes"));
         });
-        submit(tx);
-        await(tx.outcome());
         assertThat(broker.state("doomed")).isEmpty();
         assertThat(broker.topics()).isEmpty();
         assertThat(read("doomed", 1, 10, Long.MAX_VALUE)).isEmpty();
-        assertThat(text(await(broker.record("doomed/expired")))).isEqualTo("yes");
+        assertThat(text(value(broker.record("doomed/expired")))).isEqualTo("yes");
         awaitHeard(w, "deleted");
         assertThat(w.events()).containsExactly("appended 1", "committed", "appended 2", "committed", "deleted");
         w.assertEveryChangeWasReadableWhenHeard();
@@ -881,15 +818,11 @@ public abstract class BrokerContractTest {
     void aTopicDeletedThenAppendedToInOneTransactionStartsAgainFromOne() {
         open();
         RecordingWatcher old = RecordingWatcher.watching(broker, "phoenix");
-        append("phoenix", "old1", "k");
-        append("phoenix", "old2");
-        long epoch = state("phoenix").epoch();
-        TestTransaction tx = new TestTransaction(s -> {
+        long epoch = twoMessagesOn("phoenix");
+        commit(s -> {
             s.deleteTopic("phoenix");
             s.append("phoenix", TEXT, bytes("reborn"));
         });
-        submit(tx);
-        await(tx.outcome());
         TopicState reborn = state("phoenix");
         assertThat(reborn.epoch()).isNotEqualTo(epoch);
         assertThat(reborn.firstOffset()).isEqualTo(1);
@@ -919,20 +852,18 @@ public abstract class BrokerContractTest {
         RecordingWatcher existing = RecordingWatcher.watching(broker, "existing");
         append("existing", "kept until deleted");
         RecordingWatcher brandNew = RecordingWatcher.watching(broker, "brand.new");
-        TestTransaction tx = new TestTransaction(s -> {
+        commit(s -> {
             s.append("existing", TEXT, bytes("staged"));
             s.append("brand.new", TEXT, bytes("staged"));
             s.deleteTopic("existing");
             s.deleteTopic("brand.new");
             s.putRecord("kept", bytes("yes"));
         });
-        submit(tx);
-        await(tx.outcome());
         assertThat(broker.topics()).isEmpty();
         assertThat(broker.topicCount()).isZero();
         assertThat(read("existing", 1, 10, Long.MAX_VALUE)).isEmpty();
         assertThat(read("brand.new", 1, 10, Long.MAX_VALUE)).isEmpty();
-        assertThat(text(await(broker.record("kept")))).isEqualTo("yes");
+        assertThat(text(value(broker.record("kept")))).isEqualTo("yes");
         awaitHeard(existing, "deleted");
         assertThat(existing.events()).as("the staged message is never heard")
                 .containsExactly("appended 1", "committed", "deleted");
@@ -954,17 +885,15 @@ public abstract class BrokerContractTest {
         for (int i = 1; i <= 50; i++) {
             append("durable.a", "a" + i, i % 10 == 0 ? "key-" + i : null);
         }
-        await(broker.setRetention("durable.b", new Retention(5L, null, null)));
+        value(broker.setRetention("durable.b", new Retention(5L, null, null)));
         for (int i = 1; i <= 8; i++) {
             append("durable.b", "b" + i);
         }
         awaitFirstOffset("durable.b", 4);
-        TestTransaction tx = new TestTransaction(s -> {
+        commit(s -> {
             s.append("_jobs.r", TEXT, bytes("job event"));
             s.putRecord("job/r", bytes("job state"));
         });
-        submit(tx);
-        await(tx.outcome());
         List<TopicState> before = broker.topics();
 
         broker = restart();
@@ -974,7 +903,7 @@ public abstract class BrokerContractTest {
                 range(1, 50).stream().map(i -> "a" + i).toList());
         assertThat(offsetsOf("durable.b")).containsExactly(4L, 5L, 6L, 7L, 8L);
         assertThat(payloadsOf("_jobs.r")).containsExactly("job event");
-        assertThat(text(await(broker.record("job/r")))).isEqualTo("job state");
+        assertThat(text(value(broker.record("job/r")))).isEqualTo("job state");
         assertThat(broker.recordsWithPrefix("job/")).extracting(Broker.Record::key).containsExactly("job/r");
 
         PublishResult replay = append("durable.a", "retried", "key-30");
@@ -1005,7 +934,7 @@ public abstract class BrokerContractTest {
         assertRefused(() -> broker.append("strict", TEXT, new byte[1001], null), ErrorCode.PAYLOAD_TOO_LARGE);
         assertRefused(() -> broker.append("strict.other", TEXT, new byte[1001], null), ErrorCode.PAYLOAD_TOO_LARGE);
         assertNothingStoredBesides("strict");
-        assertThat(await(broker.append("strict", TEXT, new byte[1000], null)).offset()).as("at the limit")
+        assertThat(value(broker.append("strict", TEXT, new byte[1000], null)).offset()).as("at the limit")
                 .isEqualTo(2);
     }
 
@@ -1055,9 +984,7 @@ public abstract class BrokerContractTest {
     @Test
     void reservedTopicsCanBeReadButNotWrittenByCallers() {
         open();
-        TestTransaction job = new TestTransaction(s -> s.append("_jobs.j", TEXT, bytes("server's own")));
-        submit(job);
-        await(job.outcome());
+        commit(s -> s.append("_jobs.j", TEXT, bytes("server's own")));
         TopicState before = state("_jobs.j");
         assertRefused(() -> broker.append("_jobs.j", TEXT, bytes("x"), null), ErrorCode.RESERVED_TOPIC);
         assertRefused(() -> broker.append("_new", TEXT, bytes("x"), null), ErrorCode.RESERVED_TOPIC);
@@ -1073,7 +1000,7 @@ public abstract class BrokerContractTest {
         broker = open(Limits.defaults().withMaxTopics(3), Retention.UNLIMITED);
         append("a", "1");
         append("b", "1");
-        await(broker.setRetention("c", new Retention(10L, null, null)));
+        value(broker.setRetention("c", new Retention(10L, null, null)));
 
         assertRefused(() -> broker.append("d", TEXT, bytes("1"), null), ErrorCode.LIMIT_EXCEEDED);
         assertRefused(() -> broker.append("d", TEXT, bytes("1"), "key"), ErrorCode.LIMIT_EXCEEDED);
@@ -1083,9 +1010,9 @@ public abstract class BrokerContractTest {
         assertThat(broker.topics()).extracting(TopicState::name).containsExactly("a", "b", "c");
 
         assertThat(append("a", "2").offset()).as("existing topics still take appends").isEqualTo(2);
-        assertThat(await(broker.setRetention("b", new Retention(1L, null, null))).retention().maxMessages())
+        assertThat(value(broker.setRetention("b", new Retention(1L, null, null))).retention().maxMessages())
                 .isEqualTo(1L);
-        assertThat(await(broker.delete("c"))).isTrue();
+        assertThat(value(broker.delete("c"))).isTrue();
         assertThat(append("d", "1").offset()).as("room again after a delete").isEqualTo(1);
     }
 
@@ -1122,7 +1049,7 @@ public abstract class BrokerContractTest {
         Map<Long, String> acknowledged = new ConcurrentHashMap<>();
         for (Map.Entry<String, CompletableFuture<PublishResult>> e : appends.entrySet()) {
             try {
-                acknowledged.put(await(e.getValue()).offset(), e.getKey());
+                acknowledged.put(value(e.getValue()).offset(), e.getKey());
             } catch (ApiException refused) {
                 assertThat(refused.code()).as("an append the closing engine did not store").isEqualTo(
                         ErrorCode.UNAVAILABLE);

@@ -1,9 +1,12 @@
 package dev.switchboard.fanout;
 
+import static dev.switchboard.broker.Payloads.bytes;
+import static dev.switchboard.broker.Payloads.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.switchboard.broker.Message;
+import dev.switchboard.broker.Payloads;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.config.Limits;
@@ -12,7 +15,6 @@ import dev.switchboard.log.EmbeddedBroker;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.stream.LongStream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -59,15 +62,11 @@ class DeliveryTest {
     }
 
     private PublishResult publish(String topic, String payload) {
-        return broker.append(topic, "text/plain", payload.getBytes(StandardCharsets.UTF_8), null).join();
+        return broker.append(topic, "text/plain", bytes(payload), null).join();
     }
 
     private ReadResult poll(String topic, StartPosition from, int limit) {
         return delivery.poll(topic, from, limit, NO_WAIT, timer).join();
-    }
-
-    private static String text(Message m) {
-        return new String(m.payload(), StandardCharsets.UTF_8);
     }
 
     /** Every message of a topic from {@code from}, following {@code next} until nothing more comes. */
@@ -90,6 +89,16 @@ class DeliveryTest {
                 .until(() -> broker.state(topic).orElseThrow().firstOffset() == first);
     }
 
+    /** Publishes {@code count} messages to a topic with this retention, until it keeps from {@code firstKept} on. */
+    private void publishPastRetention(String topic, Retention retention, int count, IntFunction<String> payload,
+                                      long firstKept) {
+        broker.setRetention(topic, retention).join();
+        for (int i = 1; i <= count; i++) {
+            publish(topic, payload.apply(i));
+        }
+        awaitFirstOffset(topic, firstKept);
+    }
+
     private static void assertCode(Throwable thrown, ErrorCode code) {
         Throwable t = thrown instanceof java.util.concurrent.CompletionException c ? c.getCause() : thrown;
         assertThat(t).isInstanceOf(ApiException.class);
@@ -103,7 +112,7 @@ class DeliveryTest {
             publish("short", "m" + i);
         }
         ReadResult earliest = poll("short", StartPosition.EARLIEST, 3);
-        assertThat(earliest.messages()).extracting(DeliveryTest::text).containsExactly("m1", "m2", "m3");
+        assertThat(earliest.messages()).extracting(Payloads::text).containsExactly("m1", "m2", "m3");
         assertThat(earliest.next()).isEqualTo(4);
         assertThat(earliest.gap()).isFalse();
         assertThat(poll("short", new StartPosition.AtOffset(4), 10).messages()).extracting(Message::offset)
@@ -125,7 +134,7 @@ class DeliveryTest {
                 .satisfies(e -> assertCode(e, ErrorCode.TOPIC_NOT_FOUND));
         publish("gone", "new");
         ReadResult r = poll("gone", StartPosition.EARLIEST, 10);
-        assertThat(r.messages()).extracting(DeliveryTest::text).containsExactly("new");
+        assertThat(r.messages()).extracting(Payloads::text).containsExactly("new");
         assertThat(r.gap()).isFalse();
     }
 
@@ -149,7 +158,7 @@ class DeliveryTest {
         assertThat(delivery.readers("later")).containsEntry("longpoll", 1);
         publish("later", "hello");
         ReadResult r = held.get(10, TimeUnit.SECONDS);
-        assertThat(r.messages()).extracting(DeliveryTest::text).containsExactly("hello");
+        assertThat(r.messages()).extracting(Payloads::text).containsExactly("hello");
         assertThat(r.next()).isEqualTo(2);
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> delivery.readers("later").isEmpty());
     }
@@ -157,11 +166,7 @@ class DeliveryTest {
     @Test
     void pollsReportTheGapThatRetentionLeft() {
         open();
-        broker.setRetention("count", new Retention(5L, null, null)).join();
-        for (int i = 1; i <= 12; i++) {
-            publish("count", "m" + i);
-        }
-        awaitFirstOffset("count", 8);
+        publishPastRetention("count", new Retention(5L, null, null), 12, i -> "m" + i, 8);
         ReadResult fromOne = poll("count", new StartPosition.AtOffset(1), 100);
         assertThat(fromOne.gap()).isTrue();
         assertThat(fromOne.messages()).extracting(Message::offset).containsExactly(8L, 9L, 10L, 11L, 12L);
@@ -175,11 +180,7 @@ class DeliveryTest {
         assertThat(fromKept.gap()).isFalse();
         assertThat(fromKept.messages()).extracting(Message::offset).containsExactly(10L, 11L, 12L);
 
-        broker.setRetention("bytes", new Retention(null, null, 100L)).join();
-        for (int i = 1; i <= 10; i++) {
-            publish("bytes", "x".repeat(30));
-        }
-        awaitFirstOffset("bytes", 8);
+        publishPastRetention("bytes", new Retention(null, null, 100L), 10, i -> "x".repeat(30), 8);
         ReadResult bytes = poll("bytes", new StartPosition.AtOffset(1), 100);
         assertThat(bytes.gap()).isTrue();
         assertThat(bytes.messages()).extracting(Message::offset).containsExactly(8L, 9L, 10L);
@@ -188,11 +189,7 @@ class DeliveryTest {
     @Test
     void readsOlderThanTheInMemoryTailComeFromTheStoreWithGaps() {
         open();
-        broker.setRetention("big", new Retention(1500L, null, null)).join();
-        for (int i = 1; i <= 2000; i++) {
-            publish("big", "m" + i);
-        }
-        awaitFirstOffset("big", 501);
+        publishPastRetention("big", new Retention(1500L, null, null), 2000, i -> "m" + i, 501);
         // A feed keeps the newest messages in memory from when it is attached: the older ones are read from the
         // store, the newest from the feed.
         TopicFeed feed = delivery.attach("big");

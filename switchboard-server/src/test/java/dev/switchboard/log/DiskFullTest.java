@@ -1,5 +1,6 @@
 package dev.switchboard.log;
 
+import static dev.switchboard.broker.Answers.refusal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -27,11 +28,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.stream.LongStream;
 import org.awaitility.Awaitility;
@@ -130,24 +128,6 @@ class DiskFullTest {
     private void assertRefusalText(String message) {
         assertThat(message).contains("no space left on device").doesNotContain("/")
                 .doesNotContain(mount.getFileName().toString());
-    }
-
-    /** The refusal of a call that must be refused: thrown at once, or the failure of its future. */
-    private static ApiException refusal(Supplier<? extends CompletableFuture<?>> call) {
-        try {
-            Object value = call.get().get(30, TimeUnit.SECONDS);
-            throw new AssertionError("expected a refusal, got " + value);
-        } catch (ApiException e) {
-            return e;
-        } catch (ExecutionException e) {
-            assertThat(e.getCause()).isInstanceOf(ApiException.class);
-            return (ApiException) e.getCause();
-        } catch (TimeoutException e) {
-            throw new AssertionError("a caller was left waiting", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
     }
 
     /**

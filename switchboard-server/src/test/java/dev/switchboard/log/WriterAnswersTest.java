@@ -1,5 +1,9 @@
 package dev.switchboard.log;
 
+import static dev.switchboard.broker.Answers.failureOf;
+import static dev.switchboard.broker.Answers.refusal;
+import static dev.switchboard.broker.Answers.value;
+import static dev.switchboard.broker.Payloads.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.HeldTransaction;
 import dev.switchboard.broker.Message;
+import dev.switchboard.broker.Payloads;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.RecordingWatcher;
 import dev.switchboard.broker.Retention;
@@ -20,7 +25,6 @@ import dev.switchboard.wire.ErrorCode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,12 +32,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.LongStream;
 import org.awaitility.Awaitility;
@@ -55,7 +57,6 @@ class WriterAnswersTest {
     @TempDir
     Path dir;
 
-    private final ExecutorService pool = Executors.newCachedThreadPool();
     private EmbeddedBroker broker;
 
     private void open() {
@@ -68,45 +69,18 @@ class WriterAnswersTest {
     }
 
     @AfterEach
-    void close() throws InterruptedException {
-        pool.shutdownNow();
-        assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+    void close() {
         if (broker != null) {
             broker.close();
         }
-    }
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String text(Message m) {
-        return new String(m.payload(), StandardCharsets.UTF_8);
     }
 
     private CompletableFuture<PublishResult> publish(String topic, String payload) {
         return broker.append(topic, TEXT, bytes(payload), null);
     }
 
-    /** The outcome of a future that must complete: its value, or the refusal it failed with. */
-    private static Object outcome(CompletableFuture<?> f) {
-        try {
-            return f.get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            assertThat(e.getCause()).isInstanceOf(ApiException.class);
-            return e.getCause();
-        } catch (TimeoutException e) {
-            throw new AssertionError("a caller was left waiting", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
-
     private static ErrorCode refusedWith(CompletableFuture<?> f) {
-        Object o = outcome(f);
-        assertThat(o).as("refused").isInstanceOf(ApiException.class);
-        return ((ApiException) o).code();
+        return refusal(f).code();
     }
 
     private List<Message> readAll(String topic) {
@@ -130,76 +104,81 @@ class WriterAnswersTest {
         AtomicBoolean stop = new AtomicBoolean();
         Map<String, CompletableFuture<PublishResult>> background = new ConcurrentHashMap<>();
         List<Future<?>> publishers = new ArrayList<>();
-        for (int p = 0; p < 4; p++) {
-            int publisher = p;
-            publishers.add(pool.submit(() -> {
-                for (int i = 0; !stop.get(); i++) {
-                    String payload = "background " + publisher + ":" + i;
-                    CompletableFuture<PublishResult> f = publish("crash", payload);
-                    background.put(payload, f);
-                    outcome(f);
-                }
-                return null;
-            }));
-        }
-        Map<String, CompletableFuture<PublishResult>> sameCommit = new ConcurrentHashMap<>();
-        TestTransaction culprit;
-        HeldTransaction held = HeldTransaction.holding(broker);
+        ExecutorService pool = Executors.newCachedThreadPool();
         try {
-            for (int i = 0; i < 50; i++) {
-                sameCommit.put("queued before " + i, publish("crash", "queued before " + i));
+            for (int p = 0; p < 4; p++) {
+                int publisher = p;
+                publishers.add(pool.submit(() -> {
+                    for (int i = 0; !stop.get(); i++) {
+                        String payload = "background " + publisher + ":" + i;
+                        CompletableFuture<PublishResult> f = publish("crash", payload);
+                        background.put(payload, f);
+                        failureOf(f);
+                    }
+                    return null;
+                }));
             }
-            culprit = new TestTransaction(s -> {
-                s.append("crash", TEXT, bytes("the culprit's"));
-                s.append("crash.new", TEXT, bytes("the culprit's"));
-                s.putRecord("crash/record", bytes("the culprit's"));
-                throw new IllegalStateException("injected: a bug in the middle of staging");
-            });
-            broker.submit(culprit);
-            for (int i = 0; i < 50; i++) {
-                sameCommit.put("queued after " + i, publish("crash", "queued after " + i));
+            Map<String, CompletableFuture<PublishResult>> sameCommit = new ConcurrentHashMap<>();
+            TestTransaction culprit;
+            HeldTransaction held = HeldTransaction.holding(broker);
+            try {
+                for (int i = 0; i < 50; i++) {
+                    sameCommit.put("queued before " + i, publish("crash", "queued before " + i));
+                }
+                culprit = new TestTransaction(s -> {
+                    s.append("crash", TEXT, bytes("the culprit's"));
+                    s.append("crash.new", TEXT, bytes("the culprit's"));
+                    s.putRecord("crash/record", bytes("the culprit's"));
+                    throw new IllegalStateException("injected: a bug in the middle of staging");
+                });
+                broker.submit(culprit);
+                for (int i = 0; i < 50; i++) {
+                    sameCommit.put("queued after " + i, publish("crash", "queued after " + i));
+                }
+            } finally {
+                held.release();
             }
+            assertThat(refusedWith(culprit.outcome())).isEqualTo(ErrorCode.INTERNAL);
+            assertThat(culprit.calls()).containsExactly("stage", "failed");
+            for (CompletableFuture<PublishResult> f : sameCommit.values()) {
+                assertThat(refusedWith(f)).as("a publish of the abandoned commit").isEqualTo(ErrorCode.UNAVAILABLE);
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> background.size() > 200);
+            stop.set(true);
+            for (Future<?> f : publishers) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+
+            List<String> acknowledged = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                acknowledged.add("before " + i);
+            }
+            for (Map.Entry<String, CompletableFuture<PublishResult>> e : background.entrySet()) {
+                if (failureOf(e.getValue()) == null) {
+                    acknowledged.add(e.getKey());
+                } else {
+                    assertThat(refusedWith(e.getValue())).as("a background publish in the abandoned commit")
+                            .isEqualTo(ErrorCode.UNAVAILABLE);
+                }
+            }
+            List<Message> stored = readAll("crash");
+            assertThat(stored).extracting(Message::offset).as("offsets stay contiguous")
+                    .containsExactlyElementsOf(range(1, stored.size()));
+            assertThat(stored).extracting(Payloads::text).as("exactly what was acknowledged")
+                    .containsExactlyInAnyOrderElementsOf(acknowledged);
+            assertThat(broker.state("crash.new")).as("a topic the abandoned commit created").isEmpty();
+            assertThat(broker.topicCount()).isEqualTo(topicsBefore);
+            assertThat(broker.record("crash/record").join()).isNull();
+            assertThat(broker.unhealthy()).isEmpty();
+
+            assertThat(publish("crash", "later").join().offset()).isEqualTo(stored.size() + 1);
+            assertThat(publish("crash.new", "later").join().offset()).isEqualTo(1);
+            restart();
+            assertThat(readAll("crash")).hasSize(stored.size() + 1);
         } finally {
-            held.release();
+            stop.set(true); // the background publishers end
+            pool.shutdownNow();
         }
-        assertThat(refusedWith(culprit.outcome())).isEqualTo(ErrorCode.INTERNAL);
-        assertThat(culprit.calls()).containsExactly("stage", "failed");
-        for (CompletableFuture<PublishResult> f : sameCommit.values()) {
-            assertThat(refusedWith(f)).as("a publish of the abandoned commit").isEqualTo(ErrorCode.UNAVAILABLE);
-        }
-        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> background.size() > 200);
-        stop.set(true);
-        for (Future<?> f : publishers) {
-            f.get(30, TimeUnit.SECONDS);
-        }
-
-        List<String> acknowledged = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            acknowledged.add("before " + i);
-        }
-        for (Map.Entry<String, CompletableFuture<PublishResult>> e : background.entrySet()) {
-            Object o = outcome(e.getValue());
-            if (o instanceof PublishResult) {
-                acknowledged.add(e.getKey());
-            } else {
-                assertThat(((ApiException) o).code()).as("a background publish in the abandoned commit")
-                        .isEqualTo(ErrorCode.UNAVAILABLE);
-            }
-        }
-        List<Message> stored = readAll("crash");
-        assertThat(stored).extracting(Message::offset).as("offsets stay contiguous")
-                .containsExactlyElementsOf(range(1, stored.size()));
-        assertThat(stored).extracting(WriterAnswersTest::text).as("exactly what was acknowledged")
-                .containsExactlyInAnyOrderElementsOf(acknowledged);
-        assertThat(broker.state("crash.new")).as("a topic the abandoned commit created").isEmpty();
-        assertThat(broker.topicCount()).isEqualTo(topicsBefore);
-        assertThat(broker.record("crash/record").join()).isNull();
-        assertThat(broker.unhealthy()).isEmpty();
-
-        assertThat(publish("crash", "later").join().offset()).isEqualTo(stored.size() + 1);
-        assertThat(publish("crash.new", "later").join().offset()).isEqualTo(1);
-        restart();
-        assertThat(readAll("crash")).hasSize(stored.size() + 1);
     }
 
     // ---- (b) failures after the commit, and in admin changes ----
@@ -271,11 +250,11 @@ class WriterAnswersTest {
         } finally {
             held.release();
         }
-        outcome(durableThrows.outcome());
+        value(durableThrows.outcome());
         assertThat(durableThrows.calls()).containsExactly("stage", "durable", "committed");
-        outcome(committedThrows.outcome());
+        value(committedThrows.outcome());
         assertThat(refusedWith(failedThrows.outcome())).isEqualTo(ErrorCode.JOB_FINISHED);
-        assertThat(publishes).extracting(f -> ((PublishResult) outcome(f)).offset())
+        assertThat(publishes).extracting(f -> value(f).offset())
                 .containsExactlyElementsOf(range(3, 22));
         for (RecordingWatcher w : List.of(before, after)) {
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> w.events().contains("committed"));
@@ -321,8 +300,8 @@ class WriterAnswersTest {
         }
         assertThat(refusedWith(existing)).isEqualTo(ErrorCode.INTERNAL);
         assertThat(refusedWith(created)).isEqualTo(ErrorCode.INTERNAL);
-        assertThat(((PublishResult) outcome(queuedBefore)).offset()).isEqualTo(2);
-        assertThat(((PublishResult) outcome(queuedAfter)).offset()).isEqualTo(3);
+        assertThat(value(queuedBefore).offset()).isEqualTo(2);
+        assertThat(value(queuedAfter).offset()).isEqualTo(3);
         assertThat(broker.state("admin").orElseThrow().retention()).as("unchanged").isEqualTo(kept);
         assertThat(broker.state("admin.new")).as("not created").isEmpty();
         assertThat(broker.topicCount()).isEqualTo(topicsBefore);
@@ -332,7 +311,7 @@ class WriterAnswersTest {
         assertThat(broker.unhealthy()).isEmpty();
         restart();
         assertThat(broker.state("admin").orElseThrow().retention()).isEqualTo(kept);
-        assertThat(readAll("admin")).extracting(WriterAnswersTest::text)
+        assertThat(readAll("admin")).extracting(Payloads::text)
                 .containsExactly("first", "before", "after", "later");
     }
 
@@ -359,7 +338,7 @@ class WriterAnswersTest {
                 held.release();
             }
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> engine.state("held").isPresent());
-            assertThat(engine.read("held", 1, 10, Long.MAX_VALUE).join()).extracting(WriterAnswersTest::text)
+            assertThat(engine.read("held", 1, 10, Long.MAX_VALUE).join()).extracting(Payloads::text)
                     .containsExactly("queued");
             HttpResponse<String> next = server.post("/v1/topics/held/messages", TEXT, "next");
             assertThat(next.statusCode()).as(next.body()).isEqualTo(201);
