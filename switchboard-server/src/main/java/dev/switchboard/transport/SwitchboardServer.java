@@ -213,7 +213,7 @@ public final class SwitchboardServer implements AutoCloseable {
     }
 
     /** How long a WebSocket's Close frame may take to be written before its connection is closed regardless. */
-    static final long GOING_AWAY_MILLIS = 1000;
+    private static final long GOING_AWAY_MILLIS = 1000;
     private static final long CLOSE_WARNING_SECONDS = 10;
 
     /** Closes every client connection and waits until all are closed; see {@link #close()}. */
