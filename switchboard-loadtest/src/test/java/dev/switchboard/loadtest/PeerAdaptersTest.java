@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.switchboard.loadtest.FanoutConfig.Target;
 import dev.switchboard.loadtest.FanoutConfig.Transport;
 import dev.switchboard.testing.PeerProcesses;
+import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * A short fan-out through each target: real {@code redis-server} and {@code nats-server} child processes on free
  * loopback ports, and a Switchboard {@link TestServer}. Every subscriber must get every message once, in order.
  */
+@Slow
 class PeerAdaptersTest {
     private static final int SUBSCRIBERS = 10;
 

@@ -8,6 +8,7 @@ import dev.switchboard.loadtest.FanoutConfig.Target;
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.testing.PeerProcesses;
 import dev.switchboard.testing.PeerProcesses.Peer;
+import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * (fsync always for durable), {@code redis-server} with an fsync-always append-only file, and {@code nats-server}
  * with JetStream on disk. They check that each adapter works end to end, not the figures.
  */
+@Slow
 class WorkloadsTest {
     private static final int PUBLISHERS = 4;
     private static final int CONNECTIONS = 200;

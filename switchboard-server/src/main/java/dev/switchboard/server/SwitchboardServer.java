@@ -14,6 +14,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -21,8 +24,18 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,8 +56,14 @@ public final class SwitchboardServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Channel serverChannel;
-    /** Every open client connection, so that closing the server closes them while their event loops still run. */
+    /**
+     * Every open client connection, so that closing the server closes them while their event loops still run. A
+     * connection joins when the listening socket accepts it, before it is registered with a loop or has a pipeline,
+     * so one accepted just before {@link #close()} is not missed.
+     */
     private final ChannelGroup clients = new DefaultChannelGroup("switchboard-clients", GlobalEventExecutor.INSTANCE);
+    /** Set by {@link #close()} before it stops accepting: a connection accepted after that is closed at once. */
+    private volatile boolean closing;
 
     private SwitchboardServer(ServerConfig config) throws InterruptedException {
         this.config = config;
@@ -66,13 +85,13 @@ public final class SwitchboardServer implements AutoCloseable {
         ServerBootstrap b = new ServerBootstrap().group(bossGroup, workerGroup).channel(engine.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, socket.backlog())
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(new AcceptedConnections())
                 .childOption(ChannelOption.TCP_NODELAY, socket.tcpNoDelay())
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(socket.writeLowWaterMark(), socket.writeHighWaterMark()))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        clients.add(ch);
                         pipeline.install(ch.pipeline());
                     }
                 });
@@ -120,16 +139,117 @@ public final class SwitchboardServer implements AutoCloseable {
         serverChannel.closeFuture().sync();
     }
 
+    /**
+     * Stops the server: every client connection is closed, and only then do the event loops stop, the jobs and the
+     * log close. In order:
+     * <ol>
+     * <li>Stop accepting. Once the listening socket is closed, every connection it accepted is in {@link #clients}
+     *     (on io_uring the close completes after the pending accept did); one accepted later closes itself.</li>
+     * <li>Close every connection while its event loop runs, and wait until each close is done, however long that
+     *     takes (a warning names the stragglers every {@link #CLOSE_WARNING_SECONDS} s). On io_uring a close is a
+     *     request to the ring, done when its completion arrives; one still queued when the loop's ring is torn down
+     *     never happens, and its client would wait forever on a socket that nobody owns any more.</li>
+     * <li>A WebSocket is told first: a Close frame with 1001 (going away, RFC 6455 7.4.1), then the TCP close once
+     *     that frame is written, or after {@link #GOING_AWAY_MILLIS} when the client does not read. Without it a
+     *     client sees only the end of the stream, and the JDK's {@code java.net.http.WebSocket} loses an end of
+     *     stream that arrives while its listener is still handling the previous message (it throws an
+     *     InternalError inside its selector thread and never calls onClose or onError), so the subscriber never
+     *     learns that it should reconnect.</li>
+     * <li>Stop the event loops, then close the jobs and the log.</li>
+     * </ol>
+     */
     @Override
     public void close() {
+        closing = true;
         serverChannel.close().syncUninterruptibly();
-        // Closed here, not by the loops' shutdown: on io_uring a close still in flight when its ring is torn down
-        // can leave the socket open, and a client holding a long poll on it would wait forever.
-        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        closeClients();
         shutdownGroups();
         jobs.close();
         broker.close();
         metrics.close();
+    }
+
+    /** How long a WebSocket's Close frame may take to be written before its connection is closed regardless. */
+    private static final long GOING_AWAY_MILLIS = 1000;
+    private static final long CLOSE_WARNING_SECONDS = 10;
+
+    /** Closes every client connection and waits until all are closed; see {@link #close()}. */
+    private void closeClients() {
+        // Rounds, for connections that joined while the previous one closed: accepted just as the listener closed.
+        while (!clients.isEmpty()) {
+            List<Channel> round = new ArrayList<>(clients);
+            List<Future<Void>> closes = round.stream().map(SwitchboardServer::closeClient).toList();
+            long started = System.nanoTime();
+            try {
+                for (Future<Void> closed : closes) {
+                    while (!closed.await(CLOSE_WARNING_SECONDS, TimeUnit.SECONDS)) {
+                        List<Channel> open = round.stream().filter(Channel::isOpen).toList();
+                        log.warn("still closing {} client connections after {} s: {}", open.size(),
+                                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started), open);
+                    }
+                }
+            } catch (InterruptedException e) {
+                // Whoever interrupted us wants close() to end: stop waiting, and keep the interrupt for them.
+                Thread.currentThread().interrupt();
+                return;
+            }
+            round.forEach(clients::remove);
+        }
+    }
+
+    /**
+     * Closes one connection on its event loop (a WebSocket says going away first) and returns a future done when the
+     * close is: on io_uring when the ring reports the socket closed, not only when the close was queued.
+     */
+    private static Future<Void> closeClient(Channel ch) {
+        Promise<Void> done = GlobalEventExecutor.INSTANCE.newPromise();
+        try {
+            ch.eventLoop().execute(() -> {
+                Runnable close = () -> ch.close().addListener(f -> done.trySuccess(null));
+                if (!ch.isActive() || !isWebSocket(ch)) {
+                    close.run();
+                    return;
+                }
+                ChannelFuture sent = ch.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE,
+                        "server shutting down"));
+                ScheduledFuture<?> timeout = ch.eventLoop().schedule(close, GOING_AWAY_MILLIS, TimeUnit.MILLISECONDS);
+                sent.addListener(f -> {
+                    if (timeout.cancel(false)) {
+                        close.run();
+                    }
+                });
+            });
+        } catch (RuntimeException e) {
+            // Never registered with a loop: the acceptor failed to register it and closed it already.
+            ch.unsafe().closeForcibly();
+            done.trySuccess(null);
+        }
+        return done;
+    }
+
+    /** A connection past its WebSocket handshake: frames go out through a WebSocket encoder, no HTTP encoder left. */
+    private static boolean isWebSocket(Channel ch) {
+        return ch.pipeline().get(WebSocketFrameEncoder.class) != null
+                && ch.pipeline().get(HttpServerCodec.class) == null
+                && ch.pipeline().get(HttpResponseEncoder.class) == null;
+    }
+
+    /**
+     * On the listening socket's pipeline, before Netty's acceptor: puts each accepted connection in {@link #clients}
+     * once the acceptor has handed it to a worker loop, and closes it there if the server is already closing.
+     */
+    private final class AcceptedConnections extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            Channel child = (Channel) msg;
+            ctx.fireChannelRead(child); // the acceptor registers it with a worker loop (or closes it if that fails)
+            if (child.isOpen()) {
+                clients.add(child);
+                if (closing) {
+                    child.close();
+                }
+            }
+        }
     }
 
     private void shutdownGroups() {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.testing.Chromium;
+import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,6 +42,7 @@ import org.junit.jupiter.api.Timeout;
  * the page reconnects its WebSocket from the offset after the last it saw. Every message must arrive exactly once per
  * transport, in offset order, with its payload intact.
  */
+@Slow
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class BrowserClientsTest {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.testing.Chromium;
+import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Timeout;
  * call (so a JSON publish, a DELETE or a PUT never reaches the server), must not let it read responses, and its
  * EventSource must fail. The page reports what happened with a simple request, which is sent whatever the policy.
  */
+@Slow
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class BrowserCorsTest {
     private static final ObjectMapper JSON = new ObjectMapper();

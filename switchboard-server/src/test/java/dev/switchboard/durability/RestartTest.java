@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.testing.ServerProcess;
+import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -42,6 +43,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * What was acknowledged survives a restart: a clean one through {@link TestServer#restart()}, and {@code kill -9} of
  * the server running as a separate OS process, under every fsync policy that claims it (FsyncPolicy's Javadoc).
  */
+@Slow
 @Timeout(240)
 class RestartTest {
     private static final ObjectMapper JSON = new ObjectMapper();

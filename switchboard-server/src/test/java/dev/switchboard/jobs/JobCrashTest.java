@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.jobs.JobHttp.Response;
 import dev.switchboard.testing.ServerProcess;
+import dev.switchboard.testing.Slow;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.Timeout;
  * run, then restarted on the same data directory and port. Clients and workers retry connection errors. Nothing that
  * was acknowledged is lost; the only work done twice is work whose lease was in flight at the kill.
  */
+@Slow
 @Timeout(value = 240, unit = SECONDS)
 class JobCrashTest {
     private static final int JOBS = 300;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.jobs.JobHttp.Response;
+import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.wire.Payloads;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Timeout;
  * Concurrency: clients submitting and workers claiming at the same time on one queue, over real sockets. Every job
  * is claimed and completed exactly once, with the result computed from its own payload, and none is left behind.
  */
+@Slow
 class JobLoadTest {
     private static final int JOBS = 1000;
     private static final int SUBMITTERS = 4;

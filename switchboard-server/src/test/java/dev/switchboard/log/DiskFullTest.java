@@ -12,6 +12,7 @@ import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.broker.TestTransaction;
 import dev.switchboard.config.ServerConfig;
+import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
@@ -35,7 +36,6 @@ import java.util.stream.LongStream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code 503 unavailable} that says why without naming files, {@code /readyz} says so too, everything acknowledged
  * stays readable, and once there is room again the engine takes writes again by itself, without a restart.
  */
-@Tag("slow")
+@Slow
 @Timeout(300)
 class DiskFullTest {
     private static final String BINARY = "application/octet-stream";

@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.Chunked;
+import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.SseParser;
 import dev.switchboard.testing.TestServer;
 import io.netty.buffer.ByteBufAllocator;
@@ -51,6 +52,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * reads again, and after the slow-consumer timeout it is closed (WebSocket code 4008) and can resume. The server runs in
  * this JVM, so its heap and Netty's direct memory are measured here.
  */
+@Slow
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class SlowReaderTest {
     private static final String TOPIC = "slow.readers";
