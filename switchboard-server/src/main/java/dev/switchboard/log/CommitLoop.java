@@ -4,7 +4,6 @@ import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.broker.TopicState;
-import dev.switchboard.broker.TopicWatcher;
 import dev.switchboard.broker.Transaction;
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.wire.ApiException;
@@ -13,17 +12,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -47,8 +39,6 @@ final class CommitLoop implements Runnable {
     private static final int MAX_BATCH = 4096;
     private static final long TICK_MILLIS = 1000;
     private static final long SWEEP_MILLIS = 60_000;
-    /** Room the store needs before reopening is worth trying: its WAL and manifest files, with some margin. */
-    private static final long MIN_FREE_BYTES_TO_REOPEN = 1024 * 1024;
 
     sealed interface Command {}
 
@@ -67,6 +57,9 @@ final class CommitLoop implements Runnable {
 
     private final EmbeddedBroker broker;
     private final RocksLog store;
+    private final StoreGuard storeGuard;
+    private final TopicWatchers watchers;
+    private final RetentionEnforcer retainer;
     private final FsyncPolicy fsync;
     private final long idempotencyTtlMillis;
     private final ArrayBlockingQueue<Command> queue;
@@ -75,22 +68,21 @@ final class CommitLoop implements Runnable {
     private final DistributionSummary batchSize;
     private final Timer writeTime;
     private volatile boolean running = true;
-    /** The store's last refusal (disk full, I/O error) until a probe write succeeds again; null while it writes. */
-    private volatile LogException storeFailure;
     /** Why the writer thread ended, or null while it runs. */
     private volatile String stopped;
-    private long nextTopicId;
     private long lastTick;
     private long lastSweep;
 
-    CommitLoop(EmbeddedBroker broker, RocksLog store, FsyncPolicy fsync, Duration idempotencyTtl, int capacity,
-               long nextTopicId, MeterRegistry metrics) {
+    CommitLoop(EmbeddedBroker broker, RocksLog store, StoreGuard guard, TopicWatchers watchers, FsyncPolicy fsync,
+               Duration idempotencyTtl, int capacity, MeterRegistry metrics) {
         this.broker = broker;
         this.store = store;
+        this.storeGuard = guard;
+        this.watchers = watchers;
+        this.retainer = new RetentionEnforcer(store, watchers);
         this.fsync = fsync;
         this.idempotencyTtlMillis = idempotencyTtl.toMillis();
         this.queue = new ArrayBlockingQueue<>(capacity);
-        this.nextTopicId = nextTopicId;
         this.published = Counter.builder("switchboard.publish.messages").description("Messages stored")
                 .register(metrics);
         this.replayed = Counter.builder("switchboard.publish.replays")
@@ -138,8 +130,7 @@ final class CommitLoop implements Runnable {
         if (stopped != null) {
             return Optional.of("the log writer has stopped: " + stopped);
         }
-        LogException failure = storeFailure;
-        return failure == null ? Optional.empty() : Optional.of("the log cannot store changes: " + failure.reason());
+        return Optional.ofNullable(storeGuard.problem());
     }
 
     @Override
@@ -204,7 +195,7 @@ final class CommitLoop implements Runnable {
         } catch (ApiException e) {
             admin.done().completeExceptionally(e);
         } catch (LogException e) {
-            admin.done().completeExceptionally(storeFailed(e));
+            admin.done().completeExceptionally(storeGuard.failed(e));
         } catch (RuntimeException e) {
             log.error("an admin change failed", e);
             admin.done().completeExceptionally(new ApiException(ErrorCode.INTERNAL, "the change failed"));
@@ -213,10 +204,10 @@ final class CommitLoop implements Runnable {
 
     /** Stages every transaction into one batch, writes it with at most one fsync, then makes it visible. */
     private void commit(List<Command> pending) {
-        StagedBatch stage = new StagedBatch(System.currentTimeMillis());
         List<Pending> accepted = new ArrayList<>(pending.size());
+        StagedCommit stage = null;
         try (RocksLog.Batch batch = store.newBatch()) {
-            stage.batch = batch;
+            stage = new StagedCommit(broker, store, idempotencyTtlMillis, batch, System.currentTimeMillis());
             for (Command c : pending) {
                 Pending p = (Pending) c;
                 try {
@@ -240,21 +231,21 @@ final class CommitLoop implements Runnable {
                     }
                 }
                 long start = System.nanoTime();
-                write(batch);
+                storeGuard.write(batch);
                 writeTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             }
         } catch (LogException e) {
-            ApiException refused = storeFailed(e);
-            abandon(stage, accepted, null, refused, refused);
+            ApiException refused = storeGuard.failed(e);
+            abandon(stage, pending, null, refused, refused);
             return;
         }
         publish(stage, accepted);
     }
 
     /** The batch is not in the log: roll back what it staged and answer every transaction in it. */
-    private void abandon(StagedBatch stage, List<? extends Command> all, Pending culprit, ApiException culpritError,
+    private void abandon(StagedCommit stage, List<? extends Command> all, Pending culprit, ApiException culpritError,
                          ApiException othersError) {
-        for (StoredTopicState t : stage.touched) {
+        for (StoredTopicState t : stage == null ? List.<StoredTopicState>of() : stage.touched) {
             t.rollback();
             if (!t.isStored()) {
                 broker.unregister(t);
@@ -267,7 +258,7 @@ final class CommitLoop implements Runnable {
     }
 
     /** After the write: make it readable, tell watchers, answer, apply retention, wake readers. */
-    private void publish(StagedBatch stage, List<Pending> accepted) {
+    private void publish(StagedCommit stage, List<Pending> accepted) {
         if (!stage.appended.isEmpty()) {
             batchSize.record(stage.appended.size());
             published.increment(stage.appended.size());
@@ -286,7 +277,7 @@ final class CommitLoop implements Runnable {
             boolean existed = t.isStored();
             broker.unregister(t);
             if (existed) {
-                tellDeleted(t.name());
+                watchers.deleted(t.name());
             }
         }
         stage.recreated.values().forEach(broker::replace);
@@ -296,12 +287,7 @@ final class CommitLoop implements Runnable {
                 continue; // deleted later in the same commit: never readable
             }
             t.appended(m);
-            List<TopicWatcher> ws = broker.watchersOf(t.name());
-            if (ws != null) {
-                for (TopicWatcher w : ws) {
-                    guard("a watcher", () -> w.appended(m));
-                }
-            }
+            watchers.appended(t.name(), m);
         }
         for (Pending p : accepted) {
             answerCommitted(p);
@@ -310,32 +296,10 @@ final class CommitLoop implements Runnable {
             if (stage.dropped.contains(t)) {
                 continue;
             }
-            guard("retention of " + t.name(), () -> enforceRetention(t, stage.now));
-            List<TopicWatcher> ws = broker.watchersOf(t.name());
-            if (ws != null) {
-                for (TopicWatcher w : ws) {
-                    guard("a watcher", w::committed);
-                }
-            }
+            long now = stage.now;
+            guard("retention of " + t.name(), () -> retainer.enforce(t, now));
+            watchers.committed(t.name());
         }
-    }
-
-    /** Writes a batch, or refuses at once while the store is failing: {@link #recoverStore} finds out when it heals. */
-    private void write(RocksLog.Batch batch) {
-        LogException failure = storeFailure;
-        if (failure != null) {
-            throw failure;
-        }
-        store.write(batch, fsync == FsyncPolicy.ALWAYS);
-    }
-
-    /** The answer to a change the store refused; the full cause goes to the server's log, not to the client. */
-    private ApiException storeFailed(LogException e) {
-        if (e != storeFailure) {
-            log.error("the log could not store a change; refusing changes until it can", e);
-            storeFailure = e;
-        }
-        return ApiException.unavailable("the log could not store the change (" + e.reason() + "); retry later");
     }
 
     private void answerCommitted(Pending p) {
@@ -361,180 +325,16 @@ final class CommitLoop implements Runnable {
         }
     }
 
-    /** The stage of one group commit: staged messages in order, the topics they touch, records and keys seen. */
-    private final class StagedBatch implements Transaction.Stage {
-        private final long now;
-        private RocksLog.Batch batch;
-        private final List<Message> appended = new ArrayList<>();
-        private final Map<Message, StoredTopicState> topicOf = new IdentityHashMap<>();
-        private final LinkedHashSet<StoredTopicState> touched = new LinkedHashSet<>();
-        private final Map<String, Message> keysInBatch = new HashMap<>();
-        /** Records staged here, a null value for a deletion. */
-        private final Map<String, byte[]> records = new HashMap<>();
-        /** Topics this commit deletes (stored ones, and ones it created itself), in order. */
-        private final LinkedHashSet<StoredTopicState> dropped = new LinkedHashSet<>();
-        private final Set<String> deletedNames = new HashSet<>();
-        /** Topics created again after their deletion in this commit: registered once it is written. */
-        private final Map<String, StoredTopicState> recreated = new HashMap<>();
-
-        StagedBatch(long now) {
-            this.now = now;
-        }
-
-        @Override
-        public long now() {
-            return now;
-        }
-
-        @Override
-        public Message append(String topic, String type, byte[] payload) {
-            return append(current(topic), type, payload);
-        }
-
-        /**
-         * The topic a change staged now goes to: the registered one, or, once this commit has deleted it, a new
-         * topic of the same name with its own identity (changes are staged in submission order).
-         */
-        private StoredTopicState current(String name) {
-            StoredTopicState t = recreated.get(name);
-            if (t != null) {
-                return t;
-            }
-            if (!deletedNames.contains(name)) {
-                return materialize(name, now);
-            }
-            t = broker.newTopicState(name);
-            t.stage(nextTopicId++, now);
-            recreated.put(name, t);
-            return t;
-        }
-
-        private Message append(StoredTopicState t, String type, byte[] payload) {
-            long offset = ++t.stagedLast;
-            long time = Math.max(now, t.lastTime);
-            t.lastTime = time;
-            t.stagedBytes += payload.length;
-            batch.putMessage(t.stagedId, offset, time, type, payload);
-            Message m = new Message(t.name(), offset, time, type, payload);
-            appended.add(m);
-            topicOf.put(m, t);
-            touched.add(t);
-            return m;
-        }
-
-        @Override
-        public void putRecord(String key, byte[] value) {
-            batch.putRecord(key, value);
-            records.put(key, value);
-        }
-
-        @Override
-        public void deleteRecord(String key) {
-            batch.deleteRecord(key);
-            records.put(key, null);
-        }
-
-        @Override
-        public byte[] record(String key) {
-            return records.containsKey(key) ? records.get(key) : store.getRecord(key);
-        }
-
-        @Override
-        public void deleteTopic(String topic) {
-            StoredTopicState t = recreated.remove(topic);
-            if (t == null && !deletedNames.contains(topic)) {
-                t = broker.registered(topic);
-            }
-            // A stored topic, or one this commit created: either way its messages so far go with it.
-            if (t != null && (t.isStored() || touched.contains(t))) {
-                batch.deleteTopic(t.stagedId);
-                dropped.add(t);
-                deletedNames.add(topic);
-            }
-        }
-
-        /** A publish with an idempotency key: the earlier message with that key, or a newly staged one. */
-        PublishResult appendOnce(String topic, String type, byte[] payload, String key) {
-            StoredTopicState t = current(topic);
-            String batchKey = t.stagedId + "/" + key;
-            Message earlier = keysInBatch.get(batchKey);
-            if (earlier != null) {
-                return new PublishResult(t.name(), earlier.offset(), earlier.time(), true);
-            }
-            long[] hit = store.idempotencyHit(t.stagedId, key);
-            if (hit != null && hit[1] >= now - idempotencyTtlMillis) {
-                return new PublishResult(t.name(), hit[0], hit[1], true);
-            }
-            Message m = append(t, type, payload);
-            batch.putIdempotencyKey(t.stagedId, key, m.offset(), m.time());
-            keysInBatch.put(batchKey, m);
-            return new PublishResult(t.name(), m.offset(), m.time(), false);
-        }
-    }
-
-    /** A plain publish, the hot path: one staged message, acknowledged after the commit. */
-    private static final class PublishTransaction implements Transaction {
-        private final String topic;
-        private final String type;
-        private final byte[] payload;
-        private final String key;
-        private final CompletableFuture<PublishResult> done;
-        private final Counter replayed;
-        private PublishResult result;
-
-        PublishTransaction(String topic, String type, byte[] payload, String key,
-                           CompletableFuture<PublishResult> done, Counter replayed) {
-            this.topic = topic;
-            this.type = type;
-            this.payload = payload;
-            this.key = key;
-            this.done = done;
-            this.replayed = replayed;
-        }
-
-        @Override
-        public void stage(Stage stage) {
-            if (key != null) {
-                result = ((StagedBatch) stage).appendOnce(topic, type, payload, key);
-            } else {
-                Message m = stage.append(topic, type, payload);
-                result = new PublishResult(m.topic(), m.offset(), m.time(), false);
-            }
-        }
-
-        @Override
-        public void committed() {
-            if (result.replayed()) {
-                replayed.increment();
-            }
-            done.complete(result);
-        }
-
-        @Override
-        public void failed(ApiException error) {
-            done.completeExceptionally(error);
-        }
-    }
-
-    /** The registered topic of that name, given an identity if it is new. */
-    private StoredTopicState materialize(String name, long now) {
-        StoredTopicState t = broker.registerForWrite(name);
-        if (t.stagedId == 0) {
-            t.stage(nextTopicId++, now);
-        }
-        return t;
-    }
-
     /**
      * Writer thread: replaces a topic's retention, creating it if needed, and applies it. Readers see the new
      * retention once it is stored; if storing it fails in any way, nothing of it remains.
      */
     TopicState setRetention(String name, Retention retention) {
         long now = System.currentTimeMillis();
-        StoredTopicState t = materialize(name, now);
+        StoredTopicState t = broker.registerForWrite(name, now);
         try (RocksLog.Batch batch = store.newBatch()) {
             batch.putTopic(t.record().withRetention(retention));
-            write(batch);
+            storeGuard.write(batch);
         } catch (RuntimeException e) {
             t.rollback();
             if (!t.isStored()) {
@@ -544,7 +344,7 @@ final class CommitLoop implements Runnable {
         }
         t.retentionChanged(retention);
         t.committed();
-        guard("retention of " + name, () -> enforceRetentionAndWake(t, now));
+        guard("retention of " + name, () -> retainer.enforceAndWake(t, now));
         return t.state();
     }
 
@@ -556,79 +356,11 @@ final class CommitLoop implements Runnable {
         }
         try (RocksLog.Batch batch = store.newBatch()) {
             batch.deleteTopic(t.id());
-            write(batch);
+            storeGuard.write(batch);
         }
         broker.unregister(t);
-        tellDeleted(name);
+        watchers.deleted(name);
         return true;
-    }
-
-    private void tellDeleted(String name) {
-        List<TopicWatcher> ws = broker.dropWatchers(name);
-        if (ws != null) {
-            for (TopicWatcher w : ws) {
-                guard("a watcher", w::deleted);
-            }
-        }
-    }
-
-    /** Drops the oldest messages beyond the topic's retention, in one batch. */
-    private void enforceRetention(StoredTopicState t, long now) {
-        Retention r = t.retention();
-        long first = t.firstOffset();
-        long last = t.lastOffset();
-        if (r == null || !t.isStored() || first > last) {
-            return;
-        }
-        long keepFromCount = r.maxMessages() != null && last - first + 1 > r.maxMessages()
-                ? last - r.maxMessages() + 1 : first;
-        long ageCutoff = r.maxAge() != null ? now - r.maxAge().toMillis() : Long.MIN_VALUE;
-        boolean overBytes = r.maxBytes() != null && t.bytes() > r.maxBytes();
-        boolean maybeOld = r.maxAge() != null && (t.oldestTimeHint < 0 || t.oldestTimeHint < ageCutoff);
-        if (keepFromCount == first && !overBytes && !maybeOld) {
-            return;
-        }
-        long[] state = {first, t.bytes(), -1}; // new first offset, bytes remaining, time of the new oldest
-        store.scan(t.id(), first, (offset, time, size) -> {
-            if (offset < keepFromCount || time < ageCutoff || (r.maxBytes() != null && state[1] > r.maxBytes())) {
-                state[0] = offset + 1;
-                state[1] -= size;
-                return true;
-            }
-            state[2] = time;
-            return false;
-        });
-        if (state[0] == first) {
-            t.oldestTimeHint = state[2];
-            return;
-        }
-        try (RocksLog.Batch batch = store.newBatch()) {
-            batch.deleteMessages(t.id(), first, state[0]);
-            batch.putTopic(t.record().withOffsets(state[0], t.stagedLast, state[1]));
-            store.write(batch, false);
-        } catch (LogException e) {
-            log.warn("retention of {} failed; will retry", t.name(), e);
-            return;
-        }
-        t.truncated(state[0], state[1], state[2]);
-        List<TopicWatcher> ws = broker.watchersOf(t.name());
-        if (ws != null) {
-            for (TopicWatcher w : ws) {
-                guard("a watcher", () -> w.truncated(state[0]));
-            }
-        }
-    }
-
-    /** Retention outside a commit: a truncation is a change of its own, ended by {@code committed} like a commit. */
-    private void enforceRetentionAndWake(StoredTopicState t, long now) {
-        long firstBefore = t.firstOffset();
-        enforceRetention(t, now);
-        if (t.firstOffset() != firstBefore) {
-            List<TopicWatcher> ws = broker.watchersOf(t.name());
-            if (ws != null) {
-                ws.forEach(w -> guard("a watcher", w::committed));
-            }
-        }
     }
 
     /** Periodic work between commits: age retention, key expiry, and probing a store that refused writes. */
@@ -638,71 +370,17 @@ final class CommitLoop implements Runnable {
             return;
         }
         lastTick = now;
-        if (storeFailure != null) {
-            guard("recovering the store", this::recoverStore);
+        if (storeGuard.failing()) {
+            guard("recovering the store", storeGuard::recover);
         }
         for (StoredTopicState t : broker.storedTopics()) {
             if (t.retention() != null && t.retention().maxAge() != null) {
-                guard("retention of " + t.name(), () -> enforceRetentionAndWake(t, now));
+                guard("retention of " + t.name(), () -> retainer.enforceAndWake(t, now));
             }
         }
         if (now - lastSweep >= SWEEP_MILLIS) {
             lastSweep = now;
             guard("idempotency key expiry", () -> store.expireIdempotencyKeys(now - idempotencyTtlMillis));
-        }
-    }
-
-    /**
-     * A store that refused a write may take writes again (space freed, a transient error): find out without waiting
-     * for a client. RocksDB stays in its error state after a failed write, so once there is room again it is reopened,
-     * and the topics' positions are read back in case the failed write reached the disk after all.
-     */
-    private void recoverStore() {
-        if (probeWrite()) {
-            return;
-        }
-        if (store.usableSpace() < MIN_FREE_BYTES_TO_REOPEN) {
-            return;
-        }
-        try {
-            store.reopen();
-            for (StoredTopic st : store.loadTopics()) {
-                StoredTopicState t = broker.registered(st.name());
-                if (t != null && t.lastOffset() != st.lastOffset()) {
-                    log.warn("topic {} is at offset {} in the reopened log, {} in memory", st.name(), st.lastOffset(),
-                            t.lastOffset());
-                    t.loaded(st);
-                }
-            }
-        } catch (LogException e) {
-            log.warn("reopening the log failed: {}", e.reason());
-            return;
-        }
-        probeWrite();
-    }
-
-    private boolean probeWrite() {
-        try (RocksLog.Batch batch = store.newBatch()) {
-            batch.putRecord("s/probe", Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.US_ASCII));
-            store.write(batch, true);
-        } catch (LogException e) {
-            log.debug("the log still refuses writes: {}", e.reason());
-            return false;
-        }
-        log.info("the log stores changes again");
-        storeFailure = null;
-        return true;
-    }
-
-    /** The {@code batch} fsync policy's timer: fsyncs everything written so far. */
-    void syncQuietly() {
-        if (storeFailure != null) {
-            return; // the writer's probe finds out when the store works again
-        }
-        try {
-            store.sync();
-        } catch (LogException e) {
-            log.warn("periodic fsync failed", e);
         }
     }
 }

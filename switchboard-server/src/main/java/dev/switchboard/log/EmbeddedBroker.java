@@ -25,7 +25,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -51,11 +50,13 @@ public final class EmbeddedBroker implements Broker {
     private final Retention defaultRetention;
     private final RocksLog store;
     private final ConcurrentHashMap<String, StoredTopicState> topics = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, CopyOnWriteArrayList<TopicWatcher>> watchers = new ConcurrentHashMap<>();
+    private final TopicWatchers watchers = new TopicWatchers();
     private final CommitLoop writer;
     private final Thread writerThread;
     private final ThreadPoolExecutor readers;
     private final ScheduledExecutorService fsyncTimer;
+    /** Writer-only: the identity of the next topic created. */
+    private long nextTopicId;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private EmbeddedBroker(ServerConfig config, MeterRegistry metrics) {
@@ -73,14 +74,16 @@ public final class EmbeddedBroker implements Broker {
         this.readers = new ThreadPoolExecutor(READER_THREADS, READER_THREADS, 0, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(READER_QUEUE), Thread.ofPlatform().name("switchboard-log-reader-", 0)
                 .daemon(true).factory());
-        this.writer = new CommitLoop(this, store, config.fsync(), config.idempotencyTtl(),
-                limits.maxPendingPublishes(), maxId + 1, metrics);
+        this.nextTopicId = maxId + 1;
+        StoreGuard storeGuard = new StoreGuard(store, this, config.fsync() == FsyncPolicy.ALWAYS);
+        this.writer = new CommitLoop(this, store, storeGuard, watchers, config.fsync(), config.idempotencyTtl(),
+                limits.maxPendingPublishes(), metrics);
         this.writerThread = Thread.ofPlatform().name("switchboard-log-writer").start(writer);
         if (config.fsync() == FsyncPolicy.BATCH) {
             long every = config.fsyncInterval().toMillis();
             fsyncTimer = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().name("switchboard-fsync").daemon(true).factory());
-            fsyncTimer.scheduleWithFixedDelay(writer::syncQuietly, every, every, TimeUnit.MILLISECONDS);
+            fsyncTimer.scheduleWithFixedDelay(storeGuard::syncQuietly, every, every, TimeUnit.MILLISECONDS);
         } else {
             fsyncTimer = null;
         }
@@ -211,21 +214,7 @@ public final class EmbeddedBroker implements Broker {
     @Override
     public Watch watch(String topic, TopicWatcher watcher) {
         TopicNames.validate(topic);
-        watchers.computeIfAbsent(topic, t -> new CopyOnWriteArrayList<>()).add(watcher);
-        return () -> watchers.computeIfPresent(topic, (t, list) -> {
-            list.remove(watcher);
-            return list.isEmpty() ? null : list;
-        });
-    }
-
-    /** The watchers of a topic, for the writer; null when none. */
-    List<TopicWatcher> watchersOf(String topic) {
-        return watchers.get(topic);
-    }
-
-    /** The writer deleted a topic: its watchers are told once and dropped. */
-    List<TopicWatcher> dropWatchers(String topic) {
-        return watchers.remove(topic);
+        return watchers.add(topic, watcher);
     }
 
     // ---- registry, for the writer ----
@@ -238,13 +227,20 @@ public final class EmbeddedBroker implements Broker {
         return topics.get(name);
     }
 
-    StoredTopicState registerForWrite(String name) {
-        return topics.computeIfAbsent(name, this::newTopicState);
+    /** The registered topic of that name, given an identity if it is new. */
+    StoredTopicState registerForWrite(String name, long now) {
+        StoredTopicState t = topics.computeIfAbsent(name, n -> new StoredTopicState(n, defaultRetention));
+        if (t.stagedId == 0) {
+            t.stage(nextTopicId++, now);
+        }
+        return t;
     }
 
-    /** A topic not yet registered, with the default retention. */
-    StoredTopicState newTopicState(String name) {
-        return new StoredTopicState(name, defaultRetention);
+    /** A new topic of a name that a commit being staged has just deleted; registered once that commit is written. */
+    StoredTopicState createAgain(String name, long now) {
+        StoredTopicState t = new StoredTopicState(name, defaultRetention);
+        t.stage(nextTopicId++, now);
+        return t;
     }
 
     /** Registers a topic created again in the commit that deleted it, once that commit is written. */

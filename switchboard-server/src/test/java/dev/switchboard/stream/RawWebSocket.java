@@ -70,7 +70,7 @@ final class RawWebSocket implements AutoCloseable {
                 + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
         ws.out.write(request.getBytes(StandardCharsets.US_ASCII));
         ws.out.flush();
-        String head = ws.readHead();
+        String head = readHead(ws.in);
         if (!head.startsWith("HTTP/1.1 101")) {
             s.close();
             throw new IOException("upgrade refused: " + head);
@@ -93,7 +93,8 @@ final class RawWebSocket implements AutoCloseable {
         }
     }
 
-    private String readHead() throws IOException {
+    /** An HTTP response head, read byte by byte up to its blank line (the body stays unread). */
+    static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
         byte[] end = {'\r', '\n', '\r', '\n'};

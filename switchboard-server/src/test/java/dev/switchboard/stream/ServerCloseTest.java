@@ -8,7 +8,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.config.IoMode;
 import dev.switchboard.testing.TestServer;
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -65,7 +64,7 @@ class ServerCloseTest {
             connections.put("websocket with a backlog that it does not read", stalled.socket());
 
             Socket sse = open(port, "GET /v1/topics/" + TOPIC + "/events HTTP/1.1\r\nHost: t\r\n\r\n");
-            assertThat(readHead(sse.getInputStream())).startsWith("HTTP/1.1 200");
+            assertThat(RawWebSocket.readHead(sse.getInputStream())).startsWith("HTTP/1.1 200");
             connections.put("SSE stream", sse);
 
             connections.put("held long poll", open(port,
@@ -127,26 +126,11 @@ class ServerCloseTest {
         return s;
     }
 
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int matched = 0;
-        byte[] end = {'\r', '\n', '\r', '\n'};
-        while (matched < 4) {
-            int b = in.read();
-            if (b < 0) {
-                throw new EOFException("connection closed in the response head: " + head);
-            }
-            head.write(b);
-            matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
-        }
-        return head.toString(StandardCharsets.US_ASCII);
-    }
-
     private static final Pattern CONTENT_LENGTH = Pattern.compile("\r\ncontent-length: *(\\d+)");
 
     /** One whole response with a Content-Length body, leaving the connection at the start of the next. */
     private static void readResponse(InputStream in) throws IOException {
-        String head = readHead(in);
+        String head = RawWebSocket.readHead(in);
         assertThat(head).startsWith("HTTP/1.1 200");
         Matcher m = CONTENT_LENGTH.matcher(head.toLowerCase(Locale.ROOT));
         assertThat(m.find()).as("Content-Length in %s", head).isTrue();
