@@ -31,9 +31,22 @@ public final class Payloads {
     /** How a payload is carried in a JSON {@code data} field. */
     public enum DataForm { JSON, TEXT, BASE64 }
 
+    /** A formatted second, reused by every time within it: a busy server formats the same second thousands of times. */
+    private record SecondText(long second, String prefix) {}
+
+    private static volatile SecondText lastSecond = new SecondText(Long.MIN_VALUE, "");
+
     /** A time as the API writes it: UTC with milliseconds, {@code 2026-11-23T14:00:00.123Z}. */
     public static String formatTime(long millis) {
-        return TIME.format(Instant.ofEpochMilli(millis));
+        long second = Math.floorDiv(millis, 1000);
+        SecondText cached = lastSecond;
+        if (cached.second() != second) {
+            String whole = TIME.format(Instant.ofEpochSecond(second));
+            cached = new SecondText(second, whole.substring(0, whole.length() - "000Z".length()));
+            lastSecond = cached;
+        }
+        int ms = (int) Math.floorMod(millis, 1000);
+        return cached.prefix() + (char) ('0' + ms / 100) + (char) ('0' + ms / 10 % 10) + (char) ('0' + ms % 10) + 'Z';
     }
 
     public static DataForm formOf(String type, byte[] bytes) {

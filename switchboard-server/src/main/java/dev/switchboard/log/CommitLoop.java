@@ -12,13 +12,20 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.netty.channel.SingleThreadEventLoop;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +35,10 @@ import org.slf4j.LoggerFactory;
  * queued at once, assigns offsets, writes it as one atomic batch with at most one fsync (group commit), then makes
  * the new offsets readable, tells the topics' watchers, acknowledges the publishers and applies retention. One
  * writer means offsets are assigned in one place, in order, with no locks; the event loops only enqueue.
+ *
+ * <p>Hand-offs are batched both ways (docs/architecture.md, "The publish path"): an event loop wakes a sleeping
+ * writer once per loop iteration, after everything that iteration read is queued, and the writer hands each loop
+ * its answers of a commit in one task ({@link LoopAnswers}). Threads that are not event loops wake it at once.
  *
  * <p>Every queued command is answered, whatever fails: a transaction that refuses its input is refused alone; a
  * failure while staging or writing fails the whole batch, which is then not in the log; a failure after the write
@@ -62,7 +73,14 @@ final class CommitLoop implements Runnable {
     private final RetentionEnforcer retainer;
     private final FsyncPolicy fsync;
     private final long idempotencyTtlMillis;
-    private final ArrayBlockingQueue<Command> queue;
+    private final Queue<Command> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    private final int capacity;
+    private final LoopAnswers answers = new LoopAnswers();
+    private final Map<Executor, Runnable> loopWakes = new ConcurrentHashMap<>();
+    private volatile Thread thread;
+    /** The writer is parked, or about to park: whoever queues work must wake it. */
+    private volatile boolean sleeping;
     private final Counter published;
     private final Counter replayed;
     private final DistributionSummary batchSize;
@@ -82,7 +100,7 @@ final class CommitLoop implements Runnable {
         this.retainer = new RetentionEnforcer(store, watchers);
         this.fsync = fsync;
         this.idempotencyTtlMillis = idempotencyTtl.toMillis();
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.capacity = capacity;
         this.published = Counter.builder("switchboard.publish.messages").description("Messages stored")
                 .register(metrics);
         this.replayed = Counter.builder("switchboard.publish.replays")
@@ -96,17 +114,89 @@ final class CommitLoop implements Runnable {
 
     /** Any thread. False when the queue is full or the writer has stopped: the caller refuses the request. */
     boolean offer(Command c) {
-        if (!running || !queue.offer(c)) {
+        if (!running) {
             return false;
         }
+        if (queued.incrementAndGet() > capacity) {
+            queued.decrementAndGet();
+            return false;
+        }
+        queue.add(c);
         // The writer may have stopped and drained the queue for the last time just before this landed: take it back
         // and let the caller refuse it. If it is no longer there, the writer took it and answers it.
-        return running || !queue.remove(c);
+        if (!running && queue.remove(c)) {
+            queued.decrementAndGet();
+            return false;
+        }
+        wake();
+        return true;
+    }
+
+    /** A busy writer polls the queue again before it sleeps; a sleeping one is woken, from a loop once per iteration. */
+    private void wake() {
+        if (!sleeping) {
+            return;
+        }
+        SingleThreadEventLoop loop = EventLoops.current();
+        if (loop == null) {
+            LockSupport.unpark(thread);
+        } else {
+            ((LoopWake) loopWakes.computeIfAbsent(loop, l -> new LoopWake(loop))).request();
+        }
+    }
+
+    /** One event loop's deferred wake-up of the writer. Fields are that loop's alone. */
+    private final class LoopWake implements Runnable {
+        private final SingleThreadEventLoop loop;
+        private boolean requested;
+
+        LoopWake(SingleThreadEventLoop loop) {
+            this.loop = loop;
+        }
+
+        void request() {
+            if (!requested) {
+                requested = true;
+                loop.executeAfterEventLoopIteration(this);
+            }
+        }
+
+        @Override
+        public void run() {
+            requested = false;
+            if (sleeping) {
+                LockSupport.unpark(thread);
+            }
+        }
+    }
+
+    private Command poll() {
+        Command c = queue.poll();
+        if (c != null) {
+            queued.decrementAndGet();
+        }
+        return c;
+    }
+
+    private void drainTo(List<Command> commands, int max) {
+        Command c;
+        while (commands.size() < max && (c = poll()) != null) {
+            commands.add(c);
+        }
+    }
+
+    /** Parks until work is queued or a tick is due; a waker that saw {@code sleeping} unparks it. */
+    private void sleepUntilWoken() {
+        sleeping = true;
+        if (queue.isEmpty() && running) {
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
+        }
+        sleeping = false;
     }
 
     /** Any thread: a plain publish. */
     boolean offerPublish(String topic, String type, byte[] payload, String key, CompletableFuture<PublishResult> done) {
-        return offer(new Pending(new PublishTransaction(topic, type, payload, key, done, replayed)));
+        return offer(new Pending(new PublishTransaction(topic, type, payload, key, done, replayed, answers)));
     }
 
     /** The answer to a command {@link #offer} did not take. */
@@ -119,11 +209,12 @@ final class CommitLoop implements Runnable {
     }
 
     int pending() {
-        return queue.size();
+        return queued.get();
     }
 
     void stop() {
         running = false;
+        LockSupport.unpark(thread);
     }
 
     Optional<String> unhealthy() {
@@ -135,26 +226,25 @@ final class CommitLoop implements Runnable {
 
     @Override
     public void run() {
+        thread = Thread.currentThread();
         List<Command> commands = new ArrayList<>();
         try {
             while (running) {
-                Command first = queue.poll(TICK_MILLIS, TimeUnit.MILLISECONDS);
-                if (first != null) {
-                    commands.add(first);
-                    queue.drainTo(commands, MAX_BATCH - 1);
+                drainTo(commands, MAX_BATCH);
+                if (commands.isEmpty()) {
+                    sleepUntilWoken();
+                } else {
                     // An fsync per commit makes each one dear: let runnable event loops enqueue what they have read
                     // first (on a busy core this doubled the batch and the acks per second; idle, it costs nothing).
                     if (fsync == FsyncPolicy.ALWAYS && commands.size() < MAX_BATCH) {
                         Thread.yield();
-                        queue.drainTo(commands, MAX_BATCH - commands.size());
+                        drainTo(commands, MAX_BATCH);
                     }
                     process(commands);
                     commands.clear();
                 }
                 tick();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (Throwable e) {
             // An Error (or a bug that escaped every guard below): nothing this thread does can be trusted now.
             log.error("the log writer stopped", e);
@@ -162,7 +252,7 @@ final class CommitLoop implements Runnable {
             running = false;
         }
         running = false; // however the loop ended: later offers are refused, not queued for no one
-        queue.drainTo(commands);
+        drainTo(commands, Integer.MAX_VALUE);
         ApiException closing = refusal("");
         for (Command c : commands) {
             switch (c) {
@@ -292,6 +382,7 @@ final class CommitLoop implements Runnable {
         for (Pending p : accepted) {
             answerCommitted(p);
         }
+        answers.flush();
         for (StoredTopicState t : stage.touched) {
             if (stage.dropped.contains(t)) {
                 continue;

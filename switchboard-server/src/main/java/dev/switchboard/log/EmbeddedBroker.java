@@ -264,8 +264,7 @@ public final class EmbeddedBroker implements Broker {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        writer.stop();
-        writerThread.interrupt(); // wakes it from its idle wait; a commit in progress still completes
+        writer.stop(); // wakes it from its idle wait; a commit in progress still completes
         try {
             writerThread.join(10_000);
         } catch (InterruptedException e) {

@@ -20,6 +20,9 @@ import io.netty.handler.codec.http.cors.CorsHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +48,9 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private boolean closing;
+    /** Fires at the earliest deadline of the exchanges awaiting an answer: one timer per connection, not per request. */
+    private ScheduledFuture<?> deadlineTimer;
+    private long deadlineTimerAt;
 
     /** An exchange and, once the endpoint answered, what to write for it. */
     private static final class Started {
@@ -156,6 +162,33 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
     }
 
     @Override
+    public void awaiting(Exchange exchange) {
+        armDeadlineTimer(exchange.deadline());
+    }
+
+    /** Arms the timer for {@code at} unless it already fires no later (an answer given early leaves it armed). */
+    private void armDeadlineTimer(long at) {
+        if (deadlineTimer != null) {
+            if (deadlineTimerAt - at <= 0) {
+                return;
+            }
+            deadlineTimer.cancel(false);
+        }
+        deadlineTimerAt = at;
+        deadlineTimer = ctx.executor().schedule(this::expireDue, at - System.nanoTime(), TimeUnit.NANOSECONDS);
+    }
+
+    private void expireDue() {
+        deadlineTimer = null;
+        long now = System.nanoTime();
+        List<Exchange> due = started.stream().map(s -> s.exchange)
+                .filter(e -> e.awaitingAnswer() && e.deadline() - now <= 0).toList();
+        due.forEach(Exchange::expire); // answers them, which may start the requests waiting behind
+        started.stream().map(s -> s.exchange).filter(Exchange::awaitingAnswer).mapToLong(Exchange::deadline)
+                .reduce((a, b) -> a - b <= 0 ? a : b).ifPresent(this::armDeadlineTimer);
+    }
+
+    @Override
     public void streaming(Exchange exchange, HttpResponse head) {
         Started s = find(exchange);
         if (s == null) {
@@ -263,6 +296,9 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         dropOpen();
+        if (deadlineTimer != null) {
+            deadlineTimer.cancel(false);
+        }
         super.channelInactive(ctx);
     }
 

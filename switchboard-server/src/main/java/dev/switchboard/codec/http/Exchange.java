@@ -17,8 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -42,6 +40,12 @@ public final class Exchange {
          */
         void streaming(Exchange exchange, HttpResponse head);
 
+        /**
+         * On the connection's loop: the exchange waits for a future that must be done by {@link #deadline()}. The
+         * listener calls {@link #expire} on it once that has passed (one timer per connection, not per request).
+         */
+        void awaiting(Exchange exchange);
+
         /** On the connection's loop: the endpoint took the connection over (a refused upgrade it answered itself). */
         void takenOver(Exchange exchange);
 
@@ -59,7 +63,9 @@ public final class Exchange {
     private final Listener listener;
     private final Duration answerTimeout;
     private CompletableFuture<?> pending;
-    private ScheduledFuture<?> deadline;
+    /** System.nanoTime() by which the pending future must be done; meaningful while {@link #pending} is open. */
+    private long deadline;
+    private Duration limit;
     private boolean done;
 
     /** @param answerTimeout how long past its own wait an answer may take before the client gets 503 timeout */
@@ -154,14 +160,9 @@ public final class Exchange {
     public <T> void respondWhenDone(CompletableFuture<T> future, Duration wait, Consumer<T> onValue) {
         pending = future;
         if (!future.isDone()) {
-            Duration limit = wait.plus(answerTimeout);
-            deadline = ctx.executor().schedule(() -> {
-                if (!done) {
-                    future.cancel(false);
-                    respond(HttpResponses.error(ctx.alloc(), new ApiException(ErrorCode.TIMEOUT,
-                            "no answer within " + Durations.format(limit) + "; retry")));
-                }
-            }, limit.toNanos(), TimeUnit.NANOSECONDS);
+            limit = wait.plus(answerTimeout);
+            deadline = System.nanoTime() + limit.toNanos();
+            listener.awaiting(this);
         }
         BiConsumer<T, Throwable> answer = (value, error) -> {
             if (error == null) {
@@ -170,10 +171,32 @@ public final class Exchange {
                 fail(error);
             }
         };
-        if (future.isDone()) {
-            future.whenComplete(answer);
-        } else {
-            future.whenCompleteAsync(answer, ctx.executor());
+        // Most futures complete on this loop (the log answers each loop in one task): no second hop then.
+        future.whenComplete((value, error) -> {
+            if (ctx.executor().inEventLoop()) {
+                answer.accept(value, error);
+            } else {
+                ctx.executor().execute(() -> answer.accept(value, error));
+            }
+        });
+    }
+
+    /** Whether this exchange waits for a future with a {@link #deadline()}. */
+    public boolean awaitingAnswer() {
+        return !done && limit != null;
+    }
+
+    /** When the awaited answer is due (System.nanoTime()); only while {@link #awaitingAnswer()}. */
+    public long deadline() {
+        return deadline;
+    }
+
+    /** On the loop, past {@link #deadline()}: gives the answer up; the client gets 503 {@code timeout}. */
+    public void expire() {
+        if (awaitingAnswer()) {
+            respond(HttpResponses.error(ctx.alloc(), new ApiException(ErrorCode.TIMEOUT,
+                    "no answer within " + Durations.format(limit) + "; retry")));
+            pending.cancel(false); // after answering: the cancelled future's callback finds the exchange done
         }
     }
 
@@ -204,9 +227,6 @@ public final class Exchange {
             return;
         }
         done = true;
-        if (deadline != null) {
-            deadline.cancel(false);
-        }
         boolean close = !keepAlive || response == null
                 || HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(response.headers().get(HttpHeaderNames.CONNECTION));
         if (response != null) {
@@ -258,9 +278,6 @@ public final class Exchange {
     public void abandon() {
         if (pending != null && !pending.isDone()) {
             pending.cancel(false);
-        }
-        if (deadline != null) {
-            deadline.cancel(false);
         }
         done = true;
     }

@@ -29,10 +29,10 @@ public final class HttpResponses {
             buf.release();
             throw new IllegalStateException("cannot encode response", e);
         }
-        return withBody(status, buf, "application/json");
+        return withBody(status, buf, HttpHeaderValues.APPLICATION_JSON);
     }
 
-    public static FullHttpResponse withBody(HttpResponseStatus status, ByteBuf body, String contentType) {
+    public static FullHttpResponse withBody(HttpResponseStatus status, ByteBuf body, CharSequence contentType) {
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());

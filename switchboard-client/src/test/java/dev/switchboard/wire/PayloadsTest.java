@@ -1,0 +1,35 @@
+package dev.switchboard.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class PayloadsTest {
+    private static final DateTimeFormatter ISO_MILLIS =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+    @Test
+    void formatTimeAgreesWithTheFormatterInAndAcrossSeconds() {
+        long[] edges = {0, 1, 999, 1000, 1001, -1, -999, -1000, -1001, 1_764_979_200_000L, 1_764_979_200_999L,
+                253_402_300_799_999L}; // the epoch from both sides, a day's start and end, 9999-12-31T23:59:59.999Z
+        for (long millis : edges) {
+            assertFormatted(millis);
+        }
+        SplittableRandom random = new SplittableRandom(42);
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < 10_000; i++) {
+            // Runs inside one second (the cached prefix) and jumps between far-apart ones (a new prefix).
+            long millis = i % 100 == 0 ? random.nextLong(0, 4_000_000_000_000L) : now + random.nextLong(-1500, 1500);
+            assertFormatted(millis);
+        }
+    }
+
+    private static void assertFormatted(long millis) {
+        assertThat(Payloads.formatTime(millis)).as("%d", millis)
+                .isEqualTo(ISO_MILLIS.format(Instant.ofEpochMilli(millis)));
+    }
+}
