@@ -102,10 +102,15 @@ public final class Payloads {
      * JSON would break every reader's parse. Refused with 400 before anything is stored.
      */
     public static void requireJson(byte[] payload) {
+        requireJson(payload, "the body");
+    }
+
+    /** As {@link #requireJson(byte[])}, naming the payload in the refusal as {@code what} (e.g. {@code "line 3"}). */
+    public static void requireJson(byte[] payload, String what) {
         // JSON is UTF-8 (RFC 8259 section 8.1). Jackson lets some invalid sequences through inside strings (encoded
         // surrogates, overlong forms, code points above U+10FFFF); stored, they would go raw onto SSE streams.
         if (!isUtf8(payload)) {
-            throw new ApiException(ErrorCode.INVALID_JSON, "the body is not valid UTF-8, which JSON must be");
+            throw new ApiException(ErrorCode.INVALID_JSON, what + " is not valid UTF-8, which JSON must be");
         }
         // Parsed as UTF-8 text, because that is how it is embedded: on raw bytes Jackson would detect UTF-16/32 or
         // skip a byte order mark, and accept bodies that make every envelope carrying them invalid JSON.
@@ -113,15 +118,19 @@ public final class Payloads {
                 StandardCharsets.UTF_8))) {
             JsonToken first = p.nextToken();
             if (first == null) {
-                throw new ApiException(ErrorCode.INVALID_JSON, "the body is empty but its type is JSON");
+                throw new ApiException(ErrorCode.INVALID_JSON, what + " is empty but its type is JSON");
             }
             p.skipChildren();
             if (p.nextToken() != null) {
-                throw new ApiException(ErrorCode.INVALID_JSON, "the body has data after its JSON value");
+                throw new ApiException(ErrorCode.INVALID_JSON, what + " has data after its JSON value");
             }
         } catch (IOException e) {
-            throw new ApiException(ErrorCode.INVALID_JSON, "the body is not valid JSON: "
-                    + e.getMessage().lines().findFirst().orElse(""));
+            throw new ApiException(ErrorCode.INVALID_JSON, what + " is not valid JSON: " + reason(e));
         }
+    }
+
+    /** What a JSON parser found wrong, without the location lines Jackson appends. */
+    public static String reason(IOException e) {
+        return e.getMessage().lines().findFirst().orElse("");
     }
 }

@@ -71,6 +71,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-message-bytes", defaultValue = "1048576", description = "Largest message. Default: ${DEFAULT-VALUE}")
     int maxMessageBytes;
 
+    @Option(names = "--max-batch-messages", defaultValue = "1000",
+            description = "Most messages in one batch publish. Default: ${DEFAULT-VALUE}")
+    int maxBatchMessages;
+
     @Option(names = "--max-header-bytes", defaultValue = "16384", description = "Largest request head. Default: ${DEFAULT-VALUE}")
     int maxHeaderBytes;
 
@@ -163,9 +167,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         ServerConfig config = new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads,
                 new SocketOptions(tcpNoDelay, sendBuffer, receiveBuffer, backlog, writeLow, writeHigh),
-                new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollBytes, maxWait, maxTopics,
-                        maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout, idleTimeout,
-                        slowConsumerTimeout, tailCacheBytes, answerTimeout),
+                new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollBytes, maxWait,
+                        maxTopics, maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout,
+                        idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
                 idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList());
         SwitchboardServer server = SwitchboardServer.start(config);

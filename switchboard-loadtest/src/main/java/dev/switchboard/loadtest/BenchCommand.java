@@ -140,6 +140,11 @@ public final class BenchCommand implements Runnable {
                 description = "Closed-loop submitter threads, 0 = twice the workers. Default: ${DEFAULT-VALUE}")
         int submitters;
 
+        @Option(names = "--claim-max", defaultValue = "1",
+                description = {"Jobs a worker claims at once (max=N, 1-100) and completes concurrently before "
+                        + "claiming again; 1 claims one job without max. Default: ${DEFAULT-VALUE}"})
+        int claimMax;
+
         @Option(names = "--size", defaultValue = "64", description = "Payload bytes per job. Default: ${DEFAULT-VALUE}")
         int size;
 
@@ -156,11 +161,11 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (workers < 1 || submitters < 0 || size < 1) {
-                throw client.usage("--workers and --size must be >= 1, --submitters >= 0");
+            if (workers < 1 || submitters < 0 || size < 1 || claimMax < 1 || claimMax > 100) {
+                throw client.usage("--workers and --size must be >= 1, --submitters >= 0, --claim-max 1-100");
             }
             JobsBenchmark.Config config = new JobsBenchmark.Config(client.server, workers,
-                    submitters == 0 ? 2 * workers : submitters, size, warmup, duration,
+                    submitters == 0 ? 2 * workers : submitters, claimMax, size, warmup, duration,
                     JobsBenchmark.Config.freshQueue());
             return BenchReport.print(new JobsBenchmark(config, spec.commandLine().getErr()).run(), json,
                     spec.commandLine().getOut());

@@ -12,31 +12,37 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Recorder;
 
 /**
  * {@code bench jobs}: jobs end to end. Closed-loop submitters each submit a job with {@code ?wait=} (synchronous
- * request/reply: the answer is the submitter's notification) and wait for it; workers claim with a held wait and
- * complete at once with the payload as result. Since workers do no work, a job's latency is what the server (and the
- * four HTTP exchanges a job takes) adds. Uses the JDK's HttpClient on virtual threads: a job is four requests, and
- * this measures their sum, not the client.
+ * request/reply: the answer is the submitter's notification) and wait for it; workers claim with a held wait (up to
+ * {@code claimMax} jobs per claim) and complete at once with the payload as result. Since workers do no work, a job's
+ * latency is what the server (and the four HTTP exchanges a job takes) adds. Uses the JDK's HttpClient on virtual
+ * threads: a job is four requests, and this measures their sum, not the client.
  */
 public final class JobsBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration SUBMIT_WAIT = Duration.ofSeconds(30);
 
-    /** The knobs of one run. */
-    public record Config(URI server, int workers, int submitters, int size, Duration warmup, Duration duration,
-                         String queue) {
+    /**
+     * The knobs of one run.
+     *
+     * @param claimMax jobs a worker claims at once ({@code max=}) and completes side by side; 1 claims without it
+     */
+    public record Config(URI server, int workers, int submitters, int claimMax, int size, Duration warmup,
+                         Duration duration, String queue) {
         public static String freshQueue() {
             return "bench-jobs." + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
         }
     }
 
     /** The outcome: jobs completed in the measured time and submit-to-result latency. */
-    public record Report(int workers, int submitters, int size, double durationSeconds, long jobs,
+    public record Report(int workers, int submitters, int claimMax, int size, double durationSeconds, long jobs,
                          double jobsPerSecond, LatencyReport latencyMs, long errors, List<String> errorSamples)
             implements BenchReport {
         @Override
@@ -47,8 +53,8 @@ public final class JobsBenchmark {
         @Override
         public String toText() {
             StringBuilder t = new StringBuilder();
-            t.append(String.format(Locale.ROOT, "jobs        %d workers, %d submitters, %d-byte payloads%n",
-                    workers, submitters, size));
+            t.append(String.format(Locale.ROOT, "jobs        %d workers%s, %d submitters, %d-byte payloads%n",
+                    workers, claimMax > 1 ? " claiming up to " + claimMax + " jobs each" : "", submitters, size));
             t.append(String.format(Locale.ROOT, "measured    %.1f s%n", durationSeconds));
             t.append(String.format(Locale.ROOT, "completed   %,d jobs  %,.0f jobs/s%n", jobs, jobsPerSecond));
             t.append(LatencyReport.line(latencyMs));
@@ -109,8 +115,8 @@ public final class JobsBenchmark {
         for (Thread t : workers) {
             t.join(SUBMIT_WAIT.toMillis());
         }
-        return new Report(config.workers(), config.submitters(), config.size(), seconds, jobs, jobs / seconds, lat,
-                errors.get(), List.copyOf(errorSamples));
+        return new Report(config.workers(), config.submitters(), config.claimMax(), config.size(), seconds, jobs,
+                jobs / seconds, lat, errors.get(), List.copyOf(errorSamples));
     }
 
     private void submit(byte[] payload) {
@@ -140,7 +146,9 @@ public final class JobsBenchmark {
     }
 
     private void work() {
-        URI claim = config.server().resolve("/v1/queues/" + config.queue() + "/claim?wait=1s&lease=30s");
+        boolean several = config.claimMax() > 1;
+        URI claim = config.server().resolve("/v1/queues/" + config.queue() + "/claim?wait=1s&lease=30s"
+                + (several ? "&max=" + config.claimMax() : ""));
         while (!stopping) {
             try {
                 HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(claim)
@@ -152,15 +160,24 @@ public final class JobsBenchmark {
                     error("claim answered " + r.statusCode());
                     continue;
                 }
-                JsonNode job = JSON.readTree(r.body());
-                HttpResponse<Void> done = http.send(HttpRequest.newBuilder(
-                                config.server().resolve("/v1/jobs/" + job.get("id").asText() + "/complete"))
-                        .header("Lease-Token", job.get("lease").asText())
-                        .header("Content-Type", "text/plain")
-                        .POST(HttpRequest.BodyPublishers.ofString(job.get("payload").asText())).build(),
-                        HttpResponse.BodyHandlers.discarding());
-                if (done.statusCode() != 200) {
-                    error("complete answered " + done.statusCode());
+                JsonNode answer = JSON.readTree(r.body());
+                List<JsonNode> jobs = new ArrayList<>();
+                if (several) {
+                    answer.get("jobs").forEach(jobs::add);
+                } else {
+                    jobs.add(answer);
+                }
+                // Side by side, as a worker running its jobs concurrently would, and all before the next claim.
+                List<CompletableFuture<HttpResponse<Void>>> completions = jobs.stream().map(this::complete).toList();
+                for (CompletableFuture<HttpResponse<Void>> done : completions) {
+                    try {
+                        int status = done.get().statusCode();
+                        if (status != 200) {
+                            error("complete answered " + status);
+                        }
+                    } catch (ExecutionException e) {
+                        error("complete failed: " + e.getCause());
+                    }
                 }
             } catch (IOException e) {
                 error("worker failed: " + e);
@@ -168,6 +185,15 @@ public final class JobsBenchmark {
                 return;
             }
         }
+    }
+
+    private CompletableFuture<HttpResponse<Void>> complete(JsonNode job) {
+        return http.sendAsync(HttpRequest.newBuilder(
+                        config.server().resolve("/v1/jobs/" + job.get("id").asText() + "/complete"))
+                .header("Lease-Token", job.get("lease").asText())
+                .header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString(job.get("payload").asText())).build(),
+                HttpResponse.BodyHandlers.discarding());
     }
 
     private void error(String sample) {

@@ -3,6 +3,7 @@ package dev.switchboard.broker;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
+import java.util.List;
 
 /**
  * What every engine refuses before storing an append, so that all engines refuse the same input with the same codes.
@@ -12,10 +13,12 @@ public final class AppendRules {
     public static final int MAX_TYPE_LENGTH = 255;
 
     private final int maxMessageBytes;
+    private final int maxBatchMessages;
     private final int maxIdempotencyKeyLength;
 
-    public AppendRules(int maxMessageBytes, int maxIdempotencyKeyLength) {
+    public AppendRules(int maxMessageBytes, int maxBatchMessages, int maxIdempotencyKeyLength) {
         this.maxMessageBytes = maxMessageBytes;
+        this.maxBatchMessages = maxBatchMessages;
         this.maxIdempotencyKeyLength = maxIdempotencyKeyLength;
     }
 
@@ -23,9 +26,40 @@ public final class AppendRules {
     public void check(String topic, String type, byte[] payload, String idempotencyKey) {
         writableTopic(topic);
         if (payload.length > maxMessageBytes) {
-            throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "message is " + payload.length
-                    + " bytes; the limit is " + maxMessageBytes);
+            throw tooLarge("message", payload.length);
         }
+        checkTypeAndKey(type, idempotencyKey);
+    }
+
+    /**
+     * A batch is refused whole: no message (named {@code invalid_json}, as the HTTP body that holds none), more than
+     * the limit, or any message an append would refuse.
+     *
+     * @throws ApiException when the batch must be refused
+     */
+    public void checkBatch(String topic, String type, List<byte[]> payloads, String idempotencyKey) {
+        writableTopic(topic);
+        if (payloads.isEmpty()) {
+            throw new ApiException(ErrorCode.INVALID_JSON, "the batch holds no message; send at least one");
+        }
+        if (payloads.size() > maxBatchMessages) {
+            throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "the batch holds " + payloads.size()
+                    + " messages; the limit is " + maxBatchMessages);
+        }
+        for (int i = 0; i < payloads.size(); i++) {
+            if (payloads.get(i).length > maxMessageBytes) {
+                throw tooLarge("message " + i + " of the batch", payloads.get(i).length);
+            }
+        }
+        checkTypeAndKey(type, idempotencyKey);
+    }
+
+    private ApiException tooLarge(String what, int bytes) {
+        return new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, what + " is " + bytes + " bytes; the limit is "
+                + maxMessageBytes);
+    }
+
+    private void checkTypeAndKey(String type, String idempotencyKey) {
         if (type.length() > MAX_TYPE_LENGTH) {
             throw new ApiException(ErrorCode.INVALID_TYPE, "content type is longer than " + MAX_TYPE_LENGTH + " chars");
         }

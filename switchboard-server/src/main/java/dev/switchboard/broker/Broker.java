@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
  *   <li>Offsets of a topic start at 1 and are contiguous; appends of one caller keep their order.
  *   <li>An append completes only once its message is readable (and stored under the engine's durability policy).
  *   <li>An append with an idempotency key that was used on the topic before completes with the first offset.
+ *   <li>A batch's messages get contiguous offsets in the batch's order and are stored all or none.
  *   <li>Watchers hear of a change only after it is readable by {@link #read}.
  *   <li>A {@link Transaction} is atomic: all of its records and messages are stored, or none.
  *   <li>Refused input ({@link ApiException}) changes nothing; every call that returns a future completes it, on
@@ -33,6 +34,17 @@ public interface Broker extends AutoCloseable {
      * @throws ApiException for refused input, before anything is stored
      */
     CompletableFuture<PublishResult> append(String topic, String type, byte[] payload, String idempotencyKey);
+
+    /**
+     * Appends messages of one type to a topic as one atomic step: they get contiguous offsets in list order, with no
+     * other message between them, and are all stored or none is.
+     *
+     * @param idempotencyKey null, or a key that makes a retry return the first batch's range (keys are shared with
+     *                       {@link #append}: a key used by either is used for both)
+     * @throws ApiException for refused input (no message, too many, one too large), before anything is stored
+     */
+    CompletableFuture<BatchResult> appendBatch(String topic, String type, List<byte[]> payloads,
+                                               String idempotencyKey);
 
     /**
      * Queues an atomic change of several records and messages (jobs use it to store a job's state together with the

@@ -6,6 +6,7 @@ import java.time.Duration;
  * Every size, count and wait the server accepts has a limit here; breaking one gets a clear error (docs/api.md shapes).
  *
  * @param maxMessageBytes         largest publish body (413 beyond)
+ * @param maxBatchMessages        most messages in one batch publish (413 beyond)
  * @param maxHeaderBytes          largest request head (431 beyond)
  * @param maxPollLimit            largest {@code limit=} of a poll
  * @param maxPollResponseBytes    a poll answer stops adding messages past this many payload bytes (at least one is always sent)
@@ -23,50 +24,56 @@ import java.time.Duration;
  * @param answerTimeout           a request waiting on the log or a job is answered 503 {@code timeout} after its own
  *                                {@code wait} plus this, whatever happens below (streams are exempt)
  */
-public record Limits(int maxMessageBytes, int maxHeaderBytes, int maxPollLimit, int maxPollResponseBytes,
-                     Duration maxWait, int maxTopics, int maxSubscriptionsPerConnection, int maxConnections,
-                     int maxPendingPublishes, int maxIdempotencyKeyLength, Duration headerTimeout,
-                     Duration idleTimeout, Duration slowConsumerTimeout, long tailCacheBytes,
-                     Duration answerTimeout) {
+public record Limits(int maxMessageBytes, int maxBatchMessages, int maxHeaderBytes, int maxPollLimit,
+                     int maxPollResponseBytes, Duration maxWait, int maxTopics, int maxSubscriptionsPerConnection,
+                     int maxConnections, int maxPendingPublishes, int maxIdempotencyKeyLength, Duration headerTimeout,
+                     Duration idleTimeout, Duration slowConsumerTimeout, long tailCacheBytes, Duration answerTimeout) {
     public static Limits defaults() {
-        return new Limits(1024 * 1024, 16 * 1024, 1000, 4 * 1024 * 1024, Duration.ofMinutes(5), 100_000, 1000,
-                18_000, 65_536, 255, Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(30),
+        return new Limits(1024 * 1024, 1000, 16 * 1024, 1000, 4 * 1024 * 1024, Duration.ofMinutes(5), 100_000,
+                1000, 18_000, 65_536, 255, Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(30),
                 256L * 1024 * 1024, Duration.ofSeconds(10));
     }
 
     public Limits withMaxMessageBytes(int bytes) {
-        return new Limits(bytes, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait, maxTopics,
-                maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
+        return new Limits(bytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait,
+                maxTopics, maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
+                headerTimeout, idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout);
+    }
+
+    public Limits withMaxBatchMessages(int messages) {
+        return new Limits(maxMessageBytes, messages, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait,
+                maxTopics, maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
                 headerTimeout, idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout);
     }
 
     public Limits withMaxTopics(int topics) {
-        return new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait, topics,
-                maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
-                headerTimeout, idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout);
+        return new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollResponseBytes,
+                maxWait, topics, maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes,
+                maxIdempotencyKeyLength, headerTimeout, idleTimeout, slowConsumerTimeout, tailCacheBytes,
+                answerTimeout);
     }
 
     public Limits withMaxPendingPublishes(int pending) {
-        return new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait, maxTopics,
-                maxSubscriptionsPerConnection, maxConnections, pending, maxIdempotencyKeyLength,
+        return new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollResponseBytes,
+                maxWait, maxTopics, maxSubscriptionsPerConnection, maxConnections, pending, maxIdempotencyKeyLength,
                 headerTimeout, idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout);
     }
 
     public Limits withSlowConsumerTimeout(Duration timeout) {
-        return new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait, maxTopics,
-                maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
-                headerTimeout, idleTimeout, timeout, tailCacheBytes, answerTimeout);
+        return new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollResponseBytes,
+                maxWait, maxTopics, maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes,
+                maxIdempotencyKeyLength, headerTimeout, idleTimeout, timeout, tailCacheBytes, answerTimeout);
     }
 
     public Limits withAnswerTimeout(Duration timeout) {
-        return new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait, maxTopics,
-                maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
-                headerTimeout, idleTimeout, slowConsumerTimeout, tailCacheBytes, timeout);
+        return new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollResponseBytes,
+                maxWait, maxTopics, maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes,
+                maxIdempotencyKeyLength, headerTimeout, idleTimeout, slowConsumerTimeout, tailCacheBytes, timeout);
     }
 
     public Limits withRequestTimeouts(Duration header, Duration idle) {
-        return new Limits(maxMessageBytes, maxHeaderBytes, maxPollLimit, maxPollResponseBytes, maxWait, maxTopics,
-                maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes, maxIdempotencyKeyLength,
-                header, idle, slowConsumerTimeout, tailCacheBytes, answerTimeout);
+        return new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollResponseBytes,
+                maxWait, maxTopics, maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes,
+                maxIdempotencyKeyLength, header, idle, slowConsumerTimeout, tailCacheBytes, answerTimeout);
     }
 }

@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * Jobs as JSON: the public form of docs/api.md ({@code {"id","queue","status","attempt","progress","version","created",
@@ -23,14 +24,30 @@ public final class JobJson {
     }
 
     /** What a claim answers: the public form, the payload as {@code payload} (data form) and the lease. */
-    public static byte[] claimForm(Job j, byte[] payload) {
+    public static byte[] claimForm(JobService.Claimed c) {
+        return write(g -> writeClaim(g, c));
+    }
+
+    /** What a claim of several ({@code ?max=}) answers: {@code {"jobs":[claim form…]}}, oldest first. */
+    public static byte[] claimsForm(List<JobService.Claimed> claimed) {
         return write(g -> {
-            writePublic(g, j);
-            g.writeStringField("payloadType", j.payloadType());
-            Payloads.writeData(g, "payload", "payloadEncoding", j.payloadType(), payload);
-            g.writeStringField("lease", j.leaseToken());
-            g.writeStringField("leaseExpires", Payloads.formatTime(j.leaseExpires()));
+            g.writeArrayFieldStart("jobs");
+            for (JobService.Claimed c : claimed) {
+                g.writeStartObject();
+                writeClaim(g, c);
+                g.writeEndObject();
+            }
+            g.writeEndArray();
         });
+    }
+
+    private static void writeClaim(JsonGenerator g, JobService.Claimed c) throws IOException {
+        Job j = c.job();
+        writePublic(g, j);
+        g.writeStringField("payloadType", j.payloadType());
+        Payloads.writeData(g, "payload", "payloadEncoding", j.payloadType(), c.payload());
+        g.writeStringField("lease", j.leaseToken());
+        g.writeStringField("leaseExpires", Payloads.formatTime(j.leaseExpires()));
     }
 
     private static void writePublic(JsonGenerator g, Job j) throws IOException {

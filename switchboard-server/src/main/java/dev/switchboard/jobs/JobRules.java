@@ -18,6 +18,8 @@ final class JobRules {
     private static final Duration MIN_RESULT_TTL = Duration.ofSeconds(1);
     private static final Duration MAX_RESULT_TTL = Duration.ofDays(365);
     private static final int MAX_ATTEMPTS = 100;
+    /** Most jobs one claim takes: a worker's batch, not a way to drain a queue into one answer. */
+    static final int MAX_CLAIM = 100;
     private static final int MAX_TYPE = 255;
     private static final int MAX_PROGRESS_MESSAGE = 1024;
     private static final int MAX_ERROR = 4096;
@@ -55,8 +57,11 @@ final class JobRules {
     }
 
     /** {@code lease} may be null: the claim takes the queue's. */
-    void checkClaim(String queue, Duration wait, Duration lease) {
+    void checkClaim(String queue, int max, Duration wait, Duration lease) {
         checkQueue(queue);
+        if (max < 1 || max > MAX_CLAIM) {
+            throw new ApiException(ErrorCode.INVALID_QUERY, "max must be 1-" + MAX_CLAIM);
+        }
         checkWait(wait);
         if (lease != null && !leaseInRange(lease)) {
             throw new ApiException(ErrorCode.INVALID_DURATION, "lease must be between 1s and 24h");

@@ -9,8 +9,8 @@ import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -192,12 +192,14 @@ public final class JobService implements AutoCloseable {
     }
 
     /**
-     * A worker takes the oldest queued job of the queue, or waits up to {@code wait} for one (empty when none came).
+     * A worker takes up to {@code max} of the queue's oldest queued jobs, each with its own lease, in one commit; when
+     * none is queued it waits up to {@code wait} and takes what comes first (empty when nothing came). It never waits
+     * to fill {@code max}.
      */
-    public CompletableFuture<Optional<Claimed>> claim(String queue, Duration wait, Duration lease,
-                                                      ScheduledExecutorService timer) {
-        rules.checkClaim(queue, wait, lease);
-        return machine.claim(queue, wait, lease, timer);
+    public CompletableFuture<List<Claimed>> claim(String queue, int max, Duration wait, Duration lease,
+                                                  ScheduledExecutorService timer) {
+        rules.checkClaim(queue, max, wait, lease);
+        return machine.claim(queue, max, wait, lease, timer);
     }
 
     public CompletableFuture<Job> progress(String id, String token, Integer percent, String message) {

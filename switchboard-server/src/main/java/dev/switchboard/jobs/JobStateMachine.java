@@ -14,7 +14,6 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentMap;
@@ -88,22 +87,22 @@ final class JobStateMachine {
         });
     }
 
-    /** The oldest queued job of the queue, or a held claim that waits up to {@code wait} (empty when none came). */
-    CompletableFuture<Optional<Claimed>> claim(String queue, Duration wait, Duration lease,
-                                               ScheduledExecutorService timer) {
-        CompletableFuture<Optional<Claimed>> result = new CompletableFuture<>();
+    /**
+     * Up to {@code max} of the queue's oldest queued jobs, oldest first, in one transaction; when none is queued, a
+     * held claim that takes what the first submit or requeue brings within {@code wait} (empty when none came).
+     */
+    CompletableFuture<List<Claimed>> claim(String queue, int max, Duration wait, Duration lease,
+                                           ScheduledExecutorService timer) {
+        CompletableFuture<List<Claimed>> result = new CompletableFuture<>();
         run(new Change<Void>() {
             @Override
             Void apply(Transaction.Stage s) {
                 long leaseMillis = (lease != null ? lease : settingsOf(queue).lease()).toMillis();
-                String id = oldestQueued(queue);
-                if (id != null) {
-                    Claimed c = claimNow(s, id, leaseMillis);
-                    afterCommit(() -> result.complete(Optional.of(c)));
-                } else if (wait.isZero()) {
-                    afterCommit(() -> result.complete(Optional.empty()));
+                List<Claimed> claimed = claimOldest(s, queue, max, leaseMillis);
+                if (!claimed.isEmpty() || wait.isZero()) {
+                    afterCommit(() -> result.complete(claimed));
                 } else {
-                    ClaimWaiter w = new ClaimWaiter(leaseMillis, result);
+                    ClaimWaiter w = new ClaimWaiter(max, leaseMillis, result);
                     ArrayDeque<ClaimWaiter> waiting = waitingClaims.computeIfAbsent(queue, q -> new ArrayDeque<>());
                     // Claims that timed out or went away are dropped here, so workers polling an idle queue
                     // don't grow this list.
@@ -111,7 +110,7 @@ final class JobStateMachine {
                     waiting.add(w);
                     timer.schedule(() -> {
                         if (w.take()) {
-                            result.complete(Optional.empty());
+                            result.complete(List.of());
                         }
                     }, wait.toNanos(), TimeUnit.NANOSECONDS);
                 }
@@ -263,26 +262,28 @@ final class JobStateMachine {
         return save(s, j.failed(why, s.now()), JobService.STATUS_EVENT_TYPE);
     }
 
-    private Claimed claimNow(Transaction.Stage s, String id, long leaseMillis) {
-        byte[] payload = s.record(JobKeys.payload(id));
-        if (payload == null) {
-            throw new IllegalStateException("payload of job " + id + " is missing");
+    /** Claims up to {@code max} of the queue's oldest queued jobs, oldest first; none when none is queued. */
+    private List<Claimed> claimOldest(Transaction.Stage s, String queue, int max, long leaseMillis) {
+        List<Claimed> claimed = new ArrayList<>();
+        for (String id; claimed.size() < max && (id = oldestQueued(queue)) != null; ) {
+            byte[] payload = s.record(JobKeys.payload(id));
+            if (payload == null) {
+                throw new IllegalStateException("payload of job " + id + " is missing");
+            }
+            Job j = save(s, current.get(id).claimed(newToken(), s.now(), leaseMillis), JobService.STATUS_EVENT_TYPE);
+            claimed.add(new Claimed(j, payload));
         }
-        Job j = save(s, current.get(id).claimed(newToken(), s.now(), leaseMillis), JobService.STATUS_EVENT_TYPE);
-        return new Claimed(j, payload);
+        return claimed;
     }
 
+    /** Hands what is queued to the held claims, oldest claim first, each taking up to its {@code max}. */
     private void assignWaitingClaims(Transaction.Stage s, String queue) {
         ArrayDeque<ClaimWaiter> waiting = waitingClaims.get(queue);
-        while (waiting != null && !waiting.isEmpty()) {
-            String id = oldestQueued(queue);
-            if (id == null) {
-                return;
-            }
+        while (waiting != null && !waiting.isEmpty() && oldestQueued(queue) != null) {
             ClaimWaiter w = waiting.poll();
             if (w.take()) {
-                Claimed c = claimNow(s, id, w.leaseMillis);
-                pendingChange.afterCommit(() -> w.result.complete(Optional.of(c)));
+                List<Claimed> claimed = claimOldest(s, queue, w.max, w.leaseMillis);
+                pendingChange.afterCommit(() -> w.result.complete(claimed));
                 pendingChange.afterFailure(e -> w.result.completeExceptionally(e));
             }
         }
@@ -419,13 +420,15 @@ final class JobStateMachine {
         }
     }
 
-    /** A held claim. Either the writer hands it a job or its wait ends; {@link #take()} decides which, once. */
+    /** A held claim. Either the writer hands it jobs or its wait ends; {@link #take()} decides which, once. */
     private static final class ClaimWaiter {
+        final int max;
         final long leaseMillis;
-        final CompletableFuture<Optional<Claimed>> result;
+        final CompletableFuture<List<Claimed>> result;
         private final AtomicBoolean taken = new AtomicBoolean();
 
-        ClaimWaiter(long leaseMillis, CompletableFuture<Optional<Claimed>> result) {
+        ClaimWaiter(int max, long leaseMillis, CompletableFuture<List<Claimed>> result) {
+            this.max = max;
             this.leaseMillis = leaseMillis;
             this.result = result;
         }

@@ -1,5 +1,6 @@
 package dev.switchboard.log;
 
+import dev.switchboard.broker.BatchResult;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
@@ -197,6 +198,12 @@ final class CommitLoop implements Runnable {
     /** Any thread: a plain publish. */
     boolean offerPublish(String topic, String type, byte[] payload, String key, CompletableFuture<PublishResult> done) {
         return offer(new Pending(new PublishTransaction(topic, type, payload, key, done, replayed, answers)));
+    }
+
+    /** Any thread: a batch publish. */
+    boolean offerBatch(String topic, String type, List<byte[]> payloads, String key,
+                       CompletableFuture<BatchResult> done) {
+        return offer(new Pending(new BatchTransaction(topic, type, payloads, key, done, replayed, answers)));
     }
 
     /** The answer to a command {@link #offer} did not take. */

@@ -1,6 +1,7 @@
 package dev.switchboard.log;
 
 import dev.switchboard.broker.AppendRules;
+import dev.switchboard.broker.BatchResult;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
@@ -61,7 +62,8 @@ public final class EmbeddedBroker implements Broker {
 
     private EmbeddedBroker(ServerConfig config, MeterRegistry metrics) {
         this.limits = config.limits();
-        this.rules = new AppendRules(limits.maxMessageBytes(), limits.maxIdempotencyKeyLength());
+        this.rules = new AppendRules(limits.maxMessageBytes(), limits.maxBatchMessages(),
+                limits.maxIdempotencyKeyLength());
         this.defaultRetention = config.defaultRetention();
         this.store = RocksLog.open(config.dataDir().resolve("log"));
         long maxId = 0;
@@ -110,6 +112,19 @@ public final class EmbeddedBroker implements Broker {
         refuseNewTopicOverLimit(topic);
         CompletableFuture<PublishResult> done = new CompletableFuture<>();
         if (!writer.offerPublish(topic, type, payload, idempotencyKey, done)) {
+            throw writer.refusal("too many publishes waiting for the log; retry shortly");
+        }
+        return done;
+    }
+
+    @Override
+    public CompletableFuture<BatchResult> appendBatch(String topic, String type, List<byte[]> payloads,
+                                                      String idempotencyKey) {
+        rules.checkBatch(topic, type, payloads, idempotencyKey);
+        refuseNewTopicOverLimit(topic);
+        CompletableFuture<BatchResult> done = new CompletableFuture<>();
+        // A copy: the writer stages it later, on its own thread, whatever the caller does with its list meanwhile.
+        if (!writer.offerBatch(topic, type, List.copyOf(payloads), idempotencyKey, done)) {
             throw writer.refusal("too many publishes waiting for the log; retry shortly");
         }
         return done;

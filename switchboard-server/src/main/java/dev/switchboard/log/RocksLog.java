@@ -220,14 +220,23 @@ public final class RocksLog implements AutoCloseable {
         boolean visit(long offset, long time, int payloadBytes);
     }
 
-    /** The offset and time an idempotency key was first published with, or null. */
-    public long[] idempotencyHit(long topicId, String key) {
+    /** The messages an idempotency key was first published with: a range of offsets and their time. */
+    public record IdempotencyHit(long firstOffset, long lastOffset, long time) {}
+
+    /**
+     * What an idempotency key was first published with, or null. A key's value is its first offset and time (16
+     * bytes), followed by its last offset only when a batch stored more than one message (24 bytes): single
+     * publishes, the common case, keep the small form, and values stored before batches existed read as they are.
+     */
+    public IdempotencyHit idempotencyHit(long topicId, String key) {
         byte[] v = use("idempotency lookup", o -> o.db.get(o.idempotency, idempotencyKey(topicId, key)));
         if (v == null) {
             return null;
         }
         ByteBuffer b = ByteBuffer.wrap(v);
-        return new long[] {b.getLong(), b.getLong()};
+        long first = b.getLong();
+        long time = b.getLong();
+        return new IdempotencyHit(first, b.hasRemaining() ? b.getLong() : first, time);
     }
 
     /** Deletes idempotency keys recorded before {@code cutoff}; returns how many. */
@@ -325,10 +334,14 @@ public final class RocksLog implements AutoCloseable {
             }
         }
 
-        public void putIdempotencyKey(long topicId, String key, long offset, long time) {
+        /** Records an idempotency key's messages, offsets {@code first..last}; see {@link #idempotencyHit}. */
+        public void putIdempotencyKey(long topicId, String key, long first, long last, long time) {
+            ByteBuffer value = ByteBuffer.allocate(first == last ? 16 : 24).putLong(first).putLong(time);
+            if (first != last) {
+                value.putLong(last);
+            }
             try {
-                batch.put(o.idempotency, idempotencyKey(topicId, key),
-                        ByteBuffer.allocate(16).putLong(offset).putLong(time).array());
+                batch.put(o.idempotency, idempotencyKey(topicId, key), value.array());
             } catch (RocksDBException e) {
                 throw new LogException("batch put failed: " + e.getMessage(), e);
             }

@@ -1,7 +1,7 @@
 package dev.switchboard.log;
 
+import dev.switchboard.broker.BatchResult;
 import dev.switchboard.broker.Message;
-import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Transaction;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,7 +25,7 @@ final class StagedCommit implements Transaction.Stage {
     final List<Message> appended = new ArrayList<>();
     final Map<Message, StoredTopicState> topicOf = new IdentityHashMap<>();
     final LinkedHashSet<StoredTopicState> touched = new LinkedHashSet<>();
-    private final Map<String, Message> keysInBatch = new HashMap<>();
+    private final Map<String, BatchResult> keysInBatch = new HashMap<>();
     /** Records staged here, a null value for a deletion. */
     private final Map<String, byte[]> records = new HashMap<>();
     /** Topics this commit deletes (stored ones, and ones it created itself), in order. */
@@ -113,21 +113,39 @@ final class StagedCommit implements Transaction.Stage {
         }
     }
 
-    /** A publish with an idempotency key: the earlier message with that key, or a newly staged one. */
-    PublishResult appendOnce(String topic, String type, byte[] payload, String key) {
+    /** Messages of a batch publish without an idempotency key, at contiguous offsets. */
+    BatchResult appendAll(String topic, String type, List<byte[]> payloads) {
+        return appendAll(current(topic), type, payloads);
+    }
+
+    private BatchResult appendAll(StoredTopicState t, String type, List<byte[]> payloads) {
+        Message first = append(t, type, payloads.getFirst());
+        Message last = first;
+        for (int i = 1; i < payloads.size(); i++) {
+            last = append(t, type, payloads.get(i));
+        }
+        // One commit has one time (times never go back within a topic): every message of the batch shares it.
+        return new BatchResult(t.name(), first.offset(), last.offset(), first.time(), false);
+    }
+
+    /**
+     * A publish (one message or a batch) with an idempotency key: the messages published earlier with that key, or
+     * newly staged ones.
+     */
+    BatchResult appendOnce(String topic, String type, List<byte[]> payloads, String key) {
         StoredTopicState t = current(topic);
         String batchKey = t.stagedId + "/" + key;
-        Message earlier = keysInBatch.get(batchKey);
+        BatchResult earlier = keysInBatch.get(batchKey);
         if (earlier != null) {
-            return new PublishResult(t.name(), earlier.offset(), earlier.time(), true);
+            return new BatchResult(earlier.topic(), earlier.firstOffset(), earlier.lastOffset(), earlier.time(), true);
         }
-        long[] hit = store.idempotencyHit(t.stagedId, key);
-        if (hit != null && hit[1] >= now - idempotencyTtlMillis) {
-            return new PublishResult(t.name(), hit[0], hit[1], true);
+        RocksLog.IdempotencyHit hit = store.idempotencyHit(t.stagedId, key);
+        if (hit != null && hit.time() >= now - idempotencyTtlMillis) {
+            return new BatchResult(t.name(), hit.firstOffset(), hit.lastOffset(), hit.time(), true);
         }
-        Message m = append(t, type, payload);
-        batch.putIdempotencyKey(t.stagedId, key, m.offset(), m.time());
-        keysInBatch.put(batchKey, m);
-        return new PublishResult(t.name(), m.offset(), m.time(), false);
+        BatchResult staged = appendAll(t, type, payloads);
+        batch.putIdempotencyKey(t.stagedId, key, staged.firstOffset(), staged.lastOffset(), staged.time());
+        keysInBatch.put(batchKey, staged);
+        return staged;
     }
 }

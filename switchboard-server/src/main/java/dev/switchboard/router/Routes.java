@@ -102,6 +102,10 @@ public final class Routes {
                     throw methodNotAllowed("GET, POST");
                 }
             }
+            case "batch" -> {
+                allow(method, "POST", HttpMethod.POST);
+                topics.publishBatch(ex, topic);
+            }
             case "events" -> {
                 allow(method, "GET", HttpMethod.GET);
                 sse.stream(ex, topic);

@@ -14,11 +14,13 @@ import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -27,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -131,6 +134,24 @@ public abstract class BrokerContractTest {
         append(topic, "one", "k");
         append(topic, "two");
         return state(topic).epoch();
+    }
+
+    /** The results of {@code call} made by {@code callers} threads that all start at once. */
+    private <T> List<T> atOnce(int callers, Callable<T> call) throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<T>> calls = new ArrayList<>();
+        for (int i = 0; i < callers; i++) {
+            calls.add(pool.submit(() -> {
+                go.await();
+                return call.call();
+            }));
+        }
+        go.countDown();
+        List<T> results = new ArrayList<>();
+        for (Future<T> f : calls) {
+            results.add(f.get(30, TimeUnit.SECONDS));
+        }
+        return results;
     }
 
     private static void assertRefused(Supplier<? extends CompletableFuture<?>> call, ErrorCode code) {
@@ -265,19 +286,9 @@ public abstract class BrokerContractTest {
     void anIdempotencyKeyAppendsOnceEvenWhenRetriedConcurrently() throws Exception {
         open();
         append("idem", "filler");
-        CountDownLatch go = new CountDownLatch(1);
-        List<Future<PublishResult>> fs = new ArrayList<>();
-        for (int i = 0; i < 32; i++) {
-            fs.add(pool.submit(() -> {
-                go.await();
-                return append("idem", "once", "the-key");
-            }));
-        }
-        go.countDown();
         Set<Long> offsets = new HashSet<>();
         int firsts = 0;
-        for (Future<PublishResult> f : fs) {
-            PublishResult r = f.get(30, TimeUnit.SECONDS);
+        for (PublishResult r : atOnce(32, () -> append("idem", "once", "the-key"))) {
             offsets.add(r.offset());
             firsts += r.replayed() ? 0 : 1;
         }
@@ -315,6 +326,142 @@ public abstract class BrokerContractTest {
         assertThat(again.offset()).isEqualTo(1);
         assertThat(again.replayed()).as("the old topic's idempotency keys went with it").isFalse();
         assertThat(payloadsOf("gone")).containsExactly("new");
+    }
+
+    // ---- batches ----
+
+    private BatchResult appendBatch(String topic, String key, String... payloads) {
+        return value(broker.appendBatch(topic, TEXT, texts(payloads), key));
+    }
+
+    private static List<byte[]> texts(String... payloads) {
+        return Arrays.stream(payloads).map(Payloads::bytes).toList();
+    }
+
+    @Test
+    void aBatchGetsContiguousOffsetsInItsOrderAndIsHeardAsOneCommit() {
+        open();
+        RecordingWatcher w = RecordingWatcher.watching(broker, "batch");
+        append("batch", "before");
+        long before = System.currentTimeMillis();
+        BatchResult r = appendBatch("batch", null, "b1", "b2", "b3");
+        assertThat(r).isEqualTo(new BatchResult("batch", 2, 4, r.time(), false));
+        assertThat(r.count()).isEqualTo(3);
+        assertThat(r.time()).isBetween(before, System.currentTimeMillis());
+
+        List<Message> stored = read("batch", 2, 10, Long.MAX_VALUE);
+        assertThat(stored).extracting(Message::offset).containsExactly(2L, 3L, 4L);
+        assertThat(stored).extracting(Payloads::text).containsExactly("b1", "b2", "b3");
+        assertThat(stored).extracting(Message::time).containsOnly(r.time());
+        assertThat(stored).extracting(Message::type).containsOnly(TEXT);
+        assertThat(state("batch").lastOffset()).isEqualTo(4);
+        assertThat(state("batch").messages()).isEqualTo(4);
+        assertThat(append("batch", "after").offset()).isEqualTo(5);
+
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> w.count("committed") == 3);
+        assertThat(w.events()).containsExactly("appended 1", "committed", "appended 2", "appended 3", "appended 4",
+                "committed", "appended 5", "committed");
+        w.assertEveryChangeWasReadableWhenHeard();
+    }
+
+    /** A caller's batches, in the order it sent them. */
+    private record BatchesOf(int caller, List<BatchResult> batches) {}
+
+    @Test
+    void concurrentBatchesAndAppendsNeverLandInsideABatch() throws Exception {
+        open();
+        int callers = 4;
+        int batches = 25;
+        int size = 4;
+        AtomicInteger callerIds = new AtomicInteger();
+        List<BatchesOf> sent = atOnce(callers, () -> {
+            int caller = callerIds.getAndIncrement();
+            List<CompletableFuture<BatchResult>> mine = new ArrayList<>();
+            List<CompletableFuture<PublishResult>> singles = new ArrayList<>();
+            for (int b = 0; b < batches; b++) {
+                List<byte[]> payloads = new ArrayList<>();
+                for (int i = 0; i < size; i++) {
+                    payloads.add(bytes("batch " + caller + "/" + b + "/" + i));
+                }
+                // Pipelined: batches and single appends of every caller are in flight at once.
+                mine.add(broker.appendBatch("mixed", TEXT, payloads, null));
+                singles.add(broker.append("mixed", TEXT, bytes("single " + caller + "/" + b), null));
+            }
+            singles.forEach(Answers::value);
+            return new BatchesOf(caller, mine.stream().map(Answers::value).toList());
+        });
+        List<String> stored = payloadsOf("mixed");
+        assertThat(offsetsOf("mixed")).containsExactlyElementsOf(range(1, (long) callers * batches * (size + 1)));
+        for (BatchesOf caller : sent) {
+            assertThat(caller.batches()).extracting(BatchResult::firstOffset)
+                    .as("caller %d's batches keep its order", caller.caller()).isSorted();
+            for (int b = 0; b < batches; b++) {
+                BatchResult r = caller.batches().get(b);
+                assertThat(r.count()).isEqualTo(size);
+                for (int i = 0; i < size; i++) {
+                    assertThat(stored.get((int) r.firstOffset() - 1 + i)).as("offset %d", r.firstOffset() + i)
+                            .isEqualTo("batch " + caller.caller() + "/" + b + "/" + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBatchsIdempotencyKeyReturnsItsRangeAndStoresNothingMoreEvenAfterARestart() {
+        open();
+        append("idem", "filler");
+        BatchResult first = appendBatch("idem", "order-1", "a", "b", "c");
+        assertThat(first).isEqualTo(new BatchResult("idem", 2, 4, first.time(), false));
+        BatchResult retry = appendBatch("idem", "order-1", "other", "payloads");
+        assertThat(retry).isEqualTo(new BatchResult("idem", 2, 4, first.time(), true));
+
+        PublishResult single = append("idem", "single", "order-1");
+        assertThat(single).as("keys are shared with single appends: the batch's first offset")
+                .isEqualTo(new PublishResult("idem", 2, first.time(), true));
+        PublishResult one = append("idem", "one", "order-2");
+        assertThat(appendBatch("idem", "order-2", "x", "y")).as("a single append's key, seen by a batch")
+                .isEqualTo(new BatchResult("idem", 5, 5, one.time(), true));
+
+        broker = restart();
+        assertThat(appendBatch("idem", "order-1", "again")).as("kept across a restart")
+                .isEqualTo(new BatchResult("idem", 2, 4, first.time(), true));
+        assertThat(payloadsOf("idem")).containsExactly("filler", "a", "b", "c", "one");
+    }
+
+    @Test
+    void aBatchsIdempotencyKeyStoresItOnceEvenWhenRetriedConcurrently() throws Exception {
+        open();
+        append("idem", "filler");
+        int firsts = 0;
+        for (BatchResult r : atOnce(32, () -> appendBatch("idem", "the-key", "once-1", "once-2"))) {
+            assertThat(List.of(r.firstOffset(), r.lastOffset())).containsExactly(2L, 3L);
+            firsts += r.replayed() ? 0 : 1;
+        }
+        assertThat(firsts).as("exactly one batch stored its messages").isEqualTo(1);
+        assertThat(payloadsOf("idem")).containsExactly("filler", "once-1", "once-2");
+    }
+
+    @Test
+    void aRefusedBatchStoresNothingOfIt() {
+        broker = open(Limits.defaults().withMaxMessageBytes(1000).withMaxBatchMessages(3), Retention.UNLIMITED);
+        append("strict", "ok");
+        String tooLongType = "x".repeat(AppendRules.MAX_TYPE_LENGTH + 1);
+        Map<ErrorCode, Supplier<CompletableFuture<BatchResult>>> refused = Map.of(
+                ErrorCode.INVALID_JSON, () -> broker.appendBatch("strict", TEXT, List.of(), null),
+                ErrorCode.PAYLOAD_TOO_LARGE, () -> broker.appendBatch("strict", TEXT,
+                        List.of(bytes("fits"), new byte[1001]), null),
+                ErrorCode.INVALID_TYPE, () -> broker.appendBatch("strict", tooLongType, texts("x"), null),
+                ErrorCode.INVALID_IDEMPOTENCY_KEY, () -> broker.appendBatch("strict", TEXT, texts("x"), ""),
+                ErrorCode.RESERVED_TOPIC, () -> broker.appendBatch("_strict", TEXT, texts("x"), null),
+                ErrorCode.INVALID_TOPIC, () -> broker.appendBatch("strict..b", TEXT, texts("x"), null));
+        refused.forEach((code, call) -> assertRefused(call, code));
+        assertRefused(() -> broker.appendBatch("strict", TEXT, texts("1", "2", "3", "4"), null),
+                ErrorCode.PAYLOAD_TOO_LARGE);
+        assertNothingStoredBesides("strict");
+
+        BatchResult atTheLimits = value(broker.appendBatch("strict", TEXT,
+                List.of(new byte[1000], new byte[1000], new byte[1000]), null));
+        assertThat(List.of(atTheLimits.firstOffset(), atTheLimits.lastOffset())).containsExactly(2L, 4L);
     }
 
     // ---- reads ----
@@ -1004,6 +1151,7 @@ public abstract class BrokerContractTest {
 
         assertRefused(() -> broker.append("d", TEXT, bytes("1"), null), ErrorCode.LIMIT_EXCEEDED);
         assertRefused(() -> broker.append("d", TEXT, bytes("1"), "key"), ErrorCode.LIMIT_EXCEEDED);
+        assertRefused(() -> broker.appendBatch("d", TEXT, List.of(bytes("1")), null), ErrorCode.LIMIT_EXCEEDED);
         assertRefused(() -> broker.setRetention("d", Retention.UNLIMITED), ErrorCode.LIMIT_EXCEEDED);
         assertThat(broker.state("d")).isEmpty();
         assertThat(broker.topicCount()).isEqualTo(3);

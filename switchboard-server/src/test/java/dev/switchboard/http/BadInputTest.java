@@ -8,6 +8,7 @@ import static dev.switchboard.http.Wire.put;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.testing.RawHttp;
 import dev.switchboard.testing.TestServer;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
@@ -72,7 +73,7 @@ class BadInputTest {
      */
     private static final class Before implements AutoCloseable {
         private final String stored = stored();
-        private final Wire.Raw bystander = new Wire.Raw(server.port(), 5000);
+        private final RawHttp bystander = new RawHttp(server.port(), 5000);
 
         Before() {
             assertThat(json(stored).get("topics")).as("before the case: only %s is stored", EXISTS).hasSize(1);
@@ -324,7 +325,7 @@ class BadInputTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource
     void refusedOnTheWire(String name, String request, String status, String code) {
-        try (Before before = new Before(); Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+        try (Before before = new Before(); RawHttp raw = new RawHttp(server.port(), 5000)) {
             assertError(name, raw.write(request).read(), Integer.parseInt(status), code);
             assertThat(raw.write(HEALTHZ).read().status()).as("%s: the connection stays usable", name).isEqualTo(200);
             before.assertNothingStoredAndStillServing(name);
@@ -334,13 +335,13 @@ class BadInputTest {
     @Test
     void absoluteFormTargetsAreServed() {
         // RFC 9112 3.2.2: a server MUST accept http://host/path as well as /path.
-        try (Before before = new Before(); Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+        try (Before before = new Before(); RawHttp raw = new RawHttp(server.port(), 5000)) {
             String origin = "http://127.0.0.1:" + server.port();
             raw.write("GET " + origin + "/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
                     + "GET HTTP://127.0.0.1/v1/topics/" + EXISTS + "/messages?from=2 HTTP/1.1\r\nHost: x\r\n\r\n"
                     + "GET " + origin + "/nope?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
             assertThat(raw.read().status()).isEqualTo(200);
-            Wire.Raw.Response poll = raw.read();
+            RawHttp.Response poll = raw.read();
             assertThat(poll.status()).isEqualTo(200);
             assertThat(json(poll.body()).get("messages").get(0).get("data").asText()).isEqualTo("two");
             assertError("an absolute-form target to no endpoint", raw.read(), 404, "not_found");
@@ -399,10 +400,10 @@ class BadInputTest {
     @Test
     void declaredContentLengthOverTheLimitIs413WithoutReadingTheBody() {
         String what = "a declared Content-Length over the limit";
-        try (Before before = new Before(); Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+        try (Before before = new Before(); RawHttp raw = new RawHttp(server.port(), 5000)) {
             raw.write("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
                     + "Content-Length: 100000000\r\n\r\nabc");
-            Wire.Raw.Response r = raw.read();
+            RawHttp.Response r = raw.read();
             assertError(what, r, 413, "payload_too_large");
             assertThat(r.header("connection")).as("%s: the connection closes", what).isEqualToIgnoringCase("close");
             assertThat(raw.readUntilClosed()).as("%s: nothing after the 413", what).isEmpty();
@@ -436,7 +437,7 @@ class BadInputTest {
 
     /** Writes {@code input} on a new connection and returns everything the server sends until it closes it. */
     private static String answerUntilClosed(String input) {
-        try (Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+        try (RawHttp raw = new RawHttp(server.port(), 5000)) {
             return raw.write(input.getBytes(StandardCharsets.ISO_8859_1)).readUntilClosed();
         }
     }
@@ -480,7 +481,7 @@ class BadInputTest {
     void halfARequestThenClose() {
         try (Before before = new Before()) {
             String what = "half a publish body, then the client closes";
-            try (Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+            try (RawHttp raw = new RawHttp(server.port(), 5000)) {
                 raw.write("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"
                         + "abc");
             }
@@ -488,7 +489,7 @@ class BadInputTest {
         }
         try (Before before = new Before()) {
             String what = "half a request head, then the client closes";
-            try (Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+            try (RawHttp raw = new RawHttp(server.port(), 5000)) {
                 raw.write("GET /healthz HTTP/1.1\r\nHo");
             }
             before.assertNothingStoredAndStillServing(what);
@@ -539,7 +540,7 @@ class BadInputTest {
     @Test
     void garbageAfterAGoodRequestOnOneConnection() {
         String what = "garbage after a good request";
-        try (Before before = new Before(); Wire.Raw raw = new Wire.Raw(server.port(), 5000)) {
+        try (Before before = new Before(); RawHttp raw = new RawHttp(server.port(), 5000)) {
             raw.write(HEALTHZ + "\u0001\u0002 junk junk\r\n\r\n");
             assertThat(raw.read().status()).as("%s: the good request is answered", what).isEqualTo(200);
             assertMalformedThenClosed(what, raw.readUntilClosed());

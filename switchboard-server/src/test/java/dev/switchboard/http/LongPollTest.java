@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.testing.RawHttp;
 import dev.switchboard.testing.TestServer;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -324,7 +325,7 @@ class LongPollTest {
         String topic = fresh("disconnect");
         publishText(server, topic, "a");
         for (int i = 0; i < 3; i++) {
-            Wire.Raw raw = new Wire.Raw(server.port(), 5000);
+            RawHttp raw = new RawHttp(server.port(), 5000);
             raw.write("GET /v1/topics/" + topic + "/messages?from=next&wait=30s HTTP/1.1\r\nHost: x\r\n\r\n");
             awaitHeld(topic, 1);
             raw.close();
@@ -345,19 +346,19 @@ class LongPollTest {
         for (int i = 1; i <= 3; i++) {
             publishText(server, topic, "m" + i);
         }
-        try (Wire.Raw raw = new Wire.Raw(server.port(), 10_000)) {
+        try (RawHttp raw = new RawHttp(server.port(), 10_000)) {
             String base = "/v1/topics/" + topic + "/messages";
             raw.write("GET " + base + "?from=3 HTTP/1.1\r\nHost: x\r\n\r\n"
                     + "GET " + base + "?from=1&limit=1 HTTP/1.1\r\nHost: x\r\n\r\n"
                     + "GET /v1/topics/" + topic + " HTTP/1.1\r\nHost: x\r\n\r\n"
                     + "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
-            Wire.Raw.Response first = raw.read();
+            RawHttp.Response first = raw.read();
             assertThat(first.status()).isEqualTo(200);
             assertThat(json(first.body()).get("messages").get(0).get("offset").asLong()).isEqualTo(3);
-            Wire.Raw.Response second = raw.read();
+            RawHttp.Response second = raw.read();
             assertThat(json(second.body()).get("messages")).hasSize(1);
             assertThat(json(second.body()).get("messages").get(0).get("offset").asLong()).isEqualTo(1);
-            Wire.Raw.Response third = raw.read();
+            RawHttp.Response third = raw.read();
             assertThat(json(third.body()).get("lastOffset").asLong()).isEqualTo(3);
             assertError(raw.read(), 404, "not_found");
         }
@@ -367,7 +368,7 @@ class LongPollTest {
     void pipelinedRequestsWaitBehindAHeldLongPoll() {
         String topic = fresh("pipeline-held");
         publishText(server, topic, "m1");
-        try (Wire.Raw raw = new Wire.Raw(server.port(), 10_000)) {
+        try (RawHttp raw = new RawHttp(server.port(), 10_000)) {
             raw.write("GET /v1/topics/" + topic + "/messages?from=next&wait=30s HTTP/1.1\r\nHost: x\r\n\r\n"
                     + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
                     + "POST /v1/topics/" + topic + "/messages HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
@@ -376,15 +377,15 @@ class LongPollTest {
             // The publish pipelined behind the poll is not processed before the poll is answered.
             assertThat(describe(server, topic).get("lastOffset").asLong()).isEqualTo(1);
             publishText(server, topic, "m2");
-            Wire.Raw.Response poll = raw.read();
+            RawHttp.Response poll = raw.read();
             assertThat(poll.status()).isEqualTo(200);
             JsonNode messages = json(poll.body()).get("messages");
             assertThat(messages).hasSize(1);
             assertThat(messages.get(0).get("data").asText()).isEqualTo("m2");
-            Wire.Raw.Response health = raw.read();
+            RawHttp.Response health = raw.read();
             assertThat(health.status()).isEqualTo(200);
             assertThat(json(health.body()).get("status").asText()).isEqualTo("ok");
-            Wire.Raw.Response published = raw.read();
+            RawHttp.Response published = raw.read();
             assertThat(published.status()).isEqualTo(201);
             assertThat(json(published.body()).get("offset").asLong()).isEqualTo(3);
         }
@@ -400,10 +401,10 @@ class LongPollTest {
                     .append("Content-Type: text/plain\r\nContent-Length: ").append(body.length()).append("\r\n\r\n")
                     .append(body);
         }
-        try (Wire.Raw raw = new Wire.Raw(server.port(), 10_000)) {
+        try (RawHttp raw = new RawHttp(server.port(), 10_000)) {
             raw.write(requests.toString());
             for (int i = 1; i <= 10; i++) {
-                Wire.Raw.Response r = raw.read();
+                RawHttp.Response r = raw.read();
                 assertThat(r.status()).isEqualTo(201);
                 assertThat(json(r.body()).get("offset").asLong()).isEqualTo(i);
             }
@@ -427,7 +428,7 @@ class LongPollTest {
         requests.append("GET /v1/topics/").append(topic).append("/messages?from=1 HTTP/1.1\r\nHost: x\r\n\r\n");
         requests.append("POST /v1/topics/").append(topic)
                 .append("/messages HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\na6");
-        try (Wire.Raw raw = new Wire.Raw(server.port(), 10_000)) {
+        try (RawHttp raw = new RawHttp(server.port(), 10_000)) {
             raw.write(requests.toString());
             assertThat(json(raw.read().body()).get("offset").asLong()).isEqualTo(1);
             assertError(raw.read(), 400, "invalid_json");
@@ -446,7 +447,7 @@ class LongPollTest {
         publishText(server, topic, "m1");
         String held = "GET /v1/topics/" + topic + "/messages?from=next&wait=30s HTTP/1.1\r\nHost: x\r\n\r\n";
         String health = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
-        try (Wire.Raw raw = new Wire.Raw(server.port(), 10_000)) {
+        try (RawHttp raw = new RawHttp(server.port(), 10_000)) {
             raw.write(held + health.repeat(16));
             awaitHeld(topic, 1);
             publishText(server, topic, "m2");
@@ -455,7 +456,7 @@ class LongPollTest {
                 assertThat(raw.read().status()).isEqualTo(200);
             }
         }
-        try (Wire.Raw raw = new Wire.Raw(server.port(), 10_000)) {
+        try (RawHttp raw = new RawHttp(server.port(), 10_000)) {
             raw.write(held + health.repeat(17));
             assertThat(raw.readUntilClosed()).as("closed without answers").isEmpty();
         }

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.jobs.JobHttp.Response;
+import dev.switchboard.testing.RawHttp;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.net.URI;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -349,6 +351,109 @@ class JobApiTest {
 
         assertThat(claimed).containsExactlyElementsOf(submitted);
         assertThat(http.claimRaw(queue, "").status()).isEqualTo(204);
+    }
+
+    /** The jobs of a {@code ?max=} claim that must get some (200 {@code {"jobs":[…]}}). */
+    private static List<JsonNode> claimMany(String queue, String query) {
+        JsonNode body = http.claim(queue, query);
+        assertThat(body.properties()).extracting(Map.Entry::getKey).containsExactly("jobs");
+        List<JsonNode> jobs = new ArrayList<>();
+        body.get("jobs").forEach(jobs::add);
+        return jobs;
+    }
+
+    @Test
+    void claimWithMaxTakesUpToThatManyOldestFirstEachWithItsOwnLeaseInOneCommit() {
+        List<String> submitted = IntStream.range(0, 5)
+                .mapToObj(i -> http.submit(queue, "text/plain", "job " + i).get("id").asText()).toList();
+
+        List<JsonNode> first = claimMany(queue, "?max=3&lease=30s");
+        assertThat(first).extracting(c -> c.get("id").asText()).containsExactlyElementsOf(submitted.subList(0, 3));
+        assertThat(first).extracting(c -> c.get("payload").asText()).containsExactly("job 0", "job 1", "job 2");
+        assertThat(first).extracting(c -> c.get("lease").asText()).doesNotHaveDuplicates().allSatisfy(
+                lease -> assertThat(lease).isNotBlank());
+        // One commit: the jobs changed at one time, so their leases end together.
+        assertThat(first).extracting(c -> c.get("updated").asText()).containsOnly(first.get(0).get("updated").asText());
+        assertThat(first).extracting(c -> c.get("leaseExpires").asText())
+                .containsOnly(first.get(0).get("leaseExpires").asText());
+        for (JsonNode c : first) {
+            // Each element is what a claim without max answers: the job, its payload and its lease.
+            assertThat(c.properties()).extracting(Map.Entry::getKey).containsExactly("id", "queue",
+                    "status", "attempt", "progress", "version", "created", "updated", "payloadType", "payload",
+                    "lease", "leaseExpires");
+            assertThat(c.get("status").asText()).isEqualTo("running");
+            assertThat(c.get("payloadType").asText()).isEqualTo("text/plain");
+            assertThat(http.job(c.get("id").asText())).isEqualTo(JobHttp.publicPart(c));
+        }
+
+        List<JsonNode> rest = claimMany(queue, "?max=10");
+        assertThat(rest).extracting(c -> c.get("id").asText()).containsExactlyElementsOf(submitted.subList(3, 5));
+        assertThat(http.claimRaw(queue, "?max=10").status()).as("nothing left").isEqualTo(204);
+        assertCounts(0, 5, 0, 0, 0);
+    }
+
+    @Test
+    void completesOfClaimedJobsPipelinedOnOneConnectionAllSucceed() throws Exception {
+        for (int i = 0; i < 4; i++) {
+            http.submit(queue, "text/plain", "job " + i);
+        }
+        List<JsonNode> claimed = claimMany(queue, "?max=4");
+        StringBuilder pipelined = new StringBuilder();
+        for (JsonNode c : claimed) {
+            String result = JobHttp.reversed(c.get("payload").asText());
+            pipelined.append("POST /v1/jobs/").append(c.get("id").asText()).append("/complete HTTP/1.1\r\n")
+                    .append("Host: x\r\nContent-Type: text/plain\r\n")
+                    .append(JobHttp.LEASE_TOKEN).append(": ").append(c.get("lease").asText()).append("\r\n")
+                    .append("Content-Length: ").append(result.length()).append("\r\n\r\n").append(result);
+        }
+        try (RawHttp connection = new RawHttp(server.port(), 10_000)) {
+            connection.write(pipelined.toString());
+            for (JsonNode c : claimed) {
+                RawHttp.Response r = connection.read();
+                assertThat(r.status()).as(r.body()).isEqualTo(200);
+                JsonNode done = JobHttp.JSON.readTree(r.body());
+                assertThat(done.get("id").asText()).isEqualTo(c.get("id").asText());
+                assertThat(done.get("status").asText()).isEqualTo("succeeded");
+                assertThat(done.get("result").asText()).isEqualTo(JobHttp.reversed(c.get("payload").asText()));
+            }
+        }
+        assertCounts(0, 0, 4, 0, 0);
+    }
+
+    @Test
+    void aClaimMaxOutsideOneToAHundredIsRefusedAndChangesNothing() {
+        JsonNode a = http.submit(queue, "text/plain", "a");
+        JsonNode b = http.submit(queue, "text/plain", "b");
+        for (String query : List.of("?max=0", "?max=101", "?max=abc", "?max=-1", "?max=", "?max=2.5",
+                "?max=2&max=3", "?max=101&wait=5s")) {
+            assertError(http.claimRaw(queue, query), 400, "invalid_query");
+        }
+        http.assertUnchanged(a);
+        http.assertUnchanged(b);
+        assertCounts(2, 0, 0, 0, 0);
+        assertThat(claimMany(queue, "?max=100")).hasSize(2);
+    }
+
+    @Test
+    void aHeldClaimWithMaxIsWokenBySubmitAndAnswersWithWhatCame() throws Exception {
+        CompletableFuture<Response> held = http.sendAsync("POST", "/v1/queues/" + queue + "/claim?max=5&wait=30s",
+                null);
+        await().during(HELD).atMost(Duration.ofSeconds(5)).until(() -> !held.isDone());
+
+        long submitted = System.nanoTime();
+        String id = http.submit(queue, "text/plain", "wake up").get("id").asText();
+        Response r = held.get(10, SECONDS);
+
+        assertThat(Duration.ofNanos(System.nanoTime() - submitted)).as("not waiting to fill max")
+                .isLessThan(Duration.ofSeconds(4));
+        assertThat(r.status()).isEqualTo(200);
+        JsonNode jobs = r.json().get("jobs");
+        assertThat(jobs).hasSize(1);
+        assertThat(jobs.get(0).get("id").asText()).isEqualTo(id);
+        assertThat(jobs.get(0).get("status").asText()).isEqualTo("running");
+        assertThat(jobs.get(0).get("payload").asText()).isEqualTo("wake up");
+        assertThat(jobs.get(0).get("lease").asText()).isNotBlank();
+        assertThat(http.job(id).get("status").asText()).isEqualTo("running");
     }
 
     @Test

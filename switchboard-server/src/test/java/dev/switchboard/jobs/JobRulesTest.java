@@ -61,9 +61,9 @@ class JobRulesTest {
         assertThatCode(() -> {
             rules.checkSettings("q", new QueueSettings(1, min, min));
             rules.checkSettings("q", new QueueSettings(100, day, Duration.ofDays(365)));
-            rules.checkClaim("q", Limits.defaults().maxWait(), min);
-            rules.checkClaim("q", Duration.ZERO, day);
-            rules.checkClaim("q", Duration.ZERO, null);
+            rules.checkClaim("q", 1, Limits.defaults().maxWait(), min);
+            rules.checkClaim("q", 100, Duration.ZERO, day);
+            rules.checkClaim("q", 1, Duration.ZERO, null);
             rules.checkSubmit("q", "t".repeat(255), new byte[Limits.defaults().maxMessageBytes()], "k".repeat(255));
             rules.checkProgress(0, "m".repeat(1024));
             rules.checkProgress(100, null);

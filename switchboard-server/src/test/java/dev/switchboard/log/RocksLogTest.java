@@ -38,6 +38,10 @@ class RocksLogTest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
+    private static RocksLog.IdempotencyHit hit(long first, long last, long time) {
+        return new RocksLog.IdempotencyHit(first, last, time);
+    }
+
     private static StoredTopic topic(long id, String name, long first, long last, long bytes) {
         return new StoredTopic(id, name, 12345L, Retention.UNLIMITED, first, last, bytes);
     }
@@ -72,7 +76,7 @@ class RocksLogTest {
             assertThat(b.isEmpty()).isTrue();
             b.putMessage(1, 1, 1001, "text/plain", bytes("a"));
             b.putMessage(1, 2, 1002, "application/json", bytes("{\"x\":1}"));
-            b.putIdempotencyKey(1, "k1", 2, 1002);
+            b.putIdempotencyKey(1, "k1", 2, 2, 1002);
             b.putTopic(topic(1, "one", 1, 2, 8));
             assertThat(b.isEmpty()).isFalse();
 
@@ -90,7 +94,7 @@ class RocksLogTest {
         assertThat(second.type()).isEqualTo("application/json");
         assertThat(new String(second.payload(), StandardCharsets.UTF_8)).isEqualTo("{\"x\":1}");
         assertThat(log.loadTopics()).containsExactly(topic(1, "one", 1, 2, 8));
-        assertThat(log.idempotencyHit(1, "k1")).containsExactly(2, 1002);
+        assertThat(log.idempotencyHit(1, "k1")).isEqualTo(hit(2, 2, 1002));
     }
 
     @Test
@@ -187,8 +191,8 @@ class RocksLogTest {
         append(1, "one", 1, 5);
         append(2, "two", 1, 5);
         try (RocksLog.Batch b = log.newBatch()) {
-            b.putIdempotencyKey(1, "k", 3, 1003);
-            b.putIdempotencyKey(2, "k", 4, 1004);
+            b.putIdempotencyKey(1, "k", 3, 3, 1003);
+            b.putIdempotencyKey(2, "k", 4, 4, 1004);
             log.write(b, false);
         }
         try (RocksLog.Batch b = log.newBatch()) {
@@ -199,26 +203,29 @@ class RocksLogTest {
         assertThat(log.read(1, "one", 1, 100, Long.MAX_VALUE)).isEmpty();
         assertThat(log.idempotencyHit(1, "k")).isNull();
         assertThat(offsets(2, "two")).containsExactly(1L, 2L, 3L, 4L, 5L);
-        assertThat(log.idempotencyHit(2, "k")).containsExactly(4, 1004);
+        assertThat(log.idempotencyHit(2, "k")).isEqualTo(hit(4, 4, 1004));
     }
 
     @Test
     void idempotencyKeysAreScopedToTheirTopicAndExpireByTime() {
         try (RocksLog.Batch b = log.newBatch()) {
-            b.putIdempotencyKey(1, "old", 1, 1000);
-            b.putIdempotencyKey(1, "new", 2, 5000);
-            b.putIdempotencyKey(2, "old", 9, 4000);
+            b.putIdempotencyKey(1, "old", 1, 1, 1000);
+            b.putIdempotencyKey(1, "new", 2, 2, 5000);
+            b.putIdempotencyKey(2, "old", 9, 9, 4000);
+            b.putIdempotencyKey(2, "batch", 10, 14, 1500);
             log.write(b, false);
         }
-        assertThat(log.idempotencyHit(1, "old")).containsExactly(1, 1000);
-        assertThat(log.idempotencyHit(2, "old")).containsExactly(9, 4000);
+        assertThat(log.idempotencyHit(2, "batch")).as("a batch's range").isEqualTo(hit(10, 14, 1500));
+        assertThat(log.idempotencyHit(1, "old")).isEqualTo(hit(1, 1, 1000));
+        assertThat(log.idempotencyHit(2, "old")).isEqualTo(hit(9, 9, 4000));
         assertThat(log.idempotencyHit(1, "missing")).isNull();
         assertThat(log.idempotencyHit(3, "old")).isNull();
 
-        assertThat(log.expireIdempotencyKeys(4000)).as("strictly older than the cutoff").isEqualTo(1);
+        assertThat(log.expireIdempotencyKeys(4000)).as("strictly older than the cutoff").isEqualTo(2);
         assertThat(log.idempotencyHit(1, "old")).isNull();
-        assertThat(log.idempotencyHit(2, "old")).containsExactly(9, 4000);
-        assertThat(log.idempotencyHit(1, "new")).containsExactly(2, 5000);
+        assertThat(log.idempotencyHit(2, "batch")).isNull();
+        assertThat(log.idempotencyHit(2, "old")).isEqualTo(hit(9, 9, 4000));
+        assertThat(log.idempotencyHit(1, "new")).isEqualTo(hit(2, 2, 5000));
 
         assertThat(log.expireIdempotencyKeys(4000)).isZero();
         assertThat(log.expireIdempotencyKeys(Long.MAX_VALUE)).isEqualTo(2);
@@ -246,7 +253,8 @@ class RocksLogTest {
     void reopeningKeepsWhatWasWrittenWithoutSync() {
         append(1, "one", 1, 20);
         try (RocksLog.Batch b = log.newBatch()) {
-            b.putIdempotencyKey(1, "k", 20, 1020);
+            b.putIdempotencyKey(1, "k", 20, 20, 1020);
+            b.putIdempotencyKey(1, "range", 15, 19, 1019);
             log.write(b, false);
         }
         reopen();
@@ -254,7 +262,8 @@ class RocksLogTest {
         assertThat(offsets(1, "one")).hasSize(20).first().isEqualTo(1L);
         assertThat(new String(log.read(1, "one", 17, 1, Long.MAX_VALUE).getFirst().payload(), StandardCharsets.UTF_8))
                 .isEqualTo("m17");
-        assertThat(log.idempotencyHit(1, "k")).containsExactly(20, 1020);
+        assertThat(log.idempotencyHit(1, "k")).isEqualTo(hit(20, 20, 1020));
+        assertThat(log.idempotencyHit(1, "range")).isEqualTo(hit(15, 19, 1019));
 
         append(1, "one", 21, 25);
         reopen();

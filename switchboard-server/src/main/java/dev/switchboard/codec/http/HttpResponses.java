@@ -46,9 +46,13 @@ public final class HttpResponses {
     }
 
     public static FullHttpResponse error(ByteBufAllocator alloc, ApiException e) {
-        FullHttpResponse r = error(alloc, HttpStatuses.of(e.code()), e.code().wire(), e.getMessage());
+        HttpResponseStatus status = e instanceof UnsupportedMediaType
+                ? HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE : HttpStatuses.of(e.code());
+        FullHttpResponse r = error(alloc, status, e.code().wire(), e.getMessage());
         if (e instanceof MethodNotAllowed m) {
             r.headers().set(HttpHeaderNames.ALLOW, m.allowed());
+        } else if (e instanceof UnsupportedMediaType u) {
+            r.headers().set("Accept-Post", u.accepted());
         }
         return r;
     }

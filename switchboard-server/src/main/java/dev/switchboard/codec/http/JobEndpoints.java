@@ -89,13 +89,27 @@ public final class JobEndpoints {
         ex.respondWhenDone(jobs.cancel(id), j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
     }
 
-    /** {@code POST /v1/queues/{queue}/claim?wait=&lease=}: 200 with the job, payload and lease, or 204. */
+    /**
+     * {@code POST /v1/queues/{queue}/claim?wait=&lease=&max=}: 200 with the job, payload and lease (with {@code max=},
+     * {@code {"jobs":[…]}} of up to that many), or 204 when none came.
+     */
     public void claim(Exchange ex, String queue) {
         Duration wait = durationParam(ex, "wait", Duration.ZERO);
         Duration lease = durationParam(ex, "lease", null);
-        ex.respondWhenDone(jobs.claim(queue, wait, lease, ex.ctx().executor()), wait, claimed -> ex.respond(claimed
-                .map(c -> jobResponse(HttpResponseStatus.OK, JobJson.claimForm(c.job(), c.payload())))
-                .orElseGet(() -> HttpResponses.empty(HttpResponseStatus.NO_CONTENT))));
+        String maxText = ex.query("max");
+        int max = maxText == null ? 1 : claimMax(maxText);
+        ex.respondWhenDone(jobs.claim(queue, max, wait, lease, ex.ctx().executor()), wait, claimed -> ex.respond(
+                claimed.isEmpty() ? HttpResponses.empty(HttpResponseStatus.NO_CONTENT)
+                        : jobResponse(HttpResponseStatus.OK, maxText == null
+                                ? JobJson.claimForm(claimed.getFirst()) : JobJson.claimsForm(claimed))));
+    }
+
+    private static int claimMax(String text) {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new ApiException(ErrorCode.INVALID_QUERY, "max must be a whole number");
+        }
     }
 
     /** {@code POST /v1/jobs/{id}/progress} with {@code {"percent","message"}}. */

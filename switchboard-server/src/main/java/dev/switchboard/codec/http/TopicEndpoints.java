@@ -1,6 +1,7 @@
 package dev.switchboard.codec.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.broker.BatchResult;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
@@ -29,6 +30,7 @@ import java.util.Set;
 /** Publish, list, describe, retention and delete of topics over HTTP. */
 public final class TopicEndpoints {
     private static final String DEFAULT_TYPE = "application/octet-stream";
+    private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     private static final Set<String> RETENTION_FIELDS = Set.of("maxMessages", "maxAge", "maxBytes");
 
     private final Broker broker;
@@ -50,7 +52,7 @@ public final class TopicEndpoints {
         if (Payloads.isJsonType(type)) {
             Payloads.requireJson(payload);
         }
-        String key = ex.header("Idempotency-Key");
+        String key = ex.header(IDEMPOTENCY_KEY);
         ex.respondWhenDone(broker.append(topic, type, payload, key), r -> ex.respond(published(ex, r)));
     }
 
@@ -68,8 +70,35 @@ public final class TopicEndpoints {
         body.writeCharSequence(",\"time\":\"", StandardCharsets.US_ASCII);
         body.writeCharSequence(time, StandardCharsets.US_ASCII);
         body.writeCharSequence("\"}", StandardCharsets.US_ASCII);
-        FullHttpResponse response = HttpResponses.withBody(HttpResponseStatus.CREATED, body, HttpHeaderValues.APPLICATION_JSON);
-        if (r.replayed()) {
+        return created(HttpResponses.withBody(HttpResponseStatus.CREATED, body, HttpHeaderValues.APPLICATION_JSON),
+                r.replayed());
+    }
+
+    /**
+     * {@code POST /v1/topics/{topic}/batch}: NDJSON or a JSON array, one JSON message each, stored as one step at
+     * contiguous offsets; 201 with the range once stored under the fsync policy.
+     */
+    public void publishBatch(Exchange ex, String topic) {
+        TopicNames.validate(topic);
+        List<byte[]> messages = BatchBody.messages(ex.header(HttpHeaderNames.CONTENT_TYPE),
+                ByteBufUtil.getBytes(ex.request().content()));
+        ex.respondWhenDone(broker.appendBatch(topic, BatchBody.JSON_TYPE, messages, ex.header(IDEMPOTENCY_KEY)),
+                r -> ex.respond(published(ex, r)));
+    }
+
+    private static FullHttpResponse published(Exchange ex, BatchResult r) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("topic", r.topic());
+        body.put("firstOffset", r.firstOffset());
+        body.put("lastOffset", r.lastOffset());
+        body.put("count", r.count());
+        body.put("time", Payloads.formatTime(r.time()));
+        return created(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.CREATED, body), r.replayed());
+    }
+
+    /** A 201; a publish answered from an earlier one with the same key says so (extension). */
+    private static FullHttpResponse created(FullHttpResponse response, boolean replayed) {
+        if (replayed) {
             response.headers().set("Idempotent-Replayed", "true");
         }
         return response;

@@ -1,0 +1,30 @@
+package dev.switchboard.log;
+
+import dev.switchboard.broker.BatchResult;
+import io.micrometer.core.instrument.Counter;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A batch publish: its messages staged together, at contiguous offsets of one commit, so they are stored all or none
+ * and readers see them as one change. Threads: the log writer.
+ */
+final class BatchTransaction extends AppendTransaction<BatchResult> {
+    private final List<byte[]> payloads;
+
+    BatchTransaction(String topic, String type, List<byte[]> payloads, String key,
+                     CompletableFuture<BatchResult> done, Counter replays, LoopAnswers answers) {
+        super(topic, type, key, done, replays, answers);
+        this.payloads = payloads;
+    }
+
+    @Override
+    BatchResult stageOn(StagedCommit commit) {
+        return key != null ? commit.appendOnce(topic, type, payloads, key) : commit.appendAll(topic, type, payloads);
+    }
+
+    @Override
+    boolean replayed(BatchResult result) {
+        return result.replayed();
+    }
+}
