@@ -1,5 +1,6 @@
 package dev.switchboard.fanout;
 
+import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.TopicState;
@@ -187,7 +188,7 @@ public final class Delivery {
             @Override
             public void wake() {
                 f.removeWaiter(this);
-                timer.execute(() -> {
+                Handoff.execute(timer, () -> {
                     if (result.isDone()) {
                         return;
                     }

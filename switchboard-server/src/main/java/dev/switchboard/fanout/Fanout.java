@@ -1,5 +1,6 @@
 package dev.switchboard.fanout;
 
+import dev.switchboard.broker.Handoff;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.Map;
@@ -66,7 +67,7 @@ public final class Fanout {
 
         void signal() {
             if (scheduled.compareAndSet(false, true)) {
-                loop.execute(this::drainAll);
+                Handoff.execute(loop, this::drainAll);
             }
         }
 

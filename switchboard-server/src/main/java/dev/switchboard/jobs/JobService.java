@@ -1,5 +1,6 @@
 package dev.switchboard.jobs;
 
+import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.TopicWatcher;
@@ -147,12 +148,12 @@ public final class JobService implements AutoCloseable {
 
             @Override
             public void committed() {
-                timer.execute(look);
+                Handoff.execute(timer, look);
             }
 
             @Override
             public void deleted() {
-                timer.execute(look);
+                Handoff.execute(timer, look);
             }
         });
         ScheduledFuture<?> timeout = timer.schedule(() -> result.complete(visible.getOrDefault(id, j)),

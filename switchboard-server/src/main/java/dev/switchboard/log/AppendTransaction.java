@@ -4,12 +4,10 @@ import dev.switchboard.broker.Transaction;
 import dev.switchboard.wire.ApiException;
 import io.micrometer.core.instrument.Counter;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 
 /**
- * A client's publish (one message or a batch): staged into a commit, then acknowledged with its result once stored,
- * on the event loop that asked for it, together with that loop's other answers of the commit ({@link LoopAnswers}).
- * Threads: created by the publisher, then the log writer.
+ * A client's publish (one message or a batch): staged into a commit, then acknowledged with its result once stored.
+ * Threads: the log writer.
  *
  * @param <R> what the publisher is answered
  */
@@ -20,18 +18,14 @@ abstract class AppendTransaction<R> implements Transaction {
     final String key;
     private final CompletableFuture<R> done;
     private final Counter replays;
-    private final LoopAnswers answers;
-    private final Executor origin = EventLoops.current();
     private R result;
 
-    AppendTransaction(String topic, String type, String key, CompletableFuture<R> done, Counter replays,
-                      LoopAnswers answers) {
+    AppendTransaction(String topic, String type, String key, CompletableFuture<R> done, Counter replays) {
         this.topic = topic;
         this.type = type;
         this.key = key;
         this.done = done;
         this.replays = replays;
-        this.answers = answers;
     }
 
     /** Stages the messages, or finds those stored earlier under the same idempotency key. */
@@ -50,8 +44,7 @@ abstract class AppendTransaction<R> implements Transaction {
         if (replayed(result)) {
             replays.increment();
         }
-        R stored = result;
-        answers.post(origin, () -> done.complete(stored));
+        done.complete(result);
     }
 
     @Override

@@ -13,8 +13,8 @@ final class BatchTransaction extends AppendTransaction<BatchResult> {
     private final List<byte[]> payloads;
 
     BatchTransaction(String topic, String type, List<byte[]> payloads, String key,
-                     CompletableFuture<BatchResult> done, Counter replays, LoopAnswers answers) {
-        super(topic, type, key, done, replays, answers);
+                     CompletableFuture<BatchResult> done, Counter replays) {
+        super(topic, type, key, done, replays);
         this.payloads = payloads;
     }
 

@@ -1,6 +1,7 @@
 package dev.switchboard.log;
 
 import dev.switchboard.broker.BatchResult;
+import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
@@ -39,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Hand-offs are batched both ways (docs/architecture.md, "The publish path"): an event loop wakes a sleeping
  * writer once per loop iteration, after everything that iteration read is queued, and the writer hands each loop
- * its answers of a commit in one task ({@link LoopAnswers}). Threads that are not event loops wake it at once.
+ * its answers and wake-ups of a commit in one task ({@link Handoff}). Threads that are not event loops wake it at
+ * once.
  *
  * <p>Every queued command is answered, whatever fails: a transaction that refuses its input is refused alone; a
  * failure while staging or writing fails the whole batch, which is then not in the log; a failure after the write
@@ -77,7 +79,6 @@ final class CommitLoop implements Runnable {
     private final Queue<Command> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
     private final int capacity;
-    private final LoopAnswers answers = new LoopAnswers();
     private final Map<Executor, Runnable> loopWakes = new ConcurrentHashMap<>();
     private volatile Thread thread;
     /** The writer is parked, or about to park: whoever queues work must wake it. */
@@ -197,13 +198,13 @@ final class CommitLoop implements Runnable {
 
     /** Any thread: a plain publish. */
     boolean offerPublish(String topic, String type, byte[] payload, String key, CompletableFuture<PublishResult> done) {
-        return offer(new Pending(new PublishTransaction(topic, type, payload, key, done, replayed, answers)));
+        return offer(new Pending(new PublishTransaction(topic, type, payload, key, done, replayed)));
     }
 
     /** Any thread: a batch publish. */
     boolean offerBatch(String topic, String type, List<byte[]> payloads, String key,
                        CompletableFuture<BatchResult> done) {
-        return offer(new Pending(new BatchTransaction(topic, type, payloads, key, done, replayed, answers)));
+        return offer(new Pending(new BatchTransaction(topic, type, payloads, key, done, replayed)));
     }
 
     /** The answer to a command {@link #offer} did not take. */
@@ -247,7 +248,8 @@ final class CommitLoop implements Runnable {
                         Thread.yield();
                         drainTo(commands, MAX_BATCH);
                     }
-                    process(commands);
+                    // Answers and wake-ups reach each event loop as one task per commit, not one per publish.
+                    Handoff.batch(() -> process(commands));
                     commands.clear();
                 }
                 tick();
@@ -389,7 +391,6 @@ final class CommitLoop implements Runnable {
         for (Pending p : accepted) {
             answerCommitted(p);
         }
-        answers.flush();
         for (StoredTopicState t : stage.touched) {
             if (stage.dropped.contains(t)) {
                 continue;

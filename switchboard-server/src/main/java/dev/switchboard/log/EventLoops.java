@@ -5,9 +5,8 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.ThreadExecutorMap;
 
 /**
- * The event loop the calling thread runs, if any. The writer hands work back to it in one task per commit, and an
- * event loop wakes the writer once per loop iteration instead of once per publish: on a busy core each wake-up and
- * each answer task is a context switch, and they cost more than the publish itself.
+ * The event loop the calling thread runs, if any: an event loop wakes the writer once per loop iteration instead of
+ * once per publish, since on a busy core each wake-up is a context switch and costs more than the publish itself.
  */
 final class EventLoops {
     private EventLoops() {}

@@ -12,8 +12,8 @@ final class PublishTransaction extends AppendTransaction<PublishResult> {
     private final byte[] payload;
 
     PublishTransaction(String topic, String type, byte[] payload, String key,
-                       CompletableFuture<PublishResult> done, Counter replays, LoopAnswers answers) {
-        super(topic, type, key, done, replays, answers);
+                       CompletableFuture<PublishResult> done, Counter replays) {
+        super(topic, type, key, done, replays);
         this.payload = payload;
     }
 

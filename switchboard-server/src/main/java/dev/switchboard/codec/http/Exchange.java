@@ -1,5 +1,6 @@
 package dev.switchboard.codec.http;
 
+import dev.switchboard.broker.Handoff;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
@@ -171,12 +172,11 @@ public final class Exchange {
                 fail(error);
             }
         };
-        // Most futures complete on this loop (the log answers each loop in one task): no second hop then.
         future.whenComplete((value, error) -> {
             if (ctx.executor().inEventLoop()) {
                 answer.accept(value, error);
             } else {
-                ctx.executor().execute(() -> answer.accept(value, error));
+                Handoff.execute(ctx.executor(), () -> answer.accept(value, error));
             }
         });
     }
@@ -217,7 +217,7 @@ public final class Exchange {
     /** Any thread. A null response just ends the exchange (the connection went away). */
     public void respond(FullHttpResponse response) {
         if (!ctx.executor().inEventLoop()) {
-            ctx.executor().execute(() -> respond(response));
+            Handoff.execute(ctx.executor(), () -> respond(response));
             return;
         }
         if (done) {

@@ -1,5 +1,6 @@
 package dev.switchboard.codec.websocket;
 
+import dev.switchboard.broker.Handoff;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.broker.Broker;
@@ -221,7 +222,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         if (++publishesInFlight >= MAX_PUBLISHES_IN_FLIGHT) {
             ctx.channel().config().setAutoRead(false);
         }
-        done.whenComplete((r, e) -> ctx.executor().execute(() -> acked(id, r, e)));
+        done.whenComplete((r, e) -> Handoff.execute(ctx.executor(), () -> acked(id, r, e)));
     }
 
     private void acked(String id, PublishResult r, Throwable error) {
