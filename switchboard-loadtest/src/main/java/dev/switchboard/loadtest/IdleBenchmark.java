@@ -3,7 +3,6 @@ package dev.switchboard.loadtest;
 import dev.switchboard.loadtest.FanoutConfig.Target;
 import dev.switchboard.loadtest.Measurements.ErrorKind;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -76,7 +75,7 @@ public final class IdleBenchmark {
     public IdleBenchmark(Config config, PrintWriter err) {
         this.config = config;
         this.err = err;
-        this.memory = new ServerMemory(config.serverPid());
+        this.memory = ServerMemory.of(config.serverPid(), err);
     }
 
     /**
@@ -86,34 +85,21 @@ public final class IdleBenchmark {
      *                     status
      */
     public Report run() throws IOException, InterruptedException {
-        ServerEndpoint server = ServerEndpoint.of(config.server());
-        if (!memory.measured()) {
-            err.println("no --server-pid: the server's memory is not measured (rss fields are -1)");
-        }
         long rssBefore = memory.rss();
         long rssAfter;
         long rssAfterMessage;
-        ClientIo io = ClientIo.choose(config.io());
-        EventLoopGroup publisherLoops = io.newGroup("bench-publisher", 1);
-        EventLoopGroup loops = io.newGroup("bench-idle", config.threads());
-        try (ProgressReporter progress = new ProgressReporter(err)) {
-            try {
-                subscribers.open(config.connections(), CONNECT_WINDOW, i -> subscriber(server),
-                        io.bootstrap(loops, FanoutBenchmark.SETUP_TIMEOUT), server, progress, "subscribed");
-                if (config.target() == Target.SWITCHBOARD) {
-                    subscribers.awaitSubscribedReplies(measurements);
-                }
-                rssAfter = memory.rss();
-                hold(progress);
-                rssAfter = Math.max(rssAfter, memory.rss());
-                publishOne(io.bootstrap(publisherLoops, FanoutBenchmark.SETUP_TIMEOUT), server);
-                rssAfterMessage = memory.rss();
-            } finally {
-                measurements.closeAll();
-                publishers.close();
-                subscribers.close(FanoutBenchmark.CLOSE_TIMEOUT, err);
-                ClientIo.stop(FanoutBenchmark.CLOSE_TIMEOUT, publisherLoops, loops);
+        try (ClientRun run = new ClientRun(config.server(), config.io(), "bench-idle", config.threads(), measurements,
+                publishers, subscribers, err)) {
+            subscribers.open(config.connections(), CONNECT_WINDOW, i -> subscriber(run.server),
+                    run.subscriberBootstrap(), run.server, run.progress, "subscribed");
+            if (config.target() == Target.SWITCHBOARD) {
+                subscribers.awaitSubscribedReplies(measurements);
             }
+            rssAfter = memory.rss();
+            hold(run.progress);
+            rssAfter = Math.max(rssAfter, memory.rss());
+            publishOne(run.publisherBootstrap(), run.server);
+            rssAfterMessage = memory.rss();
         }
         return report(rssBefore, rssAfter, rssAfterMessage);
     }

@@ -1,6 +1,7 @@
 package dev.switchboard.loadtest;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,6 +26,14 @@ final class ServerMemory {
     /** @param pid the server's process id, or a negative number for none */
     ServerMemory(long pid) {
         this.pid = pid;
+    }
+
+    /** The memory of process {@code pid}; without one (negative), says on {@code err} that none is measured. */
+    static ServerMemory of(long pid, PrintWriter err) {
+        if (pid < 0) {
+            err.println("no --server-pid: the server's memory is not measured (rss fields are -1)");
+        }
+        return new ServerMemory(pid);
     }
 
     boolean measured() {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.loadtest.FanoutConfig.Target;
 import dev.switchboard.loadtest.Measurements.ErrorKind;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -135,7 +134,7 @@ public final class StalledBenchmark {
     public StalledBenchmark(Config config, PrintWriter err) {
         this.config = config;
         this.err = err;
-        this.memory = new ServerMemory(config.serverPid());
+        this.memory = ServerMemory.of(config.serverPid(), err);
     }
 
     /**
@@ -144,34 +143,21 @@ public final class StalledBenchmark {
      * @throws IOException if the server cannot be reached, refuses a subscriber, or its memory cannot be read
      */
     public Report run() throws IOException, InterruptedException {
-        ServerEndpoint server = ServerEndpoint.of(config.server());
-        if (!memory.measured()) {
-            err.println("no --server-pid: the server's memory is not measured (rss fields are -1)");
-        }
-        ClientIo io = ClientIo.choose(config.io());
-        EventLoopGroup publisherLoops = io.newGroup("bench-publisher", 1);
-        EventLoopGroup loops = io.newGroup("bench-stalled", config.threads());
-        try (http; ProgressReporter progress = new ProgressReporter(err)) {
-            try {
-                before = memory.read();
-                subscribers.open(config.subscribers(), HANDSHAKE_WINDOW,
-                        i -> new WsSubscriber(measurements, server, config.topic(), config.stalled()),
-                        io.bootstrap(loops, FanoutBenchmark.SETUP_TIMEOUT), server, progress, "subscribed");
-                subscribers.awaitSubscribedReplies(measurements);
-                rssSubscribed = memory.rss();
-                connectPublishers(io.bootstrap(publisherLoops, FanoutBenchmark.SETUP_TIMEOUT), server);
-                publish(progress);
-                settle(progress);
-                afterSettle = memory.read();
-                closedByServer = closedByServer(server);
-                if (!config.stalled()) {
-                    subscribers.awaitReached(publishers.lastOffsets(true), DELIVERY_DRAIN);
-                }
-            } finally {
-                measurements.closeAll();
-                publishers.close();
-                subscribers.close(FanoutBenchmark.CLOSE_TIMEOUT, err);
-                ClientIo.stop(FanoutBenchmark.CLOSE_TIMEOUT, publisherLoops, loops);
+        try (http; ClientRun run = new ClientRun(config.server(), config.io(), "bench-stalled", config.threads(),
+                measurements, publishers, subscribers, err)) {
+            before = memory.read();
+            subscribers.open(config.subscribers(), HANDSHAKE_WINDOW,
+                    i -> new WsSubscriber(measurements, run.server, config.topic(), config.stalled()),
+                    run.subscriberBootstrap(), run.server, run.progress, "subscribed");
+            subscribers.awaitSubscribedReplies(measurements);
+            rssSubscribed = memory.rss();
+            connectPublishers(run.publisherBootstrap(), run.server);
+            publish(run.progress);
+            settle(run.progress);
+            afterSettle = memory.read();
+            closedByServer = closedByServer(run.server);
+            if (!config.stalled()) {
+                subscribers.awaitReached(publishers.lastOffsets(true), DELIVERY_DRAIN);
             }
         }
         return report();
