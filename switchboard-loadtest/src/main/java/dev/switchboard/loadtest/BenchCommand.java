@@ -21,9 +21,10 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = "Measure a running server.",
         subcommands = {BenchCommand.Fanout.class, BenchCommand.Jobs.class, BenchCommand.Durable.class,
-            BenchCommand.Idle.class, BenchCommand.LongPoll.class, BenchReportCommand.class})
+            BenchCommand.Idle.class, BenchCommand.LongPoll.class, BenchCommand.Stalled.class,
+            BenchReportCommand.class})
 public final class BenchCommand implements Runnable {
-    /** Event-loop threads of durable, idle and longpoll: a few, so the client is not the bottleneck. */
+    /** Event-loop threads of durable, idle, longpoll and stalled: a few, so the client is not the bottleneck. */
     private static final int DEFAULT_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
 
     @CommandLine.Spec
@@ -31,7 +32,7 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout, jobs, durable, idle, longpoll or report");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout, jobs, durable, idle, longpoll, stalled or report");
     }
 
     /** {@code --server}, or the peer's standard address when a peer is targeted and no server was given. */
@@ -220,7 +221,7 @@ public final class BenchCommand implements Runnable {
             description = {
                 "Idle subscribers: opens N connections subscribed to one topic, holds them, and reads the server's "
                         + "memory (VmRSS of --server-pid) before and after; then publishes one message that every "
-                        + "connection must receive.",
+                        + "connection must receive, and reads the memory once more.",
                 "Switchboard: WebSocket; redis: SUBSCRIBE; nats: SUB. Any dropped connection is an error.",
                 "Exit 0 when the run saw no error, 1 otherwise."})
     public static final class Idle implements Callable<Integer> {
@@ -243,9 +244,8 @@ public final class BenchCommand implements Runnable {
                 description = "How long to hold them once all are subscribed. Default: ${DEFAULT-VALUE}")
         Duration hold;
 
-        @Option(names = "--server-pid", defaultValue = "-1",
-                description = "The server's process id, to read its memory from /proc/PID/status. Default: none (rss fields -1)")
-        long serverPid;
+        @Mixin
+        ServerPid serverPid;
 
         @Mixin
         WorkloadOptions workload;
@@ -253,8 +253,66 @@ public final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             return workload.run(client, () -> new IdleBenchmark.Config(target, server(spec, client, target),
-                    connections, hold, serverPid, workload.io, workload.threads, FanoutConfig.freshTopic()),
+                    connections, hold, serverPid.pid, workload.io, workload.threads, FanoutConfig.freshTopic()),
                     (config, err) -> new IdleBenchmark(config, err).run());
+        }
+    }
+
+    @Command(name = "stalled",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Stalled readers (Switchboard only): opens N WebSocket subscribers on one fresh topic that stop "
+                        + "reading once subscribed (--stalled=false: a control run that reads everything), publishes "
+                        + "--bytes in --size-byte messages over HTTP, and reads the server's memory (VmRSS and VmHWM "
+                        + "of --server-pid) before subscribing, once subscribed, every 250 ms while publishing (the "
+                        + "peak), after the last acknowledgement and after --settle.",
+                "Subscribers the server closes meanwhile (its slow-consumer guard) are counted, not errors; a "
+                        + "control subscriber must get every message once, in order.",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class Stalled implements Callable<Integer> {
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--subscribers", defaultValue = "50", description = "WebSocket subscribers. Default: ${DEFAULT-VALUE}")
+        int subscribers;
+
+        @Option(names = "--stalled", arity = "0..1", defaultValue = "true", fallbackValue = "true",
+                description = "Whether the subscribers stop reading once subscribed; --stalled=false is the control run. "
+                        + "Default: ${DEFAULT-VALUE}")
+        boolean stalled;
+
+        @Option(names = "--bytes", defaultValue = "200MB", converter = ByteSizeConverter.class,
+                description = "Payload to publish, like 200MB or 64KB (binary units: 1KB = 1024 B), in whole "
+                        + "messages of --size. Default: ${DEFAULT-VALUE}")
+        long bytes;
+
+        @Option(names = "--size", defaultValue = "1024", description = "Payload bytes per message. Default: ${DEFAULT-VALUE}")
+        int size;
+
+        @Option(names = "--publishers", defaultValue = "4",
+                description = "Publisher connections (HTTP/1.1 keep-alive). Default: ${DEFAULT-VALUE}")
+        int publishers;
+
+        @Option(names = "--inflight", defaultValue = "16",
+                description = "Requests pipelined on each publisher connection. Default: ${DEFAULT-VALUE}")
+        int inflight;
+
+        @Option(names = "--settle", defaultValue = "10s", converter = DurationConverter.class,
+                description = "After the last acknowledgement, how long to wait (readers still stalled) before the "
+                        + "last memory reading. Default: ${DEFAULT-VALUE}")
+        Duration settle;
+
+        @Mixin
+        ServerPid serverPid;
+
+        @Mixin
+        WorkloadOptions workload;
+
+        @Override
+        public Integer call() throws Exception {
+            return workload.run(client, () -> new StalledBenchmark.Config(client.server, subscribers, stalled, bytes,
+                    size, publishers, inflight, settle, serverPid.pid, workload.io, workload.threads,
+                    FanoutConfig.freshTopic()), (config, err) -> new StalledBenchmark(config, err).run());
         }
     }
 
@@ -296,6 +354,13 @@ public final class BenchCommand implements Runnable {
         }
     }
 
+    /** The server whose memory idle and stalled read. */
+    static final class ServerPid {
+        @Option(names = "--server-pid", defaultValue = "-1",
+                description = "The server's process id, to read its memory from /proc/PID/status. Default: none (rss fields -1)")
+        long pid;
+    }
+
     /** The measured time and the warmup before it, of runs that publish. */
     static final class Timing {
         @Option(names = "--duration", defaultValue = "10s", converter = DurationConverter.class,
@@ -307,7 +372,7 @@ public final class BenchCommand implements Runnable {
         Duration warmup;
     }
 
-    /** What durable, idle and longpoll share: the event loops, the report's form, and building, running, printing. */
+    /** What durable, idle, longpoll and stalled share: the event loops, the report's form, and building, running, printing. */
     static final class WorkloadOptions {
         @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
         CommandLine.Model.CommandSpec command;

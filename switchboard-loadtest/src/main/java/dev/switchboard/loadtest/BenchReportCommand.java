@@ -51,6 +51,7 @@ public final class BenchReportCommand implements Callable<Integer> {
         String section = new BenchmarksReport(read, commit, link).section();
         if (benchmarks == null) {
             spec.commandLine().getOut().print(section);
+            spec.commandLine().getOut().flush(); // print() does not flush, and the JVM exits right after
         } else {
             String document = Files.exists(benchmarks) ? Files.readString(benchmarks) : "";
             Files.writeString(benchmarks, BenchmarksReport.replaceSection(document, section), StandardCharsets.UTF_8);

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.DoubleBinaryOperator;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -87,11 +88,26 @@ public record BenchResults(List<Result> results, JsonNode machine) {
 
     /** Switchboard's metric divided by the peer's, run by run; runs missing either side are left out. */
     public Stat ratio(String mode, String workload, String peer, ToDoubleFunction<Result> metric) {
-        Map<Integer, Result> peers = new java.util.HashMap<>();
-        of(mode, workload, peer).forEach(r -> peers.put(r.run, r));
-        return Stat.of(of(mode, workload, SWITCHBOARD).stream()
-                .filter(r -> peers.containsKey(r.run))
-                .map(r -> metric.applyAsDouble(r) / metric.applyAsDouble(peers.get(r.run)))
+        return paired(of(mode, workload, SWITCHBOARD), of(mode, workload, peer), metric, (a, b) -> a / b);
+    }
+
+    /**
+     * One workload's metric less another's, both of {@code target}, run by run (a measurement against its control
+     * run); runs missing either side are left out.
+     */
+    public Stat difference(String mode, String workload, String control, String target,
+                           ToDoubleFunction<Result> metric) {
+        return paired(of(mode, workload, target), of(mode, control, target), metric, (a, b) -> a - b);
+    }
+
+    /** {@code op} of each result of {@code left} and the result of {@code right} from the same run. */
+    private static Stat paired(List<Result> left, List<Result> right, ToDoubleFunction<Result> metric,
+                               DoubleBinaryOperator op) {
+        Map<Integer, Result> byRun = new java.util.HashMap<>();
+        right.forEach(r -> byRun.put(r.run, r));
+        return Stat.of(left.stream()
+                .filter(r -> byRun.containsKey(r.run))
+                .map(r -> op.applyAsDouble(metric.applyAsDouble(r), metric.applyAsDouble(byRun.get(r.run))))
                 .toList());
     }
 

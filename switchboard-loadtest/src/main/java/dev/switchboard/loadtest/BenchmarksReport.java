@@ -28,11 +28,12 @@ public final class BenchmarksReport {
 
     /**
      * A kind of workload (the runner's workload name up to its first '-'; {@code fanout-1000} is a fan-out to
-     * 1,000 subscribers). {@code measure} is what the goals compare; the server's CPU time is shown per 1,000
-     * {@code perCpu} at the rate {@code throughput} (both null: not a throughput workload); {@code absoluteLimit}
-     * is a bound on Switchboard's own {@code measure} when the target is not a ratio.
+     * 1,000 subscribers). {@code measures} are what the goals compare, each on its own (a goal is met when every
+     * measure meets it); the server's CPU time is shown per 1,000 {@code perCpu} at the rate {@code throughput}
+     * (both null: not a throughput workload); {@code absoluteLimit} is a bound on Switchboard's own first measure
+     * when the target is not a ratio.
      */
-    record Kind(String name, String title, Column measure, boolean higherIsBetter, List<Column> columns,
+    record Kind(String name, String title, List<Column> measures, boolean higherIsBetter, List<Column> columns,
                 List<Goal> goals, String perCpu, Column throughput, double absoluteLimit, String note) {
         String goalText(Goal goal) {
             return (higherIsBetter ? "≥ " : "≤ ") + number(goal.limit, 1) + "×";
@@ -47,27 +48,46 @@ public final class BenchmarksReport {
     private static final Column REQUESTS = Column.of("requests/s", "/requestsPerSecond", 0);
     private static final Column ACKED = Column.of("acked msgs/s", "/ackedPerSecond", 0);
     private static final Column BYTES_PER_CONNECTION = Column.of("bytes/connection", "/bytesPerConnection", 0);
+    private static final Column BYTES_PER_CONNECTION_AFTER_MESSAGE = Column.of("bytes/connection after a message",
+            "/bytesPerConnectionAfterMessage", 0);
     private static final Column P50 = Column.of("p50 ms", "/latencyMs/p50", 2);
     private static final Column P99 = Column.of("p99 ms", "/latencyMs/p99", 2);
     private static final Column P999 = Column.of("p99.9 ms", "/latencyMs/p999", 2);
 
+    static final String STALLED = "stalled";
+    static final String STALLED_CONTROL = "stalled-control";
+    /** The bound on what stalled readers may add to the server's RSS over a control run. */
+    static final double STALLED_GROWTH_LIMIT_MIB = 64;
+    private static final double MIB = 1024 * 1024;
+    private static final Column GROWTH_AT_PEAK = growth("growth at peak", "/rssPeakBytes");
+    private static final Column GROWTH_AFTER_SETTLE = growth("growth after settle", "/rssAfterSettleBytes");
+    private static final List<Column> STALLED_COLUMNS = List.of(
+            Column.of("subscribers", "/subscribers", 0),
+            new Column("published MiB", mib(r -> r.value("/bytes")), 1),
+            Column.of("publish msgs/s", "/publishedPerSecond", 0),
+            new Column("RSS before", mib(r -> r.value("/rssBeforeBytes")), 1),
+            new Column("RSS peak", mib(r -> r.value("/rssPeakBytes")), 1),
+            new Column("RSS after settle", mib(r -> r.value("/rssAfterSettleBytes")), 1),
+            GROWTH_AT_PEAK, GROWTH_AFTER_SETTLE,
+            Column.of("closed by the server", "/subscribersClosed", 0));
+
     static final List<Kind> KINDS = List.of(
-            new Kind("fanout", "Fan-out as fast as possible, 64 B, 1 topic → N subscribers", DELIVERED, true,
+            new Kind("fanout", "Fan-out as fast as possible, 64 B, 1 topic → N subscribers", List.of(DELIVERED), true,
                     List.of(Column.of("published msgs/s", "/publishedPerSecond", 0), DELIVERED, P99),
                     List.of(new Goal("nats", 1.0), new Goal("redis", 1.5)), "deliveries", DELIVERED, Double.NaN,
                     "Switchboard: WebSocket subscribers, HTTP publishers; Redis: pub/sub over RESP; NATS: core "
                             + "protocol. Publishing outruns delivery here, so latency is backlog."),
-            new Kind("fixed", "Fan-out at a fixed 1,000 msgs/s, 64 B: publish → deliver latency", P99, false,
+            new Kind("fixed", "Fan-out at a fixed 1,000 msgs/s, 64 B: publish → deliver latency", List.of(P99), false,
                     List.of(DELIVERED, P50, P99, P999), List.of(new Goal("nats", 1.0)), "deliveries", DELIVERED,
                     Double.NaN,
                     "The ratio is Switchboard's p99 ÷ the peer's: at most 1.0 meets the target."),
             new Kind("wrk", "HTTP publish over keep-alive (wrk, 64 connections)",
-                    REQUESTS, true, List.of(REQUESTS, P50, P99), List.of(new Goal("nginx", 1.0)), "requests", REQUESTS,
+                    List.of(REQUESTS), true, List.of(REQUESTS, P50, P99), List.of(new Goal("nginx", 1.0)), "requests", REQUESTS,
                     Double.NaN,
                     "Switchboard: `POST /v1/topics/bench.wrk/messages` with a 64-byte body (stored, 201); "
                             + "nginx: the same POST answered by `return 200 \"hello\"`, same number of cores."),
             new Kind("durable", "Durable publish, 64 closed-loop publishers, 64 B",
-                    ACKED, true, List.of(ACKED, P50, P99),
+                    List.of(ACKED), true, List.of(ACKED, P50, P99),
                     List.of(new Goal("redis", 1.5), new Goal("nats", 1.0), new Goal("nats-sync", 1.0)), "acks", ACKED,
                     Double.NaN,
                     "Switchboard `--fsync always` and Redis `appendonly yes, appendfsync always` (XADD) fsync "
@@ -75,11 +95,14 @@ public final class BenchmarksReport {
                             + "**not** fsync per message (it syncs every 2 minutes); `nats-sync` sets "
                             + "`sync_interval: always`, measured only where nats-server supports it (2.10+)."),
             new Kind("idle", "Idle WebSocket subscribers held open",
-                    BYTES_PER_CONNECTION, false,
-                    List.of(Column.of("connections", "/connections", 0), BYTES_PER_CONNECTION),
+                    List.of(BYTES_PER_CONNECTION, BYTES_PER_CONNECTION_AFTER_MESSAGE), false,
+                    List.of(Column.of("connections", "/connections", 0), BYTES_PER_CONNECTION,
+                            BYTES_PER_CONNECTION_AFTER_MESSAGE),
                     List.of(new Goal("redis", 1.0)), null, null, Double.NaN,
-                    "Server RSS growth per connection. NATS is shown beside them, without a target."),
-            new Kind("longpoll", "Held long polls, then one publish to each topic: wake latency", P99, false,
+                    "Server RSS growth per connection: held before any message, and once one message has reached "
+                            + "every connection. \"Switchboard ÷ target\" gives both ratios (before / after the "
+                            + "message); the target holds for both. NATS is shown beside them, without a target."),
+            new Kind("longpoll", "Held long polls, then one publish to each topic: wake latency", List.of(P99), false,
                     List.of(Column.of("polls", "/polls", 0), Column.of("woken", "/woken", 0), P50, P99, P999),
                     List.of(), null, null, 5.0, "Target: p99 below 5 ms."));
 
@@ -119,6 +142,7 @@ public final class BenchmarksReport {
         for (Kind kind : KINDS) {
             appendKind(md, kind);
         }
+        appendStalled(md);
         if (plotLink != null) {
             md.append("![publish → deliver latency at 1,000 msgs/s; durable ack and long-poll wake p99](")
                     .append(plotLink).append(")\n\n");
@@ -136,8 +160,8 @@ public final class BenchmarksReport {
                 .append("; ").append(results.machine("wrk")).append(".  \nPinning: ")
                 .append(results.machine("pinning")).append("; Switchboard `--io-threads 1`, nginx "
                         + "`worker_processes 1`, `wrk -t1`. Unpinned: no `taskset`, Switchboard's default threads "
-                        + "(one per core), nginx one worker per core, `wrk -t<cores>`. Durable, idle and long-poll "
-                        + "runs are pinned only.\n\n");
+                        + "(one per core), nginx one worker per core, `wrk -t<cores>`. Durable, idle, long-poll and "
+                        + "stalled-reader runs are pinned only.\n\n");
     }
 
     private void appendKind(StringBuilder md, Kind kind) {
@@ -190,22 +214,96 @@ public final class BenchmarksReport {
         String goal = "";
         String verdict = "";
         if (target.equals(BenchResults.SWITCHBOARD) && !Double.isNaN(kind.absoluteLimit)) {
-            Stat own = results.stat(mode, workload, target, kind.measure.metric);
+            Stat own = results.stat(mode, workload, target, kind.measures.getFirst().metric);
             goal = "< " + number(kind.absoluteLimit, 0) + " ms";
             verdict = verdict(own.n() > 0 && own.median() < kind.absoluteLimit, errors);
         }
         for (Goal g : kind.goals) {
             if (g.peer.equals(target)) {
-                Stat r = results.ratio(mode, workload, target, kind.measure.metric);
-                ratio = format(r, 2);
+                List<Stat> ratios = kind.measures.stream()
+                        .map(m -> results.ratio(mode, workload, target, m.metric)).toList();
+                ratio = String.join(" / ", ratios.stream().map(r -> format(r, 2)).toList());
                 goal = kind.goalText(g);
-                verdict = r.n() == 0 ? "no Switchboard run"
-                        : verdict(kind.met(r.median(), g.limit), errors + results.errors(mode, workload,
-                        BenchResults.SWITCHBOARD));
+                // A measure older runs did not report yet shows as "—" and is left out of the verdict.
+                List<Stat> measured = ratios.stream().filter(r -> r.n() > 0).toList();
+                verdict = measured.isEmpty() ? "no Switchboard run"
+                        : verdict(measured.stream().allMatch(r -> kind.met(r.median(), g.limit)),
+                        errors + results.errors(mode, workload, BenchResults.SWITCHBOARD));
             }
         }
         md.append(' ').append(ratio).append(" | ").append(goal).append(" | ").append(verdict).append(" | ")
                 .append(errors).append(" |\n");
+    }
+
+    /**
+     * Stalled readers: the control run ({@code stalled-control}, every subscriber reading) and the stalled run
+     * ({@code stalled}) side by side, then the growth the stalled readers caused: the stalled run's growth less the
+     * control's, run by run, against the issue's bound.
+     */
+    private void appendStalled(StringBuilder md) {
+        List<String> modes = results.distinct(Result::mode).stream()
+                .filter(m -> !results.of(m, STALLED, BenchResults.SWITCHBOARD).isEmpty()
+                        || !results.of(m, STALLED_CONTROL, BenchResults.SWITCHBOARD).isEmpty())
+                .toList();
+        if (modes.isEmpty()) {
+            return;
+        }
+        md.append("### WebSocket subscribers that stop reading while 1 KiB messages are published\n\n")
+                .append("Switchboard only, each run on a fresh server with its defaults (`--slow-consumer-timeout "
+                        + "30s`). `stalled`: every subscriber stops reading its socket once subscribed; "
+                        + "`stalled-control`: the same publishes, every subscriber reading. Server RSS in MiB; "
+                        + "growth is from before subscribing, at the peak (sampled every 250 ms while publishing) "
+                        + "and after the settle time (the readers still stalled). The last row is what the stalled "
+                        + "readers cost: the stalled run's growth less the control's, run by run; target: under ")
+                .append(number(STALLED_GROWTH_LIMIT_MIB, 0)).append(" MiB for both.\n\n");
+        md.append("| mode | workload | subscribers | published MiB | publish msgs/s | RSS before | RSS peak | "
+                + "RSS after settle | growth at peak | growth after settle | closed by the server | target | "
+                + "verdict | errors |\n");
+        md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |\n");
+        for (String mode : modes) {
+            for (String workload : List.of(STALLED_CONTROL, STALLED)) {
+                if (results.of(mode, workload, BenchResults.SWITCHBOARD).isEmpty()) {
+                    continue;
+                }
+                md.append("| ").append(mode).append(" | ").append(workload).append(" |");
+                for (Column c : STALLED_COLUMNS) {
+                    md.append(' ').append(format(results.stat(mode, workload, BenchResults.SWITCHBOARD, c.metric),
+                            c.decimals)).append(" |");
+                }
+                md.append(" | | ").append(results.errors(mode, workload, BenchResults.SWITCHBOARD)).append(" |\n");
+            }
+            Stat peak = results.difference(mode, STALLED, STALLED_CONTROL, BenchResults.SWITCHBOARD,
+                    GROWTH_AT_PEAK.metric);
+            Stat settled = results.difference(mode, STALLED, STALLED_CONTROL, BenchResults.SWITCHBOARD,
+                    GROWTH_AFTER_SETTLE.metric);
+            long errors = results.errors(mode, STALLED, BenchResults.SWITCHBOARD)
+                    + results.errors(mode, STALLED_CONTROL, BenchResults.SWITCHBOARD);
+            String verdict = peak.n() == 0 || settled.n() == 0 ? "no pair of runs"
+                    : verdict(peak.median() < STALLED_GROWTH_LIMIT_MIB && settled.median() < STALLED_GROWTH_LIMIT_MIB,
+                    errors);
+            md.append("| ").append(mode).append(" | stalled − control | | | | | | | ").append(format(peak, 1))
+                    .append(" | ").append(format(settled, 1)).append(" | | < ")
+                    .append(number(STALLED_GROWTH_LIMIT_MIB, 0)).append(" MiB | ").append(verdict).append(" | ")
+                    .append(errors).append(" |\n");
+        }
+        md.append('\n');
+    }
+
+    /** A memory figure of a report in MiB; NaN when it was not measured (-1). */
+    private static ToDoubleFunction<Result> mib(ToDoubleFunction<Result> bytes) {
+        return r -> {
+            double b = bytes.applyAsDouble(r);
+            return b >= 0 ? b / MIB : Double.NaN;
+        };
+    }
+
+    /** Growth in MiB from {@code rssBeforeBytes} to the reading at {@code pointer}. */
+    private static Column growth(String header, String pointer) {
+        return new Column(header, r -> {
+            double before = r.value("/rssBeforeBytes");
+            double after = r.value(pointer);
+            return before >= 0 && after >= 0 ? (after - before) / MIB : Double.NaN;
+        }, 1);
     }
 
     /** Server CPU milliseconds per 1,000 units at the kind's throughput over the load tool's time. */

@@ -3,12 +3,9 @@ package dev.switchboard.loadtest;
 import dev.switchboard.loadtest.FanoutConfig.Target;
 import dev.switchboard.loadtest.Measurements.ErrorKind;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +15,8 @@ import java.util.Locale;
  * {@code bench idle}: what idle subscribers cost the server. Opens N subscribers on one topic (WebSocket, Redis
  * {@code SUBSCRIBE} or NATS {@code SUB}), reads the server's resident memory before and once all are subscribed,
  * holds them for a while (answering the server's pings; any drop is an error), reads it again, then publishes one
- * message that every connection must receive, which proves they were all still live.
+ * message that every connection must receive, which proves they were all still live, and reads it once more: what
+ * a connection costs once the server has written to it.
  */
 public final class IdleBenchmark {
     /** Handshakes in flight at once: enough to open thousands quickly, few enough for any accept backlog. */
@@ -47,19 +45,23 @@ public final class IdleBenchmark {
 
     /**
      * The outcome. Memory figures are -1 without a server pid; {@code rssAfterBytes} is the larger of the readings
-     * after subscribing and at the end of the hold.
+     * after subscribing and at the end of the hold, {@code rssAfterMessageBytes} the reading once the final message
+     * has reached every connection (or the delivery time passed); the per-connection figures are each reading's
+     * growth over {@code rssBeforeBytes}, divided by the connections.
      */
     public record Report(String workload, String target, int connections, double holdSeconds, long rssBeforeBytes,
-                         long rssAfterBytes, long bytesPerConnection, long delivered, BenchReport.Errors errors,
-                         List<String> errorSamples) implements BenchReport.Counted {
+                         long rssAfterBytes, long bytesPerConnection, long delivered, long rssAfterMessageBytes,
+                         long bytesPerConnectionAfterMessage, BenchReport.Errors errors, List<String> errorSamples)
+            implements BenchReport.Counted {
         @Override
         public String toText() {
             return text(String.format(Locale.ROOT, """
                     idle        %s, %,d connections held %.1f s
                     server rss  %,d before, %,d after: %,d bytes per connection
                     delivered   %,d of %,d
+                    after it    %,d server rss: %,d bytes per connection
                     """, target, connections, holdSeconds, rssBeforeBytes, rssAfterBytes, bytesPerConnection,
-                    delivered, connections));
+                    delivered, connections, rssAfterMessageBytes, bytesPerConnectionAfterMessage));
         }
     }
 
@@ -68,10 +70,12 @@ public final class IdleBenchmark {
     private final Measurements measurements = new Measurements();
     private final PublisherGroup publishers = new PublisherGroup();
     private final SubscriberGroup subscribers = new SubscriberGroup();
+    private final ServerMemory memory;
 
     public IdleBenchmark(Config config, PrintWriter err) {
         this.config = config;
         this.err = err;
+        this.memory = ServerMemory.of(config.serverPid(), err);
     }
 
     /**
@@ -81,34 +85,23 @@ public final class IdleBenchmark {
      *                     status
      */
     public Report run() throws IOException, InterruptedException {
-        ServerEndpoint server = ServerEndpoint.of(config.server());
-        if (config.serverPid() < 0) {
-            err.println("no --server-pid: the server's memory is not measured (rss fields are -1)");
-        }
-        long rssBefore = rss();
+        long rssBefore = memory.rss();
         long rssAfter;
-        ClientIo io = ClientIo.choose(config.io());
-        EventLoopGroup publisherLoops = io.newGroup("bench-publisher", 1);
-        EventLoopGroup loops = io.newGroup("bench-idle", config.threads());
-        try (ProgressReporter progress = new ProgressReporter(err)) {
-            try {
-                subscribers.open(config.connections(), CONNECT_WINDOW, i -> subscriber(server),
-                        io.bootstrap(loops, FanoutBenchmark.SETUP_TIMEOUT), server, progress, "subscribed");
-                if (config.target() == Target.SWITCHBOARD) {
-                    subscribers.awaitSubscribedReplies(measurements);
-                }
-                rssAfter = rss();
-                hold(progress);
-                rssAfter = Math.max(rssAfter, rss());
-                publishOne(io.bootstrap(publisherLoops, FanoutBenchmark.SETUP_TIMEOUT), server);
-            } finally {
-                measurements.closeAll();
-                publishers.close();
-                subscribers.close(FanoutBenchmark.CLOSE_TIMEOUT, err);
-                ClientIo.stop(FanoutBenchmark.CLOSE_TIMEOUT, publisherLoops, loops);
+        long rssAfterMessage;
+        try (ClientRun run = new ClientRun(config.server(), config.io(), "bench-idle", config.threads(), measurements,
+                publishers, subscribers, err)) {
+            subscribers.open(config.connections(), CONNECT_WINDOW, i -> subscriber(run.server),
+                    run.subscriberBootstrap(), run.server, run.progress, "subscribed");
+            if (config.target() == Target.SWITCHBOARD) {
+                subscribers.awaitSubscribedReplies(measurements);
             }
+            rssAfter = memory.rss();
+            hold(run.progress);
+            rssAfter = Math.max(rssAfter, memory.rss());
+            publishOne(run.publisherBootstrap(), run.server);
+            rssAfterMessage = memory.rss();
         }
-        return report(rssBefore, rssAfter);
+        return report(rssBefore, rssAfter, rssAfterMessage);
     }
 
     private Subscriber<?> subscriber(ServerEndpoint server) {
@@ -145,7 +138,7 @@ public final class IdleBenchmark {
         subscribers.awaitReached(publishers.lastOffsets(true), DELIVERY_TIMEOUT);
     }
 
-    private Report report(long rssBefore, long rssAfter) {
+    private Report report(long rssBefore, long rssAfter, long rssAfterMessage) {
         if (publishers.acked() != 1) {
             measurements.error(ErrorKind.PUBLISH, "the final message was not acknowledged");
         }
@@ -157,28 +150,14 @@ public final class IdleBenchmark {
         if (order.missing() > 0) {
             samples.add(order.missing() + " connections did not receive the final message");
         }
-        boolean measured = rssBefore >= 0 && rssAfter >= 0;
         return new Report("idle", config.target().name().toLowerCase(Locale.ROOT), config.connections(),
-                config.hold().toMillis() / 1000.0, rssBefore, rssAfter,
-                measured ? (rssAfter - rssBefore) / config.connections() : -1, measurements.delivered.sum(),
+                config.hold().toMillis() / 1000.0, rssBefore, rssAfter, perConnection(rssBefore, rssAfter),
+                measurements.delivered.sum(), rssAfterMessage, perConnection(rssBefore, rssAfterMessage),
                 new BenchReport.Errors(errors), samples);
     }
 
-    /** The server's resident set size in bytes ({@code VmRSS}), or -1 without a pid. */
-    private long rss() throws IOException {
-        if (config.serverPid() < 0) {
-            return -1;
-        }
-        Path status = Path.of("/proc", Long.toString(config.serverPid()), "status");
-        try {
-            for (String line : Files.readAllLines(status)) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.substring(6).replace("kB", "").strip()) * 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            throw new IOException("cannot read the server's memory from " + status + ": " + e.getMessage(), e);
-        }
-        throw new IOException(status + " has no VmRSS line (is " + config.serverPid() + " a kernel thread?)");
+    /** Growth from {@code before} to {@code after} per connection, -1 when memory was not measured. */
+    private long perConnection(long before, long after) {
+        return before >= 0 && after >= 0 ? (after - before) / config.connections() : -1;
     }
 }

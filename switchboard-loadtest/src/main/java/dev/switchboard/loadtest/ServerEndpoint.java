@@ -67,6 +67,11 @@ final class ServerEndpoint {
         return URI.create(scheme + "://" + host + basePath + "/metrics");
     }
 
+    /** The topic's description, {@code GET /v1/topics/T}: offsets, retention, live subscribers per transport. */
+    URI topicUri(String topic) {
+        return URI.create(scheme + "://" + host + basePath + "/v1/topics/" + topic);
+    }
+
     String webSocketPath(String topic) {
         return basePath + "/v1/ws?subscribe=" + topic + "&from=next";
     }

@@ -15,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
  * One subscriber connection, whatever its transport. Lifecycle: {@link #connect} opens the channel and the
  * transport subscribes; {@link #ready} completes once the server has accepted the subscription (or fails);
  * each message goes through {@link #delivered}; {@link #close} ends it. Any close the benchmark did not ask
- * for is counted as a failure.
+ * for is counted as a failure, unless the subscriber {@linkplain #closeExpected expects one}.
  */
 abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
     protected final Measurements measurements;
@@ -26,6 +26,8 @@ abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
     private volatile Channel channel;
     private String closeReason = "server closed a subscriber connection";
     private boolean failed;
+    /** Messages this subscriber received; read once the event loops have stopped. */
+    private long received;
 
     Subscriber(Class<I> inboundType, Measurements measurements) {
         this(inboundType, measurements, 1);
@@ -111,7 +113,18 @@ abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
             return;
         }
         offsets[source].accept(offset);
+        received++;
         stats.delivered(sentNanos);
+    }
+
+    /** Messages received; call once the event loops have stopped. */
+    final long received() {
+        return received;
+    }
+
+    /** Whether the server may close this connection without that being an error (a reader made to stall). */
+    protected boolean closeExpected() {
+        return false;
     }
 
     @Override
@@ -123,7 +136,7 @@ abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (!ready.isDone()) {
             ready.completeExceptionally(new IOException("server closed the connection before the subscription"));
-        } else if (!measurements.closing() && !failed) {
+        } else if (!measurements.closing() && !failed && !closeExpected()) {
             measurements.error(ErrorKind.DISCONNECT, closeReason);
         }
         super.channelInactive(ctx);
@@ -131,7 +144,7 @@ abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!ready.completeExceptionally(cause) && !measurements.closing() && !failed) {
+        if (!ready.completeExceptionally(cause) && !measurements.closing() && !failed && !closeExpected()) {
             measurements.error(ErrorKind.PROTOCOL, String.valueOf(cause));
         }
         failed = true;

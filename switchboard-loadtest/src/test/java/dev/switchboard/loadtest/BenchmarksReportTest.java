@@ -89,7 +89,90 @@ class BenchmarksReportTest {
                 .contains("| pinned | durable | redis | 1,000 | 2.00 | 9.00 | 200.00 | 3.00 | ≥ 1.5× | met | 0 |")
                 .contains("| pinned | longpoll | switchboard | 10 | 10 | 1.00 | 4.00 | 4.50 | — | < 5 ms | met | 0 |")
                 .contains("serve redis\nbench fanout-100 --target redis\n", "there is no `nats-sync` row")
-                .doesNotContain("### Idle", "### HTTP publish");
+                .doesNotContain("### Idle", "### HTTP publish", "### WebSocket subscribers that stop reading");
+    }
+
+    @Test
+    void idleShowsBothPerConnectionFiguresAndNeedsBothWithinTheTarget() throws Exception {
+        // Switchboard 7,000 B per connection before any message and 9,000 after one; Redis 9,500 and 9,000: the
+        // ratios are 0.74 and 1.00, both ≤ 1.0×. NATS has no target. Run 2 predates the after-message figure.
+        List<String> lines = new ArrayList<>();
+        for (int run = 1; run <= 2; run++) {
+            String after = run == 1 ? ",\"bytesPerConnectionAfterMessage\":%d" : "";
+            lines.add(line(run, "idle", "switchboard", String.format(Locale.ROOT,
+                    "\"connections\":15000,\"bytesPerConnection\":7000" + after, 9000), 0));
+            lines.add(line(run, "idle", "redis", String.format(Locale.ROOT,
+                    "\"connections\":15000,\"bytesPerConnection\":9500" + after, 9000), 0));
+            lines.add(line(run, "idle", "nats", String.format(Locale.ROOT,
+                    "\"connections\":15000,\"bytesPerConnection\":21000" + after, 30000), 0));
+        }
+        String md = section(lines);
+        assertThat(md).contains("| mode | workload | target | connections | bytes/connection | bytes/connection after "
+                        + "a message | Switchboard ÷ target | target | verdict | errors |")
+                .contains("| pinned | idle | switchboard | 15,000 | 7,000 | 9,000 | — |  |  | 0 |")
+                .contains("| pinned | idle | redis | 15,000 | 9,500 | 9,000 | 0.74 / 1.00 | ≤ 1.0× | met | 0 |")
+                .contains("| pinned | idle | nats | 15,000 | 21,000 | 30,000 | — |  |  | 0 |");
+
+        lines.set(1, lines.get(1).replace("\"bytesPerConnectionAfterMessage\":9000", "\"bytesPerConnectionAfterMessage\":8000"));
+        assertThat(section(lines)).as("after the message, Switchboard ÷ Redis is 9,000 / 8,000")
+                .contains("| pinned | idle | redis | 15,000 | 9,500 | 8,000 | 0.74 / 1.13 | ≤ 1.0× | "
+                        + "**missed** | 0 |");
+    }
+
+    @Test
+    void stalledReadersAreComparedWithTheirControlRunRunByRun() throws Exception {
+        // Control: 100 MiB before, 150 at the peak, 120 after the settle, every run. Stalled: the same start, peaks of
+        // 180, 300, 200 and 130, 250, 140 after the settle: 30, 150, 50 and 10, 130, 20 MiB more growth than the
+        // control, medians 50 and 20, both under 64 MiB.
+        List<String> lines = new ArrayList<>();
+        double[] peak = {180, 300, 200};
+        double[] settled = {130, 250, 140};
+        for (int run = 1; run <= 3; run++) {
+            lines.add(line(run, "stalled-control", "switchboard", stalled(false, 150, 120, 0), 0));
+            lines.add(line(run, "stalled", "switchboard", stalled(true, peak[run - 1], settled[run - 1], 3), 0));
+        }
+        lines.add(line(1, "idle", "switchboard", "\"bytesPerConnection\":7000", 0));
+        String md = section(lines);
+        assertThat(md).contains("### WebSocket subscribers that stop reading", "under 64 MiB for both")
+                .contains("| mode | workload | subscribers | published MiB | publish msgs/s | RSS before | RSS peak | "
+                        + "RSS after settle | growth at peak | growth after settle | closed by the server | target | "
+                        + "verdict | errors |")
+                .contains("| pinned | stalled-control | 50 | 200.0 | 20,000 | 100.0 | 150.0 | 120.0 | 50.0 | 20.0 | 0 "
+                        + "| | | 0 |")
+                .contains("| pinned | stalled | 50 | 200.0 | 20,000 | 100.0 | 200.0 (180.0–300.0) | 140.0 (130.0–250.0) "
+                        + "| 100.0 (80.0–200.0) | 40.0 (30.0–150.0) | 3 | | | 0 |")
+                .contains("| pinned | stalled − control | | | | | | | 50.0 (30.0–150.0) | 20.0 (10.0–130.0) | | "
+                        + "< 64 MiB | met | 0 |")
+                .contains("stalled-reader runs are pinned only");
+        for (String row : md.lines().filter(l -> l.startsWith("| pinned | stalled")).toList()) {
+            assertThat(row.split("\\|", -1)).as(row).hasSize(16); // 14 cells between 15 bars
+        }
+
+        lines.replaceAll(l -> l.replace("\"rssAfterSettleBytes\":" + (long) (250 * MIB),
+                "\"rssAfterSettleBytes\":" + (long) (350 * MIB)));
+        lines.add(line(4, "stalled", "switchboard", stalled(true, 400, 400, 50), 2));
+        lines.add(line(4, "stalled-control", "switchboard", stalled(false, 150, 120, 0), 0));
+        assertThat(section(lines)).as("after the settle: 10, 230, 20, 280 MiB over the control, median 125")
+                .contains("| pinned | stalled − control | | | | | | | 100.0 (30.0–250.0) | 125.0 (10.0–280.0) | | "
+                        + "< 64 MiB | **missed** (runs with errors) | 2 |");
+    }
+
+    private static final double MIB = 1024 * 1024;
+
+    /** A stalled-reader report: 50 subscribers, 200 MiB at 20,000 msgs/s, 100 MiB before; the rest in MiB. */
+    private static String stalled(boolean stalled, double peakMib, double afterSettleMib, int closed) {
+        return String.format(Locale.ROOT, "\"subscribers\":50,\"stalled\":%b,\"bytes\":%d,\"publishedPerSecond\":20000,"
+                + "\"rssBeforeBytes\":%d,\"rssPeakBytes\":%d,\"rssAfterSettleBytes\":%d,\"subscribersClosed\":%d",
+                stalled, (long) (200 * MIB), (long) (100 * MIB), (long) (peakMib * MIB), (long) (afterSettleMib * MIB),
+                closed);
+    }
+
+    /** The generated section of these results lines, in a directory of their own. */
+    private String section(List<String> lines) throws Exception {
+        Path own = Files.createTempDirectory(dir, "results");
+        Files.write(own.resolve("results.jsonl"), lines);
+        Files.copy(dir.resolve("machine.json"), own.resolve("machine.json"));
+        return new BenchmarksReport(BenchResults.read(own), "abc1234", null).section();
     }
 
     @Test

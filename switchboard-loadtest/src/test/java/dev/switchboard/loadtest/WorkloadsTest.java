@@ -81,6 +81,8 @@ class WorkloadsTest {
         assertThat(report.rssBeforeBytes()).isEqualTo(-1);
         assertThat(report.rssAfterBytes()).isEqualTo(-1);
         assertThat(report.bytesPerConnection()).isEqualTo(-1);
+        assertThat(report.rssAfterMessageBytes()).isEqualTo(-1);
+        assertThat(report.bytesPerConnectionAfterMessage()).isEqualTo(-1);
     }
 
     @Test
@@ -133,8 +135,12 @@ class WorkloadsTest {
         assertThat(report.delivered()).isEqualTo(CONNECTIONS);
         assertThat(report.rssBeforeBytes()).isPositive();
         assertThat(report.rssAfterBytes()).isPositive();
+        assertThat(report.rssAfterMessageBytes()).isPositive();
+        assertThat(report.bytesPerConnectionAfterMessage())
+                .isEqualTo((report.rssAfterMessageBytes() - report.rssBeforeBytes()) / CONNECTIONS);
         assertJsonFields(report, "workload", "target", "connections", "holdSeconds", "rssBeforeBytes",
-                "rssAfterBytes", "bytesPerConnection", "delivered", "errors", "errorSamples");
+                "rssAfterBytes", "bytesPerConnection", "delivered", "rssAfterMessageBytes",
+                "bytesPerConnectionAfterMessage", "errors", "errorSamples");
     }
 
     /** The runner parses {@code --json}: exactly these fields, errors as {@code {"total":N}}. */
