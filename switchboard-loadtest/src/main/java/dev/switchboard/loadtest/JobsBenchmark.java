@@ -41,26 +41,20 @@ public final class JobsBenchmark {
         }
     }
 
-    /** The outcome: jobs completed in the measured time and submit-to-result latency. */
+    /**
+     * The outcome: jobs completed in the measured time and submit-to-result latency. Errors are {@code {"total":N}}
+     * as in the durable, idle and longpoll reports, which is where {@code bench report} reads them.
+     */
     public record Report(int workers, int submitters, int claimMax, int size, double durationSeconds, long jobs,
-                         double jobsPerSecond, LatencyReport latencyMs, long errors, List<String> errorSamples)
-            implements BenchReport {
-        @Override
-        public boolean failed() {
-            return errors > 0;
-        }
-
+                         double jobsPerSecond, LatencyReport latencyMs, BenchReport.Errors errors,
+                         List<String> errorSamples) implements BenchReport.Counted {
         @Override
         public String toText() {
-            StringBuilder t = new StringBuilder();
-            t.append(String.format(Locale.ROOT, "jobs        %d workers%s, %d submitters, %d-byte payloads%n",
-                    workers, claimMax > 1 ? " claiming up to " + claimMax + " jobs each" : "", submitters, size));
-            t.append(String.format(Locale.ROOT, "measured    %.1f s%n", durationSeconds));
-            t.append(String.format(Locale.ROOT, "completed   %,d jobs  %,.0f jobs/s%n", jobs, jobsPerSecond));
-            t.append(LatencyReport.line(latencyMs));
-            t.append(String.format(Locale.ROOT, "errors      %d%n", errors));
-            errorSamples.forEach(s -> t.append("  ").append(s).append(System.lineSeparator()));
-            return t.toString();
+            return text(String.format(Locale.ROOT, "jobs        %d workers%s, %d submitters, %d-byte payloads%n",
+                    workers, claimMax > 1 ? " claiming up to " + claimMax + " jobs each" : "", submitters, size)
+                    + String.format(Locale.ROOT, "measured    %.1f s%n", durationSeconds)
+                    + String.format(Locale.ROOT, "completed   %,d jobs  %,.0f jobs/s%n", jobs, jobsPerSecond)
+                    + LatencyReport.line(latencyMs));
         }
     }
 
@@ -116,7 +110,7 @@ public final class JobsBenchmark {
             t.join(SUBMIT_WAIT.toMillis());
         }
         return new Report(config.workers(), config.submitters(), config.claimMax(), config.size(), seconds, jobs,
-                jobs / seconds, lat, errors.get(), List.copyOf(errorSamples));
+                jobs / seconds, lat, new BenchReport.Errors(errors.get()), List.copyOf(errorSamples));
     }
 
     private void submit(byte[] payload) {
