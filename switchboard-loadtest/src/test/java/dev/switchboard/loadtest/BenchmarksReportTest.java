@@ -54,10 +54,20 @@ class BenchmarksReportTest {
     }
 
     private static String line(int run, String workload, String target, String fields, int errors) {
-        return String.format(Locale.ROOT, "{%s,\"errors\":{\"total\":%d},\"run\":%d,\"mode\":\"pinned\",\"workload\":\"%s\","
+        return line(run, "pinned", workload, target, fields, errors);
+    }
+
+    private static String line(int run, String mode, String workload, String target, String fields, int errors) {
+        return String.format(Locale.ROOT, "{%s,\"errors\":{\"total\":%d},\"run\":%d,\"mode\":\"%s\",\"workload\":\"%s\","
                 + "\"target\":\"%s\",\"serverCpuSeconds\":2.0,\"wallSeconds\":13,\"loadSeconds\":10,"
                 + "\"command\":\"bench %s --target %s\",\"serverCommand\":\"serve %s\"}", fields, errors, run,
-                workload, target, workload, target, target);
+                mode, workload, target, workload, target, target);
+    }
+
+    /** One unpinned jobs run: {@code bench jobs --json}'s figures, or jobs.mjs's for bullmq. */
+    private static String jobs(int run, String workload, String target, double jobsPerSecond, double p50, int errors) {
+        return line(run, "unpinned", workload, target, String.format(Locale.ROOT, "\"jobsPerSecond\":%.1f,"
+                + "\"latencyMs\":{\"samples\":100,\"p50\":%.2f,\"p99\":5,\"p999\":9,\"max\":12}", jobsPerSecond, p50), errors);
     }
 
     @Test
@@ -173,6 +183,41 @@ class BenchmarksReportTest {
         Files.write(own.resolve("results.jsonl"), lines);
         Files.copy(dir.resolve("machine.json"), own.resolve("machine.json"));
         return new BenchmarksReport(BenchResults.read(own), "abc1234", null).section();
+    }
+
+    /**
+     * jobs-64 is judged on jobs/s (Switchboard 3,000, 2,000, 4,000 against BullMQ's 2,000: ratios 1.5, 1.0, 2.0),
+     * jobs-1 on its p50 (1.2, 0.8, 1.0 ms against 1.0 ms: ratios 1.2, 0.8, 1.0, median 1.0), each only on its own row.
+     */
+    @Test
+    void jobsAreJudgedOnThroughputWithManyCallersAndOnTheMedianWithOne() throws Exception {
+        List<String> lines = new ArrayList<>();
+        double[] sbJobs = {3000, 2000, 4000};
+        double[] sbP50 = {1.2, 0.8, 1.0};
+        for (int run = 1; run <= 3; run++) {
+            lines.add(jobs(run, "jobs-64", "switchboard", sbJobs[run - 1], 20, 0));
+            lines.add(jobs(run, "jobs-64", "bullmq", 2000, 30, 0));
+            lines.add(jobs(run, "jobs-1", "switchboard", 900, sbP50[run - 1], run == 2 ? 1 : 0));
+            lines.add(jobs(run, "jobs-1", "bullmq", 700, 1.0, 0));
+        }
+        Files.writeString(dir.resolve("machine.json"),
+                "{\"date\":\"2026-12-06T10:00:00Z\",\"runs\":3,\"wrk\":\"wrk 4\",\"bullmq\":\"6.7.0\",\"node\":\"v20.20.2\"}");
+        String md = section(lines);
+        assertThat(md)
+                .contains("### Jobs end to end, 64 B: submit → result", "wrk 4; BullMQ 6.7.0 on Node.js v20.20.2.",
+                        "jobs runs unpinned only")
+                .contains("| mode | workload | target | jobs/s | p50 ms | p99 ms | p99.9 ms | server CPU ms / 1,000 jobs "
+                        + "| Switchboard ÷ target | target | verdict | errors |")
+                .contains("| unpinned | jobs-64 | switchboard | 3,000 (2,000–4,000) | 20.00 | 5.00 | 9.00 | "
+                        + "66.67 (50.00–100.00) | — |  |  | 0 |")
+                .contains("| unpinned | jobs-64 | bullmq | 2,000 | 30.00 | 5.00 | 9.00 | 100.00 | 1.50 (1.00–2.00) | "
+                        + "≥ 1.0× BullMQ | met | 0 |")
+                // Switchboard's run 2 had an error: the verdict says so even though the ratio meets the target
+                .contains("| unpinned | jobs-1 | bullmq | 700 | 1.00 | 5.00 | 9.00 | 285.71 | 1.00 (0.80–1.20) | "
+                        + "1 caller p50 ≤ BullMQ's | met (runs with errors) | 0 |")
+                .contains("| unpinned | jobs-1 | switchboard | 900 | 1.00 (0.80–1.20) | 5.00 | 9.00 | 222.22 | — |  |  | 1 |");
+        assertThat(md.lines().filter(l -> l.contains("BullMQ's") || l.contains("≥ 1.0× BullMQ")).count())
+                .as("one target per variant, on the peer's row").isEqualTo(2);
     }
 
     @Test
