@@ -11,6 +11,8 @@
 // Node process: N Worker objects would each open their own pair of Redis connections and block on the same
 // queue, while a Node process still has one event loop to run them on; concurrency lets the one Worker fetch the
 // next job as it completes the last (moveToFinished answers with it) and block on Redis only when the queue is empty.
+// In short alternating runs on the 2-core bench machine (64 callers, 16 workers), neither 16 Workers of concurrency
+// 1 nor the Worker moved to a worker thread did better than this, within the run-to-run spread.
 //
 // Latency is submit → result (queue.add called → waitUntilFinished resolved), in microseconds, kept as raw samples
 // (a Float64Array; a 10 s run holds at most some hundred thousand) and sorted at the end: p50/p99/p99.9 are the
