@@ -37,7 +37,7 @@ final class JobTimers implements AutoCloseable {
 
     private void expireLeasesIfDue() {
         long now = System.currentTimeMillis();
-        if (visible.values().stream().anyMatch(j -> leaseExpired(j, now))) {
+        if (machine.running().stream().anyMatch(j -> leaseExpired(j, now))) {
             submitQuietly(() -> machine.expireLeases(JobTimers::leaseExpired));
         }
     }
