@@ -246,7 +246,7 @@ final class JobStateMachine {
         });
     }
 
-    /** One transaction that applies {@code change} to each of the {@code candidates} {@code due} names at the commit's time. */
+    /** One transaction that applies {@code change} to each candidate {@code due} names at the commit's time. */
     private CompletableFuture<Void> forEachDue(Supplier<List<Job>> candidates, BiPredicate<Job, Long> due,
                                                BiConsumer<Transaction.Stage, Job> change) {
         return run(new Change<>() {
