@@ -24,7 +24,9 @@ fi
 export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
 
-# Flags every Switchboard JVM starts with; SWITCHBOARD_JAVA_OPTS comes after them, so it can override any. The
-# metaspace threshold is above what the server loads (~25 MB), so loading classes at start triggers no full GC
-# ("Metadata GC Threshold", 40-60 ms of a fresh server's first seconds).
-switchboard_jvm_flags=(-XX:MetaspaceSize=128m)
+# Flags every Switchboard JVM starts with; SWITCHBOARD_JAVA_OPTS comes after them, so it can override any. G1
+# whatever the core count (the JVM alone picks Serial on one core): of Serial, Parallel, G1 and ZGC it kept the
+# fixed-rate fan-out tail and idle memory lowest at ~10 % below Serial's publish throughput (BENCHMARKS.md,
+# "Collectors"). The metaspace threshold is above what the server loads (~25 MB), so loading classes at start
+# triggers no full GC ("Metadata GC Threshold", 40-60 ms of a fresh server's first seconds).
+switchboard_jvm_flags=(-XX:+UseG1GC -XX:MetaspaceSize=128m)
