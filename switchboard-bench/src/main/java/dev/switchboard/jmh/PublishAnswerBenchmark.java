@@ -26,8 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * against a {@link DateTimeFormatter} per answer as before; the time advances 1 ms per call, so 1 in 1,000 calls
  * formats a new second (a server answering 1,000+ publishes a second does better). And the former answer as a whole,
  * a map written by Jackson ({@code jacksonMapAnswer}); its replacement writes the body's bytes directly in
- * {@code TopicEndpoints}, private to the request it answers, so it is measured only end to end
- * ({@link HttpPublishBenchmark}).
+ * {@code TopicEndpoints}, private to the request it answers, so it is measured only end to end (wrk, bench/run).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
