@@ -14,19 +14,12 @@ import java.util.concurrent.TimeUnit;
  * (a held long poll, a streaming response) is never timed out here: a stream stays in flight until its connection
  * closes, watched by its own heartbeats and slow-consumer guard. The router reports a head's arrival and a
  * response's end.
- *
- * <p>Each request moves the deadline twice (head expected, connection idle); moving it only rewrites a field. One
- * timer stays armed and, when it fires early, re-arms for the deadline then current: a scheduled task created and
- * cancelled twice per request showed in publish profiles.
  */
 public final class RequestTimeouts extends ChannelDuplexHandler {
     private final long headNanos;
     private final long idleNanos;
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> timer;
-    private long timerAt;
-    /** System.nanoTime() by which the head must arrive, or the next request start; meaningless while in flight. */
-    private long deadline;
     private boolean awaitingHead;
     private boolean inFlight;
 
@@ -58,12 +51,14 @@ public final class RequestTimeouts extends ChannelDuplexHandler {
     public void headReceived() {
         awaitingHead = false;
         inFlight = true;
+        cancel();
     }
 
     /** The router sent the last response; the connection waits for the next request. */
     public void responseSent() {
         inFlight = false;
-        waitUntil(System.nanoTime() + idleNanos);
+        cancel();
+        timer = ctx.executor().schedule(this::closeIdle, idleNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -79,28 +74,13 @@ public final class RequestTimeouts extends ChannelDuplexHandler {
 
     private void expectHead() {
         awaitingHead = true;
-        waitUntil(System.nanoTime() + headNanos);
+        cancel();
+        timer = ctx.executor().schedule(this::closeIdle, headNanos, TimeUnit.NANOSECONDS);
     }
 
-    /** Sets the deadline; the armed timer is replaced only when it would fire too late. */
-    private void waitUntil(long at) {
-        deadline = at;
-        if (timer == null || timerAt - at > 0) {
-            cancel();
-            timerAt = at;
-            timer = ctx.executor().schedule(this::deadlineReached, at - System.nanoTime(), TimeUnit.NANOSECONDS);
-        }
-    }
-
-    private void deadlineReached() {
-        timer = null;
-        if (inFlight) {
-            return; // the response's end sets the next deadline
-        }
-        if (System.nanoTime() - deadline >= 0) {
+    private void closeIdle() {
+        if (!inFlight) {
             ctx.close();
-        } else {
-            waitUntil(deadline);
         }
     }
 
