@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 class ServerMemoryTest {
@@ -41,7 +43,7 @@ class ServerMemoryTest {
         assertThat(now.rssBytes()).isPositive();
         assertThat(now.hwmBytes()).isPositive();
         ServerMemory.Sampler sampler = self.sample(10);
-        Thread.sleep(50);
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> sampler.latest() > 0);
         assertThat(sampler.stop()).isPositive();
     }
 
