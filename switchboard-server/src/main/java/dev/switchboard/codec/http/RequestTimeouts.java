@@ -16,10 +16,15 @@ import java.util.concurrent.TimeUnit;
  * response's end.
  */
 public final class RequestTimeouts extends ChannelDuplexHandler {
+    private static final long NONE = Long.MAX_VALUE;
+
     private final long headNanos;
     private final long idleNanos;
     private ChannelHandlerContext ctx;
+    // One timer per connection that re-arms itself, instead of a schedule and a cancel per request: the deadline
+    // moves freely and the timer, never more than headNanos away while a deadline is set, catches up with it.
     private ScheduledFuture<?> timer;
+    private long deadline = NONE; // on the loop's own clock (a test's loop freezes it)
     private boolean awaitingHead;
     private boolean inFlight;
 
@@ -51,40 +56,61 @@ public final class RequestTimeouts extends ChannelDuplexHandler {
     public void headReceived() {
         awaitingHead = false;
         inFlight = true;
-        cancel();
+        deadline = NONE;
     }
 
     /** The router sent the last response; the connection waits for the next request. */
     public void responseSent() {
         inFlight = false;
-        cancel();
-        timer = ctx.executor().schedule(this::closeIdle, idleNanos, TimeUnit.NANOSECONDS);
+        closeAfter(idleNanos);
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancel();
+        stopTimer();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        cancel();
+        stopTimer();
         super.channelInactive(ctx);
     }
 
     private void expectHead() {
         awaitingHead = true;
-        cancel();
-        timer = ctx.executor().schedule(this::closeIdle, headNanos, TimeUnit.NANOSECONDS);
+        closeAfter(headNanos);
     }
 
-    private void closeIdle() {
-        if (!inFlight) {
+    private void closeAfter(long nanos) {
+        deadline = now() + nanos;
+        if (timer == null) {
+            arm(nanos);
+        }
+    }
+
+    private void arm(long nanos) {
+        timer = ctx.executor().schedule(this::expire, Math.min(nanos, headNanos), TimeUnit.NANOSECONDS);
+    }
+
+    private void expire() {
+        timer = null;
+        if (deadline == NONE) {
+            return;
+        }
+        long left = deadline - now();
+        if (left > 0) {
+            arm(left);
+        } else if (!inFlight) {
             ctx.close();
         }
     }
 
-    private void cancel() {
+    private long now() {
+        return ctx.executor().ticker().nanoTime();
+    }
+
+    private void stopTimer() {
+        deadline = NONE;
         if (timer != null) {
             timer.cancel(false);
             timer = null;
