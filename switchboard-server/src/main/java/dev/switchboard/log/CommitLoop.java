@@ -21,10 +21,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -87,11 +91,19 @@ final class CommitLoop implements Runnable {
     private final Counter replayed;
     private final DistributionSummary batchSize;
     private final Timer writeTime;
+    private final Timer syncTime;
     private volatile boolean running = true;
     /** Why the writer thread ended, or null while it runs. */
     private volatile String stopped;
     private long lastTick;
     private long lastSweep;
+    /** Under fsync=always: syncs the log while the writer stages the next commit. Null otherwise. */
+    private final ExecutorService syncer;
+    /** Under fsync=always: the commit written last, whose sync is running; answered when it completes. */
+    private Written syncing;
+
+    /** A commit in the log but not yet answered: under fsync=always, until its sync completes. */
+    private record Written(StagedCommit stage, List<Pending> accepted, CompletableFuture<Void> synced) {}
 
     CommitLoop(EmbeddedBroker broker, RocksLog store, StoreGuard guard, TopicWatchers watchers, FsyncPolicy fsync,
                Duration idempotencyTtl, int capacity, MeterRegistry metrics) {
@@ -110,8 +122,12 @@ final class CommitLoop implements Runnable {
         this.batchSize = DistributionSummary.builder("switchboard.log.commit.batch")
                 .description("Messages per group commit").register(metrics);
         this.writeTime = Timer.builder("switchboard.log.commit")
-                .description("Time to write (and, under fsync=always, fsync) one group commit")
+                .description("Time to write one group commit (its fsync under fsync=always: switchboard.log.sync)")
                 .tag("fsync", fsync.name().toLowerCase()).register(metrics);
+        this.syncTime = Timer.builder("switchboard.log.sync")
+                .description("Time to fsync the log after a commit's write (fsync=always)").register(metrics);
+        this.syncer = fsync == FsyncPolicy.ALWAYS ? Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().name("switchboard-log-sync").daemon(true).factory()) : null;
     }
 
     /** Any thread. False when the queue is full or the writer has stopped: the caller refuses the request. */
@@ -239,7 +255,9 @@ final class CommitLoop implements Runnable {
         try {
             while (running) {
                 drainTo(commands, MAX_BATCH);
-                if (commands.isEmpty()) {
+                if (commands.isEmpty() && syncing != null) {
+                    Handoff.batch(this::finishSyncing);
+                } else if (commands.isEmpty()) {
                     sleepUntilWoken();
                 } else {
                     // An fsync per commit makes each one dear: let runnable event loops enqueue what they have read
@@ -254,6 +272,7 @@ final class CommitLoop implements Runnable {
                 }
                 tick();
             }
+            Handoff.batch(this::finishSyncing); // written before the stop: answered as stored, which it is
         } catch (Throwable e) {
             // An Error (or a bug that escaped every guard below): nothing this thread does can be trusted now.
             log.error("the log writer stopped", e);
@@ -263,6 +282,13 @@ final class CommitLoop implements Runnable {
         running = false; // however the loop ended: later offers are refused, not queued for no one
         drainTo(commands, Integer.MAX_VALUE);
         ApiException closing = refusal("");
+        if (syncing != null) { // the writer failed: whether that commit is stored is not known
+            syncing.accepted().forEach(p -> answerFailed(p, closing));
+            syncing = null;
+        }
+        if (syncer != null) {
+            syncer.shutdown();
+        }
         for (Command c : commands) {
             switch (c) {
                 case Pending p -> answerFailed(p, closing);
@@ -275,6 +301,7 @@ final class CommitLoop implements Runnable {
         int i = 0;
         while (i < commands.size()) {
             if (commands.get(i) instanceof Admin<?> admin) {
+                finishSyncing(); // an admin change sees, and is ordered after, every commit before it
                 runAdmin(admin);
                 i++;
                 continue;
@@ -301,8 +328,16 @@ final class CommitLoop implements Runnable {
         }
     }
 
-    /** Stages every transaction into one batch, writes it with at most one fsync, then makes it visible. */
+    /**
+     * Stages every transaction into one batch and writes it, then makes it visible and answers. Under fsync=always
+     * the write is not synced here: the sync runs on its own thread while the writer stages and writes the next
+     * commit, and a commit is made visible and answered only once its sync completed (docs/architecture.md, "The
+     * publish path").
+     */
     private void commit(List<Command> pending) {
+        if (syncing != null && !syncing.stage().dropped.isEmpty()) {
+            finishSyncing(); // topics it deletes or creates again are registered only once it is answered
+        }
         List<Pending> accepted = new ArrayList<>(pending.size());
         StagedCommit stage = null;
         try (RocksLog.Batch batch = store.newBatch()) {
@@ -330,7 +365,11 @@ final class CommitLoop implements Runnable {
                     }
                 }
                 long start = System.nanoTime();
-                storeGuard.write(batch);
+                if (syncer == null) {
+                    storeGuard.write(batch);
+                } else {
+                    storeGuard.writeUnsynced(batch);
+                }
                 writeTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             }
         } catch (LogException e) {
@@ -338,12 +377,72 @@ final class CommitLoop implements Runnable {
             abandon(stage, pending, null, refused, refused);
             return;
         }
-        publish(stage, accepted);
+        if (syncer == null) {
+            publish(stage, accepted, Set.of());
+            return;
+        }
+        Written previous = syncing;
+        syncing = null;
+        Written next = new Written(stage, accepted, new CompletableFuture<>());
+        if (previous != null && !finish(previous, stage.touched, next)) {
+            return; // the previous sync failed, and this commit, written after it, failed with it
+        }
+        syncing = next;
+        long start = System.nanoTime();
+        syncer.execute(() -> {
+            try {
+                storeGuard.sync();
+                syncTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                next.synced().complete(null);
+            } catch (Throwable e) {
+                next.synced().completeExceptionally(e);
+            }
+        });
+    }
+
+    /** Waits for the commit being synced, then answers it; nothing is being synced afterwards. */
+    private void finishSyncing() {
+        finishSyncing(Set.of());
+    }
+
+    /** The same, while {@code stagedAfter} hold positions staged after it (see {@link #finish}). */
+    private void finishSyncing(Set<StoredTopicState> stagedAfter) {
+        Written w = syncing;
+        if (w != null) {
+            syncing = null;
+            finish(w, stagedAfter, null);
+        }
+    }
+
+    /**
+     * Waits for {@code w}'s sync and answers it. Retention of the topics in {@code stagedAfter} waits for their next
+     * commit: their staged positions run ahead of what is answered. {@code next}, when given, was written after
+     * {@code w}: if {@code w}'s sync failed, it fails with it. False when the sync failed.
+     */
+    private boolean finish(Written w, Set<StoredTopicState> stagedAfter, Written next) {
+        try {
+            w.synced().join();
+        } catch (CompletionException e) {
+            ApiException refused = e.getCause() instanceof LogException le ? storeGuard.failed(le)
+                    : ApiException.unavailable("the log could not sync the change; retry later");
+            if (!(e.getCause() instanceof LogException)) {
+                log.error("syncing the log failed", e.getCause());
+            }
+            abandon(w.stage(), w.accepted(), null, refused, refused);
+            if (next != null) {
+                abandon(next.stage(), next.accepted(), null, refused, refused);
+            }
+            return false;
+        }
+        publish(w.stage(), w.accepted(), stagedAfter);
+        return true;
     }
 
     /** The batch is not in the log: roll back what it staged and answer every transaction in it. */
     private void abandon(StagedCommit stage, List<? extends Command> all, Pending culprit, ApiException culpritError,
                          ApiException othersError) {
+        // A rollback returns topics to their answered positions, which must include the commit before this one.
+        finishSyncing(stage == null ? Set.of() : stage.touched);
         for (StoredTopicState t : stage == null ? List.<StoredTopicState>of() : stage.touched) {
             t.rollback();
             if (!t.isStored()) {
@@ -357,7 +456,7 @@ final class CommitLoop implements Runnable {
     }
 
     /** After the write: make it readable, tell watchers, answer, apply retention, wake readers. */
-    private void publish(StagedCommit stage, List<Pending> accepted) {
+    private void publish(StagedCommit stage, List<Pending> accepted, Set<StoredTopicState> retentionLater) {
         if (!stage.appended.isEmpty()) {
             batchSize.record(stage.appended.size());
             published.increment(stage.appended.size());
@@ -380,13 +479,17 @@ final class CommitLoop implements Runnable {
             }
         }
         stage.recreated.values().forEach(broker::replace);
+        // Every topic's new positions first: a watcher told of one message may read any other of the commit.
         for (Message m : stage.appended) {
             StoredTopicState t = stage.topicOf.get(m);
-            if (stage.dropped.contains(t)) {
-                continue; // deleted later in the same commit: never readable
+            if (!stage.dropped.contains(t)) { // else deleted later in the same commit: never readable
+                t.appended(m);
             }
-            t.appended(m);
-            watchers.appended(t.name(), m);
+        }
+        for (Message m : stage.appended) {
+            if (!stage.dropped.contains(stage.topicOf.get(m))) {
+                watchers.appended(m.topic(), m);
+            }
         }
         for (Pending p : accepted) {
             answerCommitted(p);
@@ -396,7 +499,9 @@ final class CommitLoop implements Runnable {
                 continue;
             }
             long now = stage.now;
-            guard("retention of " + t.name(), () -> retainer.enforce(t, now));
+            if (!retentionLater.contains(t)) {
+                guard("retention of " + t.name(), () -> retainer.enforce(t, now));
+            }
             watchers.committed(t.name());
         }
     }
@@ -469,6 +574,7 @@ final class CommitLoop implements Runnable {
             return;
         }
         lastTick = now;
+        Handoff.batch(this::finishSyncing); // retention and recovery work on answered positions
         if (storeGuard.failing()) {
             guard("recovering the store", storeGuard::recover);
         }

@@ -174,7 +174,8 @@ public final class EmbeddedBroker implements Broker {
             return CompletableFuture.completedFuture(List.of());
         }
         long id = t.id();
-        return offWriter(() -> store.read(id, topic, from, maxCount, maxBytes));
+        long last = t.lastOffset();
+        return offWriter(() -> store.read(id, topic, from, last, maxCount, maxBytes));
     }
 
     @Override

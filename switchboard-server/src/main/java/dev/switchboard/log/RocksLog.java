@@ -175,7 +175,11 @@ public final class RocksLog implements AutoCloseable {
     }
 
     /** Messages of a topic from offset {@code from} on, at most {@code maxCount}, stopping past {@code maxBytes}. */
-    public List<Message> read(long topicId, String topicName, long from, int maxCount, long maxBytes) {
+    /**
+     * Messages from {@code from} up to {@code last}: the log may already hold later ones that are not yet answered
+     * (under fsync=always, until their sync completes), which no reader may see.
+     */
+    public List<Message> read(long topicId, String topicName, long from, long last, int maxCount, long maxBytes) {
         return use("read", o -> {
             List<Message> result = new ArrayList<>(Math.min(maxCount, 256));
             long bytes = 0;
@@ -183,7 +187,11 @@ public final class RocksLog implements AutoCloseable {
                  ReadOptions options = new ReadOptions().setIterateUpperBound(upper);
                  RocksIterator it = o.db.newIterator(o.messages, options)) {
                 for (it.seek(MessageRecord.key(topicId, from)); it.isValid() && result.size() < maxCount; it.next()) {
-                    Message m = MessageRecord.decode(topicName, MessageRecord.offsetOf(it.key()), it.value());
+                    long offset = MessageRecord.offsetOf(it.key());
+                    if (offset > last) {
+                        break;
+                    }
+                    Message m = MessageRecord.decode(topicName, offset, it.value());
                     result.add(m);
                     bytes += m.payload().length;
                     if (bytes >= maxBytes) {

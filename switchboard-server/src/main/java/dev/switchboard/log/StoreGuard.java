@@ -38,6 +38,20 @@ final class StoreGuard {
         store.write(batch, sync);
     }
 
+    /** Writes a batch without its fsync, which {@link #sync} then does; refuses at once while the store is failing. */
+    void writeUnsynced(RocksLog.Batch batch) {
+        LogException f = failure;
+        if (f != null) {
+            throw f;
+        }
+        store.write(batch, false);
+    }
+
+    /** Fsyncs everything written so far; any thread. */
+    void sync() {
+        store.sync();
+    }
+
     /** The answer to a change the store refused; the full cause goes to the server's log, not to the client. */
     ApiException failed(LogException e) {
         if (e != failure) {

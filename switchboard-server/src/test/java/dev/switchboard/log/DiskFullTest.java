@@ -11,6 +11,7 @@ import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.broker.TestTransaction;
+import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
@@ -39,6 +40,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * docs/architecture.md, "The writer answers every command": a store that refuses writes because its disk is full.
@@ -146,11 +149,13 @@ class DiskFullTest {
         return stored.size();
     }
 
-    @Test
-    void theEngineRefusesChangesWhileTheDiskIsFullAndTakesThemAgainByItselfOnceThereIsRoom() throws Exception {
+    @ParameterizedTest(name = "fsync={0}")
+    @EnumSource(value = FsyncPolicy.class, names = {"BATCH", "ALWAYS"}) // ALWAYS writes and syncs apart
+    void theEngineRefusesChangesWhileTheDiskIsFullAndTakesThemAgainByItselfOnceThereIsRoom(FsyncPolicy fsync)
+            throws Exception {
         Path freedLater = filler("freed-later", 3);
         filler("kept", 5);
-        ServerConfig config = ServerConfig.forTests(mount.resolve("data"));
+        ServerConfig config = ServerConfig.forTests(mount.resolve("data")).withFsync(fsync);
         broker = EmbeddedBroker.open(config, new SimpleMeterRegistry());
 
         Map<Long, Integer> acknowledged = new LinkedHashMap<>();

@@ -17,9 +17,14 @@ class EmbeddedBrokerContractTest extends BrokerContractTest {
     private ServerConfig config;
     private EmbeddedBroker current;
 
+    /** The tests' default policy; {@link EmbeddedBrokerFsyncAlwaysContractTest} runs the suite under another. */
+    protected ServerConfig configure(ServerConfig config) {
+        return config;
+    }
+
     @Override
     protected Broker open(Limits limits, Retention defaultRetention) {
-        config = ServerConfig.forTests(dir).withLimits(limits).withDefaultRetention(defaultRetention);
+        config = configure(ServerConfig.forTests(dir).withLimits(limits).withDefaultRetention(defaultRetention));
         current = EmbeddedBroker.open(config, new SimpleMeterRegistry());
         return current;
     }

@@ -61,7 +61,8 @@ class RocksLogTest {
     }
 
     private List<Long> offsets(long topicId, String name) {
-        return log.read(topicId, name, 1, Integer.MAX_VALUE, Long.MAX_VALUE).stream().map(Message::offset).toList();
+        return log.read(topicId, name, 1, Long.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE).stream()
+                .map(Message::offset).toList();
     }
 
     private void reopen() {
@@ -80,13 +81,13 @@ class RocksLogTest {
             b.putTopic(topic(1, "one", 1, 2, 8));
             assertThat(b.isEmpty()).isFalse();
 
-            assertThat(log.read(1, "one", 1, 100, Long.MAX_VALUE)).isEmpty();
+            assertThat(log.read(1, "one", 1, Long.MAX_VALUE, 100, Long.MAX_VALUE)).isEmpty();
             assertThat(log.loadTopics()).isEmpty();
             assertThat(log.idempotencyHit(1, "k1")).isNull();
 
             log.write(b, true);
         }
-        List<Message> read = log.read(1, "one", 1, 100, Long.MAX_VALUE);
+        List<Message> read = log.read(1, "one", 1, Long.MAX_VALUE, 100, Long.MAX_VALUE);
         assertThat(read).extracting(Message::offset).containsExactly(1L, 2L);
         Message second = read.get(1);
         assertThat(second.topic()).isEqualTo("one");
@@ -126,7 +127,7 @@ class RocksLogTest {
     @Test
     void readStopsAtMaxCount() {
         append(1, "one", 1, 50);
-        assertThat(log.read(1, "one", 10, 5, Long.MAX_VALUE)).extracting(Message::offset)
+        assertThat(log.read(1, "one", 10, Long.MAX_VALUE, 5, Long.MAX_VALUE)).extracting(Message::offset)
                 .containsExactly(10L, 11L, 12L, 13L, 14L);
     }
 
@@ -139,11 +140,11 @@ class RocksLogTest {
             log.write(b, false);
         }
         // 64 + 64 = 128 >= 100: the message that crosses the bound is the last one.
-        assertThat(log.read(1, "one", 1, 100, 100)).extracting(Message::offset).containsExactly(1L, 2L);
-        assertThat(log.read(1, "one", 1, 100, 128)).extracting(Message::offset).containsExactly(1L, 2L);
-        assertThat(log.read(1, "one", 1, 100, 129)).hasSize(3);
-        assertThat(log.read(1, "one", 5, 100, 1)).extracting(Message::offset).containsExactly(5L);
-        assertThat(log.read(1, "one", 1, 100, Long.MAX_VALUE)).hasSize(10)
+        assertThat(log.read(1, "one", 1, Long.MAX_VALUE, 100, 100)).extracting(Message::offset).containsExactly(1L, 2L);
+        assertThat(log.read(1, "one", 1, Long.MAX_VALUE, 100, 128)).extracting(Message::offset).containsExactly(1L, 2L);
+        assertThat(log.read(1, "one", 1, Long.MAX_VALUE, 100, 129)).hasSize(3);
+        assertThat(log.read(1, "one", 5, Long.MAX_VALUE, 100, 1)).extracting(Message::offset).containsExactly(5L);
+        assertThat(log.read(1, "one", 1, Long.MAX_VALUE, 100, Long.MAX_VALUE)).hasSize(10)
                 .allSatisfy(m -> assertThat(m.payload()).hasSize(64));
     }
 
@@ -155,13 +156,16 @@ class RocksLogTest {
             b.deleteMessages(1, 1, 3);
             log.write(b, false);
         }
-        assertThat(log.read(1, "one", 1, 100, Long.MAX_VALUE)).extracting(Message::offset)
+        assertThat(log.read(1, "one", 1, Long.MAX_VALUE, 100, Long.MAX_VALUE)).extracting(Message::offset)
                 .containsExactly(3L, 4L, 5L);
-        assertThat(log.read(1, "one", 6, 100, Long.MAX_VALUE)).as("past the end of topic 1, not into topic 2")
-                .isEmpty();
-        assertThat(log.read(2, "two", 4, 100, Long.MAX_VALUE)).extracting(Message::topic, Message::offset)
+        assertThat(log.read(1, "one", 6, Long.MAX_VALUE, 100, Long.MAX_VALUE))
+                .as("past the end of topic 1, not into topic 2").isEmpty();
+        assertThat(log.read(1, "one", 1, 4, 100, Long.MAX_VALUE)).as("not past the last offset asked for")
+                .extracting(Message::offset).containsExactly(3L, 4L);
+        assertThat(log.read(2, "two", 4, Long.MAX_VALUE, 100, Long.MAX_VALUE))
+                .extracting(Message::topic, Message::offset)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("two", 4L), org.assertj.core.groups.Tuple.tuple("two", 5L));
-        assertThat(log.read(3, "three", 1, 100, Long.MAX_VALUE)).isEmpty();
+        assertThat(log.read(3, "three", 1, Long.MAX_VALUE, 100, Long.MAX_VALUE)).isEmpty();
     }
 
     @Test
@@ -200,7 +204,7 @@ class RocksLogTest {
             log.write(b, true);
         }
         assertThat(log.loadTopics()).extracting(StoredTopic::name).containsExactly("two");
-        assertThat(log.read(1, "one", 1, 100, Long.MAX_VALUE)).isEmpty();
+        assertThat(log.read(1, "one", 1, Long.MAX_VALUE, 100, Long.MAX_VALUE)).isEmpty();
         assertThat(log.idempotencyHit(1, "k")).isNull();
         assertThat(offsets(2, "two")).containsExactly(1L, 2L, 3L, 4L, 5L);
         assertThat(log.idempotencyHit(2, "k")).isEqualTo(hit(4, 4, 1004));
@@ -260,7 +264,7 @@ class RocksLogTest {
         reopen();
         assertThat(log.loadTopics()).containsExactly(topic(1, "one", 1, 20, 20 * 2 + 11));
         assertThat(offsets(1, "one")).hasSize(20).first().isEqualTo(1L);
-        assertThat(new String(log.read(1, "one", 17, 1, Long.MAX_VALUE).getFirst().payload(), StandardCharsets.UTF_8))
+        assertThat(new String(log.read(1, "one", 17, Long.MAX_VALUE, 1, Long.MAX_VALUE).getFirst().payload(), StandardCharsets.UTF_8))
                 .isEqualTo("m17");
         assertThat(log.idempotencyHit(1, "k")).isEqualTo(hit(20, 20, 1020));
         assertThat(log.idempotencyHit(1, "range")).isEqualTo(hit(15, 19, 1019));
