@@ -203,10 +203,10 @@ final class CommitLoop implements Runnable {
         }
     }
 
-    /** Parks until work is queued or a tick is due; a waker that saw {@code sleeping} unparks it. */
+    /** Parks until work is queued, a sync ends or a tick is due; a waker that saw {@code sleeping} unparks it. */
     private void sleepUntilWoken() {
         sleeping = true;
-        if (queue.isEmpty() && running) {
+        if (queue.isEmpty() && running && (syncing == null || !syncing.synced().isDone())) {
             LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
         }
         sleeping = false;
@@ -256,7 +256,11 @@ final class CommitLoop implements Runnable {
             while (running) {
                 drainTo(commands, MAX_BATCH);
                 if (commands.isEmpty() && syncing != null) {
-                    Handoff.batch(this::finishSyncing);
+                    if (syncing.synced().isDone()) {
+                        Handoff.batch(this::finishSyncing);
+                    } else {
+                        sleepUntilWoken(); // by the sync's end, or by work to write while it runs
+                    }
                 } else if (commands.isEmpty()) {
                     sleepUntilWoken();
                 } else {
@@ -397,6 +401,7 @@ final class CommitLoop implements Runnable {
             } catch (Throwable e) {
                 next.synced().completeExceptionally(e);
             }
+            LockSupport.unpark(thread);
         });
     }
 
