@@ -8,6 +8,10 @@ import dev.switchboard.fanout.Delivery;
 import dev.switchboard.jobs.JobService;
 import dev.switchboard.log.EmbeddedBroker;
 import dev.switchboard.transport.IoEngine;
+import dev.switchboard.xray.ConnectionRegistry;
+import dev.switchboard.xray.EventLoopLag;
+import dev.switchboard.xray.StageTimer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -52,6 +56,8 @@ public final class SwitchboardServer implements AutoCloseable {
     private final Broker broker;
     private final Delivery delivery;
     private final JobService jobs;
+    private final ConnectionRegistry connections;
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
     private final IoEngine engine;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -70,17 +76,22 @@ public final class SwitchboardServer implements AutoCloseable {
         this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmThreadMetrics().bindTo(metrics);
+        gcMetrics.bindTo(metrics);
         this.engine = IoEngine.select(config.io());
+        StageTimer stages = new StageTimer(config.stageSample(), metrics);
+        this.connections = new ConnectionRegistry(stages, engine.displayName(), metrics);
         this.broker = EmbeddedBroker.open(config, metrics);
         Limits limits = config.limits();
-        this.delivery = new Delivery(broker, limits, metrics);
+        this.delivery = new Delivery(broker, limits, metrics, stages);
         this.jobs = new JobService(broker, limits);
-        ConnectionPipeline pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, config, metrics),
-                limits, config.corsOrigins(), metrics);
+        ConnectionPipeline pipeline = new ConnectionPipeline(
+                ConnectionPipeline.routes(broker, delivery, jobs, config, metrics, connections), limits,
+                config.corsOrigins(), metrics, connections);
 
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         bossGroup = engine.newGroup(1, "switchboard-accept");
         workerGroup = engine.newGroup(threads, "switchboard-io");
+        EventLoopLag.watch(workerGroup, metrics);
         SocketOptions socket = config.socket();
         ServerBootstrap b = new ServerBootstrap().group(bossGroup, workerGroup).channel(engine.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, socket.backlog())
@@ -107,6 +118,8 @@ public final class SwitchboardServer implements AutoCloseable {
             shutdownGroups();
             jobs.close();
             broker.close();
+            connections.close();
+            gcMetrics.close();
             throw e;
         }
         log.info("switchboard listening on {} ({} event loops on {}, fsync={}, data in {})",
@@ -166,6 +179,8 @@ public final class SwitchboardServer implements AutoCloseable {
         shutdownGroups();
         jobs.close();
         broker.close();
+        connections.close();
+        gcMetrics.close();
         metrics.close();
     }
 

@@ -7,6 +7,8 @@ import dev.switchboard.fanout.DeliverySink;
 import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.Subscription;
 import dev.switchboard.fanout.TopicFeed;
+import dev.switchboard.xray.ConnectionStats;
+import dev.switchboard.xray.Transport;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,6 +20,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,6 +37,7 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     private final Duration heartbeat;
     private final Duration slowConsumerTimeout;
     private ChannelHandlerContext ctx;
+    private ConnectionStats stats;
     private BurstWriter burst;
     private Subscription subscription;
     private ScheduledFuture<?> heartbeatTimer;
@@ -52,12 +56,19 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        stats = ConnectionStats.of(ctx.channel());
+        stats.use(Transport.SSE);
         burst = new BurstWriter(ctx, DefaultHttpContent::new);
     }
 
     void start(Subscription s) {
         subscription = s;
-        slowGuard = new SlowConsumerGuard(ctx.channel(), slowConsumerTimeout, () -> ctx.close());
+        stats.subscriptions(() -> List.of(new ConnectionStats.SubscriptionView(topic.name(), s.next(),
+                topic.lastOffset())));
+        slowGuard = new SlowConsumerGuard(ctx.channel(), slowConsumerTimeout, () -> {
+            stats.closedAsSlow();
+            ctx.close();
+        });
         long every = heartbeat.toNanos();
         heartbeatTimer = ctx.executor().scheduleAtFixedRate(this::heartbeat, every, every, TimeUnit.NANOSECONDS);
         if (!ctx.channel().isActive()) {
@@ -92,6 +103,7 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     @Override
     public void deliver(Message message) {
         burst.append(format.event(message));
+        stats.messagesOut(1);
         wroteSinceHeartbeat = true;
         if (format.endsStream(message)) {
             subscription.close();
