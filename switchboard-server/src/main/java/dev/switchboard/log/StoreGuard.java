@@ -1,6 +1,8 @@
 package dev.switchboard.log;
 
 import dev.switchboard.wire.ApiException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,13 +22,17 @@ final class StoreGuard {
     private final RocksLog store;
     private final EmbeddedBroker broker;
     private final boolean sync;
+    /** One fsync: the batch policy's timer, or a write that fsyncs under {@code always}. */
+    private final Timer fsyncs;
     /** The store's last refusal until a probe write succeeds again; null while it writes. */
     private volatile LogException failure;
 
-    StoreGuard(RocksLog store, EmbeddedBroker broker, boolean sync) {
+    StoreGuard(RocksLog store, EmbeddedBroker broker, boolean sync, MeterRegistry metrics) {
         this.store = store;
         this.broker = broker;
         this.sync = sync;
+        this.fsyncs = Timer.builder("switchboard.log.fsync")
+                .description("One fsync of the log (--fsync always: the write that fsyncs)").register(metrics);
     }
 
     /** Writes a batch (fsynced under {@code --fsync always}), or refuses at once while the store is failing. */
@@ -35,7 +41,11 @@ final class StoreGuard {
         if (f != null) {
             throw f;
         }
-        store.write(batch, sync);
+        if (sync) {
+            fsyncs.record(() -> store.write(batch, true));
+        } else {
+            store.write(batch, false);
+        }
     }
 
     /** The answer to a change the store refused; the full cause goes to the server's log, not to the client. */
@@ -102,7 +112,7 @@ final class StoreGuard {
             return; // the writer's probe finds out when the store works again
         }
         try {
-            store.sync();
+            fsyncs.record(store::sync);
         } catch (LogException e) {
             log.warn("periodic fsync failed", e);
         }

@@ -11,12 +11,15 @@ import dev.switchboard.transport.IoEngine;
 import dev.switchboard.xray.ConnectionRegistry;
 import dev.switchboard.xray.EventLoopLag;
 import dev.switchboard.xray.StageTimer;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -77,6 +80,11 @@ public final class SwitchboardServer implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmThreadMetrics().bindTo(metrics);
         gcMetrics.bindTo(metrics);
+        // Netty counts its own direct memory (it frees it without the JDK's cleaner, so the JVM's pools miss it).
+        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider netty) {
+            Gauge.builder("switchboard.netty.direct.memory", netty, n -> n.metric().usedDirectMemory())
+                    .baseUnit("bytes").description("Direct memory held by Netty's buffer allocator").register(metrics);
+        }
         this.engine = IoEngine.select(config.io());
         StageTimer stages = new StageTimer(config.stageSample(), metrics);
         this.connections = new ConnectionRegistry(stages, engine.displayName(), metrics);

@@ -44,13 +44,16 @@ public final class StageTimer {
     private final int sampleEvery;
     private final Map<Stage, Timer> timers = new EnumMap<>(Stage.class);
 
-    /** @param sampleEvery time one event in this many per connection and stage; 0 = off, 1 = every event */
+    /**
+     * @param sampleEvery time one event in this many per connection and stage; 0 = off (no histograms at all), 1 =
+     *                    every event
+     */
     public StageTimer(int sampleEvery, MeterRegistry metrics) {
         if (sampleEvery < 0) {
             throw new IllegalArgumentException("sampleEvery must be >= 0");
         }
         this.sampleEvery = sampleEvery;
-        if (metrics != null) {
+        if (metrics != null && sampleEvery > 0) {
             for (Stage s : Stage.values()) {
                 timers.put(s, Timer.builder("switchboard.stage").tag("stage", s.tag())
                         .description("Time spent in one stage of the message path (sampled, see --stage-sample)")
@@ -64,7 +67,7 @@ public final class StageTimer {
     }
 
     public boolean enabled() {
-        return sampleEvery > 0 && !timers.isEmpty();
+        return !timers.isEmpty();
     }
 
     /** Whether event number {@code tick} (counted by the caller, from 1) is one to time. */

@@ -8,7 +8,6 @@ import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.Subscription;
 import dev.switchboard.fanout.TopicFeed;
 import dev.switchboard.xray.ConnectionStats;
-import dev.switchboard.xray.Transport;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -57,7 +56,6 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         stats = ConnectionStats.of(ctx.channel());
-        stats.use(Transport.SSE);
         burst = new BurstWriter(ctx, DefaultHttpContent::new);
     }
 
