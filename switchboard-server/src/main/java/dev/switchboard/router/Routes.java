@@ -1,6 +1,7 @@
 package dev.switchboard.router;
 
 import dev.switchboard.codec.http.AdminEndpoints;
+import dev.switchboard.codec.http.DashboardEndpoints;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.MethodNotAllowed;
@@ -28,11 +29,13 @@ public final class Routes {
     private final OpsEndpoints ops;
     private final JobEndpoints jobs;
     private final AdminEndpoints admin;
+    private final DashboardEndpoints dashboard;
 
     public Routes(TopicEndpoints topics, PollEndpoint polls, SseEndpoint sse, WebSocketEndpoint webSocket,
-                  OpsEndpoints ops, JobEndpoints jobs, AdminEndpoints admin) {
+                  OpsEndpoints ops, JobEndpoints jobs, AdminEndpoints admin, DashboardEndpoints dashboard) {
         this.jobs = jobs;
         this.admin = admin;
+        this.dashboard = dashboard;
         this.topics = topics;
         this.polls = polls;
         this.sse = sse;
@@ -82,6 +85,12 @@ public final class Routes {
         } else if (path.startsWith(CONNECTIONS + "/") && path.indexOf('/', CONNECTIONS.length() + 1) < 0) {
             allow(method, "GET", HttpMethod.GET);
             admin.connection(ex, path.substring(CONNECTIONS.length() + 1));
+        } else if (path.equals("/v1/admin/stream")) {
+            allow(method, "GET", HttpMethod.GET);
+            admin.stream(ex);
+        } else if (DashboardEndpoints.serves(path)) {
+            allow(method, "GET", HttpMethod.GET);
+            dashboard.serve(ex, path);
         } else {
             throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + path);
         }

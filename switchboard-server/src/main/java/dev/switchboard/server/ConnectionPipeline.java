@@ -3,6 +3,7 @@ package dev.switchboard.server;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.codec.http.AdminEndpoints;
 import dev.switchboard.codec.http.BodyAggregator;
+import dev.switchboard.codec.http.DashboardEndpoints;
 import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.OpsEndpoints;
 import dev.switchboard.codec.http.RequestTimeouts;
@@ -58,10 +59,11 @@ public final class ConnectionPipeline {
                                 PrometheusMeterRegistry metrics, ConnectionRegistry connections) {
         Limits limits = config.limits();
         SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout());
-        return new Routes(new TopicEndpoints(broker, delivery), new PollEndpoint(delivery), sse,
+        TopicEndpoints topics = new TopicEndpoints(broker, delivery);
+        return new Routes(topics, new PollEndpoint(delivery), sse,
                 new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval()),
-                new OpsEndpoints(metrics, broker), new JobEndpoints(jobs),
-                new AdminEndpoints(connections));
+                new OpsEndpoints(metrics, broker), new JobEndpoints(jobs), new AdminEndpoints(connections, topics),
+                new DashboardEndpoints());
     }
 
     /** Adds a new connection's handlers to its (empty) pipeline. */

@@ -117,9 +117,15 @@ public final class TopicEndpoints {
 
     /** {@code GET /v1/topics}: the clients' topics, not the server's own ({@code _…}, a job's events). */
     public void list(Exchange ex) {
-        List<Map<String, Object>> all = broker.topics().stream().filter(t -> !t.name().startsWith("_"))
-                .map(this::describeBody).toList();
-        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, Map.of("topics", all)));
+        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK,
+                Map.of("topics", descriptions(Integer.MAX_VALUE))));
+    }
+
+    /** The first {@code limit} topics by name as {@code GET /v1/topics} describes them (the dashboard's list). */
+    public List<Map<String, Object>> descriptions(int limit) {
+        return broker.topics().stream().filter(t -> !t.name().startsWith("_"))
+                .sorted(java.util.Comparator.comparing(TopicState::name)).limit(limit).map(this::describeBody)
+                .toList();
     }
 
     /** {@code GET /v1/topics/{topic}}. */
