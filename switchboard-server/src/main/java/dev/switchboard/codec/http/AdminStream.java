@@ -5,9 +5,7 @@ import dev.switchboard.wire.Payloads;
 import dev.switchboard.xray.ConnectionRegistry;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -24,7 +22,7 @@ import java.util.function.Supplier;
  *
  * <p>Threads: the connection's event loop; snapshots complete elsewhere and hand back to it.
  */
-final class AdminStream extends ChannelInboundHandlerAdapter {
+final class AdminStream extends StreamBody {
     private static final byte[] EVENT_HEAD = "event: snapshot\ndata: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EVENT_END = {'\n', '\n'};
 
@@ -83,19 +81,8 @@ final class AdminStream extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ReferenceCountUtil.release(msg); // a stream's client has nothing more to say
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    protected void ended() {
         stop();
-        super.channelInactive(ctx);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close();
     }
 
     private void stop() {

@@ -2,6 +2,7 @@ package dev.switchboard.codec.sse;
 
 import dev.switchboard.broker.Message;
 import dev.switchboard.codec.BurstWriter;
+import dev.switchboard.codec.http.StreamBody;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.DeliverySink;
 import dev.switchboard.fanout.SlowConsumerGuard;
@@ -11,11 +12,9 @@ import dev.switchboard.xray.ConnectionStats;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
@@ -29,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * slow-consumer timeout is closed (it reconnects with {@code Last-Event-ID} and resumes from the log). A stream that
  * ends (a job's terminal status, a deleted topic) ends its response with {@link LastHttpContent} and then closes.
  */
-final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink {
+final class SseSink extends StreamBody implements DeliverySink {
     private final Delivery delivery;
     private final TopicFeed topic;
     private final SseFormat format;
@@ -139,11 +138,6 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ReferenceCountUtil.release(msg); // a stream's client has nothing more to say
-    }
-
-    @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         slowGuard.writabilityChanged();
         if (ctx.channel().isWritable() && subscription != null) {
@@ -153,14 +147,8 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    protected void ended() {
         cleanUp();
-        super.channelInactive(ctx);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close();
     }
 
     private void cleanUp() {
