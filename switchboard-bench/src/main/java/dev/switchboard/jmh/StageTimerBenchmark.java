@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class StageTimerBenchmark {
-    @Param({"0", "1", "16"})
+    @Param({"0", "1", "64"})
     public int sampleEvery;
 
     private PrometheusMeterRegistry metrics;

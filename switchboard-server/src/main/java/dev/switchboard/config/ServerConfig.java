@@ -30,8 +30,12 @@ public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsyn
                            Duration wsPingInterval, Retention defaultRetention, Duration idempotencyTtl,
                            List<String> corsOrigins, int stageSample) {
 
-    /** Stage timing's default sampling: two clock reads and a histogram update per 16 events of a connection. */
-    public static final int DEFAULT_STAGE_SAMPLE = 16;
+    /**
+     * Stage timing's default sampling. A timed publish cost 0.6-1.2 µs more in StageTimerBenchmark (three histogram
+     * updates, on a shared machine at load 8.5 on 2 cores), against ~20 µs of CPU per publish and under 1 µs per
+     * fan-out delivery (a flush of one message is timed like one stage): one in 64 keeps both around 1 % or less.
+     */
+    public static final int DEFAULT_STAGE_SAMPLE = 64;
 
     /** Defaults for tests and embedding: loopback, any free port, the given data directory. */
     public static ServerConfig forTests(Path dataDir) {
