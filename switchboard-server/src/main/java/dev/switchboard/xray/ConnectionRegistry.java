@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.EventExecutorGroup;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -16,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -127,6 +130,33 @@ public final class ConnectionRegistry implements AutoCloseable {
 
     public int openCount() {
         return open.size();
+    }
+
+    /**
+     * {@code switchboard_cursor_lag{stat="sum"|"max"}}: offsets stored and not yet sent, over every subscription. Each
+     * loop adds up its own connections' subscriptions once a second (the cursors are its fields), so a scrape reads
+     * two numbers per loop instead of touching a loop's state.
+     */
+    public void watchCursorLag(EventExecutorGroup loops, MeterRegistry metrics) {
+        Map<EventExecutor, long[]> perLoop = new ConcurrentHashMap<>();
+        for (EventExecutor loop : loops) {
+            perLoop.put(loop, new long[2]);
+            loop.scheduleAtFixedRate(() -> {
+                long[] lag = new long[2];
+                for (ConnectionStats c : open.values()) {
+                    if (c.channel().eventLoop() == loop) {
+                        c.addLag(lag);
+                    }
+                }
+                perLoop.put(loop, lag);
+            }, 1, 1, TimeUnit.SECONDS);
+        }
+        Gauge.builder("switchboard.cursor.lag", perLoop, m -> m.values().stream().mapToLong(l -> l[0]).sum())
+                .tag("stat", "sum").description("Offsets stored and not yet sent, over all subscriptions (each second)")
+                .strongReference(true).register(metrics);
+        Gauge.builder("switchboard.cursor.lag", perLoop, m -> m.values().stream().mapToLong(l -> l[1]).max().orElse(0))
+                .tag("stat", "max").description("Offsets stored and not yet sent, the most behind subscription")
+                .strongReference(true).register(metrics);
     }
 
     /** The open connections, oldest first, at most {@code limit} of them, with the total count. */

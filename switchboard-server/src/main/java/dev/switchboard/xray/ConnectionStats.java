@@ -202,6 +202,16 @@ public final class ConnectionStats extends ChannelDuplexHandler {
 
     // ---- snapshots ----
 
+    /** Adds this connection's subscriptions' lag to {@code sumAndMax} ({sum, max}); on its loop. */
+    void addLag(long[] sumAndMax) {
+        if (subscriptions != null && channel.isActive()) {
+            for (SubscriptionView s : subscriptions.subscriptions()) {
+                sumAndMax[0] += s.lag();
+                sumAndMax[1] = Math.max(sumAndMax[1], s.lag());
+            }
+        }
+    }
+
     /** What the connection looks like now, from its own event loop; the kernel's queues are added later. */
     ConnectionView view() {
         ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.config.IoMode;
 import dev.switchboard.config.SocketOptions;
+import dev.switchboard.testing.PrometheusText;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -139,6 +140,7 @@ class SocketXrayTest {
         assertThat(piledUp.get("queuedBytes").asLong()).isPositive().isLessThanOrEqualTo(USER_SPACE_BOUND);
         assertThat(piledUp.get("unwritableCount").asLong()).isPositive();
         assertThat(piledUp.at("/subscriptions/0/lag").asLong()).as("paused at its offset").isPositive();
+        await().atMost(Duration.ofSeconds(10)).until(() -> cursorLag("max") > 0 && cursorLag("sum") > 0);
 
         // Twice as much again: the kernel holds what it can, the server still holds no more than its bound.
         published += publishBatches(2048);
@@ -166,6 +168,7 @@ class SocketXrayTest {
         assertThat(drained.get("unwritableMillis").asLong()).isZero();
         assertThat(drained.at("/subscriptions/0/lag").asLong()).isZero();
         assertThat(drained.get("messagesOut").asLong()).isEqualTo(published);
+        await().atMost(Duration.ofSeconds(10)).until(() -> cursorLag("max") == 0);
     }
 
     @ParameterizedTest
@@ -178,6 +181,11 @@ class SocketXrayTest {
         JsonNode v = await().atMost(Duration.ofSeconds(10)).until(() -> find(idle), n -> n != null);
         assertThat(v.at("/kernel/tcpNoDelay").asBoolean()).isFalse();
         assertThat(v.get("transport").asText()).isEqualTo("http");
+    }
+
+    /** {@code switchboard_cursor_lag{stat=…}} as a scraper reads it. */
+    private double cursorLag(String stat) {
+        return PrometheusText.parse(server.get("/metrics").body()).value("switchboard_cursor_lag", "stat", stat);
     }
 
     /** Publishes {@code count} messages of {@link #MESSAGE_BYTES} in batches; returns how many were stored. */

@@ -124,6 +124,7 @@ class XrayMetricsTest {
                 p -> p.value("switchboard_event_loop_lag_seconds_count") > 0);
         assertThat(probed.value("switchboard_log_fsync_seconds_count")).isPositive();
         assertThat(probed.has("jvm_memory_used_bytes")).isTrue();
+        assertThat(probed.type("jvm_gc_collection_seconds_total")).isEqualTo("counter");
         assertThat(probed.value("switchboard_netty_direct_memory_bytes")).isNotNegative();
     }
 
