@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The send and receive queues of every TCP socket of this network namespace, from {@code /proc/net/tcp} and
@@ -19,21 +21,25 @@ import java.util.Map;
  * <p>Threads: reads files; never call it on an event loop.
  */
 final class ProcNetTcp {
+    private static final Logger log = LoggerFactory.getLogger(ProcNetTcp.class);
     private static final List<Path> FILES = List.of(Path.of("/proc/net/tcp"), Path.of("/proc/net/tcp6"));
 
     private ProcNetTcp() {
     }
 
-    /** {@link #key} → {sendQueueBytes, recvQueueBytes}; empty where there is no {@code /proc} (not Linux). */
+    /**
+     * {@link #key} → {sendQueueBytes, recvQueueBytes}. A file that cannot be read (no IPv6 here, no {@code /proc}: not
+     * Linux) leaves its sockets' queues unknown rather than failing the answer.
+     */
     static Map<String, long[]> read() {
         Map<String, long[]> queues = new HashMap<>();
         for (Path file : FILES) {
             try {
                 parse(Files.readAllLines(file), queues);
             } catch (NoSuchFileException e) {
-                // no IPv6 here, or no /proc: those sockets' queues stay unknown
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                // no IPv6 here, or no /proc
+            } catch (IOException | RuntimeException e) {
+                log.warn("could not read {}: the kernel's queues are left out", file, e);
             }
         }
         return queues;
