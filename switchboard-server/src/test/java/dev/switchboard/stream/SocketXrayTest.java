@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.config.IoMode;
 import dev.switchboard.config.SocketOptions;
 import dev.switchboard.testing.PrometheusText;
+import dev.switchboard.testing.Closer;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,11 +17,10 @@ import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -39,23 +39,14 @@ class SocketXrayTest {
     private static final long USER_SPACE_BOUND = SocketOptions.defaults().writeHighWaterMark() + 32 * 1024
             + MESSAGE_BYTES + 64;
 
+    @RegisterExtension
+    final Closer open = new Closer();
     private TestServer server;
-    private final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void stop() throws Exception {
-        for (AutoCloseable c : open) {
-            c.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-    }
 
     @ParameterizedTest
     @EnumSource(value = IoMode.class, names = {"IO_URING", "EPOLL", "NIO"})
     void listsEachConnectionWithItsTransportSubscriptionsAndKernelView(IoMode io) throws Exception {
-        server = TestServer.start(c -> c.withIo(io));
+        server = open.add(TestServer.start(c -> c.withIo(io)));
         publish(server, TOPIC, "one");
         publish(server, TOPIC, "two");
         RawWebSocket ws = RawWebSocket.connect(server.port(), "/v1/ws?subscribe=" + TOPIC + "&from=earliest", 0);
@@ -123,9 +114,9 @@ class SocketXrayTest {
         // A fixed 64 KiB send buffer: autotuned, the kernel would take the whole test's 4 MiB before the server
         // had to hold anything back.
         SocketOptions d = SocketOptions.defaults();
-        server = TestServer.start(c -> c.withIo(io).withLimits(c.limits().withSlowConsumerTimeout(
+        server = open.add(TestServer.start(c -> c.withIo(io).withLimits(c.limits().withSlowConsumerTimeout(
                 Duration.ofMinutes(10))).withWsPingInterval(Duration.ofMinutes(10)).withSocket(new SocketOptions(
-                        true, 64 * 1024, 0, d.backlog(), d.writeLowWaterMark(), d.writeHighWaterMark())));
+                        true, 64 * 1024, 0, d.backlog(), d.writeLowWaterMark(), d.writeHighWaterMark()))));
         publish(server, TOPIC, "first");
         RawWebSocket stalled = RawWebSocket.connect(server.port(), "/v1/ws?subscribe=" + TOPIC + "&from=earliest",
                 4096);
@@ -175,8 +166,8 @@ class SocketXrayTest {
     @EnumSource(value = IoMode.class, names = {"IO_URING", "EPOLL", "NIO"})
     void aServerWithoutTcpNoDelayShowsIt(IoMode io) throws Exception {
         SocketOptions d = SocketOptions.defaults();
-        server = TestServer.start(c -> c.withIo(io).withSocket(new SocketOptions(false, d.sendBuffer(),
-                d.receiveBuffer(), d.backlog(), d.writeLowWaterMark(), d.writeHighWaterMark())));
+        server = open.add(TestServer.start(c -> c.withIo(io).withSocket(new SocketOptions(false, d.sendBuffer(),
+                d.receiveBuffer(), d.backlog(), d.writeLowWaterMark(), d.writeHighWaterMark()))));
         Socket idle = rawRequest("");
         JsonNode v = await().atMost(Duration.ofSeconds(10)).until(() -> find(idle), n -> n != null);
         assertThat(v.at("/kernel/tcpNoDelay").asBoolean()).isFalse();

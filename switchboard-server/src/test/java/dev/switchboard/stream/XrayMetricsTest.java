@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.config.SocketOptions;
 import dev.switchboard.testing.PrometheusText;
+import dev.switchboard.testing.Closer;
 import dev.switchboard.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,12 +14,11 @@ import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code /metrics} read as a scraper reads it ({@link PrometheusText}): the x-ray's counters move by exactly what the
@@ -28,18 +28,9 @@ import org.junit.jupiter.api.Timeout;
 class XrayMetricsTest {
     private static final String TOPIC = "xray.metrics";
 
+    @RegisterExtension
+    final Closer open = new Closer();
     private TestServer server;
-    private final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void stop() throws Exception {
-        for (AutoCloseable c : open) {
-            c.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-    }
 
     private PrometheusText scrape() {
         HttpResponse<String> r = server.get("/metrics");
@@ -54,8 +45,8 @@ class XrayMetricsTest {
     @Test
     void countersMoveByExactlyWhatTheTestSendsAndReceives() throws Exception {
         // every event timed; no heartbeat or ping adds bytes while the test counts them
-        server = TestServer.start(c -> c.withStageSample(1).withSseHeartbeat(Duration.ofMinutes(10))
-                .withWsPingInterval(Duration.ofMinutes(10)));
+        server = open.add(TestServer.start(c -> c.withStageSample(1).withSseHeartbeat(Duration.ofMinutes(10))
+                .withWsPingInterval(Duration.ofMinutes(10))));
         StreamFixtures.publish(server, TOPIC, "exists");
         PrometheusText before = scrape();
         assertThat(before.type("switchboard_connections")).isEqualTo("gauge");
@@ -97,7 +88,8 @@ class XrayMetricsTest {
                 .isEqualTo(of(before, "switchboard_bytes_out_total", "sse") + sse.bytes());
         assertThat(of(after, "switchboard_bytes_in_total", "sse")).isEqualTo(of(before, "switchboard_bytes_in_total",
                 "sse"));
-        assertThat(after.value("switchboard_stage_seconds_count", "stage", "store")).isEqualTo(storesBefore + published);
+        assertThat(after.value("switchboard_stage_seconds_count", "stage", "store"))
+                .isEqualTo(storesBefore + published);
         assertThat(after.value("switchboard_stage_seconds_count", "stage", "decode")).isGreaterThanOrEqualTo(published);
         for (String stage : List.of("read", "fanout", "write")) {
             assertThat(after.value("switchboard_stage_seconds_count", "stage", stage)).as(stage).isPositive();
@@ -131,9 +123,9 @@ class XrayMetricsTest {
     @Test
     void aReaderThatStopsIsClosedAsASlowConsumerAndCounted() throws Exception {
         SocketOptions d = SocketOptions.defaults();
-        server = TestServer.start(c -> c.withLimits(c.limits().withSlowConsumerTimeout(Duration.ofMillis(300)))
+        server = open.add(TestServer.start(c -> c.withLimits(c.limits().withSlowConsumerTimeout(Duration.ofMillis(300)))
                 .withSocket(new SocketOptions(true, 16 * 1024, 0, d.backlog(), d.writeLowWaterMark(),
-                        d.writeHighWaterMark())));
+                        d.writeHighWaterMark()))));
         StreamFixtures.publish(server, TOPIC, "exists");
         RawWebSocket stalled = RawWebSocket.connect(server.port(), "/v1/ws?subscribe=" + TOPIC, 4096);
         open.add(stalled);
@@ -151,7 +143,7 @@ class XrayMetricsTest {
 
     @Test
     void stageTimingOffHasNoStageHistograms() {
-        server = TestServer.start(c -> c.withStageSample(0));
+        server = open.add(TestServer.start(c -> c.withStageSample(0)));
         StreamFixtures.publish(server, TOPIC, "one");
         PrometheusText p = scrape();
         assertThat(p.has("switchboard_stage_seconds_count")).isFalse();
