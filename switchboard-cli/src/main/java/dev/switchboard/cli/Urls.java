@@ -32,6 +32,11 @@ record Urls(String base) {
     }
 
     /** {@code /v1/ws} on the same host and prefix: http becomes ws, https becomes wss. */
+    /** The x-ray's stream of snapshots, {@code GET /v1/admin/stream}. */
+    URI adminStream(java.time.Duration interval, int limit) {
+        return URI.create(base + "/v1/admin/stream?interval=" + interval.toMillis() + "ms&limit=" + limit);
+    }
+
     URI webSocket() {
         int colon = base.indexOf(':');
         boolean secure = base.substring(0, colon).equalsIgnoreCase("https");

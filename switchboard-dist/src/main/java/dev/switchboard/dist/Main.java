@@ -4,6 +4,7 @@ import dev.switchboard.cli.EnvironmentDefaults;
 import dev.switchboard.cli.JobsCommand;
 import dev.switchboard.cli.PubCommand;
 import dev.switchboard.cli.SubCommand;
+import dev.switchboard.cli.TopCommand;
 import dev.switchboard.loadtest.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "A communication server for backends: durable topics and jobs over polling, long polling, SSE and WebSocket.",
         subcommands = {ServeCommand.class, PubCommand.class, SubCommand.class, JobsCommand.class,
-                BenchCommand.class})
+                TopCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -36,7 +37,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: serve, pub, sub, jobs or bench");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: serve, pub, sub, jobs, top or bench");
     }
 
     static final class Version implements CommandLine.IVersionProvider {

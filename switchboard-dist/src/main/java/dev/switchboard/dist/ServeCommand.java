@@ -151,6 +151,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Browser origins allowed to call the API from their pages, comma-separated; * = any, '' = none. Default: ${DEFAULT-VALUE}")
     List<String> corsOrigins;
 
+    @Option(names = "--stage-sample", defaultValue = "" + ServerConfig.DEFAULT_STAGE_SAMPLE,
+            description = "Time one event in N per connection for switchboard_stage_seconds; 0 = stage timing off, 1 = every event. Default: ${DEFAULT-VALUE}")
+    int stageSample;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -160,6 +164,9 @@ final class ServeCommand implements Callable<Integer> {
         // tests keep it on; a server turns it back on with -Dio.netty.leakDetection.level=simple.
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
+        if (stageSample < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--stage-sample must be >= 0");
         }
         if (writeLow <= 0 || writeHigh < writeLow) {
             throw new CommandLine.ParameterException(spec.commandLine(),
@@ -171,7 +178,7 @@ final class ServeCommand implements Callable<Integer> {
                         maxTopics, maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout,
                         idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
-                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList());
+                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList(), stageSample);
         SwitchboardServer server = SwitchboardServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
         spec.commandLine().getOut().printf("switchboard listening on http://%s:%d%n", bind, server.port());

@@ -164,6 +164,33 @@ class CliEndToEndTest {
         }
     }
 
+    @Test
+    void topShowsEachConnectionTheTopicsAndTheStageTiming() throws Exception {
+        server.post("/v1/topics/top.watched/messages", "text/plain", "one");
+        try (java.net.Socket poll = new java.net.Socket("127.0.0.1", server.port())) {
+            poll.getOutputStream().write(("GET /v1/topics/top.watched/messages?from=2&wait=60s HTTP/1.1\r\n"
+                    + "Host: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.get("/v1/admin/connections").body()
+                    .contains("\"transport\":\"longpoll\""));
+            Result top = cli("", "top", "--count", "2", "--interval", "250ms");
+            assertThat(top.exit()).as(top.err()).isZero();
+            String[] frames = top.out().split("\n\n(?=switchboard top)");
+            assertThat(frames).hasSize(2);
+            String last = frames[1];
+            assertThat(last).startsWith("switchboard top  " + server.url());
+            String pollRow = last.lines().filter(l -> l.contains("127.0.0.1:" + poll.getLocalPort())).findFirst()
+                    .orElseThrow(() -> new AssertionError("no row for the test's connection in\n" + last));
+            assertThat(pollRow.trim().split(" +")[1]).isEqualTo("longpoll");
+            assertThat(pollRow.trim()).endsWith("on"); // TCP_NODELAY
+            assertThat(last.lines().filter(l -> l.startsWith("top.watched")).findFirst()).hasValueSatisfying(
+                    l -> assertThat(l.trim().split(" +")).startsWith("top.watched", "1"));
+            assertThat(last).contains("STAGE").contains("store");
+        }
+        Result tooFast = cli("", "top", "--interval", "10ms");
+        assertThat(tooFast.exit()).isEqualTo(2);
+        assertThat(tooFast.err()).contains("--interval must be 250ms-1m");
+    }
+
     private record Result(int exit, String out, String err) {
         List<String> lines() {
             return out.lines().toList();

@@ -1,7 +1,10 @@
 package dev.switchboard.codec;
 
+import dev.switchboard.xray.ConnectionStats;
+import dev.switchboard.xray.StageTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.function.Function;
 
@@ -27,7 +30,11 @@ public final class BurstWriter {
 
     private final ChannelHandlerContext ctx;
     private final Function<ByteBuf, ?> frame;
+    private final StageTimer stages;
     private ByteBuf pending;
+    /** The last write handed to the channel, for timing the write stage of a sampled flush. */
+    private ChannelFuture lastWrite;
+    private int flushes;
 
     /** Writes the buffers as they are. */
     public BurstWriter(ChannelHandlerContext ctx) {
@@ -38,13 +45,14 @@ public final class BurstWriter {
     public BurstWriter(ChannelHandlerContext ctx, Function<ByteBuf, ?> frame) {
         this.ctx = ctx;
         this.frame = frame;
+        this.stages = ConnectionStats.of(ctx.channel()).stages();
     }
 
     /** Queues {@code bytes}, which must not change afterwards; nothing reaches the channel before a write or flush. */
     public void append(byte[] bytes) {
         if (bytes.length > COALESCE_MAX_BYTES) {
             writePending();
-            ctx.write(frame.apply(Unpooled.wrappedBuffer(bytes)));
+            lastWrite = ctx.write(frame.apply(Unpooled.wrappedBuffer(bytes)));
             return;
         }
         if (pending != null && pending.writerIndex() + bytes.length > CHUNK_BYTES) {
@@ -61,17 +69,25 @@ public final class BurstWriter {
         if (pending != null) {
             ByteBuf out = pending;
             pending = null;
-            ctx.write(frame.apply(out));
+            lastWrite = ctx.write(frame.apply(out));
         }
     }
 
+    /** Flushes; a sampled flush records the write stage: until its last write is handed to the kernel. */
     public void flush() {
         writePending();
+        ChannelFuture last = lastWrite;
+        lastWrite = null;
+        if (last != null && stages.sampled(++flushes)) {
+            long started = System.nanoTime();
+            last.addListener(f -> stages.record(StageTimer.Stage.WRITE, started));
+        }
         ctx.flush();
     }
 
     /** The connection ended: drops anything not yet written. */
     public void discard() {
+        lastWrite = null;
         if (pending != null) {
             pending.release();
             pending = null;

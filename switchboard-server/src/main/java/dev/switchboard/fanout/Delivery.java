@@ -9,6 +9,7 @@ import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
+import dev.switchboard.xray.StageTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -38,16 +39,21 @@ public final class Delivery {
     private final Broker broker;
     private final Limits limits;
     private final TailBudget tailBudget;
+    private final StageTimer stages;
     private final ConcurrentHashMap<String, TopicFeed> feeds = new ConcurrentHashMap<>();
 
-    public Delivery(Broker broker, Limits limits, MeterRegistry metrics) {
+    /** @param stages times the fan-out stage: from a commit's signal to each loop's subscribers pushed to */
+    public Delivery(Broker broker, Limits limits, MeterRegistry metrics, StageTimer stages) {
         this.broker = broker;
         this.limits = limits;
+        this.stages = stages;
         this.tailBudget = new TailBudget(limits.tailCacheBytes());
         Gauge.builder("switchboard.tail.cache", tailBudget, TailBudget::used).baseUnit("bytes")
                 .description("Payload bytes of recent messages held in memory for live readers").register(metrics);
         Gauge.builder("switchboard.feeds", feeds, Map::size)
                 .description("Topics with readers on this node").register(metrics);
+        Gauge.builder("switchboard.long.polls", feeds, Delivery::heldPolls)
+                .description("Long polls held on this node, waiting for a message").register(metrics);
     }
 
     // ---- push subscribers ----
@@ -64,7 +70,8 @@ public final class Delivery {
                 refuseOverLimit(name);
                 // Opened before others can see it: a reader must never resolve "next" against a feed that has
                 // not yet learnt where its topic is.
-                TopicFeed fresh = new TopicFeed(name, broker, this, new TailCache(TAIL_SLOTS, TAIL_BYTES, tailBudget));
+                TopicFeed fresh = new TopicFeed(name, broker, this, new TailCache(TAIL_SLOTS, TAIL_BYTES, tailBudget),
+                        new Fanout(stages));
                 fresh.open();
                 f = feeds.putIfAbsent(name, fresh);
                 if (f == null) {
@@ -80,6 +87,14 @@ public final class Delivery {
                 }
             }
         }
+    }
+
+    private static long heldPolls(Map<String, TopicFeed> feeds) {
+        long held = 0;
+        for (TopicFeed f : feeds.values()) {
+            held += f.waiterCount();
+        }
+        return held;
     }
 
     /** A topic that is not stored yet costs a feed: awaited topics count against the topic limit too. */

@@ -1,6 +1,7 @@
 package dev.switchboard.fanout;
 
 import dev.switchboard.broker.Handoff;
+import dev.switchboard.xray.StageTimer;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.Map;
@@ -18,9 +19,14 @@ public final class Fanout {
     private final ConcurrentHashMap<EventExecutor, LoopSubscribers> loops = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> byTransport = new ConcurrentHashMap<>();
     private final AtomicInteger size = new AtomicInteger();
+    private final StageTimer stages;
+
+    Fanout(StageTimer stages) {
+        this.stages = stages;
+    }
 
     void add(Subscription s) {
-        loops.computeIfAbsent(s.sink().executor(), LoopSubscribers::new).subscribers.add(s);
+        loops.computeIfAbsent(s.sink().executor(), loop -> new LoopSubscribers(loop, stages)).subscribers.add(s);
         byTransport.computeIfAbsent(s.sink().transport(), t -> new AtomicInteger()).incrementAndGet();
         size.incrementAndGet();
     }
@@ -57,25 +63,39 @@ public final class Fanout {
 
     private static final class LoopSubscribers {
         private final EventExecutor loop;
+        private final StageTimer stages;
         // Only touched on the loop.
         private final ArrayList<Subscription> subscribers = new ArrayList<>();
         private final AtomicBoolean scheduled = new AtomicBoolean();
+        /** Signals counted for sampling the fan-out stage; racy increments from the writer thread only. */
+        private int signals;
+        /** When the sampled signal was sent (System.nanoTime()), 0 when this drain is not timed. */
+        private volatile long signalledAt;
 
-        LoopSubscribers(EventExecutor loop) {
+        LoopSubscribers(EventExecutor loop, StageTimer stages) {
             this.loop = loop;
+            this.stages = stages;
         }
 
         void signal() {
             if (scheduled.compareAndSet(false, true)) {
+                if (stages.sampled(++signals)) {
+                    signalledAt = System.nanoTime();
+                }
                 Handoff.execute(loop, this::drainAll);
             }
         }
 
         private void drainAll() {
             scheduled.set(false);
+            long started = signalledAt;
+            signalledAt = 0;
             // A drain may close its subscription (topic deleted), which removes it from the list.
             for (Subscription s : subscribers.toArray(new Subscription[0])) {
                 s.drain();
+            }
+            if (started != 0) {
+                stages.record(StageTimer.Stage.FANOUT, started);
             }
         }
     }

@@ -46,7 +46,7 @@ public final class TopicFeed implements TopicWatcher {
     private final Broker broker;
     private final Delivery delivery;
     private final TailCache tail;
-    private final Fanout fanout = new Fanout();
+    private final Fanout fanout;
     private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
     private volatile long firstOffset = 1;
     private volatile long lastOffset;
@@ -57,8 +57,9 @@ public final class TopicFeed implements TopicWatcher {
     /** Guarded by this: dropped from the registry, no longer attachable. */
     boolean retired;
 
-    TopicFeed(String name, Broker broker, Delivery delivery, TailCache tail) {
+    TopicFeed(String name, Broker broker, Delivery delivery, TailCache tail, Fanout fanout) {
         this.name = name;
+        this.fanout = fanout;
         this.broker = broker;
         this.delivery = delivery;
         this.tail = tail;

@@ -91,7 +91,6 @@ final class CommitLoop implements Runnable {
     private final Counter replayed;
     private final DistributionSummary batchSize;
     private final Timer writeTime;
-    private final Timer syncTime;
     private volatile boolean running = true;
     /** Why the writer thread ended, or null while it runs. */
     private volatile String stopped;
@@ -122,10 +121,8 @@ final class CommitLoop implements Runnable {
         this.batchSize = DistributionSummary.builder("switchboard.log.commit.batch")
                 .description("Messages per group commit").register(metrics);
         this.writeTime = Timer.builder("switchboard.log.commit")
-                .description("Time to write one group commit (its fsync under fsync=always: switchboard.log.sync)")
+                .description("Time to write one group commit (its fsync, under fsync=always, is switchboard.log.fsync)")
                 .tag("fsync", fsync.name().toLowerCase()).register(metrics);
-        this.syncTime = Timer.builder("switchboard.log.sync")
-                .description("Time to fsync the log after a commit's write (fsync=always)").register(metrics);
         this.syncer = fsync == FsyncPolicy.ALWAYS ? Executors.newSingleThreadExecutor(
                 Thread.ofPlatform().name("switchboard-log-sync").daemon(true).factory()) : null;
     }
@@ -369,11 +366,7 @@ final class CommitLoop implements Runnable {
                     }
                 }
                 long start = System.nanoTime();
-                if (syncer == null) {
-                    storeGuard.write(batch);
-                } else {
-                    storeGuard.writeUnsynced(batch);
-                }
+                storeGuard.write(batch); // under fsync=always its sync follows, below
                 writeTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             }
         } catch (LogException e) {
@@ -392,11 +385,9 @@ final class CommitLoop implements Runnable {
             return; // the previous sync failed, and this commit, written after it, failed with it
         }
         syncing = next;
-        long start = System.nanoTime();
         syncer.execute(() -> {
             try {
                 storeGuard.sync();
-                syncTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                 next.synced().complete(null);
             } catch (Throwable e) {
                 next.synced().completeExceptionally(e);

@@ -1,6 +1,8 @@
 package dev.switchboard.log;
 
 import dev.switchboard.wire.ApiException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,27 +21,20 @@ final class StoreGuard {
 
     private final RocksLog store;
     private final EmbeddedBroker broker;
-    private final boolean sync;
+    /** One fsync: the batch policy's timer's, or a commit's under {@code always}. */
+    private final Timer fsyncs;
     /** The store's last refusal until a probe write succeeds again; null while it writes. */
     private volatile LogException failure;
 
-    StoreGuard(RocksLog store, EmbeddedBroker broker, boolean sync) {
+    StoreGuard(RocksLog store, EmbeddedBroker broker, MeterRegistry metrics) {
         this.store = store;
         this.broker = broker;
-        this.sync = sync;
+        this.fsyncs = Timer.builder("switchboard.log.fsync")
+                .description("One fsync of the log (--fsync batch: the timer's; always: a commit's)").register(metrics);
     }
 
-    /** Writes a batch (fsynced under {@code --fsync always}), or refuses at once while the store is failing. */
+    /** Writes a batch without its fsync ({@link #sync}); refuses at once while the store is failing. */
     void write(RocksLog.Batch batch) {
-        LogException f = failure;
-        if (f != null) {
-            throw f;
-        }
-        store.write(batch, sync);
-    }
-
-    /** Writes a batch without its fsync, which {@link #sync} then does; refuses at once while the store is failing. */
-    void writeUnsynced(RocksLog.Batch batch) {
         LogException f = failure;
         if (f != null) {
             throw f;
@@ -49,7 +44,7 @@ final class StoreGuard {
 
     /** Fsyncs everything written so far; any thread. */
     void sync() {
-        store.sync();
+        fsyncs.record(store::sync);
     }
 
     /** The answer to a change the store refused; the full cause goes to the server's log, not to the client. */
@@ -116,7 +111,7 @@ final class StoreGuard {
             return; // the writer's probe finds out when the store works again
         }
         try {
-            store.sync();
+            sync();
         } catch (LogException e) {
             log.warn("periodic fsync failed", e);
         }

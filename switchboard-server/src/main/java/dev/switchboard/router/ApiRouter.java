@@ -5,6 +5,8 @@ import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.codec.http.LingeringClose;
 import dev.switchboard.codec.http.RequestTimeouts;
 import dev.switchboard.wire.ApiException;
+import dev.switchboard.xray.ConnectionStats;
+import dev.switchboard.xray.Transport;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -112,7 +114,8 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
         if (timeouts != null) {
             timeouts.headReceived();
         }
-        Exchange exchange = new Exchange(ctx, request, this, answerTimeout);
+        Exchange exchange = new Exchange(ctx, request, this, answerTimeout,
+                ConnectionStats.of(ctx.channel()).stageStart());
         started.add(new Started(exchange, Routes.isPublish(request)));
         try {
             if (request.decoderResult().isFailure()) {
@@ -155,6 +158,7 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
             }
             return;
         }
+        ConnectionStats.of(ctx.channel()).use(Transport.HTTP); // a long poll answered leaves plain HTTP
         answered.answered = true;
         answered.response = response;
         answered.close = close;

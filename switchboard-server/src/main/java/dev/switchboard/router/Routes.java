@@ -1,5 +1,7 @@
 package dev.switchboard.router;
 
+import dev.switchboard.codec.http.AdminEndpoints;
+import dev.switchboard.codec.http.DashboardEndpoints;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.MethodNotAllowed;
@@ -18,6 +20,7 @@ public final class Routes {
     private static final String TOPICS = "/v1/topics";
     private static final String QUEUES = "/v1/queues/";
     private static final String JOBS = "/v1/jobs/";
+    private static final String CONNECTIONS = "/v1/admin/connections";
 
     private final TopicEndpoints topics;
     private final PollEndpoint polls;
@@ -25,10 +28,14 @@ public final class Routes {
     private final WebSocketEndpoint webSocket;
     private final OpsEndpoints ops;
     private final JobEndpoints jobs;
+    private final AdminEndpoints admin;
+    private final DashboardEndpoints dashboard;
 
     public Routes(TopicEndpoints topics, PollEndpoint polls, SseEndpoint sse, WebSocketEndpoint webSocket,
-                  OpsEndpoints ops, JobEndpoints jobs) {
+                  OpsEndpoints ops, JobEndpoints jobs, AdminEndpoints admin, DashboardEndpoints dashboard) {
         this.jobs = jobs;
+        this.admin = admin;
+        this.dashboard = dashboard;
         this.topics = topics;
         this.polls = polls;
         this.sse = sse;
@@ -72,6 +79,18 @@ public final class Routes {
             queuePath(ex, method, path.substring(QUEUES.length()));
         } else if (path.startsWith(JOBS)) {
             jobPath(ex, method, path.substring(JOBS.length()));
+        } else if (path.equals(CONNECTIONS)) {
+            allow(method, "GET", HttpMethod.GET);
+            admin.connections(ex);
+        } else if (path.startsWith(CONNECTIONS + "/") && path.indexOf('/', CONNECTIONS.length() + 1) < 0) {
+            allow(method, "GET", HttpMethod.GET);
+            admin.connection(ex, path.substring(CONNECTIONS.length() + 1));
+        } else if (path.equals("/v1/admin/stream")) {
+            allow(method, "GET", HttpMethod.GET);
+            admin.stream(ex);
+        } else if (DashboardEndpoints.serves(path)) {
+            allow(method, "GET", HttpMethod.GET);
+            dashboard.serve(ex, path);
         } else {
             throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + path);
         }

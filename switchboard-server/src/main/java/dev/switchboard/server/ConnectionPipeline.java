@@ -1,7 +1,9 @@
 package dev.switchboard.server;
 
 import dev.switchboard.broker.Broker;
+import dev.switchboard.codec.http.AdminEndpoints;
 import dev.switchboard.codec.http.BodyAggregator;
+import dev.switchboard.codec.http.DashboardEndpoints;
 import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.OpsEndpoints;
 import dev.switchboard.codec.http.RequestTimeouts;
@@ -16,6 +18,7 @@ import dev.switchboard.jobs.JobService;
 import dev.switchboard.router.ApiRouter;
 import dev.switchboard.router.Routes;
 import dev.switchboard.transport.ConnectionLimiter;
+import dev.switchboard.xray.ConnectionRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.ChannelPipeline;
@@ -28,7 +31,7 @@ import io.netty.handler.codec.http.cors.CorsHandler;
 import java.util.List;
 
 /**
- * The handlers of one client connection, in order: connection limit → request timeouts → HTTP codec → CORS → body
+ * The handlers of one client connection, in order: x-ray counters → connection limit → request timeouts → HTTP codec → CORS → body
  * aggregator → router. A streaming response (SSE) keeps them; an upgrade (WebSocket) replaces the HTTP handlers of
  * its connection. One instance serves every connection of a server.
  */
@@ -38,9 +41,12 @@ public final class ConnectionPipeline {
     private final ConnectionLimiter connections;
     private final CorsConfig cors;
     private final HttpDecoderConfig httpConfig;
+    private final ConnectionRegistry registry;
 
-    public ConnectionPipeline(Routes routes, Limits limits, List<String> corsOrigins, MeterRegistry metrics) {
+    public ConnectionPipeline(Routes routes, Limits limits, List<String> corsOrigins, MeterRegistry metrics,
+                              ConnectionRegistry registry) {
         this.routes = routes;
+        this.registry = registry;
         this.limits = limits;
         this.connections = new ConnectionLimiter(limits.maxConnections(), metrics);
         this.cors = corsConfig(corsOrigins);
@@ -50,17 +56,20 @@ public final class ConnectionPipeline {
 
     /** The server's endpoints over the engine, delivery and jobs, as {@code config} sets them up. */
     public static Routes routes(Broker broker, Delivery delivery, JobService jobs, ServerConfig config,
-                                PrometheusMeterRegistry metrics) {
+                                PrometheusMeterRegistry metrics, ConnectionRegistry connections) {
         Limits limits = config.limits();
         SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout());
-        return new Routes(new TopicEndpoints(broker, delivery), new PollEndpoint(delivery), sse,
+        TopicEndpoints topics = new TopicEndpoints(broker, delivery);
+        return new Routes(topics, new PollEndpoint(delivery), sse,
                 new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval()),
-                new OpsEndpoints(metrics, broker), new JobEndpoints(jobs));
+                new OpsEndpoints(metrics, broker), new JobEndpoints(jobs), new AdminEndpoints(connections, topics),
+                new DashboardEndpoints());
     }
 
     /** Adds a new connection's handlers to its (empty) pipeline. */
     public void install(ChannelPipeline p) {
-        p.addLast("connections", connections)
+        p.addLast("xray", registry.newConnection())
+                .addLast("connections", connections)
                 .addLast("timeouts", new RequestTimeouts(limits.headerTimeout(), limits.idleTimeout()))
                 .addLast("http", new HttpServerCodec(httpConfig))
                 .addLast("cors", new CorsHandler(cors))

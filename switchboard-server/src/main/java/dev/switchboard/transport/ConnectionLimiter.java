@@ -1,7 +1,6 @@
 package dev.switchboard.transport;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -17,8 +16,6 @@ public final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
     public ConnectionLimiter(int max, MeterRegistry metrics) {
         this.max = max;
-        Gauge.builder("switchboard.connections", open, AtomicInteger::get).description("Open client connections")
-                .register(metrics);
         this.refused = Counter.builder("switchboard.connections.refused")
                 .description("Connections closed because the connection limit was reached").register(metrics);
     }

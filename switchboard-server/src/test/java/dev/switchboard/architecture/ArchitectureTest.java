@@ -29,6 +29,7 @@ class ArchitectureTest {
             .layer("Delivery").definedBy("dev.switchboard.fanout..")
             .layer("Engine").definedBy("dev.switchboard.log..")
             .layer("Contract").definedBy("dev.switchboard.broker..")
+            .layer("Xray").definedBy("dev.switchboard.xray..")
             .layer("Config").definedBy("dev.switchboard.config..")
             .layer("Wire").definedBy("dev.switchboard.wire..")
             .whereLayer("Server").mayNotBeAccessedByAnyLayer()
@@ -40,6 +41,7 @@ class ArchitectureTest {
             .whereLayer("Engine").mayOnlyBeAccessedByLayers("Server")
             .whereLayer("Contract").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Codec", "Router",
                     "Config", "Server")
+            .whereLayer("Xray").mayOnlyBeAccessedByLayers("Delivery", "Codec", "Router", "Transport", "Server")
             .whereLayer("Config").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Codec", "Router",
                     "Transport", "Server");
 

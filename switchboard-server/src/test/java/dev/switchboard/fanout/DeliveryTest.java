@@ -10,6 +10,7 @@ import dev.switchboard.broker.Payloads;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.config.Limits;
+import dev.switchboard.xray.StageTimer;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.log.EmbeddedBroker;
 import dev.switchboard.wire.ApiException;
@@ -46,7 +47,7 @@ class DeliveryTest {
     private void open(Limits limits) {
         SimpleMeterRegistry metrics = new SimpleMeterRegistry();
         broker = EmbeddedBroker.open(ServerConfig.forTests(dir).withLimits(limits), metrics);
-        delivery = new Delivery(broker, limits, metrics);
+        delivery = new Delivery(broker, limits, metrics, StageTimer.OFF);
     }
 
     private void open() {

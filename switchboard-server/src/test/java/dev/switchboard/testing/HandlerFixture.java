@@ -11,6 +11,8 @@ import dev.switchboard.fanout.TopicFeed;
 import dev.switchboard.jobs.JobService;
 import dev.switchboard.log.EmbeddedBroker;
 import dev.switchboard.server.ConnectionPipeline;
+import dev.switchboard.xray.ConnectionRegistry;
+import dev.switchboard.xray.StageTimer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -36,6 +38,7 @@ public final class HandlerFixture implements AutoCloseable {
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final EmbeddedBroker broker;
     private final Delivery delivery;
+    private final ConnectionRegistry registry;
     private final JobService jobs;
     private final ConnectionPipeline pipeline;
     private final List<TestConnection> connections = new ArrayList<>();
@@ -45,10 +48,13 @@ public final class HandlerFixture implements AutoCloseable {
         this.dir = dir;
         this.config = config;
         this.broker = EmbeddedBroker.open(config, metrics);
-        this.delivery = new Delivery(broker, config.limits(), metrics);
+        StageTimer stages = new StageTimer(config.stageSample(), metrics);
+        this.registry = new ConnectionRegistry(stages, "embedded", metrics);
+        this.delivery = new Delivery(broker, config.limits(), metrics, stages);
         this.jobs = new JobService(broker, config.limits());
-        this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, config, metrics),
-                config.limits(), config.corsOrigins(), metrics);
+        this.pipeline = new ConnectionPipeline(
+                ConnectionPipeline.routes(broker, delivery, jobs, config, metrics, registry), config.limits(),
+                config.corsOrigins(), metrics, registry);
     }
 
     /** The test defaults ({@link ServerConfig#forTests}) adjusted by {@code customize}. */
@@ -129,6 +135,7 @@ public final class HandlerFixture implements AutoCloseable {
         kept.forEach(delivery::release);
         jobs.close();
         broker.close();
+        registry.close();
         metrics.close();
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

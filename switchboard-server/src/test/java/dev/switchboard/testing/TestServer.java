@@ -1,5 +1,6 @@
 package dev.switchboard.testing;
 
+import dev.switchboard.config.IoMode;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.server.SwitchboardServer;
 import java.io.IOException;
@@ -57,9 +58,19 @@ public final class TestServer implements AutoCloseable {
         return s;
     }
 
+    /**
+     * The test defaults, on the engine named by the system property {@code switchboard.test.io} when it is set
+     * ({@code -Dswitchboard.test.io=nio}: any suite runs on another engine; a test that picks its own still wins).
+     */
+    private ServerConfig defaults() {
+        ServerConfig c = ServerConfig.forTests(dataDir);
+        String io = System.getProperty("switchboard.test.io");
+        return io == null || io.isBlank() ? c : c.withIo(IoMode.valueOf(io.trim().toUpperCase()));
+    }
+
     private void boot(int onPort) {
         try {
-            server = SwitchboardServer.start(customize.apply(ServerConfig.forTests(dataDir)).withPort(onPort));
+            server = SwitchboardServer.start(customize.apply(defaults()).withPort(onPort));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

@@ -63,14 +63,20 @@ public final class Exchange {
     private final boolean keepAlive;
     private final Listener listener;
     private final Duration answerTimeout;
+    private final long stageStart;
     private CompletableFuture<?> pending;
     /** System.nanoTime() by which the pending future must be done; meaningful while {@link #pending} is open. */
     private long deadline;
     private Duration limit;
     private boolean done;
 
-    /** @param answerTimeout how long past its own wait an answer may take before the client gets 503 timeout */
-    public Exchange(ChannelHandlerContext ctx, FullHttpRequest request, Listener listener, Duration answerTimeout) {
+    /**
+     * @param answerTimeout how long past its own wait an answer may take before the client gets 503 timeout
+     * @param stageStart    when this request's stage timing started (System.nanoTime()), 0 if it is not sampled
+     */
+    public Exchange(ChannelHandlerContext ctx, FullHttpRequest request, Listener listener, Duration answerTimeout,
+                    long stageStart) {
+        this.stageStart = stageStart;
         this.ctx = ctx;
         this.request = request;
         this.uri = new QueryStringDecoder(originForm(request.uri()));
@@ -102,6 +108,11 @@ public final class Exchange {
 
     public ChannelHandlerContext ctx() {
         return ctx;
+    }
+
+    /** When this request's stage timing started (System.nanoTime()), 0 when it is not one of the sampled ones. */
+    public long stageStart() {
+        return stageStart;
     }
 
     public FullHttpRequest request() {

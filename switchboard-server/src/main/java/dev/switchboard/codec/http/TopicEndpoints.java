@@ -12,6 +12,7 @@ import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
+import dev.switchboard.xray.ConnectionStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -53,7 +54,12 @@ public final class TopicEndpoints {
             Payloads.requireJson(payload);
         }
         String key = ex.header(IDEMPOTENCY_KEY);
-        ex.respondWhenDone(broker.append(topic, type, payload, key), r -> ex.respond(published(ex, r)));
+        ConnectionStats stats = ConnectionStats.of(ex.ctx().channel());
+        long storeStart = stats.stages().decoded(ex.stageStart());
+        ex.respondWhenDone(stats.stages().stored(storeStart, broker.append(topic, type, payload, key)), r -> {
+            stats.messagesIn(r.replayed() ? 0 : 1);
+            ex.respond(published(ex, r));
+        });
     }
 
     /**
@@ -82,8 +88,13 @@ public final class TopicEndpoints {
         TopicNames.validate(topic);
         List<byte[]> messages = BatchBody.messages(ex.header(HttpHeaderNames.CONTENT_TYPE),
                 ByteBufUtil.getBytes(ex.request().content()));
-        ex.respondWhenDone(broker.appendBatch(topic, BatchBody.JSON_TYPE, messages, ex.header(IDEMPOTENCY_KEY)),
-                r -> ex.respond(published(ex, r)));
+        ConnectionStats stats = ConnectionStats.of(ex.ctx().channel());
+        long storeStart = stats.stages().decoded(ex.stageStart());
+        ex.respondWhenDone(stats.stages().stored(storeStart,
+                broker.appendBatch(topic, BatchBody.JSON_TYPE, messages, ex.header(IDEMPOTENCY_KEY))), r -> {
+                    stats.messagesIn(r.replayed() ? 0 : r.count());
+                    ex.respond(published(ex, r));
+                });
     }
 
     private static FullHttpResponse published(Exchange ex, BatchResult r) {
@@ -106,9 +117,15 @@ public final class TopicEndpoints {
 
     /** {@code GET /v1/topics}: the clients' topics, not the server's own ({@code _…}, a job's events). */
     public void list(Exchange ex) {
-        List<Map<String, Object>> all = broker.topics().stream().filter(t -> !t.name().startsWith("_"))
-                .map(this::describeBody).toList();
-        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, Map.of("topics", all)));
+        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK,
+                Map.of("topics", descriptions(Integer.MAX_VALUE))));
+    }
+
+    /** The first {@code limit} topics by name as {@code GET /v1/topics} describes them (the dashboard's list). */
+    public List<Map<String, Object>> descriptions(int limit) {
+        return broker.topics().stream().filter(t -> !t.name().startsWith("_"))
+                .sorted(java.util.Comparator.comparing(TopicState::name)).limit(limit).map(this::describeBody)
+                .toList();
     }
 
     /** {@code GET /v1/topics/{topic}}. */

@@ -11,6 +11,8 @@ import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.xray.ConnectionStats;
+import dev.switchboard.xray.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
@@ -19,6 +21,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code GET /v1/topics/{topic}/messages}: a short poll, or with {@code wait=} a long poll held until a
@@ -38,8 +41,15 @@ public final class PollEndpoint {
         int limit = parseLimit(ex.query("limit"));
         String waitText = ex.query("wait");
         Duration wait = waitText == null ? Duration.ZERO : Durations.parse(waitText, "wait");
-        ex.respondWhenDone(delivery.poll(topic, from, limit, wait, ex.ctx().executor()), wait,
-                result -> ex.respond(encode(ex.ctx().alloc(), result)));
+        CompletableFuture<ReadResult> polled = delivery.poll(topic, from, limit, wait, ex.ctx().executor());
+        ConnectionStats stats = ConnectionStats.of(ex.ctx().channel());
+        if (!polled.isDone()) {
+            stats.use(Transport.LONGPOLL); // until answered (the router turns it back into http)
+        }
+        ex.respondWhenDone(polled, wait, result -> {
+            stats.messagesOut(result.messages().size());
+            ex.respond(encode(ex.ctx().alloc(), result));
+        });
     }
 
     private static int parseLimit(String text) {

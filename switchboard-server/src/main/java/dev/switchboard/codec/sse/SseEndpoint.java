@@ -9,6 +9,8 @@ import dev.switchboard.jobs.JobService;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
+import dev.switchboard.xray.ConnectionStats;
+import dev.switchboard.xray.Transport;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -54,6 +56,7 @@ public final class SseEndpoint {
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
                 .set("X-Accel-Buffering", "no");
+        ConnectionStats.of(ex.ctx().channel()).use(Transport.SSE); // the stream's head is SSE traffic too
         ex.stream(head);
         SseSink sink = new SseSink(delivery, topic, format, heartbeat, slowConsumerTimeout);
         ex.ctx().pipeline().addLast(sink);

@@ -2,22 +2,23 @@ package dev.switchboard.codec.sse;
 
 import dev.switchboard.broker.Message;
 import dev.switchboard.codec.BurstWriter;
+import dev.switchboard.codec.http.StreamBody;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.DeliverySink;
 import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.Subscription;
 import dev.switchboard.fanout.TopicFeed;
+import dev.switchboard.xray.ConnectionStats;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,13 +28,14 @@ import java.util.concurrent.TimeUnit;
  * slow-consumer timeout is closed (it reconnects with {@code Last-Event-ID} and resumes from the log). A stream that
  * ends (a job's terminal status, a deleted topic) ends its response with {@link LastHttpContent} and then closes.
  */
-final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink {
+final class SseSink extends StreamBody implements DeliverySink {
     private final Delivery delivery;
     private final TopicFeed topic;
     private final SseFormat format;
     private final Duration heartbeat;
     private final Duration slowConsumerTimeout;
     private ChannelHandlerContext ctx;
+    private ConnectionStats stats;
     private BurstWriter burst;
     private Subscription subscription;
     private ScheduledFuture<?> heartbeatTimer;
@@ -52,12 +54,18 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        stats = ConnectionStats.of(ctx.channel());
         burst = new BurstWriter(ctx, DefaultHttpContent::new);
     }
 
     void start(Subscription s) {
         subscription = s;
-        slowGuard = new SlowConsumerGuard(ctx.channel(), slowConsumerTimeout, () -> ctx.close());
+        stats.subscriptions(() -> List.of(new ConnectionStats.SubscriptionView(topic.name(), s.next(),
+                topic.lastOffset())));
+        slowGuard = new SlowConsumerGuard(ctx.channel(), slowConsumerTimeout, () -> {
+            stats.closedAsSlow();
+            ctx.close();
+        });
         long every = heartbeat.toNanos();
         heartbeatTimer = ctx.executor().scheduleAtFixedRate(this::heartbeat, every, every, TimeUnit.NANOSECONDS);
         if (!ctx.channel().isActive()) {
@@ -92,6 +100,7 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     @Override
     public void deliver(Message message) {
         burst.append(format.event(message));
+        stats.messagesOut(1);
         wroteSinceHeartbeat = true;
         if (format.endsStream(message)) {
             subscription.close();
@@ -129,11 +138,6 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ReferenceCountUtil.release(msg); // a stream's client has nothing more to say
-    }
-
-    @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         slowGuard.writabilityChanged();
         if (ctx.channel().isWritable() && subscription != null) {
@@ -143,14 +147,8 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    protected void ended() {
         cleanUp();
-        super.channelInactive(ctx);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close();
     }
 
     private void cleanUp() {

@@ -19,6 +19,8 @@ import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
+import dev.switchboard.xray.ConnectionStats;
+import dev.switchboard.xray.Transport;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -59,6 +61,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final WebSocketServerHandshaker handshaker;
     private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
     private ChannelHandlerContext ctx;
+    private ConnectionStats stats;
     private BurstWriter burst;
     private SlowConsumerGuard slowGuard;
     private ScheduledFuture<?> pingTimer;
@@ -77,6 +80,10 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        stats = ConnectionStats.of(ctx.channel());
+        stats.use(Transport.WS);
+        stats.subscriptions(() -> subscriptions.entrySet().stream().map(e -> new ConnectionStats.SubscriptionView(
+                e.getKey(), e.getValue().next(), e.getValue().topic().lastOffset())).toList());
         burst = new BurstWriter(ctx);
         slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
         long every = pingInterval.toNanos();
@@ -96,7 +103,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         lastHeardNanos = System.nanoTime();
         try {
             if (msg instanceof TextWebSocketFrame text) {
-                onText(text.text());
+                onText(text.text(), stats.stageStart());
             } else if (msg instanceof PingWebSocketFrame ping) {
                 ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
             } else if (msg instanceof CloseWebSocketFrame close) {
@@ -111,7 +118,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         }
     }
 
-    private void onText(String text) {
+    /** @param stageStart when this frame's stage timing started, 0 if it is not sampled */
+    private void onText(String text, long stageStart) {
         JsonNode op;
         try {
             op = HttpResponses.MAPPER.readTree(text);
@@ -128,7 +136,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             switch (op.path("op").asText("")) {
                 case "subscribe" -> subscribe(textField(op, "topic"), fromOf(op.get("from")), id);
                 case "unsubscribe" -> unsubscribe(textField(op, "topic"), id);
-                case "publish" -> publish(op, id);
+                case "publish" -> publish(op, id, stageStart);
                 default -> throw new ApiException(ErrorCode.INVALID_OP,
                         "unknown op '" + op.path("op").asText("") + "'; use subscribe, unsubscribe or publish");
             }
@@ -188,7 +196,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         ctx.writeAndFlush(new TextWebSocketFrame(reply("unsubscribed", id).put("topic", name).toString()));
     }
 
-    private void publish(JsonNode op, String id) {
+    private void publish(JsonNode op, String id, long stageStart) {
         String topic = textField(op, "topic");
         JsonNode data = op.get("data");
         if (data == null) {
@@ -218,7 +226,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "message is " + payload.length + " bytes; the limit is "
                     + limits.maxMessageBytes());
         }
-        var done = broker.append(topic, type, payload, key);
+        long storeStart = stats.stages().decoded(stageStart);
+        var done = stats.stages().stored(storeStart, broker.append(topic, type, payload, key));
         if (++publishesInFlight >= MAX_PUBLISHES_IN_FLIGHT) {
             ctx.channel().config().setAutoRead(false);
         }
@@ -230,6 +239,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             ctx.channel().config().setAutoRead(true);
         }
         if (error == null) {
+            stats.messagesIn(r.replayed() ? 0 : 1);
             ctx.writeAndFlush(new TextWebSocketFrame(
                     reply("ack", id).put("topic", r.topic()).put("offset", r.offset()).toString()));
         } else {
@@ -262,6 +272,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     @Override
     public void deliver(Message message) {
         burst.append(message.encoded(WebSocketFrames.MESSAGE_SLOT, WebSocketFrames::messageFrame));
+        stats.messagesOut(1);
     }
 
     @Override
@@ -301,6 +312,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     }
 
     private void closeSlow() {
+        stats.closedAsSlow();
         StringBuilder reason = new StringBuilder("slow consumer; resume from");
         for (Subscription s : subscriptions.values()) {
             String part = " " + s.topic().name() + "@" + s.next();

@@ -1,0 +1,237 @@
+package dev.switchboard.xray;
+
+import dev.switchboard.wire.Payloads;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.FileRegion;
+import io.netty.util.AttributeKey;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One connection's counters, kept by the first handler of its pipeline: bytes as they cross the socket's edge of the
+ * pipeline, writability changes, and what the layers above report (the transport, messages, subscriptions). Every
+ * write happens on the connection's event loop into plain fields; a scrape reads them racily, which is as exact as a
+ * scrape taken a moment earlier or later. Layers above find it with {@link #of(Channel)}.
+ */
+public final class ConnectionStats extends ChannelDuplexHandler {
+    private static final AttributeKey<ConnectionStats> KEY = AttributeKey.valueOf("switchboard.xray");
+    static final int BYTES_IN = 0;
+    static final int BYTES_OUT = 1;
+    static final int MESSAGES_IN = 2;
+    static final int MESSAGES_OUT = 3;
+    static final int COUNTS = 4;
+
+    /** What a connection is subscribed to and how far its cursor is behind the topic's newest message. */
+    public interface SubscriptionSource {
+        /** On the connection's loop. */
+        List<SubscriptionView> subscriptions();
+    }
+
+    /** @param next the next offset the connection will be sent; @param lastOffset the topic's newest offset */
+    public record SubscriptionView(String topic, long next, long lastOffset) {
+        /** Messages stored but not yet sent to this connection. */
+        public long lag() {
+            return Math.max(0, lastOffset - next + 1);
+        }
+    }
+
+    private final ConnectionRegistry registry;
+    private final StageTimer stages;
+    private final long id;
+    private final long sinceMillis = System.currentTimeMillis();
+    private Channel channel;
+    /** Volatile for scrapes; written on the loop only. */
+    private volatile Transport transport = Transport.HTTP;
+    final long[] counts = new long[COUNTS];
+    /** What of {@link #counts} the registry already credited to an earlier transport of this connection. */
+    final long[] credited = new long[COUNTS];
+    private long unwritableCount;
+    private long unwritableSinceNanos;
+    private int stageTick;
+    private long readMarkNanos;
+    private SubscriptionSource subscriptions;
+
+    ConnectionStats(ConnectionRegistry registry, StageTimer stages, long id) {
+        this.registry = registry;
+        this.stages = stages;
+        this.id = id;
+    }
+
+    /** The stats of a connection; one outside a server (a handler test) gets stats that nobody lists. */
+    public static ConnectionStats of(Channel ch) {
+        ConnectionStats s = ch.attr(KEY).get();
+        if (s == null) {
+            ConnectionStats detached = new ConnectionStats(null, StageTimer.OFF, 0);
+            detached.channel = ch;
+            s = ch.attr(KEY).setIfAbsent(detached);
+            s = s == null ? detached : s;
+        }
+        return s;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    public StageTimer stages() {
+        return stages;
+    }
+
+    // ---- reported by the layers above, on the loop ----
+
+    /** The connection now serves {@code t}; its traffic from here on counts for that transport. */
+    public void use(Transport t) {
+        Transport old = transport;
+        if (old != t) {
+            if (registry != null) {
+                registry.transportChanged(this, old, t);
+            }
+            transport = t;
+        }
+    }
+
+    public void messagesIn(int n) {
+        counts[MESSAGES_IN] += n;
+    }
+
+    public void messagesOut(int n) {
+        counts[MESSAGES_OUT] += n;
+    }
+
+    public void subscriptions(SubscriptionSource source) {
+        this.subscriptions = source;
+    }
+
+    /** The connection's push was closed because its reader stayed unwritable too long. */
+    public void closedAsSlow() {
+        if (registry != null) {
+            registry.slowConsumerClosed(transport);
+        }
+    }
+
+    /**
+     * Starts timing stages for this event if it is one of the sampled ones: the start ({@link System#nanoTime()}),
+     * or 0 when it is not timed. A request that is timed also gets its read stage recorded here.
+     */
+    public long stageStart() {
+        if (!stages.sampled(++stageTick)) {
+            readMarkNanos = 0;
+            return 0;
+        }
+        long now = System.nanoTime();
+        if (readMarkNanos != 0) {
+            stages.record(StageTimer.Stage.READ, readMarkNanos, now);
+            readMarkNanos = 0;
+        }
+        return now;
+    }
+
+    // ---- the socket's edge of the pipeline ----
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        channel.attr(KEY).set(this);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        if (registry != null) {
+            registry.opened(this);
+        }
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (registry != null) {
+            registry.closed(this);
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf b) {
+            counts[BYTES_IN] += b.readableBytes();
+            if (readMarkNanos == 0 && stages.enabled()) {
+                readMarkNanos = System.nanoTime();
+            }
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        if (msg instanceof ByteBuf b) {
+            counts[BYTES_OUT] += b.readableBytes();
+        } else if (msg instanceof ByteBufHolder h) {
+            counts[BYTES_OUT] += h.content().readableBytes();
+        } else if (msg instanceof FileRegion f) {
+            counts[BYTES_OUT] += f.count();
+        }
+        super.write(ctx, msg, promise);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        if (ctx.channel().isWritable()) {
+            unwritableSinceNanos = 0;
+        } else if (unwritableSinceNanos == 0) {
+            unwritableCount++;
+            unwritableSinceNanos = System.nanoTime();
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    // ---- snapshots ----
+
+    /** Adds this connection's subscriptions' lag to {@code sumAndMax} ({sum, max}); on its loop. */
+    void addLag(long[] sumAndMax) {
+        if (subscriptions != null && channel.isActive()) {
+            for (SubscriptionView s : subscriptions.subscriptions()) {
+                sumAndMax[0] += s.lag();
+                sumAndMax[1] = Math.max(sumAndMax[1], s.lag());
+            }
+        }
+    }
+
+    /** What the connection looks like now, from its own event loop; the kernel's queues are added later. */
+    ConnectionView view() {
+        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        long queued = out == null ? 0 : out.totalPendingWriteBytes();
+        long unwritableMillis = unwritableSinceNanos == 0 ? 0
+                : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - unwritableSinceNanos);
+        List<ConnectionView.Subscription> subs = subscriptions == null ? List.of()
+                : subscriptions.subscriptions().stream()
+                        .map(s -> new ConnectionView.Subscription(s.topic(), s.next(), s.lag())).toList();
+        return new ConnectionView(id, transport.wire(), address(channel.remoteAddress()),
+                address(channel.localAddress()), Payloads.formatTime(sinceMillis), subs,
+                counts[BYTES_IN], counts[BYTES_OUT], counts[MESSAGES_IN], counts[MESSAGES_OUT], queued,
+                channel.isWritable(), unwritableCount, unwritableMillis, KernelView.read(channel));
+    }
+
+    static String address(SocketAddress a) {
+        if (a instanceof InetSocketAddress i && i.getAddress() != null) {
+            String host = i.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + i.getPort();
+        }
+        return String.valueOf(a);
+    }
+}

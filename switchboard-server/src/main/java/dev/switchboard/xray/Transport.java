@@ -1,0 +1,17 @@
+package dev.switchboard.xray;
+
+/** What a connection is being used for right now; a plain HTTP connection holding a long poll counts as one. */
+public enum Transport {
+    HTTP("http"), LONGPOLL("longpoll"), SSE("sse"), WS("ws");
+
+    private final String wire;
+
+    Transport(String wire) {
+        this.wire = wire;
+    }
+
+    /** The name in the API and the metrics' {@code transport} tag. */
+    public String wire() {
+        return wire;
+    }
+}
