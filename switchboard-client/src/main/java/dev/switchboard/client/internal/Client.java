@@ -186,7 +186,7 @@ public final class Client implements Switchboard {
                     }
                     return b;
                 }, key != null ? Rest.Retry.SAFE : Rest.Retry.UNSENT, wait == null ? Duration.ZERO : wait, 200, 202)
-                .thenApply(a -> Json.job(Json.tree(a.body())));
+                .thenApply(a -> Json.job(a.body()));
     }
 
     @Override

@@ -42,7 +42,7 @@ final class JobHandleImpl implements JobHandle {
 
     private CompletableFuture<Job> get(String pathAndQuery, Duration wait) {
         return rest.send(server -> rest.request(server, pathAndQuery).GET(), Rest.Retry.SAFE, wait, 200)
-                .thenApply(a -> Json.job(Json.tree(a.body())));
+                .thenApply(a -> Json.job(a.body()));
     }
 
     @Override
@@ -114,6 +114,6 @@ final class JobHandleImpl implements JobHandle {
     @Override
     public CompletableFuture<Job> cancelAsync() {
         return rest.send(server -> rest.request(server, path).DELETE(), Rest.Retry.UNSENT, Duration.ZERO, 200)
-                .thenApply(a -> Json.job(Json.tree(a.body())));
+                .thenApply(a -> Json.job(a.body()));
     }
 }

@@ -3,10 +3,7 @@ package dev.switchboard.client.internal;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.switchboard.client.Job;
 import dev.switchboard.client.JobStatus;
 import dev.switchboard.client.Message;
@@ -23,11 +20,7 @@ import java.util.List;
  * bytes the server embedded (the bytes that were published), not re-serialised.
  */
 final class Json {
-    /** Exact decimals, so that a JSON result keeps its numbers as written ({@code 1e400} is no double). */
-    static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
-            .build();
+    static final ObjectMapper MAPPER = new ObjectMapper();
 
     private Json() {}
 
@@ -165,27 +158,18 @@ final class Json {
         }
     }
 
-    /** A job JSON (docs/api.md, "Job JSON"), with its inline result decoded. */
-    static Job job(JsonNode j) {
+    /** A job JSON (docs/api.md, "Job JSON"), with its inline result as the exact bytes the server sent. */
+    static Job job(byte[] raw) {
+        JsonNode j = tree(raw);
         if (!j.hasNonNull("id") || !j.hasNonNull("status")) {
             throw Errors.protocol("a job without id or status: " + abbreviate(j.toString()));
         }
         JsonNode progress = j.path("progress");
-        JsonNode result = j.get("result");
-        byte[] resultBytes = null;
-        if (result != null) {
-            if ("base64".equals(j.path("resultEncoding").asText(null))) {
-                resultBytes = Base64.getDecoder().decode(result.asText());
-            } else if (result.isTextual()) {
-                resultBytes = result.textValue().getBytes(StandardCharsets.UTF_8);
-            } else {
-                resultBytes = result.toString().getBytes(StandardCharsets.UTF_8);
-            }
-        }
+        byte[] result = j.has("result") ? data(raw, "result", "resultEncoding") : null;
         return new Job(j.path("id").asText(), j.path("queue").asText(), JobStatus.fromWire(j.path("status").asText()),
                 j.path("attempt").asInt(), progress.has("percent") ? progress.path("percent").asInt() : -1,
                 progress.path("message").asText(null), j.path("version").asLong(), j.path("error").asText(null),
-                j.path("resultType").asText(null), j.path("resultBytes").asLong(), resultBytes);
+                j.path("resultType").asText(null), j.path("resultBytes").asLong(), result);
     }
 
     static JsonNode tree(byte[] body) {

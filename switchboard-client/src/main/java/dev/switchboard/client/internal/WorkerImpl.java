@@ -324,7 +324,7 @@ final class WorkerImpl implements Worker {
 
         private void finished(Rest.Answer a, String reason) {
             handled.incrementAndGet();
-            listener.finished(Json.job(Json.tree(a.body())), reason);
+            listener.finished(Json.job(a.body()), reason);
         }
 
         /**
