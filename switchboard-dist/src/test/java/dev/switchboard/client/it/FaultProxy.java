@@ -54,6 +54,9 @@ final class FaultProxy implements AutoCloseable {
                 Socket client = listener.accept();
                 Socket server = new Socket();
                 server.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5000);
+                // Split writes are the fault; Nagle holding each piece for the peer's delayed ACK would only be slow.
+                client.setTcpNoDelay(true);
+                server.setTcpNoDelay(true);
                 sockets.add(client);
                 sockets.add(server);
                 Random random;

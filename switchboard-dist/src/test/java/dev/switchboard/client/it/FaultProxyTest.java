@@ -42,7 +42,7 @@ class FaultProxyTest {
     void start() throws Exception {
         server = TestServer.start();
         // Cuts every 2-64 KiB from the server: dozens of reconnects over the run, some mid-frame, some mid-headers.
-        proxy = new FaultProxy(server.port(), new FaultProxy.Faults(2048, 64 * 1024, 0.05, 30), 9);
+        proxy = new FaultProxy(server.port(), new FaultProxy.Faults(2048, 64 * 1024, 0.01, 20), 9);
     }
 
     @AfterEach
