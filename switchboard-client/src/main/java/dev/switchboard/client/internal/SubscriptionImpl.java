@@ -254,6 +254,9 @@ final class SubscriptionImpl implements Subscription {
                         inHandler = false;
                     }
                 }
+                if (closing) {
+                    return; // close() came during the handler, so it did not interrupt us
+                }
             }
         } catch (InterruptedException e) {
             // closing
