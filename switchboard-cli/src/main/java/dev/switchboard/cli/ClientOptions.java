@@ -1,5 +1,8 @@
 package dev.switchboard.cli;
 
+import dev.switchboard.client.ConnectionListener;
+import dev.switchboard.client.Switchboard;
+import dev.switchboard.client.SwitchboardOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -27,13 +30,15 @@ public final class ClientOptions {
         return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
     }
 
-    /** The topic endpoints of {@code --server}; a URL that is not http(s) is a usage error. */
-    Urls urls() {
+    /** A library client of {@code --server}; a URL that is not http(s) is a usage error. */
+    Switchboard connect(ConnectionListener listener) {
+        SwitchboardOptions.Builder options;
         try {
-            return Urls.of(this);
+            options = SwitchboardOptions.builder().server(server.toString());
         } catch (IllegalArgumentException e) {
-            throw usage(e.getMessage());
+            throw usage("--server must be an http:// or https:// URL, got '" + server + "'");
         }
+        return Switchboard.connect(options.listener(listener).build());
     }
 
     /** A usage error of the command: picocli prints it with the command's usage and exits 2. */

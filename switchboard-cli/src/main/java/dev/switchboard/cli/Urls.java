@@ -1,51 +1,14 @@
 package dev.switchboard.cli;
 
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Locale;
 
-/** The server's endpoints, derived from {@code --server} (which may carry a path prefix). */
-record Urls(String base) {
-
-    /** Accepts {@code http} and {@code https} URLs with a host; throws IllegalArgumentException otherwise. */
-    static Urls of(ClientOptions client) {
-        URI server = client.server;
-        String scheme = server.getScheme() == null ? "" : server.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https") || server.getHost() == null) {
-            throw new IllegalArgumentException("--server must be an http:// or https:// URL, got '" + server + "'");
-        }
-        return new Urls(client.base());
-    }
-
-    URI messages(String topic) {
-        return URI.create(topicPath(topic) + "/messages");
-    }
-
-    URI poll(String topic, From from, Duration wait, int limit) {
-        String query = "?from=" + from + (wait == null ? "" : "&wait=" + wait.toMillis() + "ms") + "&limit=" + limit;
-        return URI.create(topicPath(topic) + "/messages" + query);
-    }
-
-    URI events(String topic, From from) {
-        return URI.create(topicPath(topic) + "/events?from=" + from);
-    }
-
-    /** {@code /v1/ws} on the same host and prefix: http becomes ws, https becomes wss. */
-    URI webSocket() {
-        int colon = base.indexOf(':');
-        boolean secure = base.substring(0, colon).equalsIgnoreCase("https");
-        return URI.create((secure ? "wss" : "ws") + base.substring(colon) + "/v1/ws");
-    }
-
-    private String topicPath(String topic) {
-        return base + "/v1/topics/" + pathSegment(topic);
-    }
+/** Paths of the jobs commands, which still speak HTTP themselves (the topic commands use the client library). */
+final class Urls {
+    private Urls() {}
 
     /**
-     * One path segment: a topic or queue name, a job id. Valid names need no escaping; anything else is
-     * escaped so that the server sees the name as typed and can refuse it, instead of the request landing on
-     * another path.
+     * One path segment: a queue name, a job id. Valid names need no escaping; anything else is escaped so that the
+     * server sees the name as typed and can refuse it, instead of the request landing on another path.
      */
     static String pathSegment(String text) {
         StringBuilder out = new StringBuilder();

@@ -11,8 +11,10 @@ import java.util.concurrent.CompletableFuture;
  * <h2>Blocking or asynchronous</h2>
  * Every request has a blocking form, which returns the answer or throws a {@link SwitchboardException} (natural on
  * virtual threads), and an {@code …Async} form, whose {@link CompletableFuture} completes with the answer or
- * exceptionally with the same exception. Arguments are checked before anything is sent: a bad one throws
- * {@link IllegalArgumentException} or {@link NullPointerException} from the call itself, also in the async forms.
+ * exceptionally with the same exception. Arguments are checked before anything is sent, by the API's rules: a bad
+ * one throws {@link InvalidRequestException} with the code the server would answer (an invalid topic name is
+ * {@code invalid_topic}), a missing one {@link NullPointerException}, from the call itself, also in the async forms;
+ * the options' builders throw {@link IllegalArgumentException}.
  *
  * <h2>Failures and failover</h2>
  * A request goes to the server URL that last answered; one that cannot connect goes on to the next URL, each tried

@@ -2,6 +2,7 @@ package dev.switchboard.client.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.client.From;
+import dev.switchboard.client.InvalidRequestException;
 import dev.switchboard.client.Job;
 import dev.switchboard.client.JobFailedException;
 import dev.switchboard.client.JobHandle;
@@ -18,6 +19,7 @@ import dev.switchboard.client.Worker;
 import dev.switchboard.client.WorkerOptions;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
+import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
 import java.net.http.HttpRequest;
@@ -116,7 +118,7 @@ public final class Client implements Switchboard {
     public CompletableFuture<Page> pollAsync(String topic, From from, int limit, Duration wait) {
         wait(wait, "wait");
         if (wait.compareTo(MAX_WAIT) > 0) {
-            throw new IllegalArgumentException("wait must be at most 5m (the server's --max-wait), got " + wait);
+            throw invalid(ErrorCode.INVALID_DURATION, "wait must be at most 5m (the server's --max-wait), got " + wait);
         }
         return read(topic, from, limit, wait);
     }
@@ -126,7 +128,7 @@ public final class Client implements Switchboard {
         topic(topic);
         Objects.requireNonNull(from, "from");
         if (limit < 1 || limit > 1000) {
-            throw new IllegalArgumentException("limit must be 1 to 1000, got " + limit);
+            throw invalid(ErrorCode.INVALID_LIMIT, "limit must be 1 to 1000, got " + limit);
         }
         String path = "/v1/topics/" + topic + "/messages?from=" + from + "&limit=" + limit
                 + (wait == null ? "" : "&wait=" + Durations.format(wait));
@@ -192,8 +194,9 @@ public final class Client implements Switchboard {
     @Override
     public JobHandle job(String id) {
         checkOpen();
-        if (id == null || id.isEmpty() || id.length() > 64) {
-            throw new IllegalArgumentException("a job id is 1-64 chars, got '" + id + "'");
+        Objects.requireNonNull(id, "id");
+        if (id.isEmpty() || id.length() > 64) {
+            throw invalid(ErrorCode.INVALID_QUERY, "a job id is 1-64 chars, got '" + TopicNames.abbreviate(id) + "'");
         }
         return new JobHandleImpl(rest, id);
     }
@@ -266,41 +269,48 @@ public final class Client implements Switchboard {
         }
     }
 
-    // ---- Argument checks: fail fast, in the caller's thread, with the API's own rules.
+    // ---- Argument checks: fail fast, in the caller's thread, with the API's own rules and codes, so a refusal reads
+    // the same whether this client or the server found it.
 
     private static void topic(String topic) {
-        if (!TopicNames.isValid(topic)) {
-            throw new IllegalArgumentException("a topic name is 1-255 chars of [A-Za-z0-9_-] segments joined by '.', got '"
-                    + TopicNames.abbreviate(topic) + "'");
-        }
+        name(topic, "a topic name");
     }
 
     private static void queue(String queue) {
-        if (!TopicNames.isValid(queue)) {
-            throw new IllegalArgumentException("a queue name is 1-255 chars of [A-Za-z0-9_-] segments joined by '.', got '"
-                    + TopicNames.abbreviate(queue) + "'");
+        name(queue, "a queue name");
+    }
+
+    private static void name(String name, String what) {
+        Objects.requireNonNull(name, what);
+        if (!TopicNames.isValid(name)) {
+            throw invalid(ErrorCode.INVALID_TOPIC, what + " is 1-255 chars of [A-Za-z0-9_-] segments joined by '.', got '"
+                    + TopicNames.abbreviate(name) + "'");
         }
     }
 
     private static void type(String type) {
         Objects.requireNonNull(type, "type");
         if (type.isEmpty() || type.length() > MAX_TYPE || !type.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
-            throw new IllegalArgumentException("a content type is 1-255 printable ASCII chars, got '"
+            throw invalid(ErrorCode.INVALID_TYPE, "a content type is 1-255 printable ASCII chars, got '"
                     + TopicNames.abbreviate(type) + "'");
         }
     }
 
     private static void key(String key) {
         if (key != null && (key.isEmpty() || key.length() > MAX_KEY || !key.chars().allMatch(c -> c > 0x20 && c < 0x7f))) {
-            throw new IllegalArgumentException("an idempotency key is 1-255 visible ASCII chars, got '"
+            throw invalid(ErrorCode.INVALID_IDEMPOTENCY_KEY, "an idempotency key is 1-255 visible ASCII chars, got '"
                     + TopicNames.abbreviate(key) + "'");
         }
+    }
+
+    private static InvalidRequestException invalid(ErrorCode code, String message) {
+        return (InvalidRequestException) Errors.of(code.wire(), 0, message);
     }
 
     static Duration wait(Duration wait, String what) {
         Objects.requireNonNull(wait, what);
         if (wait.toMillis() < 1 || wait.toHours() > 24) {
-            throw new IllegalArgumentException(what + " must be 1ms to 24h, got " + wait);
+            throw invalid(ErrorCode.INVALID_DURATION, what + " must be 1ms to 24h, got " + wait);
         }
         return wait;
     }

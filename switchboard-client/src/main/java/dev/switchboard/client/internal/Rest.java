@@ -16,15 +16,15 @@ import java.util.function.Function;
 
 /**
  * Requests over the JDK HTTP client with failover and retries: each attempt goes to the URL in use; one that cannot
- * connect moves on to the next URL. {@link Retry#SAFE} requests are also retried after a lost connection or a 503,
- * with backoff and jitter, until their deadline.
+ * connect moves on to the next URL, each URL tried once. {@link Retry#SAFE} requests are then retried after a lost
+ * connection or a 503, with backoff and jitter, until their deadline.
  */
 final class Rest {
     /** Whether a request may be sent again after it may have reached the server. */
     enum Retry {
-        /** Reads and idempotent writes: any failure is retried until the deadline. */
+        /** Reads and idempotent writes: lost connections and 503s are retried until the deadline. */
         SAFE,
-        /** Retried only when it surely did not take effect: no connection, or {@code 503 unavailable}. */
+        /** Only sent on to the next URL when it could not connect: it may have taken effect otherwise. */
         UNSENT
     }
 
@@ -127,7 +127,7 @@ final class Rest {
                 return;
             }
             unreachableInRow = 0;
-            if ((unsent || retry == Retry.SAFE) && !expired()) {
+            if (retry == Retry.SAFE && !expired()) {
                 later();
             } else {
                 result.completeExceptionally(Errors.unreachable(server, failure));
@@ -143,8 +143,7 @@ final class Rest {
                 }
             }
             SwitchboardException error = Errors.of(status, response.body());
-            boolean refusedUnstored = status == 503 && "unavailable".equals(error.wireCode());
-            if ((status == 503 && retry == Retry.SAFE || refusedUnstored) && !expired()) {
+            if (status == 503 && retry == Retry.SAFE && !expired()) {
                 later();
             } else {
                 result.completeExceptionally(error);

@@ -1,5 +1,6 @@
 package dev.switchboard.client.internal;
 
+import dev.switchboard.client.ConnectionException;
 import dev.switchboard.client.ConnectionListener;
 import dev.switchboard.client.From;
 import dev.switchboard.client.Gap;
@@ -155,7 +156,8 @@ final class SubscriptionImpl implements Subscription {
                         fail(refused);
                         return;
                     }
-                    listener.disconnected(topic, server, e);
+                    listener.disconnected(topic, server, e instanceof IOException
+                            ? new ConnectionException("lost " + server + ": " + Errors.describe(e), e) : e);
                     rest.endpoints.failed(server);
                 }
                 if (closing) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.client.ConflictException;
+import dev.switchboard.client.InvalidRequestException;
 import dev.switchboard.client.Job;
 import dev.switchboard.client.JobContext;
 import dev.switchboard.client.JobFailedException;
@@ -245,9 +246,9 @@ class ClientJobsTest {
     @Test
     void badArgumentsFailFast() {
         assertThatThrownBy(() -> client.submit("bad queue", bytes("x"), "text/plain", null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("queue name");
+                .isInstanceOf(InvalidRequestException.class).hasMessageStartingWith("invalid_topic: a queue name");
         assertThatThrownBy(() -> client.call(queue, bytes("x"), "text/plain", Duration.ZERO))
-                .isInstanceOf(IllegalArgumentException.class);
+                .isInstanceOf(InvalidRequestException.class).hasMessageStartingWith("invalid_duration: ");
         assertThatThrownBy(() -> WorkerOptions.builder().lease(Duration.ofMillis(500)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lease");
         assertThatThrownBy(() -> WorkerOptions.builder().concurrency(0)).isInstanceOf(IllegalArgumentException.class);
