@@ -12,10 +12,12 @@ package dev.switchboard.client;
  * @param resultType null unless it succeeded
  * @param resultBytes the result's size, 0 unless it succeeded
  * @param result the result's bytes, null unless it succeeded and they are known
+ * @param created when it was submitted, as the API writes times
+ * @param updated when it last changed
  */
 public record Job(String id, String queue, JobStatus status, int attempt, int progressPercent,
                   String progressMessage, long version, String error, String resultType, long resultBytes,
-                  byte[] result) {
+                  byte[] result, String created, String updated) {
 
     public boolean finished() {
         return status.finished();

@@ -18,7 +18,9 @@ public interface JobHandle {
 
     /**
      * Waits until the job finishes or {@code timeout} passes, and returns it as it is then: check
-     * {@link Job#finished()}. Rides out lost connections and failover until the timeout.
+     * {@link Job#finished()}. Follows the job's event topic {@code _jobs.<id>} with a subscription (two threads while
+     * it waits), so it rides out lost connections, restarts and failover until the timeout, reported to the
+     * {@link ConnectionListener} under that topic.
      */
     Job await(Duration timeout);
 
@@ -26,8 +28,8 @@ public interface JobHandle {
     CompletableFuture<Job> awaitAsync(Duration timeout);
 
     /**
-     * Adds a listener for the changes {@link #await} sees (status, progress). Called on an HTTP client thread, in
-     * version order; a change that came and went between two answers is not seen.
+     * Adds a listener that {@link #await} calls with the job as it first finds it, then with every change (status,
+     * progress), in version order, on its delivery thread.
      */
     JobHandle onChange(Consumer<Job> listener);
 

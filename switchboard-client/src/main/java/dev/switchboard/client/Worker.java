@@ -22,6 +22,12 @@ public interface Worker extends AutoCloseable {
     @Override
     void close();
 
-    /** Waits until the worker has stopped (after {@link #close()}, or a failure no retry can fix); false on timeout. */
+    /** Why the worker stopped by itself: every claim refused for good (an invalid queue name, say); else null. */
+    SwitchboardException failure();
+
+    /**
+     * Waits until the worker has stopped (after {@link #close()}, {@link WorkerOptions#maxJobs()} jobs, or a
+     * {@link #failure()}); false on timeout.
+     */
     boolean awaitStopped(Duration timeout) throws InterruptedException;
 }

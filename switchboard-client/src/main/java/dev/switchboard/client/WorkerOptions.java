@@ -11,8 +11,10 @@ public final class WorkerOptions {
     private final Duration lease;
     private final Duration closeGrace;
     private final WorkerListener listener;
+    private final int maxJobs;
 
     private WorkerOptions(Builder b) {
+        this.maxJobs = b.maxJobs;
         this.listener = b.listener;
         this.concurrency = b.concurrency;
         this.lease = b.lease;
@@ -45,12 +47,18 @@ public final class WorkerOptions {
         return listener;
     }
 
+    /** Jobs after which the worker stops by itself; 0 for no limit. */
+    public int maxJobs() {
+        return maxJobs;
+    }
+
     /** Builds {@link WorkerOptions}; each setter checks its argument at once. */
     public static final class Builder {
         private int concurrency = 1;
         private Duration lease;
         private Duration closeGrace = Duration.ofSeconds(10);
         private WorkerListener listener = new WorkerListener() {};
+        private int maxJobs;
 
         private Builder() {}
 
@@ -91,6 +99,18 @@ public final class WorkerOptions {
 
         public Builder listener(WorkerListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Stops after claiming this many jobs and handling them (0, the default: no limit): a worker for a known
+         * batch of work, or a process that exits to free its resources. It never claims a job it will not run.
+         */
+        public Builder maxJobs(int maxJobs) {
+            if (maxJobs < 0) {
+                throw new IllegalArgumentException("maxJobs must not be negative, got " + maxJobs);
+            }
+            this.maxJobs = maxJobs;
             return this;
         }
 

@@ -169,7 +169,7 @@ public final class Client implements Switchboard {
 
     @Override
     public CompletableFuture<JobHandle> submitAsync(String queue, byte[] payload, String type, String idempotencyKey) {
-        return submitted(queue, payload, type, idempotencyKey, null).thenApply(job -> new JobHandleImpl(rest, job.id()));
+        return submitted(queue, payload, type, idempotencyKey, null).thenApply(job -> new JobHandleImpl(rest, this, job.id()));
     }
 
     /** Submits; with {@code wait}, the server holds the answer until the job finishes or the wait ends. */
@@ -198,7 +198,7 @@ public final class Client implements Switchboard {
         if (id.isEmpty() || id.length() > 64) {
             throw invalid(ErrorCode.INVALID_QUERY, "a job id is 1-64 chars, got '" + TopicNames.abbreviate(id) + "'");
         }
-        return new JobHandleImpl(rest, id);
+        return new JobHandleImpl(rest, this, id);
     }
 
     @Override
@@ -212,7 +212,7 @@ public final class Client implements Switchboard {
         long deadline = System.nanoTime() + timeout.toNanos();
         return submitted(queue, payload, type, null, timeout.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : timeout)
                 .thenCompose(job -> {
-                    JobHandleImpl handle = new JobHandleImpl(rest, job.id());
+                    JobHandleImpl handle = new JobHandleImpl(rest, this, job.id());
                     if (job.finished()) {
                         return CompletableFuture.completedFuture(job);
                     }
@@ -225,7 +225,7 @@ public final class Client implements Switchboard {
                     if (job.status() != dev.switchboard.client.JobStatus.SUCCEEDED) {
                         throw new JobFailedException(job);
                     }
-                    return new JobHandleImpl(rest, job.id()).withResult(job);
+                    return new JobHandleImpl(rest, this, job.id()).withResult(job);
                 });
     }
 

@@ -1,26 +1,32 @@
 package dev.switchboard.client.internal;
 
+import dev.switchboard.client.From;
 import dev.switchboard.client.Job;
 import dev.switchboard.client.JobHandle;
-import dev.switchboard.wire.Durations;
+import dev.switchboard.client.SubscribeOptions;
+import dev.switchboard.client.Subscription;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
-/** A job by id over {@code /v1/jobs/{id}}; waits are long polls on the job's version. */
+/** A job by id over {@code /v1/jobs/{id}}; waits follow its event topic. */
 final class JobHandleImpl implements JobHandle {
-    /** Each long poll of {@link #awaitAsync} waits at most this long, so a lost connection is noticed soon. */
-    private static final Duration POLL = Duration.ofSeconds(30);
+    /** Every change of a job is an event on its topic {@code _jobs.<id>} (docs/api.md, "Jobs"). */
+    private static final String EVENTS_PREFIX = "_jobs.";
 
     private final Rest rest;
+    private final Client subscriptions;
     private final String id;
     private final String path;
     private final List<Consumer<Job>> listeners = new CopyOnWriteArrayList<>();
 
-    JobHandleImpl(Rest rest, String id) {
+    JobHandleImpl(Rest rest, Client subscriptions, String id) {
         this.rest = rest;
+        this.subscriptions = subscriptions;
         this.id = id;
         this.path = "/v1/jobs/" + Endpoints.segment(id);
     }
@@ -54,23 +60,38 @@ final class JobHandleImpl implements JobHandle {
     public CompletableFuture<Job> awaitAsync(Duration timeout) {
         Client.wait(timeout, "timeout");
         long deadline = System.nanoTime() + timeout.toNanos();
-        return statusAsync().thenCompose(job -> follow(job, deadline));
+        return statusAsync().thenCompose(job -> {
+            listeners.forEach(l -> l.accept(job));
+            return job.finished() ? CompletableFuture.completedFuture(job) : follow(job, deadline);
+        });
     }
 
-    /** Long polls for the version after {@code seen} until the job finishes or the deadline passes. */
+    /**
+     * Reads the job's event topic after the version already seen: each event carries the job as it became, every
+     * change included, and the subscription resumes across reconnects without repeating one.
+     */
     private CompletableFuture<Job> follow(Job seen, long deadline) {
-        long left = deadline - System.nanoTime();
-        if (seen.finished() || left <= 0) {
-            return CompletableFuture.completedFuture(seen);
-        }
-        Duration wait = Duration.ofMillis(Math.max(1, Math.min(left, POLL.toNanos()) / 1_000_000));
-        return get(path + "?wait=" + Durations.format(wait) + "&version=" + seen.version(), wait)
-                .thenCompose(job -> {
-                    if (job.version() > seen.version()) {
-                        listeners.forEach(l -> l.accept(job));
+        CompletableFuture<Job> result = new CompletableFuture<>();
+        AtomicReference<Job> latest = new AtomicReference<>(seen);
+        Subscription sub = subscriptions.subscribe(EVENTS_PREFIX + id, From.offset(seen.version() + 1),
+                SubscribeOptions.defaults(), m -> {
+                    Job job = Json.job(m.data());
+                    latest.set(job);
+                    listeners.forEach(l -> l.accept(job));
+                    if (job.finished()) {
+                        result.complete(job);
                     }
-                    return follow(job, deadline);
                 });
+        sub.closed().whenComplete((v, failure) -> {
+            if (failure != null) {
+                result.completeExceptionally(failure);
+            }
+        });
+        CompletableFuture.delayedExecutor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+                .execute(() -> result.complete(latest.get()));
+        // Closed from another thread: closing it on its own delivery thread would not wait for it.
+        result.whenCompleteAsync((job, failure) -> sub.close());
+        return result;
     }
 
     @Override
@@ -103,7 +124,7 @@ final class JobHandleImpl implements JobHandle {
 
     private static Job copy(Job j, byte[] result) {
         return new Job(j.id(), j.queue(), j.status(), j.attempt(), j.progressPercent(), j.progressMessage(), j.version(),
-                j.error(), j.resultType(), j.resultBytes(), result);
+                j.error(), j.resultType(), j.resultBytes(), result, j.created(), j.updated());
     }
 
     @Override

@@ -167,9 +167,10 @@ final class Json {
         JsonNode progress = j.path("progress");
         byte[] result = j.has("result") ? data(raw, "result", "resultEncoding") : null;
         return new Job(j.path("id").asText(), j.path("queue").asText(), JobStatus.fromWire(j.path("status").asText()),
-                j.path("attempt").asInt(), progress.has("percent") ? progress.path("percent").asInt() : -1,
+                j.path("attempt").asInt(), progress.path("percent").isIntegralNumber() ? progress.path("percent").asInt() : -1,
                 progress.path("message").asText(null), j.path("version").asLong(), j.path("error").asText(null),
-                j.path("resultType").asText(null), j.path("resultBytes").asLong(), result);
+                j.path("resultType").asText(null), j.path("resultBytes").asLong(), result, j.path("created").asText(null),
+                j.path("updated").asText(null));
     }
 
     static JsonNode tree(byte[] body) {

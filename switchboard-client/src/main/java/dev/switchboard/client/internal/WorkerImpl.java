@@ -31,6 +31,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -55,6 +56,9 @@ final class WorkerImpl implements Worker {
     private final Set<Run> running = ConcurrentHashMap.newKeySet();
     private final AtomicLong handled = new AtomicLong();
     private final AtomicBoolean outage = new AtomicBoolean();
+    private final AtomicReference<SwitchboardException> failure = new AtomicReference<>();
+    /** Jobs this worker may still claim: {@code maxJobs}, or unbounded. A slot takes one before claiming. */
+    private final AtomicInteger unclaimed;
 
     WorkerImpl(Rest rest, String queue, WorkerOptions options, JobHandler handler) {
         this.rest = rest;
@@ -63,6 +67,7 @@ final class WorkerImpl implements Worker {
         this.handler = handler;
         this.listener = options.listener();
         this.stopped = new CountDownLatch(options.concurrency());
+        this.unclaimed = new AtomicInteger(options.maxJobs() > 0 ? options.maxJobs() : Integer.MAX_VALUE);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "switchboard-worker-" + queue + "-lease");
             t.setDaemon(true);
@@ -114,6 +119,11 @@ final class WorkerImpl implements Worker {
     }
 
     @Override
+    public SwitchboardException failure() {
+        return failure.get();
+    }
+
+    @Override
     public boolean awaitStopped(Duration timeout) throws InterruptedException {
         return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -125,17 +135,21 @@ final class WorkerImpl implements Worker {
     private void slot() {
         Backoff backoff = new Backoff(rest.options.reconnectMin(), rest.options.reconnectMax());
         try {
-            while (!closing()) {
+            while (!closing() && unclaimed.getAndUpdate(n -> n > 0 ? n - 1 : n) > 0) {
                 URI server = rest.endpoints.current();
                 byte[] claimed;
                 try {
                     claimed = claim(server);
+                    if (claimed == null) {
+                        unclaimed.incrementAndGet();
+                    }
                     if (outage.compareAndSet(true, false)) {
                         listener.reconnected(server);
                     }
                 } catch (CancellationException e) {
                     return;
                 } catch (IOException e) {
+                    unclaimed.incrementAndGet();
                     if (closing()) {
                         return;
                     }
@@ -146,8 +160,10 @@ final class WorkerImpl implements Worker {
                     pause(backoff.next());
                     continue;
                 } catch (SwitchboardException e) {
+                    unclaimed.incrementAndGet();
                     if (!e.retryable() && e.status() != 429) {
                         // Every claim would be refused the same way (an invalid queue name, say).
+                        failure.compareAndSet(null, e);
                         stopping.countDown();
                         return;
                     }
