@@ -1,6 +1,5 @@
 package dev.switchboard.client;
 
-import dev.switchboard.client.internal.Client;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -32,7 +31,9 @@ import java.util.concurrent.CompletableFuture;
  *       in offset order. A slow handler fills the buffer, then the reader stops reading and the server's TCP window
  *       closes: the stream slows down, memory does not grow.</li>
  *   <li>Each {@link Worker} has one thread per unit of concurrency, each running one {@link JobHandler} call at a
- *       time, and one scheduler thread for heartbeats.</li>
+ *       time, and one scheduler thread for heartbeats and progress.</li>
+ *   <li>A {@link JobHandle#await} (and a {@link #call} whose job outlasts the server's wait) follows the job's event
+ *       topic with a subscription, so it holds that subscription's two threads while it waits.</li>
  *   <li>{@link ConnectionListener} methods run on whichever thread noticed the event; keep them short.</li>
  * </ul>
  *

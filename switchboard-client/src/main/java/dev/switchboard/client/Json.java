@@ -1,13 +1,9 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.client.Job;
-import dev.switchboard.client.JobStatus;
-import dev.switchboard.client.Message;
-import dev.switchboard.client.Page;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,14 +1,7 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchboard.client.ConflictException;
-import dev.switchboard.client.InvalidRequestException;
-import dev.switchboard.client.LimitExceededException;
-import dev.switchboard.client.NotFoundException;
-import dev.switchboard.client.ServerFaultException;
-import dev.switchboard.client.SwitchboardException;
-import dev.switchboard.client.UnavailableException;
 import dev.switchboard.wire.ErrorCode;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;

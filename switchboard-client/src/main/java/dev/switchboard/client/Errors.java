@@ -1,14 +1,6 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.client.ConflictException;
-import dev.switchboard.client.ConnectionException;
-import dev.switchboard.client.InvalidRequestException;
-import dev.switchboard.client.LimitExceededException;
-import dev.switchboard.client.NotFoundException;
-import dev.switchboard.client.ServerFaultException;
-import dev.switchboard.client.SwitchboardException;
-import dev.switchboard.client.UnavailableException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;

@@ -1,15 +1,7 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.switchboard.client.JobContext;
-import dev.switchboard.client.JobFailure;
-import dev.switchboard.client.JobHandler;
-import dev.switchboard.client.JobResult;
-import dev.switchboard.client.SwitchboardException;
-import dev.switchboard.client.Worker;
-import dev.switchboard.client.WorkerListener;
-import dev.switchboard.client.WorkerOptions;
 import dev.switchboard.wire.Durations;
 import java.io.IOException;
 import java.net.URI;

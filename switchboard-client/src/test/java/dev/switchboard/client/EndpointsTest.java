@@ -1,10 +1,8 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.switchboard.client.From;
-import dev.switchboard.client.SwitchboardOptions;
 import java.net.URI;
 import java.util.List;
 import org.junit.jupiter.api.Test;

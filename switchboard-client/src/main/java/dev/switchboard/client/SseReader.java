@@ -1,8 +1,6 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.client.From;
-import dev.switchboard.client.Message;
 import dev.switchboard.wire.SseEvent;
 import dev.switchboard.wire.SseParser;
 import java.io.IOException;

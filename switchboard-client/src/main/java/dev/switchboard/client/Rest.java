@@ -1,7 +1,5 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
-import dev.switchboard.client.SwitchboardException;
-import dev.switchboard.client.SwitchboardOptions;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;

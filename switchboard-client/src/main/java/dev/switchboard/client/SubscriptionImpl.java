@@ -1,14 +1,5 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
-import dev.switchboard.client.ConnectionException;
-import dev.switchboard.client.ConnectionListener;
-import dev.switchboard.client.From;
-import dev.switchboard.client.Gap;
-import dev.switchboard.client.Message;
-import dev.switchboard.client.MessageHandler;
-import dev.switchboard.client.SubscribeOptions;
-import dev.switchboard.client.Subscription;
-import dev.switchboard.client.SwitchboardException;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;

@@ -1,10 +1,5 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
-import dev.switchboard.client.From;
-import dev.switchboard.client.Job;
-import dev.switchboard.client.JobHandle;
-import dev.switchboard.client.SubscribeOptions;
-import dev.switchboard.client.Subscription;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

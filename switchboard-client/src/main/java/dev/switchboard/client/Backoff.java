@@ -1,4 +1,4 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;

@@ -1,8 +1,7 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.switchboard.client.From;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.WebSocket;

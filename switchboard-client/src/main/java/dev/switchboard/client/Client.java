@@ -1,22 +1,6 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.client.From;
-import dev.switchboard.client.InvalidRequestException;
-import dev.switchboard.client.Job;
-import dev.switchboard.client.JobFailedException;
-import dev.switchboard.client.JobHandle;
-import dev.switchboard.client.JobHandler;
-import dev.switchboard.client.JobTimeoutException;
-import dev.switchboard.client.MessageHandler;
-import dev.switchboard.client.Page;
-import dev.switchboard.client.Published;
-import dev.switchboard.client.SubscribeOptions;
-import dev.switchboard.client.Subscription;
-import dev.switchboard.client.Switchboard;
-import dev.switchboard.client.SwitchboardOptions;
-import dev.switchboard.client.Worker;
-import dev.switchboard.client.WorkerOptions;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
@@ -31,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The {@link Switchboard} client over {@link Rest}; see its Javadoc for the contract. */
-public final class Client implements Switchboard {
+final class Client implements Switchboard {
     static final Duration MAX_WAIT = Duration.ofMinutes(5);
     private static final String TEXT = "text/plain; charset=utf-8";
     private static final int MAX_KEY = 255;
@@ -81,14 +65,8 @@ public final class Client implements Switchboard {
         type(type);
         key(idempotencyKey);
         String path = "/v1/topics/" + topic + "/messages";
-        return rest.send(server -> {
-                    HttpRequest.Builder b = rest.request(server, path).header("Content-Type", type)
-                            .POST(HttpRequest.BodyPublishers.ofByteArray(data));
-                    if (idempotencyKey != null) {
-                        b.header("Idempotency-Key", idempotencyKey);
-                    }
-                    return b;
-                }, idempotencyKey != null ? Rest.Retry.SAFE : Rest.Retry.UNSENT, Duration.ZERO, 200, 201)
+        return rest.send(server -> post(server, path, type, data, idempotencyKey),
+                        idempotencyKey != null ? Rest.Retry.SAFE : Rest.Retry.UNSENT, Duration.ZERO, 200, 201)
                 .thenApply(a -> {
                     JsonNode j = Json.tree(a.body());
                     if (!j.path("offset").isIntegralNumber()) {
@@ -97,6 +75,16 @@ public final class Client implements Switchboard {
                     boolean replayed = a.response().headers().firstValue("Idempotent-Replayed").map("true"::equals).orElse(false);
                     return new Published(topic, j.path("offset").asLong(), j.path("time").asText(null), replayed);
                 });
+    }
+
+    /** A POST of {@code body}, with the idempotency key when there is one: a retry with it stores nothing new. */
+    private HttpRequest.Builder post(java.net.URI server, String path, String type, byte[] body, String key) {
+        HttpRequest.Builder b = rest.request(server, path).header("Content-Type", type)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (key != null) {
+            b.header("Idempotency-Key", key);
+        }
+        return b;
     }
 
     @Override
@@ -180,14 +168,8 @@ public final class Client implements Switchboard {
         type(type);
         key(key);
         String path = "/v1/queues/" + queue + "/jobs" + (wait == null ? "" : "?wait=" + Durations.format(wait));
-        return rest.send(server -> {
-                    HttpRequest.Builder b = rest.request(server, path).header("Content-Type", type)
-                            .POST(HttpRequest.BodyPublishers.ofByteArray(payload));
-                    if (key != null) {
-                        b.header("Idempotency-Key", key);
-                    }
-                    return b;
-                }, key != null ? Rest.Retry.SAFE : Rest.Retry.UNSENT, wait == null ? Duration.ZERO : wait, 200, 202)
+        return rest.send(server -> post(server, path, type, payload, key),
+                        key != null ? Rest.Retry.SAFE : Rest.Retry.UNSENT, wait == null ? Duration.ZERO : wait, 200, 202)
                 .thenApply(a -> Json.job(a.body()));
     }
 

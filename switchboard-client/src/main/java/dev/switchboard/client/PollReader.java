@@ -1,8 +1,5 @@
-package dev.switchboard.client.internal;
+package dev.switchboard.client;
 
-import dev.switchboard.client.From;
-import dev.switchboard.client.Message;
-import dev.switchboard.client.Page;
 import dev.switchboard.wire.Durations;
 import java.io.IOException;
 import java.net.URI;
