@@ -6,6 +6,7 @@ import dev.switchboard.client.SwitchboardOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -38,7 +39,9 @@ public final class ClientOptions {
         } catch (IllegalArgumentException e) {
             throw usage("--server must be an http:// or https:// URL, got '" + server + "'");
         }
-        return Switchboard.connect(options.listener(listener).build());
+        // A command fails at once when no server answers, as before it used the library; its streams and workers
+        // still reconnect until stopped.
+        return Switchboard.connect(options.retryFor(Duration.ZERO).listener(listener).build());
     }
 
     /** A usage error of the command: picocli prints it with the command's usage and exits 2. */

@@ -87,7 +87,7 @@ final class Rest {
             this.retry = retry;
             this.timeout = options.requestTimeout().plus(extraWait);
             this.ok = ok;
-            this.deadline = System.nanoTime() + options.requestTimeout().toNanos();
+            this.deadline = System.nanoTime() + options.retryFor().toNanos();
         }
 
         void attempt() {

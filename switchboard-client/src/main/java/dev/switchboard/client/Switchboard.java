@@ -19,7 +19,7 @@ import java.util.concurrent.CompletableFuture;
  * A request goes to the server URL that last answered; one that cannot connect goes on to the next URL, each tried
  * once, before failing with a {@link ConnectionException}. Requests that are safe to repeat (reads, and publishes and
  * submits with an idempotency key) are also retried on a lost connection and on {@code 503} with backoff and jitter
- * until the request timeout; others are not, because the server may have stored them.
+ * for {@link SwitchboardOptions.Builder#retryFor} (30 s); others are not, because the server may have stored them.
  *
  * <h2>Threads</h2>
  * <ul>

@@ -16,6 +16,7 @@ public final class SwitchboardOptions {
     private final List<URI> servers;
     private final Duration connectTimeout;
     private final Duration requestTimeout;
+    private final Duration retryFor;
     private final Duration reconnectMin;
     private final Duration reconnectMax;
     private final ConnectionListener listener;
@@ -25,6 +26,7 @@ public final class SwitchboardOptions {
         this.servers = List.copyOf(b.servers);
         this.connectTimeout = b.connectTimeout;
         this.requestTimeout = b.requestTimeout;
+        this.retryFor = b.retryFor;
         this.reconnectMin = b.reconnectMin;
         this.reconnectMax = b.reconnectMax;
         this.listener = b.listener;
@@ -46,6 +48,10 @@ public final class SwitchboardOptions {
 
     public Duration requestTimeout() {
         return requestTimeout;
+    }
+
+    public Duration retryFor() {
+        return retryFor;
     }
 
     public Duration reconnectMin() {
@@ -70,6 +76,7 @@ public final class SwitchboardOptions {
         private final List<URI> servers = new ArrayList<>();
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration requestTimeout = Duration.ofSeconds(30);
+        private Duration retryFor = Duration.ofSeconds(30);
         private Duration reconnectMin = Duration.ofMillis(100);
         private Duration reconnectMax = Duration.ofSeconds(5);
         private ConnectionListener listener = new ConnectionListener() {};
@@ -117,6 +124,20 @@ public final class SwitchboardOptions {
          */
         public Builder requestTimeout(Duration timeout) {
             this.requestTimeout = positive(timeout, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * How long a request that is safe to repeat (a read; a publish or submit with an idempotency key) is retried
+         * after lost connections and {@code 503}s, 0 to 1 h; 0 tries each URL once. Default 30 s. Subscriptions and
+         * workers are not bounded by it: they reconnect until closed.
+         */
+        public Builder retryFor(Duration retryFor) {
+            Objects.requireNonNull(retryFor, "retryFor");
+            if (retryFor.isNegative() || retryFor.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("retryFor must be 0 to 1h, got " + retryFor);
+            }
+            this.retryFor = retryFor;
             return this;
         }
 

@@ -226,6 +226,12 @@ final class WorkerImpl implements Worker {
         private final Thread thread = Thread.currentThread();
         private volatile long leaseDeadline;
         private volatile boolean interrupted;
+        /**
+         * Held by every heartbeat and progress call, and by the switch to reporting the outcome: a call still under
+         * way when the job completes would be refused (the job is finished) and read as a lost lease.
+         */
+        private final Object leaseCalls = new Object();
+        private boolean reporting; // guarded by leaseCalls
 
         Run(URI server, byte[] raw) {
             this.server = server;
@@ -289,11 +295,26 @@ final class WorkerImpl implements Worker {
             thread.interrupt();
         }
 
-        /** Reports the outcome, unless the lease was lost meanwhile: then the server has moved on without us. */
+        /**
+         * Sends the last progress still pending, then reports the outcome, unless the lease was lost meanwhile: then
+         * the server has moved on without us.
+         */
         private void outcome(Runnable report) {
             Thread.interrupted();
+            synchronized (leaseCalls) {
+                sendProgress();
+                reporting = true;
+            }
             if (lost.get() == null) {
                 report.run();
+            }
+        }
+
+        /** The latest progress not sent yet, if any; called holding {@link #leaseCalls}. */
+        private void sendProgress() {
+            ObjectNode latest = latestProgress.getAndSet(null);
+            if (latest != null && lost.get() == null) {
+                quickCall("progress", latest.toString());
             }
         }
 
@@ -396,9 +417,14 @@ final class WorkerImpl implements Worker {
         }
 
         private void heartbeat() {
-            long sent = System.nanoTime();
-            if (quickCall("heartbeat", null)) {
-                leaseDeadline = sent + leaseNanos;
+            synchronized (leaseCalls) {
+                if (reporting) {
+                    return;
+                }
+                long sent = System.nanoTime();
+                if (quickCall("heartbeat", null)) {
+                    leaseDeadline = sent + leaseNanos;
+                }
             }
         }
 
@@ -452,9 +478,10 @@ final class WorkerImpl implements Worker {
             ObjectNode p = Json.MAPPER.createObjectNode().put("percent", percent).put("message", message);
             if (latestProgress.getAndSet(p) == null) {
                 scheduler.execute(() -> {
-                    ObjectNode latest = latestProgress.getAndSet(null);
-                    if (latest != null && lost.get() == null) {
-                        quickCall("progress", latest.toString());
+                    synchronized (leaseCalls) {
+                        if (!reporting) {
+                            sendProgress();
+                        }
                     }
                 });
             }

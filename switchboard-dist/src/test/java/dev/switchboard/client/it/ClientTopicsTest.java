@@ -240,6 +240,16 @@ class ClientTopicsTest {
             Page page = failover.fetch("failover.t", From.earliest(), 1);
             assertThat(page.messages()).hasSize(1);
         }
+        // A subscription finds the live node too, whichever URL it starts with.
+        for (Transport transport : Transport.values()) {
+            List<Long> got = new CopyOnWriteArrayList<>();
+            try (Switchboard failover = Switchboard.connect(dead, server.url());
+                 Subscription sub = failover.subscribe("failover.t", From.earliest(),
+                         SubscribeOptions.builder().transport(transport).build(), m -> got.add(m.offset()))) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> got.size() == 1);
+                assertThat(got).as(transport.name()).containsExactly(1L);
+            }
+        }
     }
 
     @Test
