@@ -30,8 +30,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Slow
 @Timeout(120)
 class SubscriberCrashTest {
-    private static final int MESSAGES = 300;
-    private static final int KILL_AFTER = 100;
+    private static final int MESSAGES = 150;
+    private static final int KILL_AFTER = 50;
 
     @ParameterizedTest
     @EnumSource(Transport.class)
