@@ -1,8 +1,12 @@
 package dev.switchboard.cli;
 
+import dev.switchboard.client.ConnectionListener;
+import dev.switchboard.client.Switchboard;
+import dev.switchboard.client.SwitchboardOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,13 +31,17 @@ public final class ClientOptions {
         return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
     }
 
-    /** The topic endpoints of {@code --server}; a URL that is not http(s) is a usage error. */
-    Urls urls() {
+    /** A library client of {@code --server}; a URL that is not http(s) is a usage error. */
+    Switchboard connect(ConnectionListener listener) {
+        SwitchboardOptions.Builder options;
         try {
-            return Urls.of(this);
+            options = SwitchboardOptions.builder().server(server.toString());
         } catch (IllegalArgumentException e) {
-            throw usage(e.getMessage());
+            throw usage("--server must be an http:// or https:// URL, got '" + server + "'");
         }
+        // A command fails at once when no server answers, as before it used the library; its streams and workers
+        // still reconnect until stopped.
+        return Switchboard.connect(options.retryFor(Duration.ZERO).listener(listener).build());
     }
 
     /** A usage error of the command: picocli prints it with the command's usage and exits 2. */

@@ -1,18 +1,26 @@
 package dev.switchboard.cli;
 
-import dev.switchboard.wire.Payloads;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.client.ConnectionListener;
+import dev.switchboard.client.Job;
+import dev.switchboard.client.JobHandle;
+import dev.switchboard.client.JobStatus;
+import dev.switchboard.client.Switchboard;
+import dev.switchboard.client.WorkerOptions;
 import dev.switchboard.wire.Durations;
-import dev.switchboard.cli.JobsClient.Answer;
+import dev.switchboard.wire.Payloads;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.net.http.HttpRequest;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,6 +34,9 @@ import picocli.CommandLine.Parameters;
         subcommands = {JobsCommand.Submit.class, JobsCommand.Status.class, JobsCommand.Watch.class,
                 JobsCommand.Worker.class})
 public final class JobsCommand implements Runnable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** How long {@code watch} follows a job: the longest wait the client takes. */
+    private static final Duration WATCH_FOR = Duration.ofHours(24);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -69,36 +80,24 @@ public final class JobsCommand implements Runnable {
             PrintStream out = ClientOptions.stdout();
             PrintWriter err = spec.commandLine().getErr();
             byte[] body = ClientOptions.argumentOrStdin(payload);
-            boolean waiting = wait != null && !wait.isZero();
-            try (JobsClient c = new JobsClient(client)) {
-                HttpRequest.Builder req = c.request("/v1/queues/" + Urls.pathSegment(queue) + "/jobs"
-                        + (waiting ? "?wait=" + Durations.format(wait) : ""))
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-                if (waiting) {
-                    req.timeout(JobsClient.withMargin(wait));
-                }
-                if (type != null) {
-                    req.header("Content-Type", type);
-                }
-                if (key != null) {
-                    req.header("Idempotency-Key", key);
-                }
-                Answer a = JobsClient.expect(c.send(req.build()), 200, 202);
-                JsonNode job = a.json();
-                if (a.status() == 202) {
-                    out.println(job.path("id").asText());
-                    if (waiting) {
-                        err.println("job " + job.path("id").asText() + " is still " + job.path("status").asText()
-                                + " after " + Durations.format(wait) + "; follow it with: switchboard jobs watch "
-                                + job.path("id").asText());
-                    }
+            try (Switchboard switchboard = client.connect(new ConnectionListener() {})) {
+                JobHandle handle = switchboard.submit(queue, body, type == null ? "application/octet-stream" : type, key);
+                if (wait == null || wait.isZero()) {
+                    out.println(handle.id());
                     return 0;
                 }
-                if (!job.path("status").asText().equals("succeeded")) {
-                    err.println("switchboard: job " + job.path("id").asText() + " " + ProgressBar.finalStatus(job));
+                Job job = handle.await(wait);
+                if (!job.finished()) {
+                    out.println(handle.id());
+                    err.println("job " + handle.id() + " is still " + job.status().wire() + " after "
+                            + Durations.format(wait) + "; follow it with: switchboard jobs watch " + handle.id());
+                    return 0;
+                }
+                if (job.status() != JobStatus.SUCCEEDED) {
+                    err.println("switchboard: job " + handle.id() + " " + ProgressBar.finalStatus(JobJson.of(job)));
                     return 1;
                 }
-                printResult(c, job, out);
+                printResult(handle, job, out);
                 return 0;
             }
         }
@@ -115,9 +114,9 @@ public final class JobsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            try (JobsClient c = new JobsClient(client)) {
-                JsonNode job = c.job(id);
-                ClientOptions.stdout().println(Http.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(job));
+            try (Switchboard switchboard = client.connect(new ConnectionListener() {})) {
+                Job job = switchboard.job(id).status();
+                ClientOptions.stdout().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(JobJson.of(job)));
                 return 0;
             }
         }
@@ -127,7 +126,7 @@ public final class JobsCommand implements Runnable {
             description = {
                 "Follow a job until it finishes: a progress bar on stderr when on a terminal, one line per change "
                         + "otherwise; then print its result on stdout.",
-                "A dropped connection is resumed where it left off (retried for up to a minute).",
+                "A dropped connection is resumed where it left off, retried with backoff (for up to 24 hours).",
                 "Exit 0 if the job succeeded, 1 if it failed or was cancelled."})
     static final class Watch implements Callable<Integer> {
         @CommandLine.Spec
@@ -142,23 +141,33 @@ public final class JobsCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             ProgressBar bar = ProgressBar.forTerminal(spec.commandLine().getErr());
-            try (JobsClient c = new JobsClient(client)) {
-                JsonNode job = c.follow(id, new JobsClient.JobListener() {
-                    @Override
-                    public void onChange(JsonNode j) {
-                        bar.update(j);
+            // The client reports on its own threads; this thread prints, in the order things happened.
+            BlockingQueue<Object> changes = new LinkedBlockingQueue<>();
+            ConnectionListener notices = new ConnectionListener() {
+                @Override
+                public void disconnected(String topic, URI server, Throwable cause) {
+                    changes.add("connection lost; reconnecting");
+                }
+            };
+            try (Switchboard switchboard = client.connect(notices)) {
+                JobHandle handle = switchboard.job(id).onChange(changes::add);
+                CompletableFuture<Job> finished = handle.awaitAsync(WATCH_FOR);
+                finished.whenComplete((job, failure) -> changes.add(finished));
+                for (Object change; (change = changes.take()) != finished; ) {
+                    if (change instanceof Job job) {
+                        bar.update(JobJson.of(job));
+                    } else {
+                        bar.note((String) change);
                     }
-
-                    @Override
-                    public void onNotice(String text) {
-                        bar.note(text);
-                    }
-                });
-                if (!job.path("status").asText().equals("succeeded")) {
+                }
+                Job job = finished.join();
+                if (job.status() != JobStatus.SUCCEEDED) {
                     return 1;
                 }
-                printResult(c, job, ClientOptions.stdout());
+                printResult(handle, job, ClientOptions.stdout());
                 return 0;
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
             }
         }
     }
@@ -226,50 +235,45 @@ public final class JobsCommand implements Runnable {
             if (concurrency < 1 || maxJobs < 0 || maxResultBytes < 0) {
                 throw client.usage("--concurrency must be >= 1, --max-jobs and --max-result-bytes >= 0");
             }
-            WorkerLoop.Settings settings = new WorkerLoop.Settings(queue, command, lease, concurrency, maxJobs,
-                    resultType, retryOnFailure, maxResultBytes);
-            try (JobsClient c = new JobsClient(client)) {
-                WorkerLoop loop = new WorkerLoop(c, settings, spec.commandLine().getErr());
-                Thread onSignal = new Thread(() -> {
-                    loop.stop();
-                    try {
-                        loop.awaitFinished(Duration.ofSeconds(30));
-                    } catch (InterruptedException ignored) {
-                        // the JVM is exiting anyway
-                    }
-                }, "jobs-worker-stop");
+            try (Switchboard switchboard = client.connect(new ConnectionListener() {})) {
+                dev.switchboard.client.Worker[] worker = {null};
+                CommandJobs jobs = new CommandJobs(new CommandJobs.Settings(command, resultType, retryOnFailure,
+                        maxResultBytes), spec.commandLine().getErr(), () -> worker[0].close());
+                worker[0] = switchboard.worker(queue, WorkerOptions.builder().concurrency(concurrency).lease(lease)
+                        .maxJobs(maxJobs).closeGrace(Duration.ZERO).listener(jobs).build(), jobs);
+                Thread onSignal = new Thread(worker[0]::close, "jobs-worker-stop");
                 Runtime.getRuntime().addShutdownHook(onSignal);
                 try {
-                    return loop.run();
+                    worker[0].awaitStopped(Duration.ofDays(365 * 100));
+                    worker[0].close();
                 } finally {
                     try {
                         Runtime.getRuntime().removeShutdownHook(onSignal);
                     } catch (IllegalStateException shuttingDown) {
-                        // the hook is what stopped the loop
+                        // the hook is what stopped the worker
                     }
                 }
+                if (jobs.fatal() != null) {
+                    throw jobs.fatal();
+                }
+                if (worker[0].failure() != null) {
+                    throw worker[0].failure();
+                }
+                return 0;
             }
         }
     }
 
     /**
-     * Writes a succeeded job's result to {@code out}: a JSON result compact on one line, text as it is, binary as its
-     * bytes; a result too big to be inline in the job JSON (over 64 KiB) is fetched from {@code /result}.
+     * Writes a succeeded job's result to {@code out}: a JSON result compact on one line, anything else as its bytes.
+     * The library fetches a result too big to be inline in the job JSON (over 64 KiB).
      */
-    static void printResult(JobsClient c, JsonNode job, PrintStream out) throws IOException, InterruptedException {
-        JsonNode result = job.get("result");
-        if (result == null) {
-            if (job.path("resultBytes").asLong() > 0) {
-                c.copyResult(job.path("id").asText(), out);
-            }
-            return;
-        }
-        if ("base64".equals(job.path("resultEncoding").asText(null))) {
-            out.write(Base64.getDecoder().decode(result.asText()));
-        } else if (Payloads.isJsonType(job.path("resultType").asText(""))) {
-            out.write((result.toString() + "\n").getBytes(StandardCharsets.UTF_8));
+    static void printResult(JobHandle handle, Job job, PrintStream out) throws IOException {
+        byte[] result = job.result() != null ? job.result() : job.resultBytes() > 0 ? handle.result() : new byte[0];
+        if (job.resultType() != null && Payloads.isJsonType(job.resultType())) {
+            out.write((JSON.readTree(result).toString() + "\n").getBytes(StandardCharsets.UTF_8));
         } else {
-            out.write(result.asText().getBytes(StandardCharsets.UTF_8));
+            out.write(result);
         }
         out.flush();
     }

@@ -1,5 +1,6 @@
 package dev.switchboard.cli;
 
+import dev.switchboard.client.JobStatus;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 
@@ -35,7 +36,7 @@ final class ProgressBar {
 
     /** A change of the job; a finished job ends the display with its final status. */
     void update(JsonNode job) {
-        boolean terminal = JobsClient.isTerminal(job);
+        boolean terminal = JobStatus.fromWire(job.path("status").asText("queued")).finished();
         if (live) {
             draw(bar(job));
             if (terminal) {

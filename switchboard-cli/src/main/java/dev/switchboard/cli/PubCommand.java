@@ -1,13 +1,11 @@
 package dev.switchboard.cli;
 
+import dev.switchboard.client.ConnectionListener;
+import dev.switchboard.client.Switchboard;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -49,47 +47,31 @@ public final class PubCommand implements Callable<Integer> {
     boolean lines;
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
+    public Integer call() throws IOException {
         if (lines && !ClientOptions.readsStdin(message)) {
             throw client.usage("--lines reads stdin: give no MESSAGE, or '-'");
         }
         if (json && spec.commandLine().getParseResult().hasMatchedOption("--type")) {
             throw client.usage("--json and --type are mutually exclusive");
         }
-        URI uri = client.urls().messages(topic);
         PrintStream out = ClientOptions.stdout();
-        try (HttpClient http = Http.client()) {
+        try (Switchboard switchboard = client.connect(new ConnectionListener() {})) {
             if (lines) {
                 BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
                 long n = 0;
                 for (String line; (line = in.readLine()) != null; ) {
                     n++;
-                    out.println(publish(http, uri, line.getBytes(StandardCharsets.UTF_8), key == null ? null : key + "-" + n));
+                    out.println(publish(switchboard, line.getBytes(StandardCharsets.UTF_8), key == null ? null : key + "-" + n));
                 }
             } else {
-                out.println(publish(http, uri, ClientOptions.argumentOrStdin(message), key));
+                out.println(publish(switchboard, ClientOptions.argumentOrStdin(message), key));
             }
         }
         return 0;
     }
 
-    private long publish(HttpClient http, URI uri, byte[] body, String idempotencyKey) throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
-                .timeout(Http.REQUEST_TIMEOUT)
-                .header("Content-Type", contentType())
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        if (idempotencyKey != null) {
-            request.header("Idempotency-Key", idempotencyKey);
-        }
-        HttpResponse<byte[]> response = Http.send(http, request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        if (response.statusCode() / 100 != 2) {
-            throw ServerError.of(response.statusCode(), response.body());
-        }
-        var offset = Http.JSON.readTree(response.body()).path("offset");
-        if (!offset.isIntegralNumber()) {
-            throw new ServerError(response.statusCode(), "protocol", "publish reply has no offset: " + new String(response.body(), StandardCharsets.UTF_8));
-        }
-        return offset.longValue();
+    private long publish(Switchboard switchboard, byte[] body, String idempotencyKey) {
+        return switchboard.publish(topic, body, contentType(), idempotencyKey).offset();
     }
 
     private String contentType() {

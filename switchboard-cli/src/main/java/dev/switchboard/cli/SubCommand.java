@@ -1,23 +1,54 @@
 package dev.switchboard.cli;
 
-import java.net.http.HttpClient;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.client.ConnectionListener;
+import dev.switchboard.client.From;
+import dev.switchboard.client.Gap;
+import dev.switchboard.client.Message;
+import dev.switchboard.client.SubscribeOptions;
+import dev.switchboard.client.Subscription;
+import dev.switchboard.client.Switchboard;
+import dev.switchboard.client.Transport;
+import dev.switchboard.wire.Payloads;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code switchboard sub TOPIC}: prints a topic's messages, one per line, resuming across reconnects. */
+/**
+ * {@code switchboard sub TOPIC}: prints a topic's messages, one per line, through a library {@link Subscription}
+ * (which resumes across reconnects with nothing lost or repeated).
+ */
 @Command(name = "sub", mixinStandardHelpOptions = true,
         description = {"Print a topic's messages, one per line, as they arrive.",
                 "A lost connection is resumed after the last printed offset: nothing lost, nothing printed twice.",
                 "A payload with line breaks spans several lines; --envelope prints exactly one line per message."})
 public final class SubCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The constant names are the option's values. */
-    enum Via { ws, sse, poll }
+    enum Via {
+        ws(Transport.WEBSOCKET), sse(Transport.SSE), poll(Transport.LONG_POLL);
+
+        final Transport transport;
+
+        Via(Transport transport) {
+            this.transport = transport;
+        }
+    }
 
     @Mixin
     ClientOptions client;
@@ -52,21 +83,101 @@ public final class SubCommand implements Callable<Integer> {
         if (count != null && count < 1) {
             throw client.usage("--count must be at least 1");
         }
-        Urls urls = client.urls();
-        SubscriberLoop loop = new SubscriberLoop(from, count == null ? 0 : count, envelope, ClientOptions.stdout(),
-                spec.commandLine().getErr());
-        HttpClient http = Http.client();
+        PrintStream out = ClientOptions.stdout();
+        PrintWriter err = spec.commandLine().getErr();
+        SubscribeOptions options;
         try {
-            loop.run(switch (via) {
-                case ws -> new WebSocketTransport(http, urls, topic);
-                case sse -> new SseTransport(http, urls, topic);
-                case poll -> new PollTransport(http, urls, topic, wait);
+            options = SubscribeOptions.builder().transport(via.transport).pollWait(wait).onGap(gap -> say(err, gap)).build();
+        } catch (IllegalArgumentException e) {
+            throw client.usage(e.getMessage());
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        long[] printed = {0};
+        try (Switchboard switchboard = client.connect(new Warnings(err));
+             Subscription sub = switchboard.subscribe(topic, from, options, m -> {
+                 if (count != null && printed[0] >= count) {
+                     return;
+                 }
+                 out.println(envelope ? envelope(m) : payload(m));
+                 out.flush();
+                 if (count != null && ++printed[0] == count) {
+                     done.complete(null);
+                 }
+             })) {
+            sub.closed().whenComplete((v, failure) -> {
+                if (failure != null) {
+                    done.completeExceptionally(failure);
+                }
             });
-        } finally {
-            // Not close(): that would wait for a stream we are walking away from.
-            http.shutdownNow();
+            done.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
         return 0;
+    }
+
+    private static void say(PrintWriter err, Gap gap) {
+        err.println("switchboard: gap: offsets " + gap.from() + ".." + (gap.first() - 1) + " dropped by retention");
+        err.flush();
+    }
+
+    /** Says the first failure of an outage, and nothing more until a connection works again. */
+    private static final class Warnings implements ConnectionListener {
+        private final PrintWriter err;
+        private final AtomicBoolean warned = new AtomicBoolean();
+
+        Warnings(PrintWriter err) {
+            this.err = err;
+        }
+
+        @Override
+        public void connected(String topic, URI server) {
+            warned.set(false);
+        }
+
+        @Override
+        public void disconnected(String topic, URI server, Throwable cause) {
+            if (warned.compareAndSet(false, true)) {
+                err.println("switchboard: " + cause.getMessage() + "; reconnecting");
+                err.flush();
+            }
+        }
+    }
+
+    /** Text as it is, JSON compact, anything else as base64: the payload on as few lines as it allows. */
+    static String payload(Message m) {
+        byte[] data = m.data();
+        if (m.type() != null && Payloads.isJsonType(m.type())) {
+            try {
+                return JSON.readTree(data).toString();
+            } catch (IOException e) {
+                return m.text();
+            }
+        }
+        return Payloads.isUtf8(data) ? m.text() : Base64.getEncoder().encodeToString(data);
+    }
+
+    /** docs/api.md's envelope on one line; over SSE only topic, offset and data are known. */
+    static String envelope(Message m) {
+        StringWriter text = new StringWriter();
+        try (JsonGenerator g = JSON.getFactory().createGenerator(text)) {
+            g.writeStartObject();
+            g.writeStringField("topic", m.topic());
+            g.writeNumberField("offset", m.offset());
+            if (m.time() != null) {
+                g.writeStringField("time", m.time());
+            }
+            if (m.type() != null) {
+                g.writeStringField("type", m.type());
+                Payloads.writeData(g, "data", "encoding", m.type(), m.data());
+            } else {
+                g.writeStringField("data", m.text());
+            }
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new IllegalStateException("writing to a string cannot fail", e);
+        }
+        return text.toString();
     }
 
     static final class FromConverter implements CommandLine.ITypeConverter<From> {

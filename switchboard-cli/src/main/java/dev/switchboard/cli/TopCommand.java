@@ -1,15 +1,19 @@
 package dev.switchboard.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.wire.SseEvent;
 import dev.switchboard.wire.SseParser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -29,6 +33,9 @@ import picocli.CommandLine.Option;
 public final class TopCommand implements Callable<Integer> {
     private static final int MAX_EVENT_BYTES = 64 * 1024 * 1024;
     private static final String CLEAR = "\033[H\033[2J";
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final int ERROR_BYTES = 4096;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Mixin
     ClientOptions client;
@@ -55,16 +62,21 @@ public final class TopCommand implements Callable<Integer> {
         if (rows < 1 || count < 0) {
             throw client.usage("--rows must be >= 1 and --count >= 0");
         }
-        Urls urls = client.urls();
         PrintStream out = ClientOptions.stdout();
         boolean terminal = System.console() != null;
-        HttpClient http = Http.client();
-        HttpRequest request = HttpRequest.newBuilder(urls.adminStream(interval, rows))
-                .header("Accept", "text/event-stream").build();
-        HttpResponse<InputStream> response = Http.send(http, request, HttpResponse.BodyHandlers.ofInputStream());
+        URI stream = URI.create(client.base() + "/v1/admin/stream?interval=" + interval.toMillis() + "ms&limit=" + rows);
+        HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+        HttpRequest request = HttpRequest.newBuilder(stream).header("Accept", "text/event-stream").build();
+        HttpResponse<InputStream> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (ConnectException e) {
+            throw new IOException("cannot connect to " + client.base(), e);
+        }
         try (InputStream body = response.body()) {
             if (response.statusCode() != 200) {
-                PollTransport.refused(response.statusCode(), body.readNBytes(64 * 1024));
+                String answer = new String(body.readNBytes(ERROR_BYTES), StandardCharsets.UTF_8).strip();
+                throw new IOException("the server answered " + response.statusCode() + ": " + answer);
             }
             SseParser parser = new SseParser(MAX_EVENT_BYTES, event -> onEvent(event, out, terminal));
             byte[] buffer = new byte[16384];
@@ -84,7 +96,7 @@ public final class TopCommand implements Callable<Integer> {
         }
         JsonNode s;
         try {
-            s = Http.JSON.readTree(event.data());
+            s = JSON.readTree(event.data());
         } catch (IOException e) {
             throw new UncheckedIOException("the server sent a snapshot that is not JSON", e);
         }

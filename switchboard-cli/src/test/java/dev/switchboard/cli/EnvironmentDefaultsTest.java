@@ -1,5 +1,6 @@
 package dev.switchboard.cli;
 
+import dev.switchboard.client.From;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
@@ -21,7 +22,7 @@ class EnvironmentDefaultsTest {
         SubCommand sub = parse(Map.of("SWITCHBOARD_URL", "http://env:1", "SWITCHBOARD_VIA", "sse", "SWITCHBOARD_FROM", "earliest"), "t");
         assertThat(sub.client.server).isEqualTo(URI.create("http://env:1"));
         assertThat(sub.via).isEqualTo(SubCommand.Via.sse);
-        assertThat(sub.from).isEqualTo(From.EARLIEST);
+        assertThat(sub.from).isEqualTo(From.earliest());
     }
 
     @Test

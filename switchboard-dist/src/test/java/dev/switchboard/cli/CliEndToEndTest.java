@@ -104,7 +104,7 @@ class CliEndToEndTest {
     void envelopePrintsOneJsonLinePerMessage() throws IOException {
         cli("", "pub", "env", "two\nlines");
         Result sub = cli("", "sub", "env", "--from", "1", "--count", "1", "--via", "poll", "--envelope");
-        JsonNode envelope = Http.JSON.readTree(sub.out());
+        JsonNode envelope = new com.fasterxml.jackson.databind.ObjectMapper().readTree(sub.out());
         assertThat(sub.lines()).hasSize(1);
         assertThat(envelope.path("offset").asLong()).isEqualTo(1);
         assertThat(envelope.path("type").asText()).isEqualTo("text/plain; charset=utf-8");
@@ -158,7 +158,7 @@ class CliEndToEndTest {
     private long subscribers(String topic, String transport) {
         var response = server.get("/v1/topics/" + topic);
         try {
-            return Http.JSON.readTree(response.body()).path("subscribers").path(transport).asLong();
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).path("subscribers").path(transport).asLong();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,5 +1,6 @@
 package dev.switchboard.cli;
 
+import dev.switchboard.client.From;
 import dev.switchboard.dist.Main;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -16,7 +17,7 @@ class SubCommandTest {
     @Test
     void defaults() {
         SubCommand sub = parse("t");
-        assertThat(sub.from).isEqualTo(From.NEXT);
+        assertThat(sub.from).isEqualTo(From.next());
         assertThat(sub.via).isEqualTo(SubCommand.Via.ws);
         assertThat(sub.wait).isEqualTo(Duration.ofSeconds(30));
         assertThat(sub.count).isNull();
@@ -26,7 +27,7 @@ class SubCommandTest {
     @Test
     void parsesOptions() {
         SubCommand sub = parse("t", "--from", "7", "--via", "poll", "--wait", "500ms", "--count", "3", "--envelope");
-        assertThat(sub.from).isEqualTo(From.at(7));
+        assertThat(sub.from).isEqualTo(From.offset(7));
         assertThat(sub.via).isEqualTo(SubCommand.Via.poll);
         assertThat(sub.wait).isEqualTo(Duration.ofMillis(500));
         assertThat(sub.count).isEqualTo(3);

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
         description = "Measure a running server.",
         subcommands = {BenchCommand.Fanout.class, BenchCommand.Jobs.class, BenchCommand.Durable.class,
             BenchCommand.Idle.class, BenchCommand.LongPoll.class, BenchCommand.Stalled.class,
-            BenchReportCommand.class})
+            BenchCommand.Client.class, BenchReportCommand.class})
 public final class BenchCommand implements Runnable {
     /** Event-loop threads of durable, idle, longpoll and stalled: a few, so the client is not the bottleneck. */
     private static final int DEFAULT_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
@@ -32,7 +32,7 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout, jobs, durable, idle, longpoll, stalled or report");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout, jobs, durable, idle, longpoll, stalled, client or report");
     }
 
     /** {@code --server}, or the peer's standard address when a peer is targeted and no server was given. */
@@ -401,6 +401,49 @@ public final class BenchCommand implements Runnable {
             }
             return BenchReport.print(benchmark.run(settings, command.commandLine().getErr()), json,
                     command.commandLine().getOut());
+        }
+    }
+
+    @Command(name = "client",
+            mixinStandardHelpOptions = true,
+            description = {
+                "The Java client library's own overhead: publish round trips/s one at a time and with --inflight "
+                        + "async publishes outstanding, then msgs/s one subscription receives per transport (ws, sse, "
+                        + "long poll) reading the published topic from its start.",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class Client implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--publishes", defaultValue = "5000", description = "Blocking publishes. Default: ${DEFAULT-VALUE}")
+        int publishes;
+
+        @Option(names = "--messages", defaultValue = "100000",
+                description = "Async publishes, then messages each subscription reads. Default: ${DEFAULT-VALUE}")
+        int messages;
+
+        @Option(names = "--size", defaultValue = "64", description = "Payload bytes per message. Default: ${DEFAULT-VALUE}")
+        int size;
+
+        @Option(names = "--inflight", defaultValue = "64", description = "Async publishes outstanding. Default: ${DEFAULT-VALUE}")
+        int inflight;
+
+        @Option(names = "--json", description = "Print the report as one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            ClientBenchmark.Config config;
+            try {
+                config = new ClientBenchmark.Config(client.base(), publishes, messages, size, inflight);
+            } catch (IllegalArgumentException e) {
+                throw client.usage(e.getMessage());
+            }
+            return BenchReport.print(new ClientBenchmark(config, spec.commandLine().getErr()).run(), json,
+                    spec.commandLine().getOut());
         }
     }
 
