@@ -3,6 +3,7 @@ package dev.switchboard.dist;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.cli.DurationConverter;
 import dev.switchboard.cli.LowerEnum;
+import dev.switchboard.config.AuthConfig;
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.config.IoMode;
 import dev.switchboard.config.Limits;
@@ -10,6 +11,8 @@ import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.SocketOptions;
 import dev.switchboard.server.SwitchboardServer;
 import io.netty.util.ResourceLeakDetector;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -151,6 +154,28 @@ final class ServeCommand implements Callable<Integer> {
             description = "Browser origins allowed to call the API from their pages, comma-separated; * = any, '' = none. Default: ${DEFAULT-VALUE}")
     List<String> corsOrigins;
 
+    @Option(names = "--auth", defaultValue = "none",
+            description = "none (anyone may do anything; loopback only unless --insecure-no-auth) or jwt (every request but /healthz and /readyz needs a signed token, docs/auth.md). Default: ${DEFAULT-VALUE}")
+    String auth;
+
+    @Option(names = "--auth-hs256-secret-file", description = "HS256 secret: raw bytes, one trailing newline ignored, at least 32 bytes")
+    Path hs256SecretFile;
+
+    @Option(names = "--auth-public-key", description = "PEM public key (RSA: RS256, EC P-256: ES256); re-read when it changes")
+    Path publicKeyFile;
+
+    @Option(names = "--auth-jwks-file", description = "JSON Web Key Set (RS256/ES256 keys by kid); re-read when it changes")
+    Path jwksFile;
+
+    @Option(names = "--auth-issuer", description = "Tokens must carry this iss (default: any)")
+    String issuer;
+
+    @Option(names = "--auth-audience", description = "Tokens must carry this aud (default: any)")
+    String audience;
+
+    @Option(names = "--insecure-no-auth", description = "Allow --auth none on a non-loopback --bind: anyone who reaches the port may publish, read and delete")
+    boolean insecureNoAuth;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -165,19 +190,39 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--write-buffer-high must be >= --write-buffer-low > 0");
         }
+        AuthConfig authConfig = authConfig();
         ServerConfig config = new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads,
                 new SocketOptions(tcpNoDelay, sendBuffer, receiveBuffer, backlog, writeLow, writeHigh),
                 new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollBytes, maxWait,
                         maxTopics, maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout,
                         idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
-                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList());
+                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList(), authConfig);
         SwitchboardServer server = SwitchboardServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
         spec.commandLine().getOut().printf("switchboard listening on http://%s:%d%n", bind, server.port());
         spec.commandLine().getOut().flush();
         server.awaitClose();
         return 0;
+    }
+
+    private AuthConfig authConfig() throws UnknownHostException {
+        switch (auth) {
+            case "jwt" -> {
+                return new AuthConfig(true, hs256SecretFile, publicKeyFile, jwksFile, issuer, audience);
+            }
+            case "none" -> {
+                // Like Redis's protected mode: an open server reachable from other machines is a mistake unless said.
+                if (!InetAddress.getByName(bind).isLoopbackAddress() && !insecureNoAuth) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "refusing to listen on " + bind
+                            + " with --auth none: anyone who reaches it could publish, read and delete. Use --auth jwt,"
+                            + " bind to 127.0.0.1, or pass --insecure-no-auth if a firewall or proxy guards the port");
+                }
+                return AuthConfig.NONE;
+            }
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--auth must be none or jwt, got '" + auth + "'");
+        }
     }
 
     static final class FsyncConverter extends LowerEnum<FsyncPolicy> {

@@ -22,61 +22,67 @@ import java.util.List;
  * @param defaultRetention retention of a topic until {@code PUT /v1/topics/{topic}} sets its own
  * @param idempotencyTtl   how long an {@code Idempotency-Key} is remembered
  * @param corsOrigins      browser origins allowed to call the API from other pages ({@code *} = any, empty = none)
+ * @param auth             how callers authenticate (docs/auth.md)
  */
 public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsync, Duration fsyncInterval,
                            IoMode io, int ioThreads, SocketOptions socket, Limits limits, Duration sseHeartbeat,
                            Duration wsPingInterval, Retention defaultRetention, Duration idempotencyTtl,
-                           List<String> corsOrigins) {
+                           List<String> corsOrigins, AuthConfig auth) {
 
     /** Defaults for tests and embedding: loopback, any free port, the given data directory. */
     public static ServerConfig forTests(Path dataDir) {
         return new ServerConfig("127.0.0.1", 0, dataDir, FsyncPolicy.BATCH, Duration.ofMillis(100), IoMode.AUTO, 2,
                 SocketOptions.defaults(), Limits.defaults(), Duration.ofSeconds(15), Duration.ofSeconds(30),
-                Retention.UNLIMITED, Duration.ofHours(24), List.of("*"));
+                Retention.UNLIMITED, Duration.ofHours(24), List.of("*"), AuthConfig.NONE);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, newLimits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, auth);
     }
 
     public ServerConfig withFsync(FsyncPolicy policy) {
         return new ServerConfig(bind, port, dataDir, policy, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, auth);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(bind, newPort, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, auth);
     }
 
     public ServerConfig withSocket(SocketOptions options) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, options, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, auth);
     }
 
     public ServerConfig withSseHeartbeat(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+                interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, auth);
     }
 
     public ServerConfig withWsPingInterval(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins, auth);
     }
 
     public ServerConfig withCorsOrigins(List<String> origins) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins, auth);
     }
 
     public ServerConfig withDefaultRetention(Retention retention) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins, auth);
+    }
+
+    public ServerConfig withAuth(AuthConfig newAuth) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, newAuth);
     }
 
     public ServerConfig withIo(IoMode mode) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, mode, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, auth);
     }
 }

@@ -1,5 +1,7 @@
 package dev.switchboard.server;
 
+import dev.switchboard.auth.Authenticator;
+import dev.switchboard.auth.JwtAuthenticator;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.codec.http.BodyAggregator;
 import dev.switchboard.codec.http.JobEndpoints;
@@ -25,6 +27,8 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.cors.CorsConfig;
 import io.netty.handler.codec.http.cors.CorsConfigBuilder;
 import io.netty.handler.codec.http.cors.CorsHandler;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
@@ -48,14 +52,26 @@ public final class ConnectionPipeline {
                 .setMaxHeaderSize(limits.maxHeaderBytes()).setMaxChunkSize(64 * 1024);
     }
 
+    /**
+     * Who may call, as {@code config} says; reads the key files now, so that a server whose keys cannot be read does
+     * not start (and refuses nobody by accident later).
+     */
+    public static Authenticator authenticator(ServerConfig config) {
+        try {
+            return JwtAuthenticator.create(config.auth());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
     /** The server's endpoints over the engine, delivery and jobs, as {@code config} sets them up. */
     public static Routes routes(Broker broker, Delivery delivery, JobService jobs, ServerConfig config,
-                                PrometheusMeterRegistry metrics) {
+                                PrometheusMeterRegistry metrics, Authenticator authenticator) {
         Limits limits = config.limits();
         SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout());
         return new Routes(new TopicEndpoints(broker, delivery), new PollEndpoint(delivery), sse,
                 new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval()),
-                new OpsEndpoints(metrics, broker), new JobEndpoints(jobs));
+                new OpsEndpoints(metrics, broker), new JobEndpoints(jobs), authenticator);
     }
 
     /** Adds a new connection's handlers to its (empty) pipeline. */

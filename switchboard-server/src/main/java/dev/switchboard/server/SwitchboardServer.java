@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.auth.Authenticator;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
@@ -67,6 +68,7 @@ public final class SwitchboardServer implements AutoCloseable {
 
     private SwitchboardServer(ServerConfig config) throws InterruptedException {
         this.config = config;
+        Authenticator authenticator = ConnectionPipeline.authenticator(config);
         this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmThreadMetrics().bindTo(metrics);
@@ -75,7 +77,8 @@ public final class SwitchboardServer implements AutoCloseable {
         Limits limits = config.limits();
         this.delivery = new Delivery(broker, limits, metrics);
         this.jobs = new JobService(broker, limits);
-        ConnectionPipeline pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, config, metrics),
+        ConnectionPipeline pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, config, metrics,
+                authenticator),
                 limits, config.corsOrigins(), metrics);
 
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();

@@ -47,7 +47,8 @@ public final class HandlerFixture implements AutoCloseable {
         this.broker = EmbeddedBroker.open(config, metrics);
         this.delivery = new Delivery(broker, config.limits(), metrics);
         this.jobs = new JobService(broker, config.limits());
-        this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, config, metrics),
+        this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, config, metrics,
+                ConnectionPipeline.authenticator(config)),
                 config.limits(), config.corsOrigins(), metrics);
     }
 

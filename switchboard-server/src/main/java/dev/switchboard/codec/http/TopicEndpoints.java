@@ -104,10 +104,13 @@ public final class TopicEndpoints {
         return response;
     }
 
-    /** {@code GET /v1/topics}: the clients' topics, not the server's own ({@code _…}, a job's events). */
+    /**
+     * {@code GET /v1/topics}: the clients' topics, not the server's own ({@code _…}, a job's events), and only those
+     * the caller may read.
+     */
     public void list(Exchange ex) {
         List<Map<String, Object>> all = broker.topics().stream().filter(t -> !t.name().startsWith("_"))
-                .map(this::describeBody).toList();
+                .filter(t -> ex.grants().maySubscribe(t.name())).map(this::describeBody).toList();
         ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, Map.of("topics", all)));
     }
 

@@ -55,7 +55,7 @@ public final class SseEndpoint {
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
                 .set("X-Accel-Buffering", "no");
         ex.stream(head);
-        SseSink sink = new SseSink(delivery, topic, format, heartbeat, slowConsumerTimeout);
+        SseSink sink = new SseSink(delivery, topic, format, heartbeat, slowConsumerTimeout, ex.grants().validUntil());
         ex.ctx().pipeline().addLast(sink);
         sink.start(delivery.subscribe(topic, from, sink));
     }

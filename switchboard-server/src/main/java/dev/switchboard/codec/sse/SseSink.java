@@ -18,6 +18,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * messages' shared, pre-encoded event bytes goes out as one {@link HttpContent} (see {@link BurstWriter}); a
  * heartbeat comment is sent when nothing else was sent for a while; a reader that stays unwritable for the
  * slow-consumer timeout is closed (it reconnects with {@code Last-Event-ID} and resumes from the log). A stream that
- * ends (a job's terminal status, a deleted topic) ends its response with {@link LastHttpContent} and then closes.
+ * ends (a job's terminal status, a deleted topic, the caller's token expiring) ends its response with
+ * {@link LastHttpContent} and then closes.
  */
 final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink {
     private final Delivery delivery;
@@ -33,15 +35,20 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     private final SseFormat format;
     private final Duration heartbeat;
     private final Duration slowConsumerTimeout;
+    /** When the caller's token expires (null: never); the stream then ends with an error event {@code token_expired}. */
+    private final Instant validUntil;
     private ChannelHandlerContext ctx;
     private BurstWriter burst;
     private Subscription subscription;
     private ScheduledFuture<?> heartbeatTimer;
+    private ScheduledFuture<?> expiryTimer;
     private SlowConsumerGuard slowGuard;
     private boolean wroteSinceHeartbeat;
     private boolean released;
 
-    SseSink(Delivery delivery, TopicFeed topic, SseFormat format, Duration heartbeat, Duration slowConsumerTimeout) {
+    SseSink(Delivery delivery, TopicFeed topic, SseFormat format, Duration heartbeat, Duration slowConsumerTimeout,
+            Instant validUntil) {
+        this.validUntil = validUntil;
         this.delivery = delivery;
         this.topic = topic;
         this.format = format;
@@ -60,6 +67,10 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
         slowGuard = new SlowConsumerGuard(ctx.channel(), slowConsumerTimeout, () -> ctx.close());
         long every = heartbeat.toNanos();
         heartbeatTimer = ctx.executor().scheduleAtFixedRate(this::heartbeat, every, every, TimeUnit.NANOSECONDS);
+        if (validUntil != null) {
+            long left = Duration.between(Instant.now(), validUntil).toNanos();
+            expiryTimer = ctx.executor().schedule(this::tokenExpired, Math.max(0, left), TimeUnit.NANOSECONDS);
+        }
         if (!ctx.channel().isActive()) {
             cleanUp();
             return;
@@ -113,6 +124,13 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
         end();
     }
 
+    private void tokenExpired() {
+        subscription.close();
+        burst.writePending();
+        ctx.write(content(SseEvents.tokenExpired()));
+        end();
+    }
+
     private static HttpContent content(byte[] bytes) {
         return new DefaultHttpContent(Unpooled.wrappedBuffer(bytes));
     }
@@ -156,6 +174,9 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     private void cleanUp() {
         burst.discard();
         cancelHeartbeat();
+        if (expiryTimer != null) {
+            expiryTimer.cancel(false);
+        }
         if (slowGuard != null) {
             slowGuard.cancel();
         }

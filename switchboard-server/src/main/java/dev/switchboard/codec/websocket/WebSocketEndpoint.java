@@ -47,6 +47,7 @@ public final class WebSocketEndpoint {
         if (subscribe != null) {
             for (String name : subscribe.split(",", -1)) {
                 initial.add(TopicNames.validate(name));
+                ex.grants().requireSubscribe(name);
             }
             if (initial.size() > limits.maxSubscriptionsPerConnection()) {
                 throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
@@ -72,7 +73,8 @@ public final class WebSocketEndpoint {
             ex.takeOver();
             return;
         }
-        WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, handshaker);
+        WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, handshaker,
+                ex.grants());
         ChannelPipeline p = ex.ctx().pipeline();
         // The session joins the pipeline first: with epoll or NIO the handshake's write, and so its listener, may
         // complete before handshake() returns.

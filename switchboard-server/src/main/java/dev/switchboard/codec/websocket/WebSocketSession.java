@@ -1,9 +1,10 @@
 package dev.switchboard.codec.websocket;
 
-import dev.switchboard.broker.Handoff;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchboard.auth.Grants;
 import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.codec.BurstWriter;
@@ -35,6 +36,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,9 +49,14 @@ import java.util.concurrent.TimeUnit;
  * subscriber, docs/architecture.md, "Encode once"). Liveness by ping/pong; a reader that stays unwritable past the slow-consumer
  * timeout is closed with code 4008 and a reason naming where to resume. Publishes in flight per connection are
  * bounded: past the bound the connection stops reading, which slows the producer through TCP.
+ *
+ * <p>The caller's token was verified once, at the upgrade; each op is checked against its {@link Grants} (a pattern
+ * match, no signature), and when the token expires the connection is closed with code 4001 {@code token_expired}:
+ * the client gets a new token and resumes from its offsets.
  */
 final class WebSocketSession extends ChannelInboundHandlerAdapter implements DeliverySink {
     static final int SLOW_CONSUMER = 4008;
+    static final int TOKEN_EXPIRED = 4001;
     private static final int MAX_PUBLISHES_IN_FLIGHT = 256;
 
     private final Broker broker;
@@ -57,16 +64,20 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final Limits limits;
     private final Duration pingInterval;
     private final WebSocketServerHandshaker handshaker;
+    private final Grants grants;
     private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
     private ChannelHandlerContext ctx;
     private BurstWriter burst;
     private SlowConsumerGuard slowGuard;
     private ScheduledFuture<?> pingTimer;
+    private ScheduledFuture<?> expiryTimer;
     private long lastHeardNanos = System.nanoTime();
     private int publishesInFlight;
     private boolean closed;
 
-    WebSocketSession(Broker broker, Delivery delivery, Limits limits, Duration pingInterval, WebSocketServerHandshaker handshaker) {
+    WebSocketSession(Broker broker, Delivery delivery, Limits limits, Duration pingInterval,
+                     WebSocketServerHandshaker handshaker, Grants grants) {
+        this.grants = grants;
         this.broker = broker;
         this.delivery = delivery;
         this.limits = limits;
@@ -81,6 +92,11 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
         long every = pingInterval.toNanos();
         pingTimer = ctx.executor().scheduleAtFixedRate(this::ping, every, every, TimeUnit.NANOSECONDS);
+        if (grants.validUntil() != null) {
+            long left = Duration.between(Instant.now(), grants.validUntil()).toNanos();
+            expiryTimer = ctx.executor().schedule(() -> closeWith(TOKEN_EXPIRED, "token_expired"),
+                    Math.max(0, left), TimeUnit.NANOSECONDS);
+        }
     }
 
     void subscribeOnConnect(List<String> topics, StartPosition from) {
@@ -161,6 +177,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     private void subscribe(String name, StartPosition from, String id) {
         TopicNames.validate(name);
+        grants.requireSubscribe(name);
         Subscription existing = subscriptions.get(name);
         if (existing == null && subscriptions.size() >= limits.maxSubscriptionsPerConnection()) {
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
@@ -190,6 +207,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     private void publish(JsonNode op, String id) {
         String topic = textField(op, "topic");
+        grants.requirePublish(topic);
         JsonNode data = op.get("data");
         if (data == null) {
             throw new ApiException(ErrorCode.INVALID_OP, "publish needs \"data\"");
@@ -334,6 +352,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             closed = true;
             burst.discard();
             pingTimer.cancel(false);
+            if (expiryTimer != null) {
+                expiryTimer.cancel(false);
+            }
             slowGuard.cancel();
             subscriptions.values().forEach(this::end);
             subscriptions.clear();
