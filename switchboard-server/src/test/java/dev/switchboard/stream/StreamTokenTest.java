@@ -1,0 +1,180 @@
+package dev.switchboard.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.testing.SseParser.Event;
+import dev.switchboard.testing.Slow;
+import dev.switchboard.testing.TestServer;
+import dev.switchboard.testing.Tokens;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Tokens on open streams: a WebSocket's ops are checked against the token it connected with; a stream whose token
+ * expires is told so (WebSocket close 4001, SSE {@code event: error} {@code token_expired}); and a token stays good
+ * across a server restart, since nothing about it was stored.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class StreamTokenTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> NONE = List.of();
+
+    @TempDir
+    Path keys;
+    private Tokens tokens;
+    private TestServer server;
+
+    @BeforeEach
+    void start() {
+        tokens = Tokens.hs256(keys);
+        server = TestServer.start(c -> c.withAuth(tokens.config()));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    /** Accepted now thanks to the clock-skew allowance, and expiring for good about three seconds from now. */
+    private String expiringSoon(List<String> sub) {
+        Instant exp = Instant.now().minusSeconds(27);
+        return tokens.sign(Tokens.claims("alice", Tokens.rights(NONE, sub, NONE, NONE, false))
+                .notBeforeTime(Date.from(exp.minusSeconds(60))).expirationTime(Date.from(exp)));
+    }
+
+    private String token(List<String> pub, List<String> sub) {
+        return tokens.sign(Tokens.claims("alice", Tokens.rights(pub, sub, NONE, NONE, false)));
+    }
+
+    private HttpResponse<String> send(String method, String path, String token, String body) {
+        return server.send(HttpRequest.newBuilder(server.uri(path)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "text/plain")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    /** Collects a WebSocket's text frames and its close. */
+    private static final class Recorder implements WebSocket.Listener {
+        final List<JsonNode> ops = new CopyOnWriteArrayList<>();
+        final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
+        volatile String closeReason;
+        private final StringBuilder partial = new StringBuilder();
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                try {
+                    ops.add(JSON.readTree(partial.toString()));
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+                partial.setLength(0);
+            }
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+            closeReason = reason;
+            closeCode.complete(statusCode);
+            return null;
+        }
+
+        JsonNode reply(String id) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> ops.stream().anyMatch(o -> id.equals(o.path("id").asText())));
+            return ops.stream().filter(o -> id.equals(o.path("id").asText())).findFirst().orElseThrow();
+        }
+    }
+
+    private WebSocket connect(String token, Recorder recorder) {
+        return HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + token)
+                .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/v1/ws"), recorder).join();
+    }
+
+    @Test
+    void webSocketOpsAreCheckedAgainstTheConnectionsToken() {
+        Recorder r = new Recorder();
+        WebSocket ws = connect(token(List.of("chat.>"), List.of("chat.>")), r);
+        ws.sendText("{\"op\":\"publish\",\"topic\":\"secret.x\",\"data\":\"leak\",\"id\":\"p1\"}", true).join();
+        assertThat(r.reply("p1").path("code").asText()).isEqualTo("forbidden");
+        ws.sendText("{\"op\":\"subscribe\",\"topic\":\"secret.x\",\"id\":\"s1\"}", true).join();
+        assertThat(r.reply("s1").path("code").asText()).isEqualTo("forbidden");
+        ws.sendText("{\"op\":\"publish\",\"topic\":\"chat.a\",\"data\":\"hi\",\"id\":\"p2\"}", true).join();
+        assertThat(r.reply("p2").path("op").asText()).isEqualTo("ack");
+        ws.sendText("{\"op\":\"subscribe\",\"topic\":\"chat.a\",\"from\":\"earliest\",\"id\":\"s2\"}", true).join();
+        assertThat(r.reply("s2").path("op").asText()).isEqualTo("subscribed");
+        await().atMost(Duration.ofSeconds(10)).until(() -> r.ops.stream().anyMatch(o -> o.path("op").asText()
+                .equals("message") && o.path("data").asText().equals("hi")));
+        String admin = tokens.sign(Tokens.claims("root", Tokens.rights(NONE, NONE, NONE, NONE, true)));
+        assertThat(send("GET", "/v1/topics/secret.x", admin, null).statusCode()).as("nothing stored").isEqualTo(404);
+        ws.abort();
+    }
+
+    @Test
+    void webSocketIsClosedWith4001WhenItsTokenExpires() {
+        Recorder r = new Recorder();
+        connect(expiringSoon(List.of("chat.>")), r);
+        assertThat(r.closeCode.orTimeout(20, TimeUnit.SECONDS).join()).isEqualTo(4001);
+        assertThat(r.closeReason).isEqualTo("token_expired");
+    }
+
+    @Test
+    void sseEndsWithTokenExpiredErrorEvent() {
+        List<Event> events = new CopyOnWriteArrayList<>();
+        HttpClientSse sse = HttpClientSse.open(server.http(), server.uri("/v1/topics/chat.b/events"), events::add,
+                "Authorization", "Bearer " + expiringSoon(List.of("chat.b")));
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(sse::ended);
+            assertThat(events).anySatisfy(e -> {
+                assertThat(e.type()).isEqualTo("error");
+                assertThat(e.data()).contains("\"code\":\"token_expired\"");
+            });
+        } finally {
+            sse.close();
+        }
+    }
+
+    @Slow
+    @Test
+    void aTokenKeepsWorkingAcrossARestartAndReadersResumeByOffset() {
+        String token = token(List.of("orders"), List.of("orders"));
+        assertThat(send("POST", "/v1/topics/orders/messages", token, "one").statusCode()).isEqualTo(201);
+        server.restart();
+        assertThat(send("POST", "/v1/topics/orders/messages", token, "two").statusCode()).isEqualTo(201);
+        HttpResponse<String> poll = send("GET", "/v1/topics/orders/messages?from=2", token, null);
+        assertThat(poll.statusCode()).isEqualTo(200);
+        assertThat(poll.body()).contains("\"data\":\"two\"").doesNotContain("\"data\":\"one\"");
+        List<Event> events = new CopyOnWriteArrayList<>();
+        HttpClientSse sse = HttpClientSse.open(server.http(), server.uri("/v1/topics/orders/events"), events::add,
+                "Authorization", "Bearer " + token, "Last-Event-ID", "1");
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> sse.messageIds().contains(2L));
+            assertThat(sse.messageIds()).containsExactly(2L);
+        } finally {
+            sse.close();
+        }
+    }
+}
