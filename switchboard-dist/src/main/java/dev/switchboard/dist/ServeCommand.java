@@ -150,9 +150,13 @@ final class ServeCommand implements Callable<Integer> {
             description = "How long an Idempotency-Key is remembered. Default: ${DEFAULT-VALUE}")
     Duration idempotencyTtl;
 
-    @Option(names = "--cors-origins", defaultValue = "*", split = ",",
-            description = "Browser origins allowed to call the API from their pages, comma-separated; * = any, '' = none. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--cors-origins", defaultValue = "", split = ",",
+            description = "Browser origins allowed to call the API from their pages, comma-separated; * = any. Default: none")
     List<String> corsOrigins;
+
+    @Option(names = "--allowed-hosts", defaultValue = "", split = ",",
+            description = "Host names the server answers to (any port), comma-separated, against DNS rebinding. A loopback --bind always answers to localhost, 127.0.0.1 and [::1]; a non-loopback one with none set answers to any. Default: none")
+    List<String> allowedHosts;
 
     @Option(names = "--auth", defaultValue = "none",
             description = "none (anyone may do anything; loopback only unless --insecure-no-auth) or jwt (every request but /healthz and /readyz needs a signed token, docs/auth.md). Default: ${DEFAULT-VALUE}")
@@ -197,13 +201,17 @@ final class ServeCommand implements Callable<Integer> {
                         maxTopics, maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout,
                         idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
-                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList(), authConfig);
+                idempotencyTtl, nonBlank(corsOrigins), authConfig, nonBlank(allowedHosts));
         SwitchboardServer server = SwitchboardServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
         spec.commandLine().getOut().printf("switchboard listening on http://%s:%d%n", bind, server.port());
         spec.commandLine().getOut().flush();
         server.awaitClose();
         return 0;
+    }
+
+    private static List<String> nonBlank(List<String> values) {
+        return values.stream().map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
 
     private AuthConfig authConfig() throws UnknownHostException {

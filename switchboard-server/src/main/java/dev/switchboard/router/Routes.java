@@ -14,6 +14,7 @@ import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import java.util.List;
 
 /**
  * The URL space of docs/api.md: which endpoint answers which method and path, and who may call it (docs/auth.md).
@@ -35,11 +36,19 @@ public final class Routes {
     private final OpsEndpoints ops;
     private final JobEndpoints jobs;
     private final Authenticator authenticator;
+    private final BrowserGuard browsers;
 
+    /**
+     * @param loopbackBind whether the server listens on a loopback address (its Host names are then accepted)
+     * @param allowedHosts further Host names the server answers to
+     * @param corsOrigins  origins whose pages may change things ({@code *}: any)
+     */
     public Routes(TopicEndpoints topics, PollEndpoint polls, SseEndpoint sse, WebSocketEndpoint webSocket,
-                  OpsEndpoints ops, JobEndpoints jobs, Authenticator authenticator) {
+                  OpsEndpoints ops, JobEndpoints jobs, Authenticator authenticator, boolean loopbackBind,
+                  List<String> allowedHosts, List<String> corsOrigins) {
         this.jobs = jobs;
         this.authenticator = authenticator;
+        this.browsers = new BrowserGuard(loopbackBind, allowedHosts, corsOrigins);
         this.topics = topics;
         this.polls = polls;
         this.sse = sse;
@@ -71,6 +80,7 @@ public final class Routes {
             ops.ready(ex);
             return;
         }
+        browsers.check(ex, path); // health checks are exempt: probes name the node by IP, and they reveal nothing
         Grants grants = authenticator.verify(ex.token());
         ex.grants(grants);
         if (path.equals(METRICS) || path.startsWith(ADMIN)) {

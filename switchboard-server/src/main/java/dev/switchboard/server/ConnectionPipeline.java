@@ -29,6 +29,8 @@ import io.netty.handler.codec.http.cors.CorsConfigBuilder;
 import io.netty.handler.codec.http.cors.CorsHandler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 
 /**
@@ -71,7 +73,16 @@ public final class ConnectionPipeline {
         SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout());
         return new Routes(new TopicEndpoints(broker, delivery), new PollEndpoint(delivery), sse,
                 new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval()),
-                new OpsEndpoints(metrics, broker), new JobEndpoints(jobs), authenticator);
+                new OpsEndpoints(metrics, broker), new JobEndpoints(jobs), authenticator, isLoopback(config.bind()),
+                config.allowedHosts(), config.corsOrigins());
+    }
+
+    private static boolean isLoopback(String bind) {
+        try {
+            return InetAddress.getByName(bind).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("cannot resolve --bind " + bind, e);
+        }
     }
 
     /** Adds a new connection's handlers to its (empty) pipeline. */
@@ -88,12 +99,14 @@ public final class ConnectionPipeline {
      * Lets browser pages on other origins use the API; preflights are answered by Netty's CORS handler. No origins
      * means a list of none, not a disabled config: Netty's {@code disable()} only stops adding headers to responses,
      * while its preflight answer still allows any origin, so a foreign page's DELETE or JSON publish would be sent.
+     * What CORS lets through regardless (a simple POST, a WebSocket) the router refuses by its Origin.
      */
     private static CorsConfig corsConfig(List<String> origins) {
         CorsConfigBuilder b = origins.contains("*") ? CorsConfigBuilder.forAnyOrigin()
                 : CorsConfigBuilder.forOrigins(origins.toArray(String[]::new));
         return b.allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE)
-                .allowedRequestHeaders("Content-Type", "Idempotency-Key", "Last-Event-ID", "Lease-Token")
+                .allowedRequestHeaders("Content-Type", "Idempotency-Key", "Last-Event-ID", "Lease-Token",
+                        "Authorization")
                 .exposeHeaders("Location", "Idempotent-Replayed")
                 .maxAge(600)
                 .build();

@@ -163,7 +163,7 @@ public final class Chromium implements AutoCloseable {
         }
     }
 
-    /** Evaluates a JavaScript expression in the page and returns its value as text (for diagnostics). */
+    /** Evaluates a JavaScript expression in the page and returns its value as text, or a parenthesised failure. */
     public String evaluate(String expression) {
         if (session == null) {
             return "(no page)";
