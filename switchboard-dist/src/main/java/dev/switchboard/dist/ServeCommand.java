@@ -103,6 +103,18 @@ final class ServeCommand implements Callable<Integer> {
             description = "Open client connections (keep below the process's open-file limit). Default: ${DEFAULT-VALUE}")
     int maxConnections;
 
+    @Option(names = "--max-connections-per-address", defaultValue = "0",
+            description = "Open connections from one remote address, 0 = unlimited (429 beyond). Default: ${DEFAULT-VALUE}")
+    int maxConnectionsPerAddress;
+
+    @Option(names = "--max-publish-rate", defaultValue = "0",
+            description = "Messages per second one connection may publish, 0 = unlimited (429 beyond). Default: ${DEFAULT-VALUE}")
+    int maxPublishRate;
+
+    @Option(names = "--max-publish-rate-per-subject", defaultValue = "0",
+            description = "Messages per second one token subject may publish over all its connections, 0 = unlimited (429 beyond). Default: ${DEFAULT-VALUE}")
+    int maxPublishRatePerSubject;
+
     @Option(names = "--max-pending-publishes", defaultValue = "65536",
             description = "Publishes waiting for the log writer before new ones get 503. Default: ${DEFAULT-VALUE}")
     int maxPendingPublishes;
@@ -190,6 +202,10 @@ final class ServeCommand implements Callable<Integer> {
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         }
+        if (maxConnectionsPerAddress < 0 || maxPublishRate < 0 || maxPublishRatePerSubject < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--max-connections-per-address, --max-publish-rate and --max-publish-rate-per-subject must be >= 0");
+        }
         if (writeLow <= 0 || writeHigh < writeLow) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--write-buffer-high must be >= --write-buffer-low > 0");
@@ -199,7 +215,8 @@ final class ServeCommand implements Callable<Integer> {
                 new SocketOptions(tcpNoDelay, sendBuffer, receiveBuffer, backlog, writeLow, writeHigh),
                 new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollBytes, maxWait,
                         maxTopics, maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout,
-                        idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout),
+                        idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout, maxConnectionsPerAddress,
+                        maxPublishRate, maxPublishRatePerSubject),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
                 idempotencyTtl, nonBlank(corsOrigins), authConfig, nonBlank(allowedHosts));
         SwitchboardServer server = SwitchboardServer.start(config);

@@ -2,6 +2,7 @@ package dev.switchboard.router;
 
 import dev.switchboard.auth.Authenticator;
 import dev.switchboard.auth.Grants;
+import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.MethodNotAllowed;
@@ -37,15 +38,18 @@ public final class Routes {
     private final JobEndpoints jobs;
     private final Authenticator authenticator;
     private final BrowserGuard browsers;
+    private final PublishLimiter publishes;
 
     /**
      * @param loopbackBind whether the server listens on a loopback address (its Host names are then accepted)
      * @param allowedHosts further Host names the server answers to
      * @param corsOrigins  origins whose pages may change things ({@code *}: any)
+     * @param publishes    publish rates, each connection's budget taken from it
      */
     public Routes(TopicEndpoints topics, PollEndpoint polls, SseEndpoint sse, WebSocketEndpoint webSocket,
                   OpsEndpoints ops, JobEndpoints jobs, Authenticator authenticator, boolean loopbackBind,
-                  List<String> allowedHosts, List<String> corsOrigins) {
+                  List<String> allowedHosts, List<String> corsOrigins, PublishLimiter publishes) {
+        this.publishes = publishes;
         this.jobs = jobs;
         this.authenticator = authenticator;
         this.browsers = new BrowserGuard(loopbackBind, allowedHosts, corsOrigins);
@@ -54,6 +58,16 @@ public final class Routes {
         this.sse = sse;
         this.webSocket = webSocket;
         this.ops = ops;
+    }
+
+    /** Health checks and metrics: what a connection past a connection limit is still served. */
+    static boolean isOperations(String path) {
+        return path.equals("/healthz") || path.equals("/readyz") || path.equals(METRICS);
+    }
+
+    /** The publish budget of a new connection. */
+    PublishLimiter.Budget publishBudget() {
+        return publishes.connection();
     }
 
     /** {@code POST /v1/topics/{topic}/messages}, judged from the raw target; dispatch still validates it. */

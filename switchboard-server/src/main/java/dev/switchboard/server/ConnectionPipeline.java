@@ -2,6 +2,7 @@ package dev.switchboard.server;
 
 import dev.switchboard.auth.Authenticator;
 import dev.switchboard.auth.JwtAuthenticator;
+import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.codec.http.BodyAggregator;
 import dev.switchboard.codec.http.JobEndpoints;
@@ -18,8 +19,11 @@ import dev.switchboard.jobs.JobService;
 import dev.switchboard.router.ApiRouter;
 import dev.switchboard.router.Routes;
 import dev.switchboard.transport.ConnectionLimiter;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
@@ -48,7 +52,8 @@ public final class ConnectionPipeline {
     public ConnectionPipeline(Routes routes, Limits limits, List<String> corsOrigins, MeterRegistry metrics) {
         this.routes = routes;
         this.limits = limits;
-        this.connections = new ConnectionLimiter(limits.maxConnections(), metrics);
+        this.connections = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerAddress(), metrics,
+                ConnectionPipeline::refuse);
         this.cors = corsConfig(corsOrigins);
         this.httpConfig = new HttpDecoderConfig().setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(limits.maxHeaderBytes()).setMaxChunkSize(64 * 1024);
@@ -71,10 +76,12 @@ public final class ConnectionPipeline {
                                 PrometheusMeterRegistry metrics, Authenticator authenticator) {
         Limits limits = config.limits();
         SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout());
+        PublishLimiter publishes = new PublishLimiter(limits.maxPublishRatePerConnection(),
+                limits.maxPublishRatePerSubject(), metrics);
         return new Routes(new TopicEndpoints(broker, delivery), new PollEndpoint(delivery), sse,
-                new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval()),
+                new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval(), publishes),
                 new OpsEndpoints(metrics, broker), new JobEndpoints(jobs), authenticator, isLoopback(config.bind()),
-                config.allowedHosts(), config.corsOrigins());
+                config.allowedHosts(), config.corsOrigins(), publishes);
     }
 
     private static boolean isLoopback(String bind) {
@@ -82,6 +89,17 @@ public final class ConnectionPipeline {
             return InetAddress.getByName(bind).isLoopbackAddress();
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("cannot resolve --bind " + bind, e);
+        }
+    }
+
+    /** A connection past a limit: its router answers with the refusal (see {@link ConnectionLimiter}). */
+    private static void refuse(Channel ch, ConnectionLimiter.Refusal why) {
+        ApiRouter router = ch.pipeline().get(ApiRouter.class);
+        if (router != null) {
+            router.refuseRequests(why == ConnectionLimiter.Refusal.CAPACITY
+                    ? new ApiException(ErrorCode.UNAVAILABLE, "the server has reached --max-connections; retry later")
+                    : new ApiException(ErrorCode.LIMIT_EXCEEDED, "too many connections from your address "
+                            + "(--max-connections-per-address); close some and retry"));
         }
     }
 

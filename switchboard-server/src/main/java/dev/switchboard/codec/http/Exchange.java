@@ -1,6 +1,7 @@
 package dev.switchboard.codec.http;
 
 import dev.switchboard.auth.Grants;
+import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.broker.Handoff;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
@@ -67,9 +68,10 @@ public final class Exchange {
     private final ChannelHandlerContext ctx;
     private final FullHttpRequest request;
     private final QueryStringDecoder uri;
-    private final boolean keepAlive;
+    private boolean keepAlive;
     private final Listener listener;
     private final Duration answerTimeout;
+    private final PublishLimiter.Budget publishBudget;
     private CompletableFuture<?> pending;
     /** System.nanoTime() by which the pending future must be done; meaningful while {@link #pending} is open. */
     private long deadline;
@@ -77,9 +79,14 @@ public final class Exchange {
     private boolean done;
     private Grants grants = Grants.ANYONE;
 
-    /** @param answerTimeout how long past its own wait an answer may take before the client gets 503 timeout */
-    public Exchange(ChannelHandlerContext ctx, FullHttpRequest request, Listener listener, Duration answerTimeout) {
+    /**
+     * @param answerTimeout how long past its own wait an answer may take before the client gets 503 timeout
+     * @param publishBudget the publish rate of the connection the request came on
+     */
+    public Exchange(ChannelHandlerContext ctx, FullHttpRequest request, Listener listener, Duration answerTimeout,
+                    PublishLimiter.Budget publishBudget) {
         this.ctx = ctx;
+        this.publishBudget = publishBudget;
         this.request = request;
         this.uri = new QueryStringDecoder(originForm(request.uri()));
         this.keepAlive = HttpUtil.isKeepAlive(request);
@@ -182,6 +189,11 @@ public final class Exchange {
 
     public void grants(Grants verified) {
         this.grants = verified;
+    }
+
+    /** Takes {@code messages} publishes from the connection's and the caller's rate, or refuses them (429). */
+    public void admitPublishes(int messages) {
+        publishBudget.admit(grants.subject(), messages);
     }
 
     /**
@@ -307,7 +319,12 @@ public final class Exchange {
         listener.upgraded(this);
     }
 
-    /** Whether the client wants the connection kept open after this exchange. */
+    /** The connection ends after this exchange's answer, whatever the client asked for. */
+    public void closeAfterAnswer() {
+        keepAlive = false;
+    }
+
+    /** Whether the connection stays open after this exchange. */
     public boolean keepAlive() {
         return keepAlive;
     }

@@ -53,6 +53,7 @@ public final class TopicEndpoints {
             Payloads.requireJson(payload);
         }
         String key = ex.header(IDEMPOTENCY_KEY);
+        ex.admitPublishes(1);
         ex.respondWhenDone(broker.append(topic, type, payload, key), r -> ex.respond(published(ex, r)));
     }
 
@@ -82,6 +83,7 @@ public final class TopicEndpoints {
         TopicNames.validate(topic);
         List<byte[]> messages = BatchBody.messages(ex.header(HttpHeaderNames.CONTENT_TYPE),
                 ByteBufUtil.getBytes(ex.request().content()));
+        ex.admitPublishes(messages.size());
         ex.respondWhenDone(broker.appendBatch(topic, BatchBody.JSON_TYPE, messages, ex.header(IDEMPOTENCY_KEY)),
                 r -> ex.respond(published(ex, r)));
     }

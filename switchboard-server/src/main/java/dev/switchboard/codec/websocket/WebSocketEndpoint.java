@@ -1,5 +1,6 @@
 package dev.switchboard.codec.websocket;
 
+import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.config.Limits;
@@ -31,8 +32,11 @@ public final class WebSocketEndpoint {
     private final Limits limits;
     private final Duration pingInterval;
     private final int maxFrameBytes;
+    private final PublishLimiter publishes;
 
-    public WebSocketEndpoint(Broker broker, Delivery delivery, Limits limits, Duration pingInterval) {
+    public WebSocketEndpoint(Broker broker, Delivery delivery, Limits limits, Duration pingInterval,
+                             PublishLimiter publishes) {
+        this.publishes = publishes;
         this.broker = broker;
         this.delivery = delivery;
         this.limits = limits;
@@ -74,7 +78,7 @@ public final class WebSocketEndpoint {
             return;
         }
         WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, handshaker,
-                ex.grants());
+                ex.grants(), publishes.connection());
         ChannelPipeline p = ex.ctx().pipeline();
         // The session joins the pipeline first: with epoll or NIO the handshake's write, and so its listener, may
         // complete before handshake() returns.

@@ -3,6 +3,7 @@ package dev.switchboard.codec.websocket;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.auth.Grants;
+import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Message;
@@ -65,6 +66,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final Duration pingInterval;
     private final WebSocketServerHandshaker handshaker;
     private final Grants grants;
+    private final PublishLimiter.Budget publishBudget;
     private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
     private ChannelHandlerContext ctx;
     private BurstWriter burst;
@@ -76,8 +78,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private boolean closed;
 
     WebSocketSession(Broker broker, Delivery delivery, Limits limits, Duration pingInterval,
-                     WebSocketServerHandshaker handshaker, Grants grants) {
+                     WebSocketServerHandshaker handshaker, Grants grants, PublishLimiter.Budget publishBudget) {
         this.grants = grants;
+        this.publishBudget = publishBudget;
         this.broker = broker;
         this.delivery = delivery;
         this.limits = limits;
@@ -236,6 +239,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "message is " + payload.length + " bytes; the limit is "
                     + limits.maxMessageBytes());
         }
+        publishBudget.admit(grants.subject(), 1);
         var done = broker.append(topic, type, payload, key);
         if (++publishesInFlight >= MAX_PUBLISHES_IN_FLIGHT) {
             ctx.channel().config().setAutoRead(false);
