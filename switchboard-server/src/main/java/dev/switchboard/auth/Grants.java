@@ -2,6 +2,7 @@ package dev.switchboard.auth;
 
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.TopicNames;
 import java.time.Instant;
 import java.util.List;
 
@@ -24,8 +25,11 @@ public record Grants(String subject, Instant validUntil, List<NamePattern> publi
         return admin || any(publish, topic);
     }
 
+    /** Reading a topic, or its presence ({@code _presence.<topic>}, which follows the topic's right). */
     public boolean maySubscribe(String topic) {
-        return admin || any(subscribe, topic);
+        String readable = topic.startsWith(TopicNames.PRESENCE_PREFIX)
+                ? topic.substring(TopicNames.PRESENCE_PREFIX.length()) : topic;
+        return admin || any(subscribe, readable);
     }
 
     public boolean maySubmit(String queue) {

@@ -161,6 +161,11 @@ public final class Routes {
                 grants.requireSubscribe(topic);
                 sse.stream(ex, topic);
             }
+            case "presence" -> {
+                allow(method, "GET", HttpMethod.GET);
+                grants.requireSubscribe(topic);
+                topics.presence(ex, topic);
+            }
             default -> throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + ex.path());
         }
     }

@@ -16,6 +16,7 @@ import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.jobs.JobService;
+import dev.switchboard.presence.Presence;
 import dev.switchboard.router.ApiRouter;
 import dev.switchboard.router.Routes;
 import dev.switchboard.transport.ConnectionLimiter;
@@ -75,11 +76,12 @@ public final class ConnectionPipeline {
     public static Routes routes(Broker broker, Delivery delivery, JobService jobs, ServerConfig config,
                                 PrometheusMeterRegistry metrics, Authenticator authenticator) {
         Limits limits = config.limits();
-        SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout());
+        Presence presence = Presence.open(broker);
+        SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout(), presence);
         PublishLimiter publishes = new PublishLimiter(limits.maxPublishRatePerConnection(),
                 limits.maxPublishRatePerSubject(), metrics);
-        return new Routes(new TopicEndpoints(broker, delivery), new PollEndpoint(delivery), sse,
-                new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval(), publishes),
+        return new Routes(new TopicEndpoints(broker, delivery, presence), new PollEndpoint(delivery), sse,
+                new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval(), publishes, presence),
                 new OpsEndpoints(metrics, broker), new JobEndpoints(jobs), authenticator, isLoopback(config.bind()),
                 config.allowedHosts(), config.corsOrigins(), publishes);
     }

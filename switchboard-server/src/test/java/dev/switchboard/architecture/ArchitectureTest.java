@@ -27,6 +27,7 @@ class ArchitectureTest {
             .layer("Codec").definedBy("dev.switchboard.codec..")
             .layer("Auth").definedBy("dev.switchboard.auth..")
             .layer("Jobs").definedBy("dev.switchboard.jobs..")
+            .layer("Presence").definedBy("dev.switchboard.presence..")
             .layer("Delivery").definedBy("dev.switchboard.fanout..")
             .layer("Engine").definedBy("dev.switchboard.log..")
             .layer("Contract").definedBy("dev.switchboard.broker..")
@@ -38,10 +39,11 @@ class ArchitectureTest {
             .whereLayer("Codec").mayOnlyBeAccessedByLayers("Router", "Server")
             .whereLayer("Auth").mayOnlyBeAccessedByLayers("Codec", "Router", "Server")
             .whereLayer("Jobs").mayOnlyBeAccessedByLayers("Codec", "Server")
+            .whereLayer("Presence").mayOnlyBeAccessedByLayers("Codec", "Server")
             .whereLayer("Delivery").mayOnlyBeAccessedByLayers("Codec", "Server")
             .whereLayer("Engine").mayOnlyBeAccessedByLayers("Server")
-            .whereLayer("Contract").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Codec", "Router",
-                    "Config", "Server")
+            .whereLayer("Contract").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Presence", "Codec",
+                    "Router", "Config", "Server")
             .whereLayer("Config").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Codec", "Auth", "Router",
                     "Transport", "Server");
 

@@ -7,6 +7,7 @@ import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.broker.TopicState;
 import dev.switchboard.fanout.Delivery;
+import dev.switchboard.presence.Presence;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
@@ -35,10 +36,12 @@ public final class TopicEndpoints {
 
     private final Broker broker;
     private final Delivery delivery;
+    private final Presence presence;
 
-    public TopicEndpoints(Broker broker, Delivery delivery) {
+    public TopicEndpoints(Broker broker, Delivery delivery, Presence presence) {
         this.broker = broker;
         this.delivery = delivery;
+        this.presence = presence;
     }
 
     /** {@code POST /v1/topics/{topic}/messages}: 201 once stored under the fsync policy. */
@@ -114,6 +117,13 @@ public final class TopicEndpoints {
         List<Map<String, Object>> all = broker.topics().stream().filter(t -> !t.name().startsWith("_"))
                 .filter(t -> ex.grants().maySubscribe(t.name())).map(this::describeBody).toList();
         ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, Map.of("topics", all)));
+    }
+
+    /** {@code GET /v1/topics/{topic}/presence}: who is subscribed now, on this node. */
+    public void presence(Exchange ex, String topic) {
+        TopicNames.validate(topic);
+        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK,
+                Map.of("topic", topic, "members", presence.present(topic))));
     }
 
     /** {@code GET /v1/topics/{topic}}. */

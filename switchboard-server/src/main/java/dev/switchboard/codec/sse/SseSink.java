@@ -37,6 +37,8 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     private final Duration slowConsumerTimeout;
     /** When the caller's token expires (null: never); the stream then ends with an error event {@code token_expired}. */
     private final Instant validUntil;
+    /** Ends the caller's presence on the topic, once, with the stream. */
+    private final Runnable leave;
     private ChannelHandlerContext ctx;
     private BurstWriter burst;
     private Subscription subscription;
@@ -47,8 +49,9 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
     private boolean released;
 
     SseSink(Delivery delivery, TopicFeed topic, SseFormat format, Duration heartbeat, Duration slowConsumerTimeout,
-            Instant validUntil) {
+            Instant validUntil, Runnable leave) {
         this.validUntil = validUntil;
+        this.leave = leave;
         this.delivery = delivery;
         this.topic = topic;
         this.format = format;
@@ -182,6 +185,7 @@ final class SseSink extends ChannelInboundHandlerAdapter implements DeliverySink
         }
         if (!released) {
             released = true;
+            leave.run();
             if (subscription != null) {
                 subscription.close();
             }

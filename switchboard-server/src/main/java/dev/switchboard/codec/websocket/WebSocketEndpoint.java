@@ -6,6 +6,7 @@ import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.config.Limits;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.StartPosition;
+import dev.switchboard.presence.Presence;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
@@ -33,10 +34,12 @@ public final class WebSocketEndpoint {
     private final Duration pingInterval;
     private final int maxFrameBytes;
     private final PublishLimiter publishes;
+    private final Presence presence;
 
     public WebSocketEndpoint(Broker broker, Delivery delivery, Limits limits, Duration pingInterval,
-                             PublishLimiter publishes) {
+                             PublishLimiter publishes, Presence presence) {
         this.publishes = publishes;
+        this.presence = presence;
         this.broker = broker;
         this.delivery = delivery;
         this.limits = limits;
@@ -78,7 +81,7 @@ public final class WebSocketEndpoint {
             return;
         }
         WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, handshaker,
-                ex.grants(), publishes.connection());
+                ex.grants(), publishes.connection(), presence);
         ChannelPipeline p = ex.ctx().pipeline();
         // The session joins the pipeline first: with epoll or NIO the handshake's write, and so its listener, may
         // complete before handshake() returns.

@@ -17,6 +17,7 @@ import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.Subscription;
 import dev.switchboard.fanout.TopicFeed;
+import dev.switchboard.presence.Presence;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.Payloads;
@@ -39,6 +40,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +69,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final WebSocketServerHandshaker handshaker;
     private final Grants grants;
     private final PublishLimiter.Budget publishBudget;
+    private final Presence presence;
+    /** This connection's presence on each topic it is subscribed to (client topics only). */
+    private final Map<String, Presence.Member> presentOn = new HashMap<>();
     private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
     private ChannelHandlerContext ctx;
     private BurstWriter burst;
@@ -78,8 +83,10 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private boolean closed;
 
     WebSocketSession(Broker broker, Delivery delivery, Limits limits, Duration pingInterval,
-                     WebSocketServerHandshaker handshaker, Grants grants, PublishLimiter.Budget publishBudget) {
+                     WebSocketServerHandshaker handshaker, Grants grants, PublishLimiter.Budget publishBudget,
+                     Presence presence) {
         this.grants = grants;
+        this.presence = presence;
         this.publishBudget = publishBudget;
         this.broker = broker;
         this.delivery = delivery;
@@ -192,6 +199,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         }
         Subscription s = delivery.subscribe(topic, from, this);
         subscriptions.put(name, s);
+        if (existing == null) {
+            presentOn.put(name, presence.join(name, grants.subject(), transport()));
+        }
         ObjectNode reply = reply("subscribed", id).put("topic", name).put("next", s.next());
         ctx.write(new TextWebSocketFrame(reply.toString()));
         s.start();
@@ -205,6 +215,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             throw new ApiException(ErrorCode.NOT_SUBSCRIBED, "not subscribed to '" + name + "'");
         }
         end(s);
+        presence.leave(presentOn.remove(name));
         ctx.writeAndFlush(new TextWebSocketFrame(reply("unsubscribed", id).put("topic", name).toString()));
     }
 
@@ -299,6 +310,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         if (s != null) {
             delivery.release(s.topic());
         }
+        presence.leave(presentOn.remove(topic));
         burst.writePending();
         ctx.write(new TextWebSocketFrame(reply("error", null).put("code", "topic_deleted").put("topic", topic)
                 .put("message", "topic '" + topic + "' was deleted; the subscription has ended").toString()));
@@ -362,6 +374,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             slowGuard.cancel();
             subscriptions.values().forEach(this::end);
             subscriptions.clear();
+            presentOn.values().forEach(presence::leave);
+            presentOn.clear();
         }
         super.channelInactive(ctx);
     }
