@@ -1,5 +1,7 @@
 package dev.switchboard.auth;
 
+import dev.switchboard.wire.TopicNames;
+
 /**
  * A pattern over topic or queue names (dot-separated segments): {@code *} matches one segment, {@code >} as the last
  * segment matches one or more. {@code chat.*} matches {@code chat.room} but not {@code chat.room.1};
@@ -37,7 +39,11 @@ public final class NamePattern {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     }
 
+    /** Whether {@code name} is a valid name that this pattern covers; an invalid name is never covered. */
     public boolean matches(String name) {
+        if (!TopicNames.isValid(name)) {
+            return false;
+        }
         int segment = 0;
         int start = 0;
         while (segment < segments.length) {
