@@ -16,8 +16,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,28 +48,21 @@ class AuthMatrixTest {
     private static final List<String> NONE = List.of();
     private static final Map<String, Object> ALL_BUT_ADMIN = Tokens.rights(List.of(">"), List.of(">"), List.of(">"),
             List.of(">"), false);
-    private static Path keys;
     private static Tokens tokens;
     private static TestServer server;
     private static String admin;
 
     @BeforeAll
-    static void start() throws IOException {
-        keys = Files.createTempDirectory("switchboard-auth-keys");
-        tokens = Tokens.hs256(keys);
+    static void start() {
+        tokens = Tokens.hs256InTempDir();
         server = TestServer.start(c -> c.withAuth(tokens.config()));
         admin = tokens.sign(Tokens.claims("root", Tokens.rights(NONE, NONE, NONE, NONE, true)));
     }
 
     @AfterAll
-    static void stop() throws IOException {
+    static void stop() {
         server.close();
-        try (Stream<Path> files = Files.list(keys)) {
-            for (Path f : files.toList()) {
-                Files.delete(f);
-            }
-        }
-        Files.delete(keys);
+        tokens.deleteSecret();
     }
 
     /** One call: what it sends, the rights that allow it and the answer it gets then, and what it could change. */

@@ -13,8 +13,6 @@ import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -35,24 +33,21 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  */
 class ParserProperties {
     private static final Set<ErrorCode> TOKEN_REFUSALS = Set.of(ErrorCode.UNAUTHORIZED, ErrorCode.TOKEN_EXPIRED);
-    private static Path keys;
     private static Tokens tokens;
     private static Authenticator authenticator;
     private static String validToken;
 
     @BeforeContainer
     static void keys() throws IOException {
-        keys = Files.createTempDirectory("switchboard-fuzz-keys");
-        tokens = Tokens.hs256(keys);
+        tokens = Tokens.hs256InTempDir();
         authenticator = JwtAuthenticator.create(tokens.config());
         validToken = tokens.sign(Tokens.claims("alice", Tokens.rights(List.of("a.>"), List.of(), List.of(), List.of(),
                 false)));
     }
 
     @AfterContainer
-    static void removeKeys() throws IOException {
-        Files.delete(tokens.secretFile());
-        Files.delete(keys);
+    static void removeKeys() {
+        tokens.deleteSecret();
     }
 
     @Property(tries = 2000)

@@ -5,17 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.testing.JsonFrames;
 import dev.switchboard.testing.RawHttp;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicInteger;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -40,7 +37,7 @@ class WireProperties {
     private static String jobId;
     private static String lease;
     private static WebSocket ws;
-    private static final AtomicInteger replies = new AtomicInteger();
+    private static final JsonFrames frames = new JsonFrames();
 
     @BeforeContainer
     static void start() throws IOException {
@@ -49,32 +46,13 @@ class WireProperties {
         jobId = JSON.readTree(submitted.body()).get("id").asText();
         RawHttp.Response claimed = request("POST", "/v1/queues/fuzz-q/claim", null, "");
         lease = JSON.readTree(claimed.body()).get("lease").asText();
-        ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(
-                URI.create("ws://127.0.0.1:" + server.port() + "/v1/ws"), new WebSocket.Listener() {
-                    private final StringBuilder partial = new StringBuilder();
-
-                    @Override
-                    public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-                        partial.append(data);
-                        if (last) {
-                            countReply(partial.toString());
-                            partial.setLength(0);
-                        }
-                        socket.request(1);
-                        return null;
-                    }
-                }).join();
+        ws = JsonFrames.connect(server, null, "", frames);
     }
 
-    private static void countReply(String frame) {
-        try {
-            String op = JSON.readTree(frame).path("op").asText();
-            if (!op.equals("message") && !op.equals("gap")) {
-                replies.incrementAndGet();
-            }
-        } catch (IOException e) {
-            throw new AssertionError("the server sent a frame that is not JSON: " + frame, e);
-        }
+    /** Replies to ops sent: every op the server sent but the messages and gaps of subscriptions. */
+    private static long replies() {
+        return frames.ops.stream().map(o -> o.path("op").asText()).filter(op -> !op.equals("message") && !op.equals("gap"))
+                .count();
     }
 
     @AfterContainer
@@ -122,10 +100,10 @@ class WireProperties {
 
     @Property(tries = 300)
     void everyWebSocketFrameGetsOneReply(@ForAll("ops") String frame) {
-        int before = replies.get();
+        long before = replies();
         ws.sendText(frame, true).join();
-        await().atMost(Duration.ofSeconds(10)).until(() -> replies.get() > before);
-        assertThat(replies.get()).as(frame).isEqualTo(before + 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> replies() > before);
+        assertThat(replies()).as(frame).isEqualTo(before + 1);
         assertThat(ws.isInputClosed()).isFalse();
     }
 

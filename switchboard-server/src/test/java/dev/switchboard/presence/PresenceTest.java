@@ -9,13 +9,12 @@ import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.log.EmbeddedBroker;
+import dev.switchboard.testing.JsonFrames;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.Tokens;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
@@ -24,8 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,38 +40,6 @@ class PresenceTest {
 
     @TempDir
     Path dir;
-
-    private static final class Frames implements WebSocket.Listener {
-        final List<JsonNode> ops = new CopyOnWriteArrayList<>();
-        private final StringBuilder partial = new StringBuilder();
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                try {
-                    ops.add(JSON.readTree(partial.toString()));
-                } catch (IOException e) {
-                    throw new AssertionError(e);
-                }
-                partial.setLength(0);
-            }
-            ws.request(1);
-            return null;
-        }
-
-        /** The data of the {@code message} ops received, in order. */
-        List<JsonNode> messages() {
-            List<JsonNode> out = new ArrayList<>();
-            ops.stream().filter(o -> o.path("op").asText().equals("message")).forEach(o -> out.add(o.path("data")));
-            return out;
-        }
-    }
-
-    private static WebSocket webSocket(TestServer server, String token, String query, Frames frames) {
-        return HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + token)
-                .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/v1/ws" + query), frames).join();
-    }
 
     private static HttpResponse<String> get(TestServer server, String path, String token) {
         return server.send(HttpRequest.newBuilder(server.uri(path)).header("Authorization", "Bearer " + token).build());
@@ -97,10 +62,10 @@ class PresenceTest {
             String other = tokens.sign(Tokens.claims("bob", Tokens.rights(NONE, List.of("room.1"), NONE, NONE, false)));
             String outsider = tokens.sign(Tokens.claims("eve", Tokens.rights(NONE, List.of("hall"), NONE, NONE, false)));
 
-            Frames watcher = new Frames();
-            WebSocket watching = webSocket(server, reader, "?subscribe=_presence.room.1&from=earliest", watcher);
-            Frames aliceFrames = new Frames();
-            WebSocket alice = webSocket(server, reader, "?subscribe=room.1", aliceFrames);
+            JsonFrames watcher = new JsonFrames();
+            WebSocket watching = JsonFrames.connect(server, reader, "?subscribe=_presence.room.1&from=earliest", watcher);
+            JsonFrames aliceFrames = new JsonFrames();
+            WebSocket alice = JsonFrames.connect(server, reader, "?subscribe=room.1", aliceFrames);
             HttpResponse<InputStream> bob = server.http().send(HttpRequest.newBuilder(server.uri("/v1/topics/room.1/events"))
                     .header("Authorization", "Bearer " + other).build(), HttpResponse.BodyHandlers.ofInputStream());
             assertThat(bob.statusCode()).isEqualTo(200);
@@ -125,8 +90,8 @@ class PresenceTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> members(server, "room.1", other).isEmpty());
 
             assertThat(get(server, "/v1/topics/room.1/presence", outsider).statusCode()).isEqualTo(403);
-            Frames eveFrames = new Frames();
-            WebSocket eve = webSocket(server, outsider, "", eveFrames);
+            JsonFrames eveFrames = new JsonFrames();
+            WebSocket eve = JsonFrames.connect(server, outsider, "", eveFrames);
             eve.sendText("{\"op\":\"subscribe\",\"topic\":\"_presence.room.1\",\"id\":\"x\"}", true).join();
             await().atMost(Duration.ofSeconds(10)).until(() -> eveFrames.ops.stream()
                     .anyMatch(o -> o.path("code").asText().equals("forbidden")));

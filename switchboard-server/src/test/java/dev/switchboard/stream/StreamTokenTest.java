@@ -3,15 +3,11 @@ package dev.switchboard.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.testing.JsonFrames;
 import dev.switchboard.testing.SseParser.Event;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.Tokens;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
@@ -20,8 +16,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -37,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StreamTokenTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> NONE = List.of();
 
     @TempDir
@@ -74,49 +67,13 @@ class StreamTokenTest {
                         : HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
-    /** Collects a WebSocket's text frames and its close. */
-    private static final class Recorder implements WebSocket.Listener {
-        final List<JsonNode> ops = new CopyOnWriteArrayList<>();
-        final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
-        volatile String closeReason;
-        private final StringBuilder partial = new StringBuilder();
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                try {
-                    ops.add(JSON.readTree(partial.toString()));
-                } catch (IOException e) {
-                    throw new AssertionError(e);
-                }
-                partial.setLength(0);
-            }
-            ws.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
-            closeReason = reason;
-            closeCode.complete(statusCode);
-            return null;
-        }
-
-        JsonNode reply(String id) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> ops.stream().anyMatch(o -> id.equals(o.path("id").asText())));
-            return ops.stream().filter(o -> id.equals(o.path("id").asText())).findFirst().orElseThrow();
-        }
-    }
-
-    private WebSocket connect(String token, Recorder recorder) {
-        return HttpClient.newHttpClient().newWebSocketBuilder().header("Authorization", "Bearer " + token)
-                .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/v1/ws"), recorder).join();
+    private WebSocket connect(String token, JsonFrames recorder) {
+        return JsonFrames.connect(server, token, "", recorder);
     }
 
     @Test
     void webSocketOpsAreCheckedAgainstTheConnectionsToken() {
-        Recorder r = new Recorder();
+        JsonFrames r = new JsonFrames();
         WebSocket ws = connect(token(List.of("chat.>"), List.of("chat.>")), r);
         ws.sendText("{\"op\":\"publish\",\"topic\":\"secret.x\",\"data\":\"leak\",\"id\":\"p1\"}", true).join();
         assertThat(r.reply("p1").path("code").asText()).isEqualTo("forbidden");
@@ -126,8 +83,8 @@ class StreamTokenTest {
         assertThat(r.reply("p2").path("op").asText()).isEqualTo("ack");
         ws.sendText("{\"op\":\"subscribe\",\"topic\":\"chat.a\",\"from\":\"earliest\",\"id\":\"s2\"}", true).join();
         assertThat(r.reply("s2").path("op").asText()).isEqualTo("subscribed");
-        await().atMost(Duration.ofSeconds(10)).until(() -> r.ops.stream().anyMatch(o -> o.path("op").asText()
-                .equals("message") && o.path("data").asText().equals("hi")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> r.messages().stream()
+                .anyMatch(d -> d.asText().equals("hi")));
         String admin = tokens.sign(Tokens.claims("root", Tokens.rights(NONE, NONE, NONE, NONE, true)));
         assertThat(send("GET", "/v1/topics/secret.x", admin, null).statusCode()).as("nothing stored").isEqualTo(404);
         ws.abort();
@@ -135,7 +92,7 @@ class StreamTokenTest {
 
     @Test
     void webSocketIsClosedWith4001WhenItsTokenExpires() {
-        Recorder r = new Recorder();
+        JsonFrames r = new JsonFrames();
         connect(expiringSoon(List.of("chat.>")), r);
         assertThat(r.closeCode.orTimeout(20, TimeUnit.SECONDS).join()).isEqualTo(4001);
         assertThat(r.closeReason).isEqualTo("token_expired");

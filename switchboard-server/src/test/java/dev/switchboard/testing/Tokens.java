@@ -51,6 +51,25 @@ public final class Tokens {
         return new Tokens(secret, file);
     }
 
+    /** For a test class sharing one secret: in a directory of its own, removed by {@link #deleteSecret()}. */
+    public static Tokens hs256InTempDir() {
+        try {
+            return hs256(Files.createTempDirectory("switchboard-keys"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Removes the secret file and its directory. */
+    public void deleteSecret() {
+        try {
+            Files.delete(secretFile);
+            Files.delete(secretFile.getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public Path secretFile() {
         return secretFile;
     }
