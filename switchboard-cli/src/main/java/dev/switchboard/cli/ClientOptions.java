@@ -3,6 +3,7 @@ package dev.switchboard.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -11,12 +12,17 @@ import picocli.CommandLine.Spec;
 
 /**
  * What every client command ({@code pub}, {@code sub}, {@code jobs …}, {@code bench …}) shares: the
- * {@code --server} option, and how it reads its input, writes its output and reports a usage error.
+ * {@code --server} and {@code --token} options, and how it reads its input, writes its output and reports a usage
+ * error.
  */
 public final class ClientOptions {
     @Option(names = "--server", defaultValue = "http://127.0.0.1:8080",
             description = "Server URL (env SWITCHBOARD_URL). Default: ${DEFAULT-VALUE}")
     public URI server;
+
+    @Option(names = "--token", description = "Token for a server started with --auth jwt, sent as 'Authorization: Bearer' "
+            + "(env SWITCHBOARD_TOKEN; docs/auth.md)")
+    public String token;
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
@@ -34,6 +40,11 @@ public final class ClientOptions {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
+    }
+
+    /** Adds the {@code --token}, if any, to a request. */
+    HttpRequest.Builder authorized(HttpRequest.Builder request) {
+        return token == null ? request : request.header("Authorization", "Bearer " + token);
     }
 
     /** A usage error of the command: picocli prints it with the command's usage and exits 2. */

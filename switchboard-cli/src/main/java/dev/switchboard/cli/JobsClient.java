@@ -39,8 +39,10 @@ final class JobsClient implements AutoCloseable {
 
     private final String base;
     private final HttpClient http;
+    private final ClientOptions options;
 
     JobsClient(ClientOptions options) {
+        this.options = options;
         this.base = options.base();
         this.http = Http.client(CONNECT_TIMEOUT);
     }
@@ -50,7 +52,7 @@ final class JobsClient implements AutoCloseable {
     }
 
     HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create(base + path)).timeout(Http.REQUEST_TIMEOUT);
+        return options.authorized(HttpRequest.newBuilder(URI.create(base + path))).timeout(Http.REQUEST_TIMEOUT);
     }
 
     /** Sends and reads the whole answer; an unreachable server is an IOException that says so. */
@@ -125,8 +127,8 @@ final class JobsClient implements AutoCloseable {
         boolean connected = false;
         long failingSince = 0;
         while (true) {
-            HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + Urls.pathSegment(id) + "/events"))
-                    .header("Accept", "text/event-stream").GET();
+            HttpRequest.Builder req = options.authorized(HttpRequest.newBuilder(URI.create(base + "/v1/jobs/"
+                    + Urls.pathSegment(id) + "/events"))).header("Accept", "text/event-stream").GET();
             if (lastId[0] != null) {
                 req.header("Last-Event-ID", lastId[0]);
             }

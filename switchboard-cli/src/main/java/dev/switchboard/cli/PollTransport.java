@@ -38,7 +38,7 @@ final class PollTransport implements SubscriberLoop.Transport {
         }
         while (!loop.done()) {
             From from = loop.position();
-            JsonNode page = get(http, HttpRequest.newBuilder(urls.poll(topic, from, wait, LIMIT)).timeout(wait.plus(GRACE)));
+            JsonNode page = get(http, urls.request(urls.poll(topic, from, wait, LIMIT)).timeout(wait.plus(GRACE)));
             loop.connected();
             JsonNode messages = page.path("messages");
             if (page.path("gap").asBoolean() && from.isOffset()) {
@@ -56,7 +56,7 @@ final class PollTransport implements SubscriberLoop.Transport {
 
     /** What {@code from=next} means right now: a short poll answers with it as {@code next}. */
     static long next(HttpClient http, Urls urls, String topic) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(urls.poll(topic, From.NEXT, null, 1)).timeout(GRACE).build();
+        HttpRequest request = urls.request(urls.poll(topic, From.NEXT, null, 1)).timeout(GRACE).build();
         HttpResponse<byte[]> response = Http.send(http, request, HttpResponse.BodyHandlers.ofByteArray());
         if (response.statusCode() == 404 && ServerError.of(404, response.body()).code.equals("topic_not_found")) {
             return 1; // A topic exists once something is published to it, and its first offset is 1.

@@ -74,7 +74,7 @@ public final class PubCommand implements Callable<Integer> {
     }
 
     private long publish(HttpClient http, URI uri, byte[] body, String idempotencyKey) throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+        HttpRequest.Builder request = client.authorized(HttpRequest.newBuilder(uri))
                 .timeout(Http.REQUEST_TIMEOUT)
                 .header("Content-Type", contentType())
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));

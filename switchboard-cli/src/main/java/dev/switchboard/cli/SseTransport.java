@@ -36,7 +36,7 @@ final class SseTransport implements SubscriberLoop.Transport {
             loop.subscribed(PollTransport.next(http, urls, topic));
         }
         From from = loop.position();
-        HttpRequest.Builder request = HttpRequest.newBuilder(urls.events(topic, from))
+        HttpRequest.Builder request = urls.request(urls.events(topic, from))
                 .header("Accept", "text/event-stream");
         if (from.isOffset() && from.offset() > 1) {
             // The standard resume header, saying the same as ?from=.

@@ -1,12 +1,19 @@
 package dev.switchboard.cli;
 
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 
-/** The server's endpoints, derived from {@code --server} (which may carry a path prefix). */
-record Urls(String base) {
+/**
+ * The server's endpoints, derived from {@code --server} (which may carry a path prefix), and requests to them
+ * carrying {@code --token}.
+ *
+ * @param token null, or the bearer token every request carries
+ */
+record Urls(String base, String token) {
 
     /** Accepts {@code http} and {@code https} URLs with a host; throws IllegalArgumentException otherwise. */
     static Urls of(ClientOptions client) {
@@ -15,7 +22,18 @@ record Urls(String base) {
         if (!scheme.equals("http") && !scheme.equals("https") || server.getHost() == null) {
             throw new IllegalArgumentException("--server must be an http:// or https:// URL, got '" + server + "'");
         }
-        return new Urls(client.base());
+        return new Urls(client.base(), client.token);
+    }
+
+    /** A request to {@code uri} with the token, if any. */
+    HttpRequest.Builder request(URI uri) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri);
+        return token == null ? b : b.header("Authorization", "Bearer " + token);
+    }
+
+    /** A WebSocket handshake with the token, if any. */
+    WebSocket.Builder authorized(WebSocket.Builder b) {
+        return token == null ? b : b.header("Authorization", "Bearer " + token);
     }
 
     URI messages(String topic) {

@@ -24,10 +24,12 @@ final class WebSocketTransport implements SubscriberLoop.Transport {
 
     private final HttpClient http;
     private final URI uri;
+    private final Urls urls;
     private final String topic;
 
     WebSocketTransport(HttpClient http, Urls urls, String topic) {
         this.http = http;
+        this.urls = urls;
         this.uri = urls.webSocket();
         this.topic = topic;
     }
@@ -37,7 +39,7 @@ final class WebSocketTransport implements SubscriberLoop.Transport {
         CompletableFuture<Void> ended = new CompletableFuture<>();
         WebSocket ws;
         try {
-            ws = http.newWebSocketBuilder()
+            ws = urls.authorized(http.newWebSocketBuilder())
                     .connectTimeout(Http.CONNECT_TIMEOUT)
                     .buildAsync(uri, new Listener(loop, ended))
                     .get();

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.testing.TestServer;
+import dev.switchboard.testing.Tokens;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -117,6 +120,27 @@ class CliEndToEndTest {
         assertThat(cli("", "pub", "idem", "once", "--key", "k1").lines()).containsExactly("1");
         assertThat(cli("a\nb\n", "pub", "idem", "--lines", "--key", "batch").lines()).containsExactly("2", "3");
         assertThat(cli("a\nb\n", "pub", "idem", "--lines", "--key", "batch").lines()).containsExactly("2", "3");
+    }
+
+    @Test
+    void theTokenGoesWithEveryCommandToAServerThatNeedsOne(@TempDir Path keys) {
+        server.close();
+        Tokens tokens = Tokens.hs256(keys);
+        server = TestServer.start(c -> c.withAuth(tokens.config()));
+        Result refused = cli("", "pub", "auth.t", "x");
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).startsWith("switchboard: unauthorized: ");
+
+        String token = tokens.sign(Tokens.claims("cli", Tokens.rights(List.of("auth.>"), List.of("auth.>"),
+                List.of("auth-q"), List.of(), false)));
+        assertThat(cli("", "pub", "auth.t", "x", "--token", token).lines()).containsExactly("1");
+        for (SubCommand.Via via : SubCommand.Via.values()) {
+            Result sub = cli("", "sub", "auth.t", "--from", "earliest", "--count", "1", "--via", via.name(),
+                    "--token", token);
+            assertThat(sub.lines()).as(via.name()).containsExactly("x");
+        }
+        assertThat(cli("", "jobs", "submit", "auth-q", "work").exit()).isEqualTo(1);
+        assertThat(cli("", "jobs", "submit", "auth-q", "work", "--token", token).exit()).isZero();
     }
 
     @Test
