@@ -17,6 +17,10 @@ public record Grants(String subject, Instant validUntil, List<NamePattern> publi
                      List<NamePattern> submit, List<NamePattern> work, boolean admin) {
     private static final List<NamePattern> EVERYTHING = List.of(NamePattern.parse(">"));
 
+    /** A request not (yet) authenticated: may do nothing. */
+    public static final Grants NOBODY = new Grants("unauthenticated", null, List.of(), List.of(), List.of(), List.of(),
+            false);
+
     /** The caller of a server without authentication: may do anything, for ever. */
     public static final Grants ANYONE = new Grants("anonymous", null, EVERYTHING, EVERYTHING, EVERYTHING, EVERYTHING,
             true);

@@ -77,7 +77,7 @@ public final class Exchange {
     private long deadline;
     private Duration limit;
     private boolean done;
-    private Grants grants = Grants.ANYONE;
+    private Grants grants = Grants.NOBODY;
 
     /**
      * @param answerTimeout how long past its own wait an answer may take before the client gets 503 timeout
@@ -182,7 +182,10 @@ public final class Exchange {
         return query("token");
     }
 
-    /** What the caller may do, as the router verified it; everything when the server has no authentication. */
+    /**
+     * What the caller may do, as the router verified it (everything when the server has no authentication);
+     * nothing before that.
+     */
     public Grants grants() {
         return grants;
     }
