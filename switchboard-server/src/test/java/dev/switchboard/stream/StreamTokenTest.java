@@ -3,6 +3,7 @@ package dev.switchboard.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.auth.JwtAuthenticator;
 import dev.switchboard.testing.JsonFrames;
 import dev.switchboard.testing.SseParser.Event;
 import dev.switchboard.testing.Slow;
@@ -49,9 +50,9 @@ class StreamTokenTest {
         server.close();
     }
 
-    /** Accepted now thanks to the clock-skew allowance, and expiring for good about three seconds from now. */
+    /** Accepted now thanks to the clock-skew allowance, and expiring for good about five seconds from now. */
     private String expiringSoon(List<String> sub) {
-        Instant exp = Instant.now().minusSeconds(27);
+        Instant exp = Instant.now().minusSeconds(JwtAuthenticator.CLOCK_SKEW_SECONDS - 5);
         return tokens.sign(Tokens.claims("alice", Tokens.rights(NONE, sub, NONE, NONE, false))
                 .notBeforeTime(Date.from(exp.minusSeconds(60))).expirationTime(Date.from(exp)));
     }
