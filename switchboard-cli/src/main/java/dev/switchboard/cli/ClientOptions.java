@@ -2,9 +2,12 @@ package dev.switchboard.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -12,7 +15,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * What every client command ({@code pub}, {@code sub}, {@code jobs …}, {@code bench …}) shares: the
- * {@code --server} and {@code --token} options, and how it reads its input, writes its output and reports a usage
+ * {@code --server} and {@code --token}/{@code --token-file} options, and how it reads its input, writes its output and reports a usage
  * error.
  */
 public final class ClientOptions {
@@ -23,6 +26,10 @@ public final class ClientOptions {
     @Option(names = "--token", description = "Token for a server started with --auth jwt, sent as 'Authorization: Bearer' "
             + "(env SWITCHBOARD_TOKEN; docs/auth.md)")
     public String token;
+
+    @Option(names = "--token-file", description = "File holding the token instead, read again for every connection: "
+            + "whatever renews it there keeps a long-running sub going past each expiry (env SWITCHBOARD_TOKEN_FILE)")
+    public Path tokenFile;
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
@@ -42,9 +49,26 @@ public final class ClientOptions {
         }
     }
 
-    /** Adds the {@code --token}, if any, to a request. */
+    /** The token to send now: {@code --token}, or what {@code --token-file} holds now, or null. */
+    public String token() {
+        if (tokenFile == null) {
+            return token;
+        }
+        if (token != null) {
+            throw usage("--token and --token-file are mutually exclusive");
+        }
+        try {
+            String t = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
+            return t.isEmpty() ? null : t;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read --token-file " + tokenFile + ": " + Http.describe(e), e);
+        }
+    }
+
+    /** Adds the token, if any, to a request. */
     HttpRequest.Builder authorized(HttpRequest.Builder request) {
-        return token == null ? request : request.header("Authorization", "Bearer " + token);
+        String t = token();
+        return t == null ? request : request.header("Authorization", "Bearer " + t);
     }
 
     /** A usage error of the command: picocli prints it with the command's usage and exits 2. */

@@ -73,7 +73,11 @@ final class SseTransport implements SubscriberLoop.Transport {
                 }
                 case "error" -> {
                     JsonNode error = Http.JSON.readTree(event.data());
-                    throw new ServerError(error.path("code").asText(), error.path("message").asText());
+                    // An expired token: the server ends the stream next, and the reconnect carries the token as it
+                    // is then (--token-file); any other error ends the subscription.
+                    if (!error.path("code").asText().equals("token_expired")) {
+                        throw new ServerError(error.path("code").asText(), error.path("message").asText());
+                    }
                 }
                 default -> {
                     // event types this client does not know

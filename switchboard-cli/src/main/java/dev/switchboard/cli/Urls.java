@@ -6,14 +6,15 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
  * The server's endpoints, derived from {@code --server} (which may carry a path prefix), and requests to them
  * carrying {@code --token}.
  *
- * @param token null, or the bearer token every request carries
+ * @param token the bearer token a request carries, as it is when the request is made (null: none)
  */
-record Urls(String base, String token) {
+record Urls(String base, Supplier<String> token) {
 
     /** Accepts {@code http} and {@code https} URLs with a host; throws IllegalArgumentException otherwise. */
     static Urls of(ClientOptions client) {
@@ -22,18 +23,20 @@ record Urls(String base, String token) {
         if (!scheme.equals("http") && !scheme.equals("https") || server.getHost() == null) {
             throw new IllegalArgumentException("--server must be an http:// or https:// URL, got '" + server + "'");
         }
-        return new Urls(client.base(), client.token);
+        return new Urls(client.base(), client::token);
     }
 
     /** A request to {@code uri} with the token, if any. */
     HttpRequest.Builder request(URI uri) {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri);
-        return token == null ? b : b.header("Authorization", "Bearer " + token);
+        String t = token.get();
+        return t == null ? b : b.header("Authorization", "Bearer " + t);
     }
 
     /** A WebSocket handshake with the token, if any. */
     WebSocket.Builder authorized(WebSocket.Builder b) {
-        return token == null ? b : b.header("Authorization", "Bearer " + token);
+        String t = token.get();
+        return t == null ? b : b.header("Authorization", "Bearer " + t);
     }
 
     URI messages(String topic) {

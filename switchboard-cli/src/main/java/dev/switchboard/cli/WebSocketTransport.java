@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 final class WebSocketTransport implements SubscriberLoop.Transport {
     /** The server closed us for reading too slowly; we resume from the log. */
     private static final int TOO_SLOW = 4008;
+    /** Our token expired; we reconnect with the token as it is then (--token-file). */
+    private static final int TOKEN_EXPIRED = 4001;
     /** The JDK's code for a connection that ended without a close frame. */
     private static final int ABNORMAL = 1006;
     /** Close codes that blame what we sent: reconnecting would only repeat it. */
@@ -164,6 +166,8 @@ final class WebSocketTransport implements SubscriberLoop.Transport {
                 ended.completeExceptionally(new ServerError("closed", "the server closed the WebSocket: " + why));
             } else if (code == ABNORMAL) {
                 ended.completeExceptionally(new IOException("the WebSocket connection was lost"));
+            } else if (code == TOKEN_EXPIRED) {
+                ended.completeExceptionally(new IOException("the token expired (" + why + ")"));
             } else if (code == TOO_SLOW) {
                 ended.completeExceptionally(new IOException("the server closed the WebSocket because we read too slowly (" + why + ")"));
             } else {

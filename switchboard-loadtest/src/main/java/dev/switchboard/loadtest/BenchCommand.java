@@ -46,8 +46,9 @@ public final class BenchCommand implements Runnable {
             return spec.commandLine().getParseResult().hasMatchedOption("--server") ? client.server
                     : target.defaultServer();
         }
-        return client.token == null ? client.server
-                : URI.create(client.server + "?token=" + URLEncoder.encode(client.token, StandardCharsets.UTF_8));
+        String token = client.token();
+        return token == null ? client.server
+                : URI.create(client.server + "?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8));
     }
 
     @Command(name = "fanout",
