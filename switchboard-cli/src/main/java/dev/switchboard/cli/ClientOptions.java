@@ -5,9 +5,12 @@ import dev.switchboard.client.Switchboard;
 import dev.switchboard.client.SwitchboardOptions;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -15,12 +18,21 @@ import picocli.CommandLine.Spec;
 
 /**
  * What every client command ({@code pub}, {@code sub}, {@code jobs …}, {@code bench …}) shares: the
- * {@code --server} option, and how it reads its input, writes its output and reports a usage error.
+ * {@code --server} and {@code --token}/{@code --token-file} options, and how it reads its input, writes its output
+ * and reports a usage error.
  */
 public final class ClientOptions {
     @Option(names = "--server", defaultValue = "http://127.0.0.1:8080",
             description = "Server URL (env SWITCHBOARD_URL). Default: ${DEFAULT-VALUE}")
     public URI server;
+
+    @Option(names = "--token", description = "Token for a server started with --auth jwt, sent as 'Authorization: Bearer' "
+            + "(env SWITCHBOARD_TOKEN; docs/auth.md)")
+    public String token;
+
+    @Option(names = "--token-file", description = "File holding the token instead, read again for every connection: "
+            + "whatever renews it there keeps a long-running sub going past each expiry (env SWITCHBOARD_TOKEN_FILE)")
+    public Path tokenFile;
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
@@ -41,7 +53,29 @@ public final class ClientOptions {
         }
         // A command fails at once when no server answers, as before it used the library; its streams and workers
         // still reconnect until stopped.
+        if (token != null && tokenFile != null) {
+            throw usage("--token and --token-file are mutually exclusive");
+        }
+        if (token != null || tokenFile != null) {
+            options.token(this::token); // asked again for every connection: a renewed --token-file is picked up
+        }
         return Switchboard.connect(options.retryFor(Duration.ZERO).listener(listener).build());
+    }
+
+    /** The token to send now: {@code --token}, or what {@code --token-file} holds now, or null. */
+    public String token() {
+        if (tokenFile == null) {
+            return token;
+        }
+        if (token != null) {
+            throw usage("--token and --token-file are mutually exclusive");
+        }
+        try {
+            String t = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
+            return t.isEmpty() ? null : t;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read --token-file " + tokenFile + ": " + e.getMessage(), e);
+        }
     }
 
     /** A usage error of the command: picocli prints it with the command's usage and exits 2. */

@@ -42,6 +42,8 @@ final class Errors {
                 return new ConflictException(code, status, text);
             case "payload_too_large", "limit_exceeded":
                 return new LimitExceededException(code, status, text);
+            case "unauthorized", "token_expired", "forbidden", "origin_not_allowed", "host_not_allowed":
+                return new NotAuthorizedException(code, status, text);
             case "unavailable", "timeout":
                 return new UnavailableException(code, status, text);
             default:

@@ -18,6 +18,7 @@ final class SseReader implements SubscriptionImpl.Reader {
     private static final int MAX_ERROR_BODY = 64 * 1024;
     /** Far above any message the server takes (its default limit is 1 MiB, a third more as base64). */
     private static final int MAX_EVENT_BYTES = 256 << 20;
+    private static final String TOKEN_EXPIRED = "token_expired";
 
     private volatile InputStream body;
     private volatile CompletableFuture<?> pending;
@@ -84,7 +85,12 @@ final class SseReader implements SubscriptionImpl.Reader {
                 }
                 case "error" -> {
                     JsonNode error = Json.MAPPER.readTree(event.data());
-                    throw Errors.of(error.path("code").asText(), 0, error.path("message").asText());
+                    String code = error.path("code").asText();
+                    if (code.equals(TOKEN_EXPIRED)) {
+                        // The server ends the stream next; the reconnect asks the token supplier again.
+                        throw new UncheckedIOException(new IOException("the token expired; reconnecting"));
+                    }
+                    throw Errors.of(code, 0, error.path("message").asText());
                 }
                 default -> {
                     // event types this client does not know

@@ -33,7 +33,7 @@ final class WebSocketReader implements SubscriptionImpl.Reader {
     private static final Set<Integer> TERMINAL_CLOSE = Set.of(1002, 1003, 1007, 1008, 1009, 1010);
     /** WebSocket errors that reconnecting cannot fix. */
     private static final Set<String> FINAL_ERRORS = Set.of("invalid_topic", "invalid_from", "topic_deleted", "invalid_op",
-            "invalid_json", "limit_exceeded");
+            "invalid_json", "limit_exceeded", "unauthorized", "forbidden");
 
     private volatile WebSocket current;
     private volatile CompletableFuture<WebSocket> opening;

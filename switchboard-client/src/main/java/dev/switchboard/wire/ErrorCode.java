@@ -14,6 +14,10 @@ public enum ErrorCode {
     INVALID_QUEUE, INVALID_VERSION, INVALID_PROGRESS, INVALID_ERROR, MISSING_LEASE_TOKEN,
     // What the request names does not exist.
     NOT_FOUND, TOPIC_NOT_FOUND, JOB_NOT_FOUND, QUEUE_NOT_FOUND, NOT_SUBSCRIBED,
+    // Who is calling: no valid token (401), or a token that does not allow this (403).
+    UNAUTHORIZED, TOKEN_EXPIRED, FORBIDDEN,
+    // A browser page or a Host name this server does not answer to (403).
+    ORIGIN_NOT_ALLOWED, HOST_NOT_ALLOWED,
     // The request is well formed but not allowed here or now.
     RESERVED_TOPIC, METHOD_NOT_ALLOWED, JOB_FINISHED, JOB_NOT_SUCCEEDED, LEASE_EXPIRED, LEASE_LOST,
     // Sizes and counts.

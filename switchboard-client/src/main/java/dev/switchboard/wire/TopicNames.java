@@ -3,6 +3,8 @@ package dev.switchboard.wire;
 /** Topic names: 1–255 chars of {@code [A-Za-z0-9_-]} segments joined by {@code .} (docs/api.md, "Conventions"). */
 public final class TopicNames {
     public static final int MAX_LENGTH = 255;
+    /** Join and leave events of topic {@code t} are on {@code _presence.t} (docs/api.md, "Presence"). */
+    public static final String PRESENCE_PREFIX = "_presence.";
 
     private TopicNames() {}
 

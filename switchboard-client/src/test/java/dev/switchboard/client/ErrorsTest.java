@@ -28,6 +28,10 @@ class ErrorsTest {
         }
         EXPECTED.put(ErrorCode.PAYLOAD_TOO_LARGE, LimitExceededException.class);
         EXPECTED.put(ErrorCode.LIMIT_EXCEEDED, LimitExceededException.class);
+        for (ErrorCode c : new ErrorCode[] {ErrorCode.UNAUTHORIZED, ErrorCode.TOKEN_EXPIRED, ErrorCode.FORBIDDEN,
+                ErrorCode.ORIGIN_NOT_ALLOWED, ErrorCode.HOST_NOT_ALLOWED}) {
+            EXPECTED.put(c, NotAuthorizedException.class);
+        }
         EXPECTED.put(ErrorCode.UNAVAILABLE, UnavailableException.class);
         EXPECTED.put(ErrorCode.TIMEOUT, UnavailableException.class);
         EXPECTED.put(ErrorCode.INTERNAL, ServerFaultException.class);

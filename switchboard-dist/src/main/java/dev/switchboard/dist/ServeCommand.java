@@ -3,6 +3,7 @@ package dev.switchboard.dist;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.cli.DurationConverter;
 import dev.switchboard.cli.LowerEnum;
+import dev.switchboard.config.AuthConfig;
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.config.IoMode;
 import dev.switchboard.config.Limits;
@@ -10,6 +11,8 @@ import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.SocketOptions;
 import dev.switchboard.server.SwitchboardServer;
 import io.netty.util.ResourceLeakDetector;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -100,6 +103,18 @@ final class ServeCommand implements Callable<Integer> {
             description = "Open client connections (keep below the process's open-file limit). Default: ${DEFAULT-VALUE}")
     int maxConnections;
 
+    @Option(names = "--max-connections-per-address", defaultValue = "0",
+            description = "Open connections from one remote address, 0 = unlimited (429 beyond). Default: ${DEFAULT-VALUE}")
+    int maxConnectionsPerAddress;
+
+    @Option(names = "--max-publish-rate", defaultValue = "0",
+            description = "Messages per second one connection may publish, 0 = unlimited (429 beyond). Default: ${DEFAULT-VALUE}")
+    int maxPublishRate;
+
+    @Option(names = "--max-publish-rate-per-subject", defaultValue = "0",
+            description = "Messages per second one token subject may publish over all its connections, 0 = unlimited (429 beyond). Default: ${DEFAULT-VALUE}")
+    int maxPublishRatePerSubject;
+
     @Option(names = "--max-pending-publishes", defaultValue = "65536",
             description = "Publishes waiting for the log writer before new ones get 503. Default: ${DEFAULT-VALUE}")
     int maxPendingPublishes;
@@ -147,13 +162,39 @@ final class ServeCommand implements Callable<Integer> {
             description = "How long an Idempotency-Key is remembered. Default: ${DEFAULT-VALUE}")
     Duration idempotencyTtl;
 
-    @Option(names = "--cors-origins", defaultValue = "*", split = ",",
-            description = "Browser origins allowed to call the API from their pages, comma-separated; * = any, '' = none. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--cors-origins", defaultValue = "", split = ",",
+            description = "Browser origins allowed to call the API from their pages, comma-separated; * = any. Default: none")
     List<String> corsOrigins;
 
     @Option(names = "--stage-sample", defaultValue = "" + ServerConfig.DEFAULT_STAGE_SAMPLE,
             description = "Time one event in N per connection for switchboard_stage_seconds; 0 = stage timing off, 1 = every event. Default: ${DEFAULT-VALUE}")
     int stageSample;
+
+    @Option(names = "--allowed-hosts", defaultValue = "", split = ",",
+            description = "Host names the server answers to (any port), comma-separated, against DNS rebinding. A loopback --bind always answers to localhost, 127.0.0.1 and [::1]; a non-loopback one with none set answers to any. Default: none")
+    List<String> allowedHosts;
+
+    @Option(names = "--auth", defaultValue = "none",
+            description = "none (anyone may do anything; loopback only unless --insecure-no-auth) or jwt (every request but /healthz and /readyz needs a signed token, docs/auth.md). Default: ${DEFAULT-VALUE}")
+    String auth;
+
+    @Option(names = "--auth-hs256-secret-file", description = "HS256 secret: raw bytes, one trailing newline ignored, at least 32 bytes")
+    Path hs256SecretFile;
+
+    @Option(names = "--auth-public-key", description = "PEM public key (RSA: RS256, EC P-256: ES256); re-read when it changes")
+    Path publicKeyFile;
+
+    @Option(names = "--auth-jwks-file", description = "JSON Web Key Set (RS256/ES256 keys by kid); re-read when it changes")
+    Path jwksFile;
+
+    @Option(names = "--auth-issuer", description = "Tokens must carry this iss (default: any)")
+    String issuer;
+
+    @Option(names = "--auth-audience", description = "Tokens must carry this aud (default: any)")
+    String audience;
+
+    @Option(names = "--insecure-no-auth", description = "Allow --auth none on a non-loopback --bind: anyone who reaches the port may publish, read and delete")
+    boolean insecureNoAuth;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -168,23 +209,52 @@ final class ServeCommand implements Callable<Integer> {
         if (stageSample < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--stage-sample must be >= 0");
         }
+        if (maxConnectionsPerAddress < 0 || maxPublishRate < 0 || maxPublishRatePerSubject < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--max-connections-per-address, --max-publish-rate and --max-publish-rate-per-subject must be >= 0");
+        }
         if (writeLow <= 0 || writeHigh < writeLow) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--write-buffer-high must be >= --write-buffer-low > 0");
         }
+        AuthConfig authConfig = authConfig();
         ServerConfig config = new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads,
                 new SocketOptions(tcpNoDelay, sendBuffer, receiveBuffer, backlog, writeLow, writeHigh),
                 new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollBytes, maxWait,
                         maxTopics, maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout,
-                        idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout),
+                        idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout, maxConnectionsPerAddress,
+                        maxPublishRate, maxPublishRatePerSubject),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
-                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList(), stageSample);
+                idempotencyTtl, nonBlank(corsOrigins), stageSample, authConfig, nonBlank(allowedHosts));
         SwitchboardServer server = SwitchboardServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
         spec.commandLine().getOut().printf("switchboard listening on http://%s:%d%n", bind, server.port());
         spec.commandLine().getOut().flush();
         server.awaitClose();
         return 0;
+    }
+
+    private static List<String> nonBlank(List<String> values) {
+        return values.stream().map(String::trim).filter(v -> !v.isEmpty()).toList();
+    }
+
+    private AuthConfig authConfig() throws UnknownHostException {
+        switch (auth) {
+            case "jwt" -> {
+                return new AuthConfig(true, hs256SecretFile, publicKeyFile, jwksFile, issuer, audience);
+            }
+            case "none" -> {
+                // Like Redis's protected mode: an open server reachable from other machines is a mistake unless said.
+                if (!InetAddress.getByName(bind).isLoopbackAddress() && !insecureNoAuth) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "refusing to listen on " + bind
+                            + " with --auth none: anyone who reaches it could publish, read and delete. Use --auth jwt,"
+                            + " bind to 127.0.0.1, or pass --insecure-no-auth if a firewall or proxy guards the port");
+                }
+                return AuthConfig.NONE;
+            }
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--auth must be none or jwt, got '" + auth + "'");
+        }
     }
 
     static final class FsyncConverter extends LowerEnum<FsyncPolicy> {

@@ -5,18 +5,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.auth.JwtAuthenticator;
 import dev.switchboard.testing.TestServer;
+import dev.switchboard.testing.Tokens;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -24,12 +34,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** {@code switchboard pub} and {@code sub} through {@link Main#run}, against a real server, stdio captured. */
 @Timeout(60)
 class CliEndToEndTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final List<Thread> running = new ArrayList<>();
     private final PrintStream stdout = System.out;
     private TestServer server;
@@ -104,7 +116,7 @@ class CliEndToEndTest {
     void envelopePrintsOneJsonLinePerMessage() throws IOException {
         cli("", "pub", "env", "two\nlines");
         Result sub = cli("", "sub", "env", "--from", "1", "--count", "1", "--via", "poll", "--envelope");
-        JsonNode envelope = new com.fasterxml.jackson.databind.ObjectMapper().readTree(sub.out());
+        JsonNode envelope = JSON.readTree(sub.out());
         assertThat(sub.lines()).hasSize(1);
         assertThat(envelope.path("offset").asLong()).isEqualTo(1);
         assertThat(envelope.path("type").asText()).isEqualTo("text/plain; charset=utf-8");
@@ -117,6 +129,70 @@ class CliEndToEndTest {
         assertThat(cli("", "pub", "idem", "once", "--key", "k1").lines()).containsExactly("1");
         assertThat(cli("a\nb\n", "pub", "idem", "--lines", "--key", "batch").lines()).containsExactly("2", "3");
         assertThat(cli("a\nb\n", "pub", "idem", "--lines", "--key", "batch").lines()).containsExactly("2", "3");
+    }
+
+    @Test
+    void theTokenGoesWithEveryCommandToAServerThatNeedsOne(@TempDir Path keys) {
+        server.close();
+        Tokens tokens = Tokens.hs256(keys);
+        server = TestServer.start(c -> c.withAuth(tokens.config()));
+        Result refused = cli("", "pub", "auth.t", "x");
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).startsWith("switchboard: unauthorized: ");
+
+        String token = tokens.sign(Tokens.claims("cli", Tokens.rights(List.of("auth.>"), List.of("auth.>"),
+                List.of("auth-q"), List.of(), false)));
+        assertThat(cli("", "pub", "auth.t", "x", "--token", token).lines()).containsExactly("1");
+        for (SubCommand.Via via : SubCommand.Via.values()) {
+            Result sub = cli("", "sub", "auth.t", "--from", "earliest", "--count", "1", "--via", via.name(),
+                    "--token", token);
+            assertThat(sub.lines()).as(via.name()).containsExactly("x");
+        }
+        assertThat(cli("", "jobs", "submit", "auth-q", "work").exit()).isEqualTo(1);
+        assertThat(cli("", "jobs", "submit", "auth-q", "work", "--token", token).exit()).isZero();
+    }
+
+    /**
+     * A pushed subscription whose token expires is ended by the server (WebSocket 4001, SSE token_expired); the sub
+     * reconnects with what its --token-file holds by then and misses nothing. The reconnect is seen in the topic's
+     * presence events: joined, left, joined again.
+     */
+    @ParameterizedTest
+    @EnumSource(value = SubCommand.Via.class, names = {"ws", "sse"})
+    void aSubWithATokenFileOutlivesItsToken(SubCommand.Via via, @TempDir Path keys) throws Exception {
+        server.close();
+        Tokens tokens = Tokens.hs256(keys);
+        server = TestServer.start(c -> c.withAuth(tokens.config()));
+        String topic = "renew." + via;
+        Map<String, Object> rights = Tokens.rights(List.of(), List.of(topic), List.of(), List.of(), false);
+        Instant expired = Instant.now().minusSeconds(JwtAuthenticator.CLOCK_SKEW_SECONDS - 5); // 5 s to go
+        Path tokenFile = keys.resolve("token");
+        Files.writeString(tokenFile, tokens.sign(Tokens.claims("sub", rights).notBeforeTime(Date.from(expired.minusSeconds(60)))
+                .expirationTime(Date.from(expired))) + "\n");
+        String admin = tokens.sign(Tokens.claims("root", Tokens.rights(List.of(), List.of(), List.of(), List.of(), true)));
+
+        Background sub = background("sub", topic, "--from", "earliest", "--count", "2", "--via", via.name(),
+                "--token-file", tokenFile.toString());
+        publishAs(admin, topic, "before");
+        await().atMost(Duration.ofSeconds(20)).until(() -> sub.out().lines().count() == 1);
+        Files.writeString(tokenFile, tokens.sign(Tokens.claims("sub", rights)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> presenceEvents(admin, topic) >= 3);
+        publishAs(admin, topic, "after");
+
+        assertThat(sub.exit().get(30, TimeUnit.SECONDS)).isZero();
+        assertThat(sub.out().lines()).containsExactly("before", "after");
+    }
+
+    private void publishAs(String token, String topic, String body) {
+        assertThat(server.send(HttpRequest.newBuilder(server.uri("/v1/topics/" + topic + "/messages"))
+                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofString(body)).build())
+                .statusCode()).isEqualTo(201);
+    }
+
+    private int presenceEvents(String token, String topic) throws IOException {
+        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/v1/topics/_presence." + topic
+                + "/messages?from=earliest")).header("Authorization", "Bearer " + token).build());
+        return r.statusCode() == 200 ? JSON.readTree(r.body()).get("messages").size() : 0;
     }
 
     @Test
@@ -158,7 +234,7 @@ class CliEndToEndTest {
     private long subscribers(String topic, String transport) {
         var response = server.get("/v1/topics/" + topic);
         try {
-            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).path("subscribers").path(transport).asLong();
+            return JSON.readTree(response.body()).path("subscribers").path(transport).asLong();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

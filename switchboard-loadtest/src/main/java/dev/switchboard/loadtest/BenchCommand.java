@@ -8,6 +8,8 @@ import dev.switchboard.cli.LowerEnum;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -35,10 +37,18 @@ public final class BenchCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout, jobs, durable, idle, longpoll, stalled, client or report");
     }
 
-    /** {@code --server}, or the peer's standard address when a peer is targeted and no server was given. */
+    /**
+     * {@code --server}, or the peer's standard address when a peer is targeted and no server was given; for
+     * Switchboard with {@code --token}, the token rides along as the URL's query (see {@link ServerEndpoint}).
+     */
     private static URI server(CommandLine.Model.CommandSpec spec, ClientOptions client, Target target) {
-        return target != Target.SWITCHBOARD && !spec.commandLine().getParseResult().hasMatchedOption("--server")
-                ? target.defaultServer() : client.server;
+        if (target != Target.SWITCHBOARD) {
+            return spec.commandLine().getParseResult().hasMatchedOption("--server") ? client.server
+                    : target.defaultServer();
+        }
+        String token = client.token();
+        return token == null ? client.server
+                : URI.create(client.server + "?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8));
     }
 
     @Command(name = "fanout",

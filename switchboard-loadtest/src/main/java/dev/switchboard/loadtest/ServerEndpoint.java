@@ -4,18 +4,24 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 
-/** Where the server is and the paths of the calls the benchmark makes; the URL may carry a path prefix. */
+/**
+ * Where the server is and the paths of the calls the benchmark makes; the URL may carry a path prefix, and a query
+ * {@code token=JWT} for a server with {@code --auth jwt} (every call then carries it as its {@code token} parameter).
+ */
 final class ServerEndpoint {
     private final InetSocketAddress address;
     private final String host;
     private final String basePath;
     private final String scheme;
+    /** {@code token=…} as given, or empty. */
+    private final String tokenQuery;
 
-    private ServerEndpoint(InetSocketAddress address, String host, String basePath, String scheme) {
+    private ServerEndpoint(InetSocketAddress address, String host, String basePath, String scheme, String tokenQuery) {
         this.address = address;
         this.host = host;
         this.basePath = basePath;
         this.scheme = scheme;
+        this.tokenQuery = tokenQuery;
     }
 
     /**
@@ -37,7 +43,14 @@ final class ServerEndpoint {
             throw new UnknownHostException("cannot resolve " + server.getHost());
         }
         String path = server.getRawPath() == null ? "" : server.getRawPath().replaceAll("/+$", "");
-        return new ServerEndpoint(address, server.getHost() + ":" + port, path, scheme);
+        String query = server.getRawQuery();
+        String token = query != null && query.startsWith("token=") ? query : "";
+        return new ServerEndpoint(address, server.getHost() + ":" + port, path, scheme, token);
+    }
+
+    /** A path and query with the token added, if there is one. */
+    private String authorized(String pathAndQuery) {
+        return tokenQuery.isEmpty() ? pathAndQuery : pathAndQuery + (pathAndQuery.contains("?") ? "&" : "?") + tokenQuery;
     }
 
     InetSocketAddress address() {
@@ -50,30 +63,34 @@ final class ServerEndpoint {
     }
 
     String publishPath(String topic) {
+        return authorized(messagesPath(topic));
+    }
+
+    private String messagesPath(String topic) {
         return basePath + "/v1/topics/" + topic + "/messages";
     }
 
     /** A long poll for the topic's messages from offset 1, held up to {@code wait}. */
     String longPollPath(String topic, java.time.Duration wait) {
-        return publishPath(topic) + "?from=1&wait=" + wait.toMillis() + "ms";
+        return authorized(messagesPath(topic) + "?from=1&wait=" + wait.toMillis() + "ms");
     }
 
     String eventsPath(String topic) {
-        return basePath + "/v1/topics/" + topic + "/events?from=next";
+        return authorized(basePath + "/v1/topics/" + topic + "/events?from=next");
     }
 
-    /** The Prometheus metrics, {@code GET /metrics}. */
+    /** The Prometheus metrics, {@code GET /metrics} (with {@code --auth jwt}, the token must be an admin's). */
     URI metricsUri() {
-        return URI.create(scheme + "://" + host + basePath + "/metrics");
+        return URI.create(scheme + "://" + host + authorized(basePath + "/metrics"));
     }
 
     /** The topic's description, {@code GET /v1/topics/T}: offsets, retention, live subscribers per transport. */
     URI topicUri(String topic) {
-        return URI.create(scheme + "://" + host + basePath + "/v1/topics/" + topic);
+        return URI.create(scheme + "://" + host + authorized(basePath + "/v1/topics/" + topic));
     }
 
     String webSocketPath(String topic) {
-        return basePath + "/v1/ws?subscribe=" + topic + "&from=next";
+        return authorized(basePath + "/v1/ws?subscribe=" + topic + "&from=next");
     }
 
     @Override

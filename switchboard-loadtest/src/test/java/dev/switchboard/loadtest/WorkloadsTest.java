@@ -10,12 +10,16 @@ import dev.switchboard.testing.PeerProcesses;
 import dev.switchboard.testing.PeerProcesses.Peer;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
+import dev.switchboard.testing.Tokens;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Short runs of the durable, idle and longpoll workloads against real targets: a Switchboard {@link TestServer}
@@ -43,6 +47,17 @@ class WorkloadsTest {
     void durableSwitchboard() throws Exception {
         server = TestServer.start(c -> c.withFsync(FsyncPolicy.ALWAYS));
         assertDurable(durable(Target.SWITCHBOARD, URI.create(server.url())));
+    }
+
+    @Test
+    void durableSwitchboardWithAuthCarriesTheToken(@TempDir Path keys) throws Exception {
+        Tokens tokens = Tokens.hs256(keys);
+        server = TestServer.start(c -> c.withAuth(tokens.config()));
+        String token = tokens.sign(Tokens.claims("bench", Tokens.rights(List.of(">"), List.of(">"), List.of(),
+                List.of(), false)));
+        assertDurable(durable(Target.SWITCHBOARD, URI.create(server.url() + "?token=" + token)));
+        assertThat(durable(Target.SWITCHBOARD, URI.create(server.url())).errors().total()).as("without the token")
+                .isPositive();
     }
 
     @Test

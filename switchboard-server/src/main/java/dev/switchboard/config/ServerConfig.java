@@ -24,11 +24,15 @@ import java.util.List;
  * @param corsOrigins      browser origins allowed to call the API from other pages ({@code *} = any, empty = none)
  * @param stageSample      time one event in this many per connection and stage for {@code switchboard_stage_seconds}
  *                         (0 = stage timing off, 1 = every event)
+ * @param auth             how callers authenticate (docs/auth.md)
+ * @param allowedHosts     Host names the server answers to besides, on a loopback bind, the loopback names (a
+ *                         non-loopback server with none answers to any)
  */
 public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsync, Duration fsyncInterval,
                            IoMode io, int ioThreads, SocketOptions socket, Limits limits, Duration sseHeartbeat,
                            Duration wsPingInterval, Retention defaultRetention, Duration idempotencyTtl,
-                           List<String> corsOrigins, int stageSample) {
+                           List<String> corsOrigins, int stageSample, AuthConfig auth,
+                           List<String> allowedHosts) {
 
     /**
      * Stage timing's default sampling. A timed publish cost 0.6-1.2 µs more in StageTimerBenchmark (three histogram
@@ -41,56 +45,74 @@ public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsyn
     public static ServerConfig forTests(Path dataDir) {
         return new ServerConfig("127.0.0.1", 0, dataDir, FsyncPolicy.BATCH, Duration.ofMillis(100), IoMode.AUTO, 2,
                 SocketOptions.defaults(), Limits.defaults(), Duration.ofSeconds(15), Duration.ofSeconds(30),
-                Retention.UNLIMITED, Duration.ofHours(24), List.of("*"), DEFAULT_STAGE_SAMPLE);
+                Retention.UNLIMITED, Duration.ofHours(24), List.of(), DEFAULT_STAGE_SAMPLE, AuthConfig.NONE, List.of());
     }
 
     public ServerConfig withLimits(Limits newLimits) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, newLimits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
+                allowedHosts);
     }
 
     public ServerConfig withFsync(FsyncPolicy policy) {
         return new ServerConfig(bind, port, dataDir, policy, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
+                allowedHosts);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(bind, newPort, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
+                allowedHosts);
     }
 
     public ServerConfig withSocket(SocketOptions options) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, options, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
+                allowedHosts);
     }
 
     public ServerConfig withSseHeartbeat(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample);
+                interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
+                allowedHosts);
     }
 
     public ServerConfig withWsPingInterval(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins, stageSample);
+                sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth, allowedHosts);
     }
 
     public ServerConfig withCorsOrigins(List<String> origins) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins, stageSample);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins, stageSample, auth,
+                allowedHosts);
     }
 
     public ServerConfig withDefaultRetention(Retention retention) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins, stageSample);
+                sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins, stageSample, auth, allowedHosts);
+    }
+
+    public ServerConfig withAuth(AuthConfig newAuth) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, newAuth,
+                allowedHosts);
+    }
+
+    public ServerConfig withAllowedHosts(List<String> hosts) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth, hosts);
     }
 
     public ServerConfig withIo(IoMode mode) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, mode, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
+                allowedHosts);
     }
 
     public ServerConfig withStageSample(int every) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, every);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, every, auth, allowedHosts);
     }
 }

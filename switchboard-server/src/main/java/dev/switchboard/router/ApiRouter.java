@@ -1,5 +1,6 @@
 package dev.switchboard.router;
 
+import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.codec.http.LingeringClose;
@@ -45,11 +46,14 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
 
     private final Routes routes;
     private final Duration answerTimeout;
+    private final PublishLimiter.Budget publishBudget;
     /** Started and not yet written, in arrival order. */
     private final ArrayDeque<Started> started = new ArrayDeque<>();
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private boolean closing;
+    /** Set on a connection past a connection limit: its requests are refused with this, operations excepted. */
+    private ApiException refusal;
     /** Fires at the earliest deadline of the exchanges awaiting an answer: one timer per connection, not per request. */
     private ScheduledFuture<?> deadlineTimer;
     private long deadlineTimerAt;
@@ -71,11 +75,21 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
     public ApiRouter(Routes routes, Duration answerTimeout) {
         this.routes = routes;
         this.answerTimeout = answerTimeout;
+        this.publishBudget = routes.publishBudget();
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+    }
+
+    /**
+     * This connection is past a connection limit: each request is answered with {@code why} (with
+     * {@code Retry-After}) and the connection closes, except that health checks and metrics are served (then the
+     * connection closes too), so that a full server can still be watched.
+     */
+    public void refuseRequests(ApiException why) {
+        this.refusal = why;
     }
 
     @Override
@@ -115,12 +129,17 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
             timeouts.headReceived();
         }
         Exchange exchange = new Exchange(ctx, request, this, answerTimeout,
-                ConnectionStats.of(ctx.channel()).stageStart());
+                ConnectionStats.of(ctx.channel()).stageStart(), publishBudget);
         started.add(new Started(exchange, Routes.isPublish(request)));
         try {
             if (request.decoderResult().isFailure()) {
                 refuseMalformed(exchange, request.decoderResult().cause());
+            } else if (refusal != null && !Routes.isOperations(exchange.path())) {
+                exchange.respond(HttpResponses.closing(HttpResponses.error(ctx.alloc(), refusal)));
             } else {
+                if (refusal != null) {
+                    exchange.closeAfterAnswer();
+                }
                 routes.dispatch(exchange);
             }
         } catch (ApiException e) {

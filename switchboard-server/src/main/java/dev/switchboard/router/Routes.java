@@ -2,6 +2,9 @@ package dev.switchboard.router;
 
 import dev.switchboard.codec.http.AdminEndpoints;
 import dev.switchboard.codec.http.DashboardEndpoints;
+import dev.switchboard.auth.Authenticator;
+import dev.switchboard.auth.Grants;
+import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.MethodNotAllowed;
@@ -14,9 +17,17 @@ import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import java.util.List;
 
-/** The URL space of docs/api.md: which endpoint answers which method and path. Shared by every connection. */
+/**
+ * The URL space of docs/api.md: which endpoint answers which method and path, and who may call it (docs/auth.md).
+ * Every request but the health checks is authenticated here, once; each route then asks the caller's
+ * {@link Grants} for the right it needs. Shared by every connection.
+ */
 public final class Routes {
+    /** Operator surfaces: everything under it, and whatever is added there later, needs admin rights. */
+    private static final String ADMIN = "/v1/admin/";
+    private static final String METRICS = "/metrics";
     private static final String TOPICS = "/v1/topics";
     private static final String QUEUES = "/v1/queues/";
     private static final String JOBS = "/v1/jobs/";
@@ -30,17 +41,41 @@ public final class Routes {
     private final JobEndpoints jobs;
     private final AdminEndpoints admin;
     private final DashboardEndpoints dashboard;
+    private final Authenticator authenticator;
+    private final BrowserGuard browsers;
+    private final PublishLimiter publishes;
 
+    /**
+     * @param loopbackBind whether the server listens on a loopback address (its Host names are then accepted)
+     * @param allowedHosts further Host names the server answers to
+     * @param corsOrigins  origins whose pages may change things ({@code *}: any)
+     * @param publishes    publish rates, each connection's budget taken from it
+     */
     public Routes(TopicEndpoints topics, PollEndpoint polls, SseEndpoint sse, WebSocketEndpoint webSocket,
-                  OpsEndpoints ops, JobEndpoints jobs, AdminEndpoints admin, DashboardEndpoints dashboard) {
+                  OpsEndpoints ops, JobEndpoints jobs, AdminEndpoints admin, DashboardEndpoints dashboard,
+                  Authenticator authenticator, boolean loopbackBind, List<String> allowedHosts,
+                  List<String> corsOrigins, PublishLimiter publishes) {
         this.jobs = jobs;
         this.admin = admin;
         this.dashboard = dashboard;
+        this.publishes = publishes;
+        this.authenticator = authenticator;
+        this.browsers = new BrowserGuard(loopbackBind, allowedHosts, corsOrigins);
         this.topics = topics;
         this.polls = polls;
         this.sse = sse;
         this.webSocket = webSocket;
         this.ops = ops;
+    }
+
+    /** Health checks and metrics: what a connection past a connection limit is still served. */
+    static boolean isOperations(String path) {
+        return path.equals("/healthz") || path.equals("/readyz") || path.equals(METRICS);
+    }
+
+    /** The publish budget of a new connection. */
+    PublishLimiter.Budget publishBudget() {
+        return publishes.connection();
     }
 
     /** {@code POST /v1/topics/{topic}/messages}, judged from the raw target; dispatch still validates it. */
@@ -61,10 +96,20 @@ public final class Routes {
         if (path.equals("/healthz")) {
             allow(method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD);
             ops.health(ex);
+            return;
         } else if (path.equals("/readyz")) {
             allow(method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD);
             ops.ready(ex);
-        } else if (path.equals("/metrics")) {
+            return;
+        }
+        browsers.check(ex, path); // health checks are exempt: probes name the node by IP, and they reveal nothing
+        // Without authentication the token is not even looked for: nothing to parse on the publish path.
+        Grants grants = authenticator == Authenticator.NONE ? Grants.ANYONE : authenticator.verify(ex.token());
+        ex.grants(grants);
+        if (path.equals(METRICS) || path.startsWith(ADMIN)) {
+            grants.requireAdmin("use " + path);
+        }
+        if (path.equals(METRICS)) {
             allow(method, "GET", HttpMethod.GET);
             ops.metrics(ex);
         } else if (path.equals("/v1/ws")) {
@@ -100,13 +145,17 @@ public final class Routes {
         int slash = rest.indexOf('/');
         String topic = slash < 0 ? rest : rest.substring(0, slash);
         String sub = slash < 0 ? "" : rest.substring(slash + 1);
+        Grants grants = ex.grants();
         switch (sub) {
             case "" -> {
                 if (method.equals(HttpMethod.GET)) {
+                    grants.requireSubscribe(topic);
                     topics.describe(ex, topic);
                 } else if (method.equals(HttpMethod.PUT)) {
+                    grants.requireAdmin("set the retention of topic '" + topic + "'");
                     topics.setRetention(ex, topic);
                 } else if (method.equals(HttpMethod.DELETE)) {
+                    grants.requireAdmin("delete topic '" + topic + "'");
                     topics.delete(ex, topic);
                 } else {
                     throw methodNotAllowed("GET, PUT, DELETE");
@@ -114,8 +163,10 @@ public final class Routes {
             }
             case "messages" -> {
                 if (method.equals(HttpMethod.POST)) {
+                    grants.requirePublish(topic);
                     topics.publish(ex, topic);
                 } else if (method.equals(HttpMethod.GET)) {
+                    grants.requireSubscribe(topic);
                     polls.poll(ex, topic);
                 } else {
                     throw methodNotAllowed("GET, POST");
@@ -123,11 +174,18 @@ public final class Routes {
             }
             case "batch" -> {
                 allow(method, "POST", HttpMethod.POST);
+                grants.requirePublish(topic);
                 topics.publishBatch(ex, topic);
             }
             case "events" -> {
                 allow(method, "GET", HttpMethod.GET);
+                grants.requireSubscribe(topic);
                 sse.stream(ex, topic);
+            }
+            case "presence" -> {
+                allow(method, "GET", HttpMethod.GET);
+                grants.requireSubscribe(topic);
+                topics.presence(ex, topic);
             }
             default -> throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + ex.path());
         }
@@ -136,11 +194,14 @@ public final class Routes {
     private void queuePath(Exchange ex, HttpMethod method, String rest) {
         int slash = rest.indexOf('/');
         String queue = slash < 0 ? rest : rest.substring(0, slash);
+        Grants grants = ex.grants();
         switch (slash < 0 ? "" : rest.substring(slash + 1)) {
             case "" -> {
                 if (method.equals(HttpMethod.GET)) {
+                    grants.requireSubmitOrWork(queue);
                     jobs.queue(ex, queue);
                 } else if (method.equals(HttpMethod.PUT)) {
+                    grants.requireAdmin("configure queue '" + queue + "'");
                     jobs.configure(ex, queue);
                 } else {
                     throw methodNotAllowed("GET, PUT");
@@ -148,10 +209,12 @@ public final class Routes {
             }
             case "jobs" -> {
                 allow(method, "POST", HttpMethod.POST);
+                grants.requireSubmit(queue);
                 jobs.submit(ex, queue);
             }
             case "claim" -> {
                 allow(method, "POST", HttpMethod.POST);
+                grants.requireWork(queue);
                 jobs.claim(ex, queue);
             }
             default -> throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + ex.path());
@@ -164,8 +227,10 @@ public final class Routes {
         String sub = slash < 0 ? "" : rest.substring(slash + 1);
         if (sub.isEmpty()) {
             if (method.equals(HttpMethod.GET)) {
+                ex.grants().requireSubmitOrWork(jobs.queueOf(id));
                 jobs.get(ex, id);
             } else if (method.equals(HttpMethod.DELETE)) {
+                ex.grants().requireSubmitOrWork(jobs.queueOf(id));
                 jobs.cancel(ex, id);
             } else {
                 throw methodNotAllowed("GET, DELETE");
@@ -175,14 +240,17 @@ public final class Routes {
         switch (sub) {
             case "events" -> {
                 allow(method, "GET", HttpMethod.GET);
+                ex.grants().requireSubmitOrWork(jobs.queueOf(id));
                 sse.streamJob(ex, jobs.job(id));
             }
             case "result" -> {
                 allow(method, "GET", HttpMethod.GET);
+                ex.grants().requireSubmitOrWork(jobs.queueOf(id));
                 jobs.result(ex, id);
             }
             case "progress", "heartbeat", "complete", "fail" -> {
                 allow(method, "POST", HttpMethod.POST);
+                ex.grants().requireWork(jobs.queueOf(id));
                 switch (sub) {
                     case "progress" -> jobs.progress(ex, id);
                     case "heartbeat" -> jobs.heartbeat(ex, id);

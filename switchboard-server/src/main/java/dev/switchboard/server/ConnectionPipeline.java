@@ -1,5 +1,8 @@
 package dev.switchboard.server;
 
+import dev.switchboard.auth.Authenticator;
+import dev.switchboard.auth.JwtAuthenticator;
+import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.codec.http.AdminEndpoints;
 import dev.switchboard.codec.http.BodyAggregator;
@@ -15,12 +18,16 @@ import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.jobs.JobService;
+import dev.switchboard.presence.Presence;
 import dev.switchboard.router.ApiRouter;
 import dev.switchboard.router.Routes;
 import dev.switchboard.transport.ConnectionLimiter;
 import dev.switchboard.xray.ConnectionRegistry;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
@@ -28,6 +35,10 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.cors.CorsConfig;
 import io.netty.handler.codec.http.cors.CorsConfigBuilder;
 import io.netty.handler.codec.http.cors.CorsHandler;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 
 /**
@@ -48,22 +59,59 @@ public final class ConnectionPipeline {
         this.routes = routes;
         this.registry = registry;
         this.limits = limits;
-        this.connections = new ConnectionLimiter(limits.maxConnections(), metrics);
+        this.connections = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerAddress(), metrics,
+                ConnectionPipeline::refuse);
         this.cors = corsConfig(corsOrigins);
         this.httpConfig = new HttpDecoderConfig().setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(limits.maxHeaderBytes()).setMaxChunkSize(64 * 1024);
     }
 
+    /**
+     * Who may call, as {@code config} says; reads the key files now, so that a server whose keys cannot be read does
+     * not start (and refuses nobody by accident later).
+     */
+    public static Authenticator authenticator(ServerConfig config) {
+        try {
+            return JwtAuthenticator.create(config.auth());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
     /** The server's endpoints over the engine, delivery and jobs, as {@code config} sets them up. */
     public static Routes routes(Broker broker, Delivery delivery, JobService jobs, ServerConfig config,
-                                PrometheusMeterRegistry metrics, ConnectionRegistry connections) {
+                                PrometheusMeterRegistry metrics, ConnectionRegistry connections,
+                                Authenticator authenticator) {
         Limits limits = config.limits();
-        SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout());
-        TopicEndpoints topics = new TopicEndpoints(broker, delivery);
+        Presence presence = Presence.open(broker);
+        SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout(), presence);
+        PublishLimiter publishes = new PublishLimiter(limits.maxPublishRatePerConnection(),
+                limits.maxPublishRatePerSubject(), metrics);
+        TopicEndpoints topics = new TopicEndpoints(broker, delivery, presence);
         return new Routes(topics, new PollEndpoint(delivery), sse,
-                new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval()),
+                new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval(), publishes, presence),
                 new OpsEndpoints(metrics, broker), new JobEndpoints(jobs), new AdminEndpoints(connections, topics),
-                new DashboardEndpoints());
+                new DashboardEndpoints(), authenticator, isLoopback(config.bind()), config.allowedHosts(),
+                config.corsOrigins(), publishes);
+    }
+
+    private static boolean isLoopback(String bind) {
+        try {
+            return InetAddress.getByName(bind).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("cannot resolve --bind " + bind, e);
+        }
+    }
+
+    /** A connection past a limit: its router answers with the refusal (see {@link ConnectionLimiter}). */
+    private static void refuse(Channel ch, ConnectionLimiter.Refusal why) {
+        ApiRouter router = ch.pipeline().get(ApiRouter.class);
+        if (router != null) {
+            router.refuseRequests(why == ConnectionLimiter.Refusal.CAPACITY
+                    ? new ApiException(ErrorCode.UNAVAILABLE, "the server has reached --max-connections; retry later")
+                    : new ApiException(ErrorCode.LIMIT_EXCEEDED, "too many connections from your address "
+                            + "(--max-connections-per-address); close some and retry"));
+        }
     }
 
     /** Adds a new connection's handlers to its (empty) pipeline. */
@@ -81,12 +129,14 @@ public final class ConnectionPipeline {
      * Lets browser pages on other origins use the API; preflights are answered by Netty's CORS handler. No origins
      * means a list of none, not a disabled config: Netty's {@code disable()} only stops adding headers to responses,
      * while its preflight answer still allows any origin, so a foreign page's DELETE or JSON publish would be sent.
+     * What CORS lets through regardless (a simple POST, a WebSocket) the router refuses by its Origin.
      */
     private static CorsConfig corsConfig(List<String> origins) {
         CorsConfigBuilder b = origins.contains("*") ? CorsConfigBuilder.forAnyOrigin()
                 : CorsConfigBuilder.forOrigins(origins.toArray(String[]::new));
         return b.allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE)
-                .allowedRequestHeaders("Content-Type", "Idempotency-Key", "Last-Event-ID", "Lease-Token")
+                .allowedRequestHeaders("Content-Type", "Idempotency-Key", "Last-Event-ID", "Lease-Token",
+                        "Authorization")
                 .exposeHeaders("Location", "Idempotent-Replayed")
                 .maxAge(600)
                 .build();

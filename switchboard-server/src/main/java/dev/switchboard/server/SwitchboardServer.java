@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.auth.Authenticator;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
@@ -77,6 +78,7 @@ public final class SwitchboardServer implements AutoCloseable {
 
     private SwitchboardServer(ServerConfig config) throws InterruptedException {
         this.config = config;
+        Authenticator authenticator = ConnectionPipeline.authenticator(config);
         this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmThreadMetrics().bindTo(metrics);
@@ -94,7 +96,7 @@ public final class SwitchboardServer implements AutoCloseable {
         this.delivery = new Delivery(broker, limits, metrics, stages);
         this.jobs = new JobService(broker, limits);
         ConnectionPipeline pipeline = new ConnectionPipeline(
-                ConnectionPipeline.routes(broker, delivery, jobs, config, metrics, connections), limits,
+                ConnectionPipeline.routes(broker, delivery, jobs, config, metrics, connections, authenticator), limits,
                 config.corsOrigins(), metrics, connections);
 
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();

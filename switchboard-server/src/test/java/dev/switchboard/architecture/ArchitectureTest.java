@@ -25,7 +25,9 @@ class ArchitectureTest {
             .layer("Transport").definedBy("dev.switchboard.transport..")
             .layer("Router").definedBy("dev.switchboard.router..")
             .layer("Codec").definedBy("dev.switchboard.codec..")
+            .layer("Auth").definedBy("dev.switchboard.auth..")
             .layer("Jobs").definedBy("dev.switchboard.jobs..")
+            .layer("Presence").definedBy("dev.switchboard.presence..")
             .layer("Delivery").definedBy("dev.switchboard.fanout..")
             .layer("Engine").definedBy("dev.switchboard.log..")
             .layer("Contract").definedBy("dev.switchboard.broker..")
@@ -36,13 +38,15 @@ class ArchitectureTest {
             .whereLayer("Transport").mayOnlyBeAccessedByLayers("Server")
             .whereLayer("Router").mayOnlyBeAccessedByLayers("Server")
             .whereLayer("Codec").mayOnlyBeAccessedByLayers("Router", "Server")
+            .whereLayer("Auth").mayOnlyBeAccessedByLayers("Codec", "Router", "Server")
             .whereLayer("Jobs").mayOnlyBeAccessedByLayers("Codec", "Server")
+            .whereLayer("Presence").mayOnlyBeAccessedByLayers("Codec", "Server")
             .whereLayer("Delivery").mayOnlyBeAccessedByLayers("Codec", "Server")
             .whereLayer("Engine").mayOnlyBeAccessedByLayers("Server")
-            .whereLayer("Contract").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Codec", "Router",
-                    "Config", "Server")
+            .whereLayer("Contract").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Presence", "Codec",
+                    "Router", "Config", "Server")
             .whereLayer("Xray").mayOnlyBeAccessedByLayers("Delivery", "Codec", "Router", "Transport", "Server")
-            .whereLayer("Config").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Codec", "Router",
+            .whereLayer("Config").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Codec", "Auth", "Router",
                     "Transport", "Server");
 
     /** Only the composition root and the embedded engine itself may know which engine runs. */

@@ -81,7 +81,8 @@ class BrowserClientsTest {
 
     @Test
     void eventSourceAndWebSocketInChromiumDeliverEverythingOnceInOrderAcrossARestart() {
-        server = TestServer.start();
+        pages = PageServer.start();
+        server = TestServer.start(c -> c.withCorsOrigins(List.of(pages.origin()))); // the page is on another origin
 
         // Already in the log when the browser connects: delivered as catch-up.
         publishText("hello, browser");
@@ -97,7 +98,6 @@ class BrowserClientsTest {
         publish("application/octet-stream", new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, (byte) 0x80});
         publishText("");
 
-        pages = PageServer.start();
         chromium = Chromium.launch(PHASE_TIMEOUT);
         String pageUrl = pages.url("clients.html", "server=" + URLEncoder.encode(server.url(), StandardCharsets.UTF_8)
                 + "&topic=" + TOPIC + "&results=" + RESULTS);

@@ -42,7 +42,7 @@ class BadInputTest {
     /** A topic that does not exist; must still not exist after each bad request. */
     private static final String ABSENT = "bad-input.absent";
 
-    private static final String HEALTHZ = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    private static final String HEALTHZ = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
     private static TestServer server;
 
@@ -302,8 +302,8 @@ class BadInputTest {
 
     /** Request targets the JDK client will not send (it validates URIs): written on a raw socket. */
     static Stream<String[]> refusedOnTheWire() {
-        String post = "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\nx";
-        String get = "GET %s HTTP/1.1\r\nHost: x\r\n\r\n";
+        String post = "POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\nx";
+        String get = "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n";
         return Stream.of(
                 new String[] {"bad escape in a topic name", get.formatted("/v1/topics/%zz"), "400", "invalid_uri"},
                 new String[] {"bad escape in from", get.formatted("/v1/topics/" + EXISTS + "/messages?from=%zz"), "400",
@@ -312,7 +312,7 @@ class BadInputTest {
                         "400", "invalid_uri"},
                 new String[] {"truncated escape in a publish", post.formatted("/v1/topics/" + ABSENT + "%2/messages"),
                         "400", "invalid_uri"},
-                new String[] {"bad escape in retention", "PUT /v1/topics/%x HTTP/1.1\r\nHost: x\r\n"
+                new String[] {"bad escape in retention", "PUT /v1/topics/%x HTTP/1.1\r\nHost: localhost\r\n"
                         + "Content-Length: 2\r\n\r\n{}", "400", "invalid_uri"},
                 new String[] {"NUL in a topic name", get.formatted("/v1/topics/" + EXISTS + "%00"), "400",
                         "invalid_topic"},
@@ -338,8 +338,8 @@ class BadInputTest {
         try (Before before = new Before(); RawHttp raw = new RawHttp(server.port(), 5000)) {
             String origin = "http://127.0.0.1:" + server.port();
             raw.write("GET " + origin + "/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-                    + "GET HTTP://127.0.0.1/v1/topics/" + EXISTS + "/messages?from=2 HTTP/1.1\r\nHost: x\r\n\r\n"
-                    + "GET " + origin + "/nope?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+                    + "GET HTTP://127.0.0.1/v1/topics/" + EXISTS + "/messages?from=2 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    + "GET " + origin + "/nope?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
             assertThat(raw.read().status()).isEqualTo(200);
             RawHttp.Response poll = raw.read();
             assertThat(poll.status()).isEqualTo(200);
@@ -401,7 +401,7 @@ class BadInputTest {
     void declaredContentLengthOverTheLimitIs413WithoutReadingTheBody() {
         String what = "a declared Content-Length over the limit";
         try (Before before = new Before(); RawHttp raw = new RawHttp(server.port(), 5000)) {
-            raw.write("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            raw.write("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
                     + "Content-Length: 100000000\r\n\r\nabc");
             RawHttp.Response r = raw.read();
             assertError(what, r, 413, "payload_too_large");
@@ -482,7 +482,7 @@ class BadInputTest {
         try (Before before = new Before()) {
             String what = "half a publish body, then the client closes";
             try (RawHttp raw = new RawHttp(server.port(), 5000)) {
-                raw.write("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"
+                raw.write("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n"
                         + "abc");
             }
             before.assertNothingStoredAndStillServing(what);
@@ -500,7 +500,7 @@ class BadInputTest {
     void halfAHeadThenSilenceIsClosedByTheHeaderTimeout() {
         String what = "half a request head, then silence";
         try (Before before = new Before()) {
-            String answer = answerUntilClosed("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: x\r\n");
+            String answer = answerUntilClosed("POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\nHost: localhost\r\n");
             assertThat(answer).as("%s: closed by the header timeout without an answer", what).isEmpty();
             before.assertNothingStoredAndStillServing(what);
         }
@@ -509,32 +509,32 @@ class BadInputTest {
     @Test
     void headerLineWithoutAColon() {
         assertMalformed("a header line without a colon",
-                "GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n");
+                "GET /healthz HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n");
     }
 
     @Test
     void contentLengthNotANumber() {
         assertMalformed("a Content-Length that is not a number", "POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\n"
-                + "Host: x\r\nContent-Length: ten\r\n\r\n0123456789");
+                + "Host: localhost\r\nContent-Length: ten\r\n\r\n0123456789");
     }
 
     @Test
     void twoDifferentContentLengths() {
         assertMalformed("two different Content-Lengths", "POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\n"
-                + "Host: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab");
+                + "Host: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab");
     }
 
     @Test
     void contentLengthAndChunkedTogether() {
         // A request smuggling shape: refused rather than guessing which framing is meant.
         assertMalformed("Content-Length and chunked together", "POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\n"
-                + "Host: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+                + "Host: localhost\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
     }
 
     @Test
     void badChunkedEncoding() {
         assertMalformed("a chunk size that is not hex", "POST /v1/topics/" + ABSENT + "/messages HTTP/1.1\r\n"
-                + "Host: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n");
+                + "Host: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n");
     }
 
     @Test

@@ -326,7 +326,7 @@ class LongPollTest {
         publishText(server, topic, "a");
         for (int i = 0; i < 3; i++) {
             RawHttp raw = new RawHttp(server.port(), 5000);
-            raw.write("GET /v1/topics/" + topic + "/messages?from=next&wait=30s HTTP/1.1\r\nHost: x\r\n\r\n");
+            raw.write("GET /v1/topics/" + topic + "/messages?from=next&wait=30s HTTP/1.1\r\nHost: localhost\r\n\r\n");
             awaitHeld(topic, 1);
             raw.close();
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
@@ -348,10 +348,10 @@ class LongPollTest {
         }
         try (RawHttp raw = new RawHttp(server.port(), 10_000)) {
             String base = "/v1/topics/" + topic + "/messages";
-            raw.write("GET " + base + "?from=3 HTTP/1.1\r\nHost: x\r\n\r\n"
-                    + "GET " + base + "?from=1&limit=1 HTTP/1.1\r\nHost: x\r\n\r\n"
-                    + "GET /v1/topics/" + topic + " HTTP/1.1\r\nHost: x\r\n\r\n"
-                    + "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+            raw.write("GET " + base + "?from=3 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    + "GET " + base + "?from=1&limit=1 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    + "GET /v1/topics/" + topic + " HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    + "GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n");
             RawHttp.Response first = raw.read();
             assertThat(first.status()).isEqualTo(200);
             assertThat(json(first.body()).get("messages").get(0).get("offset").asLong()).isEqualTo(3);
@@ -369,9 +369,9 @@ class LongPollTest {
         String topic = fresh("pipeline-held");
         publishText(server, topic, "m1");
         try (RawHttp raw = new RawHttp(server.port(), 10_000)) {
-            raw.write("GET /v1/topics/" + topic + "/messages?from=next&wait=30s HTTP/1.1\r\nHost: x\r\n\r\n"
-                    + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                    + "POST /v1/topics/" + topic + "/messages HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            raw.write("GET /v1/topics/" + topic + "/messages?from=next&wait=30s HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    + "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    + "POST /v1/topics/" + topic + "/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
                     + "Content-Length: 6\r\n\r\nbehind");
             awaitHeld(topic, 1);
             // The publish pipelined behind the poll is not processed before the poll is answered.
@@ -397,7 +397,7 @@ class LongPollTest {
         StringBuilder requests = new StringBuilder();
         for (int i = 1; i <= 10; i++) {
             String body = "p" + i;
-            requests.append("POST /v1/topics/").append(topic).append("/messages HTTP/1.1\r\nHost: x\r\n")
+            requests.append("POST /v1/topics/").append(topic).append("/messages HTTP/1.1\r\nHost: localhost\r\n")
                     .append("Content-Type: text/plain\r\nContent-Length: ").append(body.length()).append("\r\n\r\n")
                     .append(body);
         }
@@ -421,13 +421,13 @@ class LongPollTest {
         StringBuilder requests = new StringBuilder();
         for (String body : List.of("a1", "{bad", "a3", "a4")) {
             String type = body.startsWith("{") ? "application/json" : "text/plain";
-            requests.append("POST /v1/topics/").append(topic).append("/messages HTTP/1.1\r\nHost: x\r\n")
+            requests.append("POST /v1/topics/").append(topic).append("/messages HTTP/1.1\r\nHost: localhost\r\n")
                     .append("Content-Type: ").append(type).append("\r\nContent-Length: ").append(body.length())
                     .append("\r\n\r\n").append(body);
         }
-        requests.append("GET /v1/topics/").append(topic).append("/messages?from=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        requests.append("GET /v1/topics/").append(topic).append("/messages?from=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
         requests.append("POST /v1/topics/").append(topic)
-                .append("/messages HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\na6");
+                .append("/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\na6");
         try (RawHttp raw = new RawHttp(server.port(), 10_000)) {
             raw.write(requests.toString());
             assertThat(json(raw.read().body()).get("offset").asLong()).isEqualTo(1);
@@ -445,8 +445,8 @@ class LongPollTest {
     void atMostSixteenRequestsMayWaitBehindAHeldPoll() {
         String topic = fresh("pipeline-limit");
         publishText(server, topic, "m1");
-        String held = "GET /v1/topics/" + topic + "/messages?from=next&wait=30s HTTP/1.1\r\nHost: x\r\n\r\n";
-        String health = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+        String held = "GET /v1/topics/" + topic + "/messages?from=next&wait=30s HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        String health = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
         try (RawHttp raw = new RawHttp(server.port(), 10_000)) {
             raw.write(held + health.repeat(16));
             awaitHeld(topic, 1);

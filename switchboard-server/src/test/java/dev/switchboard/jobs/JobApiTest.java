@@ -402,7 +402,7 @@ class JobApiTest {
         for (JsonNode c : claimed) {
             String result = JobHttp.reversed(c.get("payload").asText());
             pipelined.append("POST /v1/jobs/").append(c.get("id").asText()).append("/complete HTTP/1.1\r\n")
-                    .append("Host: x\r\nContent-Type: text/plain\r\n")
+                    .append("Host: localhost\r\nContent-Type: text/plain\r\n")
                     .append(JobHttp.LEASE_TOKEN).append(": ").append(c.get("lease").asText()).append("\r\n")
                     .append("Content-Length: ").append(result.length()).append("\r\n\r\n").append(result);
         }

@@ -39,19 +39,19 @@ class PipelinedRequestsTest {
     private record Sent(String request, String answer) {}
 
     private static final List<Sent> REQUESTS = List.of(
-            new Sent("GET /v1/topics/" + TOPIC + "/messages?from=1 HTTP/1.1\r\nHost: x\r\n\r\n", "200 messages=[m1, m2]"),
-            new Sent("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "200 status=ok"),
-            new Sent("GET /v1/topics/bad!/messages?from=1 HTTP/1.1\r\nHost: x\r\n\r\n", "400 invalid_topic"),
-            new Sent("GET /v1/topics HTTP/1.1\r\nHost: x\r\n\r\n", "200 topics=[" + TOPIC + "]"),
-            new Sent("PUT /v1/topics/a..b HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            new Sent("GET /v1/topics/" + TOPIC + "/messages?from=1 HTTP/1.1\r\nHost: localhost\r\n\r\n", "200 messages=[m1, m2]"),
+            new Sent("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", "200 status=ok"),
+            new Sent("GET /v1/topics/bad!/messages?from=1 HTTP/1.1\r\nHost: localhost\r\n\r\n", "400 invalid_topic"),
+            new Sent("GET /v1/topics HTTP/1.1\r\nHost: localhost\r\n\r\n", "200 topics=[" + TOPIC + "]"),
+            new Sent("PUT /v1/topics/a..b HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                     + "Content-Length: 17\r\n\r\n{\"maxMessages\":1}", "400 invalid_topic"),
-            new Sent("POST /v1/topics/" + TOPIC + "/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            new Sent("POST /v1/topics/" + TOPIC + "/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                     + "Transfer-Encoding: chunked\r\n\r\n2\r\n{\"\r\n3\r\na\":\r\n0\r\n\r\n", "400 invalid_json"),
-            new Sent("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx", "405 method_not_allowed"),
-            new Sent("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", "404 not_found"),
-            new Sent("GET /v1/topics/" + TOPIC + " HTTP/1.1\r\nHost: x\r\n\r\n", "200 topic=" + TOPIC),
+            new Sent("POST /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n\r\nx", "405 method_not_allowed"),
+            new Sent("GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n", "404 not_found"),
+            new Sent("GET /v1/topics/" + TOPIC + " HTTP/1.1\r\nHost: localhost\r\n\r\n", "200 topic=" + TOPIC),
             // Unparseable: answered, and the connection ends, so it is the last.
-            new Sent("GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", "400 malformed_request"));
+            new Sent("GET /healthz HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n", "400 malformed_request"));
 
     private static HandlerFixture fixture;
     private static byte[] all;

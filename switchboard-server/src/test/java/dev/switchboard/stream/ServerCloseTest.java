@@ -63,20 +63,20 @@ class ServerCloseTest {
             RawWebSocket stalled = RawWebSocket.connect(port, "/v1/ws?subscribe=" + BACKLOG + "&from=earliest", 4096);
             connections.put("websocket with a backlog that it does not read", stalled.socket());
 
-            Socket sse = open(port, "GET /v1/topics/" + TOPIC + "/events HTTP/1.1\r\nHost: t\r\n\r\n");
+            Socket sse = open(port, "GET /v1/topics/" + TOPIC + "/events HTTP/1.1\r\nHost: localhost\r\n\r\n");
             assertThat(RawWebSocket.readHead(sse.getInputStream())).startsWith("HTTP/1.1 200");
             connections.put("SSE stream", sse);
 
             connections.put("held long poll", open(port,
-                    "GET /v1/topics/" + TOPIC + "/messages?from=next&wait=60s HTTP/1.1\r\nHost: t\r\n\r\n"));
+                    "GET /v1/topics/" + TOPIC + "/messages?from=next&wait=60s HTTP/1.1\r\nHost: localhost\r\n\r\n"));
 
-            Socket idle = open(port, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+            Socket idle = open(port, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
             readResponse(idle.getInputStream());
             connections.put("idle keep-alive after one request", idle);
 
-            connections.put("half a request head", open(port, "GET /v1/topics HTTP/1.1\r\nHost: t\r\n"));
+            connections.put("half a request head", open(port, "GET /v1/topics HTTP/1.1\r\nHost: localhost\r\n"));
             connections.put("half a request body", open(port, "POST /v1/topics/" + TOPIC + "/messages HTTP/1.1\r\n"
-                    + "Host: t\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\nonly ten b"));
+                    + "Host: localhost\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\nonly ten b"));
             connections.put("connected, nothing sent", open(port, ""));
 
             await().atMost(Duration.ofSeconds(20)).until(() -> subscribers(server, TOPIC, "ws") == 1

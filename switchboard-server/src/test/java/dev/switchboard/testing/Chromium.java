@@ -96,7 +96,7 @@ public final class Chromium implements AutoCloseable {
         }
     }
 
-    /** Evaluates a JavaScript expression in the page and returns its value as text (for diagnostics). */
+    /** Evaluates a JavaScript expression in the page and returns its value as text, or a parenthesised failure. */
     public String evaluate(String expression) {
         try {
             return String.valueOf(((JavascriptExecutor) driver).executeScript("return " + expression + ";"));

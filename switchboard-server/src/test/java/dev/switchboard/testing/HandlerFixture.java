@@ -52,9 +52,9 @@ public final class HandlerFixture implements AutoCloseable {
         this.registry = new ConnectionRegistry(stages, "embedded", metrics);
         this.delivery = new Delivery(broker, config.limits(), metrics, stages);
         this.jobs = new JobService(broker, config.limits());
-        this.pipeline = new ConnectionPipeline(
-                ConnectionPipeline.routes(broker, delivery, jobs, config, metrics, registry), config.limits(),
-                config.corsOrigins(), metrics, registry);
+        this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, config, metrics,
+                registry, ConnectionPipeline.authenticator(config)), config.limits(), config.corsOrigins(), metrics,
+                registry);
     }
 
     /** The test defaults ({@link ServerConfig#forTests}) adjusted by {@code customize}. */

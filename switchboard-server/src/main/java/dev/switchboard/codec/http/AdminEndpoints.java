@@ -55,7 +55,7 @@ public final class AdminEndpoints {
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
         ConnectionStats.of(ex.ctx().channel()).use(Transport.SSE);
         ex.stream(head);
-        ex.ctx().pipeline().addLast(new AdminStream(connections, () -> topics.descriptions(STREAM_TOPICS), interval,
+        ex.ctx().pipeline().addLast(new AdminStream(connections, () -> topics.descriptions(STREAM_TOPICS, name -> true), interval,
                 limit));
     }
 

@@ -1,5 +1,7 @@
 package dev.switchboard.codec.http;
 
+import dev.switchboard.auth.Grants;
+import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.broker.Handoff;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
@@ -14,6 +16,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.cookie.Cookie;
+import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -28,6 +32,10 @@ import java.util.function.Consumer;
  * endpoint's synchronous part, so endpoints copy what they need before going asynchronous.
  */
 public final class Exchange {
+    /** The cookie a browser page can carry its token in (EventSource cannot set headers). */
+    public static final String TOKEN_COOKIE = "switchboard_token";
+    private static final String BEARER = "Bearer ";
+
     public interface Listener {
         /**
          * On the connection's loop, once, with the response to send (null: none, the connection went away) and
@@ -60,24 +68,28 @@ public final class Exchange {
     private final ChannelHandlerContext ctx;
     private final FullHttpRequest request;
     private final QueryStringDecoder uri;
-    private final boolean keepAlive;
+    private boolean keepAlive;
     private final Listener listener;
     private final Duration answerTimeout;
     private final long stageStart;
+    private final PublishLimiter.Budget publishBudget;
     private CompletableFuture<?> pending;
     /** System.nanoTime() by which the pending future must be done; meaningful while {@link #pending} is open. */
     private long deadline;
     private Duration limit;
     private boolean done;
+    private Grants grants = Grants.NOBODY;
 
     /**
      * @param answerTimeout how long past its own wait an answer may take before the client gets 503 timeout
      * @param stageStart    when this request's stage timing started (System.nanoTime()), 0 if it is not sampled
+     * @param publishBudget the publish rate of the connection the request came on
      */
     public Exchange(ChannelHandlerContext ctx, FullHttpRequest request, Listener listener, Duration answerTimeout,
-                    long stageStart) {
+                    long stageStart, PublishLimiter.Budget publishBudget) {
         this.stageStart = stageStart;
         this.ctx = ctx;
+        this.publishBudget = publishBudget;
         this.request = request;
         this.uri = new QueryStringDecoder(originForm(request.uri()));
         this.keepAlive = HttpUtil.isKeepAlive(request);
@@ -159,6 +171,43 @@ public final class Exchange {
     }
 
     /**
+     * The token the request carries: {@code Authorization: Bearer}, else the {@link #TOKEN_COOKIE} cookie, else the
+     * {@code token} query parameter; null when none. It is never logged (see {@link #fail}).
+     */
+    public String token() {
+        String authorization = header(HttpHeaderNames.AUTHORIZATION);
+        if (authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            return authorization.substring(BEARER.length()).trim();
+        }
+        String cookies = header(HttpHeaderNames.COOKIE);
+        if (cookies != null) {
+            for (Cookie c : ServerCookieDecoder.STRICT.decodeAll(cookies)) {
+                if (c.name().equals(TOKEN_COOKIE)) {
+                    return c.value();
+                }
+            }
+        }
+        return query("token");
+    }
+
+    /**
+     * What the caller may do, as the router verified it (everything when the server has no authentication);
+     * nothing before that.
+     */
+    public Grants grants() {
+        return grants;
+    }
+
+    public void grants(Grants verified) {
+        this.grants = verified;
+    }
+
+    /** Takes {@code messages} publishes from the connection's and the caller's rate, or refuses them (429). */
+    public void admitPublishes(int messages) {
+        publishBudget.admit(grants.subject(), messages);
+    }
+
+    /**
      * Completes this exchange from a future: its value becomes the response, an ApiException the error response.
      * The response is built on the connection's loop, not on the thread completing the future (the log's single
      * writer, which would otherwise encode every publisher's answer itself). A future that is not done within the
@@ -219,7 +268,8 @@ public final class Exchange {
         } else if (cause instanceof CancellationException) {
             respond(null);
         } else {
-            org.slf4j.LoggerFactory.getLogger(Exchange.class).error("request {} failed", request.uri(), cause);
+            // the path only: the query may hold a token
+            org.slf4j.LoggerFactory.getLogger(Exchange.class).error("request {} failed", uri.rawPath(), cause);
             respond(HttpResponses.error(ctx.alloc(), HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL.wire(),
                     "the server failed to handle the request"));
         }
@@ -280,7 +330,12 @@ public final class Exchange {
         listener.upgraded(this);
     }
 
-    /** Whether the client wants the connection kept open after this exchange. */
+    /** The connection ends after this exchange's answer, whatever the client asked for. */
+    public void closeAfterAnswer() {
+        keepAlive = false;
+    }
+
+    /** Whether the connection stays open after this exchange. */
     public boolean keepAlive() {
         return keepAlive;
     }

@@ -65,6 +65,8 @@ public final class HttpResponses {
         FullHttpResponse r = json(alloc, status, Map.of("error", inner));
         if (status.code() == 503 || status.code() == 429) {
             r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        } else if (status.code() == 401) {
+            r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"switchboard\""); // RFC 6750 3
         }
         return r;
     }

@@ -15,7 +15,8 @@ public final class HttpStatuses {
                     HttpResponseStatus.BAD_REQUEST;
             case NOT_FOUND, TOPIC_NOT_FOUND, JOB_NOT_FOUND, QUEUE_NOT_FOUND, NOT_SUBSCRIBED ->
                     HttpResponseStatus.NOT_FOUND;
-            case RESERVED_TOPIC -> HttpResponseStatus.FORBIDDEN;
+            case UNAUTHORIZED, TOKEN_EXPIRED -> HttpResponseStatus.UNAUTHORIZED;
+            case FORBIDDEN, ORIGIN_NOT_ALLOWED, HOST_NOT_ALLOWED, RESERVED_TOPIC -> HttpResponseStatus.FORBIDDEN;
             case METHOD_NOT_ALLOWED -> HttpResponseStatus.METHOD_NOT_ALLOWED;
             case JOB_FINISHED, JOB_NOT_SUCCEEDED, LEASE_EXPIRED, LEASE_LOST -> HttpResponseStatus.CONFLICT;
             case PAYLOAD_TOO_LARGE -> HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;

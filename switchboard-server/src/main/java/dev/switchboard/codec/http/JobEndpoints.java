@@ -77,6 +77,11 @@ public final class JobEndpoints {
         return jobs.require(id);
     }
 
+    /** The queue of a job, which decides who may see or work on it; 404 when there is no such job. */
+    public String queueOf(String id) {
+        return jobs.require(id).queue();
+    }
+
     /** {@code GET /v1/jobs/{id}/result}: the result bytes with their content type; 409 unless succeeded. */
     public void result(Exchange ex, String id) {
         Job job = jobs.require(id);

@@ -7,6 +7,7 @@ import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.broker.TopicState;
 import dev.switchboard.fanout.Delivery;
+import dev.switchboard.presence.Presence;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
@@ -22,11 +23,13 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /** Publish, list, describe, retention and delete of topics over HTTP. */
 public final class TopicEndpoints {
@@ -36,10 +39,12 @@ public final class TopicEndpoints {
 
     private final Broker broker;
     private final Delivery delivery;
+    private final Presence presence;
 
-    public TopicEndpoints(Broker broker, Delivery delivery) {
+    public TopicEndpoints(Broker broker, Delivery delivery, Presence presence) {
         this.broker = broker;
         this.delivery = delivery;
+        this.presence = presence;
     }
 
     /** {@code POST /v1/topics/{topic}/messages}: 201 once stored under the fsync policy. */
@@ -54,6 +59,7 @@ public final class TopicEndpoints {
             Payloads.requireJson(payload);
         }
         String key = ex.header(IDEMPOTENCY_KEY);
+        ex.admitPublishes(1);
         ConnectionStats stats = ConnectionStats.of(ex.ctx().channel());
         long storeStart = stats.stages().decoded(ex.stageStart());
         ex.respondWhenDone(stats.stages().stored(storeStart, broker.append(topic, type, payload, key)), r -> {
@@ -88,6 +94,7 @@ public final class TopicEndpoints {
         TopicNames.validate(topic);
         List<byte[]> messages = BatchBody.messages(ex.header(HttpHeaderNames.CONTENT_TYPE),
                 ByteBufUtil.getBytes(ex.request().content()));
+        ex.admitPublishes(messages.size());
         ConnectionStats stats = ConnectionStats.of(ex.ctx().channel());
         long storeStart = stats.stages().decoded(ex.stageStart());
         ex.respondWhenDone(stats.stages().stored(storeStart,
@@ -115,17 +122,30 @@ public final class TopicEndpoints {
         return response;
     }
 
-    /** {@code GET /v1/topics}: the clients' topics, not the server's own ({@code _…}, a job's events). */
+    /**
+     * {@code GET /v1/topics}: the clients' topics, not the server's own ({@code _…}, a job's events), and only those
+     * the caller may read.
+     */
     public void list(Exchange ex) {
         ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK,
-                Map.of("topics", descriptions(Integer.MAX_VALUE))));
+                Map.of("topics", descriptions(Integer.MAX_VALUE, ex.grants()::maySubscribe))));
     }
 
-    /** The first {@code limit} topics by name as {@code GET /v1/topics} describes them (the dashboard's list). */
-    public List<Map<String, Object>> descriptions(int limit) {
-        return broker.topics().stream().filter(t -> !t.name().startsWith("_"))
-                .sorted(java.util.Comparator.comparing(TopicState::name)).limit(limit).map(this::describeBody)
+    /**
+     * The first {@code limit} topics by name that {@code readable} lets the caller see, as {@code GET /v1/topics}
+     * describes them (also the dashboard's list).
+     */
+    public List<Map<String, Object>> descriptions(int limit, Predicate<String> readable) {
+        return broker.topics().stream().filter(t -> !t.name().startsWith("_")).filter(t -> readable.test(t.name()))
+                .sorted(Comparator.comparing(TopicState::name)).limit(limit).map(this::describeBody)
                 .toList();
+    }
+
+    /** {@code GET /v1/topics/{topic}/presence}: who is subscribed now, on this node. */
+    public void presence(Exchange ex, String topic) {
+        TopicNames.validate(topic);
+        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK,
+                Map.of("topic", topic, "members", presence.present(topic))));
     }
 
     /** {@code GET /v1/topics/{topic}}. */

@@ -6,6 +6,7 @@ import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.TopicFeed;
 import dev.switchboard.jobs.Job;
 import dev.switchboard.jobs.JobService;
+import dev.switchboard.presence.Presence;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
@@ -28,8 +29,10 @@ public final class SseEndpoint {
     private final Delivery delivery;
     private final Duration heartbeat;
     private final Duration slowConsumerTimeout;
+    private final Presence presence;
 
-    public SseEndpoint(Delivery delivery, Duration heartbeat, Duration slowConsumerTimeout) {
+    public SseEndpoint(Delivery delivery, Duration heartbeat, Duration slowConsumerTimeout, Presence presence) {
+        this.presence = presence;
         this.delivery = delivery;
         this.heartbeat = heartbeat;
         this.slowConsumerTimeout = slowConsumerTimeout;
@@ -38,7 +41,7 @@ public final class SseEndpoint {
     public void stream(Exchange ex, String topicName) {
         TopicNames.validate(topicName);
         StartPosition from = startOf(ex.header("Last-Event-ID"), ex.query("from"), StartPosition.NEXT);
-        open(ex, topicName, from, SseFormat.TOPIC);
+        open(ex, topicName, from, SseFormat.TOPIC, ex.grants().subject());
     }
 
     /**
@@ -47,10 +50,11 @@ public final class SseEndpoint {
      */
     public void streamJob(Exchange ex, Job job) {
         StartPosition from = startOf(ex.header("Last-Event-ID"), null, new StartPosition.AtOffset(job.version()));
-        open(ex, JobService.topicOf(job.id()), from, SseFormat.JOB);
+        open(ex, JobService.topicOf(job.id()), from, SseFormat.JOB, null);
     }
 
-    private void open(Exchange ex, String topicName, StartPosition from, SseFormat format) {
+    /** @param subject who is present on the topic while the stream lasts; null: no presence (a job's events) */
+    private void open(Exchange ex, String topicName, StartPosition from, SseFormat format, String subject) {
         TopicFeed topic = delivery.attach(topicName);
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
@@ -58,9 +62,16 @@ public final class SseEndpoint {
                 .set("X-Accel-Buffering", "no");
         ConnectionStats.of(ex.ctx().channel()).use(Transport.SSE); // the stream's head is SSE traffic too
         ex.stream(head);
-        SseSink sink = new SseSink(delivery, topic, format, heartbeat, slowConsumerTimeout);
+        SseSink sink = new SseSink(delivery, topic, format, heartbeat, slowConsumerTimeout, ex.grants().validUntil(),
+                subject == null ? () -> {} : presenceOf(topicName, subject));
         ex.ctx().pipeline().addLast(sink);
         sink.start(delivery.subscribe(topic, from, sink));
+    }
+
+    /** Joins now; the returned action leaves. */
+    private Runnable presenceOf(String topic, String subject) {
+        Presence.Member m = presence.join(topic, subject, "sse");
+        return () -> presence.leave(m);
     }
 
     static StartPosition startOf(String lastEventId, String from, StartPosition absent) {

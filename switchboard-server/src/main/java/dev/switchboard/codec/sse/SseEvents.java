@@ -60,6 +60,11 @@ public final class SseEvents {
                 + "' was deleted\"}\n\n").getBytes(StandardCharsets.US_ASCII);
     }
 
+    public static byte[] tokenExpired() {
+        return ("event: error\ndata: {\"code\":\"token_expired\",\"message\":\"the token has expired; reconnect with a"
+                + " new one and Last-Event-ID\"}\n\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
     public static byte[] heartbeat() {
         return HEARTBEAT;
     }

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -26,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * messages' shared, pre-encoded event bytes goes out as one {@link HttpContent} (see {@link BurstWriter}); a
  * heartbeat comment is sent when nothing else was sent for a while; a reader that stays unwritable for the
  * slow-consumer timeout is closed (it reconnects with {@code Last-Event-ID} and resumes from the log). A stream that
- * ends (a job's terminal status, a deleted topic) ends its response with {@link LastHttpContent} and then closes.
+ * ends (a job's terminal status, a deleted topic, the caller's token expiring) ends its response with
+ * {@link LastHttpContent} and then closes.
  */
 final class SseSink extends StreamBody implements DeliverySink {
     private final Delivery delivery;
@@ -34,16 +36,24 @@ final class SseSink extends StreamBody implements DeliverySink {
     private final SseFormat format;
     private final Duration heartbeat;
     private final Duration slowConsumerTimeout;
+    /** When the caller's token expires (null: never); the stream then ends with an error event {@code token_expired}. */
+    private final Instant validUntil;
+    /** Ends the caller's presence on the topic, once, with the stream. */
+    private final Runnable leave;
     private ChannelHandlerContext ctx;
     private ConnectionStats stats;
     private BurstWriter burst;
     private Subscription subscription;
     private ScheduledFuture<?> heartbeatTimer;
+    private ScheduledFuture<?> expiryTimer;
     private SlowConsumerGuard slowGuard;
     private boolean wroteSinceHeartbeat;
     private boolean released;
 
-    SseSink(Delivery delivery, TopicFeed topic, SseFormat format, Duration heartbeat, Duration slowConsumerTimeout) {
+    SseSink(Delivery delivery, TopicFeed topic, SseFormat format, Duration heartbeat, Duration slowConsumerTimeout,
+            Instant validUntil, Runnable leave) {
+        this.validUntil = validUntil;
+        this.leave = leave;
         this.delivery = delivery;
         this.topic = topic;
         this.format = format;
@@ -68,6 +78,10 @@ final class SseSink extends StreamBody implements DeliverySink {
         });
         long every = heartbeat.toNanos();
         heartbeatTimer = ctx.executor().scheduleAtFixedRate(this::heartbeat, every, every, TimeUnit.NANOSECONDS);
+        if (validUntil != null) {
+            long left = Duration.between(Instant.now(), validUntil).toNanos();
+            expiryTimer = ctx.executor().schedule(this::tokenExpired, Math.max(0, left), TimeUnit.NANOSECONDS);
+        }
         if (!ctx.channel().isActive()) {
             cleanUp();
             return;
@@ -122,6 +136,13 @@ final class SseSink extends StreamBody implements DeliverySink {
         end();
     }
 
+    private void tokenExpired() {
+        subscription.close();
+        burst.writePending();
+        ctx.write(content(SseEvents.tokenExpired()));
+        end();
+    }
+
     private static HttpContent content(byte[] bytes) {
         return new DefaultHttpContent(Unpooled.wrappedBuffer(bytes));
     }
@@ -154,11 +175,15 @@ final class SseSink extends StreamBody implements DeliverySink {
     private void cleanUp() {
         burst.discard();
         cancelHeartbeat();
+        if (expiryTimer != null) {
+            expiryTimer.cancel(false);
+        }
         if (slowGuard != null) {
             slowGuard.cancel();
         }
         if (!released) {
             released = true;
+            leave.run();
             if (subscription != null) {
                 subscription.close();
             }

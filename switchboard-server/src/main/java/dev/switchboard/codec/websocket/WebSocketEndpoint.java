@@ -1,10 +1,12 @@
 package dev.switchboard.codec.websocket;
 
+import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.config.Limits;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.StartPosition;
+import dev.switchboard.presence.Presence;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
@@ -12,6 +14,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
@@ -31,8 +34,13 @@ public final class WebSocketEndpoint {
     private final Limits limits;
     private final Duration pingInterval;
     private final int maxFrameBytes;
+    private final PublishLimiter publishes;
+    private final Presence presence;
 
-    public WebSocketEndpoint(Broker broker, Delivery delivery, Limits limits, Duration pingInterval) {
+    public WebSocketEndpoint(Broker broker, Delivery delivery, Limits limits, Duration pingInterval,
+                             PublishLimiter publishes, Presence presence) {
+        this.publishes = publishes;
+        this.presence = presence;
         this.broker = broker;
         this.delivery = delivery;
         this.limits = limits;
@@ -47,6 +55,7 @@ public final class WebSocketEndpoint {
         if (subscribe != null) {
             for (String name : subscribe.split(",", -1)) {
                 initial.add(TopicNames.validate(name));
+                ex.grants().requireSubscribe(name);
             }
             if (initial.size() > limits.maxSubscriptionsPerConnection()) {
                 throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
@@ -72,10 +81,13 @@ public final class WebSocketEndpoint {
             ex.takeOver();
             return;
         }
-        WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, handshaker);
+        WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, handshaker,
+                ex.grants(), publishes.connection(), presence);
         ChannelPipeline p = ex.ctx().pipeline();
         // The session joins the pipeline first: with epoll or NIO the handshake's write, and so its listener, may
         // complete before handshake() returns.
+        // The handshaker's decoder checks framing only; text must be valid UTF-8 (RFC 6455 8.1), else close 1007.
+        p.addLast(new Utf8FrameValidator(decoderConfig.closeOnProtocolViolation()));
         p.addLast(new WebSocketFrameAggregator(maxFrameBytes));
         p.addLast(session);
         ex.upgrade();

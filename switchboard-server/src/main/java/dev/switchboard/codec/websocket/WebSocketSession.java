@@ -1,9 +1,11 @@
 package dev.switchboard.codec.websocket;
 
-import dev.switchboard.broker.Handoff;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchboard.auth.Grants;
+import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.codec.BurstWriter;
@@ -15,6 +17,7 @@ import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.Subscription;
 import dev.switchboard.fanout.TopicFeed;
+import dev.switchboard.presence.Presence;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.Payloads;
@@ -37,7 +40,9 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,9 +54,14 @@ import java.util.concurrent.TimeUnit;
  * subscriber, docs/architecture.md, "Encode once"). Liveness by ping/pong; a reader that stays unwritable past the slow-consumer
  * timeout is closed with code 4008 and a reason naming where to resume. Publishes in flight per connection are
  * bounded: past the bound the connection stops reading, which slows the producer through TCP.
+ *
+ * <p>The caller's token was verified once, at the upgrade; each op is checked against its {@link Grants} (a pattern
+ * match, no signature), and when the token expires the connection is closed with code 4001 {@code token_expired}:
+ * the client gets a new token and resumes from its offsets.
  */
 final class WebSocketSession extends ChannelInboundHandlerAdapter implements DeliverySink {
     static final int SLOW_CONSUMER = 4008;
+    static final int TOKEN_EXPIRED = 4001;
     private static final int MAX_PUBLISHES_IN_FLIGHT = 256;
 
     private final Broker broker;
@@ -59,17 +69,28 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final Limits limits;
     private final Duration pingInterval;
     private final WebSocketServerHandshaker handshaker;
+    private final Grants grants;
+    private final PublishLimiter.Budget publishBudget;
+    private final Presence presence;
+    /** This connection's presence on each topic it is subscribed to (client topics only). */
+    private final Map<String, Presence.Member> presentOn = new HashMap<>();
     private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
     private ChannelHandlerContext ctx;
     private ConnectionStats stats;
     private BurstWriter burst;
     private SlowConsumerGuard slowGuard;
     private ScheduledFuture<?> pingTimer;
+    private ScheduledFuture<?> expiryTimer;
     private long lastHeardNanos = System.nanoTime();
     private int publishesInFlight;
     private boolean closed;
 
-    WebSocketSession(Broker broker, Delivery delivery, Limits limits, Duration pingInterval, WebSocketServerHandshaker handshaker) {
+    WebSocketSession(Broker broker, Delivery delivery, Limits limits, Duration pingInterval,
+                     WebSocketServerHandshaker handshaker, Grants grants, PublishLimiter.Budget publishBudget,
+                     Presence presence) {
+        this.grants = grants;
+        this.presence = presence;
+        this.publishBudget = publishBudget;
         this.broker = broker;
         this.delivery = delivery;
         this.limits = limits;
@@ -88,6 +109,11 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
         long every = pingInterval.toNanos();
         pingTimer = ctx.executor().scheduleAtFixedRate(this::ping, every, every, TimeUnit.NANOSECONDS);
+        if (grants.validUntil() != null) {
+            long left = Duration.between(Instant.now(), grants.validUntil()).toNanos();
+            expiryTimer = ctx.executor().schedule(() -> closeWith(TOKEN_EXPIRED, "token_expired"),
+                    Math.max(0, left), TimeUnit.NANOSECONDS);
+        }
     }
 
     void subscribeOnConnect(List<String> topics, StartPosition from) {
@@ -169,6 +195,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     private void subscribe(String name, StartPosition from, String id) {
         TopicNames.validate(name);
+        grants.requireSubscribe(name);
         Subscription existing = subscriptions.get(name);
         if (existing == null && subscriptions.size() >= limits.maxSubscriptionsPerConnection()) {
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
@@ -180,6 +207,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         }
         Subscription s = delivery.subscribe(topic, from, this);
         subscriptions.put(name, s);
+        if (existing == null) {
+            presentOn.put(name, presence.join(name, grants.subject(), transport()));
+        }
         ObjectNode reply = reply("subscribed", id).put("topic", name).put("next", s.next());
         ctx.write(new TextWebSocketFrame(reply.toString()));
         s.start();
@@ -193,11 +223,13 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             throw new ApiException(ErrorCode.NOT_SUBSCRIBED, "not subscribed to '" + name + "'");
         }
         end(s);
+        presence.leave(presentOn.remove(name));
         ctx.writeAndFlush(new TextWebSocketFrame(reply("unsubscribed", id).put("topic", name).toString()));
     }
 
     private void publish(JsonNode op, String id, long stageStart) {
         String topic = textField(op, "topic");
+        grants.requirePublish(topic);
         JsonNode data = op.get("data");
         if (data == null) {
             throw new ApiException(ErrorCode.INVALID_OP, "publish needs \"data\"");
@@ -226,6 +258,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "message is " + payload.length + " bytes; the limit is "
                     + limits.maxMessageBytes());
         }
+        publishBudget.admit(grants.subject(), 1);
         long storeStart = stats.stages().decoded(stageStart);
         var done = stats.stages().stored(storeStart, broker.append(topic, type, payload, key));
         if (++publishesInFlight >= MAX_PUBLISHES_IN_FLIGHT) {
@@ -288,6 +321,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         if (s != null) {
             delivery.release(s.topic());
         }
+        presence.leave(presentOn.remove(topic));
         burst.writePending();
         ctx.write(new TextWebSocketFrame(reply("error", null).put("code", "topic_deleted").put("topic", topic)
                 .put("message", "topic '" + topic + "' was deleted; the subscription has ended").toString()));
@@ -346,9 +380,14 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             closed = true;
             burst.discard();
             pingTimer.cancel(false);
+            if (expiryTimer != null) {
+                expiryTimer.cancel(false);
+            }
             slowGuard.cancel();
             subscriptions.values().forEach(this::end);
             subscriptions.clear();
+            presentOn.values().forEach(presence::leave);
+            presentOn.clear();
         }
         super.channelInactive(ctx);
     }

@@ -34,9 +34,12 @@ class SseStreamTest {
 
     private HandlerFixture fixture;
 
+    /** An origin allowed to read streams from its pages. */
+    private static final String PAGE = "http://page.example";
+
     @BeforeEach
     void open() {
-        fixture = HandlerFixture.open(cfg -> cfg.withSseHeartbeat(HEARTBEAT).withLimits(cfg.limits()
+        fixture = HandlerFixture.open(cfg -> cfg.withCorsOrigins(List.of(PAGE)).withSseHeartbeat(HEARTBEAT).withLimits(cfg.limits()
                 .withRequestTimeouts(HEADER_TIMEOUT, IDLE_TIMEOUT).withSlowConsumerTimeout(SLOW_CONSUMER)));
     }
 
@@ -90,7 +93,7 @@ class SseStreamTest {
     }
 
     private Reader stream(String pathAndQuery) {
-        return new Reader("GET " + pathAndQuery + " HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n");
+        return new Reader("GET " + pathAndQuery + " HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n");
     }
 
     private static String text(byte[] bytes) {
@@ -110,7 +113,7 @@ class SseStreamTest {
     void theResponseIsAChunkedEventStreamAndEachBurstOfEventsIsOneChunk() {
         fixture.publish("sse.t", "a");
         fixture.publish("sse.t", "two\nlines");
-        Reader r = new Reader("GET /v1/topics/sse.t/events?from=earliest HTTP/1.1\r\nHost: x\r\n"
+        Reader r = new Reader("GET /v1/topics/sse.t/events?from=earliest HTTP/1.1\r\nHost: localhost\r\n"
                 + "Origin: http://page.example\r\n\r\n");
         assertThat(r.statusLine).isEqualTo("HTTP/1.1 200 OK");
         assertThat(r.headers).containsEntry("content-type", "text/event-stream; charset=utf-8")
@@ -118,7 +121,7 @@ class SseStreamTest {
                 .containsEntry("x-accel-buffering", "no")
                 .containsEntry("transfer-encoding", "chunked")
                 .containsEntry("connection", "close")
-                .containsEntry("access-control-allow-origin", "*")
+                .containsEntry("access-control-allow-origin", PAGE)
                 .doesNotContainKey("content-length");
         assertThat(r.nextBody()).as("the stored events, read from the store and sent as one burst")
                 .isEqualTo(chunk(event(1, "a") + "id: 2\nevent: message\ndata: two\ndata: lines\n\n"));
@@ -148,7 +151,7 @@ class SseStreamTest {
 
     @Test
     void theRequestTimeoutsLeaveAStreamAlone() {
-        Reader idle = new Reader("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        Reader idle = new Reader("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
         assertThat(idle.statusLine).isEqualTo("HTTP/1.1 200 OK");
         Reader r = stream("/v1/topics/sse.long/events");
 
@@ -164,18 +167,18 @@ class SseStreamTest {
     @Test
     void requestsBehindAStreamAreNotServedAndWhatTheClientSendsIsReleased() {
         fixture.publish("sse.p", "m1");
-        Reader r = new Reader("GET /v1/topics/sse.p/events?from=1 HTTP/1.1\r\nHost: x\r\n\r\n"
-                + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        Reader r = new Reader("GET /v1/topics/sse.p/events?from=1 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                + "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
         assertThat(r.nextBody()).as("the event, and no answer to the request behind the stream")
                 .isEqualTo(chunk(event(1, "m1")));
 
         List<String> later = List.of(
-                "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
-                "OPTIONS /v1/topics/sse.p HTTP/1.1\r\nHost: x\r\nOrigin: http://page.example\r\n"
+                "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                "OPTIONS /v1/topics/sse.p HTTP/1.1\r\nHost: localhost\r\nOrigin: http://page.example\r\n"
                         + "Access-Control-Request-Method: PUT\r\n\r\n",
-                "POST /v1/topics/sse.other/messages HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                "POST /v1/topics/sse.other/messages HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
                         + "Content-Length: 100000000\r\n\r\n",
-                "POST /v1/topics/sse.other/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx",
+                "POST /v1/topics/sse.other/messages HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n\r\nx",
                 "\u0000\u0001 not HTTP at all\r\n\r\n");
         for (String bytes : later) {
             ByteBuf in = Unpooled.copiedBuffer(bytes, StandardCharsets.ISO_8859_1);
