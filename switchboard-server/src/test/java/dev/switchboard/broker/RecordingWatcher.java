@@ -22,6 +22,8 @@ public final class RecordingWatcher implements TopicWatcher {
     private final List<String> events = new CopyOnWriteArrayList<>();
     private final List<Message> messages = new CopyOnWriteArrayList<>();
     private final List<String> violations = new CopyOnWriteArrayList<>();
+    /** The epoch of the topic as this watcher's calls saw it, or null before one saw it. */
+    private volatile Long epoch;
     /**
      * Reads issued inside calls, each completing with its verdict, judged when the test asks: null when it showed
      * the change, else what was wrong.
@@ -50,6 +52,8 @@ public final class RecordingWatcher implements TopicWatcher {
         Optional<TopicState> state = broker.state(topic);
         if (state.isEmpty() || state.get().lastOffset() < m.offset()) {
             violations.add("appended " + m.offset() + " while the state said " + state);
+        } else {
+            epoch = state.get().epoch();
         }
         reads.add(broker.read(topic, m.offset(), 1, Long.MAX_VALUE).thenApply(read -> () ->
                 (read.size() == 1 && read.getFirst().offset() == m.offset()) || droppedSince(m.offset())
@@ -83,8 +87,9 @@ public final class RecordingWatcher implements TopicWatcher {
     @Override
     public void deleted() {
         events.add("deleted");
+        // A topic of the same name created again since (in the deleting commit, or on another node) may be there.
         Optional<TopicState> state = broker.state(topic);
-        if (state.isPresent()) {
+        if (state.isPresent() && (epoch == null || state.get().epoch() == epoch)) {
             violations.add("deleted while the state said " + state);
         }
     }

@@ -1,0 +1,273 @@
+package dev.switchboard.engine.redis;
+
+import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.Handoff;
+import dev.switchboard.broker.Message;
+import dev.switchboard.broker.TopicWatcher;
+import dev.switchboard.wire.ApiException;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's watchers, woken through Redis sharded pub/sub: the node subscribes to a topic's channel while it has
+ * watchers of it, and only then. Every change script announces what it changed ({@code a epoch first last kept},
+ * {@code t epoch kept}, {@code d epoch}); one thread here reads the announced messages from the stream and tells
+ * the watchers, so each node reads a message from Redis once however many of its connections want it.
+ *
+ * <p>A channel (re)subscribed (at first, or after Redis came back) starts a catch-up from what the watchers last
+ * heard, so changes announced while the node was away are heard too.
+ */
+final class RedisWatchers {
+    private static final Logger log = LoggerFactory.getLogger(RedisWatchers.class);
+    private static final long SUBSCRIBE_SECONDS = 5;
+
+    /** A topic's epoch and positions. */
+    record Position(String epoch, long first, long last) {}
+
+    /** The watchers of one topic and what they have heard; changed on the dispatcher thread only. */
+    private static final class Group {
+        final String topic;
+        final List<TopicWatcher> watchers = new CopyOnWriteArrayList<>();
+        /** The topic they watch, null until it exists. */
+        String epoch;
+        long first = 1;
+        long last;
+        /** The first subscription's confirmation is still to come: it needs no catch-up, the add read the positions. */
+        boolean firstSubscription = true;
+
+        Group(String topic) {
+            this.topic = topic;
+        }
+    }
+
+    private final RedisKeys keys;
+    private final RedisBroker broker;
+    private final StatefulRedisPubSubConnection<String, byte[]> pubsub;
+    private final ExecutorService dispatcher;
+    private volatile Thread dispatcherThread;
+    private final Map<String, Group> groups = new ConcurrentHashMap<>();
+
+    RedisWatchers(RedisClient client, RedisKeys keys, RedisBroker broker) {
+        this.keys = keys;
+        this.broker = broker;
+        this.dispatcher = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("switchboard-redis-watchers")
+                .daemon(true).factory());
+        dispatcher.execute(() -> dispatcherThread = Thread.currentThread());
+        this.pubsub = client.connectPubSub(RedisBroker.CODEC);
+        pubsub.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void smessage(String channel, byte[] message) {
+                String topic = keys.topicOf(channel);
+                String[] change = new String(message, StandardCharsets.UTF_8).split(" ");
+                dispatch(() -> heard(topic, change));
+            }
+
+            @Override
+            public void ssubscribed(String channel, long count) {
+                String topic = keys.topicOf(channel);
+                dispatch(() -> catchUp(topic));
+            }
+        });
+    }
+
+    private void dispatch(Runnable work) {
+        try {
+            dispatcher.execute(() -> Handoff.batch(() -> {
+                try {
+                    work.run();
+                } catch (ApiException e) {
+                    // Redis went away while reading: the catch-up after it is back delivers what was missed.
+                    log.debug("watchers could not read from Redis: {}", e.getMessage());
+                }
+            }));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("a change heard after the engine closed");
+        }
+    }
+
+    Broker.Watch add(String topic, TopicWatcher watcher) {
+        Group group = onDispatcher(() -> {
+            Group g = groups.get(topic);
+            if (g == null) {
+                g = new Group(topic);
+                // Subscribed before the positions are read: a change after this point is announced, and one that
+                // is both announced and already in the positions is heard once.
+                pubsub.async().ssubscribe(keys.channel(topic)).get(SUBSCRIBE_SECONDS, TimeUnit.SECONDS);
+                Position p = broker.position(topic);
+                if (p != null) {
+                    g.epoch = p.epoch();
+                    g.first = p.first();
+                    g.last = p.last();
+                }
+                groups.put(topic, g);
+            }
+            g.watchers.add(watcher);
+            return g;
+        });
+        return () -> {
+            if (group.watchers.remove(watcher)) {
+                dispatch(() -> unsubscribeIfUnwatched(group));
+            }
+        };
+    }
+
+    private void unsubscribeIfUnwatched(Group g) {
+        if (g.watchers.isEmpty() && groups.remove(g.topic, g)) {
+            pubsub.async().sunsubscribe(keys.channel(g.topic));
+        }
+    }
+
+    /** One change announced by a script. */
+    private void heard(String topic, String[] change) {
+        Group g = groups.get(topic);
+        if (g == null) {
+            return;
+        }
+        String epoch = change[1];
+        switch (change[0]) {
+            case "a" -> {
+                if (replacedOrDeleted(g, epoch)) {
+                    return;
+                }
+                deliver(g, epoch, Long.parseLong(change[2]), Long.parseLong(change[3]), Long.parseLong(change[4]));
+            }
+            case "t" -> {
+                if (epoch.equals(g.epoch) && Long.parseLong(change[2]) > g.first) {
+                    g.first = Long.parseLong(change[2]);
+                    tell(g, w -> w.truncated(g.first));
+                    tell(g, TopicWatcher::committed);
+                }
+            }
+            case "d" -> {
+                if (epoch.equals(g.epoch)) {
+                    deleted(g);
+                }
+            }
+            default -> log.warn("unknown change '{}' announced on topic {}", String.join(" ", change), topic);
+        }
+    }
+
+    /** After a (re)subscription: whatever changed since the watchers last heard. */
+    private void catchUp(String topic) {
+        Group g = groups.get(topic);
+        if (g == null) {
+            return;
+        }
+        if (g.firstSubscription) {
+            // Catching up here would merge the commits since the add into one: their announcements follow.
+            g.firstSubscription = false;
+            return;
+        }
+        Position p = broker.position(topic);
+        if (p == null) {
+            if (g.epoch != null) {
+                deleted(g);
+            }
+            return;
+        }
+        if (!replacedOrDeleted(g, p.epoch())) {
+            deliver(g, p.epoch(), g.last + 1, p.last(), p.first());
+        }
+    }
+
+    /** The watchers knew another topic of this name: it was deleted, maybe while the node was away. */
+    private boolean replacedOrDeleted(Group g, String epoch) {
+        if (g.epoch != null && !g.epoch.equals(epoch)) {
+            deleted(g);
+            return true;
+        }
+        return false;
+    }
+
+    private void deliver(Group g, String epoch, long from, long to, long kept) {
+        g.epoch = epoch;
+        boolean changed = false;
+        long start = Math.max(from, g.last + 1);
+        if (to >= start) {
+            for (Message m : broker.range(g.topic, start, to)) {
+                tell(g, w -> w.appended(m));
+            }
+            g.last = to;
+            changed = true;
+        }
+        if (kept > g.first) {
+            g.first = kept;
+            tell(g, w -> w.truncated(kept));
+            changed = true;
+        }
+        if (changed) {
+            tell(g, TopicWatcher::committed);
+        }
+    }
+
+    private void deleted(Group g) {
+        groups.remove(g.topic, g);
+        pubsub.async().sunsubscribe(keys.channel(g.topic));
+        tell(g, TopicWatcher::deleted);
+        g.watchers.clear();
+    }
+
+    private static void tell(Group g, Consumer<TopicWatcher> call) {
+        for (TopicWatcher w : g.watchers) {
+            try {
+                call.accept(w);
+            } catch (RuntimeException e) {
+                log.error("a watcher of topic {} failed", g.topic, e);
+            }
+        }
+    }
+
+    /** Runs on the dispatcher (at once when already there: a watcher may watch another topic) and waits. */
+    private <T> T onDispatcher(Callable<T> work) {
+        if (Thread.currentThread() == dispatcherThread) {
+            try {
+                return work.call();
+            } catch (Exception e) {
+                throw RedisBroker.unavailable(e);
+            }
+        }
+        Future<T> f;
+        try {
+            f = dispatcher.submit(work);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            throw ApiException.unavailable("the engine is closed");
+        }
+        try {
+            return f.get(SUBSCRIBE_SECONDS * 2, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw RedisBroker.unavailable(e.getCause());
+        } catch (TimeoutException e) {
+            f.cancel(true);
+            throw RedisBroker.unavailable(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw RedisBroker.unavailable(e);
+        }
+    }
+
+    void close() {
+        dispatcher.shutdownNow();
+        try {
+            dispatcher.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        pubsub.close();
+    }
+}
