@@ -29,6 +29,12 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on. Default: ${DEFAULT-VALUE}")
     String bind;
 
+    @Option(names = "--engine", defaultValue = ServerConfig.EMBEDDED,
+            description = "Where topics live: embedded (the log in --data-dir), or a Redis shared by several nodes: "
+                    + "redis://host:port or redis-sentinel://h1:26379,h2:26379#master (docs/cluster.md). "
+                    + "Default: ${DEFAULT-VALUE}")
+    String engine;
+
     @Option(names = "--data-dir", defaultValue = "./data", description = "Directory of the durable log. Default: ${DEFAULT-VALUE}")
     Path dataDir;
 
@@ -171,7 +177,11 @@ final class ServeCommand implements Callable<Integer> {
                         maxTopics, maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout,
                         idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
-                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList());
+                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList(), engine);
+        if (!config.embedded() && !engine.matches("(redis|rediss|redis-sentinel|redis-cluster)://.+")) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--engine must be embedded, redis://host:port or redis-sentinel://host:port,...#master");
+        }
         SwitchboardServer server = SwitchboardServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
         spec.commandLine().getOut().printf("switchboard listening on http://%s:%d%n", bind, server.port());

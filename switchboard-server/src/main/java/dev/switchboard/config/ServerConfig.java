@@ -10,7 +10,7 @@ import java.util.List;
  *
  * @param bind             address to listen on
  * @param port             TCP port (0 = any free port, useful in tests)
- * @param dataDir          where the durable log lives
+ * @param dataDir          where the durable log lives (the embedded engine only)
  * @param fsync            fsync policy of the log
  * @param fsyncInterval    how often {@link FsyncPolicy#BATCH} fsyncs
  * @param io               event-loop engine
@@ -22,61 +22,75 @@ import java.util.List;
  * @param defaultRetention retention of a topic until {@code PUT /v1/topics/{topic}} sets its own
  * @param idempotencyTtl   how long an {@code Idempotency-Key} is remembered
  * @param corsOrigins      browser origins allowed to call the API from other pages ({@code *} = any, empty = none)
+ * @param engine           where topics are stored: {@link #EMBEDDED} (the log in {@code dataDir}), or a Redis that
+ *                         several nodes share, as a Lettuce URI ({@code redis://host:port},
+ *                         {@code redis-sentinel://h1:26379,h2:26379#master}; docs/cluster.md)
  */
 public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsync, Duration fsyncInterval,
                            IoMode io, int ioThreads, SocketOptions socket, Limits limits, Duration sseHeartbeat,
                            Duration wsPingInterval, Retention defaultRetention, Duration idempotencyTtl,
-                           List<String> corsOrigins) {
+                           List<String> corsOrigins, String engine) {
+    public static final String EMBEDDED = "embedded";
+
+    /** Whether the embedded engine stores the topics (else Redis, at {@link #engine}). */
+    public boolean embedded() {
+        return engine.equals(EMBEDDED);
+    }
 
     /** Defaults for tests and embedding: loopback, any free port, the given data directory. */
     public static ServerConfig forTests(Path dataDir) {
         return new ServerConfig("127.0.0.1", 0, dataDir, FsyncPolicy.BATCH, Duration.ofMillis(100), IoMode.AUTO, 2,
                 SocketOptions.defaults(), Limits.defaults(), Duration.ofSeconds(15), Duration.ofSeconds(30),
-                Retention.UNLIMITED, Duration.ofHours(24), List.of("*"));
+                Retention.UNLIMITED, Duration.ofHours(24), List.of("*"), EMBEDDED);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, newLimits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine);
     }
 
     public ServerConfig withFsync(FsyncPolicy policy) {
         return new ServerConfig(bind, port, dataDir, policy, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(bind, newPort, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine);
     }
 
     public ServerConfig withSocket(SocketOptions options) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, options, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine);
     }
 
     public ServerConfig withSseHeartbeat(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+                interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine);
     }
 
     public ServerConfig withWsPingInterval(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins, engine);
     }
 
     public ServerConfig withCorsOrigins(List<String> origins) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins, engine);
     }
 
     public ServerConfig withDefaultRetention(Retention retention) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins, engine);
     }
 
     public ServerConfig withIo(IoMode mode) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, mode, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine);
+    }
+
+    public ServerConfig withEngine(String newEngine) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, newEngine);
     }
 }

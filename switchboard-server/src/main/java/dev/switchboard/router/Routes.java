@@ -24,6 +24,7 @@ public final class Routes {
     private final SseEndpoint sse;
     private final WebSocketEndpoint webSocket;
     private final OpsEndpoints ops;
+    /** Null when the engine cannot hold jobs across nodes (Redis, for now): their endpoints answer 503. */
     private final JobEndpoints jobs;
 
     public Routes(TopicEndpoints topics, PollEndpoint polls, SseEndpoint sse, WebSocketEndpoint webSocket,
@@ -69,8 +70,10 @@ public final class Routes {
         } else if (path.startsWith(TOPICS + "/")) {
             topicPath(ex, method, path.substring(TOPICS.length() + 1));
         } else if (path.startsWith(QUEUES)) {
+            refuseWithoutJobs();
             queuePath(ex, method, path.substring(QUEUES.length()));
         } else if (path.startsWith(JOBS)) {
+            refuseWithoutJobs();
             jobPath(ex, method, path.substring(JOBS.length()));
         } else {
             throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + path);
@@ -111,6 +114,13 @@ public final class Routes {
                 sse.stream(ex, topic);
             }
             default -> throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + ex.path());
+        }
+    }
+
+    private void refuseWithoutJobs() {
+        if (jobs == null) {
+            throw ApiException.unavailable("jobs are not available with --engine redis yet: their leases are kept by "
+                    + "one node (docs/cluster.md, \"Jobs\")");
         }
     }
 

@@ -48,14 +48,14 @@ public final class ConnectionPipeline {
                 .setMaxHeaderSize(limits.maxHeaderBytes()).setMaxChunkSize(64 * 1024);
     }
 
-    /** The server's endpoints over the engine, delivery and jobs, as {@code config} sets them up. */
+    /** The server's endpoints over the engine, delivery and jobs (null: none), as {@code config} sets them up. */
     public static Routes routes(Broker broker, Delivery delivery, JobService jobs, ServerConfig config,
                                 PrometheusMeterRegistry metrics) {
         Limits limits = config.limits();
         SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout());
         return new Routes(new TopicEndpoints(broker, delivery), new PollEndpoint(delivery), sse,
                 new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval()),
-                new OpsEndpoints(metrics, broker), new JobEndpoints(jobs));
+                new OpsEndpoints(metrics, broker), jobs == null ? null : new JobEndpoints(jobs));
     }
 
     /** Adds a new connection's handlers to its (empty) pipeline. */
