@@ -30,6 +30,9 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -85,6 +88,7 @@ public final class RedisBroker implements Broker {
     private final Retention defaultRetention;
     private final long idempotencyTtlMillis;
     private final RedisScripts scripts = new RedisScripts();
+    private final ClientResources resources;
     private final RedisClient client;
     private final StatefulRedisConnection<String, byte[]> connection;
     private final RedisAsyncCommands<String, byte[]> redis;
@@ -114,7 +118,10 @@ public final class RedisBroker implements Broker {
         RedisURI redisUri = RedisURI.create(uri);
         redisUri.setTimeout(COMMAND_TIMEOUT);
         this.where = redisUri.toString();
-        this.client = RedisClient.create(redisUri);
+        // Back within a second of Redis: Lettuce's default backoff grows to 30 s between attempts.
+        this.resources = DefaultClientResources.builder().reconnectDelay(Delay.exponential(Duration.ofMillis(20),
+                Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS)).build();
+        this.client = RedisClient.create(resources, redisUri);
         client.setOptions(ClientOptions.builder().autoReconnect(true)
                 // Fail fast while Redis is away: callers get a 503 at once rather than a queue that grows.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -131,6 +138,7 @@ public final class RedisBroker implements Broker {
             this.connection = client.connect(CODEC);
         } catch (RedisException e) {
             client.shutdown();
+            resources.shutdown();
             throw new IllegalStateException("cannot connect to Redis at " + where + ": " + e.getMessage(), e);
         }
         this.redis = connection.async();
@@ -606,6 +614,7 @@ public final class RedisBroker implements Broker {
         timer.shutdownNow();
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
         answers.shutdown();
         try {
             answers.awaitTermination(5, TimeUnit.SECONDS);
