@@ -184,6 +184,22 @@ class RedisNodesTest {
         assertThat(nodes.get(1).get("/v1/jobs/some-job").statusCode()).isEqualTo(503);
     }
 
+    @Test
+    void eachNodeReportsItsRedisHealthInReadyzAndMetrics() {
+        for (TestServer node : nodes) {
+            await().atMost(WAIT).until(() -> json(node.get("/readyz").body()).path("redis").has("rttMillis"));
+            JsonNode ready = json(node.get("/readyz").body());
+            assertThat(ready.get("status").asText()).isEqualTo("ready");
+            assertThat(ready.get("engine").asText()).isEqualTo("redis");
+            assertThat(ready.get("redis").get("rttMillis").asDouble()).isPositive();
+            assertThat(ready.get("redis").get("reconnects").asLong()).isZero();
+            assertThat(ready.get("redis").get("commandsInFlight").asLong()).isNotNegative();
+            String metrics = node.get("/metrics").body();
+            assertThat(metrics).contains("switchboard_redis_rtt_seconds ", "switchboard_redis_reconnects_total 0.0",
+                    "switchboard_redis_commands_inflight ", "switchboard_redis_ping_seconds_count ");
+        }
+    }
+
     /** Long polls one after the other from where the last ended, as a client does. */
     private static Void longPoll(TestServer node, String topic, Received into, AtomicBoolean polling) {
         long from = 1;

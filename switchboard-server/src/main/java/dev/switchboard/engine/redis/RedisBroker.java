@@ -102,6 +102,8 @@ public final class RedisBroker implements Broker {
     private volatile boolean closed;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong lastRttNanos = new AtomicLong(-1);
+    /** Why the latest PING failed, or null after one answered. */
+    private volatile String pingFailure;
     private final Counter reconnects;
     private final Timer pings;
     /** Writer-only: the last change issued; answers come in order, so once it is answered all earlier ones are. */
@@ -558,6 +560,7 @@ public final class RedisBroker implements Broker {
             redis.ping().get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             long rtt = System.nanoTime() - start;
             lastRttNanos.set(rtt);
+            pingFailure = null;
             pings.record(rtt, TimeUnit.NANOSECONDS);
             // Any node may drop old messages: the script decides by Redis's clock, and a second run changes nothing.
             for (byte[] topic : redis.zrange(keys.aged(), 0, -1).get(COMMAND_TIMEOUT.toMillis(),
@@ -569,6 +572,7 @@ public final class RedisBroker implements Broker {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             lastRttNanos.set(-1);
+            pingFailure = unavailable(e).getMessage();
             log.debug("Redis health check failed", e);
         }
     }
@@ -583,13 +587,20 @@ public final class RedisBroker implements Broker {
         if (!connection.isOpen()) {
             return Optional.of("Redis at " + where + " is unreachable; reconnecting");
         }
-        return Optional.empty();
+        String failure = pingFailure;
+        return failure == null ? Optional.empty() : Optional.of("Redis at " + where + " does not answer: " + failure);
     }
 
-    /** The latest round trip to Redis, or empty while it does not answer. */
-    public Optional<Duration> roundTrip() {
-        long n = lastRttNanos.get();
-        return n < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(n));
+    @Override
+    public Map<String, Object> health() {
+        Map<String, Object> redisHealth = new LinkedHashMap<>();
+        long rtt = lastRttNanos.get();
+        if (rtt >= 0) {
+            redisHealth.put("rttMillis", rtt / 1e6);
+        }
+        redisHealth.put("reconnects", (long) reconnects.count());
+        redisHealth.put("commandsInFlight", inFlight.get());
+        return Map.of("engine", "redis", "redis", redisHealth);
     }
 
     @Override
