@@ -5,6 +5,7 @@ import dev.switchboard.broker.BrokerContractTest;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.config.Limits;
 import dev.switchboard.testing.RedisServer;
+import dev.switchboard.testing.Slow;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The Redis engine keeps the engine contract, on a real redis-server that this class starts and stops. */
+@Slow
 class RedisBrokerContractTest extends BrokerContractTest {
     @TempDir
     static Path dir;
