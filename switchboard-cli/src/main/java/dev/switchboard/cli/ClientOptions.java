@@ -23,8 +23,7 @@ public final class ClientOptions {
 
     /** The server URL without a trailing slash, ready for appending paths. */
     public String base() {
-        String s = server.toString();
-        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+        return Urls.withoutTrailingSlash(server.toString());
     }
 
     /** The topic endpoints of {@code --server}; a URL that is not http(s) is a usage error. */

@@ -1,7 +1,10 @@
 package dev.switchboard.cli;
 
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -43,6 +46,10 @@ public final class SubCommand implements Callable<Integer> {
             description = "How long one long poll may wait (--via poll): 500ms, 30s, 2m. Default: ${DEFAULT-VALUE}")
     Duration wait;
 
+    @Option(names = "--failover", split = ",", paramLabel = "URL",
+            description = "Other nodes of the same cluster (docs/cluster.md), comma-separated: when a connection ends, the next node is tried, from the same offset. Default: none")
+    List<URI> failover = List.of();
+
     @Option(names = "--envelope",
             description = "Print each message's JSON envelope instead of its payload (with sse only topic, offset and data are known).")
     boolean envelope;
@@ -52,16 +59,23 @@ public final class SubCommand implements Callable<Integer> {
         if (count != null && count < 1) {
             throw client.usage("--count must be at least 1");
         }
-        Urls urls = client.urls();
+        List<Urls> nodes = new ArrayList<>(List.of(client.urls()));
+        for (URI node : failover) {
+            try {
+                nodes.add(Urls.of(node));
+            } catch (IllegalArgumentException e) {
+                throw client.usage("--failover: " + e.getMessage());
+            }
+        }
         SubscriberLoop loop = new SubscriberLoop(from, count == null ? 0 : count, envelope, ClientOptions.stdout(),
                 spec.commandLine().getErr());
         HttpClient http = Http.client();
         try {
-            loop.run(switch (via) {
-                case ws -> new WebSocketTransport(http, urls, topic);
+            loop.run(new FailoverTransport(nodes.stream().map(urls -> switch (via) {
+                case ws -> (SubscriberLoop.Transport) new WebSocketTransport(http, urls, topic);
                 case sse -> new SseTransport(http, urls, topic);
                 case poll -> new PollTransport(http, urls, topic, wait);
-            });
+            }).toList()));
         } finally {
             // Not close(): that would wait for a stream we are walking away from.
             http.shutdownNow();

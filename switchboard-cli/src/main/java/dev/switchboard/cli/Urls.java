@@ -10,12 +10,19 @@ record Urls(String base) {
 
     /** Accepts {@code http} and {@code https} URLs with a host; throws IllegalArgumentException otherwise. */
     static Urls of(ClientOptions client) {
-        URI server = client.server;
+        return of(client.server);
+    }
+
+    static Urls of(URI server) {
         String scheme = server.getScheme() == null ? "" : server.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https") || server.getHost() == null) {
             throw new IllegalArgumentException("--server must be an http:// or https:// URL, got '" + server + "'");
         }
-        return new Urls(client.base());
+        return new Urls(withoutTrailingSlash(server.toString()));
+    }
+
+    static String withoutTrailingSlash(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     URI messages(String topic) {
