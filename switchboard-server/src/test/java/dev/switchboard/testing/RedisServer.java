@@ -22,18 +22,42 @@ import org.awaitility.Awaitility;
 public final class RedisServer implements AutoCloseable {
     private final Path dir;
     private final int port;
-    private final List<String> extraArgs;
+    /** The arguments after {@code redis-server}. */
+    private final List<String> arguments;
     private Process process;
 
-    private RedisServer(Path dir, int port, List<String> extraArgs) {
+    private RedisServer(Path dir, int port, List<String> arguments) {
         this.dir = dir;
         this.port = port;
-        this.extraArgs = extraArgs;
+        this.arguments = arguments;
     }
 
     /** Starts one in {@code dir} (created if needed) with these extra {@code --option value} arguments. */
     public static RedisServer start(Path dir, String... extraArgs) {
-        RedisServer r = new RedisServer(dir, freePort(), List.of(extraArgs));
+        int port = freePort();
+        List<String> arguments = new ArrayList<>(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1",
+                "--dir", dir.toString(), "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
+                "--daemonize", "no", "--logfile", dir.resolve("redis.log").toString()));
+        arguments.addAll(List.of(extraArgs));
+        RedisServer r = new RedisServer(dir, port, arguments);
+        r.startProcess();
+        return r;
+    }
+
+    /** Starts a Sentinel in {@code dir} that watches {@code master} under the name {@code masterName}. */
+    public static RedisServer sentinel(Path dir, RedisServer master, String masterName) {
+        int port = freePort();
+        Path config = dir.resolve("sentinel.conf");
+        try {
+            Files.createDirectories(dir);
+            // Sentinel rewrites its configuration file, so it needs one of its own on disk.
+            Files.writeString(config, String.join("\n", "port " + port, "bind 127.0.0.1", "dir " + dir,
+                    "logfile " + dir.resolve("sentinel.log"),
+                    "sentinel monitor " + masterName + " 127.0.0.1 " + master.port() + " 1", ""));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        RedisServer r = new RedisServer(dir, port, List.of(config.toString(), "--sentinel"));
         r.startProcess();
         return r;
     }
@@ -49,10 +73,8 @@ public final class RedisServer implements AutoCloseable {
     private void startProcess() {
         try {
             Files.createDirectories(dir);
-            List<String> command = new ArrayList<>(List.of("/usr/bin/redis-server", "--port", String.valueOf(port),
-                    "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", "", "--appendonly", "yes",
-                    "--appendfsync", "everysec", "--daemonize", "no", "--logfile", dir.resolve("redis.log").toString()));
-            command.addAll(extraArgs);
+            List<String> command = new ArrayList<>(List.of("/usr/bin/redis-server"));
+            command.addAll(arguments);
             process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("redis.out").toFile()).start();
             Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
