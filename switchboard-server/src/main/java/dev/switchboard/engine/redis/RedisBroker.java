@@ -42,10 +42,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -543,6 +546,23 @@ public final class RedisBroker implements Broker {
         }
         return new RedisWatchers.Position(text(f.get(0).getValue()), number(f.get(1).getValue()),
                 number(f.get(2).getValue()));
+    }
+
+    /** Several topics' messages, {@code topic → [from, to]}, read at once (one round trip) on the watchers' thread. */
+    Map<String, NavigableMap<Long, Message>> ranges(Map<String, long[]> ranges) {
+        Map<String, CompletableFuture<List<StreamMessage<String, byte[]>>>> reads = new HashMap<>();
+        ranges.forEach((topic, r) -> reads.put(topic, redis.xrange(keys.stream(topic),
+                Range.create(r[0] + "-0", r[1] + "-0")).toCompletableFuture()));
+        Map<String, NavigableMap<Long, Message>> read = new HashMap<>();
+        reads.forEach((topic, f) -> {
+            NavigableMap<Long, Message> messages = new TreeMap<>();
+            for (StreamMessage<String, byte[]> e : awaitRedis(() -> f)) {
+                Message m = message(topic, e);
+                messages.put(m.offset(), m);
+            }
+            read.put(topic, messages);
+        });
+        return read;
     }
 
     /** Messages {@code from..to} for the watchers, read on their thread. */

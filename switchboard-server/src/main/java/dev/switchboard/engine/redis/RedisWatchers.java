@@ -9,10 +9,15 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -20,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * This node's watchers, woken through Redis sharded pub/sub: the node subscribes to a topic's channel while it has
  * watchers of it, and only then. Every change script announces what it changed ({@code a epoch first last kept},
  * {@code t epoch kept}, {@code d epoch}); one thread here reads the announced messages from the stream and tells
- * the watchers, so each node reads a message from Redis once however many of its connections want it.
+ * the watchers, so each node reads a message from Redis once however many of its connections want it. What is
+ * announced while that thread works is handled together next: one read per topic for all of it, each commit still
+ * told as its own.
  *
  * <p>A channel (re)subscribed (at first, or after Redis came back) starts a catch-up from what the watchers last
  * heard, so changes announced while the node was away are heard too.
@@ -62,6 +70,13 @@ final class RedisWatchers {
     private final ExecutorService dispatcher;
     private volatile Thread dispatcherThread;
     private final Map<String, Group> groups = new ConcurrentHashMap<>();
+    /** Changes announced and not yet handled, in the order heard. */
+    private final Queue<Heard> heard = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private volatile boolean closing;
+
+    /** One change announced on a topic's channel. */
+    private record Heard(String topic, String[] change) {}
 
     RedisWatchers(RedisClient client, RedisKeys keys, RedisBroker broker) {
         this.keys = keys;
@@ -73,9 +88,10 @@ final class RedisWatchers {
         pubsub.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void smessage(String channel, byte[] message) {
-                String topic = keys.topicOf(channel);
-                String[] change = new String(message, StandardCharsets.UTF_8).split(" ");
-                dispatch(() -> heard(topic, change));
+                heard.add(new Heard(keys.topicOf(channel), new String(message, StandardCharsets.UTF_8).split(" ")));
+                if (draining.compareAndSet(false, true)) {
+                    dispatch(RedisWatchers.this::handleHeard);
+                }
             }
 
             @Override
@@ -133,8 +149,30 @@ final class RedisWatchers {
         }
     }
 
-    /** One change announced by a script. */
-    private void heard(String topic, String[] change) {
+    /** Handles every change announced so far, reading each topic's new messages at once. */
+    private void handleHeard() {
+        draining.set(false); // before taking them: what is heard from now on schedules another run
+        List<Heard> batch = new ArrayList<>();
+        for (Heard h; (h = heard.poll()) != null; ) {
+            batch.add(h);
+        }
+        Map<String, long[]> ranges = new HashMap<>();
+        for (Heard h : batch) {
+            if (h.change()[0].equals("a") && groups.containsKey(h.topic())) {
+                long from = Long.parseLong(h.change()[2]);
+                long to = Long.parseLong(h.change()[3]);
+                ranges.merge(h.topic(), new long[] {from, to},
+                        (a, b) -> new long[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
+            }
+        }
+        Map<String, NavigableMap<Long, Message>> read = broker.ranges(ranges);
+        for (Heard h : batch) {
+            heard(h.topic(), h.change(), read.get(h.topic()));
+        }
+    }
+
+    /** One change announced by a script; {@code read} holds its messages (read with others), or null. */
+    private void heard(String topic, String[] change, NavigableMap<Long, Message> read) {
         Group g = groups.get(topic);
         if (g == null) {
             return;
@@ -145,7 +183,8 @@ final class RedisWatchers {
                 if (replacedOrDeleted(g, epoch)) {
                     return;
                 }
-                deliver(g, epoch, Long.parseLong(change[2]), Long.parseLong(change[3]), Long.parseLong(change[4]));
+                deliver(g, epoch, Long.parseLong(change[2]), Long.parseLong(change[3]), Long.parseLong(change[4]),
+                        read);
             }
             case "t" -> {
                 if (epoch.equals(g.epoch) && Long.parseLong(change[2]) > g.first) {
@@ -182,7 +221,7 @@ final class RedisWatchers {
             return;
         }
         if (!replacedOrDeleted(g, p.epoch())) {
-            deliver(g, p.epoch(), g.last + 1, p.last(), p.first());
+            deliver(g, p.epoch(), g.last + 1, p.last(), p.first(), null);
         }
     }
 
@@ -195,12 +234,14 @@ final class RedisWatchers {
         return false;
     }
 
-    private void deliver(Group g, String epoch, long from, long to, long kept) {
+    private void deliver(Group g, String epoch, long from, long to, long kept, NavigableMap<Long, Message> read) {
         g.epoch = epoch;
         boolean changed = false;
         long start = Math.max(from, g.last + 1);
         if (to >= start) {
-            for (Message m : broker.range(g.topic, start, to)) {
+            Iterable<Message> messages = read != null ? read.subMap(start, true, to, true).values()
+                    : broker.range(g.topic, start, to);
+            for (Message m : messages) {
                 tell(g, w -> w.appended(m));
             }
             g.last = to;
@@ -223,12 +264,16 @@ final class RedisWatchers {
         g.watchers.clear();
     }
 
-    private static void tell(Group g, Consumer<TopicWatcher> call) {
+    private void tell(Group g, Consumer<TopicWatcher> call) {
         for (TopicWatcher w : g.watchers) {
             try {
                 call.accept(w);
             } catch (RuntimeException e) {
-                log.error("a watcher of topic {} failed", g.topic, e);
+                if (closing) {
+                    log.debug("a watcher of topic {} failed while the engine closed", g.topic, e);
+                } else {
+                    log.error("a watcher of topic {} failed", g.topic, e);
+                }
             }
         }
     }
@@ -262,6 +307,7 @@ final class RedisWatchers {
     }
 
     void close() {
+        closing = true;
         dispatcher.shutdownNow();
         try {
             dispatcher.awaitTermination(5, TimeUnit.SECONDS);
