@@ -8,6 +8,7 @@ import dev.switchboard.cli.LowerEnum;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -103,6 +104,10 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--threads", description = "Event-loop threads for subscribers. Default: one per core")
         int threads = Runtime.getRuntime().availableProcessors();
 
+        @Option(names = "--subscribe-to", split = ",", paramLabel = "URL",
+                description = {"Nodes of one cluster on a shared engine (docs/cluster.md), comma-separated: subscribers are spread over them, publishers use --server. Default: all on --server"})
+        List<URI> subscribeTo = List.of();
+
         @Option(names = "--json", description = "Print the report as one JSON object.")
         boolean json;
 
@@ -112,7 +117,8 @@ public final class BenchCommand implements Runnable {
             try {
                 config = new FanoutConfig(target, server(spec, client, target), transport, subscribers, size, rate,
                         timing.warmup, timing.duration, drain,
-                        topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads);
+                        topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads,
+                        subscribeTo);
             } catch (IllegalArgumentException e) {
                 throw client.usage(e.getMessage());
             }

@@ -33,6 +33,14 @@ final class SubscriberGroup {
      */
     void open(int total, int window, IntFunction<Subscriber<?>> make, Bootstrap bootstrap, ServerEndpoint server,
               ProgressReporter progress, String what) throws IOException, InterruptedException {
+        open(total, window, make, bootstrap, i -> server, progress, what);
+    }
+
+    /** As {@link #open(int, int, IntFunction, Bootstrap, ServerEndpoint, ProgressReporter, String)}, number
+     *  {@code i} connecting to {@code servers.apply(i)}. */
+    void open(int total, int window, IntFunction<Subscriber<?>> make, Bootstrap bootstrap,
+              IntFunction<ServerEndpoint> servers, ProgressReporter progress, String what)
+            throws IOException, InterruptedException {
         Semaphore slots = new Semaphore(window);
         AtomicInteger ready = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -50,7 +58,7 @@ final class SubscriberGroup {
                         }
                         slots.release();
                     });
-            subscriber.connect(bootstrap, server);
+            subscriber.connect(bootstrap, servers.apply(i));
         }
         slots.acquire(window);
         progress.stopTicks();
