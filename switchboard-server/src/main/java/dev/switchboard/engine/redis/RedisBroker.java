@@ -62,6 +62,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,6 +83,7 @@ public final class RedisBroker implements Broker {
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);
     private static final int READ_CHUNK = 64;
+    private static final int CATCH_UP_CHUNK = 1024;
     private static final long PING_MILLIS = 1000;
 
     private final RedisKeys keys;
@@ -565,11 +567,25 @@ public final class RedisBroker implements Broker {
         return read;
     }
 
-    /** Messages {@code from..to} for the watchers, read on their thread. */
-    List<Message> range(String topic, long from, long to) {
-        List<StreamMessage<String, byte[]>> entries = awaitRedis(() -> redis.xrange(keys.stream(topic),
-                Range.create(from + "-0", to + "-0")).toCompletableFuture());
-        return entries.stream().map(e -> message(topic, e)).toList();
+    /**
+     * Messages {@code from..to} for the watchers, read on their thread, {@code CATCH_UP_CHUNK} at a time (a
+     * catch-up after an outage may span many).
+     */
+    void range(String topic, long from, long to, Consumer<Message> each) {
+        long next = from;
+        while (next <= to) {
+            long start = next;
+            List<StreamMessage<String, byte[]>> entries = awaitRedis(() -> redis.xrange(keys.stream(topic),
+                    Range.create(start + "-0", to + "-0"), Limit.from(CATCH_UP_CHUNK)).toCompletableFuture());
+            for (StreamMessage<String, byte[]> e : entries) {
+                Message m = message(topic, e);
+                each.accept(m);
+                next = m.offset() + 1;
+            }
+            if (entries.size() < CATCH_UP_CHUNK) {
+                return;
+            }
+        }
     }
 
     // ---- timer: health and age retention ----

@@ -44,6 +44,8 @@ import org.slf4j.LoggerFactory;
 final class RedisWatchers {
     private static final Logger log = LoggerFactory.getLogger(RedisWatchers.class);
     private static final long SUBSCRIBE_SECONDS = 5;
+    /** Announcements handled together at most: their messages are read into memory at once. */
+    private static final int MOST_HEARD_AT_ONCE = 256;
 
     /** A topic's epoch and positions. */
     record Position(String epoch, long first, long last) {}
@@ -153,8 +155,11 @@ final class RedisWatchers {
     private void handleHeard() {
         draining.set(false); // before taking them: what is heard from now on schedules another run
         List<Heard> batch = new ArrayList<>();
-        for (Heard h; (h = heard.poll()) != null; ) {
+        for (Heard h; batch.size() < MOST_HEARD_AT_ONCE && (h = heard.poll()) != null; ) {
             batch.add(h);
+        }
+        if (!heard.isEmpty() && draining.compareAndSet(false, true)) {
+            dispatch(this::handleHeard); // the rest, after these
         }
         Map<String, long[]> ranges = new HashMap<>();
         for (Heard h : batch) {
@@ -239,10 +244,10 @@ final class RedisWatchers {
         boolean changed = false;
         long start = Math.max(from, g.last + 1);
         if (to >= start) {
-            Iterable<Message> messages = read != null ? read.subMap(start, true, to, true).values()
-                    : broker.range(g.topic, start, to);
-            for (Message m : messages) {
-                tell(g, w -> w.appended(m));
+            if (read != null) {
+                read.subMap(start, true, to, true).values().forEach(m -> tell(g, w -> w.appended(m)));
+            } else {
+                broker.range(g.topic, start, to, m -> tell(g, w -> w.appended(m)));
             }
             g.last = to;
             changed = true;
