@@ -113,6 +113,10 @@ class RedisRestartTest {
                 + 200);
         await().atMost(WAIT).until(() -> publishing.get("/readyz").statusCode() == 200
                 && reading.get("/readyz").statusCode() == 200);
+        for (TestServer node : List.of(publishing, reading)) {
+            assertThat(json(node.get("/readyz").body()).get("redis").get("reconnects").asLong())
+                    .as("reconnects counted").isPositive();
+        }
         publishingOn.set(false);
         publisher.get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
