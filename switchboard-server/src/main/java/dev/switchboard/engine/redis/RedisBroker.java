@@ -14,6 +14,7 @@ import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisChannelHandler;
@@ -63,6 +64,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -295,8 +298,8 @@ public final class RedisBroker implements Broker {
     }
 
     /** Queues a change for the writer; its answer is parsed by {@code answer} (which may throw a refusal). */
-    private <R, T> CompletableFuture<T> issue(java.util.function.Supplier<CompletableFuture<R>> command,
-                                              java.util.function.Function<R, T> answer) {
+    private <R, T> CompletableFuture<T> issue(Supplier<CompletableFuture<R>> command,
+                                              Function<R, T> answer) {
         CompletableFuture<T> done = new CompletableFuture<>();
         enqueue(new Work() {
             @Override
@@ -319,8 +322,8 @@ public final class RedisBroker implements Broker {
     }
 
     /** On the writer: sends the command now; the future completes on the answer thread. */
-    private <R, T> CompletableFuture<T> issueNow(java.util.function.Supplier<CompletableFuture<R>> command,
-                                                 java.util.function.Function<R, T> answer) {
+    private <R, T> CompletableFuture<T> issueNow(Supplier<CompletableFuture<R>> command,
+                                                 Function<R, T> answer) {
         inFlight.incrementAndGet();
         CompletableFuture<R> sent;
         try {
@@ -515,7 +518,7 @@ public final class RedisBroker implements Broker {
     }
 
     /** Waits for a Redis answer on the caller's thread, as a refusal when Redis does not give one. */
-    <T> T awaitRedis(java.util.function.Supplier<CompletableFuture<T>> call) {
+    <T> T awaitRedis(Supplier<CompletableFuture<T>> call) {
         if (closed) {
             throw closedRefusal();
         }
@@ -541,7 +544,7 @@ public final class RedisBroker implements Broker {
 
     /** The topic's epoch and positions as the watchers track them, or null when there is no such topic. */
     RedisWatchers.Position position(String topic) {
-        List<io.lettuce.core.KeyValue<String, byte[]>> f = awaitRedis(() -> redis.hmget(keys.meta(topic), "epoch",
+        List<KeyValue<String, byte[]>> f = awaitRedis(() -> redis.hmget(keys.meta(topic), "epoch",
                 "first", "last").toCompletableFuture());
         if (!f.get(0).hasValue()) {
             return null;

@@ -4,6 +4,7 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.Base16;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -47,7 +48,7 @@ final class RedisScripts {
 
     private static Script load(String name) {
         String text = resource("common.lua") + "\n" + resource(name);
-        return new Script(name, text, io.lettuce.core.codec.Base16.digest(text.getBytes(StandardCharsets.UTF_8)));
+        return new Script(name, text, Base16.digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     private static String resource(String name) {

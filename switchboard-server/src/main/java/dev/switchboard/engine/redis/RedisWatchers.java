@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -114,7 +115,7 @@ final class RedisWatchers {
                     log.debug("watchers could not read from Redis: {}", e.getMessage());
                 }
             }));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             log.debug("a change heard after the engine closed");
         }
     }
@@ -295,7 +296,7 @@ final class RedisWatchers {
         Future<T> f;
         try {
             f = dispatcher.submit(work);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             throw ApiException.unavailable("the engine is closed");
         }
         try {
