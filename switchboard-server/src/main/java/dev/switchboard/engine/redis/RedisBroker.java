@@ -126,8 +126,8 @@ public final class RedisBroker implements Broker {
         this.defaultRetention = defaultRetention;
         this.idempotencyTtlMillis = idempotencyTtl.toMillis();
         RedisURI redisUri = RedisURI.create(uri);
+        this.where = redisUri.toString(); // without credentials, for logs and /readyz
         redisUri.setTimeout(COMMAND_TIMEOUT);
-        this.where = redisUri.toString();
         // Back within a second of Redis: Lettuce's default backoff grows to 30 s between attempts.
         this.resources = DefaultClientResources.builder().reconnectDelay(Delay.exponential(Duration.ofMillis(20),
                 Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS)).build();
