@@ -35,6 +35,10 @@ final class ServeCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}")
     String engine;
 
+    @Option(names = "--redis-wait-replicas", defaultValue = "0",
+            description = "With --engine redis: acknowledge a change only once this many Redis replicas hold it (WAIT, one per round of changes; docs/cluster.md). Default: ${DEFAULT-VALUE}")
+    int redisWaitReplicas;
+
     @Option(names = "--data-dir", defaultValue = "./data", description = "Directory of the durable log. Default: ${DEFAULT-VALUE}")
     Path dataDir;
 
@@ -177,7 +181,11 @@ final class ServeCommand implements Callable<Integer> {
                         maxTopics, maxSubscriptions, maxConnections, maxPendingPublishes, 255, headerTimeout,
                         idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
-                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList(), engine);
+                idempotencyTtl, corsOrigins.stream().filter(o -> !o.isBlank()).toList(), engine,
+                redisWaitReplicas);
+        if (redisWaitReplicas < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--redis-wait-replicas must not be negative");
+        }
         if (!config.embedded() && !engine.matches("(redis|rediss|redis-sentinel|redis-cluster)://.+")) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--engine must be embedded, redis://host:port or redis-sentinel://host:port,...#master");

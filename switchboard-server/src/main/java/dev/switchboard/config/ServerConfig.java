@@ -25,11 +25,13 @@ import java.util.List;
  * @param engine           where topics are stored: {@link #EMBEDDED} (the log in {@code dataDir}), or a Redis that
  *                         several nodes share, as a Lettuce URI ({@code redis://host:port},
  *                         {@code redis-sentinel://h1:26379,h2:26379#master}; docs/cluster.md)
+ * @param redisWaitReplicas with Redis: replicas that must hold a change before it is acknowledged (0 = none)
  */
 public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsync, Duration fsyncInterval,
                            IoMode io, int ioThreads, SocketOptions socket, Limits limits, Duration sseHeartbeat,
                            Duration wsPingInterval, Retention defaultRetention, Duration idempotencyTtl,
-                           List<String> corsOrigins, String engine) {
+                           List<String> corsOrigins, String engine,
+                           int redisWaitReplicas) {
     public static final String EMBEDDED = "embedded";
 
     /** Whether the embedded engine stores the topics (else Redis, at {@link #engine}). */
@@ -41,56 +43,61 @@ public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsyn
     public static ServerConfig forTests(Path dataDir) {
         return new ServerConfig("127.0.0.1", 0, dataDir, FsyncPolicy.BATCH, Duration.ofMillis(100), IoMode.AUTO, 2,
                 SocketOptions.defaults(), Limits.defaults(), Duration.ofSeconds(15), Duration.ofSeconds(30),
-                Retention.UNLIMITED, Duration.ofHours(24), List.of("*"), EMBEDDED);
+                Retention.UNLIMITED, Duration.ofHours(24), List.of("*"), EMBEDDED, 0);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, newLimits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine, redisWaitReplicas);
     }
 
     public ServerConfig withFsync(FsyncPolicy policy) {
         return new ServerConfig(bind, port, dataDir, policy, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine, redisWaitReplicas);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(bind, newPort, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine, redisWaitReplicas);
     }
 
     public ServerConfig withSocket(SocketOptions options) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, options, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine, redisWaitReplicas);
     }
 
     public ServerConfig withSseHeartbeat(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine);
+                interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine, redisWaitReplicas);
     }
 
     public ServerConfig withWsPingInterval(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins, engine);
+                sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins, engine, redisWaitReplicas);
     }
 
     public ServerConfig withCorsOrigins(List<String> origins) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins, engine);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins, engine, redisWaitReplicas);
     }
 
     public ServerConfig withDefaultRetention(Retention retention) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins, engine);
+                sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins, engine, redisWaitReplicas);
     }
 
     public ServerConfig withIo(IoMode mode) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, mode, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine, redisWaitReplicas);
     }
 
     public ServerConfig withEngine(String newEngine) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, newEngine);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, newEngine, redisWaitReplicas);
+    }
+
+    public ServerConfig withRedisWaitReplicas(int replicas) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, engine, replicas);
     }
 }

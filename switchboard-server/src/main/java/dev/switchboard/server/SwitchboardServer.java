@@ -128,8 +128,8 @@ public final class SwitchboardServer implements AutoCloseable {
             throw new IllegalArgumentException("--engine redis-cluster:// is not supported yet; use redis:// or "
                     + "redis-sentinel://");
         }
-        return RedisBroker.open(config.engine(), REDIS_KEY_PREFIX, config.limits(), config.defaultRetention(),
-                config.idempotencyTtl(), metrics);
+        return RedisBroker.open(config.engine(), REDIS_KEY_PREFIX, config.redisWaitReplicas(), config.limits(),
+                config.defaultRetention(), config.idempotencyTtl(), metrics);
     }
 
     private void closeJobs() {

@@ -88,6 +88,10 @@ public final class RedisBroker implements Broker {
     private static final int READ_CHUNK = 64;
     private static final int CATCH_UP_CHUNK = 1024;
     private static final long PING_MILLIS = 1000;
+    /** How long a round of changes may wait for its replicas before it is refused. */
+    static final Duration REPLICA_WAIT = Duration.ofSeconds(1);
+    /** Changes issued in one round, which one {@code WAIT} covers. */
+    private static final int ROUND = 1024;
 
     private final RedisKeys keys;
     private final String where;
@@ -114,12 +118,20 @@ public final class RedisBroker implements Broker {
     private volatile String pingFailure;
     private final Counter reconnects;
     private final Timer pings;
-    /** Writer-only: the last change issued; answers come in order, so once it is answered all earlier ones are. */
+    /** Writer-only: the last command issued; answers come in order, so once it is answered all earlier ones are. */
     private volatile CompletableFuture<?> lastIssued = CompletableFuture.completedFuture(null);
+    /** Replicas that must hold a change before it is acknowledged ({@code WAIT}); 0: none. */
+    private final int waitReplicas;
+    /**
+     * Writer-only: how many replicas hold the changes of the round being issued, once the round's {@code WAIT}
+     * answers; null without {@link #waitReplicas}.
+     */
+    private CompletableFuture<Long> replicated;
 
-    private RedisBroker(String uri, String keyPrefix, Limits limits, Retention defaultRetention,
+    private RedisBroker(String uri, String keyPrefix, int waitReplicas, Limits limits, Retention defaultRetention,
                         Duration idempotencyTtl, MeterRegistry metrics) {
         this.keys = new RedisKeys(keyPrefix);
+        this.waitReplicas = waitReplicas;
         this.limits = limits;
         this.rules = new AppendRules(limits.maxMessageBytes(), limits.maxBatchMessages(),
                 limits.maxIdempotencyKeyLength());
@@ -176,11 +188,12 @@ public final class RedisBroker implements Broker {
 
     /**
      * Opens the engine on the Redis named by a Lettuce URI ({@code redis://host:port},
-     * {@code redis-sentinel://h1:26379,h2:26379#master}); every key starts with {@code keyPrefix}.
+     * {@code redis-sentinel://h1:26379,h2:26379#master}); every key starts with {@code keyPrefix}. With
+     * {@code waitReplicas > 0} a change is acknowledged only once that many replicas hold it ({@code WAIT}).
      */
-    public static RedisBroker open(String uri, String keyPrefix, Limits limits, Retention defaultRetention,
-                                   Duration idempotencyTtl, MeterRegistry metrics) {
-        return new RedisBroker(uri, keyPrefix, limits, defaultRetention, idempotencyTtl, metrics);
+    public static RedisBroker open(String uri, String keyPrefix, int waitReplicas, Limits limits,
+                                   Retention defaultRetention, Duration idempotencyTtl, MeterRegistry metrics) {
+        return new RedisBroker(uri, keyPrefix, waitReplicas, limits, defaultRetention, idempotencyTtl, metrics);
     }
 
     // ---- writes: one writer thread, in submission order ----
@@ -332,7 +345,19 @@ public final class RedisBroker implements Broker {
             sent = CompletableFuture.failedFuture(e);
         }
         lastIssued = sent;
-        return sent.whenComplete((r, e) -> inFlight.decrementAndGet()).thenApplyAsync(answer, answers);
+        CompletableFuture<R> stored = sent.whenComplete((r, e) -> inFlight.decrementAndGet());
+        if (replicated != null) {
+            stored = stored.thenCombine(replicated, (r, replicas) -> {
+                if (replicas < waitReplicas) {
+                    // Stored on the primary, not known to be on enough replicas: a retry with the same
+                    // Idempotency-Key stores it once.
+                    throw ApiException.unavailable("the change reached " + replicas + " of the " + waitReplicas
+                            + " Redis replicas required within " + REPLICA_WAIT.toMillis() + " ms; retry shortly");
+                }
+                return r;
+            });
+        }
+        return stored.thenApplyAsync(answer, answers);
     }
 
     private void enqueue(Work work) {
@@ -347,15 +372,26 @@ public final class RedisBroker implements Broker {
         }
     }
 
+    /**
+     * Issues what is queued in rounds; with {@link #waitReplicas}, one {@code WAIT} after each round covers all of
+     * its changes (a group commit for replication: one replica round trip per round, not per change).
+     */
     private void writeLoop() {
+        List<Work> round = new ArrayList<>(ROUND);
         while (!closed) {
-            Work work;
             try {
-                work = queue.poll(100, TimeUnit.MILLISECONDS);
+                Work first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                round.add(first);
             } catch (InterruptedException e) {
                 break;
             }
-            if (work != null) {
+            queue.drainTo(round, ROUND - 1);
+            CompletableFuture<?> issuedBefore = lastIssued;
+            replicated = waitReplicas > 0 ? new CompletableFuture<>() : null;
+            for (Work work : round) {
                 try {
                     work.run();
                 } catch (RuntimeException e) {
@@ -363,10 +399,36 @@ public final class RedisBroker implements Broker {
                     work.refuse(unavailable(e));
                 }
             }
+            round.clear();
+            if (replicated != null) {
+                waitForReplicas(replicated, lastIssued != issuedBefore);
+                replicated = null;
+            }
         }
         for (Work w; (w = queue.poll()) != null; ) {
             w.refuse(closedRefusal());
         }
+    }
+
+    private void waitForReplicas(CompletableFuture<Long> round, boolean anythingIssued) {
+        if (!anythingIssued) {
+            round.complete((long) waitReplicas);
+            return;
+        }
+        CompletableFuture<Long> wait;
+        try {
+            wait = redis.waitForReplication(waitReplicas, REPLICA_WAIT.toMillis()).toCompletableFuture();
+        } catch (RuntimeException e) {
+            wait = CompletableFuture.failedFuture(e);
+        }
+        lastIssued = wait;
+        wait.whenComplete((replicas, e) -> {
+            if (e == null) {
+                round.complete(replicas);
+            } else {
+                round.completeExceptionally(e);
+            }
+        });
     }
 
     /** Redis's clock, which every node shares (a transaction's time; appends take it inside their script). */

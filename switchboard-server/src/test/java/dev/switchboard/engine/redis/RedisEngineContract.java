@@ -35,7 +35,7 @@ abstract class RedisEngineContract extends BrokerContractTest {
     }
 
     private RedisBroker openEngine() {
-        return RedisBroker.open(uri(), "sb:", limits, defaultRetention, Duration.ofHours(24),
+        return RedisBroker.open(uri(), "sb:", 0, limits, defaultRetention, Duration.ofHours(24),
                 new SimpleMeterRegistry());
     }
 }

@@ -61,7 +61,7 @@ class RedisNodesBrokerTest {
     }
 
     private static RedisBroker open() {
-        return RedisBroker.open(redis.uri(), "sb:", Limits.defaults(), Retention.UNLIMITED, Duration.ofHours(1),
+        return RedisBroker.open(redis.uri(), "sb:", 0, Limits.defaults(), Retention.UNLIMITED, Duration.ofHours(1),
                 new SimpleMeterRegistry());
     }
 
