@@ -10,11 +10,13 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Queue;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -33,11 +35,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This node's watchers, woken through Redis sharded pub/sub: the node subscribes to a topic's channel while it has
- * watchers of it, and only then. Every change script announces what it changed ({@code a epoch first last kept},
- * {@code t epoch kept}, {@code d epoch}); one thread here reads the announced messages from the stream and tells
- * the watchers, so each node reads a message from Redis once however many of its connections want it. What is
- * announced while that thread works is handled together next: one read per topic for all of it, each commit still
- * told as its own.
+ * watchers of it, and only then. Every change script announces what it changed ({@code a epoch first last kept
+ * time}, {@code t epoch kept}, {@code d epoch}); appended messages travel with their announcement when they are
+ * small (up to 64 KiB a commit), else one thread here reads them from the stream; it tells the watchers, so each
+ * node gets a message from Redis once however many of its connections want it. What is announced while that thread
+ * works is handled together next: one read per topic for all of it, each commit still told as its own.
  *
  * <p>A channel (re)subscribed (at first, or after Redis came back) starts a catch-up from what the watchers last
  * heard, so changes announced while the node was away are heard too.
@@ -78,8 +80,44 @@ final class RedisWatchers {
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean closing;
 
-    /** One change announced on a topic's channel. */
-    private record Heard(String topic, String[] change) {}
+    /**
+     * One change announced on a topic's channel: its words, and for appended messages whose payloads travelled
+     * with the announcement, those messages (else null: they are read from the stream).
+     */
+    private record Heard(String topic, String[] change, NavigableMap<Long, Message> inline) {
+        /** Parses an announcement (common.lua, {@code announce}). */
+        static Heard parse(String topic, byte[] message) {
+            int lineEnd = indexOf(message, (byte) '\n');
+            String[] words = new String(message, 0, lineEnd < 0 ? message.length : lineEnd, StandardCharsets.UTF_8)
+                    .split(" ");
+            if (lineEnd < 0) {
+                return new Heard(topic, words, null);
+            }
+            long offset = Long.parseLong(words[2]);
+            long time = Long.parseLong(words[5]);
+            NavigableMap<Long, Message> inline = new TreeMap<>();
+            int at = lineEnd + 1;
+            for (int i = 6; i + 1 < words.length; i += 2) {
+                int typeLength = Integer.parseInt(words[i]);
+                int payloadLength = Integer.parseInt(words[i + 1]);
+                String type = new String(message, at, typeLength, StandardCharsets.UTF_8);
+                byte[] payload = Arrays.copyOfRange(message, at + typeLength, at + typeLength + payloadLength);
+                at += typeLength + payloadLength;
+                inline.put(offset, new Message(topic, offset, time, type, payload));
+                offset++;
+            }
+            return new Heard(topic, Arrays.copyOf(words, 6), inline);
+        }
+
+        private static int indexOf(byte[] bytes, byte b) {
+            for (int i = 0; i < bytes.length; i++) {
+                if (bytes[i] == b) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
 
     RedisWatchers(RedisClient client, RedisKeys keys, RedisBroker broker) {
         this.keys = keys;
@@ -91,7 +129,7 @@ final class RedisWatchers {
         pubsub.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void smessage(String channel, byte[] message) {
-                heard.add(new Heard(keys.topicOf(channel), new String(message, StandardCharsets.UTF_8).split(" ")));
+                heard.add(Heard.parse(keys.topicOf(channel), message));
                 if (draining.compareAndSet(false, true)) {
                     dispatch(RedisWatchers.this::handleHeard);
                 }
@@ -164,7 +202,7 @@ final class RedisWatchers {
         }
         Map<String, long[]> ranges = new HashMap<>();
         for (Heard h : batch) {
-            if (h.change()[0].equals("a") && groups.containsKey(h.topic())) {
+            if (h.change()[0].equals("a") && h.inline() == null && groups.containsKey(h.topic())) {
                 long from = Long.parseLong(h.change()[2]);
                 long to = Long.parseLong(h.change()[3]);
                 ranges.merge(h.topic(), new long[] {from, to},
@@ -173,7 +211,7 @@ final class RedisWatchers {
         }
         Map<String, NavigableMap<Long, Message>> read = broker.ranges(ranges);
         for (Heard h : batch) {
-            heard(h.topic(), h.change(), read.get(h.topic()));
+            heard(h.topic(), h.change(), h.inline() != null ? h.inline() : read.get(h.topic()));
         }
     }
 

@@ -14,16 +14,17 @@ if not epoch then
   epoch = create(t, now, ARGV[7], ARGV[8], ARGV[9])
 end
 local first = tonumber(redis.call('HGET', m, 'last')) + 1
-local last, added = first - 1, 0
+local last, added, messages = first - 1, 0, {}
 for i = 10, #ARGV do
   last = last + 1
   append_one(t, last, now, type, ARGV[i])
   added = added + #ARGV[i]
+  messages[#messages + 1] = {type, ARGV[i]}
 end
 redis.call('HSET', m, 'last', last)
 redis.call('HINCRBY', m, 'bytes', added)
 local range = first .. ' ' .. last .. ' ' .. now
 if key ~= '' then redis.call('SET', idem_key(t, epoch, key), range, 'PX', ARGV[5]) end
 local kept = trim(t, now)
-redis.call('SPUBLISH', channel(t), 'a ' .. epoch .. ' ' .. first .. ' ' .. last .. ' ' .. kept)
+announce(t, epoch, first, last, kept, now, messages)
 return {'A', range}

@@ -32,6 +32,29 @@ local function append_one(t, offset, now, type, payload)
   redis.call('XADD', stream_key(t), offset .. '-0', 't', now, 'y', type, 'p', payload)
 end
 
+-- Announces appended messages on the topic's channel: 'a epoch first last kept time', then, when their payloads
+-- are small enough to travel with it, each message's type and payload lengths, a line break, and the types and
+-- payloads one after the other. Nodes then need not read them back from the stream (one round trip less, and they
+-- hear them even when the topic is deleted right after).
+local INLINE_BYTES = 65536
+local function announce(t, epoch, first, last, kept, now, messages)
+  local head = {'a', epoch, first, last, kept, now}
+  local size = 0
+  for _, m in ipairs(messages) do size = size + #m[1] + #m[2] end
+  if size > INLINE_BYTES or #messages ~= last - first + 1 then
+    redis.call('SPUBLISH', channel(t), table.concat(head, ' '))
+    return
+  end
+  local bodies = {}
+  for _, m in ipairs(messages) do
+    head[#head + 1] = #m[1]
+    head[#head + 1] = #m[2]
+    bodies[#bodies + 1] = m[1]
+    bodies[#bodies + 1] = m[2]
+  end
+  redis.call('SPUBLISH', channel(t), table.concat(head, ' ') .. '\n' .. table.concat(bodies))
+end
+
 -- Drops the oldest messages outside the topic's retention; returns the first offset kept and the first before.
 -- Entries are fields t, y, p in that order, so an entry's time is its 2nd field and its payload its 6th.
 local function trim(t, now)

@@ -26,6 +26,8 @@ while i <= #ARGV do
     redis.call('HINCRBY', meta_key(t), 'bytes', #payload)
     s.first = s.first or offset
     s.last = offset
+    s.messages = s.messages or {}
+    s.messages[#s.messages + 1] = {type, payload}
   elseif op == 'D' then
     local t = ARGV[i + 1]
     i = i + 2
@@ -36,7 +38,7 @@ while i <= #ARGV do
       redis.call('ZREM', AGED, t)
       -- Watchers hear of the topic they knew; one created and deleted here was never seen.
       if s.epoch == s.before then s.deleted = s.before end
-      s.epoch, s.first, s.last = nil, nil, nil
+      s.epoch, s.first, s.last, s.messages = nil, nil, nil, nil
     end
   elseif op == 'P' then
     redis.call('SET', record_key(ARGV[i + 1]), ARGV[i + 2])
@@ -55,7 +57,7 @@ for _, t in ipairs(order) do
   if s.deleted then redis.call('SPUBLISH', channel(t), 'd ' .. s.deleted) end
   if s.first then
     local kept = trim(t, now)
-    redis.call('SPUBLISH', channel(t), 'a ' .. s.epoch .. ' ' .. s.first .. ' ' .. s.last .. ' ' .. kept)
+    announce(t, s.epoch, s.first, s.last, kept, now, s.messages)
   end
 end
 return {'T'}

@@ -17,6 +17,7 @@ import dev.switchboard.wire.ErrorCode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.LongStream;
 import org.awaitility.Awaitility;
@@ -88,6 +89,25 @@ class RedisNodesBrokerTest {
         value(retried.outcome());
         assertThat(value(nodeB.read("contended", 3, 10, Long.MAX_VALUE))).extracting(m -> text(m))
                 .containsExactly("retried on A");
+    }
+
+    @Test
+    void messagesTooLargeToTravelWithTheirAnnouncementAreReadFromTheStream() {
+        RecordingWatcher onB = RecordingWatcher.watching(nodeB, "large");
+        byte[] large = new byte[40 * 1024];
+        Arrays.fill(large, (byte) 'x');
+        large[large.length - 1] = 'y';
+        value(nodeA.append("large", TEXT, bytes("small"), null)); // travels with its announcement
+        value(nodeA.appendBatch("large", TEXT, List.of(large, large, large), null)); // 120 KiB: read back
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> onB.count("committed") == 2);
+        assertThat(onB.events()).containsExactly("appended 1", "committed", "appended 2", "appended 3", "appended 4",
+                "committed");
+        assertThat(onB.messages().get(0).payload()).isEqualTo(bytes("small"));
+        for (Message m : onB.messages().subList(1, 4)) {
+            assertThat(m.payload()).isEqualTo(large);
+            assertThat(m.type()).isEqualTo(TEXT);
+        }
+        onB.assertEveryChangeWasReadableWhenHeard();
     }
 
     @Test
