@@ -165,6 +165,15 @@ public final class RedisBroker implements Broker {
         }
         this.redis = connection.async();
         this.blocking = connection.sync();
+        try {
+            scripts.loadAll(blocking);
+        } catch (RedisException e) {
+            connection.close();
+            client.shutdown();
+            resources.shutdown();
+            throw new IllegalStateException("cannot load the engine's scripts into Redis at " + where + ": "
+                    + e.getMessage(), e);
+        }
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress address) {
