@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -45,11 +47,18 @@ public final class ClientOptions {
 
     /** A library client of {@code --server}; a URL that is not http(s) is a usage error. */
     Switchboard connect(ConnectionListener listener) {
-        SwitchboardOptions.Builder options;
-        try {
-            options = SwitchboardOptions.builder().server(server.toString());
-        } catch (IllegalArgumentException e) {
-            throw usage("--server must be an http:// or https:// URL, got '" + server + "'");
+        return connect(listener, List.of());
+    }
+
+    /** The same, failing over to {@code failover}, other nodes of the same server (docs/cluster.md), in order. */
+    Switchboard connect(ConnectionListener listener, List<URI> failover) {
+        SwitchboardOptions.Builder options = SwitchboardOptions.builder();
+        for (URI node : concat(server, failover)) {
+            try {
+                options.server(node.toString());
+            } catch (IllegalArgumentException e) {
+                throw usage("--server and --failover must be http:// or https:// URLs, got '" + node + "'");
+            }
         }
         // A command fails at once when no server answers, as before it used the library; its streams and workers
         // still reconnect until stopped.
@@ -60,6 +69,12 @@ public final class ClientOptions {
             options.token(this::token); // asked again for every connection: a renewed --token-file is picked up
         }
         return Switchboard.connect(options.retryFor(Duration.ZERO).listener(listener).build());
+    }
+
+    private static List<URI> concat(URI first, List<URI> rest) {
+        List<URI> all = new ArrayList<>(List.of(first));
+        all.addAll(rest);
+        return all;
     }
 
     /** The token to send now: {@code --token}, or what {@code --token-file} holds now, or null. */

@@ -18,6 +18,7 @@ import java.io.StringWriter;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -74,6 +75,10 @@ public final class SubCommand implements Callable<Integer> {
             description = "How long one long poll may wait (--via poll): 500ms, 30s, 2m. Default: ${DEFAULT-VALUE}")
     Duration wait;
 
+    @Option(names = "--failover", split = ",", paramLabel = "URL",
+            description = "Other nodes of the same cluster (docs/cluster.md), comma-separated: when a connection ends, the next node is tried, from the same offset. Default: none")
+    List<URI> failover = List.of();
+
     @Option(names = "--envelope",
             description = "Print each message's JSON envelope instead of its payload (with sse only topic, offset and data are known).")
     boolean envelope;
@@ -93,7 +98,7 @@ public final class SubCommand implements Callable<Integer> {
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
         long[] printed = {0};
-        try (Switchboard switchboard = client.connect(new Warnings(err));
+        try (Switchboard switchboard = client.connect(new Warnings(err), failover);
              Subscription sub = switchboard.subscribe(topic, from, options, m -> {
                  if (count != null && printed[0] >= count) {
                      return;

@@ -32,6 +32,16 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on. Default: ${DEFAULT-VALUE}")
     String bind;
 
+    @Option(names = "--engine", defaultValue = ServerConfig.EMBEDDED,
+            description = "Where topics live: embedded (the log in --data-dir), or a Redis shared by several nodes: "
+                    + "redis://host:port or redis-sentinel://h1:26379,h2:26379#master (docs/cluster.md). "
+                    + "Default: ${DEFAULT-VALUE}")
+    String engine;
+
+    @Option(names = "--redis-wait-replicas", defaultValue = "0",
+            description = "With --engine redis: acknowledge a change only once this many Redis replicas hold it (WAIT, one per round of changes; docs/cluster.md). Default: ${DEFAULT-VALUE}")
+    int redisWaitReplicas;
+
     @Option(names = "--data-dir", defaultValue = "./data", description = "Directory of the durable log. Default: ${DEFAULT-VALUE}")
     Path dataDir;
 
@@ -225,7 +235,15 @@ final class ServeCommand implements Callable<Integer> {
                         idleTimeout, slowConsumerTimeout, tailCacheBytes, answerTimeout, maxConnectionsPerAddress,
                         maxPublishRate, maxPublishRatePerSubject),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
-                idempotencyTtl, nonBlank(corsOrigins), stageSample, authConfig, nonBlank(allowedHosts));
+                idempotencyTtl, nonBlank(corsOrigins), stageSample, authConfig, nonBlank(allowedHosts), engine,
+                redisWaitReplicas);
+        if (redisWaitReplicas < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--redis-wait-replicas must not be negative");
+        }
+        if (!config.embedded() && !engine.matches("(redis|rediss|redis-sentinel|redis-cluster)://.+")) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--engine must be embedded, redis://host:port or redis-sentinel://host:port,...#master");
+        }
         SwitchboardServer server = SwitchboardServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
         spec.commandLine().getOut().printf("switchboard listening on http://%s:%d%n", bind, server.port());

@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -113,6 +114,10 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--threads", description = "Event-loop threads for subscribers. Default: one per core")
         int threads = Runtime.getRuntime().availableProcessors();
 
+        @Option(names = "--subscribe-to", split = ",", paramLabel = "URL",
+                description = {"Nodes of one cluster on a shared engine (docs/cluster.md), comma-separated: subscribers are spread over them, publishers use --server. Default: all on --server"})
+        List<URI> subscribeTo = List.of();
+
         @Option(names = "--json", description = "Print the report as one JSON object.")
         boolean json;
 
@@ -122,7 +127,8 @@ public final class BenchCommand implements Runnable {
             try {
                 config = new FanoutConfig(target, server(spec, client, target), transport, subscribers, size, rate,
                         timing.warmup, timing.duration, drain,
-                        topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads);
+                        topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads,
+                        subscribeTo);
             } catch (IllegalArgumentException e) {
                 throw client.usage(e.getMessage());
             }

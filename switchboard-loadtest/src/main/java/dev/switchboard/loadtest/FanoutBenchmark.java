@@ -8,8 +8,10 @@ import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 import java.util.Locale;
 import java.util.function.Supplier;
 
@@ -98,13 +100,21 @@ public final class FanoutBenchmark {
 
     private void connectSubscribers(Bootstrap bootstrap, ServerEndpoint server, ProgressReporter progress)
             throws IOException, InterruptedException {
+        List<ServerEndpoint> nodes = new ArrayList<>();
+        for (URI node : config.subscribeTo()) {
+            nodes.add(ServerEndpoint.of(node));
+        }
+        if (nodes.isEmpty()) {
+            nodes.add(server);
+        }
+        IntFunction<ServerEndpoint> nodeOf = i -> nodes.get(i % nodes.size());
         subscribers.open(config.subscribers(), HANDSHAKE_WINDOW, i -> switch (config.target()) {
             case SWITCHBOARD -> config.transport() == Transport.WS
-                    ? new WsSubscriber(measurements, server, config.topic())
-                    : new SseSubscriber(measurements, server, config.topic());
+                    ? new WsSubscriber(measurements, nodeOf.apply(i), config.topic())
+                    : new SseSubscriber(measurements, nodeOf.apply(i), config.topic());
             case REDIS -> new RespSubscriber(measurements, config.topic(), config.publishers());
             case NATS -> new NatsSubscriber(measurements, config.topic(), config.publishers());
-        }, bootstrap, server, progress, "subscribers ready");
+        }, bootstrap, nodeOf, progress, "subscribers ready");
         if (config.target() == Target.SWITCHBOARD && config.transport() == Transport.WS) {
             subscribers.awaitSubscribedReplies(measurements);
         }

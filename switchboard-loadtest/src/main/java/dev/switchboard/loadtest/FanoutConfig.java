@@ -3,6 +3,7 @@ package dev.switchboard.loadtest;
 import dev.switchboard.wire.TopicNames;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -22,10 +23,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param inflight    pipelined requests per publisher connection (publishes not yet confirmed, for peers)
  * @param io          event-loop engine
  * @param threads     event-loop threads for the subscribers
+ * @param subscribeTo nodes of one cluster (docs/cluster.md) the subscribers are spread over, round robin, while the
+ *                    publishers use {@code server}; empty: all on {@code server}
  */
 public record FanoutConfig(Target target, URI server, Transport transport, int subscribers, int size, int rate,
                            Duration warmup, Duration duration, Duration drain, String topic, int publishers,
-                           int inflight, ClientIo.Mode io, int threads) {
+                           int inflight, ClientIo.Mode io, int threads, List<URI> subscribeTo) {
 
     public enum Transport { WS, SSE }
 
@@ -65,6 +68,13 @@ public record FanoutConfig(Target target, URI server, Transport transport, int s
         }
         if (duration.isZero() || duration.isNegative() || warmup.isNegative() || drain.isNegative()) {
             throw new IllegalArgumentException("--duration must be positive, --warmup and --drain not negative");
+        }
+        subscribeTo = List.copyOf(subscribeTo);
+        for (URI node : subscribeTo) {
+            if (target != Target.SWITCHBOARD) {
+                throw new IllegalArgumentException("--subscribe-to is for Switchboard nodes only");
+            }
+            checkServer(target, node);
         }
         if (!TopicNames.isValid(topic)) {
             throw new IllegalArgumentException("--topic must be 1-255 chars of [A-Za-z0-9_-] segments joined by '.'");

@@ -20,8 +20,12 @@ import java.util.function.IntFunction;
  * accept backlog nor the client's ports are flooded, and closed together.
  */
 final class SubscriberGroup {
-    /** A server that never sends {@code subscribed} costs this much once. */
-    private static final Duration SUBSCRIBED_REPLY_WAIT = Duration.ofSeconds(1);
+    /**
+     * A server that never sends {@code subscribed} costs this much once. Long enough for a node on a shared engine,
+     * whose first subscriber of a topic waits for Redis (docs/cluster.md), on a busy machine: at 1 s a run once
+     * started publishing before the replies came, and those subscribers (from {@code next}) began at offset 2.
+     */
+    private static final Duration SUBSCRIBED_REPLY_WAIT = Duration.ofSeconds(5);
 
     private final List<Subscriber<?>> subscribers = new ArrayList<>();
 
@@ -33,6 +37,14 @@ final class SubscriberGroup {
      */
     void open(int total, int window, IntFunction<Subscriber<?>> make, Bootstrap bootstrap, ServerEndpoint server,
               ProgressReporter progress, String what) throws IOException, InterruptedException {
+        open(total, window, make, bootstrap, i -> server, progress, what);
+    }
+
+    /** As {@link #open(int, int, IntFunction, Bootstrap, ServerEndpoint, ProgressReporter, String)}, number
+     *  {@code i} connecting to {@code servers.apply(i)}. */
+    void open(int total, int window, IntFunction<Subscriber<?>> make, Bootstrap bootstrap,
+              IntFunction<ServerEndpoint> servers, ProgressReporter progress, String what)
+            throws IOException, InterruptedException {
         Semaphore slots = new Semaphore(window);
         AtomicInteger ready = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -50,7 +62,7 @@ final class SubscriberGroup {
                         }
                         slots.release();
                     });
-            subscriber.connect(bootstrap, server);
+            subscriber.connect(bootstrap, servers.apply(i));
         }
         slots.acquire(window);
         progress.stopTicks();

@@ -53,10 +53,28 @@ class PeerAdaptersTest {
         assertExact(run(Target.SWITCHBOARD, URI.create(server.url())), "ws");
     }
 
+    /** Publishers on one node, subscribers spread over two, all on one Redis (docs/cluster.md). */
+    @Test
+    void switchboardNodesOnRedis() throws Exception {
+        String redis = peers.redis("--appendonly", "no").uri().toString();
+        List<URI> nodes = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            TestServer node = TestServer.start(c -> c.withEngine(redis));
+            servers.add(node);
+            nodes.add(URI.create(node.url()));
+        }
+        assertExact(run(Target.SWITCHBOARD, nodes.getFirst(), nodes), "ws");
+    }
+
     private static FanoutReport run(Target target, URI server) throws IOException, InterruptedException {
+        return run(target, server, List.of());
+    }
+
+    private static FanoutReport run(Target target, URI server, List<URI> subscribeTo)
+            throws IOException, InterruptedException {
         FanoutConfig config = new FanoutConfig(target, server, Transport.WS, SUBSCRIBERS, 64, 500,
                 Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(10), FanoutConfig.freshTopic(),
-                2, 4, ClientIo.Mode.AUTO, 2);
+                2, 4, ClientIo.Mode.AUTO, 2, subscribeTo);
         StringWriter err = new StringWriter();
         return new FanoutBenchmark(config, new PrintWriter(err, true)).run();
     }

@@ -2,6 +2,7 @@ package dev.switchboard.broker;
 
 import dev.switchboard.wire.ApiException;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -86,6 +87,11 @@ public interface Broker extends AutoCloseable {
 
     /** Why the engine cannot store changes now (disk full, I/O error, writer stopped), or empty when it can. */
     Optional<String> unhealthy();
+
+    /** What a readiness probe shows of the engine besides its verdict (a remote store's round trip, say). */
+    default Map<String, Object> health() {
+        return Map.of();
+    }
 
     @Override
     void close();

@@ -10,7 +10,7 @@ import java.util.List;
  *
  * @param bind             address to listen on
  * @param port             TCP port (0 = any free port, useful in tests)
- * @param dataDir          where the durable log lives
+ * @param dataDir          where the durable log lives (the embedded engine only)
  * @param fsync            fsync policy of the log
  * @param fsyncInterval    how often {@link FsyncPolicy#BATCH} fsyncs
  * @param io               event-loop engine
@@ -27,12 +27,17 @@ import java.util.List;
  * @param auth             how callers authenticate (docs/auth.md)
  * @param allowedHosts     Host names the server answers to besides, on a loopback bind, the loopback names (a
  *                         non-loopback server with none answers to any)
+ * @param engine           where topics are stored: {@link #EMBEDDED} (the log in {@code dataDir}), or a Redis that
+ *                         several nodes share, as a Lettuce URI ({@code redis://host:port},
+ *                         {@code redis-sentinel://h1:26379,h2:26379#master}; docs/cluster.md)
+ * @param redisWaitReplicas with Redis: replicas that must hold a change before it is acknowledged (0 = none)
  */
 public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsync, Duration fsyncInterval,
                            IoMode io, int ioThreads, SocketOptions socket, Limits limits, Duration sseHeartbeat,
                            Duration wsPingInterval, Retention defaultRetention, Duration idempotencyTtl,
                            List<String> corsOrigins, int stageSample, AuthConfig auth,
-                           List<String> allowedHosts) {
+                           List<String> allowedHosts, String engine, int redisWaitReplicas) {
+    public static final String EMBEDDED = "embedded";
 
     /**
      * Stage timing's default sampling. A timed publish cost 0.6-1.2 µs more in StageTimerBenchmark (three histogram
@@ -41,78 +46,100 @@ public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsyn
      */
     public static final int DEFAULT_STAGE_SAMPLE = 64;
 
+    /** Whether the embedded engine stores the topics (else Redis, at {@link #engine}). */
+    public boolean embedded() {
+        return engine.equals(EMBEDDED);
+    }
+
     /** Defaults for tests and embedding: loopback, any free port, the given data directory. */
     public static ServerConfig forTests(Path dataDir) {
         return new ServerConfig("127.0.0.1", 0, dataDir, FsyncPolicy.BATCH, Duration.ofMillis(100), IoMode.AUTO, 2,
                 SocketOptions.defaults(), Limits.defaults(), Duration.ofSeconds(15), Duration.ofSeconds(30),
-                Retention.UNLIMITED, Duration.ofHours(24), List.of(), DEFAULT_STAGE_SAMPLE, AuthConfig.NONE, List.of());
+                Retention.UNLIMITED, Duration.ofHours(24), List.of(), DEFAULT_STAGE_SAMPLE, AuthConfig.NONE, List.of(),
+                EMBEDDED, 0);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, newLimits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts);
+                allowedHosts, engine, redisWaitReplicas);
     }
 
     public ServerConfig withFsync(FsyncPolicy policy) {
         return new ServerConfig(bind, port, dataDir, policy, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts);
+                allowedHosts, engine, redisWaitReplicas);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(bind, newPort, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts);
+                allowedHosts, engine, redisWaitReplicas);
     }
 
     public ServerConfig withSocket(SocketOptions options) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, options, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts);
+                allowedHosts, engine, redisWaitReplicas);
     }
 
     public ServerConfig withSseHeartbeat(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts);
+                allowedHosts, engine, redisWaitReplicas);
     }
 
     public ServerConfig withWsPingInterval(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth, allowedHosts);
+                sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth, allowedHosts,
+                engine, redisWaitReplicas);
     }
 
     public ServerConfig withCorsOrigins(List<String> origins) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins, stageSample, auth,
-                allowedHosts);
+                allowedHosts, engine, redisWaitReplicas);
     }
 
     public ServerConfig withDefaultRetention(Retention retention) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins, stageSample, auth, allowedHosts);
-    }
-
-    public ServerConfig withAuth(AuthConfig newAuth) {
-        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, newAuth,
-                allowedHosts);
-    }
-
-    public ServerConfig withAllowedHosts(List<String> hosts) {
-        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth, hosts);
+                sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins, stageSample, auth, allowedHosts,
+                engine, redisWaitReplicas);
     }
 
     public ServerConfig withIo(IoMode mode) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, mode, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts);
+                allowedHosts, engine, redisWaitReplicas);
     }
 
     public ServerConfig withStageSample(int every) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
-                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, every, auth, allowedHosts);
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, every, auth, allowedHosts,
+                engine, redisWaitReplicas);
+    }
+
+    public ServerConfig withAuth(AuthConfig newAuth) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, newAuth,
+                allowedHosts, engine, redisWaitReplicas);
+    }
+
+    public ServerConfig withAllowedHosts(List<String> hosts) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth, hosts,
+                engine, redisWaitReplicas);
+    }
+
+    public ServerConfig withEngine(String newEngine) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
+                allowedHosts, newEngine, redisWaitReplicas);
+    }
+
+    public ServerConfig withRedisWaitReplicas(int replicas) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
+                allowedHosts, engine, replicas);
     }
 }

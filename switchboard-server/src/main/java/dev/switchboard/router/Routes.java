@@ -38,6 +38,7 @@ public final class Routes {
     private final SseEndpoint sse;
     private final WebSocketEndpoint webSocket;
     private final OpsEndpoints ops;
+    /** Null when the engine cannot hold jobs across nodes (Redis, for now): their endpoints answer 503. */
     private final JobEndpoints jobs;
     private final AdminEndpoints admin;
     private final DashboardEndpoints dashboard;
@@ -121,8 +122,10 @@ public final class Routes {
         } else if (path.startsWith(TOPICS + "/")) {
             topicPath(ex, method, path.substring(TOPICS.length() + 1));
         } else if (path.startsWith(QUEUES)) {
+            refuseWithoutJobs();
             queuePath(ex, method, path.substring(QUEUES.length()));
         } else if (path.startsWith(JOBS)) {
+            refuseWithoutJobs();
             jobPath(ex, method, path.substring(JOBS.length()));
         } else if (path.equals(CONNECTIONS)) {
             allow(method, "GET", HttpMethod.GET);
@@ -188,6 +191,13 @@ public final class Routes {
                 topics.presence(ex, topic);
             }
             default -> throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + ex.path());
+        }
+    }
+
+    private void refuseWithoutJobs() {
+        if (jobs == null) {
+            throw ApiException.unavailable("jobs are not available with --engine redis yet: their leases are kept by "
+                    + "one node (docs/cluster.md, \"Jobs\")");
         }
     }
 

@@ -78,7 +78,7 @@ public final class ConnectionPipeline {
         }
     }
 
-    /** The server's endpoints over the engine, delivery and jobs, as {@code config} sets them up. */
+    /** The server's endpoints over the engine, delivery and jobs (null: none), as {@code config} sets them up. */
     public static Routes routes(Broker broker, Delivery delivery, JobService jobs, ServerConfig config,
                                 PrometheusMeterRegistry metrics, ConnectionRegistry connections,
                                 Authenticator authenticator) {
@@ -90,7 +90,8 @@ public final class ConnectionPipeline {
         TopicEndpoints topics = new TopicEndpoints(broker, delivery, presence);
         return new Routes(topics, new PollEndpoint(delivery), sse,
                 new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval(), publishes, presence),
-                new OpsEndpoints(metrics, broker), new JobEndpoints(jobs), new AdminEndpoints(connections, topics),
+                new OpsEndpoints(metrics, broker), jobs == null ? null : new JobEndpoints(jobs),
+                        new AdminEndpoints(connections, topics),
                 new DashboardEndpoints(), authenticator, isLoopback(config.bind()), config.allowedHosts(),
                 config.corsOrigins(), publishes);
     }

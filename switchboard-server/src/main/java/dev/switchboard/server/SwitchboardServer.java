@@ -5,6 +5,7 @@ import dev.switchboard.broker.Broker;
 import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.SocketOptions;
+import dev.switchboard.engine.redis.RedisBroker;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.jobs.JobService;
 import dev.switchboard.log.EmbeddedBroker;
@@ -61,6 +62,7 @@ public final class SwitchboardServer implements AutoCloseable {
     private final PrometheusMeterRegistry metrics;
     private final Broker broker;
     private final Delivery delivery;
+    /** Null on Redis: jobs keep their leases in one node's memory, so they run on the embedded engine only. */
     private final JobService jobs;
     private final ConnectionRegistry connections;
     private final IoEngine engine;
@@ -91,10 +93,10 @@ public final class SwitchboardServer implements AutoCloseable {
         this.engine = IoEngine.select(config.io());
         StageTimer stages = new StageTimer(config.stageSample(), metrics);
         this.connections = new ConnectionRegistry(stages, engine.displayName(), metrics);
-        this.broker = EmbeddedBroker.open(config, metrics);
+        this.broker = openEngine(config, metrics);
         Limits limits = config.limits();
         this.delivery = new Delivery(broker, limits, metrics, stages);
-        this.jobs = new JobService(broker, limits);
+        this.jobs = config.embedded() ? new JobService(broker, limits) : null;
         ConnectionPipeline pipeline = new ConnectionPipeline(
                 ConnectionPipeline.routes(broker, delivery, jobs, config, metrics, connections, authenticator), limits,
                 config.corsOrigins(), metrics, connections);
@@ -128,14 +130,36 @@ public final class SwitchboardServer implements AutoCloseable {
             serverChannel = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
         } catch (RuntimeException | InterruptedException e) {
             shutdownGroups();
-            jobs.close();
+            closeJobs();
             broker.close();
             connections.close();
             throw e;
         }
-        log.info("switchboard listening on {} ({} event loops on {}, fsync={}, data in {})",
-                serverChannel.localAddress(), threads, engine.displayName(), config.fsync().name().toLowerCase(),
-                config.dataDir().toAbsolutePath());
+        log.info("switchboard listening on {} ({} event loops on {}, {})", serverChannel.localAddress(), threads,
+                engine.displayName(), config.embedded() ? "fsync=" + config.fsync().name().toLowerCase()
+                        + ", data in " + config.dataDir().toAbsolutePath() : "topics in Redis, jobs off");
+    }
+
+    /** Key prefix of every node's keys in a shared Redis. */
+    private static final String REDIS_KEY_PREFIX = "switchboard:";
+
+    private static Broker openEngine(ServerConfig config, PrometheusMeterRegistry metrics) {
+        if (config.embedded()) {
+            return EmbeddedBroker.open(config, metrics);
+        }
+        if (config.engine().startsWith("redis-cluster:")) {
+            // A transaction (a job's state with its event) spans hash slots; see docs/cluster.md, "Redis Cluster".
+            throw new IllegalArgumentException("--engine redis-cluster:// is not supported yet; use redis:// or "
+                    + "redis-sentinel://");
+        }
+        return RedisBroker.open(config.engine(), REDIS_KEY_PREFIX, config.redisWaitReplicas(), config.limits(),
+                config.defaultRetention(), config.idempotencyTtl(), metrics);
+    }
+
+    private void closeJobs() {
+        if (jobs != null) {
+            jobs.close();
+        }
     }
 
     /**
@@ -204,7 +228,7 @@ public final class SwitchboardServer implements AutoCloseable {
         serverChannel.close().syncUninterruptibly();
         closeClients();
         shutdownGroups();
-        jobs.close();
+        closeJobs();
         broker.close();
         connections.close();
         metrics.close();

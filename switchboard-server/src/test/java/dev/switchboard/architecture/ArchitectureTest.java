@@ -29,7 +29,7 @@ class ArchitectureTest {
             .layer("Jobs").definedBy("dev.switchboard.jobs..")
             .layer("Presence").definedBy("dev.switchboard.presence..")
             .layer("Delivery").definedBy("dev.switchboard.fanout..")
-            .layer("Engine").definedBy("dev.switchboard.log..")
+            .layer("Engine").definedBy("dev.switchboard.log..", "dev.switchboard.engine..")
             .layer("Contract").definedBy("dev.switchboard.broker..")
             .layer("Xray").definedBy("dev.switchboard.xray..")
             .layer("Config").definedBy("dev.switchboard.config..")
@@ -53,19 +53,22 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule theContractKnowsNoEngineNoTransportAndNoConfig = noClasses()
             .that().resideInAPackage("dev.switchboard.broker..")
-            .should().dependOnClassesThat().resideInAnyPackage("dev.switchboard.log..", "dev.switchboard.fanout..",
-                    "dev.switchboard.codec..", "dev.switchboard.config..", "io.netty..", "org.rocksdb..");
+            .should().dependOnClassesThat().resideInAnyPackage("dev.switchboard.log..", "dev.switchboard.engine..",
+                    "dev.switchboard.fanout..", "dev.switchboard.codec..", "dev.switchboard.config..", "io.netty..",
+                    "org.rocksdb..", "io.lettuce..");
 
     /** Delivery and jobs work on every engine: they see the contract, never the embedded log or its store. */
     @ArchTest
     static final ArchRule deliveryAndJobsAreEngineNeutral = noClasses()
             .that().resideInAnyPackage("dev.switchboard.fanout..", "dev.switchboard.jobs..")
-            .should().dependOnClassesThat().resideInAnyPackage("dev.switchboard.log..", "org.rocksdb..");
+            .should().dependOnClassesThat().resideInAnyPackage("dev.switchboard.log..", "dev.switchboard.engine..",
+                    "org.rocksdb..", "io.lettuce..");
 
     /** HTTP statuses belong to the HTTP layer: nothing below the codecs knows Netty's HTTP types. */
     @ArchTest
     static final ArchRule onlyCodecsKnowHttp = noClasses()
             .that().resideInAnyPackage("dev.switchboard.broker..", "dev.switchboard.log..",
-                    "dev.switchboard.fanout..", "dev.switchboard.jobs..", "dev.switchboard.config..")
+                    "dev.switchboard.engine..", "dev.switchboard.fanout..", "dev.switchboard.jobs..",
+                    "dev.switchboard.config..")
             .should().dependOnClassesThat().resideInAPackage("io.netty.handler.codec.http..");
 }

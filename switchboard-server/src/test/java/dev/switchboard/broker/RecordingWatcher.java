@@ -22,6 +22,8 @@ public final class RecordingWatcher implements TopicWatcher {
     private final List<String> events = new CopyOnWriteArrayList<>();
     private final List<Message> messages = new CopyOnWriteArrayList<>();
     private final List<String> violations = new CopyOnWriteArrayList<>();
+    /** The epoch of the topic as this watcher's calls saw it, or null before one saw it. */
+    private volatile Long epoch;
     /**
      * Reads issued inside calls, each completing with its verdict, judged when the test asks: null when it showed
      * the change, else what was wrong.
@@ -48,8 +50,15 @@ public final class RecordingWatcher implements TopicWatcher {
             violations.add("appended a message of " + m.topic());
         }
         Optional<TopicState> state = broker.state(topic);
-        if (state.isEmpty() || state.get().lastOffset() < m.offset()) {
+        if (replacedSince(state)) {
+            // An engine shared by several nodes tells its watchers a little after the change: the topic may have
+            // been deleted (and created again) since, which this watcher must then hear.
+            reads.add(CompletableFuture.completedFuture(() -> droppedSince(m.offset()) ? null
+                    : "appended " + m.offset() + " while the state said " + state));
+        } else if (state.get().lastOffset() < m.offset()) {
             violations.add("appended " + m.offset() + " while the state said " + state);
+        } else {
+            epoch = state.get().epoch();
         }
         reads.add(broker.read(topic, m.offset(), 1, Long.MAX_VALUE).thenApply(read -> () ->
                 (read.size() == 1 && read.getFirst().offset() == m.offset()) || droppedSince(m.offset())
@@ -60,7 +69,10 @@ public final class RecordingWatcher implements TopicWatcher {
     public void truncated(long firstOffset) {
         events.add("truncated " + firstOffset);
         Optional<TopicState> state = broker.state(topic);
-        if (state.isEmpty() || state.get().firstOffset() < firstOffset) {
+        if (state.isEmpty()) {
+            reads.add(CompletableFuture.completedFuture(() -> events.contains("deleted") ? null
+                    : "truncated to " + firstOffset + " while there was no such topic"));
+        } else if (state.get().firstOffset() < firstOffset) {
             violations.add("truncated to " + firstOffset + " while the state said " + state);
         }
         reads.add(broker.read(topic, 1, 1, Long.MAX_VALUE).thenApply(read -> () ->
@@ -74,7 +86,7 @@ public final class RecordingWatcher implements TopicWatcher {
         if (!messages.isEmpty()) {
             long last = messages.getLast().offset();
             Optional<TopicState> state = broker.state(topic);
-            if (state.isPresent() && state.get().lastOffset() < last) {
+            if (!replacedSince(state) && state.get().lastOffset() < last) {
                 violations.add("committed after appended " + last + " while the state said " + state);
             }
         }
@@ -83,10 +95,16 @@ public final class RecordingWatcher implements TopicWatcher {
     @Override
     public void deleted() {
         events.add("deleted");
+        // A topic of the same name created again since (in the deleting commit, or on another node) may be there.
         Optional<TopicState> state = broker.state(topic);
-        if (state.isPresent()) {
+        if (state.isPresent() && (epoch == null || state.get().epoch() == epoch)) {
             violations.add("deleted while the state said " + state);
         }
+    }
+
+    /** No topic, or another one of the same name than the one this watcher's calls saw. */
+    private boolean replacedSince(Optional<TopicState> state) {
+        return state.isEmpty() || (epoch != null && state.get().epoch() != epoch);
     }
 
     /**

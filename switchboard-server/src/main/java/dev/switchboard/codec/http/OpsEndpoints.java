@@ -5,6 +5,7 @@ import dev.switchboard.wire.ApiException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -25,13 +26,19 @@ public final class OpsEndpoints {
         ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, Map.of("status", "ok")));
     }
 
-    /** 200 while the engine can store changes; 503 {@code unavailable} with the reason while it cannot. */
+    /**
+     * 200 while the engine can store changes, with what it tells of its health; 503 {@code unavailable} with the
+     * reason while it cannot.
+     */
     public void ready(Exchange ex) {
         Optional<String> problem = broker.unhealthy();
         if (problem.isPresent()) {
             throw ApiException.unavailable(problem.get());
         }
-        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, Map.of("status", "ready")));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", "ready");
+        body.putAll(broker.health());
+        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, body));
     }
 
     public void metrics(Exchange ex) {

@@ -1,0 +1,60 @@
+package dev.switchboard.engine.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where the engine keeps things in Redis; the Lua scripts (common.lua) spell the same names. Every key of a topic
+ * has the topic's name as its hash tag ({@code {topic}}: topic names cannot hold braces), so that all of a topic is
+ * in one hash slot.
+ */
+record RedisKeys(String prefix) {
+    /** A topic's positions and settings (a hash: epoch, first, last, bytes, created, rmax, rage, rbytes). */
+    String meta(String topic) {
+        return prefix + "{" + topic + "}:m";
+    }
+
+    /** A topic's messages: a stream whose entry ids are the offsets ({@code <offset>-0}). */
+    String stream(String topic) {
+        return prefix + "{" + topic + "}:s";
+    }
+
+    /** The sharded pub/sub channel that announces a topic's changes. */
+    String channel(String topic) {
+        return prefix + "{" + topic + "}:c";
+    }
+
+    /** The topic a {@link #channel} announces. */
+    String topicOf(String channel) {
+        return channel.substring(prefix.length() + 1, channel.length() - "}:c".length());
+    }
+
+    /** Every topic's name, in a sorted set. */
+    String registry() {
+        return prefix + "topics";
+    }
+
+    /** Topics with a maximum age, which the nodes' timers visit. */
+    String aged() {
+        return prefix + "aged";
+    }
+
+    String record(String key) {
+        return prefix + "r:" + key;
+    }
+
+    /** Every record's key, in a sorted set (prefix queries by lexical range). */
+    String records() {
+        return prefix + "records";
+    }
+
+    /** Script arguments: bytes as they are, anything else as its decimal or text form. */
+    static List<byte[]> args(Object... values) {
+        List<byte[]> args = new ArrayList<>(values.length);
+        for (Object v : values) {
+            args.add(v instanceof byte[] b ? b : String.valueOf(v).getBytes(StandardCharsets.UTF_8));
+        }
+        return args;
+    }
+}

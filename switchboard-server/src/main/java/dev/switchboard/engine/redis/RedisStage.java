@@ -1,0 +1,115 @@
+package dev.switchboard.engine.redis;
+
+import dev.switchboard.broker.Message;
+import dev.switchboard.broker.Transaction;
+import dev.switchboard.wire.ApiException;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A transaction being staged on the writer thread. Offsets are promised at staging time, from the positions read
+ * here; transaction.lua stores the whole change only if every topic it touches is still where it was read (another
+ * node may have appended since), so a promised offset is never wrong: the transaction fails whole instead.
+ */
+final class RedisStage implements Transaction.Stage {
+    private final RedisCommands<String, byte[]> redis;
+    private final RedisKeys keys;
+    private final long now;
+    /** Per topic touched, in first-touch order: what it was when read (epoch or "", last offset). */
+    private final Map<String, String[]> readAs = new LinkedHashMap<>();
+    /** Per topic touched: the last offset given out by this stage. */
+    private final Map<String, Long> last = new HashMap<>();
+    private final Map<String, Optional<byte[]>> staged = new HashMap<>();
+    private final List<byte[]> operations = new ArrayList<>();
+
+    RedisStage(RedisCommands<String, byte[]> redis, RedisKeys keys, long now) {
+        this.redis = redis;
+        this.keys = keys;
+        this.now = now;
+    }
+
+    @Override
+    public long now() {
+        return now;
+    }
+
+    @Override
+    public Message append(String topic, String type, byte[] payload) {
+        touch(topic);
+        long offset = last.merge(topic, 1L, Long::sum);
+        operations.addAll(RedisKeys.args("A", topic, type, payload));
+        return new Message(topic, offset, now, type, payload);
+    }
+
+    @Override
+    public void putRecord(String key, byte[] value) {
+        staged.put(key, Optional.of(value));
+        operations.addAll(RedisKeys.args("P", key, value));
+    }
+
+    @Override
+    public void deleteRecord(String key) {
+        staged.put(key, Optional.empty());
+        operations.addAll(RedisKeys.args("X", key));
+    }
+
+    @Override
+    public byte[] record(String key) {
+        Optional<byte[]> here = staged.get(key);
+        if (here != null) {
+            return here.orElse(null);
+        }
+        try {
+            return redis.get(keys.record(key));
+        } catch (RuntimeException e) {
+            throw RedisBroker.unavailable(e);
+        }
+    }
+
+    @Override
+    public void deleteTopic(String topic) {
+        touch(topic);
+        last.put(topic, 0L); // a message staged after this starts the topic again at 1
+        operations.addAll(RedisKeys.args("D", topic));
+    }
+
+    private void touch(String topic) {
+        if (readAs.containsKey(topic)) {
+            return;
+        }
+        List<KeyValue<String, byte[]>> f;
+        try {
+            f = redis.hmget(keys.meta(topic), "epoch", "last");
+        } catch (RuntimeException e) {
+            throw RedisBroker.unavailable(e);
+        }
+        String epoch = f.get(0).hasValue() ? RedisBroker.text(f.get(0).getValue()) : "";
+        String lastOffset = f.get(1).hasValue() ? RedisBroker.text(f.get(1).getValue()) : "0";
+        readAs.put(topic, new String[] {epoch, lastOffset});
+        last.put(topic, Long.parseLong(lastOffset));
+    }
+
+    boolean isEmpty() {
+        return operations.isEmpty();
+    }
+
+    /** transaction.lua's arguments after the common ones: the topics as read, then the operations. */
+    List<byte[]> arguments() {
+        List<byte[]> args = new ArrayList<>(RedisKeys.args(readAs.size()));
+        readAs.forEach((topic, as) -> args.addAll(RedisKeys.args(topic, as[0], as[1])));
+        args.addAll(operations);
+        return args;
+    }
+
+    /** The refusal of a transaction that another node's change overtook. */
+    static ApiException conflict(String topic) {
+        return ApiException.unavailable("topic '" + topic + "' changed on another node while this change was "
+                + "prepared; retry");
+    }
+}

@@ -1,0 +1,92 @@
+-- Shared by every script (RedisScripts puts it before each one). ARGV[1] is the key prefix. Every key of a topic
+-- carries the topic's name as its hash tag, so a topic lives in one slot.
+local P = ARGV[1]
+local REGISTRY = P .. 'topics'
+local AGED = P .. 'aged'
+local EPOCHS = P .. 'epochs'
+local RECORDS = P .. 'records'
+
+local function meta_key(t) return P .. '{' .. t .. '}:m' end
+local function stream_key(t) return P .. '{' .. t .. '}:s' end
+local function channel(t) return P .. '{' .. t .. '}:c' end
+-- The epoch in the name: a topic deleted and created again forgets its keys (they expire on their own).
+local function idem_key(t, epoch, k) return P .. '{' .. t .. '}:i:' .. epoch .. ':' .. k end
+local function record_key(k) return P .. 'r:' .. k end
+
+-- Redis's clock, not a node's: every node stamps messages and ages them by the same time.
+local function redis_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function create(t, now, rmax, rage, rbytes)
+  local epoch = redis.call('INCR', EPOCHS)
+  redis.call('HSET', meta_key(t), 'epoch', epoch, 'first', 1, 'last', 0, 'bytes', 0, 'created', now,
+    'rmax', rmax, 'rage', rage, 'rbytes', rbytes)
+  redis.call('ZADD', REGISTRY, 0, t)
+  if rage ~= '' then redis.call('ZADD', AGED, 0, t) end
+  return tostring(epoch)
+end
+
+local function append_one(t, offset, now, type, payload)
+  redis.call('XADD', stream_key(t), offset .. '-0', 't', now, 'y', type, 'p', payload)
+end
+
+-- Announces appended messages on the topic's channel: 'a epoch first last kept time', then, when their payloads
+-- are small enough to travel with it, each message's type and payload lengths, a line break, and the types and
+-- payloads one after the other. Nodes then need not read them back from the stream (one round trip less, and they
+-- hear them even when the topic is deleted right after).
+local INLINE_BYTES = 65536
+local function announce(t, epoch, first, last, kept, now, messages)
+  local head = {'a', epoch, first, last, kept, now}
+  local size = 0
+  for _, m in ipairs(messages) do size = size + #m[1] + #m[2] end
+  if size > INLINE_BYTES or #messages ~= last - first + 1 then
+    redis.call('SPUBLISH', channel(t), table.concat(head, ' '))
+    return
+  end
+  local bodies = {}
+  for _, m in ipairs(messages) do
+    head[#head + 1] = #m[1]
+    head[#head + 1] = #m[2]
+    bodies[#bodies + 1] = m[1]
+    bodies[#bodies + 1] = m[2]
+  end
+  redis.call('SPUBLISH', channel(t), table.concat(head, ' ') .. '\n' .. table.concat(bodies))
+end
+
+-- Drops the oldest messages outside the topic's retention; returns the first offset kept and the first before.
+-- Entries are fields t, y, p in that order, so an entry's time is its 2nd field and its payload its 6th.
+local function trim(t, now)
+  local m = meta_key(t)
+  local f = redis.call('HMGET', m, 'first', 'last', 'bytes', 'rmax', 'rage', 'rbytes')
+  local first, last, bytes = tonumber(f[1]), tonumber(f[2]), tonumber(f[3])
+  local rmax, rage, rbytes = tonumber(f[4]), tonumber(f[5]), tonumber(f[6])
+  local keep = first
+  if rmax and last - rmax + 1 > keep then keep = last - rmax + 1 end
+  if keep == first and not rbytes and not rage then return keep, first end
+  local function drops(offset, time)
+    return offset < keep or (rbytes and bytes > rbytes) or (rage and time < now - rage)
+  end
+  local cursor = first
+  while cursor <= last do
+    -- Small reads: usually the first entry already stays, and only its time and size are needed.
+    local entries = redis.call('XRANGE', stream_key(t), cursor .. '-0', '+', 'COUNT', keep > cursor and 256 or 8)
+    if #entries == 0 then break end
+    for _, e in ipairs(entries) do
+      local offset = tonumber(string.match(e[1], '^(%d+)'))
+      if not drops(offset, tonumber(e[2][2])) then
+        cursor = last + 1
+        break
+      end
+      bytes = bytes - #e[2][6]
+      if offset >= keep then keep = offset + 1 end
+      cursor = offset + 1
+    end
+  end
+  if keep > first then
+    redis.call('XTRIM', stream_key(t), 'MINID', keep .. '-0')
+    redis.call('HSET', m, 'first', keep, 'bytes', bytes)
+  end
+  return keep, first
+end

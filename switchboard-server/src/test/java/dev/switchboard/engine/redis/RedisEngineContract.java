@@ -1,0 +1,41 @@
+package dev.switchboard.engine.redis;
+
+import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.BrokerContractTest;
+import dev.switchboard.broker.Retention;
+import dev.switchboard.config.Limits;
+import dev.switchboard.testing.RedisServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+
+/** The contract suite on the Redis engine: subclasses start the Redis (and what finds it) that it runs against. */
+abstract class RedisEngineContract extends BrokerContractTest {
+    private Limits limits;
+    private Retention defaultRetention;
+    private RedisBroker current;
+
+    /** Where the engine finds Redis. */
+    protected abstract String uri();
+
+    /** The Redis that holds the data, emptied before each test. */
+    protected abstract RedisServer data();
+
+    @Override
+    protected Broker open(Limits limits, Retention defaultRetention) {
+        data().cli("FLUSHALL");
+        this.limits = limits;
+        this.defaultRetention = defaultRetention;
+        return current = openEngine();
+    }
+
+    @Override
+    protected Broker restart() {
+        current.close();
+        return current = openEngine();
+    }
+
+    private RedisBroker openEngine() {
+        return RedisBroker.open(uri(), "sb:", 0, limits, defaultRetention, Duration.ofHours(24),
+                new SimpleMeterRegistry());
+    }
+}
