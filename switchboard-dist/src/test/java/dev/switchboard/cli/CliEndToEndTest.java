@@ -245,7 +245,7 @@ class CliEndToEndTest {
         server.post("/v1/topics/top.watched/messages", "text/plain", "one");
         try (java.net.Socket poll = new java.net.Socket("127.0.0.1", server.port())) {
             poll.getOutputStream().write(("GET /v1/topics/top.watched/messages?from=2&wait=60s HTTP/1.1\r\n"
-                    + "Host: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    + "Host: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             await().atMost(Duration.ofSeconds(10)).until(() -> server.get("/v1/admin/connections").body()
                     .contains("\"transport\":\"longpoll\""));
             Result top = cli("", "top", "--count", "2", "--interval", "250ms");

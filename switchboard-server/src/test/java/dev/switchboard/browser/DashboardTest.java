@@ -59,7 +59,7 @@ class DashboardTest {
         // a connection of the test's own, holding a long poll, which the table must list
         own = new Socket("127.0.0.1", server.port());
         OutputStream out = own.getOutputStream();
-        out.write(("GET /v1/topics/dashboard.own/messages?from=1&wait=60s HTTP/1.1\r\nHost: x\r\n\r\n")
+        out.write(("GET /v1/topics/dashboard.own/messages?from=1&wait=60s HTTP/1.1\r\nHost: localhost\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII));
         out.flush();
 

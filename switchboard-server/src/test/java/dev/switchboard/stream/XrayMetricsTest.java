@@ -55,7 +55,7 @@ class XrayMetricsTest {
 
         Socket sseSocket = new Socket("127.0.0.1", server.port());
         open.add(sseSocket);
-        byte[] request = ("GET /v1/topics/" + TOPIC + "/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        byte[] request = ("GET /v1/topics/" + TOPIC + "/events HTTP/1.1\r\nHost: localhost\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII);
         sseSocket.getOutputStream().write(request);
         Received sse = Received.readInBackground(sseSocket.getInputStream());
@@ -101,7 +101,7 @@ class XrayMetricsTest {
         Socket poll = new Socket("127.0.0.1", server.port());
         open.add(poll);
         poll.getOutputStream().write(("GET /v1/topics/" + TOPIC + "/messages?from=next&wait=60s HTTP/1.1\r\n"
-                + "Host: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                + "Host: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         PrometheusText held = await().atMost(Duration.ofSeconds(10)).until(this::scrape,
                 p -> p.value("switchboard_long_polls") == 1);
         assertThat(of(held, "switchboard_connections", "longpoll")).isEqualTo(1);

@@ -19,7 +19,7 @@ class RequestTimeoutsTest {
     private static final Duration HEAD = Duration.ofSeconds(1);
     private static final Duration IDLE = Duration.ofSeconds(60);
     private static final Duration JUST = Duration.ofMillis(1);
-    private static final byte[] HEALTH = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HEALTH = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private HandlerFixture fixture;
     private TestConnection connection;
