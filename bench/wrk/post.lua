@@ -4,6 +4,11 @@
 wrk.method = "POST"
 wrk.body = string.rep("x", 64)
 wrk.headers["Content-Type"] = "text/plain"
+-- A server started with --auth jwt needs a token (the auth cost benchmark in BENCHMARKS.md).
+local token = os.getenv("SWITCHBOARD_TOKEN")
+if token then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
 
 function done(summary, latency, requests)
   local seconds = summary.duration / 1e6
