@@ -200,10 +200,17 @@ final class CommitLoop implements Runnable {
         }
     }
 
-    /** Parks until work is queued, a sync ends or a tick is due; a waker that saw {@code sleeping} unparks it. */
+    /** Parks until the commit being synced, if any, is; the syncer unparks the writer when a sync ends. */
+    private void awaitSync() {
+        while (syncing != null && !syncing.synced().isDone()) {
+            LockSupport.park(this);
+        }
+    }
+
+    /** Parks until work is queued or a tick is due; a waker that saw {@code sleeping} unparks it. */
     private void sleepUntilWoken() {
         sleeping = true;
-        if (queue.isEmpty() && running && (syncing == null || !syncing.synced().isDone())) {
+        if (queue.isEmpty() && running) {
             LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
         }
         sleeping = false;
@@ -251,13 +258,11 @@ final class CommitLoop implements Runnable {
         List<Command> commands = new ArrayList<>();
         try {
             while (running) {
+                // Whatever arrives while a commit syncs waits for the next commit: it joins one batch, one fsync.
+                awaitSync();
                 drainTo(commands, MAX_BATCH);
                 if (commands.isEmpty() && syncing != null) {
-                    if (syncing.synced().isDone()) {
-                        Handoff.batch(this::finishSyncing);
-                    } else {
-                        sleepUntilWoken(); // by the sync's end, or by work to write while it runs
-                    }
+                    Handoff.batch(this::finishSyncing);
                 } else if (commands.isEmpty()) {
                     sleepUntilWoken();
                 } else {
@@ -331,9 +336,9 @@ final class CommitLoop implements Runnable {
 
     /**
      * Stages every transaction into one batch and writes it, then makes it visible and answers. Under fsync=always
-     * the write is not synced here: the sync runs on its own thread while the writer stages and writes the next
-     * commit, and a commit is made visible and answered only once its sync completed (docs/architecture.md, "The
-     * publish path").
+     * the write is not synced here: its sync runs on its own thread while the writer answers the commit before it,
+     * and a commit is made visible and answered only once its own sync completed (docs/architecture.md, "The publish
+     * path").
      */
     private void commit(List<Command> pending) {
         if (syncing != null && !syncing.stage().dropped.isEmpty()) {
@@ -378,13 +383,17 @@ final class CommitLoop implements Runnable {
             publish(stage, accepted, Set.of());
             return;
         }
+        // This commit's sync starts first; the one before it is answered while it runs.
         Written previous = syncing;
-        syncing = null;
         Written next = new Written(stage, accepted, new CompletableFuture<>());
-        if (previous != null && !finish(previous, stage.touched, next)) {
-            return; // the previous sync failed, and this commit, written after it, failed with it
-        }
         syncing = next;
+        startSync(next);
+        if (previous != null && !finish(previous, stage.touched, next)) {
+            syncing = null; // the previous sync failed, and this commit, written after it, failed with it
+        }
+    }
+
+    private void startSync(Written next) {
         syncer.execute(() -> {
             try {
                 storeGuard.sync();
