@@ -21,14 +21,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -96,13 +92,6 @@ final class CommitLoop implements Runnable {
     private volatile String stopped;
     private long lastTick;
     private long lastSweep;
-    /** Under fsync=always: syncs the log while the writer stages the next commit. Null otherwise. */
-    private final ExecutorService syncer;
-    /** Under fsync=always: the commit written last, whose sync is running; answered when it completes. */
-    private Written syncing;
-
-    /** A commit in the log but not yet answered: under fsync=always, until its sync completes. */
-    private record Written(StagedCommit stage, List<Pending> accepted, CompletableFuture<Void> synced) {}
 
     CommitLoop(EmbeddedBroker broker, RocksLog store, StoreGuard guard, TopicWatchers watchers, FsyncPolicy fsync,
                Duration idempotencyTtl, int capacity, MeterRegistry metrics) {
@@ -121,10 +110,8 @@ final class CommitLoop implements Runnable {
         this.batchSize = DistributionSummary.builder("switchboard.log.commit.batch")
                 .description("Messages per group commit").register(metrics);
         this.writeTime = Timer.builder("switchboard.log.commit")
-                .description("Time to write one group commit (its fsync, under fsync=always, is switchboard.log.fsync)")
+                .description("Time to write (and, under fsync=always, fsync) one group commit")
                 .tag("fsync", fsync.name().toLowerCase()).register(metrics);
-        this.syncer = fsync == FsyncPolicy.ALWAYS ? Executors.newSingleThreadExecutor(
-                Thread.ofPlatform().name("switchboard-log-sync").daemon(true).factory()) : null;
     }
 
     /** Any thread. False when the queue is full or the writer has stopped: the caller refuses the request. */
@@ -200,13 +187,6 @@ final class CommitLoop implements Runnable {
         }
     }
 
-    /** Parks until the commit being synced, if any, is; the syncer unparks the writer when a sync ends. */
-    private void awaitSync() {
-        while (syncing != null && !syncing.synced().isDone()) {
-            LockSupport.park(this);
-        }
-    }
-
     /** Parks until work is queued or a tick is due; a waker that saw {@code sleeping} unparks it. */
     private void sleepUntilWoken() {
         sleeping = true;
@@ -258,12 +238,8 @@ final class CommitLoop implements Runnable {
         List<Command> commands = new ArrayList<>();
         try {
             while (running) {
-                // Whatever arrives while a commit syncs waits for the next commit: it joins one batch, one fsync.
-                awaitSync();
                 drainTo(commands, MAX_BATCH);
-                if (commands.isEmpty() && syncing != null) {
-                    Handoff.batch(this::finishSyncing);
-                } else if (commands.isEmpty()) {
+                if (commands.isEmpty()) {
                     sleepUntilWoken();
                 } else {
                     // An fsync per commit makes each one dear: let runnable event loops enqueue what they have read
@@ -278,7 +254,6 @@ final class CommitLoop implements Runnable {
                 }
                 tick();
             }
-            Handoff.batch(this::finishSyncing); // written before the stop: answered as stored, which it is
         } catch (Throwable e) {
             // An Error (or a bug that escaped every guard below): nothing this thread does can be trusted now.
             log.error("the log writer stopped", e);
@@ -288,13 +263,6 @@ final class CommitLoop implements Runnable {
         running = false; // however the loop ended: later offers are refused, not queued for no one
         drainTo(commands, Integer.MAX_VALUE);
         ApiException closing = refusal("");
-        if (syncing != null) { // the writer failed: whether that commit is stored is not known
-            syncing.accepted().forEach(p -> answerFailed(p, closing));
-            syncing = null;
-        }
-        if (syncer != null) {
-            syncer.shutdown();
-        }
         for (Command c : commands) {
             switch (c) {
                 case Pending p -> answerFailed(p, closing);
@@ -307,7 +275,6 @@ final class CommitLoop implements Runnable {
         int i = 0;
         while (i < commands.size()) {
             if (commands.get(i) instanceof Admin<?> admin) {
-                finishSyncing(); // an admin change sees, and is ordered after, every commit before it
                 runAdmin(admin);
                 i++;
                 continue;
@@ -334,16 +301,8 @@ final class CommitLoop implements Runnable {
         }
     }
 
-    /**
-     * Stages every transaction into one batch and writes it, then makes it visible and answers. Under fsync=always
-     * the write is not synced here: its sync runs on its own thread while the writer answers the commit before it,
-     * and a commit is made visible and answered only once its own sync completed (docs/architecture.md, "The publish
-     * path").
-     */
+    /** Stages every transaction into one batch, writes it with at most one fsync, then makes it visible. */
     private void commit(List<Command> pending) {
-        if (syncing != null && !syncing.stage().dropped.isEmpty()) {
-            finishSyncing(); // topics it deletes or creates again are registered only once it is answered
-        }
         List<Pending> accepted = new ArrayList<>(pending.size());
         StagedCommit stage = null;
         try (RocksLog.Batch batch = store.newBatch()) {
@@ -371,7 +330,7 @@ final class CommitLoop implements Runnable {
                     }
                 }
                 long start = System.nanoTime();
-                storeGuard.write(batch); // under fsync=always its sync follows, below
+                storeGuard.write(batch);
                 writeTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             }
         } catch (LogException e) {
@@ -379,75 +338,12 @@ final class CommitLoop implements Runnable {
             abandon(stage, pending, null, refused, refused);
             return;
         }
-        if (syncer == null) {
-            publish(stage, accepted, Set.of());
-            return;
-        }
-        // This commit's sync starts first; the one before it is answered while it runs.
-        Written previous = syncing;
-        Written next = new Written(stage, accepted, new CompletableFuture<>());
-        syncing = next;
-        startSync(next);
-        if (previous != null && !finish(previous, stage.touched, next)) {
-            syncing = null; // the previous sync failed, and this commit, written after it, failed with it
-        }
-    }
-
-    private void startSync(Written next) {
-        syncer.execute(() -> {
-            try {
-                storeGuard.sync();
-                next.synced().complete(null);
-            } catch (Throwable e) {
-                next.synced().completeExceptionally(e);
-            }
-            LockSupport.unpark(thread);
-        });
-    }
-
-    /** Waits for the commit being synced, then answers it; nothing is being synced afterwards. */
-    private void finishSyncing() {
-        finishSyncing(Set.of());
-    }
-
-    /** The same, while {@code stagedAfter} hold positions staged after it (see {@link #finish}). */
-    private void finishSyncing(Set<StoredTopicState> stagedAfter) {
-        Written w = syncing;
-        if (w != null) {
-            syncing = null;
-            finish(w, stagedAfter, null);
-        }
-    }
-
-    /**
-     * Waits for {@code w}'s sync and answers it. Retention of the topics in {@code stagedAfter} waits for their next
-     * commit: their staged positions run ahead of what is answered. {@code next}, when given, was written after
-     * {@code w}: if {@code w}'s sync failed, it fails with it. False when the sync failed.
-     */
-    private boolean finish(Written w, Set<StoredTopicState> stagedAfter, Written next) {
-        try {
-            w.synced().join();
-        } catch (CompletionException e) {
-            ApiException refused = e.getCause() instanceof LogException le ? storeGuard.failed(le)
-                    : ApiException.unavailable("the log could not sync the change; retry later");
-            if (!(e.getCause() instanceof LogException)) {
-                log.error("syncing the log failed", e.getCause());
-            }
-            abandon(w.stage(), w.accepted(), null, refused, refused);
-            if (next != null) {
-                abandon(next.stage(), next.accepted(), null, refused, refused);
-            }
-            return false;
-        }
-        publish(w.stage(), w.accepted(), stagedAfter);
-        return true;
+        publish(stage, accepted);
     }
 
     /** The batch is not in the log: roll back what it staged and answer every transaction in it. */
     private void abandon(StagedCommit stage, List<? extends Command> all, Pending culprit, ApiException culpritError,
                          ApiException othersError) {
-        // A rollback returns topics to their answered positions, which must include the commit before this one.
-        finishSyncing(stage == null ? Set.of() : stage.touched);
         for (StoredTopicState t : stage == null ? List.<StoredTopicState>of() : stage.touched) {
             t.rollback();
             if (!t.isStored()) {
@@ -461,7 +357,7 @@ final class CommitLoop implements Runnable {
     }
 
     /** After the write: make it readable, tell watchers, answer, apply retention, wake readers. */
-    private void publish(StagedCommit stage, List<Pending> accepted, Set<StoredTopicState> retentionLater) {
+    private void publish(StagedCommit stage, List<Pending> accepted) {
         if (!stage.appended.isEmpty()) {
             batchSize.record(stage.appended.size());
             published.increment(stage.appended.size());
@@ -504,9 +400,7 @@ final class CommitLoop implements Runnable {
                 continue;
             }
             long now = stage.now;
-            if (!retentionLater.contains(t)) {
-                guard("retention of " + t.name(), () -> retainer.enforce(t, now));
-            }
+            guard("retention of " + t.name(), () -> retainer.enforce(t, now));
             watchers.committed(t.name());
         }
     }
@@ -579,7 +473,6 @@ final class CommitLoop implements Runnable {
             return;
         }
         lastTick = now;
-        Handoff.batch(this::finishSyncing); // retention and recovery work on answered positions
         if (storeGuard.failing()) {
             guard("recovering the store", storeGuard::recover);
         }

@@ -77,7 +77,7 @@ public final class EmbeddedBroker implements Broker {
                 new ArrayBlockingQueue<>(READER_QUEUE), Thread.ofPlatform().name("switchboard-log-reader-", 0)
                 .daemon(true).factory());
         this.nextTopicId = maxId + 1;
-        StoreGuard storeGuard = new StoreGuard(store, this, metrics);
+        StoreGuard storeGuard = new StoreGuard(store, this, config.fsync() == FsyncPolicy.ALWAYS, metrics);
         this.writer = new CommitLoop(this, store, storeGuard, watchers, config.fsync(), config.idempotencyTtl(),
                 limits.maxPendingPublishes(), metrics);
         this.writerThread = Thread.ofPlatform().name("switchboard-log-writer").start(writer);

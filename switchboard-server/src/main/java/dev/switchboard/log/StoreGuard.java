@@ -21,30 +21,31 @@ final class StoreGuard {
 
     private final RocksLog store;
     private final EmbeddedBroker broker;
-    /** One fsync: the batch policy's timer's, or a commit's under {@code always}. */
+    private final boolean sync;
+    /** One fsync: the batch policy's timer, or a write that fsyncs under {@code always}. */
     private final Timer fsyncs;
     /** The store's last refusal until a probe write succeeds again; null while it writes. */
     private volatile LogException failure;
 
-    StoreGuard(RocksLog store, EmbeddedBroker broker, MeterRegistry metrics) {
+    StoreGuard(RocksLog store, EmbeddedBroker broker, boolean sync, MeterRegistry metrics) {
         this.store = store;
         this.broker = broker;
+        this.sync = sync;
         this.fsyncs = Timer.builder("switchboard.log.fsync")
-                .description("One fsync of the log (--fsync batch: the timer's; always: a commit's)").register(metrics);
+                .description("One fsync of the log (--fsync always: the write that fsyncs)").register(metrics);
     }
 
-    /** Writes a batch without its fsync ({@link #sync}); refuses at once while the store is failing. */
+    /** Writes a batch (fsynced under {@code --fsync always}), or refuses at once while the store is failing. */
     void write(RocksLog.Batch batch) {
         LogException f = failure;
         if (f != null) {
             throw f;
         }
-        store.write(batch, false);
-    }
-
-    /** Fsyncs everything written so far; any thread. */
-    void sync() {
-        fsyncs.record(store::sync);
+        if (sync) {
+            fsyncs.record(() -> store.write(batch, true));
+        } else {
+            store.write(batch, false);
+        }
     }
 
     /** The answer to a change the store refused; the full cause goes to the server's log, not to the client. */
@@ -111,7 +112,7 @@ final class StoreGuard {
             return; // the writer's probe finds out when the store works again
         }
         try {
-            sync();
+            fsyncs.record(store::sync);
         } catch (LogException e) {
             log.warn("periodic fsync failed", e);
         }

@@ -150,7 +150,7 @@ class DiskFullTest {
     }
 
     @ParameterizedTest(name = "fsync={0}")
-    @EnumSource(value = FsyncPolicy.class, names = {"BATCH", "ALWAYS"}) // ALWAYS writes and syncs apart
+    @EnumSource(value = FsyncPolicy.class, names = {"BATCH", "ALWAYS"}) // ALWAYS fails in the syncing write
     void theEngineRefusesChangesWhileTheDiskIsFullAndTakesThemAgainByItselfOnceThereIsRoom(FsyncPolicy fsync)
             throws Exception {
         Path freedLater = filler("freed-later", 3);

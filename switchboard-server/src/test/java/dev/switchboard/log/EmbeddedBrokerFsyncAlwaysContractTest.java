@@ -3,10 +3,7 @@ package dev.switchboard.log;
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.config.ServerConfig;
 
-/**
- * The engine contract under fsync=always, where a commit is answered only after its sync, which runs while the
- * writer stages the next commit: no reader, watcher or caller may see a commit before its sync completed.
- */
+/** The engine contract under fsync=always, where every commit is written with its fsync before it is answered. */
 class EmbeddedBrokerFsyncAlwaysContractTest extends EmbeddedBrokerContractTest {
     @Override
     protected ServerConfig configure(ServerConfig config) {
