@@ -1,10 +1,10 @@
 package dev.switchboard.router;
 
-import dev.switchboard.codec.http.AdminEndpoints;
-import dev.switchboard.codec.http.DashboardEndpoints;
 import dev.switchboard.auth.Authenticator;
 import dev.switchboard.auth.Grants;
 import dev.switchboard.auth.PublishLimiter;
+import dev.switchboard.codec.http.AdminEndpoints;
+import dev.switchboard.codec.http.DashboardEndpoints;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.MethodNotAllowed;
@@ -15,8 +15,11 @@ import dev.switchboard.codec.sse.SseEndpoint;
 import dev.switchboard.codec.websocket.WebSocketEndpoint;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.AttributeKey;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -32,6 +35,10 @@ public final class Routes {
     private static final String QUEUES = "/v1/queues/";
     private static final String JOBS = "/v1/jobs/";
     private static final String CONNECTIONS = "/v1/admin/connections";
+    /** The last token a keep-alive connection sent, and what it grants, so that its next requests skip the check. */
+    private static final AttributeKey<Verified> VERIFIED = AttributeKey.valueOf("switchboard.verified");
+
+    private record Verified(String token, Grants grants) {}
 
     private final TopicEndpoints topics;
     private final PollEndpoint polls;
@@ -105,7 +112,7 @@ public final class Routes {
         }
         browsers.check(ex, path); // health checks are exempt: probes name the node by IP, and they reveal nothing
         // Without authentication the token is not even looked for: nothing to parse on the publish path.
-        Grants grants = authenticator == Authenticator.NONE ? Grants.ANYONE : authenticator.verify(ex.token());
+        Grants grants = authenticator == Authenticator.NONE ? Grants.ANYONE : verified(ex);
         ex.grants(grants);
         if (path.equals(METRICS) || path.startsWith(ADMIN)) {
             grants.requireAdmin("use " + path);
@@ -142,6 +149,24 @@ public final class Routes {
         } else {
             throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + path);
         }
+    }
+
+    /**
+     * The grants of the request's token. A signature check costs about as much as the rest of a publish, so a
+     * connection that sends the same token again reuses the last check until the token's {@code exp}: like a stream,
+     * a keep-alive connection is verified once per token, not once per message.
+     */
+    private Grants verified(Exchange ex) {
+        String token = ex.token();
+        Channel ch = ex.ctx().channel();
+        Verified last = ch.attr(VERIFIED).get();
+        if (last != null && last.token().equals(token)
+                && (last.grants().validUntil() == null || Instant.now().isBefore(last.grants().validUntil()))) {
+            return last.grants();
+        }
+        Grants grants = authenticator.verify(token);
+        ch.attr(VERIFIED).set(new Verified(token, grants));
+        return grants;
     }
 
     private void topicPath(Exchange ex, HttpMethod method, String rest) {
