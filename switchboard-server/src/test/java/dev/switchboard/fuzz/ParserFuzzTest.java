@@ -93,8 +93,13 @@ class ParserFuzzTest {
     @FuzzTest
     void pathsAndQueryValuesParseOrAreRefused(FuzzedDataProvider data) {
         String target = data.consumeRemainingAsString();
-        Exchange exchange = new Exchange(null, new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, target),
-                null, Duration.ZERO, 0, null);
+        DefaultFullHttpRequest request;
+        try {
+            request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, target);
+        } catch (IllegalArgumentException refusedByNetty) {
+            return; // Netty's decoder refuses such a request line (400) before any handler sees it
+        }
+        Exchange exchange = new Exchange(null, request, null, Duration.ZERO, 0, null);
         try {
             assertThat(exchange.path()).doesNotContain("?");
         } catch (ApiException e) {
@@ -127,7 +132,9 @@ class ParserFuzzTest {
         assertThat(NamePattern.parse(">").matches(name)).isTrue();
         assertThat(NamePattern.parse("*").matches(name)).isEqualTo(!name.contains("."));
         String first = name.split("\\.")[0];
-        assertThat(NamePattern.parse(first + ".>").matches(name)).isEqualTo(name.contains("."));
+        if (first.length() + 2 <= TopicNames.MAX_LENGTH) { // a pattern is as long as a name at most
+            assertThat(NamePattern.parse(first + ".>").matches(name)).isEqualTo(name.contains("."));
+        }
     }
 
     private static String asName(String text) {
@@ -166,7 +173,7 @@ class ParserFuzzTest {
 
     /**
      * Any change of one character of the header or claims is caught by the signature. The input's last byte picks
-     * the new character (of the base64url alphabet), the two before it (big-endian) the position.
+     * the new character (of the base64url alphabet), the two before it the position (low byte first).
      */
     @FuzzTest
     void aTamperedTokenIsRefused(FuzzedDataProvider data) {
