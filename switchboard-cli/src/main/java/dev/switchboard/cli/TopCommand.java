@@ -66,7 +66,12 @@ public final class TopCommand implements Callable<Integer> {
         boolean terminal = System.console() != null;
         URI stream = URI.create(client.base() + "/v1/admin/stream?interval=" + interval.toMillis() + "ms&limit=" + rows);
         HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
-        HttpRequest request = HttpRequest.newBuilder(stream).header("Accept", "text/event-stream").build();
+        HttpRequest.Builder builder = HttpRequest.newBuilder(stream).header("Accept", "text/event-stream");
+        String token = client.token();
+        if (token != null) {
+            builder.header("Authorization", "Bearer " + token); // the admin stream needs admin rights under --auth jwt
+        }
+        HttpRequest request = builder.build();
         HttpResponse<InputStream> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());

@@ -150,6 +150,14 @@ class CliEndToEndTest {
         }
         assertThat(cli("", "jobs", "submit", "auth-q", "work").exit()).isEqualTo(1);
         assertThat(cli("", "jobs", "submit", "auth-q", "work", "--token", token).exit()).isZero();
+
+        Result notAdmin = cli("", "top", "--count", "1", "--interval", "250ms", "--token", token);
+        assertThat(notAdmin.exit()).isEqualTo(1);
+        assertThat(notAdmin.err()).contains("403");
+        String admin = tokens.sign(Tokens.claims("root", Tokens.rights(List.of(), List.of(), List.of(), List.of(), true)));
+        Result top = cli("", "top", "--count", "1", "--interval", "250ms", "--token", admin);
+        assertThat(top.exit()).as(top.err()).isZero();
+        assertThat(top.out()).startsWith("switchboard top  " + server.url());
     }
 
     /**
