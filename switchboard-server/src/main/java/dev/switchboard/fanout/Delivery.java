@@ -154,7 +154,8 @@ public final class Delivery {
      * A poll: messages at or after {@code from}. With a positive {@code wait} and nothing to return, holds until a
      * message arrives or the wait ends (then an empty result). {@code timer} schedules the wait's end: pass the
      * caller's event loop. Cancelling the future releases the hold. An unknown topic is an error without a wait; with
-     * one, the poll waits for the topic's first message.
+     * one, the poll waits for the topic's first message. A poll that may wait returns a future that is also a
+     * {@link dev.switchboard.xray.ConnectionStats.SubscriptionSource}: where it waits, for the x-ray.
      */
     public CompletableFuture<ReadResult> poll(String name, StartPosition from, int limit, Duration wait,
                                               ScheduledExecutorService timer) {
@@ -177,7 +178,7 @@ public final class Delivery {
         }
         TopicFeed f = attach(name);
         long start = f.resolve(from);
-        CompletableFuture<ReadResult> result = new CompletableFuture<>();
+        CompletableFuture<ReadResult> result = new HeldPoll(f, start);
         result.whenComplete((r, e) -> release(f));
         readFrom(f, start, limit).whenComplete((r, e) -> {
             if (e != null) {

@@ -177,7 +177,9 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
             }
             return;
         }
-        ConnectionStats.of(ctx.channel()).use(Transport.HTTP); // a long poll answered leaves plain HTTP
+        ConnectionStats stats = ConnectionStats.of(ctx.channel());
+        stats.use(Transport.HTTP); // a long poll answered leaves plain HTTP and its topic
+        stats.subscriptions(null);
         answered.answered = true;
         answered.response = response;
         answered.close = close;

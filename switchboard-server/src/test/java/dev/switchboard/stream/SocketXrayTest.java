@@ -71,6 +71,9 @@ class SocketXrayTest {
         assertThat(sseView.get("transport").asText()).isEqualTo("sse");
         assertThat(sseView.at("/subscriptions/0/next").asLong()).isEqualTo(3);
         assertThat(pollView.get("messagesOut").asLong()).isZero();
+        assertThat(pollView.at("/subscriptions/0/topic").asText()).as("a held poll waits on its topic")
+                .isEqualTo("xray.empty");
+        assertThat(pollView.at("/subscriptions/0/next").asLong()).isEqualTo(1);
         for (JsonNode v : List.of(wsView, sseView, pollView)) {
             assertThat(v.get("bytesIn").asLong()).as("the request bytes").isPositive();
             assertThat(v.get("queuedBytes").asLong()).isZero();
@@ -105,6 +108,12 @@ class SocketXrayTest {
         assertThat(json(gone.body()).at("/error/code").asText()).isEqualTo("not_found");
         assertThat(server.get("/v1/admin/connections?limit=0").statusCode()).isEqualTo(400);
         assertThat(json(server.get("/v1/admin/connections?limit=1").body()).get("connections").size()).isEqualTo(1);
+
+        publish(server, "xray.empty", "wakes the poll");
+        JsonNode answered = await().atMost(Duration.ofSeconds(10)).until(() -> find(poll),
+                v -> v != null && v.path("messagesOut").asLong() == 1);
+        assertThat(answered.get("transport").asText()).isEqualTo("http");
+        assertThat(answered.get("subscriptions")).as("an answered poll holds no topic").isEmpty();
     }
 
     @ParameterizedTest

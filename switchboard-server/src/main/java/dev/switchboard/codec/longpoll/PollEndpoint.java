@@ -45,6 +45,9 @@ public final class PollEndpoint {
         ConnectionStats stats = ConnectionStats.of(ex.ctx().channel());
         if (!polled.isDone()) {
             stats.use(Transport.LONGPOLL); // until answered (the router turns it back into http)
+            if (polled instanceof ConnectionStats.SubscriptionSource held) {
+                stats.subscriptions(held);
+            }
         }
         ex.respondWhenDone(polled, wait, result -> {
             stats.messagesOut(result.messages().size());
