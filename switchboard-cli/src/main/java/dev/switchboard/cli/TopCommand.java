@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
  * {@code switchboard top}: the dashboard's view in a terminal, redrawn with each snapshot of
  * {@code GET /v1/admin/stream}: connections with the kernel's columns, topics with their publish rate, stage timing.
  * On a terminal the screen is cleared before each frame; otherwise frames follow each other, a blank line apart.
+ * Once it has drawn a frame, a lost connection is retried (250 ms doubling to 5 s) until the server is back.
  */
 @Command(name = "top", mixinStandardHelpOptions = true,
         description = "Show the server's connections (with the kernel's view), topics and stage timing, refreshing.")
@@ -34,6 +35,8 @@ public final class TopCommand implements Callable<Integer> {
     private static final int MAX_EVENT_BYTES = 64 * 1024 * 1024;
     private static final String CLEAR = "\033[H\033[2J";
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration FIRST_RETRY = Duration.ofMillis(250);
+    private static final Duration LAST_RETRY = Duration.ofSeconds(5);
     private static final int ERROR_BYTES = 4096;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -66,33 +69,69 @@ public final class TopCommand implements Callable<Integer> {
         boolean terminal = System.console() != null;
         URI stream = URI.create(client.base() + "/v1/admin/stream?interval=" + interval.toMillis() + "ms&limit=" + rows);
         HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+        Duration backoff = FIRST_RETRY;
+        while (true) {
+            int before = frames;
+            try {
+                follow(http, stream, out, terminal);
+                if (count > 0 && frames >= count) {
+                    return 0;
+                }
+                lost("the server ended the stream", backoff);
+            } catch (Refused e) {
+                throw e;
+            } catch (IOException e) {
+                if (frames == 0) {
+                    // Nothing was ever shown: a wrong URL or a stopped server is a mistake to report, not to wait out.
+                    throw e instanceof ConnectException ? new IOException("cannot connect to " + client.base(), e) : e;
+                }
+                lost(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), backoff);
+            }
+            Thread.sleep(backoff.toMillis());
+            backoff = frames > before ? FIRST_RETRY : min(backoff.multipliedBy(2), LAST_RETRY);
+        }
+    }
+
+    /** A server restart or a network blip leaves the last frame on screen and says below it that top is retrying. */
+    private void lost(String why, Duration retry) {
+        System.err.println("switchboard top: lost " + client.base() + " (" + why + "); reconnecting in "
+                + retry.toMillis() + " ms");
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    /** Draws frames until the stream ends, {@link #count} frames are drawn, or the connection fails. */
+    private void follow(HttpClient http, URI stream, PrintStream out, boolean terminal)
+            throws IOException, InterruptedException {
         HttpRequest.Builder builder = HttpRequest.newBuilder(stream).header("Accept", "text/event-stream");
         String token = client.token();
         if (token != null) {
             builder.header("Authorization", "Bearer " + token); // the admin stream needs admin rights under --auth jwt
         }
-        HttpRequest request = builder.build();
-        HttpResponse<InputStream> response;
-        try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        } catch (ConnectException e) {
-            throw new IOException("cannot connect to " + client.base(), e);
-        }
+        HttpResponse<InputStream> response = http.send(builder.build(), HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream body = response.body()) {
             if (response.statusCode() != 200) {
                 String answer = new String(body.readNBytes(ERROR_BYTES), StandardCharsets.UTF_8).strip();
-                throw new IOException("the server answered " + response.statusCode() + ": " + answer);
+                throw new Refused("the server answered " + response.statusCode() + ": " + answer);
             }
             SseParser parser = new SseParser(MAX_EVENT_BYTES, event -> onEvent(event, out, terminal));
             byte[] buffer = new byte[16384];
             for (int n; (n = body.read(buffer)) >= 0; ) {
                 parser.feed(buffer, 0, n);
                 if (count > 0 && frames >= count) {
-                    return 0;
+                    return;
                 }
             }
         }
-        throw new IOException("the server ended the stream");
+    }
+
+    /** The server answered but refused the stream (no admin rights, say): retrying would not change its mind. */
+    private static final class Refused extends IOException {
+        Refused(String message) {
+            super(message);
+        }
     }
 
     private void onEvent(SseEvent event, PrintStream out, boolean terminal) {

@@ -44,6 +44,7 @@ class CliEndToEndTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final List<Thread> running = new ArrayList<>();
     private final PrintStream stdout = System.out;
+    private final PrintStream stderr = System.err;
     private TestServer server;
 
     @BeforeEach
@@ -55,6 +56,7 @@ class CliEndToEndTest {
     void stop() {
         running.forEach(Thread::interrupt); // a sub a failed test left waiting
         System.setOut(stdout);
+        System.setErr(stderr);
         server.close();
     }
 
@@ -204,6 +206,24 @@ class CliEndToEndTest {
     }
 
     @Test
+    void topReconnectsAfterTheServerRestarts() throws Exception {
+        // A snapshot comes at once on each connection, the next only a minute later: the second frame can only
+        // come from a new connection.
+        Background top = background("top", "--count", "2", "--interval", "1m");
+        await().atMost(Duration.ofSeconds(20)).until(() -> frames(top.out()) == 1);
+
+        server.restart();
+
+        assertThat(top.exit().get(30, TimeUnit.SECONDS)).as(top.err()).isZero();
+        assertThat(frames(top.out())).isEqualTo(2);
+        assertThat(top.err()).contains("switchboard top: lost " + server.url()).contains("reconnecting in");
+    }
+
+    private static int frames(String out) {
+        return (int) out.lines().filter(l -> l.startsWith("switchboard top  ")).count();
+    }
+
+    @Test
     void serverErrorsAreReportedWithTheirCode() {
         Result badName = cli("", "pub", "bad name", "x");
         assertThat(badName.exit()).isEqualTo(1);
@@ -282,9 +302,13 @@ class CliEndToEndTest {
     }
 
     /** A command still running, its stdout readable as it grows. */
-    private record Background(CompletableFuture<Integer> exit, Supplier<String> stdout) {
+    private record Background(CompletableFuture<Integer> exit, Supplier<String> stdout, Supplier<String> stderr) {
         String out() {
             return stdout.get();
+        }
+
+        String err() {
+            return stderr.get();
         }
     }
 
@@ -318,13 +342,16 @@ class CliEndToEndTest {
      */
     private Background background(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
         CompletableFuture<Integer> exit = new CompletableFuture<>();
         Thread thread = new Thread(() -> exit.complete(Main.run(withServer(args))), "cli-" + String.join("-", args));
         thread.setDaemon(true);
         running.add(thread);
         thread.start();
-        return new Background(exit, () -> out.toString(StandardCharsets.UTF_8));
+        return new Background(exit, () -> out.toString(StandardCharsets.UTF_8),
+                () -> err.toString(StandardCharsets.UTF_8));
     }
 
     private String[] withServer(String... args) {
