@@ -20,7 +20,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -479,6 +481,41 @@ class WebSocketTest {
         JsonNode m = c.next("message");
         assertThat(m.get("offset").asLong()).isEqualTo(offset);
         assertThat(m.get("data").asText()).isEqualTo(tricky);
+    }
+
+    /**
+     * {@code --max-publish-rate} holds over WebSocket as over HTTP: past it a publish op gets an error op, stores
+     * nothing, and leaves the connection open. A rate of one a second: the second publish, sent right after the first,
+     * finds the bucket empty (it refills one token per second).
+     */
+    @Test
+    void aWebSocketPublishPastTheConnectionsRateIsRefusedAndStoresNothing() {
+        try (TestServer limited = TestServer.start(c -> c.withLimits(c.limits().withPublishRates(1, 0)))) {
+            WsClient c = WsClient.connect(limited, "/v1/ws");
+            open.add(c);
+            c.send("{\"op\":\"publish\",\"topic\":\"ws.rate\",\"data\":\"one\",\"id\":\"p1\"}");
+            c.send("{\"op\":\"publish\",\"topic\":\"ws.rate\",\"data\":\"two\",\"id\":\"p2\"}");
+            Map<String, JsonNode> replies = new HashMap<>(); // the ack waits for the store, the refusal does not
+            for (int i = 0; i < 2; i++) {
+                JsonNode reply = c.next();
+                replies.put(reply.get("op").asText(), reply);
+            }
+            assertThat(replies).containsOnlyKeys("ack", "error");
+            assertThat(replies.get("ack").get("offset").asLong()).isEqualTo(1);
+            JsonNode refused = replies.get("error");
+            assertThat(refused.get("id").asText()).isEqualTo("p2");
+            assertThat(refused.get("code").asText()).isEqualTo("limit_exceeded");
+            assertThat(refused.get("message").asText()).contains("--max-publish-rate");
+            assertThat(limited.get("/v1/topics/ws.rate/messages").body()).contains("\"next\":2");
+            assertThat(c.isClosed()).isFalse();
+
+            WsClient other = WsClient.connect(limited, "/v1/ws");
+            open.add(other);
+            other.send("{\"op\":\"publish\",\"topic\":\"ws.rate\",\"data\":\"three\",\"id\":\"p3\"}");
+            assertThat(other.next("ack").get("offset").asLong()).as("another connection, its own rate").isEqualTo(2);
+            assertThat(limited.get("/metrics").body())
+                    .contains("switchboard_publish_rate_limited_total{scope=\"connection\"} 1.0");
+        }
     }
 
     @Test
