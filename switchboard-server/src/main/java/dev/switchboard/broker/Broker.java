@@ -82,11 +82,19 @@ public interface Broker extends AutoCloseable {
     /** A record outside topics (jobs keep theirs here), or null; reads off the caller's thread. */
     CompletableFuture<byte[]> record(String key);
 
-    /** Every record whose key starts with {@code prefix}, in key order; blocks, for start-up only. */
+    /** Every record whose key starts with {@code prefix}, in key order; blocks: at start-up or on a thread of the caller's own, never an event loop. */
     List<Record> recordsWithPrefix(String prefix);
 
     /** Why the engine cannot store changes now (disk full, I/O error, writer stopped), or empty when it can. */
     Optional<String> unhealthy();
+
+    /**
+     * Whether other nodes may use the same store at the same time (Redis): then what one node keeps about its own
+     * connections (presence) must say which node it belongs to, and a node that starts finds others' state alive.
+     */
+    default boolean shared() {
+        return false;
+    }
 
     /** What a readiness probe shows of the engine besides its verdict (a remote store's round trip, say). */
     default Map<String, Object> health() {

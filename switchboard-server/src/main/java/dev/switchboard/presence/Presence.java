@@ -9,47 +9,87 @@ import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Presence (docs/api.md, "Presence"): each push subscription to a client topic is a {@link Member} from its start to
  * its end. Members are kept in memory for {@link #present}; each join and leave is also one transaction that appends
- * an event to {@code _presence.<topic>} and keeps a record of the member while it is present. After a restart those
- * records name the members the node lost without a goodbye: {@link #open} announces their leave, so a follower of
+ * an event to {@code _presence.<topic>} and keeps a record of the member, under this node's id, while it is present.
+ * Records whose node is gone name the members it lost without a goodbye: their leave is announced, so a follower of
  * the events never keeps a ghost.
+ *
+ * <p>Which nodes are gone: on an engine of its own (the embedded log) every node but this one, when it opens. On a
+ * shared engine (Redis, several nodes) a node is alive while its heartbeat record is fresh: each node renews its
+ * own every third of {@link #NODE_TTL} and sweeps, when it opens and then every {@link #NODE_TTL}, the members of
+ * nodes whose heartbeat ran out. A node that starts never takes a live node's members for lost.
  */
-public final class Presence {
+public final class Presence implements AutoCloseable {
+    /** How long a node's heartbeat keeps its members present without renewal (shared engines). */
+    public static final Duration NODE_TTL = Duration.ofSeconds(30);
+
     private static final Logger log = LoggerFactory.getLogger(Presence.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** {@code presence/<node>/<topic>/<connection>}: a member, by the node that holds its connection. */
     private static final String RECORDS = "presence/";
+    /** {@code presence-nodes/<node>}: when the node's heartbeat runs out (ms), on shared engines. */
+    private static final String NODES = "presence-nodes/";
     private static final String TYPE = "application/json";
 
     private final Broker broker;
+    private final String node = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    private final Duration ttl;
     private final Map<String, Map<String, Member>> byTopic = new ConcurrentHashMap<>();
+    /** Heartbeats and sweeps on a shared engine; null on an engine of our own. */
+    private final ScheduledExecutorService timer;
 
-    private Presence(Broker broker) {
+    private Presence(Broker broker, Duration ttl) {
         this.broker = broker;
+        this.ttl = ttl;
+        this.timer = broker.shared() ? Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "presence-heartbeat");
+            t.setDaemon(true);
+            return t;
+        }) : null;
     }
 
-    /** Presence over {@code broker}, first announcing the leave of every member a previous run left present. */
+    /** Presence over {@code broker}, first announcing the leave of every member a gone node left present. */
     public static Presence open(Broker broker) {
-        Presence p = new Presence(broker);
-        for (Broker.Record r : broker.recordsWithPrefix(RECORDS)) {
-            try {
-                Member lost = JSON.readValue(r.value(), Member.class);
-                p.announce(lost, "leave");
-            } catch (IOException e) {
-                log.warn("dropping unreadable presence record {}", r.key(), e);
-            }
+        return open(broker, NODE_TTL);
+    }
+
+    /** As {@link #open(Broker)} with a heartbeat lifetime of {@code ttl} (tests shorten it). */
+    static Presence open(Broker broker, Duration ttl) {
+        Presence p = new Presence(broker, ttl);
+        p.heartbeat();
+        p.sweep();
+        if (p.timer != null) {
+            long renew = ttl.toMillis() / 3;
+            p.timer.scheduleAtFixedRate(p::heartbeat, renew, renew, TimeUnit.MILLISECONDS);
+            p.timer.scheduleWithFixedDelay(p::sweepLogged, ttl.toMillis(), ttl.toMillis(), TimeUnit.MILLISECONDS);
         }
         return p;
+    }
+
+    /** Stops this node's heartbeat: on a shared engine its members count as lost once it runs out. */
+    @Override
+    public void close() {
+        if (timer != null) {
+            timer.shutdownNow();
+        }
     }
 
     /** One subscriber of a topic, present from {@code since}. */
@@ -66,7 +106,7 @@ public final class Presence {
         Member m = new Member(topic, subject, UUID.randomUUID().toString(), transport,
                 Payloads.formatTime(Instant.now().toEpochMilli()));
         byTopic.computeIfAbsent(topic, t -> new ConcurrentHashMap<>()).put(m.connection(), m);
-        announce(m, "join");
+        announce(m, "join", recordKey(node, m));
         return m;
     }
 
@@ -79,7 +119,7 @@ public final class Presence {
             members.remove(m.connection());
             return members.isEmpty() ? null : members;
         });
-        announce(m, "leave");
+        announce(m, "leave", recordKey(node, m));
     }
 
     /** Who is subscribed to {@code topic} on this node now, longest present first. */
@@ -88,7 +128,63 @@ public final class Presence {
                 .sorted(Comparator.comparing(Member::since)).toList();
     }
 
-    private void announce(Member m, String event) {
+    private static String recordKey(String node, Member m) {
+        return RECORDS + node + "/" + m.topic() + "/" + m.connection();
+    }
+
+    private void heartbeat() {
+        if (timer == null) {
+            return;
+        }
+        submit("heartbeat of node " + node, s -> s.putRecord(NODES + node,
+                Long.toString(s.now() + ttl.toMillis()).getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    private void sweepLogged() {
+        try {
+            sweep();
+        } catch (RuntimeException e) { // a scheduled task that throws is never run again
+            log.warn("presence sweep failed; retrying in {}", ttl, e);
+        }
+    }
+
+    /** Announces the leave of every member whose node is gone, and forgets gone nodes' heartbeats. */
+    private void sweep() {
+        long now = System.currentTimeMillis();
+        Set<String> alive = new HashSet<>();
+        alive.add(node);
+        for (Broker.Record r : broker.recordsWithPrefix(NODES)) {
+            String other = r.key().substring(NODES.length());
+            if (timer != null && expiry(r) > now) {
+                alive.add(other);
+            } else if (!other.equals(node)) {
+                submit("removal of node " + other, s -> s.deleteRecord(r.key()));
+            }
+        }
+        for (Broker.Record r : broker.recordsWithPrefix(RECORDS)) {
+            // presence/<node>/<topic>/<connection>; records from before nodes were named lack the node: gone too
+            String[] parts = r.key().substring(RECORDS.length()).split("/");
+            if (parts.length == 3 && alive.contains(parts[0])) {
+                continue;
+            }
+            try {
+                announce(JSON.readValue(r.value(), Member.class), "leave", r.key());
+            } catch (IOException e) {
+                log.warn("dropping unreadable presence record {}", r.key(), e);
+                submit("removal of " + r.key(), s -> s.deleteRecord(r.key()));
+            }
+        }
+    }
+
+    private static long expiry(Broker.Record r) {
+        try {
+            return Long.parseLong(new String(r.value(), StandardCharsets.US_ASCII));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private void announce(Member m, String event, String key) {
         ObjectNode body = JSON.createObjectNode().put("event", event).put("topic", m.topic())
                 .put("subject", m.subject()).put("connection", m.connection()).put("transport", m.transport())
                 .put("since", m.since());
@@ -98,20 +194,25 @@ public final class Presence {
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode a presence record", e);
         }
-        String key = RECORDS + m.topic() + "/" + m.connection();
         boolean joining = event.equals("join");
+        submit("presence " + event + " of " + m.connection() + " on '" + m.topic() + "'", s -> {
+            body.put("time", Payloads.formatTime(s.now()));
+            s.append(TopicNames.PRESENCE_PREFIX + m.topic(), TYPE, body.toString().getBytes(StandardCharsets.UTF_8));
+            if (joining) {
+                s.putRecord(key, record);
+            } else {
+                s.deleteRecord(key);
+            }
+        });
+    }
+
+    /** Stores one change; a refusal or failure is logged, never thrown at the subscriber it describes. */
+    private void submit(String what, Consumer<Transaction.Stage> change) {
         try {
             broker.submit(new Transaction() {
                 @Override
                 public void stage(Stage s) {
-                    body.put("time", Payloads.formatTime(s.now()));
-                    s.append(TopicNames.PRESENCE_PREFIX + m.topic(), TYPE,
-                            body.toString().getBytes(StandardCharsets.UTF_8));
-                    if (joining) {
-                        s.putRecord(key, record);
-                    } else {
-                        s.deleteRecord(key);
-                    }
+                    change.accept(s);
                 }
 
                 @Override
@@ -119,12 +220,11 @@ public final class Presence {
 
                 @Override
                 public void failed(ApiException error) {
-                    log.warn("presence {} of {} on '{}' not stored: {}", event, m.connection(), m.topic(),
-                            error.getMessage());
+                    log.warn("{} not stored: {}", what, error.getMessage());
                 }
             });
         } catch (ApiException e) {
-            log.warn("presence {} of {} on '{}' not stored: {}", event, m.connection(), m.topic(), e.getMessage());
+            log.warn("{} not stored: {}", what, e.getMessage());
         }
     }
 }

@@ -78,12 +78,14 @@ public final class ConnectionPipeline {
         }
     }
 
-    /** The server's endpoints over the engine, delivery and jobs (null: none), as {@code config} sets them up. */
-    public static Routes routes(Broker broker, Delivery delivery, JobService jobs, ServerConfig config,
-                                PrometheusMeterRegistry metrics, ConnectionRegistry connections,
+    /**
+     * The server's endpoints over the engine, delivery, jobs (null: none) and presence, as {@code config} sets them
+     * up.
+     */
+    public static Routes routes(Broker broker, Delivery delivery, JobService jobs, Presence presence,
+                                ServerConfig config, PrometheusMeterRegistry metrics, ConnectionRegistry connections,
                                 Authenticator authenticator) {
         Limits limits = config.limits();
-        Presence presence = Presence.open(broker);
         SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout(), presence);
         PublishLimiter publishes = new PublishLimiter(limits.maxPublishRatePerConnection(),
                 limits.maxPublishRatePerSubject(), metrics);

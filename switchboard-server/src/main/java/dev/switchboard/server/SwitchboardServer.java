@@ -8,6 +8,7 @@ import dev.switchboard.config.SocketOptions;
 import dev.switchboard.engine.redis.RedisBroker;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.jobs.JobService;
+import dev.switchboard.presence.Presence;
 import dev.switchboard.log.EmbeddedBroker;
 import dev.switchboard.transport.IoEngine;
 import dev.switchboard.xray.ConnectionRegistry;
@@ -64,6 +65,7 @@ public final class SwitchboardServer implements AutoCloseable {
     private final Delivery delivery;
     /** Null on Redis: jobs keep their leases in one node's memory, so they run on the embedded engine only. */
     private final JobService jobs;
+    private final Presence presence;
     private final ConnectionRegistry connections;
     private final IoEngine engine;
     private final EventLoopGroup bossGroup;
@@ -97,9 +99,10 @@ public final class SwitchboardServer implements AutoCloseable {
         Limits limits = config.limits();
         this.delivery = new Delivery(broker, limits, metrics, stages);
         this.jobs = config.embedded() ? new JobService(broker, limits) : null;
-        ConnectionPipeline pipeline = new ConnectionPipeline(
-                ConnectionPipeline.routes(broker, delivery, jobs, config, metrics, connections, authenticator), limits,
-                config.corsOrigins(), metrics, connections);
+        this.presence = Presence.open(broker);
+        ConnectionPipeline pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs,
+                presence, config, metrics, connections, authenticator), limits, config.corsOrigins(), metrics,
+                connections);
 
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         bossGroup = engine.newGroup(1, "switchboard-accept");
@@ -130,6 +133,7 @@ public final class SwitchboardServer implements AutoCloseable {
             serverChannel = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
         } catch (RuntimeException | InterruptedException e) {
             shutdownGroups();
+            presence.close();
             closeJobs();
             broker.close();
             connections.close();
@@ -227,6 +231,7 @@ public final class SwitchboardServer implements AutoCloseable {
         closing = true;
         serverChannel.close().syncUninterruptibly();
         closeClients();
+        presence.close();
         shutdownGroups();
         closeJobs();
         broker.close();

@@ -7,11 +7,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
+import dev.switchboard.broker.Transaction;
 import dev.switchboard.config.ServerConfig;
+import dev.switchboard.engine.redis.RedisBroker;
 import dev.switchboard.log.EmbeddedBroker;
 import dev.switchboard.testing.JsonFrames;
+import dev.switchboard.testing.RedisServer;
+import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.Tokens;
+import dev.switchboard.wire.ApiException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Who is here now: {@code GET /v1/topics/{t}/presence} and the join/leave events on {@code _presence.{t}}, for
  * WebSocket and SSE subscribers with their token's subject, guarded by the topic's read right; and members a stopped
- * node lost are announced as gone when it opens again.
+ * node lost are announced as gone when it opens again, or on a shared engine by another node once its heartbeat
+ * runs out.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PresenceTest {
@@ -119,9 +126,73 @@ class PresenceTest {
         }
     }
 
+    /**
+     * Nodes sharing one Redis: a node that starts leaves the members of a live node alone (it used to announce every
+     * member it found as gone), and a node whose heartbeat stops (a crash) has its members announced gone by another.
+     */
+    @Test
+    @Slow
+    void onASharedEngineANodeSweepsOnlyTheMembersOfNodesWhoseHeartbeatRanOut() throws IOException {
+        Duration ttl = Duration.ofSeconds(1);
+        ServerConfig config = ServerConfig.forTests(dir);
+        try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
+             Broker first = redisBroker(redis, config);
+             Broker second = redisBroker(redis, config)) {
+            Presence crashing = Presence.open(first, ttl);
+            Presence.Member lost = crashing.join("room.r", "dave", "ws");
+            await().atMost(Duration.ofSeconds(10)).until(() -> events(second, "room.r").size() == 1);
+
+            try (Presence survivor = Presence.open(second, ttl)) {
+                // A leave the survivor announced when it opened would be stored before this marker: one engine
+                // client stores in submission order.
+                marker(second, "_presence.room.r").join();
+                assertThat(events(second, "room.r")).extracting(e -> e.get("event").asText())
+                        .containsExactly("join", "marker");
+
+                crashing.close(); // its heartbeat stops; its member never leaves
+                await().atMost(Duration.ofSeconds(15)).until(() -> events(second, "room.r").size() == 3);
+                JsonNode leave = events(second, "room.r").get(2);
+                assertThat(leave.get("event").asText()).isEqualTo("leave");
+                assertThat(leave.get("connection").asText()).isEqualTo(lost.connection());
+                await().atMost(Duration.ofSeconds(10)).until(() -> second.recordsWithPrefix("presence/").isEmpty());
+            }
+        }
+    }
+
+    /** Stores {@code {"event":"marker"}} on a server topic as presence does: in a transaction. */
+    private static CompletableFuture<Void> marker(Broker broker, String topic) {
+        CompletableFuture<Void> stored = new CompletableFuture<>();
+        broker.submit(new Transaction() {
+            @Override
+            public void stage(Stage s) {
+                s.append(topic, "application/json", "{\"event\":\"marker\"}".getBytes(StandardCharsets.UTF_8));
+            }
+
+            @Override
+            public void committed() {
+                stored.complete(null);
+            }
+
+            @Override
+            public void failed(ApiException error) {
+                stored.completeExceptionally(error);
+            }
+        });
+        return stored;
+    }
+
+    private static Broker redisBroker(RedisServer redis, ServerConfig config) {
+        return RedisBroker.open(redis.uri(), "presence-test:", 0, config.limits(), config.defaultRetention(),
+                config.idempotencyTtl(), new SimpleMeterRegistry());
+    }
+
     private static List<JsonNode> events(Broker broker) throws IOException {
+        return events(broker, "room.9");
+    }
+
+    private static List<JsonNode> events(Broker broker, String topic) throws IOException {
         List<JsonNode> out = new ArrayList<>();
-        for (Message m : broker.read("_presence.room.9", 1, 100, 1 << 20).join()) {
+        for (Message m : broker.read("_presence." + topic, 1, 100, 1 << 20).join()) {
             out.add(JSON.readTree(new String(m.payload(), StandardCharsets.UTF_8)));
         }
         return out;

@@ -9,6 +9,7 @@ import dev.switchboard.config.ServerConfig;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.TopicFeed;
 import dev.switchboard.jobs.JobService;
+import dev.switchboard.presence.Presence;
 import dev.switchboard.log.EmbeddedBroker;
 import dev.switchboard.server.ConnectionPipeline;
 import dev.switchboard.xray.ConnectionRegistry;
@@ -52,7 +53,7 @@ public final class HandlerFixture implements AutoCloseable {
         this.registry = new ConnectionRegistry(stages, "embedded", metrics);
         this.delivery = new Delivery(broker, config.limits(), metrics, stages);
         this.jobs = new JobService(broker, config.limits());
-        this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, config, metrics,
+        this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, Presence.open(broker), config, metrics,
                 registry, ConnectionPipeline.authenticator(config)), config.limits(), config.corsOrigins(), metrics,
                 registry);
     }

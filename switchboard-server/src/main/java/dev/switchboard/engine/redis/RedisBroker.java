@@ -690,6 +690,11 @@ public final class RedisBroker implements Broker {
     // ---- health ----
 
     @Override
+    public boolean shared() {
+        return true;
+    }
+
+    @Override
     public Optional<String> unhealthy() {
         if (closed) {
             return Optional.of("the engine is closed");
