@@ -7,6 +7,7 @@ import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.SocketOptions;
 import dev.switchboard.engine.redis.RedisBroker;
 import dev.switchboard.fanout.Delivery;
+import dev.switchboard.groups.GroupService;
 import dev.switchboard.jobs.JobService;
 import dev.switchboard.log.EmbeddedBroker;
 import dev.switchboard.transport.IoEngine;
@@ -64,6 +65,7 @@ public final class SwitchboardServer implements AutoCloseable {
     private final Delivery delivery;
     /** Null on Redis: jobs keep their leases in one node's memory, so they run on the embedded engine only. */
     private final JobService jobs;
+    private final GroupService groups;
     private final ConnectionRegistry connections;
     private final IoEngine engine;
     private final EventLoopGroup bossGroup;
@@ -97,8 +99,10 @@ public final class SwitchboardServer implements AutoCloseable {
         Limits limits = config.limits();
         this.delivery = new Delivery(broker, limits, metrics, stages);
         this.jobs = config.embedded() ? new JobService(broker, limits) : null;
+        this.groups = new GroupService(broker, config.groups());
         ConnectionPipeline pipeline = new ConnectionPipeline(
-                ConnectionPipeline.routes(broker, delivery, jobs, config, metrics, connections, authenticator), limits,
+                ConnectionPipeline.routes(broker, delivery, jobs, groups, config, metrics, connections, authenticator),
+                limits,
                 config.corsOrigins(), metrics, connections);
 
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
@@ -130,7 +134,7 @@ public final class SwitchboardServer implements AutoCloseable {
             serverChannel = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
         } catch (RuntimeException | InterruptedException e) {
             shutdownGroups();
-            closeJobs();
+            closeJobsAndGroups();
             broker.close();
             connections.close();
             throw e;
@@ -156,10 +160,11 @@ public final class SwitchboardServer implements AutoCloseable {
                 config.defaultRetention(), config.idempotencyTtl(), metrics);
     }
 
-    private void closeJobs() {
+    private void closeJobsAndGroups() {
         if (jobs != null) {
             jobs.close();
         }
+        groups.close();
     }
 
     /**
@@ -228,7 +233,7 @@ public final class SwitchboardServer implements AutoCloseable {
         serverChannel.close().syncUninterruptibly();
         closeClients();
         shutdownGroups();
-        closeJobs();
+        closeJobsAndGroups();
         broker.close();
         connections.close();
         metrics.close();
