@@ -47,7 +47,10 @@ public final class GroupService implements AutoCloseable {
     /** A message as a member gets it, with how often it was delivered (1 the first time). */
     public record Delivered(Message message, int deliveries) {}
 
-    /** Which offsets of an ack were the member's to acknowledge, and which were not (not leased to it, or done). */
+    /**
+     * Which offsets of an ack (or a release) were the member's to acknowledge (release), and which were not: not
+     * leased to it (any more), or done.
+     */
     public record Acked(List<Long> acked, List<Long> stale) {}
 
     /** A group as {@code GET /v1/topics/{t}/groups/{g}} shows it. */
@@ -195,6 +198,34 @@ public final class GroupService implements AutoCloseable {
                         });
                         result.completeExceptionally(error);
                     });
+        });
+        return result;
+    }
+
+    /**
+     * Gives offsets leased to {@code member} back at once, unprocessed (a member that failed them, or stops): they go
+     * to the next fetch, their delivery counted, so a message given back too often still ends in the dead-letter
+     * topic. The others are reported stale. Nothing is stored: a restart before the redelivery finds the lease as it
+     * was fetched, which expires as usual.
+     */
+    public CompletableFuture<Acked> release(String topic, String group, String member, long[] offsets) {
+        rules.checkAck(topic, group, member, offsets);
+        CompletableFuture<Acked> result = new CompletableFuture<>();
+        onGroupThread(result, () -> {
+            ConsumerGroup g = existing(topic, group);
+            List<Long> released = new ArrayList<>();
+            List<Long> stale = new ArrayList<>();
+            for (long o : offsets) {
+                Lease l = g.leases.get(o);
+                if (l != null && member.equals(l.member()) && !g.dying.contains(o)) {
+                    expire(g, o);
+                    released.add(o);
+                } else {
+                    stale.add(o);
+                }
+            }
+            result.complete(new Acked(released, stale));
+            serveWaiters(g);
         });
         return result;
     }

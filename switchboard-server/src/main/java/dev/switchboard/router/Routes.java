@@ -229,7 +229,10 @@ public final class Routes {
         }
     }
 
-    /** {@code /v1/topics/{topic}/groups/{group}[/fetch|/ack]}: every call reads the topic, so each needs {@code sub}. */
+    /**
+     * {@code /v1/topics/{topic}/groups/{group}[/fetch|/ack|/release]}: every call reads the topic, so each needs
+     * {@code sub}.
+     */
     private void groupPath(Exchange ex, HttpMethod method, String topic, String rest) {
         int slash = rest.indexOf('/');
         String group = slash < 0 ? rest : rest.substring(0, slash);
@@ -246,6 +249,10 @@ public final class Routes {
             case "ack" -> {
                 allow(method, "POST", HttpMethod.POST);
                 groups.ack(ex, topic, group);
+            }
+            case "release" -> {
+                allow(method, "POST", HttpMethod.POST);
+                groups.release(ex, topic, group);
             }
             default -> throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + ex.path());
         }

@@ -54,12 +54,22 @@ public final class GroupEndpoints {
     /** {@code POST /v1/topics/{t}/groups/{g}/ack?member=} with {@code {"offsets":[…]}}: {@code {"acked","stale"}}. */
     public void ack(Exchange ex, String topic, String group) {
         long[] offsets = offsets(ByteBufUtil.getBytes(ex.request().content()));
-        ex.respondWhenDone(groups.ack(topic, group, ex.query("member"), offsets), acked -> {
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("acked", acked.acked());
-            body.put("stale", acked.stale());
-            ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, body));
-        });
+        ex.respondWhenDone(groups.ack(topic, group, ex.query("member"), offsets),
+                done -> respondOffsets(ex, "acked", done));
+    }
+
+    /** {@code POST /v1/topics/{t}/groups/{g}/release?member=} with {@code {"offsets":[…]}}: {@code {"released","stale"}}. */
+    public void release(Exchange ex, String topic, String group) {
+        long[] offsets = offsets(ByteBufUtil.getBytes(ex.request().content()));
+        ex.respondWhenDone(groups.release(topic, group, ex.query("member"), offsets),
+                done -> respondOffsets(ex, "released", done));
+    }
+
+    private static void respondOffsets(Exchange ex, String field, GroupService.Acked done) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put(field, done.acked());
+        body.put("stale", done.stale());
+        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, body));
     }
 
     /** {@code GET /v1/topics/{t}/groups/{g}}: {@code {"topic","group","committed","lag","inFlight","members"}}. */
