@@ -3,6 +3,7 @@ package dev.switchboard.loadtest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.testing.RedisServer;
+import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** A tiny {@code bench groups} run against a real server and a real Redis: every message acknowledged per group. */
+@Slow
 class GroupsBenchmarkTest {
     @AutoClose
     private final TestServer server = TestServer.start();

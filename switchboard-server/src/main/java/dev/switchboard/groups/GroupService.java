@@ -173,8 +173,7 @@ public final class GroupService implements AutoCloseable {
             List<Long> stale = new ArrayList<>();
             Map<Long, Lease> removed = new HashMap<>();
             for (long o : offsets) {
-                Lease l = g.leases.get(o);
-                if (l != null && member.equals(l.member()) && !g.dying.contains(o) && !removed.containsKey(o)) {
+                if (holds(g, member, o) && !removed.containsKey(o)) {
                     removed.put(o, g.remove(o));
                     acked.add(o);
                 } else {
@@ -216,8 +215,7 @@ public final class GroupService implements AutoCloseable {
             List<Long> released = new ArrayList<>();
             List<Long> stale = new ArrayList<>();
             for (long o : offsets) {
-                Lease l = g.leases.get(o);
-                if (l != null && member.equals(l.member()) && !g.dying.contains(o)) {
+                if (holds(g, member, o)) {
                     expire(g, o);
                     released.add(o);
                 } else {
@@ -262,6 +260,12 @@ public final class GroupService implements AutoCloseable {
     }
 
     // ---- on the groups' thread ----
+
+    /** Whether {@code offset} is leased to {@code member} and still its to acknowledge or give back. */
+    private static boolean holds(ConsumerGroup g, String member, long offset) {
+        Lease l = g.leases.get(offset);
+        return l != null && member.equals(l.member()) && !g.dying.contains(offset);
+    }
 
     private void onGroupThread(CompletableFuture<?> result, Runnable work) {
         executor.execute(() -> {

@@ -2,6 +2,7 @@ package dev.switchboard.groups;
 
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.RedisServer;
+import dev.switchboard.testing.Slow;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The group contract on Redis: leases and positions are records in Redis, written by transactions like jobs'. */
+@Slow
 class GroupsRedisTest extends GroupContract {
     @TempDir
     static Path dir;
