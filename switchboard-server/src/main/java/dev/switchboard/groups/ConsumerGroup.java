@@ -21,6 +21,8 @@ final class ConsumerGroup {
     final String name;
     /** The lowest offset never handed out. */
     long next;
+    /** The topic's first retained offset as the groups' thread knows it: a lease below it has no message left. */
+    long firstRetained = 1;
     /** The topic's last offset as the groups' thread knows it. */
     long lastOffset;
     /** The last offset the topic's watcher heard of, written on the engine's thread: one hand-over per commit. */

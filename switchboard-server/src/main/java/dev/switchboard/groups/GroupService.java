@@ -90,13 +90,20 @@ public final class GroupService implements AutoCloseable {
     private final Broker broker;
     private final GroupSettings settings;
     private final GroupRules rules;
+    /** Payload bytes of one delivery: a fetch answers at least one message, and stops adding them past this. */
+    private final long maxFetchBytes;
     private final ScheduledExecutorService executor;
     /** topic → group name → group; the executor's alone. */
     private final Map<String, Map<String, ConsumerGroup>> groups = new HashMap<>();
 
-    /** Reads the stored groups back (blocking, at start-up) and starts the groups' thread. */
-    public GroupService(Broker broker, GroupSettings settings) {
+    /**
+     * Reads the stored groups back (blocking, at start-up) and starts the groups' thread.
+     *
+     * @param maxFetchBytes payload bytes one fetch or push answers at most (at least one message)
+     */
+    public GroupService(Broker broker, GroupSettings settings, long maxFetchBytes) {
         this.broker = broker;
+        this.maxFetchBytes = maxFetchBytes;
         this.settings = settings;
         this.rules = new GroupRules(settings);
         executor = Executors.newSingleThreadScheduledExecutor(
@@ -311,7 +318,10 @@ public final class GroupService implements AutoCloseable {
 
             @Override
             public void truncated(long firstOffset) {
-                executor.execute(() -> g.next = Math.max(g.next, firstOffset));
+                executor.execute(() -> {
+                    g.firstRetained = Math.max(g.firstRetained, firstOffset);
+                    g.next = Math.max(g.next, firstOffset);
+                });
             }
 
             @Override
@@ -329,6 +339,7 @@ public final class GroupService implements AutoCloseable {
         });
         broker.state(topic).ifPresent(s -> {
             g.lastOffset = s.lastOffset();
+            g.firstRetained = s.firstOffset();
             g.next = Math.max(g.next, s.firstOffset());
         });
         return g;
@@ -403,16 +414,27 @@ public final class GroupService implements AutoCloseable {
         return true;
     }
 
-    /** Hands the read messages over; offsets retention dropped meanwhile are done, nothing to deliver. */
+    /**
+     * Hands the read messages over, at most {@code maxFetchBytes} of payload (at least one message): offsets past
+     * that, or that a read stopped short of, go back to the group undelivered. Offsets retention dropped meanwhile
+     * are done, nothing to deliver.
+     */
     private void handOver(ConsumerGroup g, Waiter w, List<Long> taken, Map<Long, Message> messages) {
         List<Delivered> delivered = new ArrayList<>(taken.size());
         List<Long> gone = new ArrayList<>();
+        long bytes = 0;
         for (long o : taken) {
             Message m = messages.get(o);
             Lease l = g.leases.get(o);
-            if (m == null) {
+            if (l == null || !w.member().equals(l.member())) {
+                continue;
+            }
+            if (m == null && o < g.firstRetained) {
                 gone.add(o);
-            } else if (l != null && w.member().equals(l.member())) {
+            } else if (m == null || (!delivered.isEmpty() && bytes + m.payload().length > maxFetchBytes)) {
+                g.undo(o);
+            } else {
+                bytes += m.payload().length;
                 delivered.add(new Delivered(m, l.deliveries()));
             }
         }
@@ -423,9 +445,11 @@ public final class GroupService implements AutoCloseable {
         }
         if (w.gone()) {
             delivered.forEach(d -> g.undo(d.message().offset()));
-            serveWaiters(g);
         } else {
             w.deliver(delivered);
+        }
+        if (delivered.size() + gone.size() < taken.size() || w.gone()) {
+            serveWaiters(g);
         }
     }
 
@@ -435,7 +459,7 @@ public final class GroupService implements AutoCloseable {
         int start = 0;
         for (int i = 1; i <= offsets.size(); i++) {
             if (i == offsets.size() || offsets.get(i) != offsets.get(i - 1) + 1) {
-                reads.add(broker.read(topic, offsets.get(start), i - start, Long.MAX_VALUE));
+                reads.add(broker.read(topic, offsets.get(start), i - start, maxFetchBytes));
                 start = i;
             }
         }

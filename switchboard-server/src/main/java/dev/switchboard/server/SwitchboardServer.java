@@ -99,7 +99,7 @@ public final class SwitchboardServer implements AutoCloseable {
         Limits limits = config.limits();
         this.delivery = new Delivery(broker, limits, metrics, stages);
         this.jobs = config.embedded() ? new JobService(broker, limits) : null;
-        this.groups = new GroupService(broker, config.groups());
+        this.groups = new GroupService(broker, config.groups(), limits.maxPollResponseBytes());
         ConnectionPipeline pipeline = new ConnectionPipeline(
                 ConnectionPipeline.routes(broker, delivery, jobs, groups, config, metrics, connections, authenticator),
                 limits,

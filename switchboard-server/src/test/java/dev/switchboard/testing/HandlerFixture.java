@@ -54,7 +54,7 @@ public final class HandlerFixture implements AutoCloseable {
         this.registry = new ConnectionRegistry(stages, "embedded", metrics);
         this.delivery = new Delivery(broker, config.limits(), metrics, stages);
         this.jobs = new JobService(broker, config.limits());
-        this.groups = new GroupService(broker, config.groups());
+        this.groups = new GroupService(broker, config.groups(), config.limits().maxPollResponseBytes());
         this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, groups, config,
                 metrics, registry, ConnectionPipeline.authenticator(config)), config.limits(), config.corsOrigins(),
                 metrics, registry);
