@@ -1,5 +1,6 @@
 package dev.switchboard.client;
 
+import dev.switchboard.wire.ErrorCode;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -8,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
  * A {@link Subscription} as a member of a consumer group: one daemon thread long-polls the group's fetch and hands
  * each message to the handler, acknowledging it once the handler returns. A handler that throws ends the
  * subscription; that message and the rest of the batch in hand are given back to the group (released) for its other
- * members, as they are when the subscription is closed.
+ * members, as they are when the subscription is closed. A topic that does not exist yet is waited for.
  */
 final class GroupSubscription implements Subscription {
     /** A long poll's wait: short enough that a close which cannot interrupt (a handler running) ends soon after. */
@@ -49,8 +50,11 @@ final class GroupSubscription implements Subscription {
                 try {
                     messages = member.fetch(batch, WAIT);
                     backoff.reset();
-                } catch (ConnectionException | UnavailableException e) {
-                    if (!closing) {
+                } catch (ConnectionException | UnavailableException | NotFoundException e) {
+                    if (e instanceof NotFoundException && e.code() != ErrorCode.TOPIC_NOT_FOUND) {
+                        throw e;
+                    }
+                    if (!closing) { // the server, or the topic's first message, may come back
                         Thread.sleep(backoff.next().toMillis());
                     }
                     continue;

@@ -180,7 +180,7 @@ public final class GroupService implements AutoCloseable {
             List<Long> stale = new ArrayList<>();
             Map<Long, Lease> removed = new HashMap<>();
             for (long o : offsets) {
-                if (holds(g, member, o) && !removed.containsKey(o)) {
+                if (holds(g, member, o)) {
                     removed.put(o, g.remove(o));
                     acked.add(o);
                 } else {
@@ -292,7 +292,10 @@ public final class GroupService implements AutoCloseable {
         return g;
     }
 
-    /** The group, created at the topic's first retained offset when new: a new group sees everything retained. */
+    /**
+     * The group, created at the topic's first retained offset when new: a new group sees everything retained. Only
+     * on a stored topic, so that names of topics nobody publishes to cannot make groups without bound.
+     */
     private ConsumerGroup groupForMember(String topic, String group) {
         Map<String, ConsumerGroup> ofTopic = groups.getOrDefault(topic, Map.of());
         ConsumerGroup g = ofTopic.get(group);
@@ -303,7 +306,9 @@ public final class GroupService implements AutoCloseable {
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "topic '" + topic + "' has " + ofTopic.size()
                     + " groups, the most a topic may have");
         }
-        return open(topic, group, broker.state(topic).map(TopicState::firstOffset).orElse(1L));
+        TopicState stored = broker.state(topic).orElseThrow(() -> new ApiException(ErrorCode.TOPIC_NOT_FOUND,
+                "no topic '" + topic + "': a group starts on a topic that has messages"));
+        return open(topic, group, stored.firstOffset());
     }
 
     /** Registers a group and watches its topic, on the engine's thread handing each change here. */

@@ -174,6 +174,20 @@ abstract class GroupContract {
         assertThat(http.status("ledger", "post").get("committed").asLong()).isEqualTo(16);
     }
 
+    @Test
+    void deletingTheTopicDeletesItsGroups() {
+        TestServer s = server(GroupSettings.DEFAULTS);
+        GroupHttp http = http(s);
+        http.publish("temp", 1, 3);
+        assertThat(http.fetch("temp", "g", "a", 2, "0s")).hasSize(2);
+        assertThat(http.send("DELETE", "/v1/topics/temp", null).status()).isEqualTo(204);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> http.send("GET", "/v1/topics/temp/groups/g", null).status() == 404);
+        http.publish("temp", 1, 1);
+        List<Fetched> fresh = http.fetch("temp", "g", "a", 10, "0s");
+        assertThat(fresh).containsExactly(new Fetched(1, "m1", 1));
+    }
+
     static List<Long> range(long first, long last) {
         List<Long> r = new ArrayList<>();
         for (long o = first; o <= last; o++) {

@@ -45,6 +45,9 @@ class GroupLimitsTest {
         assertError(http.send("POST", "/v1/topics/t/groups/g/fetch?member=a&wait=6m", null), 400, "invalid_duration");
         assertError(http.send("POST", "/v1/topics/b@d/groups/g/fetch?member=a", null), 400, "invalid_topic");
         assertError(http.send("GET", "/v1/topics/t/groups/g", null), 404, "group_not_found");
+        assertError(http.send("POST", "/v1/topics/nothing.here/groups/g/fetch?member=a", null), 404,
+                "topic_not_found");
+        assertError(http.send("GET", "/v1/topics/nothing.here/groups/g", null), 404, "group_not_found");
         assertError(http.send("GET", "/v1/topics/t/groups/g/fetch", null), 405, "method_not_allowed");
         assertError(http.send("POST", "/v1/topics/t/groups/g/nope", null), 404, "not_found");
 
