@@ -6,6 +6,7 @@ import dev.switchboard.client.ConnectionListener;
 import dev.switchboard.client.From;
 import dev.switchboard.client.Gap;
 import dev.switchboard.client.Message;
+import dev.switchboard.client.MessageHandler;
 import dev.switchboard.client.SubscribeOptions;
 import dev.switchboard.client.Subscription;
 import dev.switchboard.client.Switchboard;
@@ -36,7 +37,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "sub", mixinStandardHelpOptions = true,
         description = {"Print a topic's messages, one per line, as they arrive.",
                 "A lost connection is resumed after the last printed offset: nothing lost, nothing printed twice.",
-                "A payload with line breaks spans several lines; --envelope prints exactly one line per message."})
+                "A payload with line breaks spans several lines; --envelope prints exactly one line per message.",
+                "With --group G, joins consumer group G instead (docs/groups.md): prints only the messages the group",
+                "hands this member, acknowledging each once printed; the group's other members get the rest."})
 public final class SubCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -79,6 +82,10 @@ public final class SubCommand implements Callable<Integer> {
             description = "Other nodes of the same cluster (docs/cluster.md), comma-separated: when a connection ends, the next node is tried, from the same offset. Default: none")
     List<URI> failover = List.of();
 
+    @Option(names = "--group", paramLabel = "GROUP",
+            description = "Join this consumer group: print a share of the topic's messages, each acknowledged after it is printed, starting from the group's position (not with --from or --via). Default: none")
+    String group;
+
     @Option(names = "--envelope",
             description = "Print each message's JSON envelope instead of its payload (with sse only topic, offset and data are known).")
     boolean envelope;
@@ -96,19 +103,28 @@ public final class SubCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw client.usage(e.getMessage());
         }
+        if (group != null && (spec.commandLine().getParseResult().hasMatchedOption("--from")
+                || spec.commandLine().getParseResult().hasMatchedOption("--via"))) {
+            throw client.usage("--group starts from the group's position over HTTP: --from and --via do not apply");
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
         long[] printed = {0};
+        MessageHandler print = m -> {
+            if (count != null && printed[0] >= count) {
+                if (group == null) {
+                    return;
+                }
+                throw new IllegalStateException("past --count: not acknowledged, so the group delivers it again");
+            }
+            out.println(envelope ? envelope(m) : payload(m));
+            out.flush();
+            if (count != null && ++printed[0] == count) {
+                done.complete(null);
+            }
+        };
         try (Switchboard switchboard = client.connect(new Warnings(err), failover);
-             Subscription sub = switchboard.subscribe(topic, from, options, m -> {
-                 if (count != null && printed[0] >= count) {
-                     return;
-                 }
-                 out.println(envelope ? envelope(m) : payload(m));
-                 out.flush();
-                 if (count != null && ++printed[0] == count) {
-                     done.complete(null);
-                 }
-             })) {
+             Subscription sub = group != null ? switchboard.subscribe(topic, group, print)
+                     : switchboard.subscribe(topic, from, options, print)) {
             sub.closed().whenComplete((v, failure) -> {
                 if (failure != null) {
                     done.completeExceptionally(failure);

@@ -13,10 +13,13 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 /** The {@link Switchboard} client over {@link Rest}; see its Javadoc for the contract. */
 final class Client implements Switchboard {
     static final Duration MAX_WAIT = Duration.ofMinutes(5);
+    /** Messages a group subscription fetches at once: what it holds in hand, unacknowledged, at most. */
+    private static final int GROUP_BATCH = 16;
     private static final String TEXT = "text/plain; charset=utf-8";
     private static final int MAX_KEY = 255;
     private static final int MAX_TYPE = 255;
@@ -142,6 +145,29 @@ final class Client implements Switchboard {
             case LONG_POLL -> new PollReader();
         };
         SubscriptionImpl sub = new SubscriptionImpl(rest, topic, from, options, handler, reader);
+        track(sub);
+        sub.closed().whenComplete((v, t) -> open.remove(sub));
+        sub.start();
+        return sub;
+    }
+
+    // ---- Consumer groups
+
+    @Override
+    public GroupMember groupMember(String topic, String group, String member) {
+        checkOpen();
+        topic(topic);
+        return new GroupMemberImpl(rest, topic, group, member);
+    }
+
+    @Override
+    public Subscription subscribe(String topic, String group, MessageHandler handler) {
+        checkOpen();
+        topic(topic);
+        Objects.requireNonNull(handler, "handler");
+        String member = "java-" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
+        GroupSubscription sub = new GroupSubscription(new GroupMemberImpl(rest, topic, group, member), GROUP_BATCH,
+                handler, rest.options);
         track(sub);
         sub.closed().whenComplete((v, t) -> open.remove(sub));
         sub.start();

@@ -36,7 +36,8 @@ final class Errors {
             return new InvalidRequestException(code, status, text);
         }
         switch (code) {
-            case "not_found", "topic_not_found", "job_not_found", "queue_not_found", "not_subscribed", "topic_deleted":
+            case "not_found", "topic_not_found", "job_not_found", "queue_not_found", "not_subscribed", "topic_deleted",
+                 "group_not_found":
                 return new NotFoundException(code, status, text);
             case "job_finished", "job_not_succeeded", "lease_lost", "lease_expired":
                 return new ConflictException(code, status, text);

@@ -34,7 +34,7 @@ final class Json {
                     case "messages" -> {
                         expect(value, JsonToken.START_ARRAY);
                         while (p.nextToken() == JsonToken.START_OBJECT) {
-                            messages.add(envelopeFields(p, raw));
+                            messages.add(envelopeFields(p, raw, null));
                         }
                     }
                     case "next" -> next = p.getLongValue();
@@ -51,6 +51,30 @@ final class Json {
         }
     }
 
+    /** A group fetch's answer: {@code {"messages":[envelope + "deliveries"…]}}. */
+    static List<GroupMessage> groupMessages(byte[] raw) {
+        try (JsonParser p = MAPPER.getFactory().createParser(raw)) {
+            expect(p.nextToken(), JsonToken.START_OBJECT);
+            List<GroupMessage> messages = new ArrayList<>();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                JsonToken value = p.nextToken();
+                if (p.currentName().equals("messages")) {
+                    expect(value, JsonToken.START_ARRAY);
+                    while (p.nextToken() == JsonToken.START_OBJECT) {
+                        int[] deliveries = new int[1];
+                        Message m = envelopeFields(p, raw, deliveries);
+                        messages.add(new GroupMessage(m, deliveries[0]));
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+            return messages;
+        } catch (IOException e) {
+            throw Errors.protocol("unreadable fetch answer: " + e.getMessage());
+        }
+    }
+
     /** A WebSocket frame: its {@code op}, and the envelope when it is a message. */
     record Frame(String op, Message message, JsonNode tree) {}
 
@@ -60,15 +84,18 @@ final class Json {
             // The server writes "op" first; the envelope's fields follow.
             if (p.nextToken() == JsonToken.FIELD_NAME && p.currentName().equals("op")
                     && p.nextToken() == JsonToken.VALUE_STRING && p.getText().equals("message")) {
-                return new Frame("message", envelopeFields(p, raw), null);
+                return new Frame("message", envelopeFields(p, raw, null), null);
             }
         }
         JsonNode tree = MAPPER.readTree(raw);
         return new Frame(tree.path("op").asText(), null, tree);
     }
 
-    /** Reads fields up to the end of the current object into a message. */
-    private static Message envelopeFields(JsonParser p, byte[] raw) throws IOException {
+    /**
+     * Reads fields up to the end of the current object into a message; a group's {@code deliveries} into
+     * {@code deliveries[0]} when that is not null.
+     */
+    private static Message envelopeFields(JsonParser p, byte[] raw, int[] deliveries) throws IOException {
         String topic = null;
         String time = null;
         String type = null;
@@ -85,6 +112,11 @@ final class Json {
                 case "time" -> time = p.getText();
                 case "type" -> type = p.getText();
                 case "encoding" -> base64 = "base64".equals(p.getText());
+                case "deliveries" -> {
+                    if (deliveries != null) {
+                        deliveries[0] = p.getIntValue();
+                    }
+                }
                 case "data" -> {
                     if (value == JsonToken.VALUE_STRING) {
                         text = p.getText();

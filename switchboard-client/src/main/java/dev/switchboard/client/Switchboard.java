@@ -94,6 +94,23 @@ public interface Switchboard extends AutoCloseable {
      */
     Subscription subscribe(String topic, From from, SubscribeOptions options, MessageHandler handler);
 
+    // ---- Consumer groups (docs/groups.md)
+
+    /**
+     * A member of consumer group {@code group} on {@code topic}, named {@code member} (1-64 chars of
+     * {@code [A-Za-z0-9_.-]}), for fetching and acknowledging by hand. Nothing is sent until it is used.
+     */
+    GroupMember groupMember(String topic, String group, String member);
+
+    /**
+     * Joins consumer group {@code group} on {@code topic} as a new member: the handler gets, one at a time, the
+     * messages the group hands this member (no other member holds them), each acknowledged when the handler returns.
+     * Messages are at least once: a message whose handler threw (that ends the subscription), or that was in hand
+     * when the member went away, is delivered again, to any member, after the server's ack timeout. A group's
+     * messages go out in offset order, but members run in parallel and a redelivery comes late.
+     */
+    Subscription subscribe(String topic, String group, MessageHandler handler);
+
     // ---- Jobs
 
     /** Submits a job with an optional idempotency key (a retry with it returns the same job). */

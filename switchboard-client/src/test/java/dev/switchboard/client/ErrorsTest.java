@@ -19,7 +19,7 @@ class ErrorsTest {
             EXPECTED.put(c, InvalidRequestException.class);
         }
         for (ErrorCode c : new ErrorCode[] {ErrorCode.NOT_FOUND, ErrorCode.TOPIC_NOT_FOUND, ErrorCode.JOB_NOT_FOUND,
-                ErrorCode.QUEUE_NOT_FOUND, ErrorCode.NOT_SUBSCRIBED}) {
+                ErrorCode.QUEUE_NOT_FOUND, ErrorCode.NOT_SUBSCRIBED, ErrorCode.GROUP_NOT_FOUND}) {
             EXPECTED.put(c, NotFoundException.class);
         }
         for (ErrorCode c : new ErrorCode[] {ErrorCode.JOB_FINISHED, ErrorCode.JOB_NOT_SUCCEEDED, ErrorCode.LEASE_EXPIRED,

@@ -8,6 +8,7 @@ import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.config.IoMode;
 import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
+import dev.switchboard.config.GroupSettings;
 import dev.switchboard.config.SocketOptions;
 import dev.switchboard.server.SwitchboardServer;
 import io.netty.util.ResourceLeakDetector;
@@ -158,6 +159,22 @@ final class ServeCommand implements Callable<Integer> {
             description = "Interval of WebSocket pings; a peer silent for two is closed. Default: ${DEFAULT-VALUE}")
     Duration wsPingInterval;
 
+    @Option(names = "--ack-timeout", defaultValue = "30s", converter = DurationConverter.class,
+            description = "Consumer groups: a fetched message not acknowledged within this is delivered again. Default: ${DEFAULT-VALUE}")
+    Duration ackTimeout;
+
+    @Option(names = "--max-deliveries", defaultValue = "5",
+            description = "Consumer groups: deliveries of a message before it moves to {topic}.dead. Default: ${DEFAULT-VALUE}")
+    int maxDeliveries;
+
+    @Option(names = "--max-groups-per-topic", defaultValue = "64",
+            description = "Consumer groups one topic may have. Default: ${DEFAULT-VALUE}")
+    int maxGroupsPerTopic;
+
+    @Option(names = "--max-in-flight-per-member", defaultValue = "1000",
+            description = "Unacknowledged messages one group member may hold. Default: ${DEFAULT-VALUE}")
+    int maxInFlightPerMember;
+
     @Option(names = "--retention-max-messages", description = "Default retention of new topics: messages kept (default unlimited)")
     Long retentionMaxMessages;
 
@@ -228,6 +245,11 @@ final class ServeCommand implements Callable<Integer> {
                     "--write-buffer-high must be >= --write-buffer-low > 0");
         }
         AuthConfig authConfig = authConfig();
+        if (ackTimeout.isZero() || ackTimeout.isNegative() || maxDeliveries < 1 || maxGroupsPerTopic < 1
+                || maxInFlightPerMember < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--ack-timeout, --max-deliveries, "
+                    + "--max-groups-per-topic and --max-in-flight-per-member must be positive");
+        }
         ServerConfig config = new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads,
                 new SocketOptions(tcpNoDelay, sendBuffer, receiveBuffer, backlog, writeLow, writeHigh),
                 new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollBytes, maxWait,
@@ -236,7 +258,7 @@ final class ServeCommand implements Callable<Integer> {
                         maxPublishRate, maxPublishRatePerSubject),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
                 idempotencyTtl, nonBlank(corsOrigins), stageSample, authConfig, nonBlank(allowedHosts), engine,
-                redisWaitReplicas);
+                redisWaitReplicas, groupSettings());
         if (redisWaitReplicas < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--redis-wait-replicas must not be negative");
         }
@@ -285,5 +307,11 @@ final class ServeCommand implements Callable<Integer> {
         IoConverter() {
             super(IoMode.class);
         }
+    }
+
+    private GroupSettings groupSettings() {
+        GroupSettings d = GroupSettings.DEFAULTS;
+        return new GroupSettings(ackTimeout, maxDeliveries, maxGroupsPerTopic, maxInFlightPerMember, d.maxFetch(),
+                d.maxAckOffsets(), d.maxPending());
     }
 }

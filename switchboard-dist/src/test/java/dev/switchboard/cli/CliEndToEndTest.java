@@ -60,6 +60,23 @@ class CliEndToEndTest {
         server.close();
     }
 
+    @Test
+    void subWithAGroupPrintsItsShareAndAcknowledgesEachPrintedMessage() {
+        for (int i = 1; i <= 5; i++) {
+            assertThat(cli("", "pub", "work", "job-" + i).exit()).isZero();
+        }
+        Result first = cli("", "sub", "work", "--group", "printers", "--count", "3");
+        assertThat(first.exit()).as(first.err()).isZero();
+        assertThat(first.lines()).containsExactly("job-1", "job-2", "job-3");
+        // what the first member fetched but did not print went back to the group when it stopped
+        Result second = cli("", "sub", "work", "--group", "printers", "--count", "2");
+        assertThat(second.lines()).containsExactly("job-4", "job-5");
+        assertThat(server.get("/v1/topics/work/groups/printers").body()).contains("\"committed\":6");
+        Result both = cli("", "sub", "work", "--group", "printers", "--from", "earliest");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("--from and --via do not apply");
+    }
+
     @ParameterizedTest
     @EnumSource(SubCommand.Via.class)
     void subPrintsWhatPubPublished(SubCommand.Via via) {

@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
         description = "Measure a running server.",
-        subcommands = {BenchCommand.Fanout.class, BenchCommand.Jobs.class, BenchCommand.Durable.class,
+        subcommands = {BenchCommand.Fanout.class, BenchCommand.Jobs.class, BenchCommand.Groups.class,
+            BenchCommand.Durable.class,
             BenchCommand.Idle.class, BenchCommand.LongPoll.class, BenchCommand.Stalled.class,
             BenchCommand.Client.class, BenchReportCommand.class})
 public final class BenchCommand implements Runnable {
@@ -185,6 +186,54 @@ public final class BenchCommand implements Runnable {
                     submitters == 0 ? 2 * workers : submitters, claimMax, size, warmup, duration,
                     JobsBenchmark.Config.freshQueue());
             return BenchReport.print(new JobsBenchmark(config, spec.commandLine().getErr()).run(), json,
+                    spec.commandLine().getOut());
+        }
+    }
+
+    @Command(name = "groups",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Consumer groups: fills a fresh topic, then for each member count a fresh group's members fetch and "
+                        + "acknowledge until every message is acknowledged. Measures messages/s.",
+                "With --redis, the same runs drive a Redis stream directly (XREADGROUP, XACK) for comparison.",
+                "Exit 0 when every message was acknowledged exactly once per group and nothing failed, 1 otherwise."})
+    public static final class Groups implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--redis", paramLabel = "redis://HOST:PORT",
+                description = "Also drive this Redis's streams the same way. Default: none")
+        URI redis;
+
+        @Option(names = "--members", defaultValue = "1,4,16", split = ",",
+                description = "Member counts, one group each. Default: ${DEFAULT-VALUE}")
+        List<Integer> members;
+
+        @Option(names = "--messages", defaultValue = "100000",
+                description = "Messages in the topic, each acknowledged once per group. Default: ${DEFAULT-VALUE}")
+        int messages;
+
+        @Option(names = "--batch", defaultValue = "100",
+                description = "Messages one fetch (COUNT) takes, 1-1000. Default: ${DEFAULT-VALUE}")
+        int batch;
+
+        @Option(names = "--size", defaultValue = "64", description = "Payload bytes. Default: ${DEFAULT-VALUE}")
+        int size;
+
+        @Option(names = "--json", description = "Print the report as one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (messages < 1 || batch < 1 || batch > 1000 || size < 2 || members.stream().anyMatch(m -> m < 1)) {
+                throw client.usage("--messages and --members must be >= 1, --batch 1-1000, --size >= 2");
+            }
+            GroupsBenchmark.Config config = new GroupsBenchmark.Config(client.server, redis, members, messages, batch,
+                    size);
+            return BenchReport.print(new GroupsBenchmark(config, spec.commandLine().getErr()).run(), json,
                     spec.commandLine().getOut());
         }
     }

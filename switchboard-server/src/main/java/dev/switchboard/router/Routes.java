@@ -6,6 +6,7 @@ import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.codec.http.AdminEndpoints;
 import dev.switchboard.codec.http.DashboardEndpoints;
 import dev.switchboard.codec.http.Exchange;
+import dev.switchboard.codec.http.GroupEndpoints;
 import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.MethodNotAllowed;
 import dev.switchboard.codec.http.OpsEndpoints;
@@ -34,6 +35,7 @@ public final class Routes {
     private static final String TOPICS = "/v1/topics";
     private static final String QUEUES = "/v1/queues/";
     private static final String JOBS = "/v1/jobs/";
+    private static final String GROUPS = "groups/";
     private static final String CONNECTIONS = "/v1/admin/connections";
     /** The last token a keep-alive connection sent, and what it grants, so that its next requests skip the check. */
     private static final AttributeKey<Verified> VERIFIED = AttributeKey.valueOf("switchboard.verified");
@@ -47,6 +49,7 @@ public final class Routes {
     private final OpsEndpoints ops;
     /** Null when the engine cannot hold jobs across nodes (Redis, for now): their endpoints answer 503. */
     private final JobEndpoints jobs;
+    private final GroupEndpoints groups;
     private final AdminEndpoints admin;
     private final DashboardEndpoints dashboard;
     private final Authenticator authenticator;
@@ -60,10 +63,12 @@ public final class Routes {
      * @param publishes    publish rates, each connection's budget taken from it
      */
     public Routes(TopicEndpoints topics, PollEndpoint polls, SseEndpoint sse, WebSocketEndpoint webSocket,
-                  OpsEndpoints ops, JobEndpoints jobs, AdminEndpoints admin, DashboardEndpoints dashboard,
+                  OpsEndpoints ops, JobEndpoints jobs, GroupEndpoints groups, AdminEndpoints admin,
+                  DashboardEndpoints dashboard,
                   Authenticator authenticator, boolean loopbackBind, List<String> allowedHosts,
                   List<String> corsOrigins, PublishLimiter publishes) {
         this.jobs = jobs;
+        this.groups = groups;
         this.admin = admin;
         this.dashboard = dashboard;
         this.publishes = publishes;
@@ -214,6 +219,40 @@ public final class Routes {
                 allow(method, "GET", HttpMethod.GET);
                 grants.requireSubscribe(topic);
                 topics.presence(ex, topic);
+            }
+            default -> {
+                if (!sub.startsWith(GROUPS)) {
+                    throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + ex.path());
+                }
+                groupPath(ex, method, topic, sub.substring(GROUPS.length()));
+            }
+        }
+    }
+
+    /**
+     * {@code /v1/topics/{topic}/groups/{group}[/fetch|/ack|/release]}: every call reads the topic, so each needs
+     * {@code sub}.
+     */
+    private void groupPath(Exchange ex, HttpMethod method, String topic, String rest) {
+        int slash = rest.indexOf('/');
+        String group = slash < 0 ? rest : rest.substring(0, slash);
+        ex.grants().requireSubscribe(topic);
+        switch (slash < 0 ? "" : rest.substring(slash + 1)) {
+            case "" -> {
+                allow(method, "GET", HttpMethod.GET);
+                groups.status(ex, topic, group);
+            }
+            case "fetch" -> {
+                allow(method, "POST", HttpMethod.POST);
+                groups.fetch(ex, topic, group);
+            }
+            case "ack" -> {
+                allow(method, "POST", HttpMethod.POST);
+                groups.ack(ex, topic, group);
+            }
+            case "release" -> {
+                allow(method, "POST", HttpMethod.POST);
+                groups.release(ex, topic, group);
             }
             default -> throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + ex.path());
         }

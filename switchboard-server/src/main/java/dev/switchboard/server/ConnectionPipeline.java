@@ -7,6 +7,7 @@ import dev.switchboard.broker.Broker;
 import dev.switchboard.codec.http.AdminEndpoints;
 import dev.switchboard.codec.http.BodyAggregator;
 import dev.switchboard.codec.http.DashboardEndpoints;
+import dev.switchboard.codec.http.GroupEndpoints;
 import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.OpsEndpoints;
 import dev.switchboard.codec.http.RequestTimeouts;
@@ -17,6 +18,7 @@ import dev.switchboard.codec.websocket.WebSocketEndpoint;
 import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.fanout.Delivery;
+import dev.switchboard.groups.GroupService;
 import dev.switchboard.jobs.JobService;
 import dev.switchboard.presence.Presence;
 import dev.switchboard.router.ApiRouter;
@@ -79,11 +81,12 @@ public final class ConnectionPipeline {
     }
 
     /**
-     * The server's endpoints over the engine, delivery, jobs (null: none) and presence, as {@code config} sets them
-     * up.
+     * The server's endpoints over the engine, delivery, jobs (null: none), groups and presence, as {@code config}
+     * sets them up.
      */
-    public static Routes routes(Broker broker, Delivery delivery, JobService jobs, Presence presence,
-                                ServerConfig config, PrometheusMeterRegistry metrics, ConnectionRegistry connections,
+    public static Routes routes(Broker broker, Delivery delivery, JobService jobs, GroupService groups,
+                                Presence presence, ServerConfig config,
+                                PrometheusMeterRegistry metrics, ConnectionRegistry connections,
                                 Authenticator authenticator) {
         Limits limits = config.limits();
         SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout(), presence);
@@ -91,8 +94,9 @@ public final class ConnectionPipeline {
                 limits.maxPublishRatePerSubject(), metrics);
         TopicEndpoints topics = new TopicEndpoints(broker, delivery, presence);
         return new Routes(topics, new PollEndpoint(delivery), sse,
-                new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval(), publishes, presence),
+                new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval(), publishes, presence, groups),
                 new OpsEndpoints(metrics, broker), jobs == null ? null : new JobEndpoints(jobs),
+                new GroupEndpoints(groups, limits.maxWait()),
                         new AdminEndpoints(connections, topics),
                 new DashboardEndpoints(), authenticator, isLoopback(config.bind()), config.allowedHosts(),
                 config.corsOrigins(), publishes);

@@ -7,6 +7,7 @@ import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.SocketOptions;
 import dev.switchboard.engine.redis.RedisBroker;
 import dev.switchboard.fanout.Delivery;
+import dev.switchboard.groups.GroupService;
 import dev.switchboard.jobs.JobService;
 import dev.switchboard.presence.Presence;
 import dev.switchboard.log.EmbeddedBroker;
@@ -66,6 +67,7 @@ public final class SwitchboardServer implements AutoCloseable {
     /** Null on Redis: jobs keep their leases in one node's memory, so they run on the embedded engine only. */
     private final JobService jobs;
     private final Presence presence;
+    private final GroupService groups;
     private final ConnectionRegistry connections;
     private final IoEngine engine;
     private final EventLoopGroup bossGroup;
@@ -99,9 +101,10 @@ public final class SwitchboardServer implements AutoCloseable {
         Limits limits = config.limits();
         this.delivery = new Delivery(broker, limits, metrics, stages);
         this.jobs = config.embedded() ? new JobService(broker, limits) : null;
+        this.groups = new GroupService(broker, config.groups(), limits.maxPollResponseBytes());
         this.presence = Presence.open(broker);
         ConnectionPipeline pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs,
-                presence, config, metrics, connections, authenticator), limits, config.corsOrigins(), metrics,
+                groups, presence, config, metrics, connections, authenticator), limits, config.corsOrigins(), metrics,
                 connections);
 
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
@@ -134,7 +137,7 @@ public final class SwitchboardServer implements AutoCloseable {
         } catch (RuntimeException | InterruptedException e) {
             shutdownGroups();
             presence.close();
-            closeJobs();
+            closeJobsAndGroups();
             broker.close();
             connections.close();
             throw e;
@@ -160,10 +163,11 @@ public final class SwitchboardServer implements AutoCloseable {
                 config.defaultRetention(), config.idempotencyTtl(), metrics);
     }
 
-    private void closeJobs() {
+    private void closeJobsAndGroups() {
         if (jobs != null) {
             jobs.close();
         }
+        groups.close();
     }
 
     /**
@@ -233,7 +237,7 @@ public final class SwitchboardServer implements AutoCloseable {
         closeClients();
         presence.close();
         shutdownGroups();
-        closeJobs();
+        closeJobsAndGroups();
         broker.close();
         connections.close();
         metrics.close();

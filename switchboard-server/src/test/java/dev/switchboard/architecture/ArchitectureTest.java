@@ -27,6 +27,7 @@ class ArchitectureTest {
             .layer("Codec").definedBy("dev.switchboard.codec..")
             .layer("Auth").definedBy("dev.switchboard.auth..")
             .layer("Jobs").definedBy("dev.switchboard.jobs..")
+            .layer("Groups").definedBy("dev.switchboard.groups..")
             .layer("Presence").definedBy("dev.switchboard.presence..")
             .layer("Delivery").definedBy("dev.switchboard.fanout..")
             .layer("Engine").definedBy("dev.switchboard.log..", "dev.switchboard.engine..")
@@ -40,13 +41,14 @@ class ArchitectureTest {
             .whereLayer("Codec").mayOnlyBeAccessedByLayers("Router", "Server")
             .whereLayer("Auth").mayOnlyBeAccessedByLayers("Codec", "Router", "Server")
             .whereLayer("Jobs").mayOnlyBeAccessedByLayers("Codec", "Server")
+            .whereLayer("Groups").mayOnlyBeAccessedByLayers("Codec", "Server")
             .whereLayer("Presence").mayOnlyBeAccessedByLayers("Codec", "Server")
             .whereLayer("Delivery").mayOnlyBeAccessedByLayers("Codec", "Server")
             .whereLayer("Engine").mayOnlyBeAccessedByLayers("Server")
-            .whereLayer("Contract").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Presence", "Codec",
+            .whereLayer("Contract").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Groups", "Presence", "Codec",
                     "Router", "Config", "Server")
             .whereLayer("Xray").mayOnlyBeAccessedByLayers("Delivery", "Codec", "Router", "Transport", "Server")
-            .whereLayer("Config").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Codec", "Auth", "Router",
+            .whereLayer("Config").mayOnlyBeAccessedByLayers("Engine", "Delivery", "Jobs", "Groups", "Codec", "Auth", "Router",
                     "Transport", "Server");
 
     /** Only the composition root and the embedded engine itself may know which engine runs. */
@@ -60,7 +62,7 @@ class ArchitectureTest {
     /** Delivery and jobs work on every engine: they see the contract, never the embedded log or its store. */
     @ArchTest
     static final ArchRule deliveryAndJobsAreEngineNeutral = noClasses()
-            .that().resideInAnyPackage("dev.switchboard.fanout..", "dev.switchboard.jobs..")
+            .that().resideInAnyPackage("dev.switchboard.fanout..", "dev.switchboard.jobs..", "dev.switchboard.groups..")
             .should().dependOnClassesThat().resideInAnyPackage("dev.switchboard.log..", "dev.switchboard.engine..",
                     "org.rocksdb..", "io.lettuce..");
 
@@ -69,6 +71,6 @@ class ArchitectureTest {
     static final ArchRule onlyCodecsKnowHttp = noClasses()
             .that().resideInAnyPackage("dev.switchboard.broker..", "dev.switchboard.log..",
                     "dev.switchboard.engine..", "dev.switchboard.fanout..", "dev.switchboard.jobs..",
-                    "dev.switchboard.config..")
+                    "dev.switchboard.groups..", "dev.switchboard.config..")
             .should().dependOnClassesThat().resideInAPackage("io.netty.handler.codec.http..");
 }

@@ -8,6 +8,7 @@ import dev.switchboard.broker.TopicState;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.TopicFeed;
+import dev.switchboard.groups.GroupService;
 import dev.switchboard.jobs.JobService;
 import dev.switchboard.presence.Presence;
 import dev.switchboard.log.EmbeddedBroker;
@@ -41,6 +42,7 @@ public final class HandlerFixture implements AutoCloseable {
     private final Delivery delivery;
     private final ConnectionRegistry registry;
     private final JobService jobs;
+    private final GroupService groups;
     private final ConnectionPipeline pipeline;
     private final List<TestConnection> connections = new ArrayList<>();
     private final List<TopicFeed> kept = new ArrayList<>();
@@ -53,9 +55,10 @@ public final class HandlerFixture implements AutoCloseable {
         this.registry = new ConnectionRegistry(stages, "embedded", metrics);
         this.delivery = new Delivery(broker, config.limits(), metrics, stages);
         this.jobs = new JobService(broker, config.limits());
-        this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, Presence.open(broker), config, metrics,
-                registry, ConnectionPipeline.authenticator(config)), config.limits(), config.corsOrigins(), metrics,
-                registry);
+        this.groups = new GroupService(broker, config.groups(), config.limits().maxPollResponseBytes());
+        this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, groups,
+                Presence.open(broker), config, metrics, registry, ConnectionPipeline.authenticator(config)),
+                config.limits(), config.corsOrigins(), metrics, registry);
     }
 
     /** The test defaults ({@link ServerConfig#forTests}) adjusted by {@code customize}. */
@@ -135,6 +138,7 @@ public final class HandlerFixture implements AutoCloseable {
         connections.forEach(TestConnection::finishAndReleaseAll);
         kept.forEach(delivery::release);
         jobs.close();
+        groups.close();
         broker.close();
         registry.close();
         metrics.close();

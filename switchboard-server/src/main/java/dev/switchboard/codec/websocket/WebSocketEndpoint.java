@@ -5,6 +5,7 @@ import dev.switchboard.broker.Broker;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.config.Limits;
 import dev.switchboard.fanout.Delivery;
+import dev.switchboard.groups.GroupService;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.presence.Presence;
 import dev.switchboard.wire.ApiException;
@@ -36,9 +37,11 @@ public final class WebSocketEndpoint {
     private final int maxFrameBytes;
     private final PublishLimiter publishes;
     private final Presence presence;
+    private final GroupService groups;
 
     public WebSocketEndpoint(Broker broker, Delivery delivery, Limits limits, Duration pingInterval,
-                             PublishLimiter publishes, Presence presence) {
+                             PublishLimiter publishes, Presence presence, GroupService groups) {
+        this.groups = groups;
         this.publishes = publishes;
         this.presence = presence;
         this.broker = broker;
@@ -82,7 +85,7 @@ public final class WebSocketEndpoint {
             return;
         }
         WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, handshaker,
-                ex.grants(), publishes.connection(), presence);
+                ex.grants(), publishes.connection(), presence, groups);
         ChannelPipeline p = ex.ctx().pipeline();
         // The session joins the pipeline first: with epoll or NIO the handshake's write, and so its listener, may
         // complete before handshake() returns.

@@ -17,6 +17,7 @@ import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.Subscription;
 import dev.switchboard.fanout.TopicFeed;
+import dev.switchboard.groups.GroupService;
 import dev.switchboard.presence.Presence;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
@@ -72,6 +73,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final Grants grants;
     private final PublishLimiter.Budget publishBudget;
     private final Presence presence;
+    private final GroupService groups;
+    /** The consumer groups this connection is a member of (subscribe ops with a group). */
+    private GroupMemberships memberships;
     /** This connection's presence on each topic it is subscribed to (client topics only). */
     private final Map<String, Presence.Member> presentOn = new HashMap<>();
     private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
@@ -87,7 +91,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     WebSocketSession(Broker broker, Delivery delivery, Limits limits, Duration pingInterval,
                      WebSocketServerHandshaker handshaker, Grants grants, PublishLimiter.Budget publishBudget,
-                     Presence presence) {
+                     Presence presence, GroupService groups) {
+        this.groups = groups;
         this.grants = grants;
         this.presence = presence;
         this.publishBudget = publishBudget;
@@ -106,6 +111,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         stats.subscriptions(() -> subscriptions.entrySet().stream().map(e -> new ConnectionStats.SubscriptionView(
                 e.getKey(), e.getValue().next(), e.getValue().topic().lastOffset())).toList());
         burst = new BurstWriter(ctx);
+        memberships = new GroupMemberships(groups, grants, ctx);
         slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
         long every = pingInterval.toNanos();
         pingTimer = ctx.executor().scheduleAtFixedRate(this::ping, every, every, TimeUnit.NANOSECONDS);
@@ -160,11 +166,25 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         String id = op.hasNonNull("id") ? op.get("id").asText() : null;
         try {
             switch (op.path("op").asText("")) {
-                case "subscribe" -> subscribe(textField(op, "topic"), fromOf(op.get("from")), id);
-                case "unsubscribe" -> unsubscribe(textField(op, "topic"), id);
+                case "subscribe" -> {
+                    if (op.has("group")) {
+                        subscribeGroup(op, id);
+                    } else {
+                        subscribe(textField(op, "topic"), fromOf(op.get("from")), id);
+                    }
+                }
+                case "unsubscribe" -> {
+                    if (op.has("group")) {
+                        memberships.unsubscribe(textField(op, "topic"), textField(op, "group"), id, this::sendReply);
+                    } else {
+                        unsubscribe(textField(op, "topic"), id);
+                    }
+                }
+                case "ack" -> memberships.ack(textField(op, "topic"), textField(op, "group"), op.get("offsets"), id,
+                        this::sendReply);
                 case "publish" -> publish(op, id, stageStart);
                 default -> throw new ApiException(ErrorCode.INVALID_OP,
-                        "unknown op '" + op.path("op").asText("") + "'; use subscribe, unsubscribe or publish");
+                        "unknown op '" + op.path("op").asText("") + "'; use subscribe, unsubscribe, ack or publish");
             }
         } catch (ApiException e) {
             sendError(id, e.code().wire(), e.getMessage());
@@ -214,6 +234,22 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         ctx.write(new TextWebSocketFrame(reply.toString()));
         s.start();
         ctx.flush();
+    }
+
+    private void subscribeGroup(JsonNode op, String id) {
+        if (subscriptions.size() + memberships.size() >= limits.maxSubscriptionsPerConnection()) {
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
+                    + " subscriptions per connection");
+        }
+        memberships.subscribe(textField(op, "topic"), textField(op, "group"), op.get("maxInFlight"), id,
+                this::sendReply);
+    }
+
+    /** A reply to an op: {@code fields} with {@code op} in front. */
+    private void sendReply(String op, ObjectNode fields) {
+        ObjectNode reply = HttpResponses.MAPPER.createObjectNode().put("op", op);
+        reply.setAll(fields);
+        ctx.writeAndFlush(new TextWebSocketFrame(reply.toString()));
     }
 
     private void unsubscribe(String name, String id) {
@@ -388,6 +424,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             subscriptions.clear();
             presentOn.values().forEach(presence::leave);
             presentOn.clear();
+            memberships.close();
         }
         super.channelInactive(ctx);
     }
