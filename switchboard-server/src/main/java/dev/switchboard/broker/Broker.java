@@ -93,6 +93,16 @@ public interface Broker extends AutoCloseable {
         return Map.of();
     }
 
+    /**
+     * Jobs kept by the engine itself, when its nodes share them (Redis); empty for an engine of one node, on whose
+     * transactions jobs then run. The same ledger each call.
+     *
+     * @param defaults the settings of a queue never configured
+     */
+    default Optional<JobLedger> jobLedger(JobLedger.Settings defaults) {
+        return Optional.empty();
+    }
+
     @Override
     void close();
 
