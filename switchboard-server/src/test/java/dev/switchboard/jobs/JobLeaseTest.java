@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,21 +24,22 @@ import org.junit.jupiter.api.Timeout;
  * refusal has docs/api.md's error shape and leaves the job exactly as it was.
  */
 @Timeout(value = 60, unit = SECONDS)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS) // a subclass overrides the server's start and stop
 class JobLeaseTest {
-    private static final int MAX_BYTES = 4096;
+    static final int MAX_BYTES = 4096;
 
-    private static TestServer server;
-    private static JobHttp http;
+    static TestServer server;
+    static JobHttp http;
     private String queue;
 
     @BeforeAll
-    static void startServer() {
+    void startServer() {
         server = TestServer.start(cfg -> cfg.withLimits(cfg.limits().withMaxMessageBytes(MAX_BYTES)));
         http = new JobHttp(server.http(), server.url());
     }
 
     @AfterAll
-    static void stopServer() {
+    void stopServer() {
         server.close();
     }
 
