@@ -35,23 +35,25 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /** The client's jobs: handles, request/reply and workers, against a real server on loopback; a queue per test. */
 @Timeout(60)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS) // a subclass overrides the server's start and stop
 class ClientJobsTest {
-    private static TestServer server;
-    private static Switchboard client;
+    static TestServer server;
+    static Switchboard client;
     private String queue;
 
     @BeforeAll
-    static void start() {
+    void start() {
         server = TestServer.start();
         client = Switchboard.connect(server.url());
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         client.close();
         server.close();
     }
