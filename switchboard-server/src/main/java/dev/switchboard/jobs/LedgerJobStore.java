@@ -58,9 +58,7 @@ final class LedgerJobStore implements JobStore {
 
     @Override
     public CompletableFuture<Job> submit(String queue, String type, byte[] payload, String key) {
-        byte[] b = new byte[15];
-        random.nextBytes(b);
-        return job(ledger.submit(queue, Base32.encode(b), type, payload, key));
+        return job(ledger.submit(queue, JobKeys.newId(random), type, payload, key));
     }
 
     @Override

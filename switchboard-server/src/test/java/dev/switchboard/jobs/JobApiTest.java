@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.jobs.JobHttp.Response;
 import dev.switchboard.testing.RawHttp;
+import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.net.URI;
@@ -22,6 +23,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,24 +39,29 @@ import org.junit.jupiter.api.Timeout;
  * has its own queue.
  */
 @Timeout(value = 60, unit = SECONDS)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS) // a subclass overrides the server's start and stop
+@TestInstance(TestInstance.Lifecycle.PER_CLASS) // a subclass chooses the server (newServer)
 class JobApiTest {
     private static final Duration HELD = Duration.ofMillis(300);
     private static final ExecutorService WORKERS = Executors.newVirtualThreadPerTaskExecutor();
 
-    static TestServer server;
-    static JobHttp http;
+    private static TestServer server;
+    private static JobHttp http;
     private String queue;
 
     @BeforeAll
     void startServer() {
-        server = TestServer.start();
+        server = newServer(UnaryOperator.identity());
         http = new JobHttp(server.http(), server.url());
     }
 
     @AfterAll
     void stopServer() {
         server.close();
+    }
+
+    /** The server these tests run against: on the embedded engine here, on Redis in {@link RedisJobApiTest}. */
+    TestServer newServer(UnaryOperator<ServerConfig> customize) {
+        return TestServer.start(customize);
     }
 
     @BeforeEach

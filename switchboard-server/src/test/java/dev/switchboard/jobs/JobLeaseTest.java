@@ -7,10 +7,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.jobs.JobHttp.Response;
+import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,23 +26,28 @@ import org.junit.jupiter.api.Timeout;
  * refusal has docs/api.md's error shape and leaves the job exactly as it was.
  */
 @Timeout(value = 60, unit = SECONDS)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS) // a subclass overrides the server's start and stop
+@TestInstance(TestInstance.Lifecycle.PER_CLASS) // a subclass chooses the server (newServer)
 class JobLeaseTest {
-    static final int MAX_BYTES = 4096;
+    private static final int MAX_BYTES = 4096;
 
-    static TestServer server;
-    static JobHttp http;
+    private static TestServer server;
+    private static JobHttp http;
     private String queue;
 
     @BeforeAll
     void startServer() {
-        server = TestServer.start(cfg -> cfg.withLimits(cfg.limits().withMaxMessageBytes(MAX_BYTES)));
+        server = newServer(cfg -> cfg.withLimits(cfg.limits().withMaxMessageBytes(MAX_BYTES)));
         http = new JobHttp(server.http(), server.url());
     }
 
     @AfterAll
     void stopServer() {
         server.close();
+    }
+
+    /** The server these tests run against: on the embedded engine here, on Redis in {@link RedisJobLeaseTest}. */
+    TestServer newServer(UnaryOperator<ServerConfig> customize) {
+        return TestServer.start(customize);
     }
 
     @BeforeEach

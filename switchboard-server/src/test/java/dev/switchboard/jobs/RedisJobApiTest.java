@@ -1,33 +1,15 @@
 package dev.switchboard.jobs;
 
-import dev.switchboard.testing.RedisServer;
+import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import java.util.function.UnaryOperator;
 
-/** {@link JobApiTest}'s contract, on a server whose engine is a real redis-server this class starts and stops. */
+/** {@link JobApiTest}'s contract, on a server whose engine is a real redis-server. */
 @Slow
 class RedisJobApiTest extends JobApiTest {
-    @TempDir
-    static Path dir;
-    private static RedisServer redis;
-
-    /** The same tests, on Redis. */
     @Override
-    @BeforeAll
-    void startServer() {
-        redis = RedisServer.start(dir.resolve("redis"));
-        server = TestServer.start(c -> c.withEngine(redis.uri()));
-        http = new JobHttp(server.http(), server.url());
-    }
-
-    @Override
-    @AfterAll
-    void stopServer() {
-        server.close();
-        redis.close();
+    TestServer newServer(UnaryOperator<ServerConfig> customize) {
+        return TestServer.onRedis(customize);
     }
 }

@@ -40,15 +40,15 @@ import org.junit.jupiter.api.Timeout;
 
 /** The client's jobs: handles, request/reply and workers, against a real server on loopback; a queue per test. */
 @Timeout(60)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS) // a subclass overrides the server's start and stop
+@TestInstance(TestInstance.Lifecycle.PER_CLASS) // a subclass chooses the server (newServer)
 class ClientJobsTest {
-    static TestServer server;
-    static Switchboard client;
+    private static TestServer server;
+    private static Switchboard client;
     private String queue;
 
     @BeforeAll
     void start() {
-        server = TestServer.start();
+        server = newServer();
         client = Switchboard.connect(server.url());
     }
 
@@ -56,6 +56,11 @@ class ClientJobsTest {
     void stop() {
         client.close();
         server.close();
+    }
+
+    /** The server these tests run against: on the embedded engine here, on Redis in {@link RedisClientJobsTest}. */
+    TestServer newServer() {
+        return TestServer.start();
     }
 
     @BeforeEach
