@@ -517,25 +517,38 @@ public final class RedisBroker implements Broker {
         return new Message(topic, offset, Long.parseLong(text(body.get("t"))), text(body.get("y")), body.get("p"));
     }
 
-    /** Blocks for one round trip: the contract's positions are synchronous. */
+    /** Blocks for one round trip: the contract's positions are synchronous ({@link #stateAsync} is not). */
     @Override
     public Optional<TopicState> state(String topic) {
-        return awaitRedis(() -> stateOf(topic, redis.hgetall(keys.meta(topic)).toCompletableFuture()));
+        return awaitRedis(() -> stateOf(topic));
+    }
+
+    @Override
+    public CompletableFuture<Optional<TopicState>> stateAsync(String topic) {
+        return answered(() -> stateOf(topic));
+    }
+
+    private CompletableFuture<Optional<TopicState>> stateOf(String topic) {
+        return stateOf(topic, redis.hgetall(keys.meta(topic)).toCompletableFuture());
     }
 
     @Override
     public List<TopicState> topics() {
-        List<byte[]> names = awaitRedis(() -> redis.zrange(keys.registry(), 0, -1).toCompletableFuture());
-        Map<String, CompletableFuture<Optional<TopicState>>> states = new LinkedHashMap<>();
-        for (byte[] name : names) {
-            String topic = text(name);
-            states.put(topic, stateOf(topic, redis.hgetall(keys.meta(topic)).toCompletableFuture()));
-        }
-        List<TopicState> all = new ArrayList<>();
-        for (CompletableFuture<Optional<TopicState>> s : states.values()) {
-            awaitRedis(() -> s).ifPresent(all::add);
-        }
-        return all;
+        return awaitRedis(this::allTopics);
+    }
+
+    @Override
+    public CompletableFuture<List<TopicState>> topicsAsync() {
+        return answered(this::allTopics);
+    }
+
+    /** Two round trips whatever the number of topics: their names, then every topic's state at once. */
+    private CompletableFuture<List<TopicState>> allTopics() {
+        return redis.zrange(keys.registry(), 0, -1).toCompletableFuture().thenCompose(names -> {
+            List<CompletableFuture<Optional<TopicState>>> states = names.stream().map(n -> stateOf(text(n))).toList();
+            return CompletableFuture.allOf(states.toArray(CompletableFuture[]::new)).thenApply(v -> states.stream()
+                    .map(CompletableFuture::join).flatMap(Optional::stream).toList());
+        });
     }
 
     @Override
@@ -554,11 +567,16 @@ public final class RedisBroker implements Broker {
 
     @Override
     public CompletableFuture<byte[]> record(String key) {
+        return answered(() -> redis.get(keys.record(key)).toCompletableFuture());
+    }
+
+    /** A read's answer on the answer thread, never on Lettuce's loop; a failure as a refusal. */
+    private <T> CompletableFuture<T> answered(Supplier<CompletableFuture<T>> call) {
         if (closed) {
             return CompletableFuture.failedFuture(closedRefusal());
         }
         try {
-            return redis.get(keys.record(key)).toCompletableFuture().handleAsync((v, e) -> {
+            return call.get().handleAsync((v, e) -> {
                 if (e != null) {
                     throw unavailable(e);
                 }
