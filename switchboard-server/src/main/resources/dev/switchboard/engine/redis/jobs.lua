@@ -11,7 +11,8 @@ local DEFAULT_ATTEMPTS, DEFAULT_LEASE, DEFAULT_TTL = tonumber(ARGV[6]), tonumber
 local STATUS_TYPE = 'application/vnd.switchboard.job-status+json'
 local PROGRESS_TYPE = 'application/vnd.switchboard.job-progress+json'
 local INDEX = P .. 'jobs'            -- job id -> queue
-local QUEUES_WITH_TIMERS = P .. 'jobqueues' -- queues with leases to expire or finished jobs to remove
+-- Queues with leases to expire or finished jobs to remove, scored by when the first may be due (never later).
+local QUEUES_WITH_TIMERS = P .. 'jobqueues'
 -- Every key of a queue has the tag {q:<queue>} (':' is not allowed in topic names, so no topic's tag collides).
 local function qkey(q, suffix) return P .. '{q:' .. q .. '}:' .. suffix end
 
@@ -87,6 +88,8 @@ local function count(q, status, by) redis.call('HINCRBY', qkey(q, 'counts'), sta
 
 local function wake(q) redis.call('SPUBLISH', qkey(q, 'wake'), '1') end
 
+local function due_by(q, at) redis.call('ZADD', QUEUES_WITH_TIMERS, 'LT', at, q) end
+
 -- Stores the job's new state and appends its event; its version is the event's offset on the job's topic.
 local function save(q, j, before, now, event_type)
   local t = '_jobs.' .. j.id
@@ -119,7 +122,7 @@ local function finish(q, j, now)
   redis.call('ZREM', qkey(q, 'leases'), j.id)
   redis.call('ZREM', qkey(q, 'ready'), j.id)
   redis.call('ZADD', qkey(q, 'done'), now + ttl, j.id)
-  redis.call('SADD', QUEUES_WITH_TIMERS, q)
+  due_by(q, now + ttl)
 end
 
 local function retry_or_fail(q, j, reason, retry, now)
@@ -236,7 +239,7 @@ elseif OP == 'claim' then -- max, lease ms ('' for the queue's), then one ungues
       j.token = redis.call('INCR', qkey(q, 'fence')) .. '.' .. ARGV[12 + #claimed - 1]
       j.status, j.expires, j.leasems = 'running', num(now + lease), num(lease)
       redis.call('ZADD', qkey(q, 'leases'), now + lease, j.id)
-      redis.call('SADD', QUEUES_WITH_TIMERS, q)
+      due_by(q, now + lease)
       save(q, j, 'queued', now, STATUS_TYPE)
       claimed[#claimed + 1] = {flat(j), redis.call('GET', qkey(q, 'p:' .. j.id))}
     end
@@ -297,12 +300,18 @@ elseif OP == 'result' then -- id
 elseif OP == 'queue' then
   local s = redis.call('HGETALL', qkey(q, 'settings'))
   return {'Q', redis.call('HGETALL', qkey(q, 'counts')), s, redis.call('EXISTS', qkey(q, 'settings'))}
-elseif OP == 'expire' then -- every node's timer: leases due and finished jobs due, in every queue with either
-  for _, queue in ipairs(redis.call('SMEMBERS', QUEUES_WITH_TIMERS)) do
+elseif OP == 'expire' then -- every node's timer: the queues that may have leases or finished jobs due
+  for _, queue in ipairs(redis.call('ZRANGEBYSCORE', QUEUES_WITH_TIMERS, '-inf', now, 'LIMIT', 0, 256)) do
     expire_leases(queue, now)
     remove_finished(queue, now)
-    if redis.call('ZCARD', qkey(queue, 'leases')) == 0 and redis.call('ZCARD', qkey(queue, 'done')) == 0 then
-      redis.call('SREM', QUEUES_WITH_TIMERS, queue)
+    -- Visited again when its next lease or removal is due (a heartbeat since only makes that visit early).
+    local next_lease = redis.call('ZRANGE', qkey(queue, 'leases'), 0, 0, 'WITHSCORES')[2]
+    local next_done = redis.call('ZRANGE', qkey(queue, 'done'), 0, 0, 'WITHSCORES')[2]
+    local next = math.min(tonumber(next_lease) or math.huge, tonumber(next_done) or math.huge)
+    if next == math.huge then
+      redis.call('ZREM', QUEUES_WITH_TIMERS, queue)
+    else
+      redis.call('ZADD', QUEUES_WITH_TIMERS, next, queue)
     end
   end
   return {'O'}
