@@ -137,7 +137,8 @@ public final class JobEndpoints {
         if (message != null && !message.isNull() && !message.isTextual()) {
             throw new ApiException(ErrorCode.INVALID_PROGRESS, "message must be a string");
         }
-        ex.respondWhenDone(find(id, mayWork).thenCompose(job -> jobs.progress(id, ex.header(LEASE_TOKEN),
+        String token = ex.header(LEASE_TOKEN); // read on the loop: the answer to the lookup may come on another thread
+        ex.respondWhenDone(find(id, mayWork).thenCompose(job -> jobs.progress(id, token,
                         percent == null || percent.isNull() ? null : percent.asInt(),
                         message == null || message.isNull() ? null : message.asText())),
                 j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
@@ -145,7 +146,8 @@ public final class JobEndpoints {
 
     /** {@code POST /v1/jobs/{id}/heartbeat}: extends the lease by its length. */
     public void heartbeat(Exchange ex, String id, Consumer<String> mayWork) {
-        ex.respondWhenDone(find(id, mayWork).thenCompose(job -> jobs.heartbeat(id, ex.header(LEASE_TOKEN))), j -> {
+        String token = ex.header(LEASE_TOKEN);
+        ex.respondWhenDone(find(id, mayWork).thenCompose(job -> jobs.heartbeat(id, token)), j -> {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("id", j.id());
             body.put("status", j.status().wire());
@@ -157,8 +159,9 @@ public final class JobEndpoints {
     /** {@code POST /v1/jobs/{id}/complete}: the body is the result, with its content type. */
     public void complete(Exchange ex, String id, Consumer<String> mayWork) {
         byte[] result = ByteBufUtil.getBytes(ex.request().content());
-        ex.respondWhenDone(find(id, mayWork).thenCompose(job ->
-                        jobs.complete(id, ex.header(LEASE_TOKEN), contentType(ex), result)),
+        String token = ex.header(LEASE_TOKEN);
+        String type = contentType(ex);
+        ex.respondWhenDone(find(id, mayWork).thenCompose(job -> jobs.complete(id, token, type, result)),
                 j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
     }
 
@@ -171,7 +174,8 @@ public final class JobEndpoints {
                 || (retry != null && !retry.isNull() && !retry.isBoolean())) {
             throw new ApiException(ErrorCode.INVALID_ERROR, "expected {\"error\":\"…\",\"retry\":true|false}");
         }
-        ex.respondWhenDone(find(id, mayWork).thenCompose(job -> jobs.fail(id, ex.header(LEASE_TOKEN),
+        String token = ex.header(LEASE_TOKEN);
+        ex.respondWhenDone(find(id, mayWork).thenCompose(job -> jobs.fail(id, token,
                         error == null ? null : error.asText(null), retry != null && retry.asBoolean())),
                 j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
     }
