@@ -4,20 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.dist.Main;
-import dev.switchboard.testing.RedisServer;
-import dev.switchboard.testing.ServerProcess;
 import dev.switchboard.testing.Slow;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,11 +36,9 @@ class RedisNodeKillTest {
 
     @TempDir
     Path dir;
-    private final List<Process> nodes = new ArrayList<>();
-    private final List<String> urls = new ArrayList<>();
     private final HttpClient http = HttpClient.newHttpClient();
     private final PrintStream stdout = System.out;
-    private RedisServer redis;
+    private RedisNodes nodes;
     private Thread sub;
 
     @AfterEach
@@ -56,31 +48,24 @@ class RedisNodeKillTest {
             sub.join(10_000);
         }
         System.setOut(stdout);
-        for (Process p : nodes) {
-            p.destroyForcibly();
-            p.waitFor(30, TimeUnit.SECONDS);
-        }
         http.close();
-        if (redis != null) {
-            redis.close();
+        if (nodes != null) {
+            nodes.close();
         }
     }
 
     @ParameterizedTest
     @EnumSource(SubCommand.Via.class)
     void aSubscriberOfAKilledNodeResumesOnAnotherWithNothingLostOrRepeated(SubCommand.Via via) throws Exception {
-        redis = RedisServer.start(dir.resolve("redis"));
-        for (int i = 0; i < 3; i++) {
-            startNode(i);
-        }
+        nodes = new RedisNodes(dir, 3);
         String topic = "kill." + via;
 
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         CompletableFuture<Integer> exit = new CompletableFuture<>();
         sub = new Thread(() -> exit.complete(Main.run("sub", topic, "--from", "earliest", "--count",
-                String.valueOf(MESSAGES), "--via", via.name(), "--server", urls.get(0), "--failover",
-                urls.get(1) + "," + urls.get(2))), "sub");
+                String.valueOf(MESSAGES), "--via", via.name(), "--server", nodes.url(0), "--failover",
+                nodes.url(1) + "," + nodes.url(2))), "sub");
         sub.setDaemon(true);
         sub.start();
 
@@ -88,7 +73,7 @@ class RedisNodeKillTest {
         for (int i = 0; i < MESSAGES; i++) {
             String payload = "m" + i;
             // A steady stream through the nodes that stay up, in one order: offsets follow the list.
-            String node = urls.get(1 + i % 2);
+            String node = nodes.url(1 + i % 2);
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(node + "/v1/topics/" + topic
                     + "/messages")).header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers
                     .ofString(payload)).build(), HttpResponse.BodyHandlers.ofString());
@@ -97,38 +82,12 @@ class RedisNodeKillTest {
             if (i == MESSAGES / 3) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> out.toString(StandardCharsets.UTF_8).lines()
                         .count() >= 50);
-                nodes.get(0).destroyForcibly(); // kill -9 of the subscriber's node, mid-stream
-                nodes.get(0).waitFor(30, TimeUnit.SECONDS);
+                nodes.kill(0); // kill -9 of the subscriber's node, mid-stream
             }
         }
 
         assertThat(exit.get(90, TimeUnit.SECONDS)).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8).lines().toList()).as("printed once each, in order")
                 .containsExactlyElementsOf(published);
-    }
-
-    private void startNode(int i) throws IOException {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Path output = dir.resolve("node-" + i + ".log");
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "--enable-native-access=ALL-UNNAMED"));
-        command.addAll(List.of(ServerProcess.command(port, Files.createDirectories(dir.resolve("node-" + i)),
-                "batch", redis.uri())));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
-        pb.environment().keySet().removeIf(k -> k.startsWith("SWITCHBOARD_"));
-        Process p = pb.start();
-        nodes.add(p);
-        String base = "http://127.0.0.1:" + port;
-        urls.add(base);
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
-            if (!p.isAlive()) {
-                throw new AssertionError("node exited:\n" + Files.readString(output));
-            }
-            return http.send(HttpRequest.newBuilder(URI.create(base + "/healthz")).build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
-        });
     }
 }

@@ -101,6 +101,29 @@ public interface Broker extends AutoCloseable {
         return Map.of();
     }
 
+    /**
+     * {@link #state} without blocking the caller, for callers on an event loop: on an engine shared by nodes a
+     * topic's state is a round trip.
+     */
+    default CompletableFuture<Optional<TopicState>> stateAsync(String topic) {
+        return CompletableFuture.completedFuture(state(topic));
+    }
+
+    /** {@link #topics} without blocking the caller, for callers on an event loop. */
+    default CompletableFuture<List<TopicState>> topicsAsync() {
+        return CompletableFuture.completedFuture(topics());
+    }
+
+    /**
+     * Jobs kept by the engine itself, when its nodes share them (Redis); empty for an engine of one node, on whose
+     * transactions jobs then run. The same ledger each call.
+     *
+     * @param defaults the settings of a queue never configured
+     */
+    default Optional<JobLedger> jobLedger(JobLedger.Settings defaults) {
+        return Optional.empty();
+    }
+
     @Override
     void close();
 

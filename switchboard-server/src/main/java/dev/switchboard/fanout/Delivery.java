@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -168,13 +167,13 @@ public final class Delivery {
                     "wait must be at most " + Durations.format(limits.maxWait()));
         }
         if (wait.isZero()) {
-            Optional<TopicState> state = broker.state(name);
-            if (state.isEmpty()) {
-                throw new ApiException(ErrorCode.TOPIC_NOT_FOUND, "no topic '" + name + "'");
-            }
-            TopicState s = state.get();
-            long start = from.resolve(s.firstOffset(), s.lastOffset());
-            return read(name, feeds.get(name), s.firstOffset(), s.lastOffset(), start, limit);
+            // Without blocking the caller's loop: on an engine shared by nodes the state is a round trip.
+            return broker.stateAsync(name).thenCompose(state -> {
+                TopicState s = state.orElseThrow(() ->
+                        new ApiException(ErrorCode.TOPIC_NOT_FOUND, "no topic '" + name + "'"));
+                long start = from.resolve(s.firstOffset(), s.lastOffset());
+                return read(name, feeds.get(name), s.firstOffset(), s.lastOffset(), start, limit);
+            });
         }
         TopicFeed f = attach(name);
         long start = f.resolve(from);

@@ -7,8 +7,10 @@ import dev.switchboard.wire.Payloads;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Jobs as JSON: the public form of docs/api.md ({@code {"id","queue","status","attempt","progress","version","created",
@@ -67,15 +69,48 @@ public final class JobJson {
         g.writeStringField("created", Payloads.formatTime(j.created()));
         g.writeStringField("updated", Payloads.formatTime(j.updated()));
         if (j.status() == JobStatus.SUCCEEDED) {
-            g.writeStringField("resultType", j.resultType());
-            g.writeNumberField("resultBytes", j.resultBytes());
-            if (j.inlineResult() != null) {
-                Payloads.writeData(g, "result", "resultEncoding", j.resultType(), j.inlineResult());
-            }
+            writeResult(g, j.resultType(), j.resultBytes(), j.inlineResult());
         }
         if (j.error() != null) {
             g.writeStringField("error", j.error());
         }
+    }
+
+    private static void writeResult(JsonGenerator g, String type, long bytes, byte[] inline) throws IOException {
+        g.writeStringField("resultType", type);
+        g.writeNumberField("resultBytes", bytes);
+        if (inline != null) {
+            Payloads.writeData(g, "result", "resultEncoding", type, inline);
+        }
+    }
+
+    /**
+     * The result's fields of the public form, without braces: an engine that renders a job's events itself
+     * (jobs.lua) puts them in as they are, so both engines show a result alike.
+     */
+    static String resultFields(String type, long bytes, byte[] inline) {
+        byte[] object = write(g -> writeResult(g, type, bytes, inline));
+        return new String(object, 1, object.length - 2, StandardCharsets.UTF_8);
+    }
+
+    /** A job as an engine that keeps jobs itself stores it (jobs.lua: a hash of these fields). */
+    static Job fromFields(Map<String, byte[]> f) {
+        return new Job(text(f, "id"), text(f, "queue"), JobStatus.fromWire(text(f, "status")),
+                Integer.parseInt(text(f, "attempt")), f.containsKey("percent") ? Integer.valueOf(text(f, "percent"))
+                : null, text(f, "msg"), number(f, "version"), number(f, "created"), number(f, "updated"),
+                text(f, "ptype"), number(f, "pbytes"), text(f, "rtype"), number(f, "rbytes"), f.get("ires"),
+                text(f, "error"), text(f, "token"), number(f, "expires"), number(f, "leasems"), number(f, "seq"),
+                text(f, "key"));
+    }
+
+    private static String text(Map<String, byte[]> f, String field) {
+        byte[] v = f.get(field);
+        return v == null ? null : new String(v, StandardCharsets.UTF_8);
+    }
+
+    private static long number(Map<String, byte[]> f, String field) {
+        byte[] v = f.get(field);
+        return v == null ? 0 : Long.parseLong(new String(v, StandardCharsets.UTF_8));
     }
 
     static byte[] record(Job j) {

@@ -1,5 +1,7 @@
 package dev.switchboard.jobs;
 
+import java.security.SecureRandom;
+
 /**
  * Where jobs live in the engine: records outside topics, and one topic per job. In one place because the writer
  * stages them, the sweep deletes them and a restart reads them back; a key spelled two ways would orphan records.
@@ -34,6 +36,13 @@ final class JobKeys {
     /** The queue whose settings record has this key. */
     static String queueOf(String settingsKey) {
         return settingsKey.substring(QUEUES.length());
+    }
+
+    /** A new job's id: 120 random bits, so ids never collide, whichever node gives them out. */
+    static String newId(SecureRandom random) {
+        byte[] b = new byte[15];
+        random.nextBytes(b);
+        return Base32.encode(b);
     }
 
     /** The job's topic: its events, so following a job is following a topic. */

@@ -2,6 +2,7 @@ package dev.switchboard.jobs;
 
 import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.JobLedger;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.TopicWatcher;
 import dev.switchboard.config.Limits;
@@ -9,33 +10,31 @@ import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
 import java.time.Duration;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Jobs: asynchronous requests with handles, as the endpoints see them. Every change of a job is one transaction that
- * writes its record and appends its new public JSON to its topic {@code _jobs.<id>}, so a job's state and its events
- * never disagree and every way of following a topic follows a job too (docs/architecture.md, "One log for
- * everything"); a job's {@code version} is the offset of its latest event.
+ * Jobs: asynchronous requests with handles, as the endpoints see them. Every change of a job changes its state and
+ * appends its new public JSON to its topic {@code _jobs.<id>} at once, so a job's state and its events never
+ * disagree and every way of following a topic follows a job too (docs/architecture.md, "One log for everything"); a
+ * job's {@code version} is the offset of its latest event.
  *
- * <p>This facade refuses bad input first ({@link JobRules}), hands each change to the writer thread
- * ({@link JobStateMachine}), and answers reads and waits on the caller's thread from the visible state kept here,
- * which the writer replaces after each commit. {@link JobTimers} expires leases and finished jobs.
+ * <p>This facade refuses bad input first ({@link JobRules}), hands changes and lookups to the engine's
+ * {@link JobStore} (transactions on an engine of one node, the engine's own {@link JobLedger} when nodes share it),
+ * and waits for a job by following its topic, which works on every engine and across nodes.
  */
 public final class JobService implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(JobService.class);
     public static final int INLINE_RESULT_BYTES = 64 * 1024;
     public static final String STATUS_EVENT_TYPE = "application/vnd.switchboard.job-status+json";
     public static final String PROGRESS_EVENT_TYPE = "application/vnd.switchboard.job-progress+json";
+    /** Longer than any id this server gives out: looked up nowhere. */
+    private static final int MAX_ID = 64;
 
     /** A claimed job with its payload, for the worker. */
     public record Claimed(Job job, byte[] payload) {}
@@ -45,26 +44,16 @@ public final class JobService implements AutoCloseable {
 
     private final Broker broker;
     private final JobRules rules;
-    private final JobStateMachine machine;
-    private final JobTimers timers;
-
-    // What readers see: read by any thread, replaced by the writer after each commit.
-    private final ConcurrentHashMap<String, Job> visible = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, QueueSettings> visibleSettings = new ConcurrentHashMap<>();
+    private final JobStore store;
 
     public JobService(Broker broker, Limits limits) {
         this.broker = broker;
         this.rules = new JobRules(limits);
-        for (Broker.Record r : broker.recordsWithPrefix(JobKeys.QUEUES)) {
-            visibleSettings.put(JobKeys.queueOf(r.key()), JobJson.settingsFromRecord(r.value()));
-        }
-        for (Broker.Record r : broker.recordsWithPrefix(JobKeys.JOBS)) {
-            Job j = JobJson.fromRecord(r.value());
-            visible.put(j.id(), j);
-        }
-        machine = new JobStateMachine(broker, rules, visible, visibleSettings);
-        timers = new JobTimers(machine, visible, visibleSettings);
-        log.info("jobs: {} retained, {} queues configured", visible.size(), visibleSettings.size());
+        QueueSettings d = QueueSettings.DEFAULTS;
+        this.store = broker.jobLedger(new JobLedger.Settings(d.maxAttempts(), d.lease().toMillis(),
+                        d.resultTtl().toMillis()))
+                .<JobStore>map(ledger -> new LedgerJobStore(ledger, rules))
+                .orElseGet(() -> new EmbeddedJobStore(broker, rules));
     }
 
     public static String topicOf(String jobId) {
@@ -73,27 +62,35 @@ public final class JobService implements AutoCloseable {
 
     // ---- reads ----
 
-    public Job require(String id) {
-        Job j = id == null ? null : visible.get(id);
-        if (j == null) {
-            throw new ApiException(ErrorCode.JOB_NOT_FOUND, "no job '" + TopicNames.abbreviate(id) + "'");
+    /** The job; fails with {@code job_not_found} when there is none. */
+    public CompletableFuture<Job> find(String id) {
+        if (id == null || id.isEmpty() || id.length() > MAX_ID) {
+            return CompletableFuture.failedFuture(notFound(id));
         }
-        return j;
+        return store.find(id).thenApply(j -> {
+            if (j == null) {
+                throw notFound(id);
+            }
+            return j;
+        });
+    }
+
+    private static ApiException notFound(String id) {
+        return new ApiException(ErrorCode.JOB_NOT_FOUND, "no job '" + TopicNames.abbreviate(id) + "'");
     }
 
     /** The result bytes of a succeeded job. */
-    public CompletableFuture<byte[]> result(String id) {
-        Job j = require(id);
+    public CompletableFuture<byte[]> result(Job j) {
         if (j.status() != JobStatus.SUCCEEDED) {
-            throw new ApiException(ErrorCode.JOB_NOT_SUCCEEDED, "job '" + id + "' is " + j.status().wire()
+            throw new ApiException(ErrorCode.JOB_NOT_SUCCEEDED, "job '" + j.id() + "' is " + j.status().wire()
                     + "; a result exists only once it succeeded");
         }
         if (j.inlineResult() != null) {
             return CompletableFuture.completedFuture(j.inlineResult());
         }
-        return broker.record(JobKeys.result(id)).thenApply(r -> {
+        return store.storedResult(j.id()).thenApply(r -> {
             if (r == null) {
-                throw new ApiException(ErrorCode.JOB_NOT_FOUND, "job '" + id + "' expired");
+                throw new ApiException(ErrorCode.JOB_NOT_FOUND, "job '" + j.id() + "' expired");
             }
             return r;
         });
@@ -105,40 +102,40 @@ public final class JobService implements AutoCloseable {
     }
 
     /** Completes when the job's version exceeds {@code version} or the wait ends, with the job as it then is. */
-    public CompletableFuture<Job> awaitVersion(String id, long version, Duration wait, ScheduledExecutorService timer) {
-        require(id);
+    public CompletableFuture<Job> awaitVersion(Job j, long version, Duration wait, ScheduledExecutorService timer) {
         requireWait(wait);
-        return await(id, j -> j.version() > version, System.nanoTime() + wait.toNanos(), timer);
+        return await(j, now -> now.version() > version, wait, timer);
     }
 
     /** Completes when the job is finished or the wait ends, with the job as it then is. */
-    public CompletableFuture<Job> awaitFinished(String id, Duration wait, ScheduledExecutorService timer) {
-        require(id);
+    public CompletableFuture<Job> awaitFinished(Job j, Duration wait, ScheduledExecutorService timer) {
         requireWait(wait);
-        return await(id, j -> j.status().isTerminal(), System.nanoTime() + wait.toNanos(), timer);
+        return await(j, now -> now.status().isTerminal(), wait, timer);
     }
 
-    private CompletableFuture<Job> await(String id, Predicate<Job> done, long deadline,
+    private CompletableFuture<Job> await(Job first, Predicate<Job> done, Duration wait,
                                          ScheduledExecutorService timer) {
-        Job j = visible.get(id);
-        if (j == null) {
-            return CompletableFuture.failedFuture(new ApiException(ErrorCode.JOB_NOT_FOUND, "job '" + id + "' expired"));
+        if (done.test(first) || wait.isZero()) {
+            return CompletableFuture.completedFuture(first);
         }
-        long remaining = deadline - System.nanoTime();
-        if (done.test(j) || remaining <= 0) {
-            return CompletableFuture.completedFuture(j);
-        }
-        // The job's topic is its change feed: each change's state is visible before its event is (JobStateMachine's Change#durable),
-        // so a watcher woken by the event finds the new state.
+        String id = first.id();
+        // The job's topic is its change feed: a change's state can be read before its event is heard (both
+        // engines), so a look woken by the event finds the new state.
         CompletableFuture<Job> result = new CompletableFuture<>();
-        Runnable look = () -> {
-            Job now = visible.get(id);
+        AtomicReference<Job> latest = new AtomicReference<>(first);
+        Runnable look = () -> store.find(id).whenComplete((now, e) -> {
+            if (e != null) {
+                return; // the next change or the end of the wait looks again
+            }
             if (now == null) {
                 result.completeExceptionally(new ApiException(ErrorCode.JOB_NOT_FOUND, "job '" + id + "' expired"));
-            } else if (done.test(now)) {
-                result.complete(now);
+            } else {
+                latest.accumulateAndGet(now, (a, b) -> b.version() >= a.version() ? b : a);
+                if (done.test(now)) {
+                    result.complete(now);
+                }
             }
-        };
+        });
         Broker.Watch watch = broker.watch(topicOf(id), new TopicWatcher() {
             @Override
             public void appended(Message message) {}
@@ -156,8 +153,8 @@ public final class JobService implements AutoCloseable {
                 Handoff.execute(timer, look);
             }
         });
-        ScheduledFuture<?> timeout = timer.schedule(() -> result.complete(visible.getOrDefault(id, j)),
-                remaining, TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> timeout = timer.schedule(() -> result.complete(latest.get()), wait.toNanos(),
+                TimeUnit.NANOSECONDS);
         result.whenComplete((r, e) -> {
             watch.cancel();
             timeout.cancel(false);
@@ -166,72 +163,64 @@ public final class JobService implements AutoCloseable {
         return result;
     }
 
-    public QueueInfo queue(String queue) {
+    /** The queue's settings and counts; fails with {@code queue_not_found} for a queue never configured or used. */
+    public CompletableFuture<QueueInfo> queue(String queue) {
         rules.checkQueue(queue);
-        Map<JobStatus, Integer> counts = new EnumMap<>(JobStatus.class);
-        for (JobStatus s : JobStatus.values()) {
-            counts.put(s, 0);
-        }
-        boolean known = visibleSettings.containsKey(queue);
-        for (Job j : visible.values()) {
-            if (j.queue().equals(queue)) {
-                counts.merge(j.status(), 1, Integer::sum);
-                known = true;
+        return store.queue(queue).thenApply(info -> {
+            if (info == null) {
+                throw new ApiException(ErrorCode.QUEUE_NOT_FOUND, "no queue '" + queue + "'");
             }
-        }
-        if (!known) {
-            throw new ApiException(ErrorCode.QUEUE_NOT_FOUND, "no queue '" + queue + "'");
-        }
-        return new QueueInfo(queue, visibleSettings.getOrDefault(queue, QueueSettings.DEFAULTS), counts);
+            return info;
+        });
     }
 
-    // ---- changes: checked here, made on the writer thread ----
+    // ---- changes: checked here, made by the store ----
 
     public CompletableFuture<Job> submit(String queue, String type, byte[] payload, String key) {
         rules.checkSubmit(queue, type, payload, key);
-        return machine.submit(queue, type, payload, key);
+        return store.submit(queue, type, payload, key);
     }
 
     /**
-     * A worker takes up to {@code max} of the queue's oldest queued jobs, each with its own lease, in one commit; when
-     * none is queued it waits up to {@code wait} and takes what comes first (empty when nothing came). It never waits
-     * to fill {@code max}.
+     * A worker takes up to {@code max} of the queue's oldest queued jobs, each with its own lease, at once; when
+     * none is queued it waits up to {@code wait} and takes what comes first (empty when nothing came). It never
+     * waits to fill {@code max}.
      */
     public CompletableFuture<List<Claimed>> claim(String queue, int max, Duration wait, Duration lease,
                                                   ScheduledExecutorService timer) {
         rules.checkClaim(queue, max, wait, lease);
-        return machine.claim(queue, max, wait, lease, timer);
+        return store.claim(queue, max, wait, lease, timer);
     }
 
     public CompletableFuture<Job> progress(String id, String token, Integer percent, String message) {
         rules.checkProgress(percent, message);
-        return machine.progress(id, token, percent, message);
+        return store.progress(id, token, percent, message);
     }
 
     public CompletableFuture<Job> heartbeat(String id, String token) {
-        return machine.heartbeat(id, token);
+        return store.heartbeat(id, token);
     }
 
     public CompletableFuture<Job> complete(String id, String token, String type, byte[] result) {
         rules.checkResult(type, result);
-        return machine.complete(id, token, type, result);
+        return store.complete(id, token, type, result);
     }
 
     public CompletableFuture<Job> fail(String id, String token, String error, boolean retry) {
-        return machine.fail(id, token, rules.failReason(error), retry);
+        return store.fail(id, token, rules.failReason(error), retry);
     }
 
     public CompletableFuture<Job> cancel(String id) {
-        return machine.cancel(id);
+        return store.cancel(id);
     }
 
     public CompletableFuture<QueueInfo> configure(String queue, QueueSettings newSettings) {
         rules.checkSettings(queue, newSettings);
-        return machine.configure(queue, newSettings).thenApply(v -> queue(queue));
+        return store.configure(queue, newSettings).thenCompose(v -> queue(queue));
     }
 
     @Override
     public void close() {
-        timers.close();
+        store.close();
     }
 }

@@ -99,7 +99,7 @@ final class JobStateMachine {
                         return current.get(earlier);
                     }
                 }
-                String id = newId();
+                String id = JobKeys.newId(random);
                 Job j = new Job(id, queue, JobStatus.QUEUED, 1, null, null, 1, s.now(), s.now(), type, payload.length,
                         null, 0, null, null, null, 0, 0, nextSeq++, key);
                 s.putRecord(JobKeys.payload(id), payload);
@@ -377,12 +377,6 @@ final class JobStateMachine {
         }
         settings.clear();
         settings.putAll(visibleSettings);
-    }
-
-    private String newId() {
-        byte[] b = new byte[15];
-        random.nextBytes(b);
-        return Base32.encode(b);
     }
 
     private String newToken() {

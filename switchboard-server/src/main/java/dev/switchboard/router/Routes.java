@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.AttributeKey;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The URL space of docs/api.md: which endpoint answers which method and path, and who may call it (docs/auth.md).
@@ -47,7 +48,6 @@ public final class Routes {
     private final SseEndpoint sse;
     private final WebSocketEndpoint webSocket;
     private final OpsEndpoints ops;
-    /** Null when the engine cannot hold jobs across nodes (Redis, for now): their endpoints answer 503. */
     private final JobEndpoints jobs;
     private final GroupEndpoints groups;
     private final AdminEndpoints admin;
@@ -134,10 +134,8 @@ public final class Routes {
         } else if (path.startsWith(TOPICS + "/")) {
             topicPath(ex, method, path.substring(TOPICS.length() + 1));
         } else if (path.startsWith(QUEUES)) {
-            refuseWithoutJobs();
             queuePath(ex, method, path.substring(QUEUES.length()));
         } else if (path.startsWith(JOBS)) {
-            refuseWithoutJobs();
             jobPath(ex, method, path.substring(JOBS.length()));
         } else if (path.equals(CONNECTIONS)) {
             allow(method, "GET", HttpMethod.GET);
@@ -258,13 +256,6 @@ public final class Routes {
         }
     }
 
-    private void refuseWithoutJobs() {
-        if (jobs == null) {
-            throw ApiException.unavailable("jobs are not available with --engine redis yet: their leases are kept by "
-                    + "one node (docs/cluster.md, \"Jobs\")");
-        }
-    }
-
     private void queuePath(Exchange ex, HttpMethod method, String rest) {
         int slash = rest.indexOf('/');
         String queue = slash < 0 ? rest : rest.substring(0, slash);
@@ -301,11 +292,9 @@ public final class Routes {
         String sub = slash < 0 ? "" : rest.substring(slash + 1);
         if (sub.isEmpty()) {
             if (method.equals(HttpMethod.GET)) {
-                ex.grants().requireSubmitOrWork(jobs.queueOf(id));
-                jobs.get(ex, id);
+                jobs.get(ex, id, ex.grants()::requireSubmitOrWork);
             } else if (method.equals(HttpMethod.DELETE)) {
-                ex.grants().requireSubmitOrWork(jobs.queueOf(id));
-                jobs.cancel(ex, id);
+                jobs.cancel(ex, id, ex.grants()::requireSubmitOrWork);
             } else {
                 throw methodNotAllowed("GET, DELETE");
             }
@@ -314,22 +303,20 @@ public final class Routes {
         switch (sub) {
             case "events" -> {
                 allow(method, "GET", HttpMethod.GET);
-                ex.grants().requireSubmitOrWork(jobs.queueOf(id));
-                sse.streamJob(ex, jobs.job(id));
+                jobs.events(ex, id, ex.grants()::requireSubmitOrWork, sse::streamJob);
             }
             case "result" -> {
                 allow(method, "GET", HttpMethod.GET);
-                ex.grants().requireSubmitOrWork(jobs.queueOf(id));
-                jobs.result(ex, id);
+                jobs.result(ex, id, ex.grants()::requireSubmitOrWork);
             }
             case "progress", "heartbeat", "complete", "fail" -> {
                 allow(method, "POST", HttpMethod.POST);
-                ex.grants().requireWork(jobs.queueOf(id));
+                Consumer<String> mayWork = ex.grants()::requireWork;
                 switch (sub) {
-                    case "progress" -> jobs.progress(ex, id);
-                    case "heartbeat" -> jobs.heartbeat(ex, id);
-                    case "complete" -> jobs.complete(ex, id);
-                    default -> jobs.fail(ex, id);
+                    case "progress" -> jobs.progress(ex, id, mayWork);
+                    case "heartbeat" -> jobs.heartbeat(ex, id, mayWork);
+                    case "complete" -> jobs.complete(ex, id, mayWork);
+                    default -> jobs.fail(ex, id, mayWork);
                 }
             }
             default -> throw new ApiException(ErrorCode.NOT_FOUND, "no endpoint at " + ex.path());

@@ -64,7 +64,6 @@ public final class SwitchboardServer implements AutoCloseable {
     private final PrometheusMeterRegistry metrics;
     private final Broker broker;
     private final Delivery delivery;
-    /** Null on Redis: jobs keep their leases in one node's memory, so they run on the embedded engine only. */
     private final JobService jobs;
     private final Presence presence;
     private final GroupService groups;
@@ -100,7 +99,7 @@ public final class SwitchboardServer implements AutoCloseable {
         this.broker = openEngine(config, metrics);
         Limits limits = config.limits();
         this.delivery = new Delivery(broker, limits, metrics, stages);
-        this.jobs = config.embedded() ? new JobService(broker, limits) : null;
+        this.jobs = new JobService(broker, limits);
         this.groups = new GroupService(broker, config.groups(), limits.maxPollResponseBytes());
         this.presence = Presence.open(broker);
         ConnectionPipeline pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs,
@@ -144,7 +143,7 @@ public final class SwitchboardServer implements AutoCloseable {
         }
         log.info("switchboard listening on {} ({} event loops on {}, {})", serverChannel.localAddress(), threads,
                 engine.displayName(), config.embedded() ? "fsync=" + config.fsync().name().toLowerCase()
-                        + ", data in " + config.dataDir().toAbsolutePath() : "topics in Redis, jobs off");
+                        + ", data in " + config.dataDir().toAbsolutePath() : "topics and jobs in Redis");
     }
 
     /** Key prefix of every node's keys in a shared Redis. */
@@ -164,9 +163,7 @@ public final class SwitchboardServer implements AutoCloseable {
     }
 
     private void closeJobsAndGroups() {
-        if (jobs != null) {
-            jobs.close();
-        }
+        jobs.close();
         groups.close();
     }
 

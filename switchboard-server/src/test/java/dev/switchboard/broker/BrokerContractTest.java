@@ -510,6 +510,8 @@ public abstract class BrokerContractTest {
         assertThat(s.created()).isBetween(before, after);
         assertThat(s.retention()).isEqualTo(defaults);
         assertThat(broker.state("s")).contains(s);
+        assertThat(value(broker.stateAsync("s"))).as("without blocking, the same").contains(s);
+        assertThat(value(broker.stateAsync("none"))).isEmpty();
 
         Retention own = new Retention(5L, null, null);
         TopicState changed = value(broker.setRetention("s", own));
@@ -527,6 +529,7 @@ public abstract class BrokerContractTest {
         assertThat(broker.topics()).extracting(TopicState::name).containsExactly("_jobs.j1", "a", "b", "c");
         assertThat(broker.topics()).containsExactly(state("_jobs.j1"), state("a"), state("b"), state("c"));
         assertThat(broker.topicCount()).isEqualTo(4);
+        assertThat(value(broker.topicsAsync())).as("without blocking, the same").isEqualTo(broker.topics());
     }
 
     @Test

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.jobs.JobHttp.Response;
 import dev.switchboard.testing.RawHttp;
+import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
 import java.net.URI;
@@ -22,11 +23,13 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 
@@ -36,6 +39,7 @@ import org.junit.jupiter.api.Timeout;
  * has its own queue.
  */
 @Timeout(value = 60, unit = SECONDS)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS) // a subclass chooses the server (newServer)
 class JobApiTest {
     private static final Duration HELD = Duration.ofMillis(300);
     private static final ExecutorService WORKERS = Executors.newVirtualThreadPerTaskExecutor();
@@ -45,14 +49,19 @@ class JobApiTest {
     private String queue;
 
     @BeforeAll
-    static void startServer() {
-        server = TestServer.start();
+    void startServer() {
+        server = newServer(UnaryOperator.identity());
         http = new JobHttp(server.http(), server.url());
     }
 
     @AfterAll
-    static void stopServer() {
+    void stopServer() {
         server.close();
+    }
+
+    /** The server these tests run against: on the embedded engine here, on Redis in {@link RedisJobApiTest}. */
+    TestServer newServer(UnaryOperator<ServerConfig> customize) {
+        return TestServer.start(customize);
     }
 
     @BeforeEach
@@ -650,6 +659,42 @@ class JobApiTest {
             ws.request(1);
             return null;
         }
+    }
+
+    @Test
+    void everyEventIsTheJobsStateAsTheJobEndpointShowsItWhateverItsTextAndResult() throws Exception {
+        String awkward = "quote \" backslash \\ newline \n tab \t bell \u0007 del \u007f é ✓ 😀 </script>";
+        String text = http.submit(queue, "application/json", "{\"n\":1}").get("id").asText();
+        String token = http.claim(queue, "").get("lease").asText();
+        Response progressed = http.progress(text, token,
+                JobHttp.JSON.writeValueAsString(Map.of("percent", 5, "message", awkward)));
+        assertThat(progressed.json().get("progress").get("message").asText()).isEqualTo(awkward);
+        assertLatestEventIsTheJob(text);
+        assertThat(http.complete(text, token, "application/json", JobHttp.bytes("{\"ok\":[1,2]}")).status())
+                .isEqualTo(200);
+        assertLatestEventIsTheJob(text);
+        assertThat(http.job(text).get("result").get("ok").get(1).asInt()).isEqualTo(2);
+
+        String binary = http.submit(queue, "text/plain", "b").get("id").asText();
+        token = http.claim(queue, "").get("lease").asText();
+        assertThat(http.complete(binary, token, "application/octet-stream", new byte[] {0, (byte) 0xff, 1}).status())
+                .isEqualTo(200);
+        assertLatestEventIsTheJob(binary);
+        assertThat(http.job(binary).get("resultEncoding").asText()).isEqualTo("base64");
+
+        String failed = http.submit(queue, "text/plain", "f").get("id").asText();
+        token = http.claim(queue, "").get("lease").asText();
+        Response f = http.fail(failed, token, JobHttp.JSON.writeValueAsString(Map.of("error", awkward)));
+        assertThat(f.json().get("error").asText()).isEqualTo(awkward);
+        assertLatestEventIsTheJob(failed);
+    }
+
+    private static void assertLatestEventIsTheJob(String id) {
+        Response events = http.get("/v1/topics/" + JobService.topicOf(id) + "/messages?from=earliest");
+        assertThat(events.status()).isEqualTo(200);
+        JsonNode job = http.job(id);
+        assertThat(events.json().get("messages").get(events.json().get("messages").size() - 1).get("data"))
+                .isEqualTo(job);
     }
 
     @Test

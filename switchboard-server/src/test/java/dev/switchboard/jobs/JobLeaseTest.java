@@ -7,14 +7,17 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.jobs.JobHttp.Response;
+import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.TestServer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,6 +26,7 @@ import org.junit.jupiter.api.Timeout;
  * refusal has docs/api.md's error shape and leaves the job exactly as it was.
  */
 @Timeout(value = 60, unit = SECONDS)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS) // a subclass chooses the server (newServer)
 class JobLeaseTest {
     private static final int MAX_BYTES = 4096;
 
@@ -31,14 +35,19 @@ class JobLeaseTest {
     private String queue;
 
     @BeforeAll
-    static void startServer() {
-        server = TestServer.start(cfg -> cfg.withLimits(cfg.limits().withMaxMessageBytes(MAX_BYTES)));
+    void startServer() {
+        server = newServer(cfg -> cfg.withLimits(cfg.limits().withMaxMessageBytes(MAX_BYTES)));
         http = new JobHttp(server.http(), server.url());
     }
 
     @AfterAll
-    static void stopServer() {
+    void stopServer() {
         server.close();
+    }
+
+    /** The server these tests run against: on the embedded engine here, on Redis in {@link RedisJobLeaseTest}. */
+    TestServer newServer(UnaryOperator<ServerConfig> customize) {
+        return TestServer.start(customize);
     }
 
     @BeforeEach

@@ -22,7 +22,7 @@ class JobResultTtlTest {
 
     @Test
     void aFinishedJobIsDeletedWithItsTopicAndKeyOnceItsTtlPassedAndUnfinishedJobsStay() {
-        try (TestServer server = TestServer.start()) {
+        try (TestServer server = newServer()) {
             JobHttp http = new JobHttp(server.http(), server.url());
             assertThat(http.put("/v1/queues/" + QUEUE, "{\"resultTtl\":\"1s\"}").status()).isEqualTo(200);
             String done = http.submitRaw(QUEUE, "", "text/plain", "p", "Idempotency-Key", "k1").json()
@@ -48,5 +48,10 @@ class JobResultTtlTest {
                     .get("id").asText();
             assertThat(again).as("the key went with the job").isNotEqualTo(done);
         }
+    }
+
+    /** The server this test runs against: on the embedded engine here, on Redis in {@link RedisJobResultTtlTest}. */
+    TestServer newServer() {
+        return TestServer.start();
     }
 }

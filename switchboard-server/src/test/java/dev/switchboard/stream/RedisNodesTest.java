@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -175,13 +176,29 @@ class RedisNodesTest {
     }
 
     @Test
-    void jobsAreRefusedClearlyWhileTheyCannotRunAcrossNodes() {
-        HttpResponse<String> r = nodes.get(0).post("/v1/queues/work/jobs", "application/json", "{}");
-        assertThat(r.statusCode()).isEqualTo(503);
-        JsonNode error = json(r.body()).get("error");
-        assertThat(error.get("code").asText()).isEqualTo("unavailable");
-        assertThat(error.get("message").asText()).contains("--engine redis").contains("docs/cluster.md");
-        assertThat(nodes.get(1).get("/v1/jobs/some-job").statusCode()).isEqualTo(503);
+    void aJobSubmittedOnOneNodeIsClaimedOnAnotherAndAWaiterOnTheThirdSeesItFinish() throws Exception {
+        HttpResponse<String> submitted = nodes.get(0).post("/v1/queues/across/jobs", "text/plain", "work");
+        assertThat(submitted.statusCode()).isEqualTo(202);
+        String id = json(submitted.body()).get("id").asText();
+        CompletableFuture<HttpResponse<String>> waiter = nodes.get(2).http().sendAsync(HttpRequest.newBuilder(
+                nodes.get(2).uri("/v1/jobs/" + id + "?wait=20s&version=2")).build(), HttpResponse.BodyHandlers.ofString());
+
+        HttpResponse<String> claim = nodes.get(1).post("/v1/queues/across/claim", "text/plain", "");
+        assertThat(claim.statusCode()).isEqualTo(200);
+        JsonNode claimed = json(claim.body());
+        assertThat(claimed.get("id").asText()).isEqualTo(id);
+        assertThat(claimed.get("payload").asText()).isEqualTo("work");
+        HttpResponse<String> done = nodes.get(2).send(HttpRequest.newBuilder(nodes.get(2).uri("/v1/jobs/" + id
+                + "/complete")).header("Lease-Token", claimed.get("lease").asText())
+                .POST(HttpRequest.BodyPublishers.ofString("done")).build());
+        assertThat(done.statusCode()).isEqualTo(200);
+
+        JsonNode seen = json(waiter.get(20, TimeUnit.SECONDS).body());
+        assertThat(seen.get("status").asText()).isEqualTo("succeeded");
+        assertThat(seen.get("result").asText()).isEqualTo("done");
+        for (TestServer node : nodes) {
+            assertThat(json(node.get("/v1/jobs/" + id).body())).isEqualTo(seen);
+        }
     }
 
     @Test

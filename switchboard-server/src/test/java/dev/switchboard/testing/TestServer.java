@@ -27,6 +27,8 @@ public final class TestServer implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5)).build();
     private SwitchboardServer server;
     private int port;
+    /** The redis-server of a server on Redis, stopped after the server; else null. */
+    private RedisServer redis;
 
     private TestServer(Path dataDir, UnaryOperator<ServerConfig> customize) {
         this.dataDir = dataDir;
@@ -41,6 +43,23 @@ public final class TestServer implements AutoCloseable {
     public static TestServer start(UnaryOperator<ServerConfig> customize) {
         try {
             TestServer s = new TestServer(Files.createTempDirectory("switchboard-test"), customize);
+            s.boot(0);
+            return s;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Starts a server whose engine is a real redis-server of its own, started here and stopped when the server is
+     * closed: a suite written for the embedded engine runs on Redis through this.
+     */
+    public static TestServer onRedis(UnaryOperator<ServerConfig> customize) {
+        try {
+            Path dir = Files.createTempDirectory("switchboard-test");
+            RedisServer redis = RedisServer.start(dir.resolve("redis"));
+            TestServer s = new TestServer(dir, c -> customize.apply(c).withEngine(redis.uri()));
+            s.redis = redis;
             s.boot(0);
             return s;
         } catch (IOException e) {
@@ -132,6 +151,9 @@ public final class TestServer implements AutoCloseable {
     public void close() {
         if (server != null) {
             server.close();
+        }
+        if (redis != null) {
+            redis.close();
         }
         http.close();
         try (Stream<Path> files = Files.walk(dataDir)) {

@@ -35,25 +35,32 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /** The client's jobs: handles, request/reply and workers, against a real server on loopback; a queue per test. */
 @Timeout(60)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS) // a subclass chooses the server (newServer)
 class ClientJobsTest {
     private static TestServer server;
     private static Switchboard client;
     private String queue;
 
     @BeforeAll
-    static void start() {
-        server = TestServer.start();
+    void start() {
+        server = newServer();
         client = Switchboard.connect(server.url());
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         client.close();
         server.close();
+    }
+
+    /** The server these tests run against: on the embedded engine here, on Redis in {@link RedisClientJobsTest}. */
+    TestServer newServer() {
+        return TestServer.start();
     }
 
     @BeforeEach

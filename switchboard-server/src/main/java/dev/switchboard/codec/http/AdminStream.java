@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -27,14 +28,15 @@ final class AdminStream extends StreamBody {
     private static final byte[] EVENT_END = {'\n', '\n'};
 
     private final ConnectionRegistry connections;
-    private final Supplier<List<Map<String, Object>>> topics;
+    private final Supplier<CompletableFuture<List<Map<String, Object>>>> topics;
     private final Duration interval;
     private final int limit;
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> timer;
     private boolean taking;
 
-    AdminStream(ConnectionRegistry connections, Supplier<List<Map<String, Object>>> topics, Duration interval,
+    AdminStream(ConnectionRegistry connections, Supplier<CompletableFuture<List<Map<String, Object>>>> topics,
+                Duration interval,
                 int limit) {
         this.connections = connections;
         this.topics = topics;
@@ -58,26 +60,32 @@ final class AdminStream extends StreamBody {
             return;
         }
         taking = true;
-        connections.snapshot(limit).whenComplete((s, error) -> ctx.executor().execute(() -> {
-            taking = false;
-            if (error != null || !ctx.channel().isActive()) {
-                return;
-            }
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("time", Payloads.formatTime(System.currentTimeMillis()));
-            body.put("engine", connections.engine());
-            body.put("total", s.total());
-            body.put("connections", s.connections());
-            body.put("topics", topics.get());
-            body.put("stageSample", connections.stages().sampleEvery());
-            body.put("stages", connections.stages().summary());
-            try {
-                byte[] json = HttpResponses.MAPPER.writeValueAsBytes(body); // one line: compact JSON
-                ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(EVENT_HEAD, json, EVENT_END)));
-            } catch (JsonProcessingException e) {
-                ctx.close();
-            }
-        }));
+        connections.snapshot(limit).thenCombine(topics.get(), Tick::new).whenComplete((tick, error) ->
+                ctx.executor().execute(() -> send(tick, error)));
+    }
+
+    /** What one snapshot shows: the connections and the topics, both gathered off the loop. */
+    private record Tick(ConnectionRegistry.Snapshot connections, List<Map<String, Object>> topics) {}
+
+    private void send(Tick tick, Throwable error) {
+        taking = false;
+        if (error != null || !ctx.channel().isActive()) {
+            return;
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("time", Payloads.formatTime(System.currentTimeMillis()));
+        body.put("engine", connections.engine());
+        body.put("total", tick.connections().total());
+        body.put("connections", tick.connections().connections());
+        body.put("topics", tick.topics());
+        body.put("stageSample", connections.stages().sampleEvery());
+        body.put("stages", connections.stages().summary());
+        try {
+            byte[] json = HttpResponses.MAPPER.writeValueAsBytes(body); // one line: compact JSON
+            ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(EVENT_HEAD, json, EVENT_END)));
+        } catch (JsonProcessingException e) {
+            ctx.close();
+        }
     }
 
     @Override

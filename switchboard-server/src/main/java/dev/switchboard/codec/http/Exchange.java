@@ -227,7 +227,11 @@ public final class Exchange {
         }
         BiConsumer<T, Throwable> answer = (value, error) -> {
             if (error == null) {
-                onValue.accept(value);
+                try {
+                    onValue.accept(value);
+                } catch (RuntimeException refused) { // a refusal found while answering (a bad Last-Event-ID)
+                    fail(refused);
+                }
             } else {
                 fail(error);
             }

@@ -21,6 +21,9 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /** Jobs over HTTP: submit and follow (poll, long poll, SSE, result, cancel), and the worker side (claim, lease calls). */
 public final class JobEndpoints {
@@ -41,8 +44,8 @@ public final class JobEndpoints {
         byte[] payload = ByteBufUtil.getBytes(ex.request().content());
         String type = contentType(ex);
         ex.respondWhenDone(jobs.submit(queue, type, payload, ex.header("Idempotency-Key")).thenCompose(job ->
-                wait.isZero() ? java.util.concurrent.CompletableFuture.completedFuture(job)
-                        : jobs.awaitFinished(job.id(), wait, ex.ctx().executor())), wait, job -> {
+                wait.isZero() ? CompletableFuture.completedFuture(job)
+                        : jobs.awaitFinished(job, wait, ex.ctx().executor())), wait, job -> {
             FullHttpResponse r = jobResponse(job.status().isTerminal() && !wait.isZero()
                     ? HttpResponseStatus.OK : HttpResponseStatus.ACCEPTED, JobJson.publicForm(job));
             r.headers().set(HttpHeaderNames.LOCATION, "/v1/jobs/" + job.id());
@@ -51,47 +54,53 @@ public final class JobEndpoints {
     }
 
     /** {@code GET /v1/jobs/{id}[?wait=&version=]}: the job now, or once its version passes {@code version}. */
-    public void get(Exchange ex, String id) {
-        Job job = jobs.require(id);
+    public void get(Exchange ex, String id, Consumer<String> mayAccessQueue) {
         String waitText = ex.query("wait");
-        if (waitText == null) {
-            ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(job)));
-            return;
-        }
-        Duration wait = Durations.parse(waitText, "wait");
+        Duration wait = waitText == null ? Duration.ZERO : Durations.parse(waitText, "wait");
         String versionText = ex.query("version");
-        long version = job.version();
-        if (versionText != null) {
-            try {
-                version = Long.parseLong(versionText);
-            } catch (NumberFormatException e) {
-                throw new ApiException(ErrorCode.INVALID_VERSION, "version must be a whole number");
+        ex.respondWhenDone(find(id, mayAccessQueue).thenCompose(job -> {
+            if (waitText == null) {
+                return CompletableFuture.completedFuture(job);
             }
-        }
-        ex.respondWhenDone(jobs.awaitVersion(id, version, wait, ex.ctx().executor()), wait,
-                j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
+            long version = job.version();
+            if (versionText != null) {
+                try {
+                    version = Long.parseLong(versionText);
+                } catch (NumberFormatException e) {
+                    throw new ApiException(ErrorCode.INVALID_VERSION, "version must be a whole number");
+                }
+            }
+            return jobs.awaitVersion(job, version, wait, ex.ctx().executor());
+        }), wait, j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
     }
 
-    /** The job, for {@code GET /v1/jobs/{id}/events}; 404 when there is none. */
-    public Job job(String id) {
-        return jobs.require(id);
+    /** {@code GET /v1/jobs/{id}/events}: hands the job to {@code stream} on the connection's loop. */
+    public void events(Exchange ex, String id, Consumer<String> mayAccessQueue, BiConsumer<Exchange, Job> stream) {
+        ex.respondWhenDone(find(id, mayAccessQueue), job -> stream.accept(ex, job));
     }
 
-    /** The queue of a job, which decides who may see or work on it; 404 when there is no such job. */
-    public String queueOf(String id) {
-        return jobs.require(id).queue();
+    /**
+     * The job, once the caller may see or work on its queue ({@code mayAccessQueue} throws when not); 404 when
+     * there is no such job. Looked up without blocking: on an engine shared by nodes it is a round trip.
+     */
+    private CompletableFuture<Job> find(String id, Consumer<String> mayAccessQueue) {
+        return jobs.find(id).thenApply(job -> {
+            mayAccessQueue.accept(job.queue());
+            return job;
+        });
     }
 
     /** {@code GET /v1/jobs/{id}/result}: the result bytes with their content type; 409 unless succeeded. */
-    public void result(Exchange ex, String id) {
-        Job job = jobs.require(id);
-        ex.respondWhenDone(jobs.result(id), bytes -> ex.respond(
-                HttpResponses.withBody(HttpResponseStatus.OK, Unpooled.wrappedBuffer(bytes), job.resultType())));
+    public void result(Exchange ex, String id, Consumer<String> mayAccessQueue) {
+        ex.respondWhenDone(find(id, mayAccessQueue).thenCompose(job -> jobs.result(job).thenApply(bytes ->
+                HttpResponses.withBody(HttpResponseStatus.OK, Unpooled.wrappedBuffer(bytes), job.resultType()))),
+                ex::respond);
     }
 
     /** {@code DELETE /v1/jobs/{id}}: cancels a job that has not finished. */
-    public void cancel(Exchange ex, String id) {
-        ex.respondWhenDone(jobs.cancel(id), j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
+    public void cancel(Exchange ex, String id, Consumer<String> mayAccessQueue) {
+        ex.respondWhenDone(find(id, mayAccessQueue).thenCompose(job -> jobs.cancel(id)),
+                j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
     }
 
     /**
@@ -118,7 +127,7 @@ public final class JobEndpoints {
     }
 
     /** {@code POST /v1/jobs/{id}/progress} with {@code {"percent","message"}}. */
-    public void progress(Exchange ex, String id) {
+    public void progress(Exchange ex, String id, Consumer<String> mayWork) {
         JsonNode body = jsonBody(ex);
         JsonNode percent = body.get("percent");
         if (percent != null && !percent.isNull() && !percent.isIntegralNumber()) {
@@ -128,15 +137,17 @@ public final class JobEndpoints {
         if (message != null && !message.isNull() && !message.isTextual()) {
             throw new ApiException(ErrorCode.INVALID_PROGRESS, "message must be a string");
         }
-        ex.respondWhenDone(jobs.progress(id, ex.header(LEASE_TOKEN),
+        String token = ex.header(LEASE_TOKEN); // read on the loop: the answer to the lookup may come on another thread
+        ex.respondWhenDone(find(id, mayWork).thenCompose(job -> jobs.progress(id, token,
                         percent == null || percent.isNull() ? null : percent.asInt(),
-                        message == null || message.isNull() ? null : message.asText()),
+                        message == null || message.isNull() ? null : message.asText())),
                 j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
     }
 
     /** {@code POST /v1/jobs/{id}/heartbeat}: extends the lease by its length. */
-    public void heartbeat(Exchange ex, String id) {
-        ex.respondWhenDone(jobs.heartbeat(id, ex.header(LEASE_TOKEN)), j -> {
+    public void heartbeat(Exchange ex, String id, Consumer<String> mayWork) {
+        String token = ex.header(LEASE_TOKEN);
+        ex.respondWhenDone(find(id, mayWork).thenCompose(job -> jobs.heartbeat(id, token)), j -> {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("id", j.id());
             body.put("status", j.status().wire());
@@ -146,14 +157,16 @@ public final class JobEndpoints {
     }
 
     /** {@code POST /v1/jobs/{id}/complete}: the body is the result, with its content type. */
-    public void complete(Exchange ex, String id) {
+    public void complete(Exchange ex, String id, Consumer<String> mayWork) {
         byte[] result = ByteBufUtil.getBytes(ex.request().content());
-        ex.respondWhenDone(jobs.complete(id, ex.header(LEASE_TOKEN), contentType(ex), result),
+        String token = ex.header(LEASE_TOKEN);
+        String type = contentType(ex);
+        ex.respondWhenDone(find(id, mayWork).thenCompose(job -> jobs.complete(id, token, type, result)),
                 j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
     }
 
     /** {@code POST /v1/jobs/{id}/fail} with {@code {"error","retry"}}. */
-    public void fail(Exchange ex, String id) {
+    public void fail(Exchange ex, String id, Consumer<String> mayWork) {
         JsonNode body = jsonBody(ex);
         JsonNode error = body.get("error");
         JsonNode retry = body.get("retry");
@@ -161,14 +174,16 @@ public final class JobEndpoints {
                 || (retry != null && !retry.isNull() && !retry.isBoolean())) {
             throw new ApiException(ErrorCode.INVALID_ERROR, "expected {\"error\":\"…\",\"retry\":true|false}");
         }
-        ex.respondWhenDone(jobs.fail(id, ex.header(LEASE_TOKEN), error == null ? null : error.asText(null),
-                        retry != null && retry.asBoolean()),
+        String token = ex.header(LEASE_TOKEN);
+        ex.respondWhenDone(find(id, mayWork).thenCompose(job -> jobs.fail(id, token,
+                        error == null ? null : error.asText(null), retry != null && retry.asBoolean())),
                 j -> ex.respond(jobResponse(HttpResponseStatus.OK, JobJson.publicForm(j))));
     }
 
     /** {@code GET /v1/queues/{queue}}. */
     public void queue(Exchange ex, String queue) {
-        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, queueBody(jobs.queue(queue))));
+        ex.respondWhenDone(jobs.queue(queue),
+                info -> ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, queueBody(info))));
     }
 
     /** {@code PUT /v1/queues/{queue}}: replaces the settings; absent fields take the defaults. */

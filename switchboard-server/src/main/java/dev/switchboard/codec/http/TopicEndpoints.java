@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 
 /** Publish, list, describe, retention and delete of topics over HTTP. */
@@ -127,18 +128,18 @@ public final class TopicEndpoints {
      * the caller may read.
      */
     public void list(Exchange ex) {
-        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK,
-                Map.of("topics", descriptions(Integer.MAX_VALUE, ex.grants()::maySubscribe))));
+        ex.respondWhenDone(descriptions(Integer.MAX_VALUE, ex.grants()::maySubscribe), topics -> ex.respond(
+                HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, Map.of("topics", topics))));
     }
 
     /**
      * The first {@code limit} topics by name that {@code readable} lets the caller see, as {@code GET /v1/topics}
      * describes them (also the dashboard's list).
      */
-    public List<Map<String, Object>> descriptions(int limit, Predicate<String> readable) {
-        return broker.topics().stream().filter(t -> !t.name().startsWith("_")).filter(t -> readable.test(t.name()))
-                .sorted(Comparator.comparing(TopicState::name)).limit(limit).map(this::describeBody)
-                .toList();
+    public CompletableFuture<List<Map<String, Object>>> descriptions(int limit, Predicate<String> readable) {
+        return broker.topicsAsync().thenApply(all -> all.stream().filter(t -> !t.name().startsWith("_"))
+                .filter(t -> readable.test(t.name())).sorted(Comparator.comparing(TopicState::name)).limit(limit)
+                .map(this::describeBody).toList());
     }
 
     /** {@code GET /v1/topics/{topic}/presence}: who is subscribed now, on this node. */
@@ -151,9 +152,9 @@ public final class TopicEndpoints {
     /** {@code GET /v1/topics/{topic}}. */
     public void describe(Exchange ex, String topic) {
         TopicNames.validate(topic);
-        TopicState info = broker.state(topic)
-                .orElseThrow(() -> new ApiException(ErrorCode.TOPIC_NOT_FOUND, "no topic '" + topic + "'"));
-        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, describeBody(info)));
+        ex.respondWhenDone(broker.stateAsync(topic).thenApply(state -> state.orElseThrow(() ->
+                        new ApiException(ErrorCode.TOPIC_NOT_FOUND, "no topic '" + topic + "'"))),
+                info -> ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK, describeBody(info))));
     }
 
     /** {@code PUT /v1/topics/{topic}}: replaces the retention; absent fields are unlimited. */

@@ -3,6 +3,7 @@ package dev.switchboard.engine.redis;
 import dev.switchboard.broker.AppendRules;
 import dev.switchboard.broker.BatchResult;
 import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.JobLedger;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
@@ -93,23 +94,25 @@ public final class RedisBroker implements Broker {
     /** Changes issued in one round, which one {@code WAIT} covers. */
     private static final int ROUND = 1024;
 
-    private final RedisKeys keys;
+    final RedisKeys keys;
     private final String where;
     private final Limits limits;
     private final AppendRules rules;
-    private final Retention defaultRetention;
+    final Retention defaultRetention;
     private final long idempotencyTtlMillis;
-    private final RedisScripts scripts = new RedisScripts();
+    final RedisScripts scripts = new RedisScripts();
     private final ClientResources resources;
-    private final RedisClient client;
+    final RedisClient client;
     private final StatefulRedisConnection<String, byte[]> connection;
-    private final RedisAsyncCommands<String, byte[]> redis;
+    final RedisAsyncCommands<String, byte[]> redis;
     private final RedisCommands<String, byte[]> blocking;
     private final RedisWatchers watchers;
     private final BlockingQueue<Work> queue;
     private final Thread writer;
-    private final ExecutorService answers;
-    private final ScheduledExecutorService timer;
+    final ExecutorService answers;
+    final ScheduledExecutorService timer;
+    /** Created on first use: a node that never serves jobs subscribes to nothing for them. */
+    private RedisJobLedger jobs;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean closed;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -320,7 +323,7 @@ public final class RedisBroker implements Broker {
     }
 
     /** Queues a change for the writer; its answer is parsed by {@code answer} (which may throw a refusal). */
-    private <R, T> CompletableFuture<T> issue(Supplier<CompletableFuture<R>> command,
+    <R, T> CompletableFuture<T> issue(Supplier<CompletableFuture<R>> command,
                                               Function<R, T> answer) {
         CompletableFuture<T> done = new CompletableFuture<>();
         enqueue(new Work() {
@@ -446,7 +449,7 @@ public final class RedisBroker implements Broker {
         return Long.parseLong(text(time.get(0))) * 1000 + Long.parseLong(text(time.get(1))) / 1000;
     }
 
-    private static List<byte[]> retentionArgs(Retention r) {
+    static List<byte[]> retentionArgs(Retention r) {
         return RedisKeys.args(r.maxMessages() == null ? "" : r.maxMessages(),
                 r.maxAge() == null ? "" : r.maxAge().toMillis(), r.maxBytes() == null ? "" : r.maxBytes());
     }
@@ -514,25 +517,38 @@ public final class RedisBroker implements Broker {
         return new Message(topic, offset, Long.parseLong(text(body.get("t"))), text(body.get("y")), body.get("p"));
     }
 
-    /** Blocks for one round trip: the contract's positions are synchronous. */
+    /** Blocks for one round trip: the contract's positions are synchronous ({@link #stateAsync} is not). */
     @Override
     public Optional<TopicState> state(String topic) {
-        return awaitRedis(() -> stateOf(topic, redis.hgetall(keys.meta(topic)).toCompletableFuture()));
+        return awaitRedis(() -> stateOf(topic));
+    }
+
+    @Override
+    public CompletableFuture<Optional<TopicState>> stateAsync(String topic) {
+        return answered(() -> stateOf(topic));
+    }
+
+    private CompletableFuture<Optional<TopicState>> stateOf(String topic) {
+        return stateOf(topic, redis.hgetall(keys.meta(topic)).toCompletableFuture());
     }
 
     @Override
     public List<TopicState> topics() {
-        List<byte[]> names = awaitRedis(() -> redis.zrange(keys.registry(), 0, -1).toCompletableFuture());
-        Map<String, CompletableFuture<Optional<TopicState>>> states = new LinkedHashMap<>();
-        for (byte[] name : names) {
-            String topic = text(name);
-            states.put(topic, stateOf(topic, redis.hgetall(keys.meta(topic)).toCompletableFuture()));
-        }
-        List<TopicState> all = new ArrayList<>();
-        for (CompletableFuture<Optional<TopicState>> s : states.values()) {
-            awaitRedis(() -> s).ifPresent(all::add);
-        }
-        return all;
+        return awaitRedis(this::allTopics);
+    }
+
+    @Override
+    public CompletableFuture<List<TopicState>> topicsAsync() {
+        return answered(this::allTopics);
+    }
+
+    /** Two round trips whatever the number of topics: their names, then every topic's state at once. */
+    private CompletableFuture<List<TopicState>> allTopics() {
+        return redis.zrange(keys.registry(), 0, -1).toCompletableFuture().thenCompose(names -> {
+            List<CompletableFuture<Optional<TopicState>>> states = names.stream().map(n -> stateOf(text(n))).toList();
+            return CompletableFuture.allOf(states.toArray(CompletableFuture[]::new)).thenApply(v -> states.stream()
+                    .map(CompletableFuture::join).flatMap(Optional::stream).toList());
+        });
     }
 
     @Override
@@ -551,11 +567,16 @@ public final class RedisBroker implements Broker {
 
     @Override
     public CompletableFuture<byte[]> record(String key) {
+        return answered(() -> redis.get(keys.record(key)).toCompletableFuture());
+    }
+
+    /** A read's answer on the answer thread, never on Lettuce's loop; a failure as a refusal. */
+    private <T> CompletableFuture<T> answered(Supplier<CompletableFuture<T>> call) {
         if (closed) {
             return CompletableFuture.failedFuture(closedRefusal());
         }
         try {
-            return redis.get(keys.record(key)).toCompletableFuture().handleAsync((v, e) -> {
+            return call.get().handleAsync((v, e) -> {
                 if (e != null) {
                     throw unavailable(e);
                 }
@@ -662,6 +683,21 @@ public final class RedisBroker implements Broker {
         }
     }
 
+    @Override
+    public synchronized Optional<JobLedger> jobLedger(JobLedger.Settings defaults) {
+        if (jobs == null) {
+            jobs = new RedisJobLedger(this, defaults);
+        }
+        return Optional.of(jobs);
+    }
+
+    /** Refuses a call once the engine is closed. */
+    void requireOpen() {
+        if (closed) {
+            throw closedRefusal();
+        }
+    }
+
     // ---- timer: health and age retention ----
 
     private void pingAndAge() {
@@ -724,6 +760,11 @@ public final class RedisBroker implements Broker {
             return;
         }
         watchers.close(); // first: a watcher told of a change may still call the engine
+        synchronized (this) {
+            if (jobs != null) {
+                jobs.close();
+            }
+        }
         closed = true;
         try {
             writer.join(10_000);

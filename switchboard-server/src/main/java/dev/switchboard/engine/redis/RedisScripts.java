@@ -31,6 +31,7 @@ final class RedisScripts {
     final Script age = load("age.lua");
     final Script delete = load("delete.lua");
     final Script transaction = load("transaction.lua");
+    final Script jobs = load("jobs.lua");
     private final AtomicBoolean reloading = new AtomicBoolean();
 
     /** One script: its text (common part first) and its SHA-1, as Redis names it. */
