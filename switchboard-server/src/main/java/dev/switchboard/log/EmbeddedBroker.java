@@ -32,6 +32,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -231,6 +232,11 @@ public final class EmbeddedBroker implements Broker {
     public Watch watch(String topic, TopicWatcher watcher) {
         TopicNames.validate(topic);
         return watchers.add(topic, watcher);
+    }
+
+    @Override
+    public Watch watchCreations(Consumer<String> listener) {
+        return watchers.addCreations(listener);
     }
 
     // ---- registry, for the writer ----

@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -563,6 +564,40 @@ public abstract class BrokerContractTest {
 
         broker = restart();
         assertThat(state("e").epoch()).as("a restart keeps the epoch").isEqualTo(again.epoch());
+    }
+
+    @Test
+    void creationListenersHearEachTopicCreatedOnceItIsReadableAndNotItsLaterChanges() {
+        open();
+        append("before", "1");
+        List<String> heard = new CopyOnWriteArrayList<>();
+        List<String> unreadable = new CopyOnWriteArrayList<>();
+        Broker.Watch watch = broker.watchCreations(name -> {
+            heard.add(name);
+            if (broker.state(name).isEmpty()) {
+                unreadable.add(name);
+            }
+        });
+        append("before", "2");
+        append("fresh", "1");
+        append("fresh", "2");
+        value(broker.setRetention("empty", new Retention(3L, null, null)));
+        commit(s -> s.append("_jobs.created", TEXT, bytes("x")));
+        value(broker.delete("fresh"));
+        append("fresh", "again");
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> heard.size() >= 4);
+        append("last", "1");
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> heard.contains("last"));
+        assertThat(heard).containsExactly("fresh", "empty", "_jobs.created", "fresh", "last");
+        assertThat(unreadable).isEmpty();
+
+        watch.cancel();
+        List<String> stillListening = new CopyOnWriteArrayList<>();
+        Broker.Watch other = broker.watchCreations(stillListening::add);
+        append("after-cancel", "1");
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> stillListening.contains("after-cancel"));
+        assertThat(heard).doesNotContain("after-cancel");
+        other.cancel();
     }
 
     // ---- retention ----

@@ -613,6 +613,11 @@ public final class RedisBroker implements Broker {
         return watchers.add(topic, watcher);
     }
 
+    @Override
+    public Watch watchCreations(Consumer<String> listener) {
+        return watchers.addCreations(listener);
+    }
+
     /** The topic's epoch and positions as the watchers track them, or null when there is no such topic. */
     RedisWatchers.Position position(String topic) {
         List<KeyValue<String, byte[]>> f = awaitRedis(() -> redis.hmget(keys.meta(topic), "epoch",

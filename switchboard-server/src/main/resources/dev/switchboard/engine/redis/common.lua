@@ -25,6 +25,8 @@ local function create(t, now, rmax, rage, rbytes)
     'rmax', rmax, 'rage', rage, 'rbytes', rbytes)
   redis.call('ZADD', REGISTRY, 0, t)
   if rage ~= '' then redis.call('ZADD', AGED, 0, t) end
+  -- Sent when the script ends, so a node that hears it can read the topic (RedisKeys.creations).
+  redis.call('PUBLISH', P .. 'created', t)
   return tostring(epoch)
 end
 
