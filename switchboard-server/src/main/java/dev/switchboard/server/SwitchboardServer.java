@@ -157,7 +157,7 @@ public final class SwitchboardServer implements AutoCloseable {
             throws InterruptedException {
         NatsEndpoint nats = new NatsEndpoint(broker, delivery, jobs, config.limits(), authenticator,
                 config.auth().jwt(), config.wsPingInterval());
-        b.childHandler(new ChannelInitializer<SocketChannel>() {
+        b.handler(new AcceptedConnections()).childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
                 pipeline.installNats(ch.pipeline(), nats);
