@@ -157,6 +157,23 @@ class NatsProtocolTest {
     }
 
     @Test
+    void theConnectionIsListedInTheXrayWithItsSubscriptionsAndKernelColumns() throws Exception {
+        try (Raw raw = new Raw(server.natsPort())) {
+            raw.send("SUB raw.xray 1\r\nPUB raw.xray 1\r\nx\r\n");
+            assertThat(raw.line()).isEqualTo("MSG raw.xray 1 1");
+            var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                    server.get("/v1/admin/connections").body());
+            var nats = java.util.stream.StreamSupport.stream(json.path("connections").spliterator(), false)
+                    .filter(c -> c.path("transport").asText().equals("nats")).toList();
+            assertThat(nats).hasSize(1);
+            assertThat(nats.getFirst().path("subscriptions").get(0).path("topic").asText()).isEqualTo("raw.xray");
+            assertThat(nats.getFirst().path("messagesIn").asLong()).isEqualTo(1);
+            assertThat(nats.getFirst().path("messagesOut").asLong()).isEqualTo(1);
+            assertThat(nats.getFirst().path("kernel").path("sndBuf").asLong()).isPositive();
+        }
+    }
+
+    @Test
     void moreSubscriptionsThanTheLimitAreRefused() throws IOException {
         int limit = server.server().config().limits().maxSubscriptionsPerConnection();
         try (Raw raw = new Raw(server.natsPort())) {
