@@ -17,7 +17,7 @@ import java.util.Locale;
  * <p>After a {@link NatsOp.Malformed} the decoder reads nothing more: the session closes the connection, as
  * nats-server does on a parser error.
  */
-final class NatsDecoder extends ByteToMessageDecoder {
+public final class NatsDecoder extends ByteToMessageDecoder {
     static final String UNKNOWN_OPERATION = "Unknown Protocol Operation";
     static final String MAX_PAYLOAD = "Maximum Payload Violation";
     static final String MAX_CONTROL_LINE = "Maximum Control Line Exceeded";
@@ -30,7 +30,7 @@ final class NatsDecoder extends ByteToMessageDecoder {
 
     private record PendingPub(String subject, String replyTo, int headerBytes, int totalBytes) {}
 
-    NatsDecoder(int maxControlLine, int maxPayload) {
+    public NatsDecoder(int maxControlLine, int maxPayload) {
         this.maxControlLine = maxControlLine;
         this.maxPayload = maxPayload;
     }

@@ -23,7 +23,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class NatsEndpoint {
     /** nats-server's default, announced in INFO; a longer control line is refused. */
-    static final int MAX_CONTROL_LINE = 4096;
+    public static final int MAX_CONTROL_LINE = 4096;
     /** The NATS protocol level spoken (1: the server may send INFO updates, clients may use no_echo). */
     private static final int PROTOCOL = 1;
     /** The nats-server release whose client protocol this port speaks; clients gate features on it. */

@@ -1,7 +1,7 @@
 package dev.switchboard.codec.nats;
 
 /** One client operation of the NATS core protocol, as {@link NatsDecoder} reads it. */
-sealed interface NatsOp {
+public sealed interface NatsOp {
     /** {@code CONNECT {json}}: the options as sent, parsed by the session. */
     record Connect(String json) implements NatsOp {}
 

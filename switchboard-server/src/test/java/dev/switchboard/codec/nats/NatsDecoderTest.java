@@ -2,12 +2,8 @@ package dev.switchboard.codec.nats;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -47,31 +43,8 @@ class NatsDecoderTest {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static String render(Object op) {
-        HexFormat hex = HexFormat.of();
-        return switch ((NatsOp) op) {
-            case NatsOp.Connect c -> "Connect " + c.json();
-            case NatsOp.Pub p -> "Pub " + p.subject() + " " + p.replyTo() + " "
-                    + (p.headers() == null ? "null" : hex.formatHex(p.headers())) + " " + hex.formatHex(p.payload());
-            case NatsOp.Sub s -> "Sub " + s.subject() + " " + s.queue() + " " + s.sid();
-            case NatsOp.Unsub u -> "Unsub " + u.sid() + " " + u.max();
-            case NatsOp.Ping p -> "Ping";
-            case NatsOp.Pong p -> "Pong";
-            case NatsOp.Malformed m -> "Malformed " + m.reason();
-        };
-    }
-
     private static List<String> decode(byte[]... chunks) {
-        EmbeddedChannel ch = new EmbeddedChannel(new NatsDecoder(NatsEndpoint.MAX_CONTROL_LINE, MAX_PAYLOAD));
-        for (byte[] chunk : chunks) {
-            ch.writeInbound(Unpooled.wrappedBuffer(chunk));
-        }
-        List<String> ops = new ArrayList<>();
-        for (Object o; (o = ch.readInbound()) != null; ) {
-            ops.add(render(o));
-        }
-        ch.finishAndReleaseAll();
-        return ops;
+        return DecodedOps.decode(MAX_PAYLOAD, chunks);
     }
 
     @Test
