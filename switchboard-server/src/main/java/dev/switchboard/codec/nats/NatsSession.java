@@ -98,6 +98,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         long max;
         long delivered;
         boolean ended;
+        boolean toldOverLimit;
 
         Sub(String sid, NamePattern pattern, String queue) {
             this.sid = sid;
@@ -503,7 +504,10 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             end(sub, topic, existing);
         }
         if (topicSubscriptions >= endpoint.limits.maxSubscriptionsPerConnection()) {
-            error("Maximum Subscriptions Exceeded: not following '" + topic + "'");
+            if (!sub.toldOverLimit) {
+                sub.toldOverLimit = true; // once: a wide wildcard over many topics would repeat it for each
+                error("Maximum Subscriptions Exceeded: sid " + sub.sid + " follows no more topics");
+            }
             return;
         }
         TopicFeed feed;

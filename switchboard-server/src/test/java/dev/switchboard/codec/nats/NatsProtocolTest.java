@@ -188,6 +188,24 @@ class NatsProtocolTest {
     }
 
     @Test
+    void aWildcardOverMoreTopicsThanTheLimitFollowsUpToItAndSaysSoOnce() throws IOException {
+        int limit = server.server().config().limits().maxSubscriptionsPerConnection();
+        try (Raw pub = new Raw(server.natsPort()); Raw sub = new Raw(server.natsPort())) {
+            StringBuilder pubs = new StringBuilder();
+            for (int i = 0; i <= limit + 1; i++) {
+                pubs.append("PUB wide.t").append(i).append(" 1\r\nx\r\n");
+            }
+            pub.send(pubs + "PING\r\n");
+            assertThat(pub.line()).isEqualTo("PONG");
+            sub.send("SUB wide.* 1\r\nPING\r\n");
+            assertThat(sub.line()).isEqualTo("-ERR 'Maximum Subscriptions Exceeded: sid 1 follows no more topics'");
+            assertThat(sub.line()).isEqualTo("PONG");
+            pub.send("PUB wide.t0 3\r\nnew\r\n");
+            assertThat(sub.line()).isEqualTo("MSG wide.t0 1 3");
+        }
+    }
+
+    @Test
     void withAuthAConnectionNeedsAValidTokenAndItsRightsApplyBySubject() throws IOException {
         Tokens tokens = Tokens.hs256InTempDir();
         try (TestServer authed = TestServer.start(c -> c.withNatsPort(0).withAuth(tokens.config()))) {
