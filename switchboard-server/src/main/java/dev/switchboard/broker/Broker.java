@@ -35,7 +35,17 @@ public interface Broker extends AutoCloseable {
      * @param idempotencyKey null, or a key that makes a retry return the first append's offset
      * @throws ApiException for refused input, before anything is stored
      */
-    CompletableFuture<PublishResult> append(String topic, String type, byte[] payload, String idempotencyKey);
+    default CompletableFuture<PublishResult> append(String topic, String type, byte[] payload,
+                                                    String idempotencyKey) {
+        return append(topic, type, payload, MessageHeaders.NONE, idempotencyKey);
+    }
+
+    /**
+     * {@link #append(String, String, byte[], String)} with headers ({@link MessageHeaders}), stored with the message
+     * and read back with it; they count against the message size limit.
+     */
+    CompletableFuture<PublishResult> append(String topic, String type, byte[] payload,
+                                            Map<String, List<String>> headers, String idempotencyKey);
 
     /**
      * Appends messages of one type to a topic as one atomic step: they get contiguous offsets in list order, with no

@@ -197,8 +197,9 @@ final class CommitLoop implements Runnable {
     }
 
     /** Any thread: a plain publish. */
-    boolean offerPublish(String topic, String type, byte[] payload, String key, CompletableFuture<PublishResult> done) {
-        return offer(new Pending(new PublishTransaction(topic, type, payload, key, done, replayed)));
+    boolean offerPublish(String topic, String type, byte[] payload, Map<String, List<String>> headers, String key,
+                         CompletableFuture<PublishResult> done) {
+        return offer(new Pending(new PublishTransaction(topic, type, payload, headers, key, done, replayed)));
     }
 
     /** Any thread: a batch publish. */

@@ -108,11 +108,12 @@ public final class EmbeddedBroker implements Broker {
     // ---- writes ----
 
     @Override
-    public CompletableFuture<PublishResult> append(String topic, String type, byte[] payload, String idempotencyKey) {
-        rules.check(topic, type, payload, idempotencyKey);
+    public CompletableFuture<PublishResult> append(String topic, String type, byte[] payload,
+                                                   Map<String, List<String>> headers, String idempotencyKey) {
+        rules.check(topic, type, payload, headers, idempotencyKey);
         refuseNewTopicOverLimit(topic);
         CompletableFuture<PublishResult> done = new CompletableFuture<>();
-        if (!writer.offerPublish(topic, type, payload, idempotencyKey, done)) {
+        if (!writer.offerPublish(topic, type, payload, headers, idempotencyKey, done)) {
             throw writer.refusal("too many publishes waiting for the log; retry shortly");
         }
         return done;

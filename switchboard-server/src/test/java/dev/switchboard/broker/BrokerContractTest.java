@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -564,6 +566,29 @@ public abstract class BrokerContractTest {
 
         broker = restart();
         assertThat(state("e").epoch()).as("a restart keeps the epoch").isEqualTo(again.epoch());
+    }
+
+    @Test
+    void headersAreStoredWithTheirMessageAndReadAndHeardWithIt() {
+        open();
+        RecordingWatcher w = RecordingWatcher.watching(broker, "with-headers");
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        headers.put("Trace-Id", List.of("abc"));
+        headers.put("Tag", List.of("one", "two: three"));
+        long offset = value(broker.append("with-headers", TEXT, bytes("payload"), headers, null)).offset();
+        append("with-headers", "plain");
+        List<Message> read = read("with-headers", 1, 10, Long.MAX_VALUE);
+        assertThat(read.get(0).offset()).isEqualTo(offset);
+        assertThat(read.get(0).headers()).isEqualTo(headers);
+        assertThat(new String(read.get(0).payload(), StandardCharsets.UTF_8)).isEqualTo("payload");
+        assertThat(read.get(1).headers()).isEmpty();
+        awaitHeard(w, "committed");
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> w.messages().size() == 2);
+        assertThat(w.messages().getFirst().headers()).isEqualTo(headers);
+        assertThat(state("with-headers").bytes()).isEqualTo("payload".length() + "plain".length());
+
+        broker = restart();
+        assertThat(read("with-headers", 1, 10, Long.MAX_VALUE).getFirst().headers()).isEqualTo(headers);
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.switchboard.testing.TestServer;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.Dispatcher;
+import io.nats.client.impl.Headers;
 import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
@@ -185,6 +186,30 @@ class NatsClientTest {
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString("thumbnail-42")).build());
         assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
         assertThat(text(reply.get(10, TimeUnit.SECONDS))).isEqualTo("thumbnail-42");
+    }
+
+    @Test
+    void headersTravelWithTheMessageAndAreStoredInItsEnvelope() throws Exception {
+        Connection c = connect();
+        Subscription s = c.subscribe("with.headers");
+        c.flush(WAIT);
+        Headers headers = new Headers().add("Trace-Id", "t-42").add("Tag", "a", "b");
+        c.publish("with.headers", headers, bytes("body"));
+        c.flush(WAIT);
+        Message m = s.nextMessage(WAIT);
+        assertThat(m.getHeaders().get("Trace-Id")).containsExactly("t-42");
+        assertThat(m.getHeaders().get("Tag")).containsExactly("a", "b");
+        assertThat(text(m)).isEqualTo("body");
+        JsonNode stored = stored("with.headers").path("messages").get(0);
+        assertThat(stored.path("headers").path("Trace-Id").get(0).asText()).isEqualTo("t-42");
+        assertThat(stored.path("headers").path("Tag")).hasSize(2);
+
+        Connection responder = connect();
+        responder.createDispatcher(r -> responder.publish(r.getReplyTo(), new Headers().add("Status", "ok"),
+                r.getData())).subscribe("svc.headers");
+        responder.flush(WAIT);
+        Message reply = c.request("svc.headers", new Headers().add("Q", "1"), bytes("ping"), WAIT);
+        assertThat(reply.getHeaders().get("Status")).containsExactly("ok");
     }
 
     @Test

@@ -32,8 +32,12 @@ final class LiveSubjects {
         /** Which connection it belongs to, for no_echo. */
         Object owner();
 
-        /** Any thread: hands the message to the entry's loop (or drops it when that connection is full). */
-        void offer(String subject, String replyTo, byte[] payload);
+        /**
+         * Any thread: hands the message to the entry's loop (or drops it when that connection is full).
+         *
+         * @param headers the NATS header block as published, or null
+         */
+        void offer(String subject, String replyTo, byte[] headers, byte[] payload);
     }
 
     private final ConcurrentHashMap<String, CopyOnWriteArrayList<Entry>> literal = new ConcurrentHashMap<>();
@@ -91,7 +95,7 @@ final class LiveSubjects {
      * Offers a message to every matching subscription, one per queue group, skipping {@code skipOwner}'s (no_echo;
      * null: none). Returns how many subscriptions were offered it.
      */
-    int route(String subject, String replyTo, byte[] payload, Object skipOwner) {
+    int route(String subject, String replyTo, byte[] headers, byte[] payload, Object skipOwner) {
         List<Entry> matched = new ArrayList<>();
         List<Entry> exact = literal.get(subject);
         if (exact != null) {
@@ -111,12 +115,12 @@ final class LiveSubjects {
             if (e.queue() != null) {
                 groups.computeIfAbsent(e.queue(), q -> new ArrayList<>()).add(e);
             } else {
-                e.offer(subject, replyTo, payload);
+                e.offer(subject, replyTo, headers, payload);
                 offered++;
             }
         }
         for (List<Entry> members : groups.values()) {
-            members.get(ThreadLocalRandom.current().nextInt(members.size())).offer(subject, replyTo, payload);
+            members.get(ThreadLocalRandom.current().nextInt(members.size())).offer(subject, replyTo, headers, payload);
             offered++;
         }
         return offered;

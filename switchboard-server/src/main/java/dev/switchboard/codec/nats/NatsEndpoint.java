@@ -81,7 +81,7 @@ public final class NatsEndpoint {
                 .put("version", COMPATIBLE_VERSION)
                 .put("proto", PROTOCOL)
                 .put("go", "switchboard (Java)")
-                .put("headers", false)
+                .put("headers", true)
                 .put("max_payload", limits.maxMessageBytes())
                 .put("client_id", clientId)
                 .put("auth_required", authRequired);

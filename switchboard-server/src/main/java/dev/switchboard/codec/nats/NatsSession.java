@@ -5,6 +5,7 @@ import dev.switchboard.auth.Grants;
 import dev.switchboard.auth.NamePattern;
 import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Message;
+import dev.switchboard.broker.MessageHeaders;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.codec.BurstWriter;
 import dev.switchboard.codec.http.HttpResponses;
@@ -77,6 +78,8 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     private boolean connected;
     private boolean verbose;
     private boolean echo = true;
+    /** CONNECT said {@code headers:true}: messages with headers go out as HMSG. */
+    private boolean takesHeaders;
     private boolean closing;
     private int pingsUnanswered;
     private long publishesSent;
@@ -122,7 +125,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         }
 
         @Override
-        public void offer(String subject, String replyTo, byte[] payload) {
+        public void offer(String subject, String replyTo, byte[] headers, byte[] payload) {
             if (!ctx.channel().isWritable() || livePending.incrementAndGet() > MAX_LIVE_PENDING) {
                 livePending.updateAndGet(n -> Math.max(0, n - 1));
                 return;
@@ -130,7 +133,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             Handoff.execute(ctx.executor(), () -> {
                 livePending.decrementAndGet();
                 if (!ended) {
-                    writeMsg(subject, this, replyTo, payload);
+                    writeMsg(subject, this, replyTo, headers, payload);
                     burst.flush();
                 }
             });
@@ -168,7 +171,8 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             if (sub.queue != null && !endpoint.chosen(sub.pattern.toString(), sub.queue, sub, m.topic(), m.offset())) {
                 return;
             }
-            writeMsg(m.topic(), sub, null, m.payload());
+            writeMsg(m.topic(), sub, null, m.headers().isEmpty() ? null : NatsHeaders.format(m.headers()),
+                    m.payload());
         }
 
         @Override
@@ -295,6 +299,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         }
         verbose = options.path("verbose").asBoolean(false);
         echo = options.path("echo").asBoolean(true);
+        takesHeaders = options.path("headers").asBoolean(false);
         connected = true;
         ok();
     }
@@ -307,9 +312,13 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             error(INVALID_SUBJECT);
             return;
         }
+        Map<String, List<String>> headers = MessageHeaders.NONE;
         if (p.headers() != null) {
-            error("Parser Error: headers are not supported; this server announces headers:false");
-            return;
+            headers = NatsHeaders.parse(p.headers());
+            if (headers == null) {
+                error("Parser Error: an HPUB's headers start with NATS/1.0 and hold 'Name: value' lines");
+                return;
+            }
         }
         if (subject.startsWith(JOBS_PREFIX)) {
             submitJob(subject.substring(JOBS_PREFIX.length()), p);
@@ -323,7 +332,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             if (p.replyTo() != null) {
                 endpoint.live.rememberReply(p.replyTo());
             }
-            endpoint.live.route(subject, p.replyTo(), p.payload(), echo ? null : this);
+            endpoint.live.route(subject, p.replyTo(), p.headers(), p.payload(), echo ? null : this);
             stats.messagesIn(1);
             ok();
             return;
@@ -333,7 +342,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             return;
         }
         CompletableFuture<PublishResult> done = endpoint.broker.append(subject, NatsEndpoint.OCTET_STREAM,
-                p.payload(), null);
+                p.payload(), headers, null);
         publishesSent++;
         if (publishesSent - publishesAnswered >= MAX_PUBLISHES_IN_FLIGHT) {
             ctx.channel().config().setAutoRead(false);
@@ -414,17 +423,17 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     private void awaitJob(String id, String replyTo) {
         endpoint.jobs.awaitFinished(id, endpoint.limits.maxWait(), ctx.executor()).whenComplete((job, e) -> {
             if (e != null) {
-                endpoint.live.route(replyTo, null, errorJson("job_lost", "job '" + id + "' is gone"), null);
+                endpoint.live.route(replyTo, null, null, errorJson("job_lost", "job '" + id + "' is gone"), null);
             } else if (!job.status().isTerminal()) {
                 if (ctx.channel().isActive()) {
                     awaitJob(id, replyTo); // the longest wait ended: wait again while the requester is there
                 }
             } else if (job.status() == JobStatus.SUCCEEDED) {
-                endpoint.jobs.result(id).whenComplete((result, re) -> endpoint.live.route(replyTo, null,
+                endpoint.jobs.result(id).whenComplete((result, re) -> endpoint.live.route(replyTo, null, null,
                         re == null ? result : errorJson("job_result_lost", "the result of job '" + id + "' expired"),
                         null));
             } else {
-                endpoint.live.route(replyTo, null, errorJson("job_" + job.status().wire(),
+                endpoint.live.route(replyTo, null, null, errorJson("job_" + job.status().wire(),
                         job.error() == null ? "job '" + id + "' " + job.status().wire() : job.error()), null);
             }
         });
@@ -562,11 +571,20 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
 
     // ---- writing ----
 
-    /** {@code MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n}; ends the SUB once it delivered its max. */
-    private void writeMsg(String subject, Sub sub, String replyTo, byte[] payload) {
-        String head = "MSG " + subject + " " + sub.sid + (replyTo == null ? " " : " " + replyTo + " ")
-                + payload.length + "\r\n";
-        burst.append(head.getBytes(StandardCharsets.US_ASCII));
+    /**
+     * {@code MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n}, or HMSG with the header block for a client that
+     * said it takes headers (others get the payload alone); ends the SUB once it delivered its max.
+     */
+    private void writeMsg(String subject, Sub sub, String replyTo, byte[] headers, byte[] payload) {
+        String reply = replyTo == null ? " " : " " + replyTo + " ";
+        if (headers != null && takesHeaders) {
+            burst.append(("HMSG " + subject + " " + sub.sid + reply + headers.length + " "
+                    + (headers.length + payload.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            burst.append(headers);
+        } else {
+            burst.append(("MSG " + subject + " " + sub.sid + reply + payload.length + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+        }
         burst.append(payload);
         burst.append(CRLF);
         stats.messagesOut(1);

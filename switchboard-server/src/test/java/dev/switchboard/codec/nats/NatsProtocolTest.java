@@ -119,10 +119,10 @@ class NatsProtocolTest {
     }
 
     @Test
-    void infoAnnouncesTheLimitsAndThatHeadersAreNotSupportedYet() throws IOException {
+    void infoAnnouncesTheLimitsAndHeaders() throws IOException {
         try (Raw raw = new Raw(server.natsPort())) {
             assertThat(raw.info).startsWith("INFO {").contains("\"max_payload\":1048576", "\"proto\":1",
-                    "\"headers\":false", "\"auth_required\":false");
+                    "\"headers\":true", "\"auth_required\":false");
         }
     }
 
@@ -171,6 +171,30 @@ class NatsProtocolTest {
             assertThat(nats.getFirst().path("messagesOut").asLong()).isEqualTo(1);
             assertThat(nats.getFirst().path("kernel").path("sndBuf").asLong()).isPositive();
         }
+    }
+
+    @Test
+    void hpubHeadersAreStoredAndGoOutAsHmsgToClientsThatTakeThemAndAsMsgToOthers() throws IOException {
+        try (Raw withHeaders = new Raw(server.natsPort()); Raw without = new Raw(server.natsPort())) {
+            withHeaders.send("CONNECT {\"headers\":true}\r\nSUB raw.h 1\r\nPING\r\n");
+            assertThat(withHeaders.line()).isEqualTo("PONG");
+            without.send("SUB raw.h 9\r\nPING\r\n");
+            assertThat(without.line()).isEqualTo("PONG");
+            String block = "NATS/1.0\r\nTrace: t-1\r\n\r\n";
+            withHeaders.send("HPUB raw.h " + block.length() + " " + (block.length() + 2) + "\r\n" + block + "hi\r\n");
+            assertThat(withHeaders.line()).isEqualTo("HMSG raw.h 1 " + block.length() + " " + (block.length() + 2));
+            assertThat(withHeaders.line()).isEqualTo("NATS/1.0");
+            assertThat(withHeaders.line()).isEqualTo("Trace: t-1");
+            assertThat(withHeaders.line()).isEmpty();
+            assertThat(withHeaders.line()).isEqualTo("hi");
+            assertThat(without.line()).isEqualTo("MSG raw.h 9 2");
+            assertThat(without.line()).isEqualTo("hi");
+            withHeaders.send("HPUB raw.h 5 5\r\nHELLO\r\nPING\r\n");
+            assertThat(withHeaders.line()).startsWith("-ERR 'Parser Error: an HPUB");
+            assertThat(withHeaders.line()).isEqualTo("PONG");
+        }
+        assertThat(server.get("/v1/topics/raw.h/messages?from=earliest").body())
+                .contains("\"headers\":{\"Trace\":[\"t-1\"]}").contains("\"data\":\"hi\"");
     }
 
     @Test
