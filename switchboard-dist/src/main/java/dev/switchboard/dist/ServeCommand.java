@@ -30,6 +30,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080", description = "TCP port. Default: ${DEFAULT-VALUE}")
     int port;
 
+    @Option(names = "--nats-port",
+            description = "Also speak the NATS core protocol on this TCP port (docs/nats.md). Default: off")
+    Integer natsPort;
+
     @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on. Default: ${DEFAULT-VALUE}")
     String bind;
 
@@ -258,7 +262,10 @@ final class ServeCommand implements Callable<Integer> {
                         maxPublishRate, maxPublishRatePerSubject),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
                 idempotencyTtl, nonBlank(corsOrigins), stageSample, authConfig, nonBlank(allowedHosts), engine,
-                redisWaitReplicas, groupSettings());
+                redisWaitReplicas, groupSettings(), natsPort == null ? ServerConfig.NATS_OFF : natsPort);
+        if (natsPort != null && (natsPort < 0 || natsPort > 65535)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--nats-port must be 0-65535");
+        }
         if (redisWaitReplicas < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--redis-wait-replicas must not be negative");
         }

@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
         subcommands = {BenchCommand.Fanout.class, BenchCommand.Jobs.class, BenchCommand.Groups.class,
             BenchCommand.Durable.class,
             BenchCommand.Idle.class, BenchCommand.LongPoll.class, BenchCommand.Stalled.class,
-            BenchCommand.Client.class, BenchReportCommand.class})
+            BenchCommand.Client.class, BenchCommand.Request.class, BenchReportCommand.class})
 public final class BenchCommand implements Runnable {
     /** Event-loop threads of durable, idle, longpoll and stalled: a few, so the client is not the bottleneck. */
     private static final int DEFAULT_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
@@ -416,6 +416,48 @@ public final class BenchCommand implements Runnable {
             return workload.run(client, () -> new LongPollBenchmark.Config(client.server, polls, wait, rate, workload.io,
                     workload.threads, LongPollBenchmark.Config.freshPrefix()),
                     (config, err) -> new LongPollBenchmark(config, err).run());
+        }
+    }
+
+    @Command(name = "request",
+            mixinStandardHelpOptions = true,
+            description = {
+                "NATS request/reply with the official Java client (jnats): one responder echoes, --clients requesters "
+                        + "each wait for every reply. Point --server at nats-server or at Switchboard's --nats-port "
+                        + "(docs/nats.md) to compare them.",
+                "Exit 0 when the run saw no error, 1 otherwise."})
+    public static final class Request implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--server", defaultValue = "nats://127.0.0.1:4222",
+                description = "A NATS server: nats-server, or Switchboard's NATS port. Default: ${DEFAULT-VALUE}")
+        String server;
+
+        @Option(names = "--clients", defaultValue = "4", description = "Requester connections. Default: ${DEFAULT-VALUE}")
+        int clients;
+
+        @Option(names = "--size", defaultValue = "64", description = "Payload bytes. Default: ${DEFAULT-VALUE}")
+        int size;
+
+        @Mixin
+        Timing timing;
+
+        @Option(names = "--server-pid", defaultValue = "-1",
+                description = "The server's process id, to read its CPU time from /proc/PID/stat. Default: none")
+        long serverPid;
+
+        @Option(names = "--json", description = "Print the report as one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (clients < 1 || size < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--clients must be >= 1, --size >= 0");
+            }
+            RequestBenchmark benchmark = new RequestBenchmark(new RequestBenchmark.Config(server, clients, size,
+                    timing.warmup, timing.duration, serverPid), spec.commandLine().getErr());
+            return BenchReport.print(benchmark.run(), json, spec.commandLine().getOut());
         }
     }
 

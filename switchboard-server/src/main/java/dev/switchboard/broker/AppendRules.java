@@ -4,6 +4,7 @@ import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What every engine refuses before storing an append, so that all engines refuse the same input with the same codes.
@@ -24,9 +25,16 @@ public final class AppendRules {
 
     /** @throws ApiException when the append must be refused */
     public void check(String topic, String type, byte[] payload, String idempotencyKey) {
+        check(topic, type, payload, MessageHeaders.NONE, idempotencyKey);
+    }
+
+    /** @throws ApiException when the append must be refused; headers count against the size limit */
+    public void check(String topic, String type, byte[] payload, Map<String, List<String>> headers,
+                      String idempotencyKey) {
         writableTopic(topic);
-        if (payload.length > maxMessageBytes) {
-            throw tooLarge("message", payload.length);
+        int size = payload.length + MessageHeaders.size(headers);
+        if (size > maxMessageBytes) {
+            throw tooLarge("message", size);
         }
         checkTypeAndKey(type, idempotencyKey);
     }

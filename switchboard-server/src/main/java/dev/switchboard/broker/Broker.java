@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * The engine contract: what every engine (the embedded log, Redis) offers the layers above it, in engine-neutral
@@ -34,7 +35,17 @@ public interface Broker extends AutoCloseable {
      * @param idempotencyKey null, or a key that makes a retry return the first append's offset
      * @throws ApiException for refused input, before anything is stored
      */
-    CompletableFuture<PublishResult> append(String topic, String type, byte[] payload, String idempotencyKey);
+    default CompletableFuture<PublishResult> append(String topic, String type, byte[] payload,
+                                                    String idempotencyKey) {
+        return append(topic, type, payload, MessageHeaders.NONE, idempotencyKey);
+    }
+
+    /**
+     * {@link #append(String, String, byte[], String)} with headers ({@link MessageHeaders}), stored with the message
+     * and read back with it; they count against the message size limit.
+     */
+    CompletableFuture<PublishResult> append(String topic, String type, byte[] payload,
+                                            Map<String, List<String>> headers, String idempotencyKey);
 
     /**
      * Appends messages of one type to a topic as one atomic step: they get contiguous offsets in list order, with no
@@ -72,6 +83,14 @@ public interface Broker extends AutoCloseable {
      * returned watch when done; a deleted topic's watchers are told once and dropped.
      */
     Watch watch(String topic, TopicWatcher watcher);
+
+    /**
+     * Tells {@code listener} the name of every topic created from now on (by its first message, a transaction or a
+     * retention), once the topic is readable; a topic deleted and created again is told again. Delivery follows
+     * name patterns with it ({@code fanout.PatternFollow}). Calls come from the engine's threads and must not block;
+     * cancel the returned watch when done.
+     */
+    Watch watchCreations(Consumer<String> listener);
 
     /** Replaces a topic's retention (creating the topic if needed) and applies it at once. */
     CompletableFuture<TopicState> setRetention(String topic, Retention retention);

@@ -2,11 +2,13 @@ package dev.switchboard.broker;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
- * One stored message: offset in its topic, time (UTC ms), content type, payload. Immutable, except for a small cache
+ * One stored message: offset in its topic, time (UTC ms), content type, payload, headers (often none). Immutable, except for a small cache
  * of its wire encodings: each transport encodes a message once and every subscriber writes the same bytes
  * (docs/architecture.md, "Encode once"). The broker does not know the transports: each one takes a slot with
  * {@link #newEncodingSlot()} when its class loads.
@@ -21,9 +23,17 @@ public final class Message {
     private final long time;
     private final String type;
     private final byte[] payload;
+    private final Map<String, List<String>> headers;
     private final Object[] encodings = new Object[SLOTS];
 
     public Message(String topic, long offset, long time, String type, byte[] payload) {
+        this(topic, offset, time, type, payload, MessageHeaders.NONE);
+    }
+
+    /** @param headers name → values ({@link MessageHeaders}), the empty map for none */
+    public Message(String topic, long offset, long time, String type, byte[] payload,
+                   Map<String, List<String>> headers) {
+        this.headers = headers;
         this.topic = topic;
         this.offset = offset;
         this.time = time;
@@ -50,6 +60,11 @@ public final class Message {
     /** The stored bytes; callers must not modify them. */
     public byte[] payload() {
         return payload;
+    }
+
+    /** Name → values, in the order published; empty when the message has none. */
+    public Map<String, List<String>> headers() {
+        return headers;
     }
 
     /** A slot of {@link #encoded} for one wire form; a transport takes one per form, once. */

@@ -9,7 +9,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The message envelope of docs/api.md: {@code {"topic","offset","time","type","data"}} where {@code data} is the payload as
+ * The message envelope of docs/api.md: {@code {"topic","offset","time","type","headers","data"}} (headers only when
+ * the message has some) where {@code data} is the payload as
  * a JSON value when the type is JSON, a string when it is UTF-8 text, else base64 with {@code "encoding":"base64"}.
  * Shared by every transport that sends envelopes (polls, WebSocket).
  */
@@ -24,6 +25,17 @@ public final class Envelope {
         g.writeNumberField("offset", m.offset());
         g.writeStringField("time", Payloads.formatTime(m.time()));
         g.writeStringField("type", m.type());
+        if (!m.headers().isEmpty()) {
+            g.writeObjectFieldStart("headers");
+            for (var h : m.headers().entrySet()) {
+                g.writeArrayFieldStart(h.getKey());
+                for (String value : h.getValue()) {
+                    g.writeString(value);
+                }
+                g.writeEndArray();
+            }
+            g.writeEndObject();
+        }
         Payloads.writeData(g, "data", "encoding", m.type(), m.payload());
     }
 

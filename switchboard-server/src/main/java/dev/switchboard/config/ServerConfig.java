@@ -32,13 +32,17 @@ import java.util.List;
  *                         {@code redis-sentinel://h1:26379,h2:26379#master}; docs/cluster.md)
  * @param redisWaitReplicas with Redis: replicas that must hold a change before it is acknowledged (0 = none)
  * @param groups           consumer groups' lease, redelivery and limits
+ * @param natsPort         TCP port of the NATS core protocol (docs/nats.md), {@link #NATS_OFF} when off, 0 = any free
  */
 public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsync, Duration fsyncInterval,
                            IoMode io, int ioThreads, SocketOptions socket, Limits limits, Duration sseHeartbeat,
                            Duration wsPingInterval, Retention defaultRetention, Duration idempotencyTtl,
                            List<String> corsOrigins, int stageSample, AuthConfig auth,
-                           List<String> allowedHosts, String engine, int redisWaitReplicas, GroupSettings groups) {
+                           List<String> allowedHosts, String engine, int redisWaitReplicas, GroupSettings groups,
+                           int natsPort) {
     public static final String EMBEDDED = "embedded";
+    /** {@link #natsPort} when the NATS port is off (the default). */
+    public static final int NATS_OFF = -1;
 
     /**
      * Stage timing's default sampling. A timed publish cost 0.6-1.2 µs more in StageTimerBenchmark (three histogram
@@ -57,96 +61,107 @@ public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsyn
         return new ServerConfig("127.0.0.1", 0, dataDir, FsyncPolicy.BATCH, Duration.ofMillis(100), IoMode.AUTO, 2,
                 SocketOptions.defaults(), Limits.defaults(), Duration.ofSeconds(15), Duration.ofSeconds(30),
                 Retention.UNLIMITED, Duration.ofHours(24), List.of(), DEFAULT_STAGE_SAMPLE, AuthConfig.NONE, List.of(),
-                EMBEDDED, 0, GroupSettings.DEFAULTS);
+                EMBEDDED, 0, GroupSettings.DEFAULTS, NATS_OFF);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, newLimits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
     }
 
     public ServerConfig withFsync(FsyncPolicy policy) {
         return new ServerConfig(bind, port, dataDir, policy, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(bind, newPort, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
     }
 
     public ServerConfig withSocket(SocketOptions options) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, options, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
     }
 
     public ServerConfig withSseHeartbeat(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
     }
 
     public ServerConfig withWsPingInterval(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth, allowedHosts,
-                engine, redisWaitReplicas, groups);
+                engine, redisWaitReplicas, groups, natsPort);
     }
 
     public ServerConfig withCorsOrigins(List<String> origins) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
     }
 
     public ServerConfig withDefaultRetention(Retention retention) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins, stageSample, auth, allowedHosts,
-                engine, redisWaitReplicas, groups);
+                engine, redisWaitReplicas, groups, natsPort);
     }
 
     public ServerConfig withIo(IoMode mode) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, mode, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
     }
 
     public ServerConfig withStageSample(int every) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, every, auth, allowedHosts,
-                engine, redisWaitReplicas, groups);
+                engine, redisWaitReplicas, groups, natsPort);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, newAuth,
-                allowedHosts, engine, redisWaitReplicas, groups);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
     }
 
     public ServerConfig withAllowedHosts(List<String> hosts) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth, hosts,
-                engine, redisWaitReplicas, groups);
+                engine, redisWaitReplicas, groups, natsPort);
     }
 
     public ServerConfig withEngine(String newEngine) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, newEngine, redisWaitReplicas, groups);
+                allowedHosts, newEngine, redisWaitReplicas, groups, natsPort);
+    }
+
+    public ServerConfig withNatsPort(int port) {
+        return new ServerConfig(bind, this.port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
+                allowedHosts, engine, redisWaitReplicas, groups, port);
+    }
+
+    /** Whether the NATS port is on. */
+    public boolean natsEnabled() {
+        return natsPort != NATS_OFF;
     }
 
     public ServerConfig withRedisWaitReplicas(int replicas) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, replicas, groups);
+                allowedHosts, engine, replicas, groups, natsPort);
     }
 
     public ServerConfig withGroups(GroupSettings settings) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, settings);
+                allowedHosts, engine, redisWaitReplicas, settings, natsPort);
     }
 }

@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * Delivery on top of any engine: the {@link TopicFeed} of every topic that has readers here, push subscribers
@@ -131,6 +132,14 @@ public final class Delivery {
     /** Starts a push subscriber on the feed's loop; see {@link Subscription}. */
     public Subscription subscribe(TopicFeed f, StartPosition from, DeliverySink sink) {
         return new Subscription(f, f.resolve(from), sink);
+    }
+
+    /**
+     * Follows every topic {@code matches} accepts, existing or created later; see {@link PatternFollow}. Issue 17's
+     * pattern subscriptions on WebSocket, SSE and long polling take the same path as NATS wildcards.
+     */
+    public PatternFollow follow(Predicate<String> matches, PatternFollow.Listener listener) {
+        return PatternFollow.start(broker, matches, listener);
     }
 
     /** Live readers of a topic per transport ({@code ws}, {@code sse}, {@code longpoll}). */

@@ -1,6 +1,7 @@
 package dev.switchboard.log;
 
 import dev.switchboard.broker.BatchResult;
+import dev.switchboard.broker.MessageHeaders;
 import io.micrometer.core.instrument.Counter;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -20,7 +21,7 @@ final class BatchTransaction extends AppendTransaction<BatchResult> {
 
     @Override
     BatchResult stageOn(StagedCommit commit) {
-        return key != null ? commit.appendOnce(topic, type, payloads, key) : commit.appendAll(topic, type, payloads);
+        return key != null ? commit.appendOnce(topic, type, payloads, MessageHeaders.NONE, key) : commit.appendAll(topic, type, payloads);
     }
 
     @Override

@@ -197,8 +197,9 @@ final class CommitLoop implements Runnable {
     }
 
     /** Any thread: a plain publish. */
-    boolean offerPublish(String topic, String type, byte[] payload, String key, CompletableFuture<PublishResult> done) {
-        return offer(new Pending(new PublishTransaction(topic, type, payload, key, done, replayed)));
+    boolean offerPublish(String topic, String type, byte[] payload, Map<String, List<String>> headers, String key,
+                         CompletableFuture<PublishResult> done) {
+        return offer(new Pending(new PublishTransaction(topic, type, payload, headers, key, done, replayed)));
     }
 
     /** Any thread: a batch publish. */
@@ -365,8 +366,12 @@ final class CommitLoop implements Runnable {
         for (Pending p : accepted) {
             guard("a transaction's durable hook", p.tx::durable);
         }
+        List<String> created = new ArrayList<>();
         for (StoredTopicState t : stage.touched) {
             if (!stage.dropped.contains(t)) {
+                if (!t.isStored()) {
+                    created.add(t.name());
+                }
                 t.committed();
             }
         }
@@ -392,6 +397,7 @@ final class CommitLoop implements Runnable {
                 watchers.appended(m.topic(), m);
             }
         }
+        created.forEach(watchers::created);
         for (Pending p : accepted) {
             answerCommitted(p);
         }
@@ -445,8 +451,12 @@ final class CommitLoop implements Runnable {
             }
             throw e;
         }
+        boolean created = !t.isStored();
         t.retentionChanged(retention);
         t.committed();
+        if (created) {
+            watchers.created(name);
+        }
         guard("retention of " + name, () -> retainer.enforceAndWake(t, now));
         return t.state();
     }

@@ -32,6 +32,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -107,11 +108,12 @@ public final class EmbeddedBroker implements Broker {
     // ---- writes ----
 
     @Override
-    public CompletableFuture<PublishResult> append(String topic, String type, byte[] payload, String idempotencyKey) {
-        rules.check(topic, type, payload, idempotencyKey);
+    public CompletableFuture<PublishResult> append(String topic, String type, byte[] payload,
+                                                   Map<String, List<String>> headers, String idempotencyKey) {
+        rules.check(topic, type, payload, headers, idempotencyKey);
         refuseNewTopicOverLimit(topic);
         CompletableFuture<PublishResult> done = new CompletableFuture<>();
-        if (!writer.offerPublish(topic, type, payload, idempotencyKey, done)) {
+        if (!writer.offerPublish(topic, type, payload, headers, idempotencyKey, done)) {
             throw writer.refusal("too many publishes waiting for the log; retry shortly");
         }
         return done;
@@ -231,6 +233,11 @@ public final class EmbeddedBroker implements Broker {
     public Watch watch(String topic, TopicWatcher watcher) {
         TopicNames.validate(topic);
         return watchers.add(topic, watcher);
+    }
+
+    @Override
+    public Watch watchCreations(Consumer<String> listener) {
+        return watchers.addCreations(listener);
     }
 
     // ---- registry, for the writer ----

@@ -1,12 +1,17 @@
 package dev.switchboard.log;
 
 import dev.switchboard.broker.Message;
+import dev.switchboard.broker.MessageHeaders;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.List;
 
 /**
  * The stored form of a message. Key: topic id (8 bytes) + offset (8 bytes), big-endian so the store's byte order is
- * offset order. Value: time ms (8) + type length (2) + type (UTF-8) + payload.
+ * offset order. Value: time ms (8) + type length (2) + type (UTF-8) + payload. A message with headers sets the type
+ * length's top bit (types are at most 255 bytes, so records written before headers existed never have it) and puts
+ * the headers' length (4) and bytes ({@link MessageHeaders}) between the type and the payload.
  */
 final class MessageRecord {
     static final int KEY_BYTES = 16;
@@ -29,28 +34,52 @@ final class MessageRecord {
         return ByteBuffer.wrap(key, 0, 8).getLong();
     }
 
-    static byte[] value(long time, String type, byte[] payload) {
+    private static final int HAS_HEADERS = 0x8000;
+
+    static byte[] value(long time, String type, byte[] payload, Map<String, List<String>> headers) {
         byte[] typeBytes = type.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(10 + typeBytes.length + payload.length)
-                .putLong(time).putShort((short) typeBytes.length).put(typeBytes).put(payload).array();
+        if (headers.isEmpty()) {
+            return ByteBuffer.allocate(10 + typeBytes.length + payload.length)
+                    .putLong(time).putShort((short) typeBytes.length).put(typeBytes).put(payload).array();
+        }
+        byte[] h = MessageHeaders.encode(headers);
+        return ByteBuffer.allocate(14 + typeBytes.length + h.length + payload.length).putLong(time)
+                .putShort((short) (typeBytes.length | HAS_HEADERS)).put(typeBytes).putInt(h.length).put(h).put(payload)
+                .array();
     }
 
     static long timeOf(byte[] value) {
         return ByteBuffer.wrap(value, 0, 8).getLong();
     }
 
+    /** Where the payload starts. */
+    private static int payloadStart(byte[] value) {
+        int typeField = ByteBuffer.wrap(value, 8, 2).getShort() & 0xffff;
+        int typeLength = typeField & ~HAS_HEADERS;
+        if ((typeField & HAS_HEADERS) == 0) {
+            return 10 + typeLength;
+        }
+        return 14 + typeLength + ByteBuffer.wrap(value, 10 + typeLength, 4).getInt();
+    }
+
     static int payloadLength(byte[] value) {
-        int typeLength = ByteBuffer.wrap(value, 8, 2).getShort() & 0xffff;
-        return value.length - 10 - typeLength;
+        return value.length - payloadStart(value);
     }
 
     static Message decode(String topic, long offset, byte[] value) {
         ByteBuffer b = ByteBuffer.wrap(value);
         long time = b.getLong();
-        int typeLength = b.getShort() & 0xffff;
+        int typeField = b.getShort() & 0xffff;
+        int typeLength = typeField & ~HAS_HEADERS;
         String type = new String(value, 10, typeLength, StandardCharsets.UTF_8);
-        byte[] payload = new byte[value.length - 10 - typeLength];
-        System.arraycopy(value, 10 + typeLength, payload, 0, payload.length);
-        return new Message(topic, offset, time, type, payload);
+        Map<String, List<String>> headers = MessageHeaders.NONE;
+        if ((typeField & HAS_HEADERS) != 0) {
+            int headerLength = ByteBuffer.wrap(value, 10 + typeLength, 4).getInt();
+            headers = MessageHeaders.decode(value, 14 + typeLength, headerLength);
+        }
+        int start = payloadStart(value);
+        byte[] payload = new byte[value.length - start];
+        System.arraycopy(value, start, payload, 0, payload.length);
+        return new Message(topic, offset, time, type, payload, headers);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
+import dev.switchboard.broker.MessageHeaders;
 import dev.switchboard.broker.Retention;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -327,8 +329,14 @@ public final class RocksLog implements AutoCloseable {
         }
 
         public void putMessage(long topicId, long offset, long time, String type, byte[] payload) {
+            putMessage(topicId, offset, time, type, payload, MessageHeaders.NONE);
+        }
+
+        public void putMessage(long topicId, long offset, long time, String type, byte[] payload,
+                               Map<String, List<String>> headers) {
             try {
-                batch.put(o.messages, MessageRecord.key(topicId, offset), MessageRecord.value(time, type, payload));
+                batch.put(o.messages, MessageRecord.key(topicId, offset),
+                        MessageRecord.value(time, type, payload, headers));
             } catch (RocksDBException e) {
                 throw new LogException("batch put failed: " + e.getMessage(), e);
             }

@@ -2,6 +2,7 @@ package dev.switchboard.log;
 
 import dev.switchboard.broker.BatchResult;
 import dev.switchboard.broker.Message;
+import dev.switchboard.broker.MessageHeaders;
 import dev.switchboard.broker.Transaction;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,7 +50,11 @@ final class StagedCommit implements Transaction.Stage {
 
     @Override
     public Message append(String topic, String type, byte[] payload) {
-        return append(current(topic), type, payload);
+        return append(topic, type, payload, MessageHeaders.NONE);
+    }
+
+    Message append(String topic, String type, byte[] payload, Map<String, List<String>> headers) {
+        return append(current(topic), type, payload, headers);
     }
 
     /**
@@ -69,13 +74,13 @@ final class StagedCommit implements Transaction.Stage {
         return t;
     }
 
-    private Message append(StoredTopicState t, String type, byte[] payload) {
+    private Message append(StoredTopicState t, String type, byte[] payload, Map<String, List<String>> headers) {
         long offset = ++t.stagedLast;
         long time = Math.max(now, t.lastTime);
         t.lastTime = time;
         t.stagedBytes += payload.length;
-        batch.putMessage(t.stagedId, offset, time, type, payload);
-        Message m = new Message(t.name(), offset, time, type, payload);
+        batch.putMessage(t.stagedId, offset, time, type, payload, headers);
+        Message m = new Message(t.name(), offset, time, type, payload, headers);
         appended.add(m);
         topicOf.put(m, t);
         touched.add(t);
@@ -115,14 +120,15 @@ final class StagedCommit implements Transaction.Stage {
 
     /** Messages of a batch publish without an idempotency key, at contiguous offsets. */
     BatchResult appendAll(String topic, String type, List<byte[]> payloads) {
-        return appendAll(current(topic), type, payloads);
+        return appendAll(current(topic), type, payloads, MessageHeaders.NONE);
     }
 
-    private BatchResult appendAll(StoredTopicState t, String type, List<byte[]> payloads) {
-        Message first = append(t, type, payloads.getFirst());
+    private BatchResult appendAll(StoredTopicState t, String type, List<byte[]> payloads,
+                                  Map<String, List<String>> headers) {
+        Message first = append(t, type, payloads.getFirst(), headers);
         Message last = first;
         for (int i = 1; i < payloads.size(); i++) {
-            last = append(t, type, payloads.get(i));
+            last = append(t, type, payloads.get(i), headers);
         }
         // One commit has one time (times never go back within a topic): every message of the batch shares it.
         return new BatchResult(t.name(), first.offset(), last.offset(), first.time(), false);
@@ -132,7 +138,8 @@ final class StagedCommit implements Transaction.Stage {
      * A publish (one message or a batch) with an idempotency key: the messages published earlier with that key, or
      * newly staged ones.
      */
-    BatchResult appendOnce(String topic, String type, List<byte[]> payloads, String key) {
+    BatchResult appendOnce(String topic, String type, List<byte[]> payloads, Map<String, List<String>> headers,
+                           String key) {
         StoredTopicState t = current(topic);
         String batchKey = t.stagedId + "/" + key;
         BatchResult earlier = keysInBatch.get(batchKey);
@@ -143,7 +150,7 @@ final class StagedCommit implements Transaction.Stage {
         if (hit != null && hit.time() >= now - idempotencyTtlMillis) {
             return new BatchResult(t.name(), hit.firstOffset(), hit.lastOffset(), hit.time(), true);
         }
-        BatchResult staged = appendAll(t, type, payloads);
+        BatchResult staged = appendAll(t, type, payloads, headers);
         batch.putIdempotencyKey(t.stagedId, key, staged.firstOffset(), staged.lastOffset(), staged.time());
         keysInBatch.put(batchKey, staged);
         return staged;

@@ -21,6 +21,23 @@ final class TopicWatchers {
     private static final Logger log = LoggerFactory.getLogger(TopicWatchers.class);
 
     private final ConcurrentHashMap<String, CopyOnWriteArrayList<TopicWatcher>> byTopic = new ConcurrentHashMap<>();
+    private final CopyOnWriteArrayList<Consumer<String>> creations = new CopyOnWriteArrayList<>();
+
+    Broker.Watch addCreations(Consumer<String> listener) {
+        creations.add(listener);
+        return () -> creations.remove(listener);
+    }
+
+    /** A topic is stored and readable for the first time (or again, after a deletion). */
+    void created(String topic) {
+        for (Consumer<String> c : creations) {
+            try {
+                c.accept(topic);
+            } catch (RuntimeException e) {
+                log.error("a creation listener ({}) failed; continuing", c, e);
+            }
+        }
+    }
 
     Broker.Watch add(String topic, TopicWatcher watcher) {
         byTopic.computeIfAbsent(topic, t -> new CopyOnWriteArrayList<>()).add(watcher);

@@ -13,6 +13,7 @@ import dev.switchboard.codec.http.OpsEndpoints;
 import dev.switchboard.codec.http.RequestTimeouts;
 import dev.switchboard.codec.http.TopicEndpoints;
 import dev.switchboard.codec.longpoll.PollEndpoint;
+import dev.switchboard.codec.nats.NatsEndpoint;
 import dev.switchboard.codec.sse.SseEndpoint;
 import dev.switchboard.codec.websocket.WebSocketEndpoint;
 import dev.switchboard.config.Limits;
@@ -112,6 +113,12 @@ public final class ConnectionPipeline {
 
     /** A connection past a limit: its router answers with the refusal (see {@link ConnectionLimiter}). */
     private static void refuse(Channel ch, ConnectionLimiter.Refusal why) {
+        if (ch.pipeline().get(ApiRouter.class) == null) {
+            // nats-server's words for the same refusals
+            NatsEndpoint.refuse(ch, why == ConnectionLimiter.Refusal.CAPACITY ? "maximum connections exceeded"
+                    : "maximum connections per address exceeded");
+            return;
+        }
         ApiRouter router = ch.pipeline().get(ApiRouter.class);
         if (router != null) {
             router.refuseRequests(why == ConnectionLimiter.Refusal.CAPACITY
@@ -130,6 +137,12 @@ public final class ConnectionPipeline {
                 .addLast("cors", new CorsHandler(cors))
                 .addLast("aggregator", new BodyAggregator(limits.maxMessageBytes()))
                 .addLast("router", new ApiRouter(routes, limits.answerTimeout()));
+    }
+
+    /** A NATS connection's handlers: the same x-ray counters and connection limit as HTTP's, then NATS. */
+    public void installNats(ChannelPipeline p, NatsEndpoint nats) {
+        p.addLast("xray", registry.newConnection()).addLast("connections", connections);
+        nats.install(p);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.switchboard.server;
 
 import dev.switchboard.auth.Authenticator;
 import dev.switchboard.broker.Broker;
+import dev.switchboard.codec.nats.NatsEndpoint;
 import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.SocketOptions;
@@ -72,6 +73,8 @@ public final class SwitchboardServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Channel serverChannel;
+    /** The NATS port's listening socket, or null when it is off. */
+    private final Channel natsChannel;
     /**
      * Every open client connection, so that closing the server closes them while their event loops still run. A
      * connection joins when the listening socket accepts it, before it is registered with a loop or has a pipeline,
@@ -131,9 +134,15 @@ public final class SwitchboardServer implements AutoCloseable {
         if (socket.receiveBuffer() > 0) {
             b.childOption(ChannelOption.SO_RCVBUF, socket.receiveBuffer());
         }
+        Channel http = null;
         try {
-            serverChannel = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
+            http = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
+            natsChannel = config.natsEnabled() ? bindNats(b.clone(), pipeline, authenticator) : null;
+            serverChannel = http;
         } catch (RuntimeException | InterruptedException e) {
+            if (http != null) {
+                http.close().syncUninterruptibly();
+            }
             shutdownGroups();
             presence.close();
             closeJobsAndGroups();
@@ -144,6 +153,30 @@ public final class SwitchboardServer implements AutoCloseable {
         log.info("switchboard listening on {} ({} event loops on {}, {})", serverChannel.localAddress(), threads,
                 engine.displayName(), config.embedded() ? "fsync=" + config.fsync().name().toLowerCase()
                         + ", data in " + config.dataDir().toAbsolutePath() : "topics and jobs in Redis");
+    }
+
+    /**
+     * The NATS port (docs/nats.md): the same event loops, io engine, socket options and accepted-connection
+     * bookkeeping as HTTP, with the NATS handlers instead of HTTP's.
+     */
+    private Channel bindNats(ServerBootstrap b, ConnectionPipeline pipeline, Authenticator authenticator)
+            throws InterruptedException {
+        NatsEndpoint nats = new NatsEndpoint(broker, delivery, jobs, config.limits(), authenticator,
+                config.auth().jwt(), config.wsPingInterval());
+        b.handler(new AcceptedConnections()).childHandler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                pipeline.installNats(ch.pipeline(), nats);
+            }
+        });
+        Channel ch = b.bind(new InetSocketAddress(config.bind(), config.natsPort())).sync().channel();
+        log.info("NATS core protocol on {}", ch.localAddress());
+        return ch;
+    }
+
+    /** The NATS port, or -1 when it is off. */
+    public int natsPort() {
+        return natsChannel == null ? -1 : ((InetSocketAddress) natsChannel.localAddress()).getPort();
     }
 
     /** Key prefix of every node's keys in a shared Redis. */
@@ -231,6 +264,9 @@ public final class SwitchboardServer implements AutoCloseable {
     public void close() {
         closing = true;
         serverChannel.close().syncUninterruptibly();
+        if (natsChannel != null) {
+            natsChannel.close().syncUninterruptibly();
+        }
         closeClients();
         presence.close();
         shutdownGroups();

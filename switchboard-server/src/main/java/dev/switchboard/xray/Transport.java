@@ -2,7 +2,7 @@ package dev.switchboard.xray;
 
 /** What a connection is being used for right now; a plain HTTP connection holding a long poll counts as one. */
 public enum Transport {
-    HTTP("http"), LONGPOLL("longpoll"), SSE("sse"), WS("ws");
+    HTTP("http"), LONGPOLL("longpoll"), SSE("sse"), WS("ws"), NATS("nats");
 
     private final String wire;
 

@@ -17,12 +17,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -566,6 +569,63 @@ public abstract class BrokerContractTest {
 
         broker = restart();
         assertThat(state("e").epoch()).as("a restart keeps the epoch").isEqualTo(again.epoch());
+    }
+
+    @Test
+    void headersAreStoredWithTheirMessageAndReadAndHeardWithIt() {
+        open();
+        RecordingWatcher w = RecordingWatcher.watching(broker, "with-headers");
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        headers.put("Trace-Id", List.of("abc"));
+        headers.put("Tag", List.of("one", "two: three"));
+        long offset = value(broker.append("with-headers", TEXT, bytes("payload"), headers, null)).offset();
+        append("with-headers", "plain");
+        List<Message> read = read("with-headers", 1, 10, Long.MAX_VALUE);
+        assertThat(read.get(0).offset()).isEqualTo(offset);
+        assertThat(read.get(0).headers()).isEqualTo(headers);
+        assertThat(new String(read.get(0).payload(), StandardCharsets.UTF_8)).isEqualTo("payload");
+        assertThat(read.get(1).headers()).isEmpty();
+        awaitHeard(w, "committed");
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> w.messages().size() == 2);
+        assertThat(w.messages().getFirst().headers()).isEqualTo(headers);
+        assertThat(state("with-headers").bytes()).isEqualTo("payload".length() + "plain".length());
+
+        broker = restart();
+        assertThat(read("with-headers", 1, 10, Long.MAX_VALUE).getFirst().headers()).isEqualTo(headers);
+    }
+
+    @Test
+    void creationListenersHearEachTopicCreatedOnceItIsReadableAndNotItsLaterChanges() {
+        open();
+        append("before", "1");
+        List<String> heard = new CopyOnWriteArrayList<>();
+        List<String> unreadable = new CopyOnWriteArrayList<>();
+        Broker.Watch watch = broker.watchCreations(name -> {
+            heard.add(name);
+            if (broker.state(name).isEmpty()) {
+                unreadable.add(name);
+            }
+        });
+        append("before", "2");
+        append("fresh", "1");
+        append("fresh", "2");
+        value(broker.setRetention("empty", new Retention(3L, null, null)));
+        commit(s -> s.append("_jobs.created", TEXT, bytes("x")));
+        value(broker.delete("fresh"));
+        append("fresh", "again");
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> heard.size() >= 4);
+        append("last", "1");
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> heard.contains("last"));
+        assertThat(heard).containsExactly("fresh", "empty", "_jobs.created", "fresh", "last");
+        assertThat(unreadable).isEmpty();
+
+        watch.cancel();
+        List<String> stillListening = new CopyOnWriteArrayList<>();
+        Broker.Watch other = broker.watchCreations(stillListening::add);
+        append("after-cancel", "1");
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> stillListening.contains("after-cancel"));
+        assertThat(heard).doesNotContain("after-cancel");
+        other.cancel();
     }
 
     // ---- retention ----

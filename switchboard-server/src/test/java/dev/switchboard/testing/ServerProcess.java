@@ -8,7 +8,7 @@ import java.util.Locale;
 
 /**
  * The server as its own OS process, for tests that kill it ({@code kill -9}) or restart it: {@code ServerProcess PORT
- * DATA_DIR FSYNC [ENGINE]}. The server module has no command line of its own (that is {@code switchboard serve}, in the
+ * DATA_DIR FSYNC [ENGINE [NATS_PORT]]}. The server module has no command line of its own (that is {@code switchboard serve}, in the
  * distribution), so crash tests start this instead, with the test defaults of {@link ServerConfig#forTests}.
  */
 public final class ServerProcess {
@@ -17,7 +17,8 @@ public final class ServerProcess {
     public static void main(String[] args) throws InterruptedException {
         ServerConfig config = ServerConfig.forTests(Path.of(args[1])).withPort(Integer.parseInt(args[0]))
                 .withFsync(FsyncPolicy.valueOf(args[2].toUpperCase(Locale.ROOT)))
-                .withEngine(args.length > 3 ? args[3] : ServerConfig.EMBEDDED);
+                .withEngine(args.length > 3 ? args[3] : ServerConfig.EMBEDDED)
+                .withNatsPort(args.length > 4 ? Integer.parseInt(args[4]) : ServerConfig.NATS_OFF);
         SwitchboardServer server = SwitchboardServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
         server.awaitClose();
@@ -27,6 +28,12 @@ public final class ServerProcess {
     public static String[] command(int port, Path dataDir, String fsync, String engine) {
         return new String[] {"-cp", System.getProperty("java.class.path"), ServerProcess.class.getName(),
                 String.valueOf(port), dataDir.toString(), fsync, engine};
+    }
+
+    /** The arguments that start an embedded-engine server with its NATS port on {@code natsPort} too. */
+    public static String[] commandWithNats(int port, int natsPort, Path dataDir, String fsync) {
+        return new String[] {"-cp", System.getProperty("java.class.path"), ServerProcess.class.getName(),
+                String.valueOf(port), dataDir.toString(), fsync, ServerConfig.EMBEDDED, String.valueOf(natsPort)};
     }
 
     /** The arguments of {@code java -cp <this class path> …} that start a server process. */

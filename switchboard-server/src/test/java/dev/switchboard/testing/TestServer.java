@@ -29,6 +29,7 @@ public final class TestServer implements AutoCloseable {
     private int port;
     /** The redis-server of a server on Redis, stopped after the server; else null. */
     private RedisServer redis;
+    private int natsPort;
 
     private TestServer(Path dataDir, UnaryOperator<ServerConfig> customize) {
         this.dataDir = dataDir;
@@ -89,12 +90,16 @@ public final class TestServer implements AutoCloseable {
 
     private void boot(int onPort) {
         try {
-            server = SwitchboardServer.start(customize.apply(defaults()).withPort(onPort));
+            ServerConfig config = customize.apply(defaults()).withPort(onPort);
+            // A restart keeps the NATS port too, so that NATS clients reconnect to it.
+            server = SwitchboardServer.start(config.natsEnabled() && natsPort > 0 ? config.withNatsPort(natsPort)
+                    : config);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
         port = server.port();
+        natsPort = server.natsPort();
     }
 
     /** Stops the server cleanly and starts it again on the same data directory and port. */
@@ -113,6 +118,15 @@ public final class TestServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The NATS port; the server must have been started with one ({@code c -> c.withNatsPort(0)}). */
+    public int natsPort() {
+        return natsPort;
+    }
+
+    public String natsUrl() {
+        return "nats://127.0.0.1:" + natsPort;
     }
 
     public String url() {

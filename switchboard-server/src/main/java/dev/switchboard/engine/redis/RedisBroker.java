@@ -5,6 +5,7 @@ import dev.switchboard.broker.BatchResult;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.JobLedger;
 import dev.switchboard.broker.Message;
+import dev.switchboard.broker.MessageHeaders;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.broker.TopicState;
@@ -218,9 +219,10 @@ public final class RedisBroker implements Broker {
     }
 
     @Override
-    public CompletableFuture<PublishResult> append(String topic, String type, byte[] payload, String idempotencyKey) {
-        rules.check(topic, type, payload, idempotencyKey);
-        return appendAll(topic, type, List.of(payload), idempotencyKey)
+    public CompletableFuture<PublishResult> append(String topic, String type, byte[] payload,
+                                                   Map<String, List<String>> headers, String idempotencyKey) {
+        rules.check(topic, type, payload, headers, idempotencyKey);
+        return appendAll(topic, type, List.of(payload), headers, idempotencyKey)
                 .thenApply(r -> new PublishResult(topic, r.firstOffset(), r.time(), r.replayed()));
     }
 
@@ -228,15 +230,16 @@ public final class RedisBroker implements Broker {
     public CompletableFuture<BatchResult> appendBatch(String topic, String type, List<byte[]> payloads,
                                                       String idempotencyKey) {
         rules.checkBatch(topic, type, payloads, idempotencyKey);
-        return appendAll(topic, type, List.copyOf(payloads), idempotencyKey);
+        return appendAll(topic, type, List.copyOf(payloads), MessageHeaders.NONE, idempotencyKey);
     }
 
     private CompletableFuture<BatchResult> appendAll(String topic, String type, List<byte[]> payloads,
-                                                     String idempotencyKey) {
-        List<byte[]> args = new ArrayList<>(payloads.size() + 9);
+                                                     Map<String, List<String>> headers, String idempotencyKey) {
+        List<byte[]> args = new ArrayList<>(payloads.size() + 10);
         args.addAll(RedisKeys.args(keys.prefix(), topic, type, idempotencyKey == null ? "" : idempotencyKey,
                 idempotencyTtlMillis, limits.maxTopics()));
         args.addAll(retentionArgs(defaultRetention));
+        args.add(headers.isEmpty() ? new byte[0] : MessageHeaders.encode(headers));
         args.addAll(payloads);
         return issue(() -> scripts.append.<List<Object>>run(redis, ScriptOutputType.MULTI,
                 args.toArray(byte[][]::new)), reply -> switch (text(reply.get(0))) {
@@ -514,7 +517,9 @@ public final class RedisBroker implements Broker {
         String id = e.getId();
         long offset = Long.parseLong(id.substring(0, id.indexOf('-')));
         Map<String, byte[]> body = e.getBody();
-        return new Message(topic, offset, Long.parseLong(text(body.get("t"))), text(body.get("y")), body.get("p"));
+        byte[] headers = body.get("h");
+        return new Message(topic, offset, Long.parseLong(text(body.get("t"))), text(body.get("y")), body.get("p"),
+                headers == null ? MessageHeaders.NONE : MessageHeaders.decode(headers, 0, headers.length));
     }
 
     /** Blocks for one round trip: the contract's positions are synchronous ({@link #stateAsync} is not). */
@@ -632,6 +637,11 @@ public final class RedisBroker implements Broker {
     public Watch watch(String topic, TopicWatcher watcher) {
         TopicNames.validate(topic);
         return watchers.add(topic, watcher);
+    }
+
+    @Override
+    public Watch watchCreations(Consumer<String> listener) {
+        return watchers.addCreations(listener);
     }
 
     /** The topic's epoch and positions as the watchers track them, or null when there is no such topic. */

@@ -30,6 +30,14 @@ record RedisKeys(String prefix) {
         return channel.substring(prefix.length() + 1, channel.length() - "}:c".length());
     }
 
+    /**
+     * The (unsharded) pub/sub channel that announces each topic created, by name: creations span every slot, so
+     * they cannot go on a topic's sharded channel.
+     */
+    String creations() {
+        return prefix + "created";
+    }
+
     /** Every topic's name, in a sorted set. */
     String registry() {
         return prefix + "topics";

@@ -78,6 +78,9 @@ final class RedisWatchers {
     /** Changes announced and not yet handled, in the order heard. */
     private final Queue<Heard> heard = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
+    private final List<Consumer<String>> creations = new CopyOnWriteArrayList<>();
+    /** Dispatcher only. */
+    private boolean creationsSubscribed;
     private volatile boolean closing;
 
     /**
@@ -136,6 +139,15 @@ final class RedisWatchers {
             }
 
             @Override
+            public void message(String channel, byte[] message) {
+                if (channel.equals(keys.creations())) {
+                    String topic = new String(message, StandardCharsets.UTF_8);
+                    // On the dispatcher, behind the changes heard before it: never ahead of a watcher's news.
+                    dispatch(() -> creations.forEach(c -> tellCreated(c, topic)));
+                }
+            }
+
+            @Override
             public void ssubscribed(String channel, long count) {
                 String topic = keys.topicOf(channel);
                 dispatch(() -> catchUp(topic));
@@ -155,6 +167,29 @@ final class RedisWatchers {
             }));
         } catch (RejectedExecutionException e) {
             log.debug("a change heard after the engine closed");
+        }
+    }
+
+    /**
+     * Subscribes to creations with the first listener and keeps the subscription (Lettuce restores it after a
+     * reconnect; topics created while Redis was away are not told).
+     */
+    Broker.Watch addCreations(Consumer<String> listener) {
+        onDispatcher(() -> {
+            if (!creationsSubscribed) {
+                pubsub.async().subscribe(keys.creations()).get(SUBSCRIBE_SECONDS, TimeUnit.SECONDS);
+                creationsSubscribed = true;
+            }
+            return creations.add(listener);
+        });
+        return () -> creations.remove(listener);
+    }
+
+    private void tellCreated(Consumer<String> listener, String topic) {
+        try {
+            listener.accept(topic);
+        } catch (RuntimeException e) {
+            log.error("a creation listener failed on topic {}", topic, e);
         }
     }
 

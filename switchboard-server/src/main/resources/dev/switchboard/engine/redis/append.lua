@@ -1,5 +1,6 @@
 -- An append or a batch. ARGV: prefix, topic, type, idempotency key ('' for none), key TTL ms, max topics, default
--- retention (max messages, max age ms, max bytes; '' = unlimited), then the payloads.
+-- retention (max messages, max age ms, max bytes; '' = unlimited), the headers of every message (MessageHeaders'
+-- bytes, '' for none), then the payloads.
 -- Returns {'A', 'first last time'}, {'R', 'first last time'} (replayed) or {'L'} (topic limit).
 local t, type, key = ARGV[2], ARGV[3], ARGV[4]
 local m = meta_key(t)
@@ -15,11 +16,12 @@ if not epoch then
 end
 local first = tonumber(redis.call('HGET', m, 'last')) + 1
 local last, added, messages = first - 1, 0, {}
-for i = 10, #ARGV do
+local headers = ARGV[10]
+for i = 11, #ARGV do
   last = last + 1
-  append_one(t, last, now, type, ARGV[i])
+  append_one(t, last, now, type, ARGV[i], headers)
   added = added + #ARGV[i]
-  messages[#messages + 1] = {type, ARGV[i]}
+  messages[#messages + 1] = {type, ARGV[i], headers}
 end
 redis.call('HSET', m, 'last', last)
 redis.call('HINCRBY', m, 'bytes', added)

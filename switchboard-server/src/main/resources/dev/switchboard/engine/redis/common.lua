@@ -25,11 +25,18 @@ local function create(t, now, rmax, rage, rbytes)
     'rmax', rmax, 'rage', rage, 'rbytes', rbytes)
   redis.call('ZADD', REGISTRY, 0, t)
   if rage ~= '' then redis.call('ZADD', AGED, 0, t) end
+  -- Sent when the script ends, so a node that hears it can read the topic (RedisKeys.creations).
+  redis.call('PUBLISH', P .. 'created', t)
   return tostring(epoch)
 end
 
-local function append_one(t, offset, now, type, payload)
-  redis.call('XADD', stream_key(t), offset .. '-0', 't', now, 'y', type, 'p', payload)
+-- Headers, when a message has them, go last ('h'): the payload stays an entry's 6th field, as trim() reads it.
+local function append_one(t, offset, now, type, payload, headers)
+  if headers and headers ~= '' then
+    redis.call('XADD', stream_key(t), offset .. '-0', 't', now, 'y', type, 'p', payload, 'h', headers)
+  else
+    redis.call('XADD', stream_key(t), offset .. '-0', 't', now, 'y', type, 'p', payload)
+  end
 end
 
 -- Announces appended messages on the topic's channel: 'a epoch first last kept time', then, when their payloads
@@ -40,8 +47,13 @@ local INLINE_BYTES = 65536
 local function announce(t, epoch, first, last, kept, now, messages)
   local head = {'a', epoch, first, last, kept, now}
   local size = 0
-  for _, m in ipairs(messages) do size = size + #m[1] + #m[2] end
-  if size > INLINE_BYTES or #messages ~= last - first + 1 then
+  local headers = false
+  for _, m in ipairs(messages) do
+    size = size + #m[1] + #m[2]
+    if m[3] and m[3] ~= '' then headers = true end
+  end
+  -- Messages with headers are read from the stream, which holds them whole.
+  if size > INLINE_BYTES or #messages ~= last - first + 1 or headers then
     redis.call('SPUBLISH', channel(t), table.concat(head, ' '))
     return
   end
