@@ -7,6 +7,7 @@ import dev.switchboard.config.AuthConfig;
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.config.IoMode;
 import dev.switchboard.config.Limits;
+import dev.switchboard.config.Protocols;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.SocketOptions;
 import dev.switchboard.server.SwitchboardServer;
@@ -31,6 +32,20 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on. Default: ${DEFAULT-VALUE}")
     String bind;
+
+    @Option(names = "--tls-cert", description = "PEM certificate chain (leaf first): the port speaks TLS only, ALPN h2 and http/1.1; re-read when it changes (docs/tls.md)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", description = "PEM private key of --tls-cert; re-read when it changes")
+    Path tlsKey;
+
+    @Option(names = "--http2", defaultValue = "on",
+            description = "HTTP/2: on (h2 by ALPN over TLS; h2c by prior knowledge or Upgrade in clear text) or off. Default: ${DEFAULT-VALUE}")
+    String http2;
+
+    @Option(names = "--max-streams-per-connection", defaultValue = "100",
+            description = "Concurrent streams an HTTP/2 connection may open (SETTINGS_MAX_CONCURRENT_STREAMS). Default: ${DEFAULT-VALUE}")
+    int maxStreamsPerConnection;
 
     @Option(names = "--engine", defaultValue = ServerConfig.EMBEDDED,
             description = "Where topics live: embedded (the log in --data-dir), or a Redis shared by several nodes: "
@@ -228,6 +243,7 @@ final class ServeCommand implements Callable<Integer> {
                     "--write-buffer-high must be >= --write-buffer-low > 0");
         }
         AuthConfig authConfig = authConfig();
+        Protocols protocols = protocols();
         ServerConfig config = new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads,
                 new SocketOptions(tcpNoDelay, sendBuffer, receiveBuffer, backlog, writeLow, writeHigh),
                 new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollBytes, maxWait,
@@ -236,7 +252,7 @@ final class ServeCommand implements Callable<Integer> {
                         maxPublishRate, maxPublishRatePerSubject),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
                 idempotencyTtl, nonBlank(corsOrigins), stageSample, authConfig, nonBlank(allowedHosts), engine,
-                redisWaitReplicas);
+                redisWaitReplicas, protocols);
         if (redisWaitReplicas < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--redis-wait-replicas must not be negative");
         }
@@ -246,10 +262,22 @@ final class ServeCommand implements Callable<Integer> {
         }
         SwitchboardServer server = SwitchboardServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
-        spec.commandLine().getOut().printf("switchboard listening on http://%s:%d%n", bind, server.port());
+        spec.commandLine().getOut().printf("switchboard listening on %s://%s:%d%n", protocols.tls() ? "https" : "http",
+                bind, server.port());
         spec.commandLine().getOut().flush();
         server.awaitClose();
         return 0;
+    }
+
+    private Protocols protocols() {
+        if (!http2.equals("on") && !http2.equals("off")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--http2 must be on or off, got '" + http2 + "'");
+        }
+        try {
+            return new Protocols(tlsCert, tlsKey, http2.equals("on"), maxStreamsPerConnection);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     private static List<String> nonBlank(List<String> values) {

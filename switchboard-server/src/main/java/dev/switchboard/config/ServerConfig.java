@@ -31,12 +31,14 @@ import java.util.List;
  *                         several nodes share, as a Lettuce URI ({@code redis://host:port},
  *                         {@code redis-sentinel://h1:26379,h2:26379#master}; docs/cluster.md)
  * @param redisWaitReplicas with Redis: replicas that must hold a change before it is acknowledged (0 = none)
+ * @param protocols        TLS and HTTP/2 of the listening port
  */
 public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsync, Duration fsyncInterval,
                            IoMode io, int ioThreads, SocketOptions socket, Limits limits, Duration sseHeartbeat,
                            Duration wsPingInterval, Retention defaultRetention, Duration idempotencyTtl,
                            List<String> corsOrigins, int stageSample, AuthConfig auth,
-                           List<String> allowedHosts, String engine, int redisWaitReplicas) {
+                           List<String> allowedHosts, String engine, int redisWaitReplicas,
+                           Protocols protocols) {
     public static final String EMBEDDED = "embedded";
 
     /**
@@ -56,90 +58,96 @@ public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsyn
         return new ServerConfig("127.0.0.1", 0, dataDir, FsyncPolicy.BATCH, Duration.ofMillis(100), IoMode.AUTO, 2,
                 SocketOptions.defaults(), Limits.defaults(), Duration.ofSeconds(15), Duration.ofSeconds(30),
                 Retention.UNLIMITED, Duration.ofHours(24), List.of(), DEFAULT_STAGE_SAMPLE, AuthConfig.NONE, List.of(),
-                EMBEDDED, 0);
+                EMBEDDED, 0, Protocols.DEFAULTS);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, newLimits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas);
+                allowedHosts, engine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withFsync(FsyncPolicy policy) {
         return new ServerConfig(bind, port, dataDir, policy, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas);
+                allowedHosts, engine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(bind, newPort, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas);
+                allowedHosts, engine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withSocket(SocketOptions options) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, options, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas);
+                allowedHosts, engine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withSseHeartbeat(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas);
+                allowedHosts, engine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withWsPingInterval(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth, allowedHosts,
-                engine, redisWaitReplicas);
+                engine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withCorsOrigins(List<String> origins) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas);
+                allowedHosts, engine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withDefaultRetention(Retention retention) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins, stageSample, auth, allowedHosts,
-                engine, redisWaitReplicas);
+                engine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withIo(IoMode mode) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, mode, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas);
+                allowedHosts, engine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withStageSample(int every) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, every, auth, allowedHosts,
-                engine, redisWaitReplicas);
+                engine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, newAuth,
-                allowedHosts, engine, redisWaitReplicas);
+                allowedHosts, engine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withAllowedHosts(List<String> hosts) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth, hosts,
-                engine, redisWaitReplicas);
+                engine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withEngine(String newEngine) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, newEngine, redisWaitReplicas);
+                allowedHosts, newEngine, redisWaitReplicas, protocols);
     }
 
     public ServerConfig withRedisWaitReplicas(int replicas) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, replicas);
+                allowedHosts, engine, replicas, protocols);
+    }
+
+    public ServerConfig withProtocols(Protocols newProtocols) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
+                allowedHosts, engine, redisWaitReplicas, newProtocols);
     }
 }

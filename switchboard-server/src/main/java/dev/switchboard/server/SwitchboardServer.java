@@ -10,6 +10,7 @@ import dev.switchboard.fanout.Delivery;
 import dev.switchboard.jobs.JobService;
 import dev.switchboard.log.EmbeddedBroker;
 import dev.switchboard.transport.IoEngine;
+import dev.switchboard.transport.tls.ServerTls;
 import dev.switchboard.xray.ConnectionRegistry;
 import dev.switchboard.xray.EventLoopLag;
 import dev.switchboard.xray.StageTimer;
@@ -42,6 +43,8 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -65,6 +68,8 @@ public final class SwitchboardServer implements AutoCloseable {
     /** Null on Redis: jobs keep their leases in one node's memory, so they run on the embedded engine only. */
     private final JobService jobs;
     private final ConnectionRegistry connections;
+    /** Null in clear text. */
+    private final ServerTls tls;
     private final IoEngine engine;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -81,6 +86,7 @@ public final class SwitchboardServer implements AutoCloseable {
     private SwitchboardServer(ServerConfig config) throws InterruptedException {
         this.config = config;
         Authenticator authenticator = ConnectionPipeline.authenticator(config);
+        this.tls = openTls(config);
         this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmThreadMetrics().bindTo(metrics);
@@ -99,7 +105,7 @@ public final class SwitchboardServer implements AutoCloseable {
         this.jobs = config.embedded() ? new JobService(broker, limits) : null;
         ConnectionPipeline pipeline = new ConnectionPipeline(
                 ConnectionPipeline.routes(broker, delivery, jobs, config, metrics, connections, authenticator), limits,
-                config.corsOrigins(), metrics, connections);
+                config.corsOrigins(), metrics, connections, config.protocols(), tls);
 
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         bossGroup = engine.newGroup(1, "switchboard-accept");
@@ -133,11 +139,35 @@ public final class SwitchboardServer implements AutoCloseable {
             closeJobs();
             broker.close();
             connections.close();
+            closeTls();
             throw e;
         }
-        log.info("switchboard listening on {} ({} event loops on {}, {})", serverChannel.localAddress(), threads,
-                engine.displayName(), config.embedded() ? "fsync=" + config.fsync().name().toLowerCase()
+        log.info("switchboard listening on {} ({}, {} event loops on {}, {})", serverChannel.localAddress(),
+                protocolsText(config), threads, engine.displayName(), config.embedded() ? "fsync=" + config.fsync().name().toLowerCase()
                         + ", data in " + config.dataDir().toAbsolutePath() : "topics in Redis, jobs off");
+    }
+
+    /** Reads the certificate now, so that a server whose certificate would be refused does not start. */
+    private static ServerTls openTls(ServerConfig config) {
+        if (!config.protocols().tls()) {
+            return null;
+        }
+        try {
+            return ServerTls.open(config.protocols().tlsCert(), config.protocols().tlsKey(), config.protocols().http2());
+        } catch (IOException e) {
+            throw new UncheckedIOException("TLS: " + e.getMessage(), e);
+        }
+    }
+
+    private String protocolsText(ServerConfig config) {
+        String http = config.protocols().http2() ? "HTTP/2 and HTTP/1.1" : "HTTP/1.1";
+        return tls == null ? http + " in clear text" : http + " over TLS (" + tls.providerName() + ")";
+    }
+
+    private void closeTls() {
+        if (tls != null) {
+            tls.close();
+        }
     }
 
     /** Key prefix of every node's keys in a shared Redis. */
@@ -198,6 +228,11 @@ public final class SwitchboardServer implements AutoCloseable {
         return config;
     }
 
+    /** The port's TLS (its certificate, provider), empty in clear text. */
+    public java.util.Optional<ServerTls> tls() {
+        return java.util.Optional.ofNullable(tls);
+    }
+
     /** Blocks until the listening socket closes. */
     public void awaitClose() throws InterruptedException {
         serverChannel.closeFuture().sync();
@@ -231,6 +266,7 @@ public final class SwitchboardServer implements AutoCloseable {
         closeJobs();
         broker.close();
         connections.close();
+        closeTls();
         metrics.close();
     }
 

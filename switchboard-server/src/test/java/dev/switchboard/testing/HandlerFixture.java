@@ -54,7 +54,7 @@ public final class HandlerFixture implements AutoCloseable {
         this.jobs = new JobService(broker, config.limits());
         this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, config, metrics,
                 registry, ConnectionPipeline.authenticator(config)), config.limits(), config.corsOrigins(), metrics,
-                registry);
+                registry, config.protocols(), null);
     }
 
     /** The test defaults ({@link ServerConfig#forTests}) adjusted by {@code customize}. */
