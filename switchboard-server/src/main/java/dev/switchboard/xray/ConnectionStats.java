@@ -9,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
@@ -258,7 +259,8 @@ public final class ConnectionStats extends ChannelDuplexHandler {
             return null;
         }
         SSLSession session = ssl.engine().getSession();
-        return new ConnectionView.Tls(session.getProtocol(), session.getCipherSuite());
+        return new ConnectionView.Tls(session.getProtocol(), session.getCipherSuite(),
+                ssl.engine() instanceof ReferenceCountedOpenSslEngine ? "openssl" : "jdk");
     }
 
     static String address(SocketAddress a) {

@@ -7,7 +7,8 @@ import java.util.List;
  * kernel's view of its socket, taken on its event loop.
  *
  * @param protocol          {@code h1} (HTTP/1.1, WebSocket included) or {@code h2}
- * @param tls               the TLS version and cipher suite; null in clear text
+ * @param tls               the TLS version, cipher suite and implementation ({@code openssl} or {@code jdk}); null
+ *                          in clear text
  * @param streams           open HTTP/2 streams (0 on h1)
  * @param queuedBytes       bytes written by the server and still in user space (Netty's outbound buffer)
  * @param unwritableCount   how often the connection turned unwritable (queued bytes above the high-water mark)
@@ -19,7 +20,7 @@ public record ConnectionView(long id, String transport, String protocol, Tls tls
                              long bytesOut, long messagesIn, long messagesOut, long queuedBytes, boolean writable, long unwritableCount,
                              long unwritableMillis, KernelView kernel) {
 
-    public record Tls(String protocol, String cipher) {
+    public record Tls(String protocol, String cipher, String provider) {
     }
 
     /** @param lag offsets stored but not yet sent to this connection */

@@ -115,6 +115,9 @@ class Http2TlsTest {
             assertThat(h2Connections).isNotNull();
             assertThat(h2Connections.path("tls").path("protocol").asText()).startsWith("TLSv1.");
             assertThat(h2Connections.path("tls").path("cipher").asText()).startsWith("TLS_");
+            // netty-tcnative's BoringSSL is a dependency for linux-x86_64, the only platform the build targets
+            assertThat(h2Connections.path("tls").path("provider").asText()).isEqualTo("openssl");
+            assertThat(server.server().tls().orElseThrow().providerName()).isEqualTo("openssl");
             assertThat(h2Connections.path("streams").asInt()).isGreaterThanOrEqualTo(3); // 2 streams + this request
             assertThat(h2Connections.path("subscriptions").findValuesAsText("topic"))
                     .contains("h2-sse-a", "h2-sse-b");

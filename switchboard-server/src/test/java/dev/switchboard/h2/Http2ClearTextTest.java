@@ -1,0 +1,217 @@
+package dev.switchboard.h2;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.switchboard.testing.TestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * HTTP/2 in clear text (h2c): curl by prior knowledge and by {@code Upgrade: h2c}, the JDK's client by upgrade, flow
+ * control per stream with a raw client that stops reading one stream, the stream limit, and {@code --http2 off}.
+ */
+class Http2ClearTextTest {
+    private static final int MAX_STREAMS = 7;
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(c -> c.withProtocols(c.protocols().withMaxStreamsPerConnection(MAX_STREAMS))
+                .withLimits(c.limits().withSlowConsumerTimeout(Duration.ofSeconds(2))));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    /** curl's output: the body, then a last line "{http_version} {http_code}". */
+    static List<String> curl(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "20", "-w",
+                "\n%{http_version} %{http_code}"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return List.of(out.split("\n"));
+    }
+
+    private static String last(List<String> lines) {
+        return lines.getLast();
+    }
+
+    @Test
+    void curlByPriorKnowledgePublishesAndPolls() throws Exception {
+        List<String> published = curl("--http2-prior-knowledge", "-H", "Content-Type: text/plain", "--data-binary",
+                "prior knowledge", server.url() + "/v1/topics/h2c-prior/messages");
+        assertThat(last(published)).isEqualTo("2 201");
+        List<String> polled = curl("--http2-prior-knowledge", server.url() + "/v1/topics/h2c-prior/messages");
+        assertThat(last(polled)).isEqualTo("2 200");
+        assertThat(polled.getFirst()).contains("prior knowledge");
+    }
+
+    @Test
+    void curlUpgradesToH2c() throws Exception {
+        server.post("/v1/topics/h2c-upgrade/messages", "text/plain", "upgraded");
+        List<String> polled = curl("--http2", server.url() + "/v1/topics/h2c-upgrade/messages");
+        assertThat(last(polled)).isEqualTo("2 200");
+        assertThat(polled.getFirst()).contains("upgraded");
+        // a request with a body upgrades too, and is answered on stream 1
+        List<String> published = curl("--http2", "-H", "Content-Type: text/plain", "--data-binary", "posted",
+                server.url() + "/v1/topics/h2c-upgrade/messages");
+        assertThat(last(published)).isEqualTo("2 201");
+    }
+
+    @Test
+    void jdkClientUpgradesAndReusesTheConnection() throws Exception {
+        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build()) {
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            }
+        }
+    }
+
+    @Test
+    void curlFollowsAnSseStreamOverH2c() throws Exception {
+        Process sse = new ProcessBuilder("curl", "-sS", "-N", "--max-time", "20", "--http2-prior-knowledge",
+                server.url() + "/v1/topics/h2c-sse/events").start();
+        try {
+            StringBuffer seen = new StringBuffer();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    byte[] buf = new byte[4096];
+                    for (int n; (n = sse.getInputStream().read(buf)) >= 0; ) {
+                        seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+                    }
+                } catch (IOException ignored) {
+                    // killed
+                }
+            });
+            // the stream is subscribed once the x-ray lists it
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.get("/v1/admin/connections").body()
+                    .contains("\"topic\":\"h2c-sse\""));
+            server.post("/v1/topics/h2c-sse/messages", "text/plain", "pushed over h2c");
+            await().atMost(Duration.ofSeconds(10)).until(() -> seen.toString().contains("data: pushed over h2c"));
+        } finally {
+            sse.destroyForcibly().waitFor();
+        }
+    }
+
+    /**
+     * One stream whose reader stops granting window: the server stops writing it (its channel turns unwritable when
+     * the window is used up) while the other stream on the same connection keeps receiving; after the slow-consumer
+     * timeout only the stalled stream is reset, not the connection.
+     */
+    @Test
+    void aStalledStreamDoesNotHoldUpTheOthersOnItsConnection() throws Exception {
+        int window = 16 * 1024;
+        try (RawH2Client client = new RawH2Client(server.port(), window)) {
+            RawH2Client.Received stalled = client.get("/v1/topics/h2c-stalled/events", false);
+            RawH2Client.Received flowing = client.get("/v1/topics/h2c-flowing/events", true);
+            await().atMost(Duration.ofSeconds(10)).until(() -> "200".equals(stalled.status)
+                    && "200".equals(flowing.status));
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.get("/v1/admin/connections").body()
+                    .contains("\"topic\":\"h2c-flowing\""));
+            String big = "x".repeat(4096);
+            for (int i = 0; i < 40; i++) { // 160 KiB: ten times the stalled stream's window
+                server.post("/v1/topics/h2c-stalled/messages", "text/plain", big);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> stalled.bytes.get() >= window);
+            for (int i = 0; i < 5; i++) {
+                server.post("/v1/topics/h2c-flowing/messages", "text/plain", "flowing " + i);
+                int n = i;
+                await().atMost(Duration.ofSeconds(5)).until(() -> flowing.text.toString().contains("flowing " + n));
+            }
+            assertThat(stalled.bytes.get()).as("the server sent no more than the window").isLessThanOrEqualTo(window);
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> stalled.reset);
+            assertThat(client.isOpen()).isTrue();
+            server.post("/v1/topics/h2c-flowing/messages", "text/plain", "after the reset");
+            await().atMost(Duration.ofSeconds(5)).until(() -> flowing.text.toString().contains("after the reset"));
+            assertThat(flowing.reset).isFalse();
+        }
+    }
+
+    @Test
+    void theServerAnnouncesItsLimitsAndServesStreamsUpToThem() throws Exception {
+        try (RawH2Client client = new RawH2Client(server.port(), 65535)) {
+            List<RawH2Client.Received> open = new ArrayList<>();
+            for (int i = 0; i < MAX_STREAMS; i++) {
+                open.add(client.get("/v1/topics/h2c-limit-" + i + "/events", true));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> open.stream().allMatch(r -> "200".equals(r.status)));
+            assertThat(client.serverSettings.maxConcurrentStreams()).isEqualTo(MAX_STREAMS);
+            assertThat(client.serverSettings.maxHeaderListSize()).isEqualTo(server.server().config().limits()
+                    .maxHeaderBytes());
+        }
+    }
+
+    /** A client that ignores SETTINGS_MAX_CONCURRENT_STREAMS: the stream past it is refused, the others served. */
+    @Test
+    void aStreamPastTheLimitIsRefused() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write(RawFrames.preface());
+            RawFrames.Frame settings;
+            do {
+                settings = RawFrames.read(in);
+            } while (settings.type() != RawFrames.TYPE_SETTINGS || (settings.flags() & RawFrames.FLAG_ACK) != 0);
+            out.write(RawFrames.settingsAck()); // the server's limits apply once acknowledged
+            int past = 2 * MAX_STREAMS + 1;
+            for (int stream = 1; stream <= past; stream += 2) {
+                out.write(RawFrames.get(stream, "localhost:" + server.port(), "/v1/topics/h2c-raw/events"));
+            }
+            out.flush();
+            Set<Integer> answered = new HashSet<>();
+            RawFrames.Frame reset = null;
+            while (reset == null || answered.size() < MAX_STREAMS) {
+                RawFrames.Frame f = RawFrames.read(in);
+                if (f.type() == RawFrames.TYPE_HEADERS) {
+                    answered.add(f.stream());
+                } else if (f.type() == RawFrames.TYPE_RST_STREAM) {
+                    reset = f;
+                }
+            }
+            assertThat(reset.stream()).isEqualTo(past);
+            assertThat(java.nio.ByteBuffer.wrap(reset.payload()).getInt()).as("REFUSED_STREAM").isEqualTo(0x7);
+            assertThat(answered).doesNotContain(past).hasSize(MAX_STREAMS);
+        }
+    }
+
+    @Test
+    void http2OffSpeaksHttp11Only() throws Exception {
+        try (TestServer h1 = TestServer.start(c -> c.withProtocols(c.protocols().withHttp2(false)))) {
+            List<String> upgraded = curl("--http2", h1.url() + "/healthz");
+            assertThat(last(upgraded)).isEqualTo("1.1 200");
+            try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build()) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(h1.url() + "/healthz")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+            }
+            List<String> prior = curl("--http2-prior-knowledge", h1.url() + "/healthz");
+            assertThat(last(prior)).doesNotStartWith("2 ");
+        }
+    }
+}
