@@ -40,6 +40,8 @@ public final class ServerTls implements AutoCloseable {
             Thread.ofPlatform().name("switchboard-tls-watch").daemon(true).factory());
     private volatile SslContext context;
     private volatile X509Summary serving;
+    /** Why the files changed last were not loaded; null once a change loaded. */
+    private volatile String reloadFailure;
     /** Modification times and sizes of the files when last read (successfully or not). */
     private List<Object> seen;
 
@@ -74,6 +76,11 @@ public final class ServerTls implements AutoCloseable {
 
     public X509Summary serving() {
         return serving;
+    }
+
+    /** Why the last change of the files was not loaded (the previous certificate serves on), if it was not. */
+    public java.util.Optional<String> reloadFailure() {
+        return java.util.Optional.ofNullable(reloadFailure);
     }
 
     /** A TLS handler with the newest context, for a new connection. */
@@ -111,9 +118,11 @@ public final class ServerTls implements AutoCloseable {
             }
             seen = now; // a pair that fails is warned about once, and read again when either file changes again
             load();
+            reloadFailure = null;
             log.info("TLS certificate reloaded from {}: {} valid until {}", certFile, serving.subject(),
                     serving.notAfter());
         } catch (IOException | RuntimeException e) {
+            reloadFailure = e.getMessage();
             log.warn("TLS certificate in {} not reloaded, serving the previous one: {}", certFile, e.getMessage());
         }
     }
