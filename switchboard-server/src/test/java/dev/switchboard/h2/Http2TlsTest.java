@@ -146,6 +146,20 @@ class Http2TlsTest {
     }
 
     @Test
+    void curlOverTlsChoosesH2ByAlpnOrHttp11WhenAsked() throws Exception {
+        String url = "https://localhost:" + server.port() + "/v1/topics/h2-curl/messages";
+        List<String> published = Http2ClearTextTest.curl("--http2", "--cacert", tls.ca().toString(), "-H",
+                "Content-Type: text/plain", "--data-binary", "curl over h2", url);
+        assertThat(published.getLast()).isEqualTo("2 201");
+        List<String> polled = Http2ClearTextTest.curl("--http1.1", "--cacert", tls.ca().toString(), url);
+        assertThat(polled.getLast()).isEqualTo("1.1 200");
+        assertThat(polled.getFirst()).contains("curl over h2");
+        // curl verifies the certificate: without the dev CA it refuses the server
+        List<String> untrusted = Http2ClearTextTest.curl("--http2", url);
+        assertThat(String.join("\n", untrusted)).contains("SSL certificate problem");
+    }
+
+    @Test
     void webSocketOverTls() throws Exception {
         List<String> received = new CopyOnWriteArrayList<>();
         try (HttpClient h1 = HttpClient.newBuilder().sslContext(tls.trustingCa()).build()) {
@@ -215,7 +229,7 @@ class Http2TlsTest {
                 .hasMessageContaining("garbage.pem holds no");
         assertThatThrownBy(() -> SwitchboardServer.start(config(c -> c.withProtocols(
                 c.protocols().withTls(tls.dir().resolve("missing.pem"), tls.key())))))
-                .hasMessageContaining("missing.pem");
+                .hasMessageContaining("missing.pem does not exist");
     }
 
     private static ServerConfig config(java.util.function.UnaryOperator<ServerConfig> customize) throws IOException {

@@ -3,6 +3,8 @@ package dev.switchboard.transport.tls;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -32,8 +34,16 @@ public record ServerCertificate(List<X509Certificate> chain, PrivateKey key) {
     }
 
     public static ServerCertificate read(Path certFile, Path keyFile, Instant now) throws IOException {
-        List<X509Certificate> chain = readChain(certFile);
-        PrivateKey key = readKey(keyFile);
+        List<X509Certificate> chain;
+        PrivateKey key;
+        try {
+            chain = readChain(certFile);
+            key = readKey(keyFile);
+        } catch (NoSuchFileException e) {
+            throw new IOException(e.getFile() + " does not exist", e);
+        } catch (AccessDeniedException e) {
+            throw new IOException(e.getFile() + " cannot be read (permission denied)", e);
+        }
         X509Certificate leaf = chain.getFirst();
         if (now.isAfter(leaf.getNotAfter().toInstant())) {
             throw new IOException("the certificate in " + certFile + " expired on " + leaf.getNotAfter().toInstant()

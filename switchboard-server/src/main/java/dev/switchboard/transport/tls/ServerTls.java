@@ -59,7 +59,11 @@ public final class ServerTls implements AutoCloseable {
     /** Reads and checks the files now: a server does not start with a certificate it cannot serve. */
     public static ServerTls open(Path certFile, Path keyFile, boolean http2) throws IOException {
         ServerTls tls = new ServerTls(certFile, keyFile, http2);
-        tls.seen = tls.stamp();
+        try {
+            tls.seen = tls.stamp(); // before reading, so that a change made meanwhile is read again
+        } catch (IOException e) {
+            // the files cannot be read: load() says which and why
+        }
         tls.load();
         log.info("TLS on {} ({}), certificate {} valid until {}", tls.providerName(),
                 OpenSsl.isAvailable() ? OpenSsl.versionString() : System.getProperty("java.version"),
