@@ -10,7 +10,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code switchboard cert dev}: a development CA and a localhost certificate for {@code serve --tls-cert} (docs/tls.md). */
+/** {@code switchboard cert dev}: a development CA and a localhost certificate for {@code serve --tls-cert}. */
 @Command(name = "cert", mixinStandardHelpOptions = true, description = "Certificates for development.",
         subcommands = CertCommand.Dev.class)
 final class CertCommand implements Runnable {
@@ -51,7 +51,8 @@ final class CertCommand implements Runnable {
                 }
             }
             Instant now = Instant.now();
-            DevCertificates certs = DevCertificates.create(now.minus(Duration.ofMinutes(1)), now.plus(Duration.ofDays(days)));
+            DevCertificates certs = DevCertificates.create(now.minus(Duration.ofMinutes(1)),
+                    now.plus(Duration.ofDays(days)));
             certs.write(out);
             spec.commandLine().getOut().printf("wrote %s (the CA to trust), %s and %s (for serve --tls-cert/--tls-key),"
                     + " valid until %s%n", out.resolve("ca.pem"), out.resolve("cert.pem"), out.resolve("key.pem"),
