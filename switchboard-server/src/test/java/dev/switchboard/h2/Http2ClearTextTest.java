@@ -80,6 +80,15 @@ class Http2ClearTextTest {
     }
 
     @Test
+    void aHeadLargerThanTheHeaderLimitIsRefusedWith431() throws Exception {
+        String big = "x".repeat(server.server().config().limits().maxHeaderBytes());
+        List<String> refused = curl("--http2-prior-knowledge", "-H", "X-Big: " + big, server.url() + "/healthz");
+        assertThat(last(refused)).isEqualTo("2 431");
+        // and the server goes on serving
+        assertThat(last(curl("--http2-prior-knowledge", server.url() + "/healthz"))).isEqualTo("2 200");
+    }
+
+    @Test
     void jdkClientUpgradesAndReusesTheConnection() throws Exception {
         try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build()) {
             for (int i = 0; i < 3; i++) {
