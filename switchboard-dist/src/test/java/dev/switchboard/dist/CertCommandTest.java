@@ -3,10 +3,7 @@ package dev.switchboard.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.transport.tls.ServerCertificate;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -22,24 +19,6 @@ class CertCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream savedOut = System.out;
-        PrintStream savedErr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int exit = Main.run(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(savedOut);
-            System.setErr(savedErr);
-        }
-    }
-
     private static X509Certificate certificate(Path file) throws Exception {
         try (InputStream in = Files.newInputStream(file)) {
             return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
@@ -49,9 +28,9 @@ class CertCommandTest {
     @Test
     void writesACaAndALocalhostCertificateSignedByIt() throws Exception {
         Path out = dir.resolve("certs");
-        Run r = run("cert", "dev", "--out", out.toString(), "--days", "30");
-        assertThat(r.exit).as(r.err).isZero();
-        assertThat(r.out).contains("ca.pem").contains("cert.pem").contains("key.pem");
+        CommandRun r = CommandRun.run("cert", "dev", "--out", out.toString(), "--days", "30");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("ca.pem").contains("cert.pem").contains("key.pem");
 
         X509Certificate ca = certificate(out.resolve("ca.pem"));
         X509Certificate leaf = certificate(out.resolve("cert.pem"));
@@ -74,24 +53,24 @@ class CertCommandTest {
     @Test
     void keepsExistingCertificatesUnlessForced() throws Exception {
         Path out = dir.resolve("certs");
-        assertThat(run("cert", "dev", "--out", out.toString()).exit).isZero();
+        assertThat(CommandRun.run("cert", "dev", "--out", out.toString()).exit()).isZero();
         byte[] ca = Files.readAllBytes(out.resolve("ca.pem"));
-        Run again = run("cert", "dev", "--out", out.toString());
-        assertThat(again.exit).isEqualTo(2);
-        assertThat(again.err).contains("--force");
+        CommandRun again = CommandRun.run("cert", "dev", "--out", out.toString());
+        assertThat(again.exit()).isEqualTo(2);
+        assertThat(again.err()).contains("--force");
         assertThat(Files.readAllBytes(out.resolve("ca.pem"))).isEqualTo(ca);
-        assertThat(run("cert", "dev", "--out", out.toString(), "--force").exit).isZero();
+        assertThat(CommandRun.run("cert", "dev", "--out", out.toString(), "--force").exit()).isZero();
         assertThat(Files.readAllBytes(out.resolve("ca.pem"))).isNotEqualTo(ca);
     }
 
     @Test
     void serveRefusesAMissingKeyWithoutTouchingTheDataDirectory() throws Exception {
         Path out = dir.resolve("certs");
-        assertThat(run("cert", "dev", "--out", out.toString()).exit).isZero();
-        Run r = run("serve", "--port", "0", "--data-dir", dir.resolve("data").toString(), "--tls-cert",
+        assertThat(CommandRun.run("cert", "dev", "--out", out.toString()).exit()).isZero();
+        CommandRun r = CommandRun.run("serve", "--port", "0", "--data-dir", dir.resolve("data").toString(), "--tls-cert",
                 out.resolve("cert.pem").toString(), "--tls-key", out.resolve("nokey.pem").toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).contains("nokey.pem does not exist");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("nokey.pem does not exist");
         assertThat(dir.resolve("data")).doesNotExist();
     }
 
@@ -102,9 +81,9 @@ class CertCommandTest {
             List<String> all = new java.util.ArrayList<>(List.of("serve", "--port", "0", "--data-dir",
                     dir.resolve("data").toString()));
             all.addAll(args);
-            Run r = run(all.toArray(String[]::new));
-            assertThat(r.exit).as(args.toString()).isEqualTo(2);
-            assertThat(r.err).containsAnyOf("--tls-key", "--http2 must be on or off", "at least 1");
+            CommandRun r = CommandRun.run(all.toArray(String[]::new));
+            assertThat(r.exit()).as(args.toString()).isEqualTo(2);
+            assertThat(r.err()).containsAnyOf("--tls-key", "--http2 must be on or off", "at least 1");
         }
         assertThat(dir.resolve("data")).doesNotExist();
     }
