@@ -124,6 +124,32 @@ class Http2TlsTest {
         }
     }
 
+    @Test
+    void aJobRunsOverHttp2WithItsEventsStreamedOnTheSameConnection() throws Exception {
+        HttpResponse<String> submitted = send(h2, HttpRequest.newBuilder(https("/v1/queues/h2-video/jobs"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"n\":1}"))
+                .build());
+        assertThat(submitted.statusCode()).isEqualTo(202);
+        assertThat(submitted.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        String id = JSON.readTree(submitted.body()).path("id").asText();
+        try (SseLines events = SseLines.open(h2, https("/v1/jobs/" + id + "/events"))) {
+            HttpResponse<String> claimed = send(h2, HttpRequest.newBuilder(https("/v1/queues/h2-video/claim?wait=5s"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build());
+            assertThat(claimed.statusCode()).isEqualTo(200);
+            String lease = JSON.readTree(claimed.body()).path("lease").asText();
+            HttpResponse<String> done = send(h2, HttpRequest.newBuilder(https("/v1/jobs/" + id + "/complete"))
+                    .header("Lease-Token", lease).header("Content-Type", "text/plain")
+                    .POST(HttpRequest.BodyPublishers.ofString("done over h2")).build());
+            assertThat(done.statusCode()).isEqualTo(200);
+            // the server ends the job's stream after the terminal status: its stream, not the connection
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.data.stream()
+                    .anyMatch(d -> d.contains("\"status\":\"succeeded\"")));
+            HttpResponse<String> result = send(h2, HttpRequest.newBuilder(https("/v1/jobs/" + id + "/result")).build());
+            assertThat(result.body()).isEqualTo("done over h2");
+            assertThat(result.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        }
+    }
+
     /** The first connection of the x-ray on {@code protocol}. */
     private static JsonNode connectionsWith(String protocol) throws Exception {
         JsonNode all = JSON.readTree(send(h2, HttpRequest.newBuilder(https("/v1/admin/connections")).build()).body());
