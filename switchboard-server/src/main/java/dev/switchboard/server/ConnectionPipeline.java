@@ -42,7 +42,6 @@ import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
@@ -76,6 +75,7 @@ import java.util.List;
 public final class ConnectionPipeline {
     /** A connection past a connection limit: each request handler answers its requests with this refusal. */
     private static final AttributeKey<ApiException> REFUSAL = AttributeKey.valueOf("switchboard.refusal");
+    private static final long GOAWAY_GRACE_MILLIS = 1000;
 
     private final Routes routes;
     private final Limits limits;
@@ -209,13 +209,18 @@ public final class ConnectionPipeline {
         becameHttp2(p, streams);
     }
 
-    /** The frame codec with the server's limits: concurrent streams per connection, and the request head's size. */
+    /**
+     * The frame codec with the server's limits: concurrent streams per connection, and the request head's size. A
+     * connection closed by the server (idle, or the server stopping) says GOAWAY, then gives open streams (SSE) as
+     * long as a WebSocket gets for its Close frame, not Netty's default of 30 s.
+     */
     Http2FrameCodec http2Codec() {
         return Http2FrameCodecBuilder.forServer()
                 .initialSettings(Http2Settings.defaultSettings()
                         .maxConcurrentStreams(protocols.maxStreamsPerConnection())
                         .maxHeaderListSize(limits.maxHeaderBytes()))
                 .validateHeaders(true)
+                .gracefulShutdownTimeoutMillis(GOAWAY_GRACE_MILLIS)
                 .build();
     }
 

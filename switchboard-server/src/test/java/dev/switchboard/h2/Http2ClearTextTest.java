@@ -1,6 +1,7 @@
 package dev.switchboard.h2;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.testing.TestServer;
@@ -206,6 +207,21 @@ class Http2ClearTextTest {
             assertThat(reset.stream()).isEqualTo(past);
             assertThat(java.nio.ByteBuffer.wrap(reset.payload()).getInt()).as("REFUSED_STREAM").isEqualTo(0x7);
             assertThat(answered).doesNotContain(past).hasSize(MAX_STREAMS);
+        }
+    }
+
+    /**
+     * Stopping the server with an SSE stream open on an h2 connection: GOAWAY, then the connection closes after a
+     * short grace (Netty's default would hold the stop for 30 s while the stream stays open).
+     */
+    @Test
+    void stoppingTheServerEndsOpenStreamsPromptly() throws Exception {
+        TestServer own = TestServer.start();
+        try (RawH2Client client = new RawH2Client(own.port(), 65535)) {
+            RawH2Client.Received stream = client.get("/v1/topics/h2c-stop/events", true);
+            await().atMost(Duration.ofSeconds(10)).until(() -> "200".equals(stream.status));
+            assertTimeoutPreemptively(Duration.ofSeconds(15), own::close);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !client.isOpen());
         }
     }
 
