@@ -11,6 +11,7 @@ import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.OpsEndpoints;
 import dev.switchboard.codec.http.RequestTimeouts;
 import dev.switchboard.codec.http.TopicEndpoints;
+import dev.switchboard.codec.websocket.ExtendedConnect;
 import dev.switchboard.codec.longpoll.PollEndpoint;
 import dev.switchboard.codec.sse.SseEndpoint;
 import dev.switchboard.codec.websocket.WebSocketEndpoint;
@@ -218,19 +219,24 @@ public final class ConnectionPipeline {
         return Http2FrameCodecBuilder.forServer()
                 .initialSettings(Http2Settings.defaultSettings()
                         .maxConcurrentStreams(protocols.maxStreamsPerConnection())
-                        .maxHeaderListSize(limits.maxHeaderBytes()))
+                        .maxHeaderListSize(limits.maxHeaderBytes())
+                        .connectProtocolEnabled(true)) // RFC 8441: WebSocket on a stream
                 .validateHeaders(true)
                 .gracefulShutdownTimeoutMillis(GOAWAY_GRACE_MILLIS)
                 .build();
     }
 
-    /** One channel per stream: an HTTP/1.1-style codec, then the request handlers. */
+    /**
+     * One channel per stream: an HTTP/1.1-style codec, then the request handlers; before them, a WebSocket by
+     * extended CONNECT (RFC 8441) becomes the upgrade request it stands for.
+     */
     Http2MultiplexHandler multiplexer(Http2Streams streams) {
         ChannelInitializer<Http2StreamChannel> stream = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
                 streams.opened(ch);
-                ch.pipeline().addLast("http", new Http2StreamFrameToHttpObjectCodec(true));
+                ch.pipeline().addLast("h2-connect", new ExtendedConnect())
+                        .addLast("http", new Http2StreamFrameToHttpObjectCodec(true));
                 addRequestHandlers(ch.pipeline());
             }
         };

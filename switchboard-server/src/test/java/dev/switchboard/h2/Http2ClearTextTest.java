@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.testing.TestServer;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -208,6 +213,56 @@ class Http2ClearTextTest {
             assertThat(java.nio.ByteBuffer.wrap(reset.payload()).getInt()).as("REFUSED_STREAM").isEqualTo(0x7);
             assertThat(answered).doesNotContain(past).hasSize(MAX_STREAMS);
         }
+    }
+
+    /**
+     * WebSocket over HTTP/2 (RFC 8441): the server announces extended CONNECT, a stream opened with
+     * {@code :protocol websocket} is answered 200 and carries WebSocket frames both ways, beside other streams.
+     */
+    @Test
+    void aWebSocketRunsOnAnHttp2StreamByExtendedConnect() throws Exception {
+        try (RawH2Client client = new RawH2Client(server.port(), 65535)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> client.serverSettings != null);
+            RawH2Client.Received ws = client.webSocket("/v1/ws?subscribe=h2c-ws&from=next");
+            await("the 200 to the CONNECT").atMost(Duration.ofSeconds(10)).until(() -> "200".equals(ws.status));
+            assertThat(client.serverSettings.connectProtocolEnabled()).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> ws.text.toString().contains("\"op\":\"subscribed\""));
+
+            server.post("/v1/topics/h2c-ws/messages", "text/plain", "pushed to a ws stream");
+            await().atMost(Duration.ofSeconds(10)).until(() -> ws.text.toString().contains("pushed to a ws stream"));
+
+            client.send(ws, maskedText("{\"op\":\"publish\",\"topic\":\"h2c-ws\",\"data\":\"from the stream\","
+                    + "\"id\":\"r1\"}"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> ws.text.toString().contains("\"op\":\"ack\"")
+                    && ws.text.toString().contains("from the stream"));
+            // a plain request on another stream of the same connection meanwhile
+            RawH2Client.Received sse = client.get("/v1/topics/h2c-ws/events?from=earliest", true);
+            await().atMost(Duration.ofSeconds(10)).until(() -> sse.text.toString().contains("from the stream"));
+            // the x-ray: one h2 connection with both streams, and the subscription of each
+            JsonNode h2 = null;
+            for (JsonNode c : new ObjectMapper().readTree(server.get("/v1/admin/connections").body())
+                    .path("connections")) {
+                h2 = c.path("protocol").asText().equals("h2") ? c : h2;
+            }
+            assertThat(h2).isNotNull();
+            assertThat(h2.path("streams").asInt()).isEqualTo(2);
+            assertThat(h2.path("subscriptions").findValuesAsText("topic")).containsExactly("h2c-ws", "h2c-ws");
+            assertThat(ws.reset).isFalse();
+        }
+    }
+
+    /** A client's text frame, masked as RFC 6455 5.3 requires, by Netty's own encoder. */
+    private static byte[] maskedText(String text) {
+        EmbeddedChannel ch = new EmbeddedChannel(new WebSocket13FrameEncoder(true));
+        ch.writeOutbound(new TextWebSocketFrame(text));
+        io.netty.buffer.CompositeByteBuf all = io.netty.buffer.Unpooled.compositeBuffer();
+        for (io.netty.buffer.ByteBuf b; (b = ch.readOutbound()) != null; ) {
+            all.addComponent(true, b);
+        }
+        byte[] bytes = io.netty.buffer.ByteBufUtil.getBytes(all);
+        all.release();
+        ch.finishAndReleaseAll();
+        return bytes;
     }
 
     /**

@@ -10,6 +10,8 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
@@ -18,6 +20,7 @@ import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2FrameStream;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -43,6 +46,7 @@ final class RawH2Client implements AutoCloseable {
         volatile boolean reset;
         volatile boolean ended;
         final boolean consume;
+        volatile Http2FrameStream stream;
 
         Received(boolean consume) {
             this.consume = consume;
@@ -73,15 +77,33 @@ final class RawH2Client implements AutoCloseable {
 
     /** Opens a GET stream; {@code consume}: whether the client returns window for what it reads. */
     Received get(String path, boolean consume) throws InterruptedException {
-        Received r = new Received(consume);
         DefaultHttp2Headers headers = new DefaultHttp2Headers();
         headers.method("GET").path(path).scheme("http").authority(authority).add("accept", "text/event-stream");
+        return open(headers, true, consume);
+    }
+
+    /** Opens a WebSocket on a stream by extended CONNECT (RFC 8441); the stream stays open for {@link #send}. */
+    Received webSocket(String path) throws InterruptedException {
+        DefaultHttp2Headers headers = new DefaultHttp2Headers();
+        headers.method("CONNECT").path(path).scheme("http").authority(authority)
+                .set(Http2Headers.PseudoHeaderName.PROTOCOL.value(), "websocket").add("sec-websocket-version", "13");
+        return open(headers, false, true);
+    }
+
+    private Received open(DefaultHttp2Headers headers, boolean endStream, boolean consume) throws InterruptedException {
+        Received r = new Received(consume);
         channel.eventLoop().submit(() -> {
             Http2FrameStream stream = frames.newStream();
-            channel.writeAndFlush(new DefaultHttp2HeadersFrame(headers, true).stream(stream))
+            r.stream = stream;
+            channel.writeAndFlush(new DefaultHttp2HeadersFrame(headers, endStream).stream(stream))
                     .addListener(f -> streams.put(stream.id(), r));
         }).sync();
         return r;
+    }
+
+    /** Sends bytes on an open stream as one DATA frame. */
+    void send(Received r, byte[] bytes) throws InterruptedException {
+        channel.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(bytes)).stream(r.stream)).sync();
     }
 
     boolean isOpen() {
