@@ -85,6 +85,37 @@ class BrowserHttp2Test {
         }
     }
 
+    /**
+     * A page's WebSocket on a server that announces RFC 8441: Chromium opens it as a stream of the page's HTTP/2
+     * connection (the x-ray shows no HTTP/1.1 connection for it), and it carries messages both ways.
+     */
+    @Test
+    void chromiumOpensItsWebSocketOnTheHttp2Connection() {
+        try (TestServer server = TestServer.start(tls.serving())) {
+            chromium.open(uri(server, "/healthz").toString());
+            String started = chromium.evaluate("(() => {"
+                    + " window.received = [];"
+                    + " const ws = new WebSocket('wss://' + location.host + '/v1/ws?subscribe=browser-ws&from=next');"
+                    + " ws.onmessage = (e) => { window.received.push(e.data);"
+                    + "   if (e.data.includes('\"op\":\"subscribed\"')) ws.send(JSON.stringify("
+                    + "     {op: 'publish', topic: 'browser-ws', data: 'from the page', id: 'p1'})); };"
+                    + " return 'started'; })()");
+            assertThat(started).isEqualTo("started");
+            try {
+                await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(100)).until(() -> chromium.evaluate(
+                        "window.received.some(m => m.includes('\"op\":\"message\"') && m.includes('from the page'))"),
+                        "true"::equals);
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError("received " + chromium.evaluate("JSON.stringify(window.received)")
+                        + "\npage log:\n" + chromium.pageLog(), e);
+            }
+            String connections = send(server, HttpRequest.newBuilder(uri(server, "/v1/admin/connections")).build());
+            assertThat(connections).as("the socket went over HTTP/2: no HTTP/1.1 connection carries it")
+                    .doesNotContain("\"transport\":\"ws\",\"protocol\":\"h1\"")
+                    .contains("\"protocol\":\"h2\"");
+        }
+    }
+
     @Test
     void overHttp11OnlySixProgress() {
         try (TestServer server = TestServer.start(c -> tls.serving().apply(c)
