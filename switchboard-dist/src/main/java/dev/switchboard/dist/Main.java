@@ -9,13 +9,13 @@ import dev.switchboard.loadtest.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The one entry point: {@code switchboard serve|pub|sub|jobs|token|bench}. Exit codes: 0 ok, 1 runtime failure, 2 bad usage. */
+/** The one entry point: {@code switchboard serve|pub|sub|jobs|top|token|cert|bench}. Exit codes: 0 ok, 1 runtime failure, 2 bad usage. */
 @Command(name = "switchboard",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "A communication server for backends: durable topics and jobs over polling, long polling, SSE and WebSocket.",
         subcommands = {ServeCommand.class, PubCommand.class, SubCommand.class, JobsCommand.class,
-                TopCommand.class, TokenCommand.class, BenchCommand.class})
+                TopCommand.class, TokenCommand.class, CertCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -38,7 +38,7 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command: serve, pub, sub, jobs, top, token or bench");
+                "missing command: serve, pub, sub, jobs, top, token, cert or bench");
     }
 
     static final class Version implements CommandLine.IVersionProvider {

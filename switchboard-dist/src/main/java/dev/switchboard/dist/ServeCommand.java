@@ -7,6 +7,7 @@ import dev.switchboard.config.AuthConfig;
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.config.IoMode;
 import dev.switchboard.config.Limits;
+import dev.switchboard.config.Protocols;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.GroupSettings;
 import dev.switchboard.config.SocketOptions;
@@ -36,6 +37,20 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on. Default: ${DEFAULT-VALUE}")
     String bind;
+
+    @Option(names = "--tls-cert", description = "PEM certificate chain (leaf first): the port speaks TLS only, ALPN h2 and http/1.1; re-read when it changes (docs/tls.md)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", description = "PEM private key of --tls-cert; re-read when it changes")
+    Path tlsKey;
+
+    @Option(names = "--http2", defaultValue = "on",
+            description = "HTTP/2: on (h2 by ALPN over TLS; h2c by prior knowledge or Upgrade in clear text) or off. Default: ${DEFAULT-VALUE}")
+    String http2;
+
+    @Option(names = "--max-streams-per-connection", defaultValue = "100",
+            description = "Concurrent streams an HTTP/2 connection may open (SETTINGS_MAX_CONCURRENT_STREAMS). Default: ${DEFAULT-VALUE}")
+    int maxStreamsPerConnection;
 
     @Option(names = "--engine", defaultValue = ServerConfig.EMBEDDED,
             description = "Where topics live: embedded (the log in --data-dir), or a Redis shared by several nodes: "
@@ -254,6 +269,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--ack-timeout, --max-deliveries, "
                     + "--max-groups-per-topic and --max-in-flight-per-member must be positive");
         }
+        Protocols protocols = protocols();
         ServerConfig config = new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads,
                 new SocketOptions(tcpNoDelay, sendBuffer, receiveBuffer, backlog, writeLow, writeHigh),
                 new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollBytes, maxWait,
@@ -262,7 +278,7 @@ final class ServeCommand implements Callable<Integer> {
                         maxPublishRate, maxPublishRatePerSubject),
                 sseHeartbeat, wsPingInterval, new Retention(retentionMaxMessages, retentionMaxAge, retentionMaxBytes),
                 idempotencyTtl, nonBlank(corsOrigins), stageSample, authConfig, nonBlank(allowedHosts), engine,
-                redisWaitReplicas, groupSettings(), natsPort == null ? ServerConfig.NATS_OFF : natsPort);
+                redisWaitReplicas, groupSettings(), natsPort == null ? ServerConfig.NATS_OFF : natsPort, protocols);
         if (natsPort != null && (natsPort < 0 || natsPort > 65535)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--nats-port must be 0-65535");
         }
@@ -275,10 +291,22 @@ final class ServeCommand implements Callable<Integer> {
         }
         SwitchboardServer server = SwitchboardServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
-        spec.commandLine().getOut().printf("switchboard listening on http://%s:%d%n", bind, server.port());
+        spec.commandLine().getOut().printf("switchboard listening on %s://%s:%d%n", protocols.tls() ? "https" : "http",
+                bind, server.port());
         spec.commandLine().getOut().flush();
         server.awaitClose();
         return 0;
+    }
+
+    private Protocols protocols() {
+        if (!http2.equals("on") && !http2.equals("off")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--http2 must be on or off, got '" + http2 + "'");
+        }
+        try {
+            return new Protocols(tlsCert, tlsKey, http2.equals("on"), maxStreamsPerConnection);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     private static List<String> nonBlank(List<String> values) {

@@ -6,9 +6,6 @@ import dev.switchboard.auth.Authenticator;
 import dev.switchboard.auth.Grants;
 import dev.switchboard.auth.JwtAuthenticator;
 import dev.switchboard.config.AuthConfig;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,34 +18,17 @@ class AuthCommandsTest {
     @TempDir
     Path dir;
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream savedOut = System.out;
-        PrintStream savedErr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int exit = Main.run(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(savedOut);
-            System.setErr(savedErr);
-        }
-    }
-
     @Test
     void mintedTokenCarriesTheRightsAskedFor() throws Exception {
         Path secret = dir.resolve("secret");
         Files.writeString(secret, "0123456789abcdef0123456789abcdef\n");
-        Run r = run("token", "--secret-file", secret.toString(), "--subject", "alice", "--publish", "chat.>",
+        CommandRun r = CommandRun.run("token", "--secret-file", secret.toString(), "--subject", "alice", "--publish",
+                "chat.>",
                 "--subscribe", "chat.>", "--subscribe", "user.{sub}", "--submit", "video", "--work", "video",
                 "--ttl", "2h", "--issuer", "me", "--audience", "sb");
-        assertThat(r.exit).as(r.err).isZero();
+        assertThat(r.exit()).as(r.err()).isZero();
         Authenticator server = JwtAuthenticator.create(AuthConfig.hs256(secret, "me", "sb"));
-        Grants g = server.verify(r.out.trim());
+        Grants g = server.verify(r.out().trim());
         assertThat(g.subject()).isEqualTo("alice");
         assertThat(g.mayPublish("chat.room")).isTrue();
         assertThat(g.maySubscribe("user.alice")).isTrue();
@@ -63,24 +43,24 @@ class AuthCommandsTest {
     void tooShortSecretIsRefused() throws Exception {
         Path secret = dir.resolve("short");
         Files.writeString(secret, "short\n");
-        Run r = run("token", "--secret-file", secret.toString(), "--subject", "a");
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).contains("at least 32");
+        CommandRun r = CommandRun.run("token", "--secret-file", secret.toString(), "--subject", "a");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("at least 32");
     }
 
     @Test
     void openServerOnAPublicAddressRefusesToStart() {
-        Run r = run("serve", "--bind", "0.0.0.0", "--port", "0", "--data-dir", dir.resolve("data").toString());
-        assertThat(r.exit).isEqualTo(2);
-        assertThat(r.err).contains("--auth none").contains("--insecure-no-auth");
+        CommandRun r = CommandRun.run("serve", "--bind", "0.0.0.0", "--port", "0", "--data-dir", dir.resolve("data").toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--auth none").contains("--insecure-no-auth");
         assertThat(dir.resolve("data")).doesNotExist();
     }
 
     @Test
     void jwtWithoutAKeyRefusesToStart() {
-        Run r = run("serve", "--auth", "jwt", "--port", "0", "--data-dir", dir.resolve("data").toString());
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).contains("exactly one of --auth-hs256-secret-file");
+        CommandRun r = CommandRun.run("serve", "--auth", "jwt", "--port", "0", "--data-dir", dir.resolve("data").toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("exactly one of --auth-hs256-secret-file");
         assertThat(dir.resolve("data")).doesNotExist();
     }
 }

@@ -33,13 +33,14 @@ import java.util.List;
  * @param redisWaitReplicas with Redis: replicas that must hold a change before it is acknowledged (0 = none)
  * @param groups           consumer groups' lease, redelivery and limits
  * @param natsPort         TCP port of the NATS core protocol (docs/nats.md), {@link #NATS_OFF} when off, 0 = any free
+ * @param protocols        TLS and HTTP/2 of the listening port
  */
 public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsync, Duration fsyncInterval,
                            IoMode io, int ioThreads, SocketOptions socket, Limits limits, Duration sseHeartbeat,
                            Duration wsPingInterval, Retention defaultRetention, Duration idempotencyTtl,
                            List<String> corsOrigins, int stageSample, AuthConfig auth,
                            List<String> allowedHosts, String engine, int redisWaitReplicas, GroupSettings groups,
-                           int natsPort) {
+                           int natsPort, Protocols protocols) {
     public static final String EMBEDDED = "embedded";
     /** {@link #natsPort} when the NATS port is off (the default). */
     public static final int NATS_OFF = -1;
@@ -61,91 +62,91 @@ public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsyn
         return new ServerConfig("127.0.0.1", 0, dataDir, FsyncPolicy.BATCH, Duration.ofMillis(100), IoMode.AUTO, 2,
                 SocketOptions.defaults(), Limits.defaults(), Duration.ofSeconds(15), Duration.ofSeconds(30),
                 Retention.UNLIMITED, Duration.ofHours(24), List.of(), DEFAULT_STAGE_SAMPLE, AuthConfig.NONE, List.of(),
-                EMBEDDED, 0, GroupSettings.DEFAULTS, NATS_OFF);
+                EMBEDDED, 0, GroupSettings.DEFAULTS, NATS_OFF, Protocols.DEFAULTS);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, newLimits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withFsync(FsyncPolicy policy) {
         return new ServerConfig(bind, port, dataDir, policy, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(bind, newPort, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withSocket(SocketOptions options) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, options, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withSseHeartbeat(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 interval, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withWsPingInterval(Duration interval) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, interval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth, allowedHosts,
-                engine, redisWaitReplicas, groups, natsPort);
+                engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withCorsOrigins(List<String> origins) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, origins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withDefaultRetention(Retention retention) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, retention, idempotencyTtl, corsOrigins, stageSample, auth, allowedHosts,
-                engine, redisWaitReplicas, groups, natsPort);
+                engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withIo(IoMode mode) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, mode, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withStageSample(int every) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, every, auth, allowedHosts,
-                engine, redisWaitReplicas, groups, natsPort);
+                engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, newAuth,
-                allowedHosts, engine, redisWaitReplicas, groups, natsPort);
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withAllowedHosts(List<String> hosts) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth, hosts,
-                engine, redisWaitReplicas, groups, natsPort);
+                engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withEngine(String newEngine) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, newEngine, redisWaitReplicas, groups, natsPort);
+                allowedHosts, newEngine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withNatsPort(int port) {
         return new ServerConfig(bind, this.port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, groups, port);
+                allowedHosts, engine, redisWaitReplicas, groups, port, protocols);
     }
 
     /** Whether the NATS port is on. */
@@ -156,12 +157,18 @@ public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsyn
     public ServerConfig withRedisWaitReplicas(int replicas) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, replicas, groups, natsPort);
+                allowedHosts, engine, replicas, groups, natsPort, protocols);
     }
 
     public ServerConfig withGroups(GroupSettings settings) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
-                allowedHosts, engine, redisWaitReplicas, settings, natsPort);
+                allowedHosts, engine, redisWaitReplicas, settings, natsPort, protocols);
+    }
+
+    public ServerConfig withProtocols(Protocols newProtocols) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort, newProtocols);
     }
 }

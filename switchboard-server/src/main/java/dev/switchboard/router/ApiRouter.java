@@ -177,9 +177,7 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
             }
             return;
         }
-        ConnectionStats stats = ConnectionStats.of(ctx.channel());
-        stats.use(Transport.HTTP); // a long poll answered leaves plain HTTP and its topic
-        stats.subscriptions(null);
+        ConnectionStats.of(ctx.channel()).use(Transport.HTTP); // a long poll answered leaves plain HTTP
         answered.answered = true;
         answered.response = response;
         answered.close = close;

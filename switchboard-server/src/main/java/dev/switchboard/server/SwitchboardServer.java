@@ -13,6 +13,7 @@ import dev.switchboard.jobs.JobService;
 import dev.switchboard.presence.Presence;
 import dev.switchboard.log.EmbeddedBroker;
 import dev.switchboard.transport.IoEngine;
+import dev.switchboard.transport.tls.ServerTls;
 import dev.switchboard.xray.ConnectionRegistry;
 import dev.switchboard.xray.EventLoopLag;
 import dev.switchboard.xray.StageTimer;
@@ -45,6 +46,8 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -69,6 +72,8 @@ public final class SwitchboardServer implements AutoCloseable {
     private final Presence presence;
     private final GroupService groups;
     private final ConnectionRegistry connections;
+    /** Null in clear text. */
+    private final ServerTls tls;
     private final IoEngine engine;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -87,6 +92,7 @@ public final class SwitchboardServer implements AutoCloseable {
     private SwitchboardServer(ServerConfig config) throws InterruptedException {
         this.config = config;
         Authenticator authenticator = ConnectionPipeline.authenticator(config);
+        this.tls = openTls(config);
         this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmThreadMetrics().bindTo(metrics);
@@ -107,7 +113,7 @@ public final class SwitchboardServer implements AutoCloseable {
         this.presence = Presence.open(broker);
         ConnectionPipeline pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs,
                 groups, presence, config, metrics, connections, authenticator), limits, config.corsOrigins(), metrics,
-                connections);
+                connections, config.protocols(), tls);
 
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         bossGroup = engine.newGroup(1, "switchboard-accept");
@@ -148,11 +154,13 @@ public final class SwitchboardServer implements AutoCloseable {
             closeJobsAndGroups();
             broker.close();
             connections.close();
+            closeTls();
             throw e;
         }
-        log.info("switchboard listening on {} ({} event loops on {}, {})", serverChannel.localAddress(), threads,
-                engine.displayName(), config.embedded() ? "fsync=" + config.fsync().name().toLowerCase()
-                        + ", data in " + config.dataDir().toAbsolutePath() : "topics and jobs in Redis");
+        log.info("switchboard listening on {} ({}, {} event loops on {}, {})", serverChannel.localAddress(),
+                protocolsText(config), threads, engine.displayName(), config.embedded() ? "fsync="
+                        + config.fsync().name().toLowerCase() + ", data in " + config.dataDir().toAbsolutePath()
+                        : "topics and jobs in Redis");
     }
 
     /**
@@ -177,6 +185,29 @@ public final class SwitchboardServer implements AutoCloseable {
     /** The NATS port, or -1 when it is off. */
     public int natsPort() {
         return natsChannel == null ? -1 : ((InetSocketAddress) natsChannel.localAddress()).getPort();
+    }
+
+    /** Reads the certificate now, so that a server whose certificate would be refused does not start. */
+    private static ServerTls openTls(ServerConfig config) {
+        if (!config.protocols().tls()) {
+            return null;
+        }
+        try {
+            return ServerTls.open(config.protocols().tlsCert(), config.protocols().tlsKey(), config.protocols().http2());
+        } catch (IOException e) {
+            throw new UncheckedIOException("TLS: " + e.getMessage(), e);
+        }
+    }
+
+    private String protocolsText(ServerConfig config) {
+        String http = config.protocols().http2() ? "HTTP/2 and HTTP/1.1" : "HTTP/1.1";
+        return tls == null ? http + " in clear text" : http + " over TLS (" + tls.providerName() + ")";
+    }
+
+    private void closeTls() {
+        if (tls != null) {
+            tls.close();
+        }
     }
 
     /** Key prefix of every node's keys in a shared Redis. */
@@ -236,6 +267,11 @@ public final class SwitchboardServer implements AutoCloseable {
         return config;
     }
 
+    /** The port's TLS (its certificate, provider), empty in clear text. */
+    public java.util.Optional<ServerTls> tls() {
+        return java.util.Optional.ofNullable(tls);
+    }
+
     /** Blocks until the listening socket closes. */
     public void awaitClose() throws InterruptedException {
         serverChannel.closeFuture().sync();
@@ -273,6 +309,7 @@ public final class SwitchboardServer implements AutoCloseable {
         closeJobsAndGroups();
         broker.close();
         connections.close();
+        closeTls();
         metrics.close();
     }
 

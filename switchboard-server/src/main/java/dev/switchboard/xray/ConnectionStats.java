@@ -9,17 +9,23 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import javax.net.ssl.SSLSession;
 
 /**
  * One connection's counters, kept by the first handler of its pipeline: bytes as they cross the socket's edge of the
  * pipeline, writability changes, and what the layers above report (the transport, messages, subscriptions). Every
  * write happens on the connection's event loop into plain fields; a scrape reads them racily, which is as exact as a
- * scrape taken a moment earlier or later. Layers above find it with {@link #of(Channel)}.
+ * scrape taken a moment earlier or later. Layers above find it with {@link #of(Channel)}, from the connection or from
+ * any of its HTTP/2 streams: the streams of one connection share its counters (and its event loop).
  */
 public final class ConnectionStats extends ChannelDuplexHandler {
     private static final AttributeKey<ConnectionStats> KEY = AttributeKey.valueOf("switchboard.xray");
@@ -57,7 +63,11 @@ public final class ConnectionStats extends ChannelDuplexHandler {
     private long unwritableSinceNanos;
     private int stageTick;
     private long readMarkNanos;
-    private SubscriptionSource subscriptions;
+    /** One per push stream: an HTTP/2 connection carries several SSE streams. */
+    private final List<SubscriptionSource> subscriptions = new ArrayList<>(1);
+    /** {@code h1} or {@code h2}: volatile for scrapes; written on the loop only. */
+    private volatile String protocol = "h1";
+    private IntSupplier openStreams = () -> 0;
 
     ConnectionStats(ConnectionRegistry registry, StageTimer stages, long id) {
         this.registry = registry;
@@ -65,9 +75,15 @@ public final class ConnectionStats extends ChannelDuplexHandler {
         this.id = id;
     }
 
-    /** The stats of a connection; one outside a server (a handler test) gets stats that nobody lists. */
+    /**
+     * The stats of a connection, or of the connection an HTTP/2 stream belongs to; one outside a server (a handler
+     * test) gets stats that nobody lists.
+     */
     public static ConnectionStats of(Channel ch) {
         ConnectionStats s = ch.attr(KEY).get();
+        if (s == null && ch.parent() != null) {
+            s = ch.parent().attr(KEY).get(); // a stream's parent is its connection; a connection's, the listener
+        }
         if (s == null) {
             ConnectionStats detached = new ConnectionStats(null, StageTimer.OFF, 0);
             detached.channel = ch;
@@ -114,8 +130,16 @@ public final class ConnectionStats extends ChannelDuplexHandler {
         counts[MESSAGES_OUT] += n;
     }
 
-    public void subscriptions(SubscriptionSource source) {
-        this.subscriptions = source;
+    /** Adds a push stream's subscriptions to the connection's; the returned action removes them again. */
+    public Runnable subscriptions(SubscriptionSource source) {
+        subscriptions.add(source);
+        return () -> subscriptions.remove(source);
+    }
+
+    /** The connection speaks HTTP/2 now; {@code streams} counts its open streams (on its loop). */
+    public void http2(IntSupplier streams) {
+        protocol = "h2";
+        openStreams = streams;
     }
 
     /** The connection's push was closed because its reader stayed unwritable too long. */
@@ -204,10 +228,12 @@ public final class ConnectionStats extends ChannelDuplexHandler {
 
     /** Adds this connection's subscriptions' lag to {@code sumAndMax} ({sum, max}); on its loop. */
     void addLag(long[] sumAndMax) {
-        if (subscriptions != null && channel.isActive()) {
-            for (SubscriptionView s : subscriptions.subscriptions()) {
-                sumAndMax[0] += s.lag();
-                sumAndMax[1] = Math.max(sumAndMax[1], s.lag());
+        if (channel.isActive()) {
+            for (SubscriptionSource source : subscriptions) {
+                for (SubscriptionView s : source.subscriptions()) {
+                    sumAndMax[0] += s.lag();
+                    sumAndMax[1] = Math.max(sumAndMax[1], s.lag());
+                }
             }
         }
     }
@@ -218,13 +244,23 @@ public final class ConnectionStats extends ChannelDuplexHandler {
         long queued = out == null ? 0 : out.totalPendingWriteBytes();
         long unwritableMillis = unwritableSinceNanos == 0 ? 0
                 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - unwritableSinceNanos);
-        List<ConnectionView.Subscription> subs = subscriptions == null ? List.of()
-                : subscriptions.subscriptions().stream()
-                        .map(s -> new ConnectionView.Subscription(s.topic(), s.next(), s.lag())).toList();
-        return new ConnectionView(id, transport.wire(), address(channel.remoteAddress()),
-                address(channel.localAddress()), Payloads.formatTime(sinceMillis), subs,
-                counts[BYTES_IN], counts[BYTES_OUT], counts[MESSAGES_IN], counts[MESSAGES_OUT], queued,
+        List<ConnectionView.Subscription> subs = subscriptions.stream().flatMap(s -> s.subscriptions().stream())
+                .map(s -> new ConnectionView.Subscription(s.topic(), s.next(), s.lag())).toList();
+        return new ConnectionView(id, transport.wire(), protocol, tls(), openStreams.getAsInt(),
+                address(channel.remoteAddress()), address(channel.localAddress()), Payloads.formatTime(sinceMillis),
+                subs, counts[BYTES_IN], counts[BYTES_OUT], counts[MESSAGES_IN], counts[MESSAGES_OUT], queued,
                 channel.isWritable(), unwritableCount, unwritableMillis, KernelView.read(channel));
+    }
+
+    /** The negotiated TLS version and cipher suite; null in clear text or before the handshake completed. */
+    private ConnectionView.Tls tls() {
+        SslHandler ssl = channel.pipeline().get(SslHandler.class);
+        if (ssl == null || !ssl.handshakeFuture().isSuccess()) {
+            return null;
+        }
+        SSLSession session = ssl.engine().getSession();
+        return new ConnectionView.Tls(session.getProtocol(), session.getCipherSuite(),
+                ssl.engine() instanceof ReferenceCountedOpenSslEngine ? "openssl" : "jdk");
     }
 
     static String address(SocketAddress a) {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
@@ -54,6 +55,14 @@ public final class Chromium implements AutoCloseable {
 
     /** Starts the browser through its driver, or fails saying why. */
     public static Chromium launch(Duration startTimeout) {
+        return launch(startTimeout, Map.of());
+    }
+
+    /**
+     * Starts the browser with {@code environment} added to its own, e.g. a {@code HOME} whose NSS database
+     * ({@code .pki/nssdb}) trusts a test's CA.
+     */
+    public static Chromium launch(Duration startTimeout, Map<String, String> environment) {
         Path binary = binary();
         Path chromedriver = driverBinary();
         if (!Files.isExecutable(binary) || !Files.isExecutable(chromedriver)) {
@@ -70,7 +79,7 @@ public final class Chromium implements AutoCloseable {
         options.setCapability("goog:loggingPrefs", logs);
         BoundedLog driverLog = new BoundedLog();
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver.toFile())
-                .usingAnyFreePort().withLogOutput(driverLog).build();
+                .usingAnyFreePort().withEnvironment(environment).withLogOutput(driverLog).build();
         ChromeDriver driver;
         try {
             driver = new ChromeDriver(service, options);

@@ -58,7 +58,7 @@ public final class HandlerFixture implements AutoCloseable {
         this.groups = new GroupService(broker, config.groups(), config.limits().maxPollResponseBytes());
         this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, groups,
                 Presence.open(broker), config, metrics, registry, ConnectionPipeline.authenticator(config)),
-                config.limits(), config.corsOrigins(), metrics, registry);
+                config.limits(), config.corsOrigins(), metrics, registry, config.protocols(), null);
     }
 
     /** The test defaults ({@link ServerConfig#forTests}) adjusted by {@code customize}. */

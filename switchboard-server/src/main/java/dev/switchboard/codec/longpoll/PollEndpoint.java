@@ -46,7 +46,8 @@ public final class PollEndpoint {
         if (!polled.isDone()) {
             stats.use(Transport.LONGPOLL); // until answered (the router turns it back into http)
             if (polled instanceof ConnectionStats.SubscriptionSource held) {
-                stats.subscriptions(held);
+                Runnable forget = stats.subscriptions(held); // listed while held
+                polled.whenComplete((r, e) -> ex.ctx().executor().execute(forget));
             }
         }
         ex.respondWhenDone(polled, wait, result -> {

@@ -63,14 +63,17 @@ public final class NatsEndpoint {
                 .addLast("nats", new NatsSession(this));
     }
 
-    /** A connection past a connection limit: told why, as nats-server tells it, and closed. */
-    public static void refuse(Channel ch, String why) {
+    /**
+     * A connection past a connection limit, if it is a NATS one: told why, as nats-server tells it, and closed.
+     * False for any other connection, which is left alone.
+     */
+    public static boolean refuse(Channel ch, String why) {
         NatsSession session = ch.pipeline().get(NatsSession.class);
-        if (session != null) {
-            session.refuse(why);
-        } else {
-            ch.close();
+        if (session == null) {
+            return false;
         }
+        session.refuse(why);
+        return true;
     }
 
     /** The INFO line a new connection is greeted with. */

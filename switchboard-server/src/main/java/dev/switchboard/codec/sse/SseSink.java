@@ -44,6 +44,8 @@ final class SseSink extends StreamBody implements DeliverySink {
     private ConnectionStats stats;
     private BurstWriter burst;
     private Subscription subscription;
+    /** Takes this stream's subscription out of its connection's view (an HTTP/2 connection outlives the stream). */
+    private Runnable unlist = () -> {};
     private ScheduledFuture<?> heartbeatTimer;
     private ScheduledFuture<?> expiryTimer;
     private SlowConsumerGuard slowGuard;
@@ -70,7 +72,7 @@ final class SseSink extends StreamBody implements DeliverySink {
 
     void start(Subscription s) {
         subscription = s;
-        stats.subscriptions(() -> List.of(new ConnectionStats.SubscriptionView(topic.name(), s.next(),
+        unlist = stats.subscriptions(() -> List.of(new ConnectionStats.SubscriptionView(topic.name(), s.next(),
                 topic.lastOffset())));
         slowGuard = new SlowConsumerGuard(ctx.channel(), slowConsumerTimeout, () -> {
             stats.closedAsSlow();
@@ -183,6 +185,7 @@ final class SseSink extends StreamBody implements DeliverySink {
         }
         if (!released) {
             released = true;
+            unlist.run();
             leave.run();
             if (subscription != null) {
                 subscription.close();

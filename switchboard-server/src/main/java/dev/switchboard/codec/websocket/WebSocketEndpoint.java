@@ -25,7 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code GET /v1/ws}: upgrades the connection (RFC 6455) and hands it to a {@link WebSocketSession}. The optional
+ * {@code GET /v1/ws}: upgrades the connection (RFC 6455), or an HTTP/2 stream opened by extended CONNECT (RFC 8441,
+ * {@link ExtendedConnect}), and hands it to a {@link WebSocketSession}. The optional
  * {@code ?subscribe=t1,t2&from=…} shortcut subscribes on connect; it is checked before the upgrade so a bad name gets
  * a plain 400 instead of a socket that closes at once.
  */
@@ -68,8 +69,9 @@ public final class WebSocketEndpoint {
         StartPosition from = StartPosition.parse(ex.query("from"), StartPosition.NEXT);
         // RFC 6455 4.2.1: without these the handshaker throws (a 500) after the pipeline was already changed.
         HttpHeaders headers = ex.request().headers();
-        if (!headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
-                || !headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+        boolean overHttp2 = ExtendedConnect.isWebSocketStream(ex.ctx().channel());
+        if (!overHttp2 && (!headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                || !headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true))
                 || !headers.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY)
                 || !headers.contains(HttpHeaderNames.SEC_WEBSOCKET_VERSION)) {
             throw new ApiException(ErrorCode.INVALID_UPGRADE, "this is a WebSocket endpoint: send 'Connection: Upgrade',"
@@ -94,6 +96,11 @@ public final class WebSocketEndpoint {
         p.addLast(new WebSocketFrameAggregator(maxFrameBytes));
         p.addLast(session);
         ex.upgrade();
+        if (overHttp2) {
+            ExtendedConnect.switchProtocols(p, "http", "aggregator", decoderConfig);
+            session.subscribeOnConnect(initial, from);
+            return;
+        }
         handshaker.handshake(ex.ctx().channel(), ex.request()).addListener(f -> {
             if (f.isSuccess()) {
                 session.subscribeOnConnect(initial, from);
