@@ -12,6 +12,7 @@ import dev.switchboard.codec.http.OpsEndpoints;
 import dev.switchboard.codec.http.RequestTimeouts;
 import dev.switchboard.codec.http.TopicEndpoints;
 import dev.switchboard.codec.longpoll.PollEndpoint;
+import dev.switchboard.codec.proxy.Sidecar;
 import dev.switchboard.codec.sse.SseEndpoint;
 import dev.switchboard.codec.websocket.WebSocketEndpoint;
 import dev.switchboard.config.Limits;
@@ -42,8 +43,8 @@ import java.net.UnknownHostException;
 import java.util.List;
 
 /**
- * The handlers of one client connection, in order: x-ray counters → connection limit → request timeouts → HTTP codec → CORS → body
- * aggregator → router. A streaming response (SSE) keeps them; an upgrade (WebSocket) replaces the HTTP handlers of
+ * The handlers of one client connection, in order: x-ray counters → connection limit → request timeouts → HTTP codec →
+ * sidecar proxy (with upstreams only; docs/sidecar.md) → CORS → body aggregator → router. A streaming response (SSE) keeps them; an upgrade (WebSocket) replaces the HTTP handlers of
  * its connection. One instance serves every connection of a server.
  */
 public final class ConnectionPipeline {
@@ -53,10 +54,13 @@ public final class ConnectionPipeline {
     private final CorsConfig cors;
     private final HttpDecoderConfig httpConfig;
     private final ConnectionRegistry registry;
+    /** Null without upstreams. */
+    private final Sidecar sidecar;
 
     public ConnectionPipeline(Routes routes, Limits limits, List<String> corsOrigins, MeterRegistry metrics,
-                              ConnectionRegistry registry) {
+                              ConnectionRegistry registry, Sidecar sidecar) {
         this.routes = routes;
+        this.sidecar = sidecar;
         this.registry = registry;
         this.limits = limits;
         this.connections = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerAddress(), metrics,
@@ -81,7 +85,7 @@ public final class ConnectionPipeline {
     /** The server's endpoints over the engine, delivery and jobs (null: none), as {@code config} sets them up. */
     public static Routes routes(Broker broker, Delivery delivery, JobService jobs, ServerConfig config,
                                 PrometheusMeterRegistry metrics, ConnectionRegistry connections,
-                                Authenticator authenticator) {
+                                Authenticator authenticator, boolean sidecar) {
         Limits limits = config.limits();
         Presence presence = Presence.open(broker);
         SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout(), presence);
@@ -92,7 +96,7 @@ public final class ConnectionPipeline {
                 new WebSocketEndpoint(broker, delivery, limits, config.wsPingInterval(), publishes, presence),
                 new OpsEndpoints(metrics, broker), jobs == null ? null : new JobEndpoints(jobs),
                         new AdminEndpoints(connections, topics),
-                new DashboardEndpoints(), authenticator, isLoopback(config.bind()), config.allowedHosts(),
+                new DashboardEndpoints(sidecar ? Sidecar.DASHBOARD : "/"), authenticator, isLoopback(config.bind()), config.allowedHosts(),
                 config.corsOrigins(), publishes);
     }
 
@@ -120,8 +124,11 @@ public final class ConnectionPipeline {
         p.addLast("xray", registry.newConnection())
                 .addLast("connections", connections)
                 .addLast("timeouts", new RequestTimeouts(limits.headerTimeout(), limits.idleTimeout()))
-                .addLast("http", new HttpServerCodec(httpConfig))
-                .addLast("cors", new CorsHandler(cors))
+                .addLast("http", new HttpServerCodec(httpConfig));
+        if (sidecar != null) {
+            p.addLast("proxy", sidecar.newHandler());
+        }
+        p.addLast("cors", new CorsHandler(cors))
                 .addLast("aggregator", new BodyAggregator(limits.maxMessageBytes()))
                 .addLast("router", new ApiRouter(routes, limits.answerTimeout()));
     }

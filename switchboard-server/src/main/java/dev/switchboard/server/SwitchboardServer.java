@@ -2,8 +2,10 @@ package dev.switchboard.server;
 
 import dev.switchboard.auth.Authenticator;
 import dev.switchboard.broker.Broker;
+import dev.switchboard.codec.proxy.Sidecar;
 import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
+import dev.switchboard.config.SidecarConfig;
 import dev.switchboard.config.SocketOptions;
 import dev.switchboard.engine.redis.RedisBroker;
 import dev.switchboard.fanout.Delivery;
@@ -65,6 +67,8 @@ public final class SwitchboardServer implements AutoCloseable {
     /** Null on Redis: jobs keep their leases in one node's memory, so they run on the embedded engine only. */
     private final JobService jobs;
     private final ConnectionRegistry connections;
+    /** Null without upstreams. */
+    private final Sidecar sidecar;
     private final IoEngine engine;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -78,7 +82,7 @@ public final class SwitchboardServer implements AutoCloseable {
     /** Set by {@link #close()} before it stops accepting: a connection accepted after that is closed at once. */
     private volatile boolean closing;
 
-    private SwitchboardServer(ServerConfig config) throws InterruptedException {
+    private SwitchboardServer(ServerConfig config, SidecarConfig sidecarConfig) throws InterruptedException {
         this.config = config;
         Authenticator authenticator = ConnectionPipeline.authenticator(config);
         this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -97,9 +101,11 @@ public final class SwitchboardServer implements AutoCloseable {
         Limits limits = config.limits();
         this.delivery = new Delivery(broker, limits, metrics, stages);
         this.jobs = config.embedded() ? new JobService(broker, limits) : null;
+        this.sidecar = sidecarConfig.enabled() ? new Sidecar(sidecarConfig, engine.clientChannel(), connections,
+                metrics, limits.maxWait()) : null;
         ConnectionPipeline pipeline = new ConnectionPipeline(
-                ConnectionPipeline.routes(broker, delivery, jobs, config, metrics, connections, authenticator), limits,
-                config.corsOrigins(), metrics, connections);
+                ConnectionPipeline.routes(broker, delivery, jobs, config, metrics, connections, authenticator,
+                        sidecar != null), limits, config.corsOrigins(), metrics, connections, sidecar);
 
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         bossGroup = engine.newGroup(1, "switchboard-accept");
@@ -179,7 +185,12 @@ public final class SwitchboardServer implements AutoCloseable {
     }
 
     public static SwitchboardServer start(ServerConfig config) throws InterruptedException {
-        return new SwitchboardServer(config);
+        return new SwitchboardServer(config, SidecarConfig.NONE);
+    }
+
+    /** A server in front of upstream HTTP servers (docs/sidecar.md). */
+    public static SwitchboardServer start(ServerConfig config, SidecarConfig sidecar) throws InterruptedException {
+        return new SwitchboardServer(config, sidecar);
     }
 
     public int port() {
@@ -227,6 +238,9 @@ public final class SwitchboardServer implements AutoCloseable {
         closing = true;
         serverChannel.close().syncUninterruptibly();
         closeClients();
+        if (sidecar != null) {
+            sidecar.close(); // idle upstream connections; busy ones closed with their clients
+        }
         shutdownGroups();
         closeJobs();
         broker.close();

@@ -53,8 +53,8 @@ public final class HandlerFixture implements AutoCloseable {
         this.delivery = new Delivery(broker, config.limits(), metrics, stages);
         this.jobs = new JobService(broker, config.limits());
         this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, config, metrics,
-                registry, ConnectionPipeline.authenticator(config)), config.limits(), config.corsOrigins(), metrics,
-                registry);
+                registry, ConnectionPipeline.authenticator(config), false), config.limits(), config.corsOrigins(),
+                metrics, registry, null);
     }
 
     /** The test defaults ({@link ServerConfig#forTests}) adjusted by {@code customize}. */
