@@ -2,6 +2,7 @@ package dev.switchboard.testing;
 
 import dev.switchboard.config.IoMode;
 import dev.switchboard.config.ServerConfig;
+import dev.switchboard.config.SidecarConfig;
 import dev.switchboard.server.SwitchboardServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,6 +24,7 @@ import java.util.stream.Stream;
 public final class TestServer implements AutoCloseable {
     private final Path dataDir;
     private final UnaryOperator<ServerConfig> customize;
+    private SidecarConfig sidecar = SidecarConfig.NONE;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     private SwitchboardServer server;
@@ -41,6 +43,18 @@ public final class TestServer implements AutoCloseable {
     public static TestServer start(UnaryOperator<ServerConfig> customize) {
         try {
             TestServer s = new TestServer(Files.createTempDirectory("switchboard-test"), customize);
+            s.boot(0);
+            return s;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts a server in sidecar mode (docs/sidecar.md) in front of the upstreams {@code sidecar} names. */
+    public static TestServer startSidecar(SidecarConfig sidecar, UnaryOperator<ServerConfig> customize) {
+        try {
+            TestServer s = new TestServer(Files.createTempDirectory("switchboard-test"), customize);
+            s.sidecar = sidecar;
             s.boot(0);
             return s;
         } catch (IOException e) {
@@ -70,7 +84,7 @@ public final class TestServer implements AutoCloseable {
 
     private void boot(int onPort) {
         try {
-            server = SwitchboardServer.start(customize.apply(defaults()).withPort(onPort));
+            server = SwitchboardServer.start(customize.apply(defaults()).withPort(onPort), sidecar);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
