@@ -108,6 +108,24 @@ class SidecarProxyTest {
     }
 
     @Test
+    void aWebSocketToSwitchboardPassesTheProxyBy() throws Exception {
+        java.util.concurrent.CompletableFuture<String> first = new java.util.concurrent.CompletableFuture<>();
+        java.net.http.WebSocket ws = http.newWebSocketBuilder().buildAsync(
+                URI.create("ws://127.0.0.1:" + server.port() + "/v1/ws"), new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w,
+                                                                          CharSequence data, boolean last) {
+                        first.complete(data.toString());
+                        return null;
+                    }
+                }).get(10, TimeUnit.SECONDS);
+        ws.sendText("{\"op\":\"subscribe\",\"topic\":\"sidecar.ws\"}", true);
+        assertThat(first.get(10, TimeUnit.SECONDS)).contains("\"op\":\"subscribed\"");
+        ws.abort();
+        assertThat(send(to("/echo")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void everyMethodAndItsHeadersReachTheUpstreamWithoutHopByHopHeaders() throws Exception {
         for (String method : List.of("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")) {
             HttpResponse<String> r = send(to("/echo?x=1").method(method, HttpRequest.BodyPublishers.ofString("hi"))
