@@ -34,7 +34,9 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -108,7 +110,7 @@ final class ProxyCall {
         this.maxWait = maxWait;
         this.method = request.method();
         this.path = ProxyHandler.pathOf(request.uri());
-        this.clientHeaders = request.headers().copy();
+        this.clientHeaders = request.headers(); // a decoded request's own, changed by nobody
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
         String expect = request.headers().get(HttpHeaderNames.EXPECT);
@@ -158,11 +160,14 @@ final class ProxyCall {
                 h.remove(name.trim());
             }
         }
-        List<String> names = h.names().stream().filter(n -> {
-            String lower = n.toLowerCase(java.util.Locale.ROOT);
-            return HOP_BY_HOP.contains(lower) || lower.startsWith(HTTP2_EXTENSIONS);
-        }).toList();
-        names.forEach(h::remove);
+        List<String> hopByHop = new ArrayList<>(2);
+        for (String name : h.names()) {
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (HOP_BY_HOP.contains(lower) || lower.startsWith(HTTP2_EXTENSIONS)) {
+                hopByHop.add(name);
+            }
+        }
+        hopByHop.forEach(h::remove);
     }
 
     // ---- the request ----
@@ -550,9 +555,11 @@ final class ProxyCall {
         }
         long nanos = System.nanoTime() - started;
         upstream.record(outcome == null ? "aborted" : outcome, nanos);
-        access.info("{} \"{} {}\" {} {} {}ms route={} attempts={} trace={}", remote(), method, path, status,
-                bytesOut, TimeUnit.NANOSECONDS.toMillis(nanos), upstream.route().name(), attempts,
-                Traceparent.traceId(traceparent));
+        if (access.isInfoEnabled()) {
+            access.info("{} \"{} {}\" {} {} {}ms route={} attempts={} trace={}", remote(), method, path, status,
+                    bytesOut, TimeUnit.NANOSECONDS.toMillis(nanos), upstream.route().name(), attempts,
+                    Traceparent.traceId(traceparent));
+        }
         if (holdReady && client.channel().isActive()) {
             byte[] prelude = ByteBufUtil.getBytes(holdBody);
             HeldRequest held = new HeldRequest(hold.target(), clientHeaders, hold.topic(), prelude);
