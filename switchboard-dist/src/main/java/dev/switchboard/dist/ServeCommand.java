@@ -10,13 +10,16 @@ import dev.switchboard.config.Limits;
 import dev.switchboard.config.Protocols;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.GroupSettings;
+import dev.switchboard.config.SidecarConfig;
 import dev.switchboard.config.SocketOptions;
+import dev.switchboard.config.UpstreamRoute;
 import dev.switchboard.server.SwitchboardServer;
 import io.netty.util.ResourceLeakDetector;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -242,6 +245,41 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--insecure-no-auth", description = "Allow --auth none on a non-loopback --bind: anyone who reaches the port may publish, read and delete")
     boolean insecureNoAuth;
 
+    @Option(names = "--upstream",
+            description = "Sidecar mode (docs/sidecar.md): requests outside /v1/, /healthz, /readyz, /metrics and /_switchboard/ (the dashboard's home then) go to this HTTP server, e.g. http://127.0.0.1:3000")
+    String upstream;
+
+    @Option(names = "--route", description = "Sidecar mode: requests under /prefix go to URL (/prefix=http://host:port; repeatable; the longest prefix wins, before --upstream)")
+    List<String> routes = new ArrayList<>();
+
+    @Option(names = "--upstream-timeout", defaultValue = "30s", converter = DurationConverter.class,
+            description = "An upstream must begin its answer within this, else 504. Default: ${DEFAULT-VALUE}")
+    Duration upstreamTimeout;
+
+    @Option(names = "--upstream-retries", defaultValue = "2",
+            description = "Further attempts of an idempotent request without a body whose connection failed before an answer. Default: ${DEFAULT-VALUE}")
+    int upstreamRetries;
+
+    @Option(names = "--upstream-retry-budget", defaultValue = "0.2",
+            description = "Retries may add at most this fraction to a route's requests (plus 10 a second). Default: ${DEFAULT-VALUE}")
+    double upstreamRetryBudget;
+
+    @Option(names = "--upstream-max-concurrent", defaultValue = "10000",
+            description = "Requests in flight per route; more get 503. Default: ${DEFAULT-VALUE}")
+    int upstreamMaxConcurrent;
+
+    @Option(names = "--upstream-connections", defaultValue = "8",
+            description = "Kept-alive connections per route and event loop. Default: ${DEFAULT-VALUE}")
+    int upstreamConnections;
+
+    @Option(names = "--upstream-breaker-failure-rate", defaultValue = "50",
+            description = "Percentage of a route's last 20 requests (at least 5) failing (refused, reset, timed out, 502-504) that opens its circuit breaker. Default: ${DEFAULT-VALUE}")
+    int upstreamBreakerFailureRate;
+
+    @Option(names = "--upstream-breaker-open", defaultValue = "5s", converter = DurationConverter.class,
+            description = "How long an open breaker answers 503 before letting probe requests through. Default: ${DEFAULT-VALUE}")
+    Duration upstreamBreakerOpen;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -289,7 +327,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--engine must be embedded, redis://host:port or redis-sentinel://host:port,...#master");
         }
-        SwitchboardServer server = SwitchboardServer.start(config);
+        SwitchboardServer server = SwitchboardServer.start(config, sidecarConfig());
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
         spec.commandLine().getOut().printf("switchboard listening on %s://%s:%d%n", protocols.tls() ? "https" : "http",
                 bind, server.port());
@@ -304,6 +342,22 @@ final class ServeCommand implements Callable<Integer> {
         }
         try {
             return new Protocols(tlsCert, tlsKey, http2.equals("on"), maxStreamsPerConnection);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private SidecarConfig sidecarConfig() {
+        try {
+            List<UpstreamRoute> all = new ArrayList<>();
+            for (String r : routes) {
+                all.add(UpstreamRoute.parse(r));
+            }
+            if (upstream != null) {
+                all.add(UpstreamRoute.of("/", upstream));
+            }
+            return new SidecarConfig(all, upstreamTimeout, upstreamRetries, upstreamRetryBudget,
+                    upstreamMaxConcurrent, upstreamConnections, upstreamBreakerFailureRate, upstreamBreakerOpen);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

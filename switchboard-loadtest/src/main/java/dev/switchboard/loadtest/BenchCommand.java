@@ -59,7 +59,8 @@ public final class BenchCommand implements Runnable {
                 "One topic, N subscribers, publishers over HTTP: measures delivered msgs/s and publish-to-deliver "
                         + "latency, and checks every subscriber gets every message once, in order.",
                 "With --target redis or nats, the same run drives that peer in its own protocol (Redis pub/sub, "
-                        + "core NATS) for side-by-side figures.",
+                        + "core NATS) for side-by-side figures; with --target pushpin, Pushpin's publish port "
+                        + "(--server) and held SSE streams (--subscribe-to, --events-path).",
                 "Exit 0 when the run saw no error, 1 otherwise."})
     public static final class Fanout implements Callable<Integer> {
         @CommandLine.Spec
@@ -69,7 +70,7 @@ public final class BenchCommand implements Runnable {
         ClientOptions client;
 
         @Option(names = "--target", defaultValue = "switchboard", converter = TargetConverter.class,
-                description = {"What to drive: switchboard, redis (pub/sub over RESP) or nats (core protocol). Default: ${DEFAULT-VALUE}",
+                description = {"What to drive: switchboard, redis (pub/sub over RESP), nats (core protocol) or pushpin (GRIP publish, held SSE). Default: ${DEFAULT-VALUE}",
                         "A peer needs --server redis://HOST:PORT or nats://HOST:PORT (default: its standard port on 127.0.0.1)."})
         Target target;
 
@@ -119,6 +120,10 @@ public final class BenchCommand implements Runnable {
                 description = {"Nodes of one cluster on a shared engine (docs/cluster.md), comma-separated: subscribers are spread over them, publishers use --server. Default: all on --server"})
         List<URI> subscribeTo = List.of();
 
+        @Option(names = "--events-path", paramLabel = "PATH",
+                description = {"SSE subscribers subscribe here instead, {topic} standing for the topic: a path an upstream holds in sidecar mode (docs/sidecar.md), or Pushpin's backend. Default: /v1/topics/{topic}/events?from=next"})
+        String eventsPath;
+
         @Option(names = "--json", description = "Print the report as one JSON object.")
         boolean json;
 
@@ -129,7 +134,7 @@ public final class BenchCommand implements Runnable {
                 config = new FanoutConfig(target, server(spec, client, target), transport, subscribers, size, rate,
                         timing.warmup, timing.duration, drain,
                         topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads,
-                        subscribeTo);
+                        subscribeTo, eventsPath);
             } catch (IllegalArgumentException e) {
                 throw client.usage(e.getMessage());
             }

@@ -108,6 +108,8 @@ public final class DurableBenchmark {
                 case REDIS -> new RespPublisher(measurements, RespPublisher.Command.XADD, config.topic(), payload, i,
                         1, 0);
                 case NATS -> new JetStreamPublisher(measurements, config.topic(), payload, i, i == 0);
+                case PUSHPIN -> throw new IllegalArgumentException("Pushpin stores nothing: --target pushpin is for "
+                        + "bench fanout");
             });
         }
     }

@@ -94,6 +94,8 @@ public final class FanoutBenchmark {
                         i, config.inflight(), ratePerConnection);
                 case NATS -> new NatsPublisher(measurements, config.topic(), payload, i, config.inflight(),
                         ratePerConnection);
+                case PUSHPIN -> new PushpinPublisher(measurements, server, config.topic(), payload, i,
+                        config.inflight(), ratePerConnection);
             });
         }
     }
@@ -111,7 +113,9 @@ public final class FanoutBenchmark {
         subscribers.open(config.subscribers(), HANDSHAKE_WINDOW, i -> switch (config.target()) {
             case SWITCHBOARD -> config.transport() == Transport.WS
                     ? new WsSubscriber(measurements, nodeOf.apply(i), config.topic())
-                    : new SseSubscriber(measurements, nodeOf.apply(i), config.topic());
+                    : config.eventsPath() == null ? new SseSubscriber(measurements, nodeOf.apply(i), config.topic())
+                    : new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(), false);
+            case PUSHPIN -> new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(), true);
             case REDIS -> new RespSubscriber(measurements, config.topic(), config.publishers());
             case NATS -> new NatsSubscriber(measurements, config.topic(), config.publishers());
         }, bootstrap, nodeOf, progress, "subscribers ready");
@@ -133,6 +137,10 @@ public final class FanoutBenchmark {
     private void drain(ProgressReporter progress) throws InterruptedException {
         subscribers.awaitReached(publishers.lastOffsets(oneLog()), config.drain());
         progress.stopTicks();
+    }
+
+    private String eventsPath() {
+        return config.eventsPath().replace("{topic}", config.topic());
     }
 
     /** Switchboard numbers all messages in one log; a peer's subscribers check each publisher's numbers. */
@@ -159,7 +167,8 @@ public final class FanoutBenchmark {
         long published = publishers.measuredAcked();
         long delivered = measurements.measuredDeliveries();
         String transport = config.target() == Target.SWITCHBOARD ? config.transport().name()
-                : config.target() == Target.REDIS ? "redis-resp" : "nats-core";
+                : config.target() == Target.REDIS ? "redis-resp"
+                : config.target() == Target.PUSHPIN ? "pushpin-sse" : "nats-core";
         return new FanoutReport(transport.toLowerCase(Locale.ROOT), io.name(), config.subscribers(),
                 config.size(), config.rate(), config.warmup().toNanos() / 1e9, seconds, published,
                 tenths(published / seconds), delivered, tenths(delivered / deliverySeconds),

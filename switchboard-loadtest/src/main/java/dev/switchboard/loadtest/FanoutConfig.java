@@ -24,11 +24,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param io          event-loop engine
  * @param threads     event-loop threads for the subscribers
  * @param subscribeTo nodes of one cluster (docs/cluster.md) the subscribers are spread over, round robin, while the
- *                    publishers use {@code server}; empty: all on {@code server}
+ *                    publishers use {@code server}; empty: all on {@code server}. For Pushpin: its HTTP port
+ * @param eventsPath  where SSE subscribers subscribe, {@code {topic}} standing for the topic (a path an upstream
+ *                    answers with a hold, docs/sidecar.md); null: Switchboard's own {@code /v1/topics/…/events}
  */
 public record FanoutConfig(Target target, URI server, Transport transport, int subscribers, int size, int rate,
                            Duration warmup, Duration duration, Duration drain, String topic, int publishers,
-                           int inflight, ClientIo.Mode io, int threads, List<URI> subscribeTo) {
+                           int inflight, ClientIo.Mode io, int threads, List<URI> subscribeTo,
+                           String eventsPath) {
 
     public enum Transport { WS, SSE }
 
@@ -36,7 +39,9 @@ public record FanoutConfig(Target target, URI server, Transport transport, int s
     public enum Target {
         SWITCHBOARD("http", "http://127.0.0.1:8080"),
         REDIS("redis", "redis://127.0.0.1:6379"),
-        NATS("nats", "nats://127.0.0.1:4222");
+        NATS("nats", "nats://127.0.0.1:4222"),
+        /** Pushpin (GRIP): publishes to its HTTP publish port, SSE subscribers on its proxy port (--subscribe-to). */
+        PUSHPIN("http", "http://127.0.0.1:5561");
 
         private final String scheme;
         private final URI defaultServer;
@@ -71,10 +76,20 @@ public record FanoutConfig(Target target, URI server, Transport transport, int s
         }
         subscribeTo = List.copyOf(subscribeTo);
         for (URI node : subscribeTo) {
-            if (target != Target.SWITCHBOARD) {
-                throw new IllegalArgumentException("--subscribe-to is for Switchboard nodes only");
+            if (target != Target.SWITCHBOARD && target != Target.PUSHPIN) {
+                throw new IllegalArgumentException("--subscribe-to is for Switchboard nodes and Pushpin only");
             }
             checkServer(target, node);
+        }
+        if (eventsPath != null && (!eventsPath.startsWith("/") || !eventsPath.contains("{topic}"))) {
+            throw new IllegalArgumentException("--events-path is a path with {topic} in it, got '" + eventsPath + "'");
+        }
+        if (target == Target.PUSHPIN && (eventsPath == null || subscribeTo.isEmpty())) {
+            throw new IllegalArgumentException("--target pushpin needs --subscribe-to (its HTTP port) and "
+                    + "--events-path (what its backend holds)");
+        }
+        if (eventsPath != null && transport == Transport.WS && target == Target.SWITCHBOARD) {
+            throw new IllegalArgumentException("--events-path is for --transport sse");
         }
         if (!TopicNames.isValid(topic)) {
             throw new IllegalArgumentException("--topic must be 1-255 chars of [A-Za-z0-9_-] segments joined by '.'");

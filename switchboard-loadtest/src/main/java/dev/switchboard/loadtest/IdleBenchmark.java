@@ -109,6 +109,7 @@ public final class IdleBenchmark {
             case SWITCHBOARD -> new WsSubscriber(measurements, server, config.topic());
             case REDIS -> new RespSubscriber(measurements, config.topic(), 1);
             case NATS -> new NatsSubscriber(measurements, config.topic(), 1);
+            case PUSHPIN -> throw new IllegalArgumentException("--target pushpin is for bench fanout");
         };
     }
 
@@ -131,6 +132,7 @@ public final class IdleBenchmark {
             case REDIS -> new RespPublisher(measurements, RespPublisher.Command.PUBLISH, config.topic(), payload, 0,
                     1, 0);
             case NATS -> new NatsPublisher(measurements, config.topic(), payload, 0, 1, 0);
+            case PUSHPIN -> throw new IllegalArgumentException("--target pushpin is for bench fanout");
         });
         long now = System.nanoTime();
         publishers.run(measurements, now, now + FanoutBenchmark.SETUP_TIMEOUT.toNanos(), i -> 1,

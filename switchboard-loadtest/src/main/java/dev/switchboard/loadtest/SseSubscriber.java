@@ -25,8 +25,10 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 
 /**
- * Subscribes with {@code GET /v1/topics/TOPIC/events?from=next}. Ready once {@code 200} headers arrive; the
- * body is fed to an {@link SseParser} as it comes. Heartbeat comments are skipped by the parser.
+ * Subscribes with {@code GET /v1/topics/TOPIC/events?from=next}, or another path that answers an SSE stream of the
+ * topic (an upstream's hold in sidecar mode, Pushpin's). Ready once {@code 200} headers arrive; the body is fed to an
+ * {@link SseParser} as it comes. Heartbeat comments are skipped by the parser. Switchboard's events carry their offset
+ * as {@code id}; a peer's (Pushpin) carry sequenced payloads instead.
  */
 final class SseSubscriber extends Subscriber<HttpObject> implements SseParser.Listener {
     private static final int MAX_EVENT_BYTES = 16 * 1024 * 1024;
@@ -34,11 +36,18 @@ final class SseSubscriber extends Subscriber<HttpObject> implements SseParser.Li
     private final ServerEndpoint server;
     private final String path;
     private final SseParser parser = new SseParser(MAX_EVENT_BYTES, this);
+    private final boolean sequenced;
 
     SseSubscriber(Measurements measurements, ServerEndpoint server, String topic) {
+        this(measurements, server, server.eventsPath(topic), false);
+    }
+
+    /** @param sequenced whether events carry sequenced payloads ({@link Payload#encodeSequenced}), not offsets */
+    SseSubscriber(Measurements measurements, ServerEndpoint server, String path, boolean sequenced) {
         super(HttpObject.class, measurements);
         this.server = server;
-        this.path = server.eventsPath(topic);
+        this.path = path;
+        this.sequenced = sequenced;
     }
 
     @Override
@@ -89,7 +98,9 @@ final class SseSubscriber extends Subscriber<HttpObject> implements SseParser.Li
     @Override
     public void onEvent(SseEvent event) {
         try {
-            if (event.typeIs("message")) {
+            if (event.typeIs("message") && sequenced) {
+                Payload.deliverSequenced(Unpooled.wrappedBuffer(event.dataArray(), 0, event.dataLength()), this);
+            } else if (event.typeIs("message")) {
                 delivered(Ascii.parseLong(Unpooled.wrappedBuffer(event.idArray(), 0, event.idLength()), 0),
                         Payload.sentNanos(Unpooled.wrappedBuffer(event.dataArray(), 0, event.dataLength()), 0));
             } else {

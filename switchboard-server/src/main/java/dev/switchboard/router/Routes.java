@@ -2,11 +2,13 @@ package dev.switchboard.router;
 
 import dev.switchboard.auth.Authenticator;
 import dev.switchboard.auth.Grants;
+import dev.switchboard.auth.NamePattern;
 import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.codec.http.AdminEndpoints;
 import dev.switchboard.codec.http.DashboardEndpoints;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.GroupEndpoints;
+import dev.switchboard.codec.http.HeldRequest;
 import dev.switchboard.codec.http.JobEndpoints;
 import dev.switchboard.codec.http.MethodNotAllowed;
 import dev.switchboard.codec.http.OpsEndpoints;
@@ -117,7 +119,8 @@ public final class Routes {
         }
         browsers.check(ex, path); // health checks are exempt: probes name the node by IP, and they reveal nothing
         // Without authentication the token is not even looked for: nothing to parse on the publish path.
-        Grants grants = authenticator == Authenticator.NONE ? Grants.ANYONE : verified(ex);
+        Grants grants = ex.request() instanceof HeldRequest held ? holderOf(held.topic())
+                : authenticator == Authenticator.NONE ? Grants.ANYONE : verified(ex);
         ex.grants(grants);
         if (path.equals(METRICS) || path.startsWith(ADMIN)) {
             grants.requireAdmin("use " + path);
@@ -146,7 +149,7 @@ public final class Routes {
         } else if (path.equals("/v1/admin/stream")) {
             allow(method, "GET", HttpMethod.GET);
             admin.stream(ex);
-        } else if (DashboardEndpoints.serves(path)) {
+        } else if (dashboard.serves(path)) {
             allow(method, "GET", HttpMethod.GET);
             dashboard.serve(ex, path);
         } else {
@@ -170,6 +173,14 @@ public final class Routes {
         Grants grants = authenticator.verify(token);
         ch.attr(VERIFIED).set(new Verified(token, grants));
         return grants;
+    }
+
+    /**
+     * A request held by the sidecar for its upstream (docs/sidecar.md): the upstream authorised its client already,
+     * so it may read the one topic the upstream named, nothing else.
+     */
+    private static Grants holderOf(String topic) {
+        return new Grants("upstream", null, List.of(), List.of(NamePattern.parse(topic)), List.of(), List.of(), false);
     }
 
     private void topicPath(Exchange ex, HttpMethod method, String rest) {

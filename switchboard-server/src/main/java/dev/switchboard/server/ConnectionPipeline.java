@@ -15,6 +15,7 @@ import dev.switchboard.codec.http.TopicEndpoints;
 import dev.switchboard.codec.websocket.ExtendedConnect;
 import dev.switchboard.codec.longpoll.PollEndpoint;
 import dev.switchboard.codec.nats.NatsEndpoint;
+import dev.switchboard.codec.proxy.Sidecar;
 import dev.switchboard.codec.sse.SseEndpoint;
 import dev.switchboard.codec.websocket.WebSocketEndpoint;
 import dev.switchboard.config.Limits;
@@ -70,7 +71,8 @@ import java.util.List;
  * <li>in clear text, HTTP/2 for a client that starts with its connection preface (prior knowledge), else HTTP/1.1,
  *     which an {@code Upgrade: h2c} request can turn into HTTP/2.
  * </ul>
- * HTTP/1.1 is the HTTP codec followed by the {@linkplain #addRequestHandlers request handlers}; HTTP/2 is Netty's
+ * HTTP/1.1 is the HTTP codec followed by the {@linkplain #addRequestHandlers request handlers} (with upstreams, the
+ * sidecar's proxy first: docs/sidecar.md); HTTP/2 is Netty's
  * frame codec and multiplexer, which gives each stream a channel of its own with an HTTP/1.1-style codec followed by
  * the same request handlers, so every endpoint runs unchanged per stream, and a stream's writability follows its
  * flow-control window. A streaming response (SSE) keeps its handlers; an upgrade (WebSocket) replaces the HTTP
@@ -89,11 +91,14 @@ public final class ConnectionPipeline {
     private final CorsConfig cors;
     private final HttpDecoderConfig httpConfig;
     private final ConnectionRegistry registry;
+    /** Null without upstreams. */
+    private final Sidecar sidecar;
 
     /** @param tls the TLS of the port, null in clear text */
     public ConnectionPipeline(Routes routes, Limits limits, List<String> corsOrigins, MeterRegistry metrics,
-                              ConnectionRegistry registry, Protocols protocols, ServerTls tls) {
+                              ConnectionRegistry registry, Protocols protocols, ServerTls tls, Sidecar sidecar) {
         this.routes = routes;
+        this.sidecar = sidecar;
         this.registry = registry;
         this.limits = limits;
         this.protocols = protocols;
@@ -124,7 +129,7 @@ public final class ConnectionPipeline {
     public static Routes routes(Broker broker, Delivery delivery, JobService jobs, GroupService groups,
                                 Presence presence, ServerConfig config,
                                 PrometheusMeterRegistry metrics, ConnectionRegistry connections,
-                                Authenticator authenticator) {
+                                Authenticator authenticator, boolean sidecar) {
         Limits limits = config.limits();
         SseEndpoint sse = new SseEndpoint(delivery, config.sseHeartbeat(), limits.slowConsumerTimeout(), presence);
         PublishLimiter publishes = new PublishLimiter(limits.maxPublishRatePerConnection(),
@@ -135,7 +140,7 @@ public final class ConnectionPipeline {
                 new OpsEndpoints(metrics, broker), jobs == null ? null : new JobEndpoints(jobs),
                 new GroupEndpoints(groups, limits.maxWait()),
                         new AdminEndpoints(connections, topics),
-                new DashboardEndpoints(), authenticator, isLoopback(config.bind()), config.allowedHosts(),
+                new DashboardEndpoints(sidecar ? Sidecar.DASHBOARD : "/"), authenticator, isLoopback(config.bind()), config.allowedHosts(),
                 config.corsOrigins(), publishes);
     }
 
@@ -172,7 +177,8 @@ public final class ConnectionPipeline {
 
     /**
      * The handlers that take one request to its answer, after the HTTP codec of an HTTP/1.1 connection or of an
-     * HTTP/2 stream: CORS → body aggregator → router. A handler every request passes through goes here.
+     * HTTP/2 stream: sidecar proxy (with upstreams only) → CORS → body aggregator → router. A handler every request
+     * passes through goes here.
      */
     public void addRequestHandlers(ChannelPipeline p) {
         ApiRouter router = new ApiRouter(routes, limits.answerTimeout());
@@ -180,6 +186,9 @@ public final class ConnectionPipeline {
         ApiException refusal = (ch instanceof Http2StreamChannel ? ch.parent() : ch).attr(REFUSAL).get();
         if (refusal != null) {
             router.refuseRequests(refusal);
+        }
+        if (sidecar != null) {
+            p.addLast("proxy", sidecar.newHandler()); // before the aggregator: proxied bodies stream
         }
         p.addLast("cors", new CorsHandler(cors))
                 .addLast("aggregator", new BodyAggregator(limits.maxMessageBytes()))

@@ -3,8 +3,10 @@ package dev.switchboard.server;
 import dev.switchboard.auth.Authenticator;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.codec.nats.NatsEndpoint;
+import dev.switchboard.codec.proxy.Sidecar;
 import dev.switchboard.config.Limits;
 import dev.switchboard.config.ServerConfig;
+import dev.switchboard.config.SidecarConfig;
 import dev.switchboard.config.SocketOptions;
 import dev.switchboard.engine.redis.RedisBroker;
 import dev.switchboard.fanout.Delivery;
@@ -74,6 +76,8 @@ public final class SwitchboardServer implements AutoCloseable {
     private final ConnectionRegistry connections;
     /** Null in clear text. */
     private final ServerTls tls;
+    /** Null without upstreams. */
+    private final Sidecar sidecar;
     private final IoEngine engine;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -89,7 +93,7 @@ public final class SwitchboardServer implements AutoCloseable {
     /** Set by {@link #close()} before it stops accepting: a connection accepted after that is closed at once. */
     private volatile boolean closing;
 
-    private SwitchboardServer(ServerConfig config) throws InterruptedException {
+    private SwitchboardServer(ServerConfig config, SidecarConfig sidecarConfig) throws InterruptedException {
         this.config = config;
         Authenticator authenticator = ConnectionPipeline.authenticator(config);
         this.tls = openTls(config);
@@ -111,9 +115,11 @@ public final class SwitchboardServer implements AutoCloseable {
         this.jobs = new JobService(broker, limits);
         this.groups = new GroupService(broker, config.groups(), limits.maxPollResponseBytes());
         this.presence = Presence.open(broker);
+        this.sidecar = sidecarConfig.enabled() ? new Sidecar(sidecarConfig, engine.clientChannel(), connections,
+                metrics, limits.maxWait()) : null;
         ConnectionPipeline pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs,
-                groups, presence, config, metrics, connections, authenticator), limits, config.corsOrigins(), metrics,
-                connections, config.protocols(), tls);
+                groups, presence, config, metrics, connections, authenticator, sidecar != null), limits,
+                config.corsOrigins(), metrics, connections, config.protocols(), tls, sidecar);
 
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         bossGroup = engine.newGroup(1, "switchboard-accept");
@@ -248,7 +254,12 @@ public final class SwitchboardServer implements AutoCloseable {
     }
 
     public static SwitchboardServer start(ServerConfig config) throws InterruptedException {
-        return new SwitchboardServer(config);
+        return new SwitchboardServer(config, SidecarConfig.NONE);
+    }
+
+    /** A server in front of upstream HTTP servers (docs/sidecar.md). */
+    public static SwitchboardServer start(ServerConfig config, SidecarConfig sidecar) throws InterruptedException {
+        return new SwitchboardServer(config, sidecar);
     }
 
     public int port() {
@@ -305,6 +316,9 @@ public final class SwitchboardServer implements AutoCloseable {
         }
         closeClients();
         presence.close();
+        if (sidecar != null) {
+            sidecar.close(); // idle upstream connections; busy ones closed with their clients
+        }
         shutdownGroups();
         closeJobsAndGroups();
         broker.close();

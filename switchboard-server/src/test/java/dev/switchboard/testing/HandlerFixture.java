@@ -57,8 +57,8 @@ public final class HandlerFixture implements AutoCloseable {
         this.jobs = new JobService(broker, config.limits());
         this.groups = new GroupService(broker, config.groups(), config.limits().maxPollResponseBytes());
         this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, groups,
-                Presence.open(broker), config, metrics, registry, ConnectionPipeline.authenticator(config)),
-                config.limits(), config.corsOrigins(), metrics, registry, config.protocols(), null);
+                Presence.open(broker), config, metrics, registry, ConnectionPipeline.authenticator(config), false),
+                config.limits(), config.corsOrigins(), metrics, registry, config.protocols(), null, null);
     }
 
     /** The test defaults ({@link ServerConfig#forTests}) adjusted by {@code customize}. */

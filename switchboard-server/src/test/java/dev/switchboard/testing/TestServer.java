@@ -2,6 +2,7 @@ package dev.switchboard.testing;
 
 import dev.switchboard.config.IoMode;
 import dev.switchboard.config.ServerConfig;
+import dev.switchboard.config.SidecarConfig;
 import dev.switchboard.server.SwitchboardServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,6 +24,7 @@ import java.util.stream.Stream;
 public final class TestServer implements AutoCloseable {
     private final Path dataDir;
     private final UnaryOperator<ServerConfig> customize;
+    private SidecarConfig sidecar = SidecarConfig.NONE;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     private SwitchboardServer server;
@@ -44,6 +46,18 @@ public final class TestServer implements AutoCloseable {
     public static TestServer start(UnaryOperator<ServerConfig> customize) {
         try {
             TestServer s = new TestServer(Files.createTempDirectory("switchboard-test"), customize);
+            s.boot(0);
+            return s;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts a server in sidecar mode (docs/sidecar.md) in front of the upstreams {@code sidecar} names. */
+    public static TestServer startSidecar(SidecarConfig sidecar, UnaryOperator<ServerConfig> customize) {
+        try {
+            TestServer s = new TestServer(Files.createTempDirectory("switchboard-test"), customize);
+            s.sidecar = sidecar;
             s.boot(0);
             return s;
         } catch (IOException e) {
@@ -93,7 +107,7 @@ public final class TestServer implements AutoCloseable {
             ServerConfig config = customize.apply(defaults()).withPort(onPort);
             // A restart keeps the NATS port too, so that NATS clients reconnect to it.
             server = SwitchboardServer.start(config.natsEnabled() && natsPort > 0 ? config.withNatsPort(natsPort)
-                    : config);
+                    : config, sidecar);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

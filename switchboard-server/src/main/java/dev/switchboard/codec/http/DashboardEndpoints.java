@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * The dashboard: {@code GET /} and its script and style under {@code /dashboard/}, static files served from the jar
  * (no build step). The page reads everything live from {@code /v1/admin/stream} and the public API. Its content
- * security policy allows scripts and connections to this origin only, so nothing it shows can run code.
+ * security policy allows scripts and connections to this origin only, so nothing it shows can run code. In sidecar
+ * mode, where {@code /} is the upstream's, it lives under {@code /_switchboard/} (its page names its files relatively).
  */
 public final class DashboardEndpoints {
     private static final String POLICY = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:";
@@ -22,14 +23,21 @@ public final class DashboardEndpoints {
     private record Asset(byte[] bytes, String type) {
     }
 
-    private final Map<String, Asset> assets = Map.of(
-            "/", load("index.html", "text/html; charset=utf-8"),
-            "/dashboard/app.js", load("app.js", "text/javascript; charset=utf-8"),
-            "/dashboard/style.css", load("style.css", "text/css; charset=utf-8"));
+    private final String base;
+    private final Map<String, Asset> assets;
+
+    /** @param base where the page is: {@code /}, or {@code /_switchboard/} */
+    public DashboardEndpoints(String base) {
+        this.base = base;
+        this.assets = Map.of(
+                base, load("index.html", "text/html; charset=utf-8"),
+                base + "dashboard/app.js", load("app.js", "text/javascript; charset=utf-8"),
+                base + "dashboard/style.css", load("style.css", "text/css; charset=utf-8"));
+    }
 
     /** Whether {@code path} is one of the dashboard's files. */
-    public static boolean serves(String path) {
-        return path.equals("/") || path.startsWith("/dashboard/");
+    public boolean serves(String path) {
+        return path.equals(base) || path.startsWith(base + "dashboard/");
     }
 
     public void serve(Exchange ex, String path) {

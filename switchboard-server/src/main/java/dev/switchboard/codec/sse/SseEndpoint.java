@@ -1,6 +1,7 @@
 package dev.switchboard.codec.sse;
 
 import dev.switchboard.codec.http.Exchange;
+import dev.switchboard.codec.http.HeldRequest;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.TopicFeed;
@@ -12,6 +13,8 @@ import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
 import dev.switchboard.xray.ConnectionStats;
 import dev.switchboard.xray.Transport;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -62,6 +65,9 @@ public final class SseEndpoint {
                 .set("X-Accel-Buffering", "no");
         ConnectionStats.of(ex.ctx().channel()).use(Transport.SSE); // the stream's head is SSE traffic too
         ex.stream(head);
+        if (ex.request() instanceof HeldRequest held && held.prelude().length > 0) {
+            ex.ctx().write(new DefaultHttpContent(Unpooled.wrappedBuffer(held.prelude()))); // the upstream's part first
+        }
         SseSink sink = new SseSink(delivery, topic, format, heartbeat, slowConsumerTimeout, ex.grants().validUntil(),
                 subject == null ? () -> {} : presenceOf(topicName, subject));
         ex.ctx().pipeline().addLast(sink);

@@ -1,0 +1,586 @@
+package dev.switchboard.codec.proxy;
+
+import dev.switchboard.codec.http.HeldRequest;
+import dev.switchboard.codec.http.HttpResponses;
+import dev.switchboard.codec.http.LingeringClose;
+import dev.switchboard.codec.http.RequestTimeouts;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.pool.ChannelPool;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One proxied request, on its client connection's event loop: takes a connection of its route's pool on that loop,
+ * sends the request head and then each body chunk as it arrives, and writes the response back the same way; each side
+ * is read only while the other can take more. Ends once both the request and the response are through; then the
+ * upstream connection goes back to its pool if both sides left it at a message boundary, else it is closed.
+ *
+ * <p>Failures before the response head: {@code 502 upstream_unavailable} (connection refused or lost), {@code 504
+ * upstream_timeout}, {@code 503 circuit_open} and {@code 503 unavailable} (the route's concurrency limit). An
+ * idempotent request without a body is tried again after a lost or refused connection, within the route's retry
+ * budget: nothing of it can have been acted on twice by a correct upstream, and there is no body to replay. A failure
+ * after the head can only be told by closing the client's connection.
+ */
+final class ProxyCall {
+    private static final Logger access = LoggerFactory.getLogger("switchboard.access");
+    /** Headers of one connection (RFC 9110 7.6.1), never forwarded; HTTP/2's conversion adds its own. */
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
+            "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect");
+    private static final String HTTP2_EXTENSIONS = "x-http2-";
+    private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
+            HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
+    /** An upstream's body before a hold is a greeting, not a stream of its own. */
+    static final int MAX_HOLD_BODY = 64 * 1024;
+
+    private final ProxyHandler handler;
+    private final ChannelHandlerContext client;
+    private final Upstream upstream;
+    private final Duration maxWait;
+    private final HttpHeaders clientHeaders;
+    private final HttpMethod method;
+    private final String path;
+    private final boolean clientKeepAlive;
+    private final boolean http10;
+    private final boolean expectContinue;
+    private final boolean retryable;
+    private final String traceparent;
+    private final long started = System.nanoTime();
+    private final HttpRequest upstreamHead;
+    /** Body chunks that arrived before an upstream connection was ready. */
+    private final ArrayDeque<HttpContent> unsent = new ArrayDeque<>();
+    private ChannelPool pool;
+    private Channel up;
+    private ScheduledFuture<?> timer;
+    private int attempts;
+    private boolean permitted;
+    private boolean breakerTold;
+    private boolean entered;
+    private boolean decided;
+    private boolean requestEnded;
+    private boolean responseStarted;
+    private boolean responseEnded;
+    private boolean upstreamReusable;
+    private boolean closeClient;
+    private boolean finished;
+    private Hold hold;
+    private CompositeByteBuf holdBody;
+    private boolean holdReady;
+    private String status = "-";
+    private String outcome;
+    private long bytesOut;
+
+    ProxyCall(ProxyHandler handler, ChannelHandlerContext client, Upstream upstream, HttpRequest request,
+              Duration maxWait) {
+        this.handler = handler;
+        this.client = client;
+        this.upstream = upstream;
+        this.maxWait = maxWait;
+        this.method = request.method();
+        this.path = ProxyHandler.pathOf(request.uri());
+        this.clientHeaders = request.headers(); // a decoded request's own, changed by nobody
+        this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+        this.http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        String expect = request.headers().get(HttpHeaderNames.EXPECT);
+        this.expectContinue = expect != null && HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim());
+        boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+        this.retryable = IDEMPOTENT.contains(method) && !hasBody;
+        this.traceparent = Traceparent.next(request.headers().get("traceparent"));
+        this.upstreamHead = upstreamRequest(request);
+    }
+
+    private HttpRequest upstreamRequest(HttpRequest request) {
+        HttpHeaders h = new DefaultHttpHeaders().set(request.headers());
+        stripHopByHop(h);
+        if (HttpUtil.isTransferEncodingChunked(request) && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        String forwardedFor = client.channel().remoteAddress() instanceof InetSocketAddress a
+                ? a.getAddress().getHostAddress() : "unknown";
+        String earlier = request.headers().get("X-Forwarded-For");
+        h.set("X-Forwarded-For", earlier == null ? forwardedFor : earlier + ", " + forwardedFor);
+        h.set("X-Forwarded-Proto", tls() ? "https" : "http");
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        if (host != null) {
+            h.set("X-Forwarded-Host", host);
+        }
+        h.set("traceparent", traceparent);
+        String target = request.uri().startsWith("/") ? request.uri() : originForm(request.uri());
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, target, h);
+    }
+
+    private static String originForm(String target) {
+        String p = ProxyHandler.pathOf(target);
+        int q = target.indexOf('?');
+        return (p.isEmpty() ? "/" : p) + (q < 0 ? "" : target.substring(q));
+    }
+
+    private boolean tls() {
+        Channel ch = client.channel();
+        return ch.pipeline().get(SslHandler.class) != null
+                || (ch.parent() != null && ch.parent().pipeline().get(SslHandler.class) != null);
+    }
+
+    /** Removes the hop-by-hop headers and the ones the {@code Connection} header names. */
+    private static void stripHopByHop(HttpHeaders h) {
+        for (String listed : h.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String name : listed.split(",")) {
+                h.remove(name.trim());
+            }
+        }
+        List<String> hopByHop = new ArrayList<>(2);
+        for (String name : h.names()) {
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (HOP_BY_HOP.contains(lower) || lower.startsWith(HTTP2_EXTENSIONS)) {
+                hopByHop.add(name);
+            }
+        }
+        hopByHop.forEach(h::remove);
+    }
+
+    // ---- the request ----
+
+    void start() {
+        RequestTimeouts timeouts = client.pipeline().get(RequestTimeouts.class);
+        if (timeouts != null) {
+            timeouts.headReceived();
+        }
+        String expect = clientHeaders.get(HttpHeaderNames.EXPECT);
+        if (expect != null && !expectContinue) {
+            fail(HttpResponseStatus.EXPECTATION_FAILED, "expectation_failed", "only Expect: 100-continue is supported");
+            return;
+        }
+        if (!upstream.enter()) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable", "route " + upstream.route().name() + " has "
+                    + upstream.config().maxConcurrent() + " requests in flight, its limit; retry later");
+            return;
+        }
+        entered = true;
+        if (!upstream.breaker.tryAcquirePermission()) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "circuit_open", "the upstream of route "
+                    + upstream.route().name() + " is failing; requests are refused for a while (circuit breaker open)");
+            return;
+        }
+        permitted = true;
+        upstream.retryBudget.requested();
+        timer = client.executor().schedule(this::timedOut, upstream.config().timeout().toNanos(),
+                TimeUnit.NANOSECONDS);
+        pool = upstream.pool(client.channel().eventLoop());
+        acquire();
+    }
+
+    private void acquire() {
+        attempts++;
+        pool.acquire().addListener((Future<Channel> f) -> {
+            if (!f.isSuccess()) {
+                attemptFailed("cannot connect to " + upstream.route().host() + ":" + upstream.route().port() + " ("
+                        + f.cause().getMessage() + ")");
+            } else if (decided) {
+                pool.release(f.getNow()); // timed out or the client left meanwhile
+            } else {
+                connected(f.getNow());
+            }
+        });
+    }
+
+    private void connected(Channel ch) {
+        up = ch;
+        ch.pipeline().get(UpstreamLink.class).attach(this);
+        ch.config().setAutoRead(true);
+        ch.write(upstreamHead);
+        if (expectContinue && attempts == 1) {
+            client.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+        }
+        if (retryable) {
+            if (requestEnded) {
+                ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            }
+        } else {
+            while (!unsent.isEmpty()) {
+                ch.write(unsent.poll());
+            }
+        }
+        ch.flush();
+        handler.updateReading();
+    }
+
+    /** A chunk of the client's request body (the last one ends it). */
+    void requestContent(HttpContent c) {
+        boolean last = c instanceof LastHttpContent;
+        requestEnded |= last;
+        if (decided && !responseStarted && hold == null || responseEnded || holdReady || retryable) {
+            // refused, or answered already, or a request without a body (sent again on a retry)
+            c.release();
+            if (retryable && last && up != null && !decided) {
+                up.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            }
+            finishIfDone();
+            return;
+        }
+        if (up == null) {
+            unsent.add(c);
+            return;
+        }
+        up.writeAndFlush(c);
+        if (!up.isWritable()) {
+            handler.updateReading();
+        }
+    }
+
+    /** Whether the client must not be read: its body has nowhere to go yet. */
+    boolean pausesClient() {
+        return !requestEnded && !decided && (up == null || !up.isWritable());
+    }
+
+    void clientWritabilityChanged() {
+        if (up != null && responseStarted) {
+            up.config().setAutoRead(client.channel().isWritable());
+        }
+    }
+
+    void upstreamWritabilityChanged() {
+        handler.updateReading();
+    }
+
+    // ---- the response ----
+
+    void upstreamRead(HttpObject msg) {
+        if (msg instanceof HttpResponse r) {
+            if (r.status().codeClass() == HttpStatusClass.INFORMATIONAL || decided && !responseStarted) {
+                ReferenceCountUtil.release(msg); // a 100 or 103 (the proxy answers Expect itself)
+                return;
+            }
+            responseHead(r);
+            return;
+        }
+        HttpContent c = (HttpContent) msg;
+        if (hold != null) {
+            holdContent(c);
+        } else if (!responseStarted || responseEnded) {
+            c.release();
+        } else {
+            bytesOut += c.content().readableBytes();
+            if (c instanceof LastHttpContent) {
+                client.writeAndFlush(c);
+                responseFinished();
+            } else {
+                client.write(c);
+                if (!client.channel().isWritable()) {
+                    client.flush();
+                    up.config().setAutoRead(false); // until the client drains (clientWritabilityChanged)
+                }
+            }
+        }
+    }
+
+    private void responseHead(HttpResponse r) {
+        cancelTimer();
+        status = Integer.toString(r.status().code());
+        upstreamReusable = HttpUtil.isKeepAlive(r);
+        String holdHeader = r.headers().get(Hold.HEADER);
+        if (holdHeader != null) {
+            tellBreaker(true);
+            try {
+                hold = Hold.parse(holdHeader, maxWait);
+            } catch (IllegalArgumentException e) {
+                ReferenceCountUtil.release(r);
+                upstreamReusable = false;
+                fail(HttpResponseStatus.BAD_GATEWAY, "upstream_invalid", "the upstream's " + Hold.HEADER
+                        + " header is invalid: " + e.getMessage());
+                return;
+            }
+            decided = true;
+            holdBody = client.alloc().compositeBuffer();
+            if (r instanceof HttpContent c) {
+                holdContent(c);
+            }
+            return;
+        }
+        int code = r.status().code();
+        tellBreaker(code < 502 || code > 504);
+        decided = true;
+        responseStarted = true;
+        r.setProtocolVersion(HttpVersion.HTTP_1_1);
+        stripHopByHop(r.headers());
+        if (!HttpUtil.isContentLengthSet(r) && mayHaveBody(code)) {
+            if (http10) {
+                closeClient = true; // an HTTP/1.0 client reads such a body until the connection closes
+            } else {
+                HttpUtil.setTransferEncodingChunked(r, true);
+            }
+        }
+        if (closeClient || !clientKeepAlive) {
+            closeClient = true;
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (http10) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        if (r instanceof HttpContent c) {
+            bytesOut += c.content().readableBytes();
+        }
+        client.write(r);
+        if (r instanceof LastHttpContent) {
+            client.flush();
+            responseFinished();
+        }
+    }
+
+    private boolean mayHaveBody(int code) {
+        return !method.equals(HttpMethod.HEAD) && code != 204 && code != 304;
+    }
+
+    private void holdContent(HttpContent c) {
+        if (holdBody.readableBytes() + c.content().readableBytes() > MAX_HOLD_BODY) {
+            c.release();
+            dropHold();
+            upstreamReusable = false;
+            fail(HttpResponseStatus.BAD_GATEWAY, "upstream_invalid", "the body before a hold is at most "
+                    + MAX_HOLD_BODY + " bytes");
+            return;
+        }
+        holdBody.addComponent(true, c.content().retain());
+        c.release();
+        if (c instanceof LastHttpContent) {
+            releaseUpstream(upstreamReusable && requestEnded);
+            holdReady = true;
+            outcome = hold.stream() ? "hold_stream" : "hold_poll";
+            status = "hold " + (hold.stream() ? "stream " : "long-poll ") + hold.topic();
+            finishIfDone();
+        }
+    }
+
+    private void dropHold() {
+        hold = null;
+        if (holdBody != null) {
+            holdBody.release();
+            holdBody = null;
+        }
+        holdReady = false;
+    }
+
+    void upstreamReadComplete() {
+        if (responseStarted) {
+            client.flush();
+        }
+    }
+
+    private void responseFinished() {
+        responseEnded = true;
+        outcome = status.charAt(0) + "xx";
+        // A request still sending its body leaves the connection in the middle of a message.
+        releaseUpstream(upstreamReusable && requestEnded);
+        finishIfDone();
+    }
+
+    // ---- failures ----
+
+    private void timedOut() {
+        timer = null;
+        if (decided) {
+            return;
+        }
+        tellBreaker(false);
+        fail(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout", "the upstream of route "
+                + upstream.route().name() + " did not answer within " + upstream.config().timeout().toMillis() + " ms");
+    }
+
+    /** The attempt's connection could not be made or closed before the response head. */
+    private void attemptFailed(String why) {
+        if (up != null) {
+            releaseUpstream(false);
+        }
+        if (decided) {
+            return;
+        }
+        if (retryable && attempts <= upstream.config().retries() && upstream.retryBudget.tryRetry()) {
+            upstream.retries.increment();
+            acquire();
+            return;
+        }
+        tellBreaker(false);
+        fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unavailable", why);
+    }
+
+    void upstreamClosed() {
+        Channel ch = up;
+        up = null;
+        if (ch != null) {
+            pool.release(ch);
+        }
+        if (!decided) {
+            attemptFailed("the upstream closed the connection before answering");
+        } else if (hold != null && !holdReady) {
+            dropHold();
+            fail(HttpResponseStatus.BAD_GATEWAY, "upstream_unavailable", "the upstream closed the connection "
+                    + "in the middle of its answer");
+        } else if (responseStarted && !responseEnded) {
+            abortClient(); // the client can only learn of a cut body by the connection closing
+        }
+    }
+
+    /** Answers with an error; once a response has started, the client's connection is closed instead. */
+    private void fail(HttpResponseStatus st, String code, String message) {
+        decided = true;
+        cancelTimer();
+        releaseUpstream(false);
+        if (responseStarted) {
+            abortClient();
+            return;
+        }
+        responseStarted = true;
+        responseEnded = true;
+        status = Integer.toString(st.code());
+        outcome = status;
+        FullHttpResponse r = HttpResponses.error(client.alloc(), st, code, message);
+        if (!requestEnded || !clientKeepAlive) {
+            closeClient = true; // the rest of a refused body is not read
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        bytesOut = r.content().readableBytes();
+        client.writeAndFlush(r);
+        finishIfDone();
+    }
+
+    private void abortClient() {
+        responseEnded = true;
+        closeClient = true;
+        outcome = "aborted";
+        client.close();
+        finishIfDone();
+    }
+
+    void clientClosed() {
+        decided = true;
+        requestEnded = true;
+        if (!responseEnded) {
+            outcome = "aborted";
+            status = "-";
+        }
+        responseEnded = true;
+        closeClient = true;
+        unsent.forEach(ReferenceCountUtil::release);
+        unsent.clear();
+        dropHold();
+        releaseUpstream(false);
+        finishIfDone();
+    }
+
+    private void tellBreaker(boolean ok) {
+        if (!permitted || breakerTold) {
+            return;
+        }
+        breakerTold = true;
+        long nanos = System.nanoTime() - started;
+        if (ok) {
+            upstream.breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+        } else {
+            upstream.breaker.onError(nanos, TimeUnit.NANOSECONDS, new UpstreamFailure());
+        }
+    }
+
+    /** What the breaker counts: the upstream was unreachable, too slow, or answered 502-504. */
+    private static final class UpstreamFailure extends Exception {
+        UpstreamFailure() {
+            super("upstream failed", null, false, false);
+        }
+    }
+
+    private void releaseUpstream(boolean reuse) {
+        Channel ch = up;
+        if (ch == null) {
+            return;
+        }
+        up = null;
+        ch.pipeline().get(UpstreamLink.class).detach();
+        ch.config().setAutoRead(true);
+        if (!reuse) {
+            ch.close();
+        }
+        pool.release(ch);
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    // ---- the end ----
+
+    private void finishIfDone() {
+        if (finished || !(responseEnded || holdReady) || !(requestEnded || closeClient)) {
+            return;
+        }
+        finished = true;
+        cancelTimer();
+        releaseUpstream(false);
+        if (permitted && !breakerTold) {
+            upstream.breaker.releasePermission();
+        }
+        if (entered) {
+            upstream.leave();
+        }
+        long nanos = System.nanoTime() - started;
+        upstream.record(outcome == null ? "aborted" : outcome, nanos);
+        if (access.isInfoEnabled()) {
+            access.info("{} \"{} {}\" {} {} {}ms route={} attempts={} trace={}", remote(), method, path, status,
+                    bytesOut, TimeUnit.NANOSECONDS.toMillis(nanos), upstream.route().name(), attempts,
+                    Traceparent.traceId(traceparent));
+        }
+        if (holdReady && client.channel().isActive()) {
+            byte[] prelude = ByteBufUtil.getBytes(holdBody);
+            HeldRequest held = new HeldRequest(hold.target(), clientHeaders, hold.topic(), prelude);
+            dropHold();
+            handler.callEnded(held);
+            return;
+        }
+        dropHold();
+        RequestTimeouts timeouts = client.pipeline().get(RequestTimeouts.class);
+        if (timeouts != null && !closeClient) {
+            timeouts.responseSent();
+        }
+        if (closeClient && client.channel().isActive()) {
+            Channel ch = client.channel();
+            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> LingeringClose.close(ch));
+        }
+        handler.callEnded(null);
+    }
+
+    private String remote() {
+        return client.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress()
+                : String.valueOf(client.channel().remoteAddress());
+    }
+}
