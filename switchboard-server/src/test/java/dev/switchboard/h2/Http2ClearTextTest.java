@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.testing.Curl;
 import dev.switchboard.testing.TestServer;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -49,26 +50,16 @@ class Http2ClearTextTest {
     }
 
     /** curl's output: the body, then a last line "{http_version} {http_code}". */
-    static List<String> curl(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "20", "-w",
-                "\n%{http_version} %{http_code}"));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return List.of(out.split("\n"));
-    }
-
     private static String last(List<String> lines) {
         return lines.getLast();
     }
 
     @Test
     void curlByPriorKnowledgePublishesAndPolls() throws Exception {
-        List<String> published = curl("--http2-prior-knowledge", "-H", "Content-Type: text/plain", "--data-binary",
+        List<String> published = Curl.run("--http2-prior-knowledge", "-H", "Content-Type: text/plain", "--data-binary",
                 "prior knowledge", server.url() + "/v1/topics/h2c-prior/messages");
         assertThat(last(published)).isEqualTo("2 201");
-        List<String> polled = curl("--http2-prior-knowledge", server.url() + "/v1/topics/h2c-prior/messages");
+        List<String> polled = Curl.run("--http2-prior-knowledge", server.url() + "/v1/topics/h2c-prior/messages");
         assertThat(last(polled)).isEqualTo("2 200");
         assertThat(polled.getFirst()).contains("prior knowledge");
     }
@@ -76,11 +67,11 @@ class Http2ClearTextTest {
     @Test
     void curlUpgradesToH2c() throws Exception {
         server.post("/v1/topics/h2c-upgrade/messages", "text/plain", "upgraded");
-        List<String> polled = curl("--http2", server.url() + "/v1/topics/h2c-upgrade/messages");
+        List<String> polled = Curl.run("--http2", server.url() + "/v1/topics/h2c-upgrade/messages");
         assertThat(last(polled)).isEqualTo("2 200");
         assertThat(polled.getFirst()).contains("upgraded");
         // a request with a body upgrades too, and is answered on stream 1
-        List<String> published = curl("--http2", "-H", "Content-Type: text/plain", "--data-binary", "posted",
+        List<String> published = Curl.run("--http2", "-H", "Content-Type: text/plain", "--data-binary", "posted",
                 server.url() + "/v1/topics/h2c-upgrade/messages");
         assertThat(last(published)).isEqualTo("2 201");
     }
@@ -88,10 +79,10 @@ class Http2ClearTextTest {
     @Test
     void aHeadLargerThanTheHeaderLimitIsRefusedWith431() throws Exception {
         String big = "x".repeat(server.server().config().limits().maxHeaderBytes());
-        List<String> refused = curl("--http2-prior-knowledge", "-H", "X-Big: " + big, server.url() + "/healthz");
+        List<String> refused = Curl.run("--http2-prior-knowledge", "-H", "X-Big: " + big, server.url() + "/healthz");
         assertThat(last(refused)).isEqualTo("2 431");
         // and the server goes on serving
-        assertThat(last(curl("--http2-prior-knowledge", server.url() + "/healthz"))).isEqualTo("2 200");
+        assertThat(last(Curl.run("--http2-prior-knowledge", server.url() + "/healthz"))).isEqualTo("2 200");
     }
 
     @Test
@@ -283,14 +274,14 @@ class Http2ClearTextTest {
     @Test
     void http2OffSpeaksHttp11Only() throws Exception {
         try (TestServer h1 = TestServer.start(c -> c.withProtocols(c.protocols().withHttp2(false)))) {
-            List<String> upgraded = curl("--http2", h1.url() + "/healthz");
+            List<String> upgraded = Curl.run("--http2", h1.url() + "/healthz");
             assertThat(last(upgraded)).isEqualTo("1.1 200");
             try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build()) {
                 HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(h1.url() + "/healthz")).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
             }
-            List<String> prior = curl("--http2-prior-knowledge", h1.url() + "/healthz");
+            List<String> prior = Curl.run("--http2-prior-knowledge", h1.url() + "/healthz");
             assertThat(last(prior)).doesNotStartWith("2 ");
         }
     }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.server.SwitchboardServer;
+import dev.switchboard.testing.Curl;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.testing.TestTls;
 import dev.switchboard.transport.tls.DevCertificates;
@@ -174,14 +175,14 @@ class Http2TlsTest {
     @Test
     void curlOverTlsChoosesH2ByAlpnOrHttp11WhenAsked() throws Exception {
         String url = "https://localhost:" + server.port() + "/v1/topics/h2-curl/messages";
-        List<String> published = Http2ClearTextTest.curl("--http2", "--cacert", tls.ca().toString(), "-H",
+        List<String> published = Curl.run("--http2", "--cacert", tls.ca().toString(), "-H",
                 "Content-Type: text/plain", "--data-binary", "curl over h2", url);
         assertThat(published.getLast()).isEqualTo("2 201");
-        List<String> polled = Http2ClearTextTest.curl("--http1.1", "--cacert", tls.ca().toString(), url);
+        List<String> polled = Curl.run("--http1.1", "--cacert", tls.ca().toString(), url);
         assertThat(polled.getLast()).isEqualTo("1.1 200");
         assertThat(polled.getFirst()).contains("curl over h2");
         // curl verifies the certificate: without the dev CA it refuses the server
-        List<String> untrusted = Http2ClearTextTest.curl("--http2", url);
+        List<String> untrusted = Curl.run("--http2", url);
         assertThat(String.join("\n", untrusted)).contains("SSL certificate problem");
     }
 

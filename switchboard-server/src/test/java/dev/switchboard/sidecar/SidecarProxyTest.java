@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.SidecarConfig;
 import dev.switchboard.config.UpstreamRoute;
+import dev.switchboard.testing.Curl;
 import dev.switchboard.testing.RawHttp;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
@@ -20,6 +21,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -164,6 +167,30 @@ class SidecarProxyTest {
             raw.write("GET /echo HTTP/1.1\r\nHost: localhost\r\n\r\n");
             assertThat(raw.read().status()).isEqualTo(200);
         }
+    }
+
+    /** HTTP/2 clients are proxied like HTTP/1.1 ones: each stream runs the same request chain, proxy included. */
+    @Test
+    void anHttp2ClientsRequestsAndBodiesAreProxied() throws Exception {
+        byte[] body = new byte[3 * 1024 * 1024];
+        new Random(11).nextBytes(body);
+        Path file = Files.createTempFile("sidecar-h2", ".bin");
+        try {
+            Files.write(file, body);
+            List<String> echoed = Curl.run("--http2-prior-knowledge", "-X", "PUT", "-H", "X-Custom: over-h2",
+                    "--data-binary", "@" + file, server.url() + "/echo?via=h2");
+            assertThat(echoed.getLast()).isEqualTo("2 200");
+            JsonNode echo = JSON.readTree(String.join("\n", echoed.subList(0, echoed.size() - 1)));
+            assertThat(echo.path("method").asText()).isEqualTo("PUT");
+            assertThat(echo.path("path").asText()).isEqualTo("/echo?via=h2");
+            assertThat(echo.path("length").asInt()).isEqualTo(body.length);
+            assertThat(echo.path("sha256").asText()).isEqualTo(sha256(body));
+            assertThat(echo.at("/headers/x-custom").asText()).isEqualTo("over-h2");
+        } finally {
+            Files.delete(file);
+        }
+        assertThat(Curl.run("--http2-prior-knowledge", server.url() + "/v1/topics").getLast())
+                .as("Switchboard's own paths on the same kind of connection").isEqualTo("2 200");
     }
 
     @Test
