@@ -49,14 +49,9 @@ final class LiveSubjects {
         }
     };
 
-    static boolean isWildcard(String subject) {
-        return subject.equals("*") || subject.equals(">") || subject.startsWith("*.") || subject.startsWith(">.")
-                || subject.contains(".*") || subject.endsWith(".>");
-    }
-
     void add(Entry e) {
         String subject = e.pattern().toString();
-        if (isWildcard(subject)) {
+        if (NamePattern.isWildcard(subject)) {
             wildcards.add(e);
         } else {
             literal.computeIfAbsent(subject, s -> new CopyOnWriteArrayList<>()).add(e);
@@ -65,7 +60,7 @@ final class LiveSubjects {
 
     void remove(Entry e) {
         String subject = e.pattern().toString();
-        if (isWildcard(subject)) {
+        if (NamePattern.isWildcard(subject)) {
             wildcards.remove(e);
         } else {
             literal.computeIfPresent(subject, (s, list) -> {
