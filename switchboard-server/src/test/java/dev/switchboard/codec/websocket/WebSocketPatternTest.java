@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.config.Limits;
 import dev.switchboard.testing.JsonFrames;
+import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.Tokens;
 import dev.switchboard.testing.TestServer;
 import java.net.URI;
@@ -68,6 +69,7 @@ class WebSocketPatternTest {
     }
 
     @Test
+    @Slow // starts a redis-server
     void onTheRedisEngineToo() {
         TestServer s = server(TestServer.onRedis(c -> c));
         followsTopicsBeforeAndAfter(s);
