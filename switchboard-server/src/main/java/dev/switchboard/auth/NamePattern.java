@@ -70,12 +70,6 @@ public final class NamePattern {
         return start == name.length() + 1;
     }
 
-    /** Whether {@code text} has a {@code *} or {@code >} segment: a pattern of many names rather than one name. */
-    public static boolean isWildcard(String text) {
-        return text.equals("*") || text.equals(">") || text.startsWith("*.") || text.startsWith(">.")
-                || text.contains(".*") || text.endsWith(".>");
-    }
-
     /**
      * Whether a subscription by this pattern reaches {@code topic}: it matches it, and a reserved topic ({@code _jobs},
      * {@code _presence}) only when the pattern itself starts with {@code _}, so a leading wildcard never lands in them.

@@ -66,8 +66,5 @@ class NamePatternTest {
         assertThat(NamePattern.parse(">").reaches("_jobs.q")).isFalse();
         assertThat(NamePattern.parse("*.*").reaches("_presence.room")).isFalse();
         assertThat(NamePattern.parse("_presence.*").reaches("_presence.room")).isTrue();
-        assertThat(NamePattern.isWildcard("chat.*")).isTrue();
-        assertThat(NamePattern.isWildcard(">")).isTrue();
-        assertThat(NamePattern.isWildcard("chat.room")).isFalse();
     }
 }

@@ -1,6 +1,7 @@
 package dev.switchboard.codec.nats;
 
 import dev.switchboard.auth.NamePattern;
+import dev.switchboard.wire.TopicNames;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -51,7 +52,7 @@ final class LiveSubjects {
 
     void add(Entry e) {
         String subject = e.pattern().toString();
-        if (NamePattern.isWildcard(subject)) {
+        if (TopicNames.isPattern(subject)) {
             wildcards.add(e);
         } else {
             literal.computeIfAbsent(subject, s -> new CopyOnWriteArrayList<>()).add(e);
@@ -60,7 +61,7 @@ final class LiveSubjects {
 
     void remove(Entry e) {
         String subject = e.pattern().toString();
-        if (NamePattern.isWildcard(subject)) {
+        if (TopicNames.isPattern(subject)) {
             wildcards.remove(e);
         } else {
             literal.computeIfPresent(subject, (s, list) -> {

@@ -465,7 +465,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             return;
         }
         String subject = op.subject();
-        boolean wildcard = NamePattern.isWildcard(subject);
+        boolean wildcard = TopicNames.isPattern(subject);
         boolean reply = subject.startsWith("_INBOX.");
         if (!reply && !wildcard && !grants.maySubscribe(subject)) {
             error("Permissions Violation for Subscription to \"" + subject + "\"");

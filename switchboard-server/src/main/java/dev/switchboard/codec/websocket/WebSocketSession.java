@@ -3,7 +3,6 @@ package dev.switchboard.codec.websocket;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.auth.Grants;
-import dev.switchboard.auth.NamePattern;
 import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Handoff;
@@ -179,7 +178,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                 case "subscribe" -> {
                     if (op.has("group")) {
                         subscribeGroup(op, id);
-                    } else if (NamePattern.isWildcard(textField(op, "topic"))) {
+                    } else if (TopicNames.isPattern(textField(op, "topic"))) {
                         patterns.subscribe(textField(op, "topic"), op.get("from"), id);
                     } else {
                         subscribe(textField(op, "topic"), fromOf(op.get("from")), id);
@@ -188,7 +187,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                 case "unsubscribe" -> {
                     if (op.has("group")) {
                         memberships.unsubscribe(textField(op, "topic"), textField(op, "group"), id, this::sendReply);
-                    } else if (NamePattern.isWildcard(textField(op, "topic"))) {
+                    } else if (TopicNames.isPattern(textField(op, "topic"))) {
                         patterns.unsubscribe(textField(op, "topic"), id);
                     } else {
                         unsubscribe(textField(op, "topic"), id);
