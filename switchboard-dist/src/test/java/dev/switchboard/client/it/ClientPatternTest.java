@@ -98,16 +98,8 @@ class ClientPatternTest {
         List<String> topics = List.of("faults.a", "faults.b", "faults.later");
         try (FaultProxy proxy = new FaultProxy(server.port(), new FaultProxy.Faults(2048, 32 * 1024, 0.01, 20), 17)) {
             AtomicInteger disconnects = new AtomicInteger();
-            SwitchboardOptions options = SwitchboardOptions.builder().server(proxy.url())
-                    .reconnectDelay(Duration.ofMillis(5), Duration.ofMillis(50))
-                    .listener(new ConnectionListener() {
-                        @Override
-                        public void disconnected(String t, URI s, Throwable cause) {
-                            disconnects.incrementAndGet();
-                        }
-                    }).build();
             Map<String, List<Long>> offsets = new ConcurrentHashMap<>();
-            try (Switchboard client = Switchboard.connect(options)) {
+            try (Switchboard client = Switchboard.connect(proxy.clientOptions(disconnects))) {
                 publish("faults.a", 1, 10);
                 publish("faults.b", 1, 10);
                 try (Subscription sub = client.subscribe("faults.*", From.earliest(), m ->

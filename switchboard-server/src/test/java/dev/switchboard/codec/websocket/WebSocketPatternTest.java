@@ -62,6 +62,17 @@ class WebSocketPatternTest {
         assertThat(messages(frames)).containsExactlyInAnyOrder(expected);
     }
 
+    /** A new connection that sent {@code subscribe} (with id "p") and was answered with {@code following}. */
+    private static JsonFrames subscribed(TestServer s, String subscribe, String following) {
+        JsonFrames frames = new JsonFrames();
+        send(JsonFrames.connect(s, null, "", frames), subscribe);
+        JsonNode reply = frames.reply("p");
+        assertThat(reply.path("op").asText()).isEqualTo("subscribed");
+        assertThat(reply.path("pattern").asBoolean()).isTrue();
+        assertThat(reply.get("following").toString()).isEqualTo(following);
+        return frames;
+    }
+
     @Test
     void followsMatchingTopicsThatExistAndThoseCreatedLater() {
         TestServer s = server(TestServer.start());
@@ -78,13 +89,8 @@ class WebSocketPatternTest {
     private void followsTopicsBeforeAndAfter(TestServer s) {
         publish(s, "chat.a", "old");
         publish(s, "other.x", "no");
-        JsonFrames frames = new JsonFrames();
-        WebSocket ws = JsonFrames.connect(s, null, "", frames);
-        send(ws, "{\"op\":\"subscribe\",\"topic\":\"chat.*\",\"from\":\"next\",\"id\":\"p\"}");
-        JsonNode reply = frames.reply("p");
-        assertThat(reply.path("op").asText()).isEqualTo("subscribed");
-        assertThat(reply.path("pattern").asBoolean()).isTrue();
-        assertThat(reply.get("following").toString()).isEqualTo("{\"chat.a\":2}");
+        JsonFrames frames = subscribed(s, "{\"op\":\"subscribe\",\"topic\":\"chat.*\",\"from\":\"next\",\"id\":\"p\"}",
+                "{\"chat.a\":2}");
 
         publish(s, "chat.a", "a2");
         publish(s, "chat.b", "b1"); // created after the subscribe: followed from its first message
@@ -92,7 +98,6 @@ class WebSocketPatternTest {
         publish(s, "other.x", "no");
         publish(s, "chat.b", "b2");
         receivedExactly(frames, "chat.a@2=a2", "chat.b@1=b1", "chat.b@2=b2");
-        ws.sendClose(WebSocket.NORMAL_CLOSURE, "").join();
     }
 
     @Test
@@ -100,10 +105,8 @@ class WebSocketPatternTest {
         TestServer s = server(TestServer.start());
         publish(s, "chat.a", "a1");
         publish(s, "chat.b", "b1");
-        JsonFrames frames = new JsonFrames();
-        WebSocket ws = JsonFrames.connect(s, null, "", frames);
-        send(ws, "{\"op\":\"subscribe\",\"topic\":\"chat.>\",\"from\":\"earliest\",\"id\":\"p\"}");
-        assertThat(frames.reply("p").get("following").toString()).isEqualTo("{\"chat.a\":1,\"chat.b\":1}");
+        JsonFrames frames = subscribed(s, "{\"op\":\"subscribe\",\"topic\":\"chat.>\",\"from\":\"earliest\",\"id\":\"p\"}",
+                "{\"chat.a\":1,\"chat.b\":1}");
         publish(s, "chat.c.d", "c1");
         receivedExactly(frames, "chat.a@1=a1", "chat.b@1=b1", "chat.c.d@1=c1");
     }
@@ -115,10 +118,8 @@ class WebSocketPatternTest {
             publish(s, "chat.a", "a" + i);
         }
         publish(s, "chat.b", "b1");
-        JsonFrames frames = new JsonFrames();
-        WebSocket ws = JsonFrames.connect(s, null, "", frames);
-        send(ws, "{\"op\":\"subscribe\",\"topic\":\"chat.*\",\"from\":{\"chat.a\":3},\"id\":\"p\"}");
-        assertThat(frames.reply("p").get("following").toString()).isEqualTo("{\"chat.a\":3,\"chat.b\":1}");
+        JsonFrames frames = subscribed(s, "{\"op\":\"subscribe\",\"topic\":\"chat.*\",\"from\":{\"chat.a\":3},\"id\":\"p\"}",
+                "{\"chat.a\":3,\"chat.b\":1}");
         receivedExactly(frames, "chat.a@3=a3", "chat.b@1=b1");
     }
 
