@@ -36,6 +36,25 @@ public record Grants(String subject, Instant validUntil, List<NamePattern> publi
         return admin || any(subscribe, readable);
     }
 
+    /**
+     * Following a pattern: one of the token's read rights must cover every topic the pattern can match, including
+     * topics not created yet; a presence pattern ({@code _presence.…}) by the right on its topics.
+     */
+    public boolean maySubscribeAll(NamePattern pattern) {
+        if (admin) {
+            return true;
+        }
+        String text = pattern.toString();
+        NamePattern readable = text.startsWith(TopicNames.PRESENCE_PREFIX)
+                ? NamePattern.parse(text.substring(TopicNames.PRESENCE_PREFIX.length())) : pattern;
+        for (NamePattern p : subscribe) {
+            if (p.covers(readable)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public boolean maySubmit(String queue) {
         return admin || any(submit, queue);
     }
@@ -50,6 +69,10 @@ public record Grants(String subject, Instant validUntil, List<NamePattern> publi
 
     public void requireSubscribe(String topic) {
         require(maySubscribe(topic), "read topic '" + topic + "'");
+    }
+
+    public void requireSubscribeAll(NamePattern pattern) {
+        require(maySubscribeAll(pattern), "read every topic pattern '" + pattern + "' can match");
     }
 
     public void requireSubmit(String queue) {

@@ -70,6 +70,37 @@ public final class NamePattern {
         return start == name.length() + 1;
     }
 
+    /**
+     * Whether a subscription by this pattern reaches {@code topic}: it matches it, and a reserved topic ({@code _jobs},
+     * {@code _presence}) only when the pattern itself starts with {@code _}, so a leading wildcard never lands in them.
+     */
+    public boolean reaches(String topic) {
+        return matches(topic) && (text.startsWith("_") || !topic.startsWith("_"));
+    }
+
+    /**
+     * Whether every name {@code other} can match, this matches too: how a token's right is checked against a whole
+     * subscription pattern, before any topic it may match exists.
+     */
+    public boolean covers(NamePattern other) {
+        for (int i = 0; i < segments.length; i++) {
+            String mine = segments[i];
+            if (mine.equals(">")) {
+                return i < other.segments.length; // one or more segments left on the other side, whatever they are
+            }
+            if (i >= other.segments.length) {
+                return false;
+            }
+            String theirs = other.segments[i];
+            boolean same = mine.equals("*") ? !theirs.equals(">") : mine.equals(theirs) && !theirs.equals("*")
+                    && !theirs.equals(">");
+            if (!same) {
+                return false;
+            }
+        }
+        return segments.length == other.segments.length;
+    }
+
     @Override
     public String toString() {
         return text;

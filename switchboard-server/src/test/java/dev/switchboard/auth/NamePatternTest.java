@@ -43,4 +43,28 @@ class NamePatternTest {
             assertThatThrownBy(() -> NamePattern.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
         }
     }
+
+    @Test
+    void coversWhenEveryNameTheOtherMatchesIsMatchedToo() {
+        String[][] covered = {{">", "chat.*"}, {">", "a.>"}, {"chat.>", "chat.*"}, {"chat.>", "chat.*.x.>"},
+                {"chat.*", "chat.*"}, {"chat.*", "chat.room"}, {"*.*", "chat.*"}, {"chat.*.>", "chat.a.>"},
+                {"chat.room", "chat.room"}};
+        for (String[] c : covered) {
+            assertThat(NamePattern.parse(c[0]).covers(NamePattern.parse(c[1]))).as("%s covers %s", c[0], c[1]).isTrue();
+        }
+        String[][] notCovered = {{"chat.*", "chat.>"}, {"chat.room", "chat.*"}, {"chat.*", "chat"},
+                {"chat.*", "chat.a.b"}, {"chat.>", "chat"}, {"chat.>", ">"}, {"*", "*.*"}, {"chat.a.>", "chat.*.>"},
+                {"chat.*.x", "chat.*.*"}, {"other.>", "chat.*"}};
+        for (String[] c : notCovered) {
+            assertThat(NamePattern.parse(c[0]).covers(NamePattern.parse(c[1]))).as("%s covers %s", c[0], c[1]).isFalse();
+        }
+    }
+
+    @Test
+    void aLeadingWildcardDoesNotReachReservedTopics() {
+        assertThat(NamePattern.parse(">").reaches("chat.a")).isTrue();
+        assertThat(NamePattern.parse(">").reaches("_jobs.q")).isFalse();
+        assertThat(NamePattern.parse("*.*").reaches("_presence.room")).isFalse();
+        assertThat(NamePattern.parse("_presence.*").reaches("_presence.room")).isTrue();
+    }
 }

@@ -472,7 +472,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             return;
         }
         String subject = op.subject();
-        boolean wildcard = LiveSubjects.isWildcard(subject);
+        boolean wildcard = TopicNames.isPattern(subject);
         boolean reply = subject.startsWith("_INBOX.");
         if (!reply && !wildcard && !grants.maySubscribe(subject)) {
             error("Permissions Violation for Subscription to \"" + subject + "\"");
@@ -489,10 +489,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             return; // reply subjects are never stored: nothing to follow
         }
         if (wildcard) {
-            // A leading wildcard does not reach reserved topics (_jobs, _presence): they are named explicitly.
-            boolean reserved = subject.startsWith("_");
-            sub.follow = endpoint.delivery.follow(
-                    t -> pattern.matches(t) && (reserved || !t.startsWith("_")) && grants.maySubscribe(t),
+            sub.follow = endpoint.delivery.follow(t -> pattern.reaches(t) && grants.maySubscribe(t),
                     (t, from) -> {
                         if (ctx.executor().inEventLoop()) {
                             followTopic(sub, t, from);
