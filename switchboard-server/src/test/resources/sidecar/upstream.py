@@ -11,9 +11,13 @@ Prints "listening <port>" once it accepts connections. Paths:
   /hold/stream?topic=T[&from=F]   answers "Switchboard-Hold: stream" with a greeting comment as body
   /hold/poll?topic=T[&from=F]     answers "Switchboard-Hold: long-poll"
   /connections  open connections to this app right now (the sidecar's pool)
+  /generate?n=N&id=K    answers N bytes (a repeating random block) with a Content-Length, counting what it wrote
+  /sink?id=K    reads 1 MiB of the request body, waits for /release?id=K, reads the rest; answers length and sha256
+  /progress?id=K        what /generate or /sink K wrote or read so far, and the sha256 once done
 """
 import hashlib
 import json
+import os
 import sys
 import threading
 import time
@@ -23,6 +27,13 @@ from urllib.parse import parse_qs, urlsplit
 lock = threading.Lock()
 open_connections = 0
 hits = {}
+progress = {}
+gates = {}
+
+
+def gate(key):
+    with lock:
+        return gates.setdefault(key, threading.Event())
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -82,7 +93,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         url = urlsplit(self.path)
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
-        body = self.read_body()
+        body = b"" if url.path == "/sink" else self.read_body()  # /sink reads its own, slowly
         if url.path == "/echo":
             doc = {"method": self.command, "path": self.path,
                    "headers": {k.lower(): v for k, v in self.headers.items()},
@@ -118,12 +129,60 @@ class Handler(BaseHTTPRequestHandler):
             hold = "long-poll; topic=%s; from=%s; timeout=%s" % (q["topic"], q.get("from", "next"),
                                                                   q.get("timeout", "20s"))
             self.send_body(200, b"", extra=[("Switchboard-Hold", hold)])
+        elif url.path == "/generate":
+            self.generate(int(q["n"]), q["id"])
+        elif url.path == "/sink":
+            self.sink(q["id"])
+        elif url.path == "/release":
+            gate(q["id"]).set()
+            self.send_body(200, b"{}")
+        elif url.path == "/progress":
+            with lock:
+                doc = dict(progress.get(q["id"], {}))
+            self.send_body(200, json.dumps(doc).encode())
         elif url.path == "/connections":
             with lock:
                 n = open_connections
             self.send_body(200, json.dumps({"open": n}).encode())
         else:
             self.send_body(404, b'{"error":"no such path"}')
+
+    def generate(self, n, key):
+        block = os.urandom(65536)
+        digest = hashlib.sha256()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        written = 0
+        while written < n:
+            piece = block[:min(len(block), n - written)]
+            self.wfile.write(piece)  # blocks while the sidecar does not read: what the backpressure test watches
+            digest.update(piece)
+            written += len(piece)
+            with lock:
+                progress[key] = {"written": written}
+        with lock:
+            progress[key] = {"written": written, "sha256": digest.hexdigest()}
+
+    def sink(self, key):
+        n = int(self.headers["Content-Length"])
+        digest = hashlib.sha256()
+        done = 0
+        while done < n:
+            if done >= 1 << 20:
+                gate(key).wait()
+            piece = self.rfile.read(min(65536, n - done))
+            if not piece:
+                break
+            digest.update(piece)
+            done += len(piece)
+            with lock:
+                progress[key] = {"read": done}
+        doc = {"length": done, "sha256": digest.hexdigest()}
+        with lock:
+            progress[key] = dict(doc, read=done)
+        self.send_body(200, json.dumps(doc).encode())
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = handle_any
 
