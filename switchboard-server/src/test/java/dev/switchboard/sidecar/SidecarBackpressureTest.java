@@ -52,7 +52,7 @@ class SidecarBackpressureTest {
      * Far below the total: the most that loopback sockets' buffers (autotuned up to tcp_rmem's and tcp_wmem's
      * maximum, 32 + 4 MiB here, on each connection's both ends) and Netty's write watermarks can hold.
      */
-    private static final long STALLED_AT_MOST = 96L * 1024 * 1024;
+    static final long STALLED_AT_MOST = 96L * 1024 * 1024;
     /** Direct memory the proxy may add while a side stalls: its watermarks, not the body. */
     private static final long DIRECT_MEMORY_SLACK = 32L * 1024 * 1024;
     private static final Pattern DIRECT = Pattern.compile("(?m)^switchboard_netty_direct_memory_bytes (\\S+)$");
@@ -154,7 +154,7 @@ class SidecarBackpressureTest {
      * Waits until {@code progress} has not moved for a second, and returns where it stopped. A count that never stops
      * growing fails the test at the timeout; one that stops early only makes the bound easier to meet.
      */
-    private static long awaitStalled(Callable<Long> progress) {
+    static long awaitStalled(Callable<Long> progress) {
         AtomicLong last = new AtomicLong(-1);
         AtomicLong since = new AtomicLong(System.nanoTime());
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
