@@ -166,16 +166,20 @@ class Handler(BaseHTTPRequestHandler):
             self.send_body(404, b'{"error":"no such path"}')
 
     def generate(self, n, key):
-        block = os.urandom(65536)
-        digest = hashlib.sha256()
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(n))
         self.end_headers()
+        self.send_counted(n, key, self.wfile.write)
+
+    def send_counted(self, n, key, write):
+        """Writes n bytes (a repeating random block) with write, counting in progress[key] what the socket took."""
+        block = os.urandom(65536)
+        digest = hashlib.sha256()
         written = 0
         while written < n:
             piece = block[:min(len(block), n - written)]
-            self.wfile.write(piece)  # blocks while the sidecar does not read: what the backpressure test watches
+            write(piece)  # blocks while the sidecar does not read: what the backpressure tests watch
             digest.update(piece)
             written += len(piece)
             with lock:
@@ -224,27 +228,13 @@ class Handler(BaseHTTPRequestHandler):
             self.ws_send(0x1, json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in
                                                                           self.headers.items()}}).encode())
             if path == "/ws/flood":
-                self.flood(int(q["n"]), q["id"])
+                self.send_counted(int(q["n"]), q["id"], lambda piece: self.ws_send(0x2, piece))
             self.echo()
         except OSError:
             pass  # the peer went away
         finally:
             with lock:
                 ws_open -= 1
-
-    def flood(self, n, key):
-        block = os.urandom(65536)
-        digest = hashlib.sha256()
-        written = 0
-        while written < n:
-            piece = block[:min(len(block), n - written)]
-            self.ws_send(0x2, piece)  # blocks while the sidecar does not read
-            digest.update(piece)
-            written += len(piece)
-            with lock:
-                progress[key] = {"written": written}
-        with lock:
-            progress[key] = {"written": written, "sha256": digest.hexdigest()}
 
     def echo(self):
         while True:

@@ -3,8 +3,6 @@ package dev.switchboard.h2;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.switchboard.config.SidecarConfig;
-import dev.switchboard.config.UpstreamRoute;
 import dev.switchboard.sidecar.UpstreamApp;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
@@ -12,7 +10,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,8 +28,7 @@ class SidecarWebSocketOverHttp2Test {
     @BeforeAll
     static void start() {
         app = UpstreamApp.start();
-        server = TestServer.startSidecar(SidecarConfig.NONE.withRoutes(List.of(UpstreamRoute.of("/", app.url()))),
-                c -> c);
+        server = app.inFront();
     }
 
     @AfterAll

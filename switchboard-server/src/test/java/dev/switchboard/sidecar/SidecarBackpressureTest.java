@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.config.SidecarConfig;
-import dev.switchboard.config.UpstreamRoute;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import java.io.ByteArrayOutputStream;
@@ -23,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -63,8 +60,7 @@ class SidecarBackpressureTest {
     @BeforeAll
     static void start() {
         app = UpstreamApp.start();
-        server = TestServer.startSidecar(SidecarConfig.NONE.withRoutes(List.of(UpstreamRoute.of("/", app.url()))),
-                c -> c);
+        server = app.inFront();
     }
 
     @AfterAll

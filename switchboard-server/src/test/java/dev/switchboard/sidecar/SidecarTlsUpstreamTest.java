@@ -98,19 +98,18 @@ class SidecarTlsUpstreamTest {
 
     @Test
     void anUpstreamCertificateNoTrustedCaSignedIsA502() throws Exception {
-        HttpResponse<String> r = send(HttpRequest.newBuilder(jdkTrust.uri("/echo")));
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
-        JsonNode error = JSON.readTree(r.body()).path("error");
-        assertThat(error.path("code").asText()).isEqualTo("upstream_unavailable");
-        assertThat(error.path("message").asText()).contains("TLS with " + app.url() + " failed");
+        assertTlsRefused(send(HttpRequest.newBuilder(jdkTrust.uri("/echo"))), app);
     }
 
     @Test
     void anUpstreamCertificateForAnotherNameIsA502() throws Exception {
-        HttpResponse<String> r = send(HttpRequest.newBuilder(trusting.uri("/misnamed/echo")));
+        assertTlsRefused(send(HttpRequest.newBuilder(trusting.uri("/misnamed/echo"))), misnamedApp);
+    }
+
+    private static void assertTlsRefused(HttpResponse<String> r, UpstreamApp upstream) throws Exception {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
         JsonNode error = JSON.readTree(r.body()).path("error");
         assertThat(error.path("code").asText()).isEqualTo("upstream_unavailable");
-        assertThat(error.path("message").asText()).contains("TLS with " + misnamedApp.url() + " failed");
+        assertThat(error.path("message").asText()).contains("TLS with " + upstream.url() + " failed");
     }
 }

@@ -1,5 +1,8 @@
 package dev.switchboard.sidecar;
 
+import dev.switchboard.config.SidecarConfig;
+import dev.switchboard.config.UpstreamRoute;
+import dev.switchboard.testing.TestServer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -78,6 +81,11 @@ public final class UpstreamApp implements AutoCloseable {
 
     public URI uri(String path) {
         return URI.create(url() + path);
+    }
+
+    /** A Switchboard in sidecar mode in front of this app (its route {@code /}), with the default settings. */
+    public TestServer inFront() {
+        return TestServer.startSidecar(SidecarConfig.NONE.withRoutes(List.of(UpstreamRoute.of("/", url()))), c -> c);
     }
 
     /** Kills the app; its port refuses connections until {@link #restart()}. */

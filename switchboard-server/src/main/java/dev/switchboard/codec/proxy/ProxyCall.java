@@ -85,9 +85,9 @@ final class ProxyCall {
     private Channel up;
     private ScheduledFuture<?> timer;
     private int attempts;
-    private boolean permitted;
+    /** Holds a slot of the route's limit and its breaker's permission. */
+    private boolean admitted;
     private boolean breakerTold;
-    private boolean entered;
     private boolean decided;
     private boolean requestEnded;
     private boolean responseStarted;
@@ -185,18 +185,12 @@ final class ProxyCall {
             fail(HttpResponseStatus.EXPECTATION_FAILED, "expectation_failed", "only Expect: 100-continue is supported");
             return;
         }
-        if (!upstream.enter()) {
-            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable", "route " + upstream.route().name() + " has "
-                    + upstream.config().maxConcurrent() + " requests in flight, its limit; retry later");
+        Upstream.Refusal refusal = upstream.admit();
+        if (refusal != null) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, refusal.code(), refusal.message());
             return;
         }
-        entered = true;
-        if (!upstream.breaker.tryAcquirePermission()) {
-            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "circuit_open", "the upstream of route "
-                    + upstream.route().name() + " is failing; requests are refused for a while (circuit breaker open)");
-            return;
-        }
-        permitted = true;
+        admitted = true;
         upstream.retryBudget.requested();
         timer = client.executor().schedule(this::timedOut, upstream.config().timeout().toNanos(),
                 TimeUnit.NANOSECONDS);
@@ -518,7 +512,7 @@ final class ProxyCall {
     }
 
     private void tellBreaker(boolean ok) {
-        if (!permitted || breakerTold) {
+        if (!admitted || breakerTold) {
             return;
         }
         breakerTold = true;
@@ -567,10 +561,10 @@ final class ProxyCall {
         finished = true;
         cancelTimer();
         releaseUpstream(false);
-        if (permitted && !breakerTold) {
-            upstream.breaker.releasePermission();
-        }
-        if (entered) {
+        if (admitted) {
+            if (!breakerTold) {
+                upstream.breaker.releasePermission();
+            }
             upstream.leave();
         }
         long nanos = System.nanoTime() - started;

@@ -93,13 +93,27 @@ final class Upstream {
         return config;
     }
 
-    /** Takes a slot of {@link SidecarConfig#maxConcurrent()}; false when none is free. Pair with {@link #leave}. */
-    boolean enter() {
+    /** Why a request may not go to this upstream now, answered with {@code 503}. */
+    record Refusal(String code, String message) {
+    }
+
+    /**
+     * Admits a request: takes a slot of {@link SidecarConfig#maxConcurrent()} and the breaker's permission, or says
+     * why not (holding neither). An admitted request gives both back: {@link #leave}, and its outcome to the breaker
+     * (or {@code releasePermission}).
+     */
+    Refusal admit() {
         if (inFlight.incrementAndGet() > config.maxConcurrent()) {
             inFlight.decrementAndGet();
-            return false;
+            return new Refusal("unavailable", "route " + route.name() + " has " + config.maxConcurrent()
+                    + " requests in flight, its limit; retry later");
         }
-        return true;
+        if (!breaker.tryAcquirePermission()) {
+            leave();
+            return new Refusal("circuit_open", "the upstream of route " + route.name()
+                    + " is failing; requests are refused for a while (circuit breaker open)");
+        }
+        return null;
     }
 
     void leave() {

@@ -56,8 +56,8 @@ final class WebSocketPassthrough extends ChannelInboundHandlerAdapter {
     private final long started = System.nanoTime();
     private Channel up;
     private ScheduledFuture<?> timer;
-    private boolean entered;
-    private boolean permitted;
+    /** Holds a slot of the route's limit and its breaker's permission until the handshake's outcome. */
+    private boolean admitted;
     private boolean decided;
     private boolean relaying;
 
@@ -80,18 +80,12 @@ final class WebSocketPassthrough extends ChannelInboundHandlerAdapter {
         if (timeouts != null) {
             timeouts.headReceived();
         }
-        if (!upstream.enter()) {
-            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable", "route " + upstream.route().name() + " has "
-                    + upstream.config().maxConcurrent() + " requests in flight, its limit; retry later");
+        Upstream.Refusal refusal = upstream.admit();
+        if (refusal != null) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, refusal.code(), refusal.message());
             return;
         }
-        entered = true;
-        if (!upstream.breaker.tryAcquirePermission()) {
-            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "circuit_open", "the upstream of route "
-                    + upstream.route().name() + " is failing; requests are refused for a while (circuit breaker open)");
-            return;
-        }
-        permitted = true;
+        admitted = true;
         timer = client.executor().schedule(this::timedOut, upstream.config().timeout().toNanos(),
                 TimeUnit.NANOSECONDS);
         ChannelFuture connecting = upstream.connect(client.channel().eventLoop(), this);
@@ -279,14 +273,12 @@ final class WebSocketPassthrough extends ChannelInboundHandlerAdapter {
             timer = null;
         }
         long nanos = System.nanoTime() - started;
-        if (permitted) {
+        if (admitted) {
             if (upstreamOk) {
                 upstream.breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
             } else {
                 upstream.breaker.onError(nanos, TimeUnit.NANOSECONDS, new ProxyCall.UpstreamFailure());
             }
-        }
-        if (entered) {
             upstream.leave();
         }
         upstream.record(outcome, nanos);
