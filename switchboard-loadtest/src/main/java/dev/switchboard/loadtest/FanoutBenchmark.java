@@ -114,8 +114,9 @@ public final class FanoutBenchmark {
             case SWITCHBOARD -> config.transport() == Transport.WS
                     ? new WsSubscriber(measurements, nodeOf.apply(i), config.topic())
                     : config.eventsPath() == null ? new SseSubscriber(measurements, nodeOf.apply(i), config.topic())
-                    : new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(), false);
-            case PUSHPIN -> new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(), true);
+                    : new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(), 0);
+            // each publisher numbers its own messages: one check per publisher, as for the other peers
+            case PUSHPIN -> new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(), config.publishers());
             case REDIS -> new RespSubscriber(measurements, config.topic(), config.publishers());
             case NATS -> new NatsSubscriber(measurements, config.topic(), config.publishers());
         }, bootstrap, nodeOf, progress, "subscribers ready");

@@ -39,15 +39,19 @@ final class SseSubscriber extends Subscriber<HttpObject> implements SseParser.Li
     private final boolean sequenced;
 
     SseSubscriber(Measurements measurements, ServerEndpoint server, String topic) {
-        this(measurements, server, server.eventsPath(topic), false);
+        this(measurements, server, server.eventsPath(topic), 0);
     }
 
-    /** @param sequenced whether events carry sequenced payloads ({@link Payload#encodeSequenced}), not offsets */
-    SseSubscriber(Measurements measurements, ServerEndpoint server, String path, boolean sequenced) {
-        super(HttpObject.class, measurements);
+    /**
+     * @param sequencedPublishers 0: events carry Switchboard's offsets as {@code id}; else how many publishers number
+     *                            their own messages in sequenced payloads ({@link Payload#encodeSequenced}), a peer's
+     *                            events, each checked on its own
+     */
+    SseSubscriber(Measurements measurements, ServerEndpoint server, String path, int sequencedPublishers) {
+        super(HttpObject.class, measurements, Math.max(1, sequencedPublishers));
         this.server = server;
         this.path = path;
-        this.sequenced = sequenced;
+        this.sequenced = sequencedPublishers > 0;
     }
 
     @Override

@@ -116,7 +116,7 @@ public final class SwitchboardServer implements AutoCloseable {
         this.groups = new GroupService(broker, config.groups(), limits.maxPollResponseBytes(), metrics);
         this.presence = Presence.open(broker);
         this.sidecar = sidecarConfig.enabled() ? new Sidecar(sidecarConfig, engine.clientChannel(), connections,
-                metrics, limits.maxWait()) : null;
+                metrics, limits.maxWait(), limits.idleTimeout()) : null;
         ConnectionPipeline pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs,
                 groups, presence, config, metrics, connections, authenticator, sidecar != null), limits,
                 config.corsOrigins(), metrics, connections, config.protocols(), tls, sidecar);
