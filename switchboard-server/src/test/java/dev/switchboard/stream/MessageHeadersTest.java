@@ -158,6 +158,28 @@ class MessageHeadersTest {
     }
 
     @Test
+    void aWebSocketPublishCarriesHeadersInTheEnvelopesShapeAndBadOnesAreErrors() throws Exception {
+        try (Connection nc = nats(); WsClient ws = WsClient.connect(server, "/v1/ws")) {
+            Subscription s = nc.subscribe("h.ws");
+            nc.flush(WAIT);
+            ws.send("{\"op\":\"publish\",\"topic\":\"h.ws\",\"data\":\"x\",\"id\":\"p1\","
+                    + "\"headers\":{\"Trace-Id\":[\"w-1\"],\"Tag\":[\"a\",\"b\"]}}");
+            assertThat(ws.next("ack").path("offset").asLong()).isEqualTo(1);
+            Message m = s.nextMessage(WAIT);
+            assertThat(m.getHeaders().get("Tag")).containsExactly("a", "b");
+            for (String bad : List.of("\"headers\":[\"a\"]", "\"headers\":{\"T\":\"v\"}", "\"headers\":{\"T\":[1]}",
+                    "\"headers\":{\"a b\":[\"v\"]}", "\"headers\":{\"T\":[\"line\\nbreak\"]}")) {
+                ws.send("{\"op\":\"publish\",\"topic\":\"h.ws\",\"data\":\"y\",\"id\":\"p2\"," + bad + "}");
+                JsonNode error = ws.next("error");
+                assertThat(error.path("code").asText()).as(bad).isEqualTo("invalid_headers");
+            }
+        }
+        JsonNode stored = polled(server, "h.ws");
+        assertThat(stored).hasSize(1);
+        assertThat(stored.get(0).path("headers").toString()).isEqualTo("{\"Trace-Id\":[\"w-1\"],\"Tag\":[\"a\",\"b\"]}");
+    }
+
+    @Test
     void badHeadersAreRefusedWith400AndStoreNothing() throws Exception {
         assertThat(publish("/v1/topics/h.bad/messages", "text/plain", "kept").statusCode()).isEqualTo(201);
         String[] tooMany = new String[2 * 65];
