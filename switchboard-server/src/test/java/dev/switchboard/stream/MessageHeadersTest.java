@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.testing.Curl;
 import dev.switchboard.testing.RawHttp;
 import dev.switchboard.testing.SseParser.Event;
+import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import io.nats.client.Connection;
 import io.nats.client.Message;
@@ -241,6 +242,7 @@ class MessageHeadersTest {
     }
 
     @Test
+    @Slow // starts a redis-server of its own
     void theRedisEngineStoresHeadersOfPublishesAndBatches() throws Exception {
         try (TestServer redis = TestServer.onRedis(c -> c)) {
             HttpRequest one = HttpRequest.newBuilder(redis.uri("/v1/topics/h.redis/messages"))
