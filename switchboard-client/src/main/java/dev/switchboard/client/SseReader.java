@@ -35,7 +35,8 @@ final class SseReader implements SubscriptionImpl.Reader {
             sub.pin(PollReader.next(sub.rest(), server, topic));
         }
         From from = sub.position();
-        HttpRequest.Builder request = sub.rest().request(server, "/v1/topics/" + Endpoints.segment(topic) + "/events?format=envelope&from=" + from)
+        HttpRequest.Builder request = sub.rest().request(server,
+                        "/v1/topics/" + Endpoints.segment(topic) + "/events?format=envelope&from=" + from)
                 .header("Accept", "text/event-stream");
         if (from.isOffset() && from.offsetValue() > 1) {
             request.header("Last-Event-ID", Long.toString(from.offsetValue() - 1));

@@ -80,7 +80,8 @@ class MessageHeadersTest {
     @Test
     void anHttpPublishsHeadersReachNatsSseWebSocketAndLongPoll() throws Exception {
         try (Connection nc = nats();
-             HttpClientSse sse = HttpClientSse.open(server.http(), server.uri("/v1/topics/h.all/events?format=envelope"));
+             HttpClientSse sse = HttpClientSse.open(server.http(),
+                     server.uri("/v1/topics/h.all/events?format=envelope"));
              HttpClientSse plain = HttpClientSse.open(server.http(), server.uri("/v1/topics/h.all/events"));
              WsClient ws = WsClient.connect(server, "/v1/ws?subscribe=h.all")) {
             Subscription s = nc.subscribe("h.all");
@@ -104,7 +105,8 @@ class MessageHeadersTest {
 
             JsonNode frame = ws.next("message");
             // The JDK's client sends its headers sorted by name, so the order is not the one given here.
-            assertThat(frame.path("headers")).isEqualTo(JSON.readTree("{\"Tag\":[\"a\",\"b\"],\"Trace-Id\":[\"t-1\"]}"));
+            assertThat(frame.path("headers"))
+                    .isEqualTo(JSON.readTree("{\"Tag\":[\"a\",\"b\"],\"Trace-Id\":[\"t-1\"]}"));
             JsonNode polledMessage = JSON.readTree(poll.get(10, TimeUnit.SECONDS).body()).path("messages").get(0);
             assertThat(polledMessage.path("headers")).isEqualTo(frame.path("headers"));
 
@@ -123,8 +125,10 @@ class MessageHeadersTest {
     @Test
     void natsHeadersReachSseInEnvelopeFormatAndMessagesWithoutHeadersHaveNoField() throws Exception {
         try (Connection nc = nats();
-             HttpClientSse sse = HttpClientSse.open(server.http(), server.uri("/v1/topics/h.nats/events?format=envelope"))) {
-            nc.publish("h.nats", new Headers().add("Trace-Id", "n-7"), "{\n\"a\": 1\n}".getBytes(StandardCharsets.UTF_8));
+             HttpClientSse sse = HttpClientSse.open(server.http(),
+                     server.uri("/v1/topics/h.nats/events?format=envelope"))) {
+            nc.publish("h.nats", new Headers().add("Trace-Id", "n-7"),
+                    "{\n\"a\": 1\n}".getBytes(StandardCharsets.UTF_8));
             nc.publish("h.nats", "plain".getBytes(StandardCharsets.UTF_8));
             nc.flush(WAIT);
             Awaitility.await().atMost(WAIT).until(() -> sse.messages().size() == 2);
@@ -142,8 +146,8 @@ class MessageHeadersTest {
         try (Connection nc = nats()) {
             Subscription s = nc.subscribe("h.batch");
             nc.flush(WAIT);
-            HttpResponse<String> r = publish("/v1/topics/h.batch/batch", "application/x-ndjson", "{\"n\":1}\n{\"n\":2}\n",
-                    "Switchboard-Header-Source", "import-3");
+            HttpResponse<String> r = publish("/v1/topics/h.batch/batch", "application/x-ndjson",
+                    "{\"n\":1}\n{\"n\":2}\n", "Switchboard-Header-Source", "import-3");
             assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
             for (int n = 1; n <= 2; n++) {
                 Message m = s.nextMessage(WAIT);
@@ -177,7 +181,8 @@ class MessageHeadersTest {
         }
         JsonNode stored = polled(server, "h.ws");
         assertThat(stored).hasSize(1);
-        assertThat(stored.get(0).path("headers").toString()).isEqualTo("{\"Trace-Id\":[\"w-1\"],\"Tag\":[\"a\",\"b\"]}");
+        assertThat(stored.get(0).path("headers").toString())
+                .isEqualTo("{\"Trace-Id\":[\"w-1\"],\"Tag\":[\"a\",\"b\"]}");
     }
 
     @Test

@@ -48,7 +48,7 @@ public final class TopicEndpoints {
         this.presence = presence;
     }
 
-    /** {@code POST /v1/topics/{topic}/messages} with its {@link PublishHeaders}: 201 once stored under the fsync policy. */
+    /** {@code POST /v1/topics/{topic}/messages}, with its {@link PublishHeaders}: 201 once stored (fsync policy). */
     public void publish(Exchange ex, String topic) {
         TopicNames.validate(topic);
         String type = ex.header(HttpHeaderNames.CONTENT_TYPE);

@@ -38,8 +38,8 @@ class SseEventsTest {
 
     @Test
     void theEnvelopeFormatCarriesTypeTimeAndHeadersAndSplitsAJsonPayloadsLines() {
-        Message m = new Message("chat.room-1", 5, 1_700_000_000_005L, JSON, "{\n\"a\": 1\r\n}".getBytes(StandardCharsets.UTF_8),
-                Map.of("Trace-Id", List.of("t\"1")));
+        Message m = new Message("chat.room-1", 5, 1_700_000_000_005L, JSON,
+                "{\n\"a\": 1\r\n}".getBytes(StandardCharsets.UTF_8), Map.of("Trace-Id", List.of("t\"1")));
         assertThat(new String(SseEvents.envelope(m), StandardCharsets.UTF_8)).isEqualTo("id: 5\nevent: message\n"
                 + "data: {\"topic\":\"chat.room-1\",\"offset\":5,\"time\":\"2023-11-14T22:13:20.005Z\","
                 + "\"type\":\"application/json\",\"headers\":{\"Trace-Id\":[\"t\\\"1\"]},\"data\":{\n"
@@ -47,7 +47,8 @@ class SseEventsTest {
                 + "data: }}\n\n");
         List<Event> parsed = SseParser.parseAll(SseEvents.envelope(text(6, "two\nlines")));
         assertThat(parsed.getFirst().data()).isEqualTo("{\"topic\":\"chat.room-1\",\"offset\":6,"
-                + "\"time\":\"2023-11-14T22:13:20.006Z\",\"type\":\"text/plain; charset=utf-8\",\"data\":\"two\\nlines\"}");
+                + "\"time\":\"2023-11-14T22:13:20.006Z\",\"type\":\"text/plain; charset=utf-8\","
+                + "\"data\":\"two\\nlines\"}");
     }
 
     @Test
