@@ -45,11 +45,10 @@ public final class HeaderRules {
                             + " only tab is allowed");
                 }
                 total += name.length() + bytes;
-                fields++;
+                if (++fields > MAX_FIELDS) { // at once: a NATS header block of max_payload bytes holds many
+                    throw invalid("the message has more than " + MAX_FIELDS + " header values");
+                }
             }
-        }
-        if (fields > MAX_FIELDS) {
-            throw invalid("the message has " + fields + " header values; the limit is " + MAX_FIELDS);
         }
         if (total > MAX_TOTAL_BYTES) {
             throw invalid("the headers take " + total + " bytes; the limit is " + MAX_TOTAL_BYTES);

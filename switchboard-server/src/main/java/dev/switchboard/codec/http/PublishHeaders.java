@@ -18,7 +18,7 @@ import java.util.Map;
 
 /**
  * A publish's message headers, sent as request headers {@code Switchboard-Header-<Name>: <value>} (docs/api.md): the
- * name after the prefix as it arrived (HTTP/2 and HTTP/3 lowercase it), one value per request header line, in order.
+ * name after the prefix as it arrived (HTTP/2 lowercases it), one value per request header line, in order.
  * Lines whose names differ only in case are one header, named by its first line, as HTTP field names are
  * case-insensitive. The broker checks them by {@link HeaderRules}, as it does every transport's.
  */
