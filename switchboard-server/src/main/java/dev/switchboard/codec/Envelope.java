@@ -25,17 +25,7 @@ public final class Envelope {
         g.writeNumberField("offset", m.offset());
         g.writeStringField("time", Payloads.formatTime(m.time()));
         g.writeStringField("type", m.type());
-        if (!m.headers().isEmpty()) {
-            g.writeObjectFieldStart("headers");
-            for (var h : m.headers().entrySet()) {
-                g.writeArrayFieldStart(h.getKey());
-                for (String value : h.getValue()) {
-                    g.writeString(value);
-                }
-                g.writeEndArray();
-            }
-            g.writeEndObject();
-        }
+        Payloads.writeHeaders(g, m.headers());
         Payloads.writeData(g, "data", "encoding", m.type(), m.payload());
     }
 
