@@ -1,6 +1,7 @@
 package dev.switchboard.codec.sse;
 
 import dev.switchboard.broker.Message;
+import dev.switchboard.codec.Envelope;
 import dev.switchboard.jobs.JobService;
 import dev.switchboard.wire.Payloads;
 import java.io.ByteArrayOutputStream;
@@ -17,6 +18,7 @@ public final class SseEvents {
     /** Where a message caches its event bytes, as a topic's and as a job's event. */
     static final int MESSAGE_SLOT = Message.newEncodingSlot();
     static final int JOB_EVENT_SLOT = Message.newEncodingSlot();
+    static final int ENVELOPE_SLOT = Message.newEncodingSlot();
     private static final byte[] HEARTBEAT = ": heartbeat\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private SseEvents() {}
@@ -32,6 +34,21 @@ public final class SseEvents {
         } else {
             dataLines(out, payload);
         }
+        out.write('\n');
+        return out.toByteArray();
+    }
+
+    /**
+     * A message in a stream's envelope format ({@code ?format=envelope}): {@code id: <offset>}, {@code event: message}
+     * and the message envelope of docs/api.md (with its type, time and headers) as {@code data}. A JSON payload is
+     * embedded as sent and may break lines between its tokens; they become {@code data:} lines like a payload's, so
+     * the joined lines are the same JSON.
+     */
+    public static byte[] envelope(Message m) {
+        byte[] envelope = Envelope.encode(m);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(envelope.length + 48);
+        ascii(out, "id: " + m.offset() + "\nevent: message\n");
+        dataLines(out, envelope);
         out.write('\n');
         return out.toByteArray();
     }

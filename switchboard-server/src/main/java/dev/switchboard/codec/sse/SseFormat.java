@@ -26,6 +26,19 @@ interface SseFormat {
         }
     };
 
+    /** A topic in envelope format: every message is an {@code event: message} carrying its envelope. */
+    SseFormat TOPIC_ENVELOPE = new SseFormat() {
+        @Override
+        public byte[] event(Message m) {
+            return m.encoded(SseEvents.ENVELOPE_SLOT, SseEvents::envelope);
+        }
+
+        @Override
+        public boolean endsStream(Message m) {
+            return false;
+        }
+    };
+
     /** A job: {@code status} and {@code progress} events carrying the job JSON; ends after a terminal status. */
     SseFormat JOB = new SseFormat() {
         @Override

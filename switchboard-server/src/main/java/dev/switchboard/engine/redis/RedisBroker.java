@@ -228,9 +228,9 @@ public final class RedisBroker implements Broker {
 
     @Override
     public CompletableFuture<BatchResult> appendBatch(String topic, String type, List<byte[]> payloads,
-                                                      String idempotencyKey) {
-        rules.checkBatch(topic, type, payloads, idempotencyKey);
-        return appendAll(topic, type, List.copyOf(payloads), MessageHeaders.NONE, idempotencyKey);
+                                                      Map<String, List<String>> headers, String idempotencyKey) {
+        rules.checkBatch(topic, type, payloads, headers, idempotencyKey);
+        return appendAll(topic, type, List.copyOf(payloads), headers, idempotencyKey);
     }
 
     private CompletableFuture<BatchResult> appendAll(String topic, String type, List<byte[]> payloads,
