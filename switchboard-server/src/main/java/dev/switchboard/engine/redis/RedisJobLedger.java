@@ -3,7 +3,6 @@ package dev.switchboard.engine.redis;
 import dev.switchboard.broker.JobLedger;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.security.SecureRandom;
@@ -50,7 +49,7 @@ final class RedisJobLedger implements JobLedger {
     RedisJobLedger(RedisBroker broker, Settings defaults) {
         this.broker = broker;
         this.defaults = defaults;
-        this.wakeUps = broker.client.connectPubSub(RedisBroker.CODEC);
+        this.wakeUps = broker.connectPubSub();
         wakeUps.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void smessage(String channel, byte[] message) {
@@ -344,11 +343,11 @@ final class RedisJobLedger implements JobLedger {
             return answer.apply(reply);
         };
         if (change) {
-            return broker.issue(() -> broker.scripts.jobs.<List<Object>>run(broker.redis, ScriptOutputType.MULTI,
+            return broker.issue(() -> broker.scripts.jobs.<List<Object>>run(broker.redis, slotKey(queue),
                     argv), checked);
         }
         try {
-            return broker.scripts.jobs.<List<Object>>run(broker.redis, ScriptOutputType.MULTI, argv)
+            return broker.scripts.jobs.<List<Object>>run(broker.redis, slotKey(queue), argv)
                     .handleAsync((reply, e) -> {
                         if (e != null) {
                             throw RedisBroker.unavailable(e);
@@ -358,6 +357,11 @@ final class RedisJobLedger implements JobLedger {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(RedisBroker.unavailable(e));
         }
+    }
+
+    /** The key Redis (Cluster) routes a job operation by: its queue's, or the job index for one named by id. */
+    private String slotKey(String queue) {
+        return broker.keys.prefix() + (queue.isEmpty() ? "jobs" : "{q:" + queue + "}:ready");
     }
 
     private static List<Object> args(Object... values) {

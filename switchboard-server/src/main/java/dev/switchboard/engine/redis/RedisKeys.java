@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * Where the engine keeps things in Redis; the Lua scripts (common.lua) spell the same names. Every key of a topic
  * has the topic's name as its hash tag ({@code {topic}}: topic names cannot hold braces), so that all of a topic is
- * in one hash slot.
+ * in one hash slot; records share the tag {@code {:r}} (no topic's: topic names cannot hold ':'). The registry and
+ * the set of aged topics are keys of their own, which no script touches (a script stays in one slot).
  */
 record RedisKeys(String prefix) {
     /** A topic's positions and settings (a hash: epoch, first, last, bytes, created, rmax, rage, rbytes). */
@@ -49,13 +50,15 @@ record RedisKeys(String prefix) {
     }
 
     String record(String key) {
-        return prefix + "r:" + key;
+        return prefix + RECORDS_TAG + ":r:" + key;
     }
 
-    /** Every record's key, in a sorted set (prefix queries by lexical range). */
+    /** Every record's key, in a sorted set (prefix queries by lexical range), in the records' slot. */
     String records() {
-        return prefix + "records";
+        return prefix + RECORDS_TAG + ":records";
     }
+
+    private static final String RECORDS_TAG = "{:r}";
 
     /** Script arguments: bytes as they are, anything else as its decimal or text form. */
     static List<byte[]> args(Object... values) {

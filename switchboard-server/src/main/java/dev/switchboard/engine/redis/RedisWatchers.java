@@ -5,7 +5,6 @@ import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.TopicWatcher;
 import dev.switchboard.wire.ApiException;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
@@ -122,13 +121,13 @@ final class RedisWatchers {
         }
     }
 
-    RedisWatchers(RedisClient client, RedisKeys keys, RedisBroker broker) {
+    RedisWatchers(StatefulRedisPubSubConnection<String, byte[]> pubsub, RedisKeys keys, RedisBroker broker) {
         this.keys = keys;
         this.broker = broker;
         this.dispatcher = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("switchboard-redis-watchers")
                 .daemon(true).factory());
         dispatcher.execute(() -> dispatcherThread = Thread.currentThread());
-        this.pubsub = client.connectPubSub(RedisBroker.CODEC);
+        this.pubsub = pubsub;
         pubsub.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void smessage(String channel, byte[] message) {

@@ -174,9 +174,7 @@ local function remove_finished(q, now)
     local t = '_jobs.' .. id
     local epoch = redis.call('HGET', meta_key(t), 'epoch')
     if epoch then
-      redis.call('DEL', meta_key(t), stream_key(t))
-      redis.call('ZREM', REGISTRY, t)
-      redis.call('ZREM', AGED, t)
+      forget(t)
       redis.call('SPUBLISH', channel(t), 'd ' .. epoch)
     end
   end
