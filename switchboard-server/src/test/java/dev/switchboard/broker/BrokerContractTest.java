@@ -826,7 +826,7 @@ public abstract class BrokerContractTest {
     // ---- transactions ----
 
     @Test
-    void aTransactionsMessagesAndRecordsBecomeVisibleTogether() throws Exception {
+    protected void aTransactionsMessagesAndRecordsBecomeVisibleTogether() throws Exception {
         open();
         int transactions = 200;
         AtomicBoolean done = new AtomicBoolean();
@@ -872,7 +872,7 @@ public abstract class BrokerContractTest {
     }
 
     @Test
-    void aTransactionsChangesAreAllReadableWhenItIsAnnounced() {
+    protected void aTransactionsChangesAreAllReadableWhenItIsAnnounced() {
         open();
         append("both.b", "before");
         List<CompletableFuture<String>> seenInCallbacks = new ArrayList<>();
@@ -914,7 +914,7 @@ public abstract class BrokerContractTest {
     }
 
     @Test
-    void aTransactionRefusedByItsStageIsRefusedAloneAndTheRestOfItsCommitIsStored() {
+    protected void aTransactionRefusedByItsStageIsRefusedAloneAndTheRestOfItsCommitIsStored() {
         open();
         TestTransaction before;
         TestTransaction refused;
@@ -1001,7 +1001,7 @@ public abstract class BrokerContractTest {
     }
 
     @Test
-    void aTransactionDeletesATopicWithItsMessages() {
+    protected void aTransactionDeletesATopicWithItsMessages() {
         open();
         RecordingWatcher w = RecordingWatcher.watching(broker, "doomed");
         long epoch = twoMessagesOn("doomed");
@@ -1057,7 +1057,7 @@ public abstract class BrokerContractTest {
     }
 
     @Test
-    void messagesAppendedThenDeletedInOneTransactionAreNeverSeen() {
+    protected void messagesAppendedThenDeletedInOneTransactionAreNeverSeen() {
         open();
         RecordingWatcher existing = RecordingWatcher.watching(broker, "existing");
         append("existing", "kept until deleted");
@@ -1090,7 +1090,7 @@ public abstract class BrokerContractTest {
     // ---- restart ----
 
     @Test
-    void everythingAcknowledgedSurvivesARestartAndOffsetsContinue() {
+    protected void everythingAcknowledgedSurvivesARestartAndOffsetsContinue() {
         open();
         for (int i = 1; i <= 50; i++) {
             append("durable.a", "a" + i, i % 10 == 0 ? "key-" + i : null);

@@ -177,7 +177,9 @@ public final class RedisBroker implements Broker {
             this.where = seeds.toString();
             RedisClusterClient clusterClient = RedisClusterClient.create(resources, seeds);
             clusterClient.setOptions(ClusterClientOptions.builder().autoReconnect(true)
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    // Lettuce opens a node's connection on first use: commands sent meanwhile must wait for it,
+                    // so a node that is away delays them up to the command timeout rather than refusing at once.
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                     .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
                     // A slot that moved (MOVED, ASK) or a node that keeps failing reloads the slot map at once.
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers()
@@ -790,6 +792,11 @@ public final class RedisBroker implements Broker {
 
     @Override
     public synchronized Optional<JobLedger> jobLedger(JobLedger.Settings defaults) {
+        if (cluster) {
+            // jobs.lua still spans slots (the id index, the queues with timers, each job's topic): jobs run on
+            // transactions there, each of which is refused with RedisStage#spansSlots.
+            return Optional.empty();
+        }
         if (jobs == null) {
             jobs = new RedisJobLedger(this, defaults);
         }

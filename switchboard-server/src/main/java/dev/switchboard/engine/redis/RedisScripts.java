@@ -75,8 +75,11 @@ final class RedisScripts {
         for (int i = 0; i < effects.size(); i += 3) {
             String key = RedisBroker.text(effects.get(i + 1));
             byte[] member = (byte[]) effects.get(i + 2);
-            applied.add((RedisBroker.text(effects.get(i)).equals("+") ? redis.zadd(key, 0, member)
-                    : redis.zrem(key, member)).toCompletableFuture());
+            applied.add((switch (RedisBroker.text(effects.get(i))) {
+                case "+" -> redis.zadd(key, 0, member);
+                case "-" -> redis.zrem(key, member);
+                default -> redis.publish(key, member);
+            }).toCompletableFuture());
         }
         return CompletableFuture.allOf(applied.toArray(CompletableFuture[]::new));
     }

@@ -7,7 +7,8 @@ local REGISTRY = P .. 'topics'
 local AGED = P .. 'aged'
 local RECORDS = P .. '{:r}:records'
 
--- {op, key, member} triples: '+' adds member to the sorted set key, '-' removes it (RedisScripts#applyEffects).
+-- {op, key, member} triples: '+' adds member to the sorted set key, '-' removes it, '!' publishes member on the
+-- channel key (RedisScripts#applyEffects).
 local EFFECTS = {}
 local function effect(op, key, member)
   EFFECTS[#EFFECTS + 1] = op
@@ -45,8 +46,9 @@ local function create(t, now, rmax, rage, rbytes)
     'rmax', rmax, 'rage', rage, 'rbytes', rbytes)
   effect('+', REGISTRY, t)
   if rage ~= '' then effect('+', AGED, t) end
-  -- Sent when the script ends, so a node that hears it can read the topic (RedisKeys.creations).
-  redis.call('PUBLISH', P .. 'created', t)
+  -- Published by the node once the script ended, so a node that hears it can read the topic (RedisKeys.creations);
+  -- through one connection, so in the order of creation (a cluster's nodes would relay theirs in any order).
+  effect('!', P .. 'created', t)
   return epoch
 end
 
