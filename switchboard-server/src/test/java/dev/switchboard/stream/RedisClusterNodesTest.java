@@ -5,17 +5,21 @@ import static dev.switchboard.stream.StreamFixtures.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.testing.RedisCluster;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two Switchboard nodes on one real three-master Redis Cluster ({@code --engine redis-cluster://…}) behave as one
- * server: what is published on one is received on the other, with the same offsets, for topics whose slots are on
- * different masters.
+ * server: what is published on one is received on the other, with the same offsets, and a job submitted on one is
+ * claimed and completed on the other, for topics and queues whose slots are on different masters.
  */
 @Slow
 @Timeout(120)
@@ -110,10 +114,29 @@ class RedisClusterNodesTest {
     }
 
     @Test
-    void aJobIsRefusedWithAClearErrorSinceItsChangeWouldSpanSlots() {
-        HttpResponse<String> submitted = publisher.post("/v1/queues/video/jobs", "text/plain", "work");
-        assertThat(submitted.statusCode()).isEqualTo(429);
-        assertThat(json(submitted.body()).path("error").path("code").asText()).isEqualTo("limit_exceeded");
-        assertThat(json(submitted.body()).path("error").path("message").asText()).contains("one hash slot");
+    void jobsOfQueuesOnEveryMasterAreSubmittedOnOneNodeAndClaimedAndCompletedOnTheOther() throws Exception {
+        for (String queue : List.of("video", "audio", "mail", "thumbs", "reports", "billing")) {
+            HttpResponse<String> submitted = publisher.post("/v1/queues/" + queue + "/jobs", "text/plain", "work");
+            assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(202);
+            String id = json(submitted.body()).get("id").asText();
+            CompletableFuture<HttpResponse<String>> waiter = publisher.http().sendAsync(HttpRequest.newBuilder(
+                    publisher.uri("/v1/jobs/" + id + "?wait=20s&version=2")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+
+            HttpResponse<String> claim = subscriber.post("/v1/queues/" + queue + "/claim", "text/plain", "");
+            assertThat(claim.statusCode()).isEqualTo(200);
+            JsonNode claimed = json(claim.body());
+            assertThat(claimed.get("id").asText()).isEqualTo(id);
+            assertThat(claimed.get("payload").asText()).isEqualTo("work");
+            HttpResponse<String> done = subscriber.send(HttpRequest.newBuilder(subscriber.uri("/v1/jobs/" + id
+                    + "/complete")).header("Lease-Token", claimed.get("lease").asText())
+                    .POST(HttpRequest.BodyPublishers.ofString("done")).build());
+            assertThat(done.statusCode()).isEqualTo(200);
+
+            JsonNode seen = json(waiter.get(20, TimeUnit.SECONDS).body());
+            assertThat(seen.get("status").asText()).isEqualTo("succeeded");
+            assertThat(seen.get("version").asLong()).isEqualTo(3);
+            assertThat(subscriber.get("/v1/jobs/" + id + "/result").body()).isEqualTo("done");
+        }
     }
 }

@@ -792,11 +792,6 @@ public final class RedisBroker implements Broker {
 
     @Override
     public synchronized Optional<JobLedger> jobLedger(JobLedger.Settings defaults) {
-        if (cluster) {
-            // jobs.lua still spans slots (the id index, the queues with timers, each job's topic): jobs run on
-            // transactions there, each of which is refused with RedisStage#spansSlots.
-            return Optional.empty();
-        }
         if (jobs == null) {
             jobs = new RedisJobLedger(this, defaults);
         }

@@ -121,8 +121,8 @@ final class RedisStage implements Transaction.Stage {
     ApiException spansSlots() {
         return new ApiException(ErrorCode.LIMIT_EXCEEDED, "on Redis Cluster a change must stay in one hash slot; "
                 + "this one changes " + (readAs.isEmpty() ? "" : "topics " + readAs.keySet()
-                + (touchesRecords ? " and " : "")) + (touchesRecords ? "records" : "") + ": jobs, presence events "
-                + "and dead letters are not available there yet (docs/cluster.md)");
+                + (touchesRecords ? " and " : "")) + (touchesRecords ? "records" : "") + ": presence events and "
+                + "dead letters are not available there yet (docs/cluster.md)");
     }
 
     /** transaction.lua's arguments after the common ones: the topics as read, then the operations. */

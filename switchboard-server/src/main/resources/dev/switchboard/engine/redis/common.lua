@@ -16,11 +16,16 @@ local function effect(op, key, member)
   EFFECTS[#EFFECTS + 1] = member
 end
 
-local function meta_key(t) return P .. '{' .. t .. '}:m' end
-local function stream_key(t) return P .. '{' .. t .. '}:s' end
-local function channel(t) return P .. '{' .. t .. '}:c' end
+-- A job's topic (_jobs.<24 base32 chars>) takes the tag its id ends with, its queue's slot (RedisKeys#topicKey).
+local function topic_key(t)
+  if #t == 30 and string.match(t, '^_jobs%.[a-z2-7]+$') then return P .. '{' .. string.sub(t, -4) .. '}' .. t end
+  return P .. '{' .. t .. '}'
+end
+local function meta_key(t) return topic_key(t) .. ':m' end
+local function stream_key(t) return topic_key(t) .. ':s' end
+local function channel(t) return topic_key(t) .. ':c' end
 -- The epoch in the name: a topic deleted and created again forgets its keys (they expire on their own).
-local function idem_key(t, epoch, k) return P .. '{' .. t .. '}:i:' .. epoch .. ':' .. k end
+local function idem_key(t, epoch, k) return topic_key(t) .. ':i:' .. epoch .. ':' .. k end
 local function record_key(k) return P .. '{:r}:r:' .. k end
 
 -- Redis's clock, not a node's: every node stamps messages and ages them by the same time.
