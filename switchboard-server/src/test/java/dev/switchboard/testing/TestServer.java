@@ -29,8 +29,8 @@ public final class TestServer implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5)).build();
     private SwitchboardServer server;
     private int port;
-    /** The redis-server of a server on Redis, stopped after the server; else null. */
-    private RedisServer redis;
+    /** Stops the redis-server (or cluster) of a server on Redis, after the server; else null. */
+    private Runnable stopRedis;
     private int natsPort;
 
     private TestServer(Path dataDir, UnaryOperator<ServerConfig> customize) {
@@ -73,13 +73,29 @@ public final class TestServer implements AutoCloseable {
         try {
             Path dir = Files.createTempDirectory("switchboard-test");
             RedisServer redis = RedisServer.start(dir.resolve("redis"));
-            TestServer s = new TestServer(dir, c -> customize.apply(c).withEngine(redis.uri()));
-            s.redis = redis;
-            s.boot(0);
-            return s;
+            return bootOn(dir, redis.uri(), redis::close, customize);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** As {@link #onRedis}, on a three-master Redis Cluster of its own ({@link RedisCluster}). */
+    public static TestServer onRedisCluster(UnaryOperator<ServerConfig> customize) {
+        try {
+            Path dir = Files.createTempDirectory("switchboard-test");
+            RedisCluster cluster = RedisCluster.start(dir.resolve("cluster"));
+            return bootOn(dir, cluster.uri(), cluster::close, customize);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static TestServer bootOn(Path dir, String engine, Runnable stopRedis,
+                                     UnaryOperator<ServerConfig> customize) {
+        TestServer s = new TestServer(dir, c -> customize.apply(c).withEngine(engine));
+        s.stopRedis = stopRedis;
+        s.boot(0);
+        return s;
     }
 
     /**
@@ -180,8 +196,8 @@ public final class TestServer implements AutoCloseable {
         if (server != null) {
             server.close();
         }
-        if (redis != null) {
-            redis.close();
+        if (stopRedis != null) {
+            stopRedis.run();
         }
         http.close();
         try (Stream<Path> files = Files.walk(dataDir)) {
