@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
@@ -70,32 +71,34 @@ public final class TestServer implements AutoCloseable {
      * closed: a suite written for the embedded engine runs on Redis through this.
      */
     public static TestServer onRedis(UnaryOperator<ServerConfig> customize) {
-        try {
-            Path dir = Files.createTempDirectory("switchboard-test");
+        return onOwnRedis(dir -> {
             RedisServer redis = RedisServer.start(dir.resolve("redis"));
-            return bootOn(dir, redis.uri(), redis::close, customize);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+            return new OwnRedis(redis.uri(), redis::close);
+        }, customize);
     }
 
     /** As {@link #onRedis}, on a three-master Redis Cluster of its own ({@link RedisCluster}). */
     public static TestServer onRedisCluster(UnaryOperator<ServerConfig> customize) {
+        return onOwnRedis(dir -> {
+            RedisCluster cluster = RedisCluster.start(dir.resolve("cluster"));
+            return new OwnRedis(cluster.uri(), cluster::close);
+        }, customize);
+    }
+
+    /** A Redis started for one server: the engine URI, and how to stop it. */
+    private record OwnRedis(String uri, Runnable stop) {}
+
+    private static TestServer onOwnRedis(Function<Path, OwnRedis> start, UnaryOperator<ServerConfig> customize) {
         try {
             Path dir = Files.createTempDirectory("switchboard-test");
-            RedisCluster cluster = RedisCluster.start(dir.resolve("cluster"));
-            return bootOn(dir, cluster.uri(), cluster::close, customize);
+            OwnRedis redis = start.apply(dir);
+            TestServer s = new TestServer(dir, c -> customize.apply(c).withEngine(redis.uri()));
+            s.stopRedis = redis.stop();
+            s.boot(0);
+            return s;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static TestServer bootOn(Path dir, String engine, Runnable stopRedis,
-                                     UnaryOperator<ServerConfig> customize) {
-        TestServer s = new TestServer(dir, c -> customize.apply(c).withEngine(engine));
-        s.stopRedis = stopRedis;
-        s.boot(0);
-        return s;
     }
 
     /**

@@ -64,10 +64,23 @@ class RedisClusterBrokerContractTest extends RedisEngineContract {
         assertThat(refused.getMessage()).contains("one hash slot");
     }
 
+    /** Opens the engine on an empty cluster, with one message on each of {@code topics}. */
+    private void openWithOneMessageOn(String... topics) {
+        broker = open(Limits.defaults(), Retention.UNLIMITED);
+        for (String topic : topics) {
+            value(broker.append(topic, TEXT, bytes("1"), null));
+        }
+    }
+
+    private void assertStillOneMessageOn(String topic) {
+        assertThat(broker.state(topic).orElseThrow().lastOffset()).isEqualTo(1);
+        assertThat(value(broker.read(topic, 1, 10, Long.MAX_VALUE))).hasSize(1);
+    }
+
     @Test
     @Override
     protected void aTransactionsMessagesAndRecordsBecomeVisibleTogether() {
-        broker = open(Limits.defaults(), Retention.UNLIMITED);
+        openWithOneMessageOn();
         assertRefusedAcrossSlots(s -> {
             s.append("atomic.a", TEXT, bytes("1"));
             s.append("atomic.b", TEXT, bytes("1"));
@@ -81,20 +94,19 @@ class RedisClusterBrokerContractTest extends RedisEngineContract {
     @Test
     @Override
     protected void aTransactionsChangesAreAllReadableWhenItIsAnnounced() {
-        broker = open(Limits.defaults(), Retention.UNLIMITED);
-        value(broker.append("both.a", TEXT, bytes("before"), null));
+        openWithOneMessageOn("both.a");
         assertRefusedAcrossSlots(s -> {
             s.append("both.a", TEXT, bytes("a"));
             s.append("both.b", TEXT, bytes("b"));
         });
-        assertThat(broker.state("both.a").orElseThrow().lastOffset()).isEqualTo(1);
+        assertStillOneMessageOn("both.a");
         assertThat(broker.state("both.b")).isEmpty();
     }
 
     @Test
     @Override
     protected void aTransactionRefusedByItsStageIsRefusedAloneAndTheRestOfItsCommitIsStored() {
-        broker = open(Limits.defaults(), Retention.UNLIMITED);
+        openWithOneMessageOn();
         assertRefusedAcrossSlots(s -> {
             s.append("mixed", TEXT, bytes("1"));
             s.putRecord("mixed/before", bytes("1"));
@@ -110,39 +122,35 @@ class RedisClusterBrokerContractTest extends RedisEngineContract {
     @Test
     @Override
     protected void aTransactionDeletesATopicWithItsMessages() {
-        broker = open(Limits.defaults(), Retention.UNLIMITED);
-        value(broker.append("doomed", TEXT, bytes("1"), null));
+        openWithOneMessageOn("doomed");
         assertRefusedAcrossSlots(s -> {
             s.deleteTopic("doomed");
             s.putRecord("doomed/expired", bytes("yes"));
         });
-        assertThat(broker.state("doomed").orElseThrow().lastOffset()).isEqualTo(1);
-        assertThat(value(broker.read("doomed", 1, 10, Long.MAX_VALUE))).hasSize(1);
+        assertStillOneMessageOn("doomed");
     }
 
     @Test
     @Override
     protected void messagesAppendedThenDeletedInOneTransactionAreNeverSeen() {
-        broker = open(Limits.defaults(), Retention.UNLIMITED);
-        value(broker.append("existing", TEXT, bytes("1"), null));
+        openWithOneMessageOn("existing");
         assertRefusedAcrossSlots(s -> {
             s.append("existing", TEXT, bytes("2"));
             s.deleteTopic("existing");
             s.append("brand.new", TEXT, bytes("1"));
         });
-        assertThat(broker.state("existing").orElseThrow().lastOffset()).isEqualTo(1);
+        assertStillOneMessageOn("existing");
         assertThat(broker.topics()).extracting(t -> t.name()).isEqualTo(List.of("existing"));
     }
 
     @Test
     @Override
     protected void everythingAcknowledgedSurvivesARestartAndOffsetsContinue() {
-        broker = open(Limits.defaults(), Retention.UNLIMITED);
+        openWithOneMessageOn("kept");
         assertRefusedAcrossSlots(s -> {
             s.append("_jobs.r", TEXT, bytes("event"));
             s.putRecord("job/r", bytes("job state"));
         });
-        value(broker.append("kept", TEXT, bytes("1"), null));
         broker = restart();
         assertThat(broker.state("_jobs.r")).isEmpty();
         assertThat(value(broker.append("kept", TEXT, bytes("2"), null)).offset()).isEqualTo(2);
