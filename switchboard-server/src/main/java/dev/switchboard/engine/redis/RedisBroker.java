@@ -15,6 +15,7 @@ import dev.switchboard.config.Limits;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.Limit;
@@ -26,7 +27,6 @@ import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
@@ -37,10 +37,10 @@ import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
@@ -93,6 +93,10 @@ import org.slf4j.LoggerFactory;
  * Lettuce's event loop (a caller that calls back into the engine from there would wait on the loop it blocks).
  * Reads go to Redis directly. While Redis is unreachable every call fails at once with {@code unavailable} and
  * Lettuce reconnects by itself.
+ *
+ * <p>On Redis Cluster ({@code redis-cluster://}) the same code runs through Lettuce's cluster client: each script
+ * stays in one hash slot and goes to that slot's master (one connection per master, so a topic's changes keep their
+ * order), and a transaction that would span slots is refused (docs/cluster.md, "Redis Cluster").
  */
 public final class RedisBroker implements Broker {
     private static final Logger log = LoggerFactory.getLogger(RedisBroker.class);
@@ -105,6 +109,9 @@ public final class RedisBroker implements Broker {
     static final Duration REPLICA_WAIT = Duration.ofSeconds(1);
     /** Changes issued in one round, which one {@code WAIT} covers. */
     private static final int ROUND = 1024;
+    /** What names a Redis Cluster's seed nodes: {@code redis-cluster://}, {@code rediss-cluster://}. */
+    private static final String CLUSTER_SCHEME = "-cluster://";
+    private static final int KNOWN_TOPICS = 65_536;
 
     final RedisKeys keys;
     private final String where;
@@ -114,7 +121,6 @@ public final class RedisBroker implements Broker {
     private final long idempotencyTtlMillis;
     final RedisScripts scripts = new RedisScripts();
     private final ClientResources resources;
-    private static final String CLUSTER_SCHEME = "-cluster://";
     /** A {@link RedisClient}, or a {@link RedisClusterClient} on Redis Cluster. */
     private final AbstractRedisClient client;
     /** On Redis Cluster every script and transaction must stay in one hash slot. */
@@ -127,7 +133,6 @@ public final class RedisBroker implements Broker {
      * it grows large: a topic missing from it costs one check).
      */
     private final Set<String> knownTopics = ConcurrentHashMap.newKeySet();
-    private static final int KNOWN_TOPICS = 65_536;
     private final RedisWatchers watchers;
     private final BlockingQueue<Work> queue;
     private final Thread writer;
