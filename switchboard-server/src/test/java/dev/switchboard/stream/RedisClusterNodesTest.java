@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two Switchboard nodes on one real three-master Redis Cluster ({@code --engine redis-cluster://…}) behave as one
  * server: what is published on one is received on the other, with the same offsets, and a job submitted on one is
- * claimed and completed on the other, for topics and queues whose slots are on different masters.
+ * claimed and completed on the other, for topics and queues whose slots are on different masters, and while a
+ * topic's slot moves to another master.
  */
 @Slow
 @Timeout(120)
@@ -102,6 +103,31 @@ class RedisClusterNodesTest {
         });
         // The registry is one set for the whole cluster: the other node lists every topic.
         assertThat(json(subscriber.get("/v1/topics").body()).findValuesAsText("topic")).containsAll(TOPICS);
+    }
+
+    @Test
+    void aTopicKeepsFlowingToItsSubscribersWhenItsSlotMovesToAnotherMaster() {
+        String topic = "cluster.moving";
+        List<Long> offsets = new CopyOnWriteArrayList<>();
+        try (HttpClientSse sse = HttpClientSse.open(subscriber.http(), subscriber.uri("/v1/topics/" + topic
+                + "/events?from=1"), e -> {
+                    if (e.type().equals("message")) {
+                        offsets.add(Long.parseLong(e.id()));
+                    }
+                })) {
+            for (int i = 1; i <= 10; i++) {
+                assertThat(publish(publisher, topic, "before #" + i)).isEqualTo(i);
+            }
+            await().atMost(WAIT).until(() -> offsets.size() >= 10);
+
+            cluster.moveSlotOf("{" + topic + "}");
+
+            for (int i = 11; i <= 20; i++) {
+                assertThat(publish(publisher, topic, "after #" + i)).isEqualTo(i);
+            }
+            await().atMost(WAIT).until(() -> offsets.size() >= 20);
+            assertThat(offsets).isEqualTo(LongStream.rangeClosed(1, 20).boxed().toList());
+        }
     }
 
     @Test

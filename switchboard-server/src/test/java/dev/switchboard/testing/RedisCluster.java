@@ -60,6 +60,58 @@ public final class RedisCluster implements AutoCloseable {
         nodes.forEach(n -> n.cli("FLUSHALL"));
     }
 
+    /**
+     * Moves the hash slot of {@code key} to another master, as {@code redis-cli --cluster reshard} moves slots: the
+     * target imports it, the owner migrates its keys there ({@code MIGRATE}), then every node learns the new owner.
+     */
+    public void moveSlotOf(String key) {
+        RedisServer first = nodes.getFirst();
+        int slot = Integer.parseInt(first.cli("CLUSTER", "KEYSLOT", key));
+        RedisServer from = ownerOf(slot);
+        RedisServer to = nodes.stream().filter(n -> n != from).findFirst().orElseThrow();
+        String fromId = from.cli("CLUSTER", "MYID");
+        String toId = to.cli("CLUSTER", "MYID");
+        String s = String.valueOf(slot);
+        to.cli("CLUSTER", "SETSLOT", s, "IMPORTING", fromId);
+        from.cli("CLUSTER", "SETSLOT", s, "MIGRATING", toId);
+        for (String keys; !(keys = from.cli("CLUSTER", "GETKEYSINSLOT", s, "100")).isEmpty(); ) {
+            List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", String.valueOf(to.port()), "",
+                    "0", "5000", "KEYS"));
+            migrate.addAll(List.of(keys.split("\n")));
+            from.cli(migrate.toArray(String[]::new));
+        }
+        for (RedisServer n : List.of(to, from)) {
+            n.cli("CLUSTER", "SETSLOT", s, "NODE", toId);
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> nodes.stream().allMatch(n -> ownerOf(slot, n) == to));
+    }
+
+    /** The master that serves {@code slot}, as the first node sees it. */
+    private RedisServer ownerOf(int slot) {
+        return ownerOf(slot, nodes.getFirst());
+    }
+
+    private RedisServer ownerOf(int slot, RedisServer askedNode) {
+        // CLUSTER NODES: "<id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <link> <slot or range>..."
+        for (String line : askedNode.cli("CLUSTER", "NODES").split("\n")) {
+            String[] f = line.trim().split(" ");
+            for (int i = 8; i < f.length; i++) {
+                String[] range = f[i].split("-");
+                if (range[0].startsWith("[")) {
+                    continue; // a slot being imported or migrated
+                }
+                int low = Integer.parseInt(range[0]);
+                int high = range.length > 1 ? Integer.parseInt(range[1]) : low;
+                if (slot >= low && slot <= high) {
+                    int port = Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1, f[1].indexOf('@')));
+                    return nodes.stream().filter(n -> n.port() == port).findFirst().orElseThrow();
+                }
+            }
+        }
+        throw new IllegalStateException("no master serves slot " + slot);
+    }
+
     @Override
     public void close() {
         nodes.forEach(RedisServer::close);
@@ -77,7 +129,8 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     private static boolean free(int port) {
-        try (ServerSocket s = new ServerSocket(port)) {
+        try {
+            new ServerSocket(port).close();
             return true;
         } catch (IOException e) {
             return false;

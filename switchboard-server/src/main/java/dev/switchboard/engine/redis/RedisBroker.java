@@ -31,6 +31,7 @@ import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions.RefreshTrigger;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.RedisClusterURIUtil;
 import io.lettuce.core.cluster.SlotHash;
@@ -187,8 +188,10 @@ public final class RedisBroker implements Broker {
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                     .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
                     // A slot that moved (MOVED, ASK) or a node that keeps failing reloads the slot map at once.
-                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers()
-                            .build()).build());
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAdaptiveRefreshTrigger(
+                            RefreshTrigger.MOVED_REDIRECT, RefreshTrigger.ASK_REDIRECT,
+                            RefreshTrigger.PERSISTENT_RECONNECTS, RefreshTrigger.UNCOVERED_SLOT,
+                            RefreshTrigger.UNKNOWN_NODE).build()).build());
             this.client = clusterClient;
         } else {
             RedisURI redisUri = RedisURI.create(uri);

@@ -41,13 +41,18 @@ import org.slf4j.LoggerFactory;
  * works is handled together next: one read per topic for all of it, each commit still told as its own.
  *
  * <p>A channel (re)subscribed (at first, or after Redis came back) starts a catch-up from what the watchers last
- * heard, so changes announced while the node was away are heard too.
+ * heard, so changes announced while the node was away are heard too. On Redis Cluster, a master that hands a slot to
+ * another unsubscribes the slot's channels itself: a channel still watched is subscribed again, where the slot is
+ * now, and caught up.
  */
 final class RedisWatchers {
     private static final Logger log = LoggerFactory.getLogger(RedisWatchers.class);
     private static final long SUBSCRIBE_SECONDS = 5;
     /** Announcements handled together at most: their messages are read into memory at once. */
     private static final int MOST_HEARD_AT_ONCE = 256;
+    /** Tries to subscribe again to a channel Redis unsubscribed (a moved slot: until the slot map is reloaded). */
+    private static final int RESUBSCRIBE_ATTEMPTS = 100;
+    private static final long RESUBSCRIBE_DELAY_MILLIS = 100;
 
     /** A topic's epoch and positions. */
     record Position(String epoch, long first, long last) {}
@@ -150,6 +155,38 @@ final class RedisWatchers {
             public void ssubscribed(String channel, long count) {
                 String topic = keys.topicOf(channel);
                 dispatch(() -> catchUp(topic));
+            }
+
+            @Override
+            public void sunsubscribed(String channel, long count) {
+                String topic = keys.topicOf(channel);
+                dispatch(() -> subscribeAgainIfWatched(topic, 1));
+            }
+        });
+    }
+
+    /**
+     * After an unsubscription: when it was not this node's (the topic is still watched), Redis moved the topic's slot
+     * to another master; subscribing again reaches it there once the slot map is reloaded, and catches up.
+     */
+    private void subscribeAgainIfWatched(String topic, int attempt) {
+        if (!groups.containsKey(topic) || closing) {
+            return;
+        }
+        pubsub.async().ssubscribe(keys.channel(topic)).whenComplete((ok, failure) -> {
+            if (failure == null) {
+                return;
+            }
+            if (attempt >= RESUBSCRIBE_ATTEMPTS) {
+                log.warn("topic {} could not be subscribed again after its slot moved: {}", topic,
+                        failure.getMessage());
+                return;
+            }
+            try {
+                broker.timer.schedule(() -> dispatch(() -> subscribeAgainIfWatched(topic, attempt + 1)),
+                        RESUBSCRIBE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                log.debug("engine closed while subscribing again to topic {}", topic);
             }
         });
     }
