@@ -71,12 +71,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -113,6 +115,9 @@ public final class RedisBroker implements Broker {
     /** What names a Redis Cluster's seed nodes: {@code redis-cluster://}, {@code rediss-cluster://}. */
     private static final String CLUSTER_SCHEME = "-cluster://";
     private static final int KNOWN_TOPICS = 65_536;
+    /** Tries to subscribe again to a channel Redis unsubscribed, {@link #RESUBSCRIBE_DELAY_MILLIS} apart. */
+    private static final int RESUBSCRIBE_ATTEMPTS = 100;
+    private static final long RESUBSCRIBE_DELAY_MILLIS = 100;
 
     final RedisKeys keys;
     private final String where;
@@ -258,6 +263,38 @@ public final class RedisBroker implements Broker {
         Gauge.builder("switchboard.topics", this, b -> b.unhealthy().isPresent() ? Double.NaN : b.topicCount())
                 .description("Topics stored").register(metrics);
         log.info("engine: Redis at {}", where);
+    }
+
+    /**
+     * Subscribes again to a shard channel that Redis unsubscribed, while it is still {@code wanted}: on Redis Cluster
+     * a master that hands a slot to another unsubscribes the slot's channels itself, and a subscription reaches the
+     * new master once the slot map is reloaded (the first {@code MOVED} does it), so it is retried until then.
+     */
+    void subscribeAgain(StatefulRedisPubSubConnection<String, byte[]> pubsub, String channel, BooleanSupplier wanted) {
+        subscribeAgain(pubsub, channel, wanted, 1);
+    }
+
+    private void subscribeAgain(StatefulRedisPubSubConnection<String, byte[]> pubsub, String channel,
+                                BooleanSupplier wanted, int attempt) {
+        if (closed || !wanted.getAsBoolean()) {
+            return;
+        }
+        pubsub.async().ssubscribe(channel).whenComplete((ok, failure) -> {
+            if (failure == null) {
+                return;
+            }
+            if (attempt >= RESUBSCRIBE_ATTEMPTS) {
+                log.warn("channel {} could not be subscribed again after its slot moved: {}", channel,
+                        failure.getMessage());
+                return;
+            }
+            try {
+                timer.schedule(() -> subscribeAgain(pubsub, channel, wanted, attempt + 1), RESUBSCRIBE_DELAY_MILLIS,
+                        TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                log.debug("engine closed while subscribing again to {}", channel);
+            }
+        });
     }
 
     /** A pub/sub connection (on a cluster, one that reaches each shard channel's node by its slot). */

@@ -58,6 +58,14 @@ final class RedisJobLedger implements JobLedger {
                     broker.timer.execute(() -> tryHeld(queue));
                 }
             }
+
+            @Override
+            public void sunsubscribed(String channel, long count) {
+                String queue = queueOf(channel);
+                if (queue != null) {
+                    broker.subscribeAgain(wakeUps, channel, () -> !closed && held.containsKey(queue));
+                }
+            }
         });
         broker.timer.scheduleWithFixedDelay(this::expire, EXPIRY_MILLIS, EXPIRY_MILLIS, TimeUnit.MILLISECONDS);
         broker.timer.scheduleWithFixedDelay(this::retryAllHeld, RETRY_HELD_MILLIS, RETRY_HELD_MILLIS,

@@ -50,9 +50,6 @@ final class RedisWatchers {
     private static final long SUBSCRIBE_SECONDS = 5;
     /** Announcements handled together at most: their messages are read into memory at once. */
     private static final int MOST_HEARD_AT_ONCE = 256;
-    /** Tries to subscribe again to a channel Redis unsubscribed (a moved slot: until the slot map is reloaded). */
-    private static final int RESUBSCRIBE_ATTEMPTS = 100;
-    private static final long RESUBSCRIBE_DELAY_MILLIS = 100;
 
     /** A topic's epoch and positions. */
     record Position(String epoch, long first, long last) {}
@@ -159,34 +156,9 @@ final class RedisWatchers {
 
             @Override
             public void sunsubscribed(String channel, long count) {
+                // Not this node's doing when the topic is still watched (its confirmation then catches up).
                 String topic = keys.topicOf(channel);
-                dispatch(() -> subscribeAgainIfWatched(topic, 1));
-            }
-        });
-    }
-
-    /**
-     * After an unsubscription: when it was not this node's (the topic is still watched), Redis moved the topic's slot
-     * to another master; subscribing again reaches it there once the slot map is reloaded, and catches up.
-     */
-    private void subscribeAgainIfWatched(String topic, int attempt) {
-        if (!groups.containsKey(topic) || closing) {
-            return;
-        }
-        pubsub.async().ssubscribe(keys.channel(topic)).whenComplete((ok, failure) -> {
-            if (failure == null) {
-                return;
-            }
-            if (attempt >= RESUBSCRIBE_ATTEMPTS) {
-                log.warn("topic {} could not be subscribed again after its slot moved: {}", topic,
-                        failure.getMessage());
-                return;
-            }
-            try {
-                broker.timer.schedule(() -> dispatch(() -> subscribeAgainIfWatched(topic, attempt + 1)),
-                        RESUBSCRIBE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
-            } catch (RejectedExecutionException e) {
-                log.debug("engine closed while subscribing again to topic {}", topic);
+                broker.subscribeAgain(pubsub, channel, () -> !closing && groups.containsKey(topic));
             }
         });
     }
