@@ -849,7 +849,7 @@ public abstract class BrokerContractTest {
     // ---- transactions ----
 
     @Test
-    void aTransactionsMessagesAndRecordsBecomeVisibleTogether() throws Exception {
+    protected void aTransactionsMessagesAndRecordsBecomeVisibleTogether() throws Exception {
         open();
         int transactions = 200;
         AtomicBoolean done = new AtomicBoolean();
@@ -895,7 +895,7 @@ public abstract class BrokerContractTest {
     }
 
     @Test
-    void aTransactionsChangesAreAllReadableWhenItIsAnnounced() {
+    protected void aTransactionsChangesAreAllReadableWhenItIsAnnounced() {
         open();
         append("both.b", "before");
         List<CompletableFuture<String>> seenInCallbacks = new ArrayList<>();
@@ -937,7 +937,7 @@ public abstract class BrokerContractTest {
     }
 
     @Test
-    void aTransactionRefusedByItsStageIsRefusedAloneAndTheRestOfItsCommitIsStored() {
+    protected void aTransactionRefusedByItsStageIsRefusedAloneAndTheRestOfItsCommitIsStored() {
         open();
         TestTransaction before;
         TestTransaction refused;
@@ -1024,7 +1024,7 @@ public abstract class BrokerContractTest {
     }
 
     @Test
-    void aTransactionDeletesATopicWithItsMessages() {
+    protected void aTransactionDeletesATopicWithItsMessages() {
         open();
         RecordingWatcher w = RecordingWatcher.watching(broker, "doomed");
         long epoch = twoMessagesOn("doomed");
@@ -1080,7 +1080,7 @@ public abstract class BrokerContractTest {
     }
 
     @Test
-    void messagesAppendedThenDeletedInOneTransactionAreNeverSeen() {
+    protected void messagesAppendedThenDeletedInOneTransactionAreNeverSeen() {
         open();
         RecordingWatcher existing = RecordingWatcher.watching(broker, "existing");
         append("existing", "kept until deleted");
@@ -1113,7 +1113,7 @@ public abstract class BrokerContractTest {
     // ---- restart ----
 
     @Test
-    void everythingAcknowledgedSurvivesARestartAndOffsetsContinue() {
+    protected void everythingAcknowledgedSurvivesARestartAndOffsetsContinue() {
         open();
         for (int i = 1; i <= 50; i++) {
             append("durable.a", "a" + i, i % 10 == 0 ? "key-" + i : null);
