@@ -67,6 +67,13 @@ public record Limits(int maxMessageBytes, int maxBatchMessages, int maxHeaderByt
                 maxConnectionsPerAddress, maxPublishRatePerConnection, maxPublishRatePerSubject);
     }
 
+    public Limits withTailCacheBytes(long bytes) {
+        return new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollResponseBytes,
+                maxWait, maxTopics, maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes,
+                maxIdempotencyKeyLength, headerTimeout, idleTimeout, slowConsumerTimeout, bytes, answerTimeout,
+                maxConnectionsPerAddress, maxPublishRatePerConnection, maxPublishRatePerSubject);
+    }
+
     public Limits withSlowConsumerTimeout(Duration timeout) {
         return new Limits(maxMessageBytes, maxBatchMessages, maxHeaderBytes, maxPollLimit, maxPollResponseBytes,
                 maxWait, maxTopics, maxSubscriptionsPerConnection, maxConnections, maxPendingPublishes,

@@ -127,6 +127,9 @@ public final class Subscription {
                 if (m.offset() < next) {
                     continue;
                 }
+                if (!sink.isWritable()) {
+                    break; // the rest is read again once the socket drains: user space holds one chunk, not a read
+                }
                 if (m.offset() > next) {
                     // retention dropped what we were about to read
                     sink.gap(topic.name(), next, m.offset());

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -170,6 +171,37 @@ class SocketXrayTest {
         assertThat(drained.at("/subscriptions/0/lag").asLong()).isZero();
         assertThat(drained.get("messagesOut").asLong()).isEqualTo(published);
         await().atMost(Duration.ofSeconds(10)).until(() -> cursorLag("max") == 0);
+    }
+
+    @Test
+    void aStalledReaderCatchingUpFromTheStoreIsHeldToTheSameBound() throws Exception {
+        // A 64 KiB tail: a subscriber from the earliest offset reads 256 messages at a time from the store, and
+        // must still not take more of a read than its socket accepts.
+        SocketOptions d = SocketOptions.defaults();
+        server = open.add(TestServer.start(c -> c.withLimits(c.limits().withSlowConsumerTimeout(Duration.ofMinutes(10))
+                .withTailCacheBytes(64 * 1024)).withWsPingInterval(Duration.ofMinutes(10)).withSocket(
+                        new SocketOptions(true, 64 * 1024, 0, d.backlog(), d.writeLowWaterMark(),
+                                d.writeHighWaterMark()))));
+        long published = publishBatches(2048);
+        RawWebSocket stalled = RawWebSocket.connect(server.port(), "/v1/ws?subscribe=" + TOPIC + "&from=earliest",
+                4096);
+        open.add(stalled);
+        JsonNode piledUp = await().atMost(Duration.ofSeconds(30)).until(() -> find(stalled.socket()),
+                v -> v != null && !v.get("writable").asBoolean()
+                        && v.at("/kernel/sendQueueBytes").asLong() > 16 * 1024);
+        assertThat(piledUp.get("queuedBytes").asLong()).isPositive().isLessThanOrEqualTo(USER_SPACE_BOUND);
+        assertThat(piledUp.at("/subscriptions/0/lag").asLong()).as("paused at its offset").isPositive();
+
+        stalled.setReadTimeout(30_000);
+        long expected = 1;
+        while (expected <= published) {
+            JsonNode m = json(stalled.readFrame().payload());
+            if (m.get("op").asText().equals("message")) {
+                assertThat(m.get("offset").asLong()).isEqualTo(expected++);
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> find(stalled.socket()),
+                v -> v.get("queuedBytes").asLong() == 0 && v.at("/subscriptions/0/lag").asLong() == 0);
     }
 
     @ParameterizedTest
