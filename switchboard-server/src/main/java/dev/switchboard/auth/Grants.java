@@ -36,6 +36,29 @@ public record Grants(String subject, Instant validUntil, List<NamePattern> publi
         return admin || any(subscribe, readable);
     }
 
+    /**
+     * Reading by a pattern: only when the rights cover every topic it can match ({@link NamePattern#covers}), so a
+     * pattern never reads less than it names; {@code _presence.<pattern>} follows the pattern's right.
+     */
+    public boolean maySubscribeAll(NamePattern pattern) {
+        if (admin) {
+            return true;
+        }
+        String text = pattern.toString();
+        NamePattern readable = text.startsWith(TopicNames.PRESENCE_PREFIX)
+                ? NamePattern.parse(text.substring(TopicNames.PRESENCE_PREFIX.length())) : pattern;
+        for (NamePattern p : subscribe) {
+            if (p.covers(readable)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public void requireSubscribeAll(NamePattern pattern) {
+        require(maySubscribeAll(pattern), "read every topic of pattern '" + pattern + "'");
+    }
+
     public boolean maySubmit(String queue) {
         return admin || any(submit, queue);
     }

@@ -70,6 +70,38 @@ public final class NamePattern {
         return start == name.length() + 1;
     }
 
+    /**
+     * Whether every name {@code other} can match is matched by this pattern too: a right given as this pattern then
+     * allows a subscription by {@code other}. {@code chat.>} covers {@code chat.*} and {@code chat.a.>};
+     * {@code chat.*} covers neither {@code chat.>} nor {@code *.a}.
+     */
+    public boolean covers(NamePattern other) {
+        for (int i = 0; i < segments.length; i++) {
+            String mine = segments[i];
+            if (i == other.segments.length) {
+                return false;
+            }
+            String theirs = other.segments[i];
+            if (mine.equals(">")) {
+                return true; // one or more segments, whatever they are; other has at least one here
+            }
+            if (theirs.equals(">") || (!mine.equals("*") && !mine.equals(theirs))) {
+                return false;
+            }
+        }
+        return segments.length == other.segments.length;
+    }
+
+    /** Whether this pattern has a wildcard, rather than naming one topic. */
+    public boolean isWildcard() {
+        for (String s : segments) {
+            if (s.equals("*") || s.equals(">")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Override
     public String toString() {
         return text;

@@ -2,6 +2,7 @@ package dev.switchboard.codec;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.switchboard.broker.Message;
 import dev.switchboard.wire.Payloads;
 import java.io.ByteArrayOutputStream;
@@ -39,12 +40,26 @@ public final class Envelope {
         Payloads.writeData(g, "data", "encoding", m.type(), m.payload());
     }
 
-    /** {@code {"op":"message", …envelope}} as UTF-8 bytes: the WebSocket form of a message. */
+    /** The envelope as compact JSON in UTF-8. */
+    public static byte[] encode(Message m) {
+        return encodeWithOp(m, null);
+    }
+
+    /** A string as a JSON string literal. */
+    public static String quote(String s) {
+        StringBuilder out = new StringBuilder(s.length() + 2).append('"');
+        out.append(JsonStringEncoder.getInstance().quoteAsString(s));
+        return out.append('"').toString();
+    }
+
+    /** {@code {"op":"message", …envelope}} as UTF-8 bytes: the WebSocket form of a message; no op when null. */
     public static byte[] encodeWithOp(Message m, String op) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(128 + m.payload().length * 4 / 3);
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();
-            g.writeStringField("op", op);
+            if (op != null) {
+                g.writeStringField("op", op);
+            }
             writeFields(g, m);
             g.writeEndObject();
         } catch (IOException e) {

@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Predicate;
 
 /**
@@ -142,6 +143,11 @@ public final class Delivery {
         return PatternFollow.start(broker, matches, listener);
     }
 
+    /** {@link #follow} for callers on an event loop: the engine's listing of topics is awaited off the loop. */
+    public CompletableFuture<PatternFollow> followAsync(Predicate<String> matches, PatternFollow.Listener listener) {
+        return PatternFollow.startAsync(broker, matches, listener);
+    }
+
     /** Live readers of a topic per transport ({@code ws}, {@code sse}, {@code longpoll}). */
     public Map<String, Integer> readers(String topic) {
         TopicFeed f = feeds.get(topic);
@@ -168,13 +174,7 @@ public final class Delivery {
     public CompletableFuture<ReadResult> poll(String name, StartPosition from, int limit, Duration wait,
                                               ScheduledExecutorService timer) {
         TopicNames.validate(name);
-        if (limit < 1 || limit > limits.maxPollLimit()) {
-            throw new ApiException(ErrorCode.INVALID_LIMIT, "limit must be 1-" + limits.maxPollLimit());
-        }
-        if (wait.compareTo(limits.maxWait()) > 0) {
-            throw new ApiException(ErrorCode.INVALID_DURATION,
-                    "wait must be at most " + Durations.format(limits.maxWait()));
-        }
+        checkPoll(limit, wait);
         if (wait.isZero()) {
             // Without blocking the caller's loop: on an engine shared by nodes the state is a round trip.
             return broker.stateAsync(name).thenCompose(state -> {
@@ -198,6 +198,34 @@ public final class Delivery {
             }
         });
         return result;
+    }
+
+    private void checkPoll(int limit, Duration wait) {
+        if (limit < 1 || limit > limits.maxPollLimit()) {
+            throw new ApiException(ErrorCode.INVALID_LIMIT, "limit must be 1-" + limits.maxPollLimit());
+        }
+        if (wait.compareTo(limits.maxWait()) > 0) {
+            throw new ApiException(ErrorCode.INVALID_DURATION,
+                    "wait must be at most " + Durations.format(limits.maxWait()));
+        }
+    }
+
+    /**
+     * A poll over many topics, answered with up to {@code limit} messages of all of them (oldest first, each topic in
+     * offset order) and every topic's next offset: as soon as any topic has a message, or with a wait and nothing,
+     * when the wait ends. Call on {@code timer}, the caller's event loop. Topics that do not exist count as empty.
+     * The future is also a {@link dev.switchboard.xray.ConnectionStats.SubscriptionSource}.
+     *
+     * @param patterns topics besides {@code exact} to follow, those created during the wait included; null for none
+     * @param startOf  where a topic starts, given where a pattern found it (null for a topic of {@code exact})
+     */
+    public CompletableFuture<ManyTopicsAnswer> pollMany(List<String> exact, Predicate<String> patterns,
+                                                        BiFunction<String, StartPosition, StartPosition> startOf,
+                                                        int limit, Duration wait, ScheduledExecutorService timer) {
+        checkPoll(limit, wait);
+        ManyTopicsPoll poll = new ManyTopicsPoll(this, startOf, limit, limits.maxPollResponseBytes(), wait, timer);
+        poll.start(exact, patterns);
+        return poll;
     }
 
     /** Parks a long poll on the feed until a message at or after {@code start} exists or the wait ends. */

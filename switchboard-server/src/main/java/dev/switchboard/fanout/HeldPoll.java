@@ -17,6 +17,11 @@ final class HeldPoll extends CompletableFuture<ReadResult> implements Connection
         this.from = from;
     }
 
+    /** The first offset it waits for. */
+    long from() {
+        return from;
+    }
+
     @Override
     public List<ConnectionStats.SubscriptionView> subscriptions() {
         return isDone() ? List.of()

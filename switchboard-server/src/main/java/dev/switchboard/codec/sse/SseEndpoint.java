@@ -1,5 +1,7 @@
 package dev.switchboard.codec.sse;
 
+import dev.switchboard.broker.Handoff;
+import dev.switchboard.codec.StreamTopics;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.HeldRequest;
 import dev.switchboard.fanout.Delivery;
@@ -21,7 +23,11 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * {@code GET /v1/topics/{topic}/events}: answers with an SSE stream, a streaming response ({@link Exchange#stream})
@@ -48,6 +54,53 @@ public final class SseEndpoint {
     }
 
     /**
+     * {@code GET /v1/events?topic=a&topic=chat.*}: one stream over many topics and patterns (docs/api.md, "Streams
+     * over many topics"), each event's id the stream's cursor; {@code Last-Event-ID} resumes every topic at once.
+     * The head is sent once the patterns' topics are known, so {@code from=next} means after the head.
+     */
+    public void streamMany(Exchange ex) {
+        StreamTopics topics = StreamTopics.parse(ex.queryAll("topic"), ex.header("Last-Event-ID"), ex.query("from"),
+                StartPosition.NEXT, ex.grants());
+        if (!topics.hasPatterns()) {
+            startMany(ex, topics, List.of(), () -> {});
+            return;
+        }
+        // Loop-confined: the pattern's topics told before the stream starts, then followed by it.
+        EventExecutor loop = ex.ctx().executor();
+        List<Map.Entry<String, StartPosition>> found = new ArrayList<>();
+        SseSink[] started = new SseSink[1];
+        delivery.followAsync(topics.matchedByPatterns(), (topic, at) -> Handoff.execute(loop, () -> {
+            if (started[0] == null) {
+                found.add(Map.entry(topic, topics.startOf(topic, at)));
+            } else {
+                started[0].follow(topic, topics.startOf(topic, at));
+            }
+        })).whenComplete((follow, error) -> Handoff.execute(loop, () -> {
+            if (error != null) {
+                ex.fail(error);
+            } else if (!ex.ctx().channel().isActive()) {
+                follow.cancel();
+            } else {
+                started[0] = startMany(ex, topics, found, follow::cancel);
+            }
+        }));
+    }
+
+    private SseSink startMany(Exchange ex, StreamTopics topics, List<Map.Entry<String, StartPosition>> found,
+                              Runnable stopFollowing) {
+        SseSink sink = openStream(ex, SseFormat.STREAM, true, stopFollowing);
+        if (sink.begin()) {
+            for (String topic : topics.exact()) {
+                sink.follow(topic, topics.startOf(topic, null));
+            }
+            for (Map.Entry<String, StartPosition> f : found) {
+                sink.follow(f.getKey(), f.getValue());
+            }
+        }
+        return sink;
+    }
+
+    /**
      * {@code GET /v1/jobs/{id}/events}: the job's topic as {@code status}/{@code progress} events, starting with the
      * job's current state (or after {@code Last-Event-ID}); the stream ends after the terminal status.
      */
@@ -59,6 +112,12 @@ public final class SseEndpoint {
     /** @param subject who is present on the topic while the stream lasts; null: no presence (a job's events) */
     private void open(Exchange ex, String topicName, StartPosition from, SseFormat format, String subject) {
         TopicFeed topic = delivery.attach(topicName);
+        SseSink sink = openStream(ex, format, false, subject == null ? () -> {} : presenceOf(topicName, subject));
+        sink.start(delivery.subscribe(topic, from, sink));
+    }
+
+    /** Sends the stream's head and adds its sink, not started yet. */
+    private SseSink openStream(Exchange ex, SseFormat format, boolean many, Runnable leave) {
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
@@ -68,10 +127,10 @@ public final class SseEndpoint {
         if (ex.request() instanceof HeldRequest held && held.prelude().length > 0) {
             ex.ctx().write(new DefaultHttpContent(Unpooled.wrappedBuffer(held.prelude()))); // the upstream's part first
         }
-        SseSink sink = new SseSink(delivery, topic, format, heartbeat, slowConsumerTimeout, ex.grants().validUntil(),
-                subject == null ? () -> {} : presenceOf(topicName, subject));
+        SseSink sink = new SseSink(delivery, format, many, heartbeat, slowConsumerTimeout, ex.grants().validUntil(),
+                leave);
         ex.ctx().pipeline().addLast(sink);
-        sink.start(delivery.subscribe(topic, from, sink));
+        return sink;
     }
 
     /** Joins now; the returned action leaves. */

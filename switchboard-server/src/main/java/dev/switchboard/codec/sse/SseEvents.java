@@ -1,6 +1,7 @@
 package dev.switchboard.codec.sse;
 
 import dev.switchboard.broker.Message;
+import dev.switchboard.codec.Envelope;
 import dev.switchboard.jobs.JobService;
 import dev.switchboard.wire.Payloads;
 import java.io.ByteArrayOutputStream;
@@ -17,6 +18,8 @@ public final class SseEvents {
     /** Where a message caches its event bytes, as a topic's and as a job's event. */
     static final int MESSAGE_SLOT = Message.newEncodingSlot();
     static final int JOB_EVENT_SLOT = Message.newEncodingSlot();
+    /** A message in a stream over many topics: its event without the {@code id}, which each stream writes. */
+    static final int STREAM_SLOT = Message.newEncodingSlot();
     private static final byte[] HEARTBEAT = ": heartbeat\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private SseEvents() {}
@@ -34,6 +37,29 @@ public final class SseEvents {
         }
         out.write('\n');
         return out.toByteArray();
+    }
+
+    /**
+     * A message of a stream over many topics, without its {@code id:} line (the stream's cursor, its own per stream):
+     * {@code event: message} and the envelope JSON, which names the topic and the offset.
+     */
+    public static byte[] streamMessage(Message m) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(m.payload().length + 128);
+        ascii(out, "event: message\n");
+        dataLines(out, Envelope.encode(m));
+        out.write('\n');
+        return out.toByteArray();
+    }
+
+    /** The {@code id:} line of a stream's next event: its cursor, which {@code Last-Event-ID} sends back. */
+    static byte[] id(String cursor) {
+        return ("id: " + cursor + "\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** An error that ends one topic of a stream over many topics, not the stream. */
+    static byte[] topicError(String topic, String code, String message) {
+        return ("event: error\ndata: {\"code\":\"" + code + "\",\"topic\":\"" + topic + "\",\"message\":"
+                + Envelope.quote(message) + "}\n\n").getBytes(StandardCharsets.UTF_8);
     }
 
     /**

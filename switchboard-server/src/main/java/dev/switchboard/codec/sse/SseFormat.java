@@ -26,6 +26,19 @@ interface SseFormat {
         }
     };
 
+    /** A stream over many topics: the envelope as data (it names the topic); the id is the stream's own cursor. */
+    SseFormat STREAM = new SseFormat() {
+        @Override
+        public byte[] event(Message m) {
+            return m.encoded(SseEvents.STREAM_SLOT, SseEvents::streamMessage);
+        }
+
+        @Override
+        public boolean endsStream(Message m) {
+            return false;
+        }
+    };
+
     /** A job: {@code status} and {@code progress} events carrying the job JSON; ends after a terminal status. */
     SseFormat JOB = new SseFormat() {
         @Override

@@ -6,8 +6,12 @@ import dev.switchboard.codec.http.StreamBody;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.DeliverySink;
 import dev.switchboard.fanout.SlowConsumerGuard;
+import dev.switchboard.fanout.StartPosition;
+import dev.switchboard.fanout.StreamCursor;
 import dev.switchboard.fanout.Subscription;
 import dev.switchboard.fanout.TopicFeed;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.xray.ConnectionStats;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -19,20 +23,29 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One SSE stream: the push end of a {@link Subscription}, writing the body of a streaming response. Each burst of
+ * One SSE stream: the push end of a {@link Subscription}, or of one per topic for a stream over many topics, writing
+ * the body of a streaming response. Each burst of
  * messages' shared, pre-encoded event bytes goes out as one {@link HttpContent} (see {@link BurstWriter}); a
  * heartbeat comment is sent when nothing else was sent for a while; a reader that stays unwritable for the
  * slow-consumer timeout is closed (it reconnects with {@code Last-Event-ID} and resumes from the log). A stream that
  * ends (a job's terminal status, a deleted topic, the caller's token expiring) ends its response with
  * {@link LastHttpContent} and then closes.
+ *
+ * <p>A stream over many topics ({@code GET /v1/events}) writes each event's {@code id} itself: the
+ * {@link StreamCursor} of every topic's next offset after that event. A topic deleted there is told by an error event
+ * naming it and followed again from offset 1 (the topic created again), and the stream goes on.
  */
 final class SseSink extends StreamBody implements DeliverySink {
     private final Delivery delivery;
-    private final TopicFeed topic;
     private final SseFormat format;
     private final Duration heartbeat;
     private final Duration slowConsumerTimeout;
@@ -43,7 +56,10 @@ final class SseSink extends StreamBody implements DeliverySink {
     private ChannelHandlerContext ctx;
     private ConnectionStats stats;
     private BurstWriter burst;
-    private Subscription subscription;
+    /** Every topic's subscription, by name: one, unless the stream reads many. */
+    private final Map<String, Subscription> subscriptions = new HashMap<>();
+    /** A stream over many topics: each topic's next offset, the cursor of its events; null for one topic. */
+    private final SortedMap<String, Long> cursor;
     /** Takes this stream's subscription out of its connection's view (an HTTP/2 connection outlives the stream). */
     private Runnable unlist = () -> {};
     private ScheduledFuture<?> heartbeatTimer;
@@ -52,12 +68,13 @@ final class SseSink extends StreamBody implements DeliverySink {
     private boolean wroteSinceHeartbeat;
     private boolean released;
 
-    SseSink(Delivery delivery, TopicFeed topic, SseFormat format, Duration heartbeat, Duration slowConsumerTimeout,
+    /** @param many whether the stream reads many topics ({@link #follow}), each event's id then its cursor */
+    SseSink(Delivery delivery, SseFormat format, boolean many, Duration heartbeat, Duration slowConsumerTimeout,
             Instant validUntil, Runnable leave) {
         this.validUntil = validUntil;
         this.leave = leave;
         this.delivery = delivery;
-        this.topic = topic;
+        this.cursor = many ? new TreeMap<>() : null;
         this.format = format;
         this.heartbeat = heartbeat;
         this.slowConsumerTimeout = slowConsumerTimeout;
@@ -70,10 +87,18 @@ final class SseSink extends StreamBody implements DeliverySink {
         burst = new BurstWriter(ctx, DefaultHttpContent::new);
     }
 
+    /** Starts a stream of one topic. */
     void start(Subscription s) {
-        subscription = s;
-        unlist = stats.subscriptions(() -> List.of(new ConnectionStats.SubscriptionView(topic.name(), s.next(),
-                topic.lastOffset())));
+        subscriptions.put(s.topic().name(), s); // released with the stream, even one that ends before it starts
+        if (begin()) {
+            s.start();
+        }
+    }
+
+    /** Starts the stream; false when its connection is already gone (then it has cleaned up). */
+    boolean begin() {
+        unlist = stats.subscriptions(() -> subscriptions.values().stream().map(s -> new ConnectionStats
+                .SubscriptionView(s.topic().name(), s.next(), s.topic().lastOffset())).toList());
         slowGuard = new SlowConsumerGuard(ctx.channel(), slowConsumerTimeout, () -> {
             stats.closedAsSlow();
             ctx.close();
@@ -86,9 +111,43 @@ final class SseSink extends StreamBody implements DeliverySink {
         }
         if (!ctx.channel().isActive()) {
             cleanUp();
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * A stream over many topics: follows one more from {@code from}, on the stream's loop. A topic already followed
+     * is left as it is; one that would let the cursor outgrow its bound, or that the server cannot open, is told as
+     * an error event naming it, and the stream goes on without it.
+     */
+    void follow(String topic, StartPosition from) {
+        if (released || subscriptions.containsKey(topic)) {
             return;
         }
+        List<String> followed = new ArrayList<>(subscriptions.keySet());
+        followed.add(topic);
+        if (!StreamCursor.fits(followed)) {
+            writeEvent(SseEvents.topicError(topic, ErrorCode.LIMIT_EXCEEDED.wire(), "not followed: the stream's"
+                    + " cursor could grow past " + StreamCursor.MAX_CHARS + " characters with it"));
+            return;
+        }
+        TopicFeed feed;
+        try {
+            feed = delivery.attach(topic);
+        } catch (ApiException e) {
+            writeEvent(SseEvents.topicError(topic, e.code().wire(), e.getMessage()));
+            return;
+        }
+        Subscription s = delivery.subscribe(feed, from, this);
+        subscriptions.put(topic, s);
+        cursor.put(topic, s.next());
         s.start();
+    }
+
+    private void writeEvent(byte[] event) {
+        burst.writePending();
+        ctx.writeAndFlush(content(event));
     }
 
     private void heartbeat() {
@@ -115,11 +174,15 @@ final class SseSink extends StreamBody implements DeliverySink {
 
     @Override
     public void deliver(Message message) {
+        if (cursor != null) {
+            cursor.put(message.topic(), message.offset() + 1);
+            burst.append(SseEvents.id(StreamCursor.encode(cursor)));
+        }
         burst.append(format.event(message));
         stats.messagesOut(1);
         wroteSinceHeartbeat = true;
         if (format.endsStream(message)) {
-            subscription.close();
+            closeSubscriptions();
             burst.writePending();
             end();
         }
@@ -127,19 +190,32 @@ final class SseSink extends StreamBody implements DeliverySink {
 
     @Override
     public void gap(String topicName, long from, long first) {
+        if (cursor != null) {
+            cursor.put(topicName, first);
+        }
         burst.writePending();
         ctx.write(content(SseEvents.gap(topicName, from, first)));
     }
 
     @Override
     public void topicDeleted(String topicName) {
+        if (cursor != null) {
+            Subscription ended = subscriptions.remove(topicName);
+            cursor.remove(topicName);
+            delivery.release(ended.topic());
+            burst.writePending();
+            ctx.write(content(SseEvents.topicError(topicName, "topic_deleted",
+                    "topic '" + topicName + "' was deleted; followed again from offset 1")));
+            follow(topicName, new StartPosition.AtOffset(1));
+            return;
+        }
         burst.writePending();
         ctx.write(content(SseEvents.topicDeleted(topicName)));
         end();
     }
 
     private void tokenExpired() {
-        subscription.close();
+        closeSubscriptions();
         burst.writePending();
         ctx.write(content(SseEvents.tokenExpired()));
         end();
@@ -163,8 +239,10 @@ final class SseSink extends StreamBody implements DeliverySink {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         slowGuard.writabilityChanged();
-        if (ctx.channel().isWritable() && subscription != null) {
-            subscription.drain();
+        if (ctx.channel().isWritable()) {
+            for (Subscription s : subscriptions.values().toArray(new Subscription[0])) {
+                s.drain();
+            }
         }
         super.channelWritabilityChanged(ctx);
     }
@@ -187,10 +265,16 @@ final class SseSink extends StreamBody implements DeliverySink {
             released = true;
             unlist.run();
             leave.run();
-            if (subscription != null) {
-                subscription.close();
+            closeSubscriptions();
+            for (Subscription s : subscriptions.values()) {
+                delivery.release(s.topic());
             }
-            delivery.release(topic);
+        }
+    }
+
+    private void closeSubscriptions() {
+        for (Subscription s : subscriptions.values()) {
+            s.close();
         }
     }
 
