@@ -43,4 +43,36 @@ class NamePatternTest {
             assertThatThrownBy(() -> NamePattern.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
         }
     }
+
+    @Test
+    void aPatternCoversAnotherWhenItMatchesEverythingTheOtherCan() {
+        assertCovers("chat.>", "chat.*", "chat.a", "chat.a.>", "chat.*.b", "chat.>");
+        assertCovers(">", "*", "a.b", "*.>", ">");
+        assertCovers("chat.*", "chat.*", "chat.a");
+        assertCovers("chat.*.msgs", "chat.*.msgs", "chat.a.msgs");
+        assertCovers("chat.a", "chat.a");
+        assertNotCovers("chat.*", "chat.>", "chat.a.b", "*.a", "chat", "chat.*.*");
+        assertNotCovers("chat.>", "chat", ">", "*.a", "*");
+        assertNotCovers("chat.a", "chat.*", "chat.b", "chat.a.b");
+        assertNotCovers("*.a", "*.*", "*.>", "chat.b");
+    }
+
+    private static void assertCovers(String right, String... patterns) {
+        for (String p : patterns) {
+            assertThat(NamePattern.parse(right).covers(NamePattern.parse(p))).as("%s covers %s", right, p).isTrue();
+        }
+    }
+
+    private static void assertNotCovers(String right, String... patterns) {
+        for (String p : patterns) {
+            assertThat(NamePattern.parse(right).covers(NamePattern.parse(p))).as("%s covers %s", right, p).isFalse();
+        }
+    }
+
+    @Test
+    void wildcardPatternsAreToldFromNames() {
+        assertThat(NamePattern.parse("chat.*").isWildcard()).isTrue();
+        assertThat(NamePattern.parse(">").isWildcard()).isTrue();
+        assertThat(NamePattern.parse("chat.room").isWildcard()).isFalse();
+    }
 }
