@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.config.ServerConfig;
 import dev.switchboard.fanout.StreamCursor;
 import dev.switchboard.testing.PrometheusText;
 import dev.switchboard.testing.SseParser.Event;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -34,7 +36,7 @@ import org.junit.jupiter.api.Timeout;
  * refused input that changes nothing. Every test uses topics of its own.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS) // a subclass chooses the server (newServer)
 class ManyTopicsStreamTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -43,7 +45,12 @@ class ManyTopicsStreamTest {
 
     @BeforeAll
     void start() {
-        server = TestServer.start(c -> c);
+        server = newServer(c -> c);
+    }
+
+    /** The server these tests run against: on the embedded engine here, on Redis in {@link RedisManyTopicsStreamTest}. */
+    TestServer newServer(UnaryOperator<ServerConfig> customize) {
+        return TestServer.start(customize);
     }
 
     @AfterEach
@@ -265,7 +272,7 @@ class ManyTopicsStreamTest {
     @Test
     void aPatternNeedsARightCoveringEverythingItCanMatch() {
         Tokens tokens = Tokens.hs256InTempDir();
-        try (TestServer secured = TestServer.start(c -> c.withAuth(tokens.config()))) {
+        try (TestServer secured = newServer(c -> c.withAuth(tokens.config()))) {
             String token = tokens.sign(Tokens.claims("alice", Tokens.rights(List.of("chat.>"),
                     List.of("chat.>", "news.sport"), List.of(), List.of(), false)));
             for (String allowed : List.of("topic=chat.*", "topic=chat.%3E&topic=news.sport", "topic=chat.room.%3E")) {
