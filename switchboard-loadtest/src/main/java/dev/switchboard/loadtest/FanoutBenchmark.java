@@ -113,9 +113,12 @@ public final class FanoutBenchmark {
         subscribers.open(config.subscribers(), HANDSHAKE_WINDOW, i -> switch (config.target()) {
             case SWITCHBOARD -> config.transport() == Transport.WS
                     ? new WsSubscriber(measurements, nodeOf.apply(i), config.topic())
+                    : config.transport() == Transport.SSE_PATTERN ? new SseSubscriber(measurements, nodeOf.apply(i),
+                            nodeOf.apply(i).patternEventsPath(config.topic()), SseSubscriber.Events.ENVELOPE)
                     : config.eventsPath() == null ? new SseSubscriber(measurements, nodeOf.apply(i), config.topic())
-                    : new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(), false);
-            case PUSHPIN -> new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(), true);
+                    : new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(), SseSubscriber.Events.OFFSET_ID);
+            case PUSHPIN -> new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(),
+                    SseSubscriber.Events.SEQUENCED);
             case REDIS -> new RespSubscriber(measurements, config.topic(), config.publishers());
             case NATS -> new NatsSubscriber(measurements, config.topic(), config.publishers());
         }, bootstrap, nodeOf, progress, "subscribers ready");
