@@ -144,9 +144,13 @@ final class ManyTopicsPoll extends CompletableFuture<ManyTopicsAnswer>
             TopicPoll p = e.getValue();
             long from = p.start() instanceof StartPosition.AtOffset at ? at.offset() : 1;
             CompletableFuture<ReadResult> result = p.result();
-            if (!result.isDone() || result.isCompletedExceptionally()) {
-                // still held (where it waits), or gone (where it was to start)
-                next.put(e.getKey(), !result.isDone() && result instanceof HeldPoll held ? held.from() : from);
+            if (!result.isDone()) {
+                // still held: where it waits (a poll of no wait is never left undone)
+                next.put(e.getKey(), result instanceof HeldPoll held ? held.from() : from);
+                continue;
+            }
+            if (result.isCompletedExceptionally()) {
+                next.put(e.getKey(), 1L); // gone: when it is created again, it is a new topic from offset 1
                 continue;
             }
             ReadResult r = result.join();

@@ -183,6 +183,29 @@ class ManyTopicsStreamTest {
     }
 
     @Test
+    void aDeletedTopicIsToldAndFollowedAgainWhileTheStreamGoesOn() {
+        publish(server, "d1.a", "a1");
+        publish(server, "d1.p.x", "x1");
+        HttpClientSse c = sse("topic=d1.a&topic=d1.p.*&from=earliest");
+        await().atMost(WAIT).until(() -> c.messages().size() == 2);
+        for (String topic : List.of("d1.a", "d1.p.x")) {
+            assertThat(server.send(HttpRequest.newBuilder(server.uri("/v1/topics/" + topic)).DELETE().build())
+                    .statusCode()).isEqualTo(204);
+        }
+        await().atMost(WAIT).until(() -> c.events.stream().filter(e -> e.type().equals("error")).count() == 2);
+        assertThat(c.events.stream().filter(e -> e.type().equals("error")).map(e -> json(e.data())))
+                .allSatisfy(error -> assertThat(error.path("code").asText()).isEqualTo("topic_deleted"))
+                .extracting(error -> error.path("topic").asText()).containsExactlyInAnyOrder("d1.a", "d1.p.x");
+
+        publish(server, "d1.p.x", "x again");
+        publish(server, "d1.a", "a again");
+        await().atMost(WAIT).until(() -> c.messages().size() == 4);
+        assertThat(seen(c).subList(2, 4)).containsExactlyInAnyOrder(new Seen("d1.p.x", 1, "x again"),
+                new Seen("d1.a", 1, "a again"));
+        assertThat(c.ended()).isFalse();
+    }
+
+    @Test
     void longPollOverManyTopicsWalksEveryTopicOnceByItsCursor() {
         publish(server, "p1.a", "a1");
         publish(server, "p1.a", "a2");
