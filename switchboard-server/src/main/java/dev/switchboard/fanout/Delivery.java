@@ -14,11 +14,15 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +45,9 @@ public final class Delivery {
     private final Limits limits;
     private final TailBudget tailBudget;
     private final StageTimer stages;
+    /** Opens feeds whose opening waits on a shared engine, off the event loops; idle, it holds no thread. */
+    private static final Executor OPENER = Executors.newVirtualThreadPerTaskExecutor();
+
     private final ConcurrentHashMap<String, TopicFeed> feeds = new ConcurrentHashMap<>();
 
     /** @param stages times the fan-out stage: from a commit's signal to each loop's subscribers pushed to */
@@ -88,6 +95,48 @@ public final class Delivery {
                 }
             }
         }
+    }
+
+    /**
+     * {@link #attach} for callers on an event loop. Opening a feed on an engine shared by nodes (Redis) waits on
+     * it (a subscription and positions, round trips), so there a feed not open yet is opened on a virtual thread;
+     * the embedded engine answers from memory and attaches at once, refusals thrown as from {@link #attach}.
+     */
+    public CompletableFuture<TopicFeed> attachAsync(String name) {
+        if (!broker.shared()) {
+            return CompletableFuture.completedFuture(attach(name));
+        }
+        TopicNames.validate(name);
+        TopicFeed open = feeds.get(name);
+        if (open != null) {
+            synchronized (open) {
+                if (!open.retired) {
+                    open.attached++;
+                    return CompletableFuture.completedFuture(open);
+                }
+            }
+        }
+        return CompletableFuture.supplyAsync(() -> attach(name), OPENER);
+    }
+
+    /** {@link #attachAsync} of every topic, or of none: on a refusal those attached are released. */
+    public CompletableFuture<List<TopicFeed>> attachAllAsync(Collection<String> names) {
+        List<CompletableFuture<TopicFeed>> attaching = new ArrayList<>();
+        try {
+            for (String name : names) {
+                attaching.add(attachAsync(name));
+            }
+        } catch (RuntimeException e) {
+            attaching.forEach(a -> a.thenAccept(this::release));
+            throw e;
+        }
+        return CompletableFuture.allOf(attaching.toArray(CompletableFuture[]::new)).handle((v, error) -> {
+            if (error != null) {
+                attaching.forEach(a -> a.thenAccept(this::release));
+                throw error instanceof CompletionException c ? c : new CompletionException(error);
+            }
+            return attaching.stream().map(CompletableFuture::join).toList();
+        });
     }
 
     private static long heldPolls(Map<String, TopicFeed> feeds) {
@@ -184,9 +233,31 @@ public final class Delivery {
                 return read(name, feeds.get(name), s.firstOffset(), s.lastOffset(), start, limit);
             });
         }
-        TopicFeed f = attach(name);
+        HeldPoll result = new HeldPoll();
+        CompletableFuture<TopicFeed> attaching = attachAsync(name);
+        if (attaching.isDone()) {
+            startHeld(attaching.join(), from, limit, wait, timer, result);
+        } else {
+            attaching.whenComplete((f, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(e);
+                } else {
+                    Handoff.execute(timer, () -> startHeld(f, from, limit, wait, timer, result));
+                }
+            });
+        }
+        return result;
+    }
+
+    /** A held poll's start once its feed is open: answers at once when there is something, else holds. */
+    private void startHeld(TopicFeed f, StartPosition from, int limit, Duration wait, ScheduledExecutorService timer,
+                           HeldPoll result) {
+        if (result.isDone()) {
+            release(f); // cancelled while its feed opened
+            return;
+        }
         long start = f.resolve(from);
-        CompletableFuture<ReadResult> result = new HeldPoll(f, start);
+        result.attached(f, start);
         result.whenComplete((r, e) -> release(f));
         readFrom(f, start, limit).whenComplete((r, e) -> {
             if (e != null) {
@@ -197,7 +268,6 @@ public final class Delivery {
                 hold(f, start, limit, wait, timer, result);
             }
         });
-        return result;
     }
 
     private void checkPoll(int limit, Duration wait) {

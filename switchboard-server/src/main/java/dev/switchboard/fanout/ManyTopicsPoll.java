@@ -132,9 +132,19 @@ final class ManyTopicsPoll extends CompletableFuture<ManyTopicsAnswer>
         }
     }
 
-    /** Answers with what the topics have now; the polls still held are released. */
+    /**
+     * Answers with what the topics have now; the polls still held are released. A poll whose feed is still opening
+     * (on a shared engine) does not know where it starts yet: the answer waits for it, so its cursor is exact.
+     */
     private void answer() {
         if (isDone()) {
+            return;
+        }
+        CompletableFuture<?>[] opening = polls.values().stream()
+                .map(p -> p.result() instanceof HeldPoll held && !held.isDone() ? held.whenAttached() : null)
+                .filter(attached -> attached != null && !attached.isDone()).toArray(CompletableFuture[]::new);
+        if (opening.length > 0) {
+            CompletableFuture.allOf(opening).whenComplete((v, e) -> timer.execute(this::answer));
             return;
         }
         SortedMap<String, Long> next = new TreeMap<>();

@@ -5,6 +5,7 @@ import dev.switchboard.codec.StreamTopics;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.HeldRequest;
 import dev.switchboard.fanout.Delivery;
+import dev.switchboard.fanout.PatternFollow;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.TopicFeed;
 import dev.switchboard.jobs.Job;
@@ -28,6 +29,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * {@code GET /v1/topics/{topic}/events}: answers with an SSE stream, a streaming response ({@link Exchange#stream})
@@ -56,48 +59,52 @@ public final class SseEndpoint {
     /**
      * {@code GET /v1/events?topic=a&topic=chat.*}: one stream over many topics and patterns (docs/api.md, "Streams
      * over many topics"), each event's id the stream's cursor; {@code Last-Event-ID} resumes every topic at once.
-     * The head is sent once the patterns' topics are known, so {@code from=next} means after the head.
+     * The head is sent once the named topics' feeds are open and the patterns' topics are known (both waits off the
+     * loop), so {@code from=next} means after the head.
      */
     public void streamMany(Exchange ex) {
         StreamTopics topics = StreamTopics.parse(ex.queryAll("topic"), ex.header("Last-Event-ID"), ex.query("from"),
                 StartPosition.NEXT, ex.grants());
-        if (!topics.hasPatterns()) {
-            startMany(ex, topics, List.of(), () -> {});
-            return;
-        }
         // Loop-confined: the pattern's topics told before the stream starts, then followed by it.
         EventExecutor loop = ex.ctx().executor();
         List<Map.Entry<String, StartPosition>> found = new ArrayList<>();
         SseSink[] started = new SseSink[1];
-        delivery.followAsync(topics.matchedByPatterns(), (topic, at) -> Handoff.execute(loop, () -> {
-            if (started[0] == null) {
-                found.add(Map.entry(topic, topics.startOf(topic, at)));
-            } else {
-                started[0].follow(topic, topics.startOf(topic, at));
+        CompletableFuture<List<TopicFeed>> named = delivery.attachAllAsync(topics.exact());
+        CompletableFuture<PatternFollow> follow = !topics.hasPatterns() ? CompletableFuture.completedFuture(null)
+                : delivery.followAsync(topics.matchedByPatterns(), (topic, at) -> Handoff.execute(loop, () -> {
+                    if (started[0] == null) {
+                        found.add(Map.entry(topic, topics.startOf(topic, at)));
+                    } else {
+                        started[0].follow(topic, topics.startOf(topic, at));
+                    }
+                }));
+        // After the listing's own hand-offs: its topics are told before the stream starts.
+        CompletableFuture.allOf(named, follow).whenComplete((v, error) -> Handoff.execute(loop, () -> {
+            List<TopicFeed> feeds = named.isCompletedExceptionally() ? List.of() : named.join();
+            PatternFollow patterns = follow.isCompletedExceptionally() ? null : follow.join();
+            if (error != null || !ex.ctx().channel().isActive()) {
+                feeds.forEach(delivery::release);
+                if (patterns != null) {
+                    patterns.cancel();
+                }
+                if (error != null) {
+                    ex.fail(error instanceof CompletionException c ? c.getCause() : error);
+                }
+                return;
             }
-        })).whenComplete((follow, error) -> Handoff.execute(loop, () -> {
-            if (error != null) {
-                ex.fail(error);
-            } else if (!ex.ctx().channel().isActive()) {
-                follow.cancel();
-            } else {
-                started[0] = startMany(ex, topics, found, follow::cancel);
+            SseSink sink = openStream(ex, SseFormat.STREAM, true, patterns == null ? () -> {} : patterns::cancel);
+            started[0] = sink;
+            if (!sink.begin()) {
+                feeds.forEach(delivery::release); // the connection is gone
+                return;
             }
-        }));
-    }
-
-    private SseSink startMany(Exchange ex, StreamTopics topics, List<Map.Entry<String, StartPosition>> found,
-                              Runnable stopFollowing) {
-        SseSink sink = openStream(ex, SseFormat.STREAM, true, stopFollowing);
-        if (sink.begin()) {
-            for (String topic : topics.exact()) {
-                sink.follow(topic, topics.startOf(topic, null));
+            for (TopicFeed feed : feeds) {
+                sink.subscribe(feed, topics.startOf(feed.name(), null));
             }
             for (Map.Entry<String, StartPosition> f : found) {
                 sink.follow(f.getKey(), f.getValue());
             }
-        }
-        return sink;
+        }));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.switchboard.codec.sse;
 
+import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Message;
 import dev.switchboard.codec.BurstWriter;
 import dev.switchboard.codec.http.StreamBody;
@@ -25,10 +26,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -60,6 +65,8 @@ final class SseSink extends StreamBody implements DeliverySink {
     private final Map<String, Subscription> subscriptions = new HashMap<>();
     /** A stream over many topics: each topic's next offset, the cursor of its events; null for one topic. */
     private final SortedMap<String, Long> cursor;
+    /** A stream over many topics: topics whose feed is opening, off the loop. */
+    private final Set<String> opening = new HashSet<>();
     /** Takes this stream's subscription out of its connection's view (an HTTP/2 connection outlives the stream). */
     private Runnable unlist = () -> {};
     private ScheduledFuture<?> heartbeatTimer;
@@ -119,30 +126,62 @@ final class SseSink extends StreamBody implements DeliverySink {
     /**
      * A stream over many topics: follows one more from {@code from}, on the stream's loop. A topic already followed
      * is left as it is; one that would let the cursor outgrow its bound, or that the server cannot open, is told as
-     * an error event naming it, and the stream goes on without it.
+     * an error event naming it, and the stream goes on without it. While its feed opens (on a shared engine, off the
+     * loop) the cursor holds its start when that is an offset.
      */
     void follow(String topic, StartPosition from) {
-        if (released || subscriptions.containsKey(topic)) {
+        if (released || subscriptions.containsKey(topic) || opening.contains(topic)) {
             return;
         }
         List<String> followed = new ArrayList<>(subscriptions.keySet());
+        followed.addAll(opening);
         followed.add(topic);
         if (!StreamCursor.fits(followed)) {
             writeEvent(SseEvents.topicError(topic, ErrorCode.LIMIT_EXCEEDED.wire(), "not followed: the stream's"
                     + " cursor could grow past " + StreamCursor.MAX_CHARS + " characters with it"));
             return;
         }
-        TopicFeed feed;
+        CompletableFuture<TopicFeed> attaching;
         try {
-            feed = delivery.attach(topic);
+            attaching = delivery.attachAsync(topic);
         } catch (ApiException e) {
-            writeEvent(SseEvents.topicError(topic, e.code().wire(), e.getMessage()));
+            refused(topic, e);
             return;
         }
+        if (attaching.isDone()) {
+            subscribe(attaching.join(), from);
+            return;
+        }
+        opening.add(topic);
+        if (from instanceof StartPosition.AtOffset at) {
+            cursor.put(topic, at.offset());
+        }
+        attaching.whenComplete((feed, error) -> Handoff.execute(ctx.executor(), () -> {
+            opening.remove(topic);
+            if (error != null) {
+                if (!released) {
+                    cursor.remove(topic);
+                    refused(topic, error instanceof CompletionException c ? c.getCause() : error);
+                }
+            } else if (released) {
+                delivery.release(feed);
+            } else {
+                subscribe(feed, from);
+            }
+        }));
+    }
+
+    /** A stream over many topics: reads an attached feed from {@code from} (the stream owns the attachment now). */
+    void subscribe(TopicFeed feed, StartPosition from) {
         Subscription s = delivery.subscribe(feed, from, this);
-        subscriptions.put(topic, s);
-        cursor.put(topic, s.next());
+        subscriptions.put(feed.name(), s);
+        cursor.put(feed.name(), s.next());
         s.start();
+    }
+
+    private void refused(String topic, Throwable error) {
+        writeEvent(SseEvents.topicError(topic, error instanceof ApiException api ? api.code().wire()
+                : ErrorCode.UNAVAILABLE.wire(), "not followed: " + error.getMessage()));
     }
 
     private void writeEvent(byte[] event) {
