@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.testing.Chromium;
+import dev.switchboard.testing.Closer;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
 import java.io.IOException;
@@ -20,9 +21,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Headless Chromium's own {@code EventSource} on one stream over a topic and a pattern ({@code GET /v1/events}),
@@ -37,40 +38,22 @@ class BrowserStreamsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration PHASE_TIMEOUT = Duration.ofSeconds(60);
 
+    @RegisterExtension
+    final Closer closer = new Closer();
     private TestServer server;
-    private PageServer pages;
     private Chromium chromium;
     /** What was published, in order: topic and offset → payload. */
     private final Map<String, String> expected = new LinkedHashMap<>();
 
-    @AfterEach
-    void tearDown() {
-        try {
-            if (chromium != null) {
-                chromium.close();
-            }
-        } finally {
-            try {
-                if (pages != null) {
-                    pages.close();
-                }
-            } finally {
-                if (server != null) {
-                    server.close();
-                }
-            }
-        }
-    }
-
     @Test
     void oneEventSourceOverATopicAndAPatternGetsEverythingOnceInOrderAcrossARestart() {
-        pages = PageServer.start();
-        server = TestServer.start(c -> c.withCorsOrigins(List.of(pages.origin())));
+        PageServer pages = closer.add(PageServer.start());
+        server = closer.add(TestServer.start(c -> c.withCorsOrigins(List.of(pages.origin()))));
         publish("feed", "before 1");
         publish("chat.x", "before 2");
         publish("feed", "before 3");
 
-        chromium = Chromium.launch(PHASE_TIMEOUT);
+        chromium = closer.add(Chromium.launch(PHASE_TIMEOUT)); // closed first
         chromium.open(pages.url("streams.html", "server=" + URLEncoder.encode(server.url(), StandardCharsets.UTF_8)
                 + "&topic=feed&topic=" + URLEncoder.encode("chat.*", StandardCharsets.UTF_8)));
         awaitEverything("the catch-up");

@@ -11,33 +11,16 @@ import java.io.IOException;
 interface SseFormat {
     byte[] event(Message m);
 
-    boolean endsStream(Message m);
+    /** Whether the message is the stream's last: none is, but for a job's terminal status. */
+    default boolean endsStream(Message m) {
+        return false;
+    }
 
-    /** A topic: every message is an {@code event: message} carrying the payload; the stream never ends by itself. */
-    SseFormat TOPIC = new SseFormat() {
-        @Override
-        public byte[] event(Message m) {
-            return m.encoded(SseEvents.MESSAGE_SLOT, SseEvents::message);
-        }
-
-        @Override
-        public boolean endsStream(Message m) {
-            return false;
-        }
-    };
+    /** A topic: every message is an {@code event: message} carrying the payload. */
+    SseFormat TOPIC = m -> m.encoded(SseEvents.MESSAGE_SLOT, SseEvents::message);
 
     /** A stream over many topics: the envelope as data (it names the topic); the id is the stream's own cursor. */
-    SseFormat STREAM = new SseFormat() {
-        @Override
-        public byte[] event(Message m) {
-            return m.encoded(SseEvents.STREAM_SLOT, SseEvents::streamMessage);
-        }
-
-        @Override
-        public boolean endsStream(Message m) {
-            return false;
-        }
-    };
+    SseFormat STREAM = m -> m.encoded(SseEvents.STREAM_SLOT, SseEvents::streamMessage);
 
     /** A job: {@code status} and {@code progress} events carrying the job JSON; ends after a terminal status. */
     SseFormat JOB = new SseFormat() {
