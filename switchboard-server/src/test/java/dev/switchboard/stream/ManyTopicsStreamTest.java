@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -290,6 +291,32 @@ class ManyTopicsStreamTest {
         HttpResponse<String> badLimit = server.get("/v1/messages?topic=r.a&limit=0");
         assertThat(json(badLimit.body()).path("error").path("code").asText()).isEqualTo("invalid_limit");
         assertThat(json(server.get("/v1/topics").body()).path("topics").size()).isEqualTo(topicsBefore);
+    }
+
+    /**
+     * 16 topics of 204-character names under one pattern: their cursor could outgrow its bound past 14 of them. The
+     * SSE stream follows 14 and names each topic it leaves out in an error event; the long poll is refused.
+     */
+    @Test
+    void aPatternOverMoreTopicsThanTheCursorCanHoldIsToldNotSilent() {
+        List<String> topics = IntStream.range(0, 16).mapToObj(i -> "lim." + (char) ('a' + i) + "x".repeat(199))
+                .toList();
+        topics.forEach(t -> publish(server, t, "first of " + t.charAt(4)));
+        HttpClientSse c = sse("topic=lim.*&from=earliest");
+        await().atMost(WAIT).until(() -> c.messages().size() == 14
+                && c.events.stream().filter(e -> e.type().equals("error")).count() == 2);
+        List<JsonNode> errors = c.events.stream().filter(e -> e.type().equals("error")).map(e -> json(e.data()))
+                .toList();
+        assertThat(errors).allSatisfy(e -> assertThat(e.path("code").asText()).isEqualTo("limit_exceeded"));
+        List<String> followed = seen(c).stream().map(Seen::topic).toList();
+        List<String> refused = errors.stream().map(e -> e.path("topic").asText()).toList();
+        assertThat(followed).doesNotContainAnyElementsOf(refused);
+        assertThat(Stream.concat(followed.stream(), refused.stream())).containsExactlyInAnyOrderElementsOf(topics);
+        assertThat(c.messages().getLast().id().length()).isLessThanOrEqualTo(StreamCursor.MAX_CHARS);
+
+        HttpResponse<String> polled = server.get("/v1/messages?topic=lim.*");
+        assertThat(polled.statusCode()).as(polled.body()).isEqualTo(429);
+        assertThat(json(polled.body()).path("error").path("code").asText()).isEqualTo("limit_exceeded");
     }
 
     @Test
