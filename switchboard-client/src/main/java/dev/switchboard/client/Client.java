@@ -135,10 +135,14 @@ final class Client implements Switchboard {
     @Override
     public Subscription subscribe(String topic, From from, SubscribeOptions options, MessageHandler handler) {
         checkOpen();
-        topic(topic);
         Objects.requireNonNull(from, "from");
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(handler, "handler");
+        if (topic != null && TopicNames.isPattern(topic)) {
+            pattern(topic, from, options);
+        } else {
+            topic(topic);
+        }
         SubscriptionImpl.Reader reader = switch (options.transport()) {
             case WEBSOCKET -> new WebSocketReader();
             case SSE -> new SseReader();
@@ -282,6 +286,18 @@ final class Client implements Switchboard {
 
     private static void topic(String topic) {
         name(topic, "a topic name");
+    }
+
+    /** A pattern ({@code chat.*}) is followed over WebSocket, from next or earliest; its syntax the server checks. */
+    private static void pattern(String pattern, From from, SubscribeOptions options) {
+        if (options.transport() != Transport.WEBSOCKET) {
+            throw invalid(ErrorCode.INVALID_TOPIC, "a pattern ('" + TopicNames.abbreviate(pattern)
+                    + "') is subscribed to over WebSocket only");
+        }
+        if (from.isOffset()) {
+            throw invalid(ErrorCode.INVALID_FROM, "a pattern starts at next or earliest: one offset means nothing"
+                    + " across topics");
+        }
     }
 
     private static void queue(String queue) {

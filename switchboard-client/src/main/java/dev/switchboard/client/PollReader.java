@@ -38,7 +38,7 @@ final class PollReader implements SubscriptionImpl.Reader {
     private static void take(SubscriptionImpl sub, From from, Page page) throws InterruptedException {
         if (page.gap() && from.isOffset()) {
             long first = page.messages().isEmpty() ? page.next() : page.messages().get(0).offset();
-            sub.gap(from.offsetValue(), first);
+            sub.gap(sub.topic(), from.offsetValue(), first);
         }
         for (Message m : page.messages()) {
             sub.message(m);

@@ -81,7 +81,7 @@ final class SseReader implements SubscriptionImpl.Reader {
                         Arrays.copyOf(event.dataArray(), event.dataLength())));
                 case "gap" -> {
                     JsonNode gap = Json.MAPPER.readTree(event.data());
-                    sub.gap(gap.path("from").asLong(), gap.path("first").asLong());
+                    sub.gap(sub.topic(), gap.path("from").asLong(), gap.path("first").asLong());
                 }
                 case "error" -> {
                     JsonNode error = Json.MAPPER.readTree(event.data());

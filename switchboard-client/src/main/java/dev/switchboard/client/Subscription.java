@@ -3,7 +3,7 @@ package dev.switchboard.client;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A live subscription to one topic, made by {@link Switchboard#subscribe}. It reconnects by itself after any failure
+ * A live subscription to one topic or a pattern of topics, made by {@link Switchboard#subscribe}. It reconnects by itself after any failure
  * (backoff with jitter, failing over between the server URLs) and resumes after the last offset it took in, so its
  * handler sees every message once, in order, with gaps reported rather than hidden. Thread-safe.
  */

@@ -3,6 +3,8 @@ package dev.switchboard.client;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -49,6 +51,11 @@ final class SubscriptionImpl implements Subscription {
     // Reader thread's.
     private From position;
     private long lastTaken;
+    /**
+     * A pattern subscription's position: the next offset of each topic it knows, null until the server first said
+     * which topics it follows. Topics not in it are ones this subscription has not seen yet.
+     */
+    private Map<String, Long> topicPositions;
     private boolean connectedOnce;
 
     private volatile long lastOffset;
@@ -192,6 +199,22 @@ final class SubscriptionImpl implements Subscription {
         listener.connected(topic, server);
     }
 
+    /** Where each topic of a pattern resumes, or null before the server first answered the pattern. */
+    Map<String, Long> topicPositions() {
+        return topicPositions;
+    }
+
+    /**
+     * The server answered a pattern with the topics it follows and where each starts: a reconnect resumes each of
+     * them there (or later), and any other topic from its first message.
+     */
+    void pinTopics(Map<String, Long> following) {
+        if (topicPositions == null) {
+            topicPositions = new HashMap<>();
+        }
+        following.forEach((t, next) -> topicPositions.merge(t, next, Math::max));
+    }
+
     /** The server resolved {@code next}: a reconnect must resume there, not at a later "next". */
     void pin(long next) {
         if (position.isNext()) {
@@ -208,6 +231,14 @@ final class SubscriptionImpl implements Subscription {
 
     /** Takes in a message, waiting for room in the buffer: this wait is what slows the stream. */
     void message(Message m) throws InterruptedException {
+        if (topicPositions != null) {
+            if (m.offset() < topicPositions.getOrDefault(m.topic(), 0L)) {
+                return;
+            }
+            buffer.put(m);
+            topicPositions.put(m.topic(), m.offset() + 1);
+            return;
+        }
         if (m.offset() <= lastTaken) {
             return;
         }
@@ -216,11 +247,16 @@ final class SubscriptionImpl implements Subscription {
         moveTo(m.offset() + 1);
     }
 
-    void gap(long from, long first) throws InterruptedException {
-        Gap gap = new Gap(topic, from, first);
+    /** @param gapTopic the topic of the gap: this subscription's, or one of its pattern's */
+    void gap(String gapTopic, long from, long first) throws InterruptedException {
+        Gap gap = new Gap(gapTopic, from, first);
         listener.gap(gap);
         buffer.put(gap);
-        moveTo(first);
+        if (topicPositions != null) {
+            topicPositions.merge(gapTopic, first, Math::max);
+        } else {
+            moveTo(first);
+        }
     }
 
     // ---- Delivery thread

@@ -91,6 +91,11 @@ public interface Switchboard extends AutoCloseable {
      * {@link SubscribeOptions.Builder#onGap} and the {@link ConnectionListener}. Returns at once; the first
      * connection is made in the background. {@code from=next} is pinned to an offset on the first connection, so a
      * reconnect never skips what was published meanwhile.
+     *
+     * <p>{@code topic} may be a pattern ({@code chat.*}: {@code *} one segment, {@code >} the rest), over WebSocket
+     * from {@code next} or {@code earliest}: the handler gets the messages of every topic it matches, those created
+     * later from their first message, each topic once and in order across reconnects ({@link Message#topic()} says
+     * which). A topic the server refuses to follow at its limits is left out.
      */
     Subscription subscribe(String topic, From from, SubscribeOptions options, MessageHandler handler);
 

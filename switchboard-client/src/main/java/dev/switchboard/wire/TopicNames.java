@@ -17,6 +17,15 @@ public final class TopicNames {
         return name;
     }
 
+    /**
+     * Whether {@code text} has a {@code *} or {@code >} segment: a pattern of many topics (docs/api.md, WebSocket
+     * patterns) rather than one name. Whether it is a well-formed pattern is the server's to say.
+     */
+    public static boolean isPattern(String text) {
+        return text.equals("*") || text.equals(">") || text.startsWith("*.") || text.startsWith(">.")
+                || text.contains(".*") || text.endsWith(".>");
+    }
+
     public static boolean isValid(String name) {
         if (name == null || name.isEmpty() || name.length() > MAX_LENGTH) {
             return false;

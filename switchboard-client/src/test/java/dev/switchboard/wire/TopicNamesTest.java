@@ -46,4 +46,17 @@ class TopicNamesTest {
         assertThatThrownBy(() -> TopicNames.validate(huge)).isInstanceOf(ApiException.class)
                 .message().hasSizeLessThan(300).contains("!".repeat(64) + "...");
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"*", ">", "chat.*", "chat.>", "*.room", ">.x", "a.*.b"})
+    void aWildcardSegmentMakesAPattern(String text) {
+        assertThat(TopicNames.isPattern(text)).isTrue();
+        assertThat(TopicNames.isValid(text)).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"chat", "chat.room-1", "a.b.c"})
+    void aNameIsNoPattern(String name) {
+        assertThat(TopicNames.isPattern(name)).isFalse();
+    }
 }

@@ -246,11 +246,15 @@ final class ServeCommand implements Callable<Integer> {
     boolean insecureNoAuth;
 
     @Option(names = "--upstream",
-            description = "Sidecar mode (docs/sidecar.md): requests outside /v1/, /healthz, /readyz, /metrics and /_switchboard/ (the dashboard's home then) go to this HTTP server, e.g. http://127.0.0.1:3000")
+            description = "Sidecar mode (docs/sidecar.md): requests outside /v1/, /healthz, /readyz, /metrics and /_switchboard/ (the dashboard's home then) go to this HTTP server, e.g. http://127.0.0.1:3000 (https:// for TLS)")
     String upstream;
 
-    @Option(names = "--route", description = "Sidecar mode: requests under /prefix go to URL (/prefix=http://host:port; repeatable; the longest prefix wins, before --upstream)")
+    @Option(names = "--route", description = "Sidecar mode: requests under /prefix go to URL (/prefix=http[s]://host:port; repeatable; the longest prefix wins, before --upstream)")
     List<String> routes = new ArrayList<>();
+
+    @Option(names = "--upstream-ca", paramLabel = "FILE",
+            description = "PEM CA certificates that https upstreams' certificates must chain to, instead of the JDK's trust store")
+    Path upstreamCa;
 
     @Option(names = "--upstream-timeout", defaultValue = "30s", converter = DurationConverter.class,
             description = "An upstream must begin its answer within this, else 504. Default: ${DEFAULT-VALUE}")
@@ -357,7 +361,8 @@ final class ServeCommand implements Callable<Integer> {
                 all.add(UpstreamRoute.of("/", upstream));
             }
             return new SidecarConfig(all, upstreamTimeout, upstreamRetries, upstreamRetryBudget,
-                    upstreamMaxConcurrent, upstreamConnections, upstreamBreakerFailureRate, upstreamBreakerOpen);
+                    upstreamMaxConcurrent, upstreamConnections, upstreamBreakerFailureRate, upstreamBreakerOpen,
+                    upstreamCa);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -143,6 +143,24 @@ class CliEndToEndTest {
     }
 
     @Test
+    void subFollowsAPatternOfTopics() throws IOException {
+        cli("", "pub", "pat.a", "a1");
+        cli("", "pub", "pat.b", "b1");
+        cli("", "pub", "pat.a", "a2");
+        cli("", "pub", "pat.a.deep", "not matched");
+        Result sub = cli("", "sub", "pat.*", "--from", "earliest", "--count", "3", "--envelope");
+        assertThat(sub.exit()).as(sub.err()).isZero();
+        List<String> got = new ArrayList<>();
+        for (String line : sub.lines()) {
+            JsonNode m = JSON.readTree(line);
+            got.add(m.path("topic").asText() + "@" + m.path("offset").asLong() + "=" + m.path("data").asText());
+        }
+        assertThat(got).containsExactlyInAnyOrder("pat.a@1=a1", "pat.a@2=a2", "pat.b@1=b1");
+        assertThat(cli("", "sub", "pat.*", "--from", "3").exit()).as("one offset means nothing across topics")
+                .isNotZero();
+    }
+
+    @Test
     void anIdempotencyKeyStoresARetriedPublishOnce() {
         assertThat(cli("", "pub", "idem", "once", "--key", "k1").lines()).containsExactly("1");
         assertThat(cli("", "pub", "idem", "once", "--key", "k1").lines()).containsExactly("1");

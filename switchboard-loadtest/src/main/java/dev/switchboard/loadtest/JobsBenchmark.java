@@ -4,16 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Recorder;
@@ -22,8 +19,9 @@ import org.HdrHistogram.Recorder;
  * {@code bench jobs}: jobs end to end. Closed-loop submitters each submit a job with {@code ?wait=} (synchronous
  * request/reply: the answer is the submitter's notification) and wait for it; workers claim with a held wait (up to
  * {@code claimMax} jobs per claim) and complete at once with the payload as result. Since workers do no work, a job's
- * latency is what the server (and the four HTTP exchanges a job takes) adds. Uses the JDK's HttpClient on virtual
- * threads: a job is four requests, and this measures their sum, not the client.
+ * latency is what the server (and the four HTTP exchanges a job takes) adds. Each submitter and worker is a virtual
+ * thread with one kept-alive connection ({@link KeepAliveHttp}; a worker pipelines the completions of one claim), so
+ * what is measured is the server and the exchanges, not an HTTP client's own machinery.
  */
 public final class JobsBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -60,8 +58,6 @@ public final class JobsBenchmark {
 
     private final Config config;
     private final PrintWriter progress;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
     private final Recorder latency = new Recorder(3);
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
@@ -114,80 +110,75 @@ public final class JobsBenchmark {
     }
 
     private void submit(byte[] payload) {
-        URI uri = config.server().resolve("/v1/queues/" + config.queue() + "/jobs?wait="
-                + SUBMIT_WAIT.toSeconds() + "s");
-        while (!stopSubmitting) {
-            long t0 = System.nanoTime();
-            try {
-                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri)
-                        .header("Content-Type", "text/plain")
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build(),
-                        HttpResponse.BodyHandlers.ofByteArray());
-                if (r.statusCode() != 200 || !JSON.readTree(r.body()).path("status").asText().equals("succeeded")) {
-                    error("submit answered " + r.statusCode() + ": " + new String(r.body()));
-                    continue;
-                }
-                if (measuring) {
-                    latency.recordValue(Math.max(1, (System.nanoTime() - t0) / 1000));
-                    completed.incrementAndGet();
-                }
-            } catch (IOException e) {
-                error("submit failed: " + e);
-            } catch (InterruptedException e) {
+        KeepAliveHttp.Request submit = new KeepAliveHttp.Request("POST", "/v1/queues/" + config.queue()
+                + "/jobs?wait=" + SUBMIT_WAIT.toSeconds() + "s", Map.of("Content-Type", "text/plain"), payload);
+        try (KeepAliveHttp http = new KeepAliveHttp(config.server())) {
+            while (!stopSubmitting) {
+                submitOne(http, submit);
+            }
+        }
+    }
+
+    private void submitOne(KeepAliveHttp http, KeepAliveHttp.Request submit) {
+        long t0 = System.nanoTime();
+        try {
+            KeepAliveHttp.Response r = http.send(submit);
+            if (r.status() != 200 || !JSON.readTree(r.body()).path("status").asText().equals("succeeded")) {
+                error("submit answered " + r.status() + ": " + new String(r.body()));
                 return;
             }
+            if (measuring) {
+                latency.recordValue(Math.max(1, (System.nanoTime() - t0) / 1000));
+                completed.incrementAndGet();
+            }
+        } catch (IOException e) {
+            error("submit failed: " + e);
         }
     }
 
     private void work() {
         boolean several = config.claimMax() > 1;
-        URI claim = config.server().resolve("/v1/queues/" + config.queue() + "/claim?wait=1s&lease=30s"
-                + (several ? "&max=" + config.claimMax() : ""));
-        while (!stopping) {
-            try {
-                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(claim)
-                        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
-                if (r.statusCode() == 204) {
-                    continue;
-                }
-                if (r.statusCode() != 200) {
-                    error("claim answered " + r.statusCode());
-                    continue;
-                }
-                JsonNode answer = JSON.readTree(r.body());
-                List<JsonNode> jobs = new ArrayList<>();
-                if (several) {
-                    answer.get("jobs").forEach(jobs::add);
-                } else {
-                    jobs.add(answer);
-                }
-                // Side by side, as a worker running its jobs concurrently would, and all before the next claim.
-                List<CompletableFuture<HttpResponse<Void>>> completions = jobs.stream().map(this::complete).toList();
-                for (CompletableFuture<HttpResponse<Void>> done : completions) {
-                    try {
-                        int status = done.get().statusCode();
-                        if (status != 200) {
-                            error("complete answered " + status);
-                        }
-                    } catch (ExecutionException e) {
-                        error("complete failed: " + e.getCause());
-                    }
-                }
-            } catch (IOException e) {
-                error("worker failed: " + e);
-            } catch (InterruptedException e) {
-                return;
+        KeepAliveHttp.Request claim = new KeepAliveHttp.Request("POST", "/v1/queues/" + config.queue()
+                + "/claim?wait=1s&lease=30s" + (several ? "&max=" + config.claimMax() : ""), Map.of(), new byte[0]);
+        try (KeepAliveHttp http = new KeepAliveHttp(config.server())) {
+            while (!stopping) {
+                workOne(http, claim, several);
             }
         }
     }
 
-    private CompletableFuture<HttpResponse<Void>> complete(JsonNode job) {
-        return http.sendAsync(HttpRequest.newBuilder(
-                        config.server().resolve("/v1/jobs/" + job.get("id").asText() + "/complete"))
-                .header("Lease-Token", job.get("lease").asText())
-                .header("Content-Type", "text/plain")
-                .POST(HttpRequest.BodyPublishers.ofString(job.get("payload").asText())).build(),
-                HttpResponse.BodyHandlers.discarding());
+    private void workOne(KeepAliveHttp http, KeepAliveHttp.Request claim, boolean several) {
+        try {
+            KeepAliveHttp.Response r = http.send(claim);
+            if (r.status() == 204) {
+                return;
+            }
+            if (r.status() != 200) {
+                error("claim answered " + r.status());
+                return;
+            }
+            JsonNode answer = JSON.readTree(r.body());
+            List<JsonNode> jobs = new ArrayList<>();
+            if (several) {
+                answer.get("jobs").forEach(jobs::add);
+            } else {
+                jobs.add(answer);
+            }
+            // Pipelined, as a worker finishing its jobs side by side would, and all before the next claim.
+            for (KeepAliveHttp.Response done : http.pipeline(jobs.stream().map(JobsBenchmark::complete).toList())) {
+                if (done.status() != 200) {
+                    error("complete answered " + done.status());
+                }
+            }
+        } catch (IOException e) {
+            error("worker failed: " + e);
+        }
+    }
+
+    private static KeepAliveHttp.Request complete(JsonNode job) {
+        return new KeepAliveHttp.Request("POST", "/v1/jobs/" + job.get("id").asText() + "/complete",
+                Map.of("Lease-Token", job.get("lease").asText(), "Content-Type", "text/plain"),
+                job.get("payload").asText().getBytes(StandardCharsets.UTF_8));
     }
 
     private void error(String sample) {

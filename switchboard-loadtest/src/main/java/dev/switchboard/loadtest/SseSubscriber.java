@@ -50,11 +50,15 @@ final class SseSubscriber extends Subscriber<HttpObject> implements SseParser.Li
     }
 
     SseSubscriber(Measurements measurements, ServerEndpoint server, String topic) {
-        this(measurements, server, server.eventsPath(topic), Events.OFFSET_ID);
+        this(measurements, server, server.eventsPath(topic), Events.OFFSET_ID, 1);
     }
 
-    SseSubscriber(Measurements measurements, ServerEndpoint server, String path, Events events) {
-        super(HttpObject.class, measurements);
+    /**
+     * @param publishers for {@link Events#SEQUENCED}: how many publishers number their own messages, each checked on
+     *                   its own; else 1 (Switchboard's offsets)
+     */
+    SseSubscriber(Measurements measurements, ServerEndpoint server, String path, Events events, int publishers) {
+        super(HttpObject.class, measurements, publishers);
         this.server = server;
         this.path = path;
         this.events = events;

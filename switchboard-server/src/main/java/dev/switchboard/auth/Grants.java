@@ -37,8 +37,8 @@ public record Grants(String subject, Instant validUntil, List<NamePattern> publi
     }
 
     /**
-     * Reading by a pattern: only when the rights cover every topic it can match ({@link NamePattern#covers}), so a
-     * pattern never reads less than it names; {@code _presence.<pattern>} follows the pattern's right.
+     * Following a pattern: one of the token's read rights must cover every topic the pattern can match, including
+     * topics not created yet; a presence pattern ({@code _presence.…}) by the right on its topics.
      */
     public boolean maySubscribeAll(NamePattern pattern) {
         if (admin) {
@@ -55,10 +55,6 @@ public record Grants(String subject, Instant validUntil, List<NamePattern> publi
         return false;
     }
 
-    public void requireSubscribeAll(NamePattern pattern) {
-        require(maySubscribeAll(pattern), "read every topic of pattern '" + pattern + "'");
-    }
-
     public boolean maySubmit(String queue) {
         return admin || any(submit, queue);
     }
@@ -73,6 +69,10 @@ public record Grants(String subject, Instant validUntil, List<NamePattern> publi
 
     public void requireSubscribe(String topic) {
         require(maySubscribe(topic), "read topic '" + topic + "'");
+    }
+
+    public void requireSubscribeAll(NamePattern pattern) {
+        require(maySubscribeAll(pattern), "read every topic pattern '" + pattern + "' can match");
     }
 
     public void requireSubmit(String queue) {

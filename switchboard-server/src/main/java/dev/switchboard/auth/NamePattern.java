@@ -71,35 +71,34 @@ public final class NamePattern {
     }
 
     /**
-     * Whether every name {@code other} can match is matched by this pattern too: a right given as this pattern then
-     * allows a subscription by {@code other}. {@code chat.>} covers {@code chat.*} and {@code chat.a.>};
-     * {@code chat.*} covers neither {@code chat.>} nor {@code *.a}.
+     * Whether a subscription by this pattern reaches {@code topic}: it matches it, and a reserved topic ({@code _jobs},
+     * {@code _presence}) only when the pattern itself starts with {@code _}, so a leading wildcard never lands in them.
+     */
+    public boolean reaches(String topic) {
+        return matches(topic) && (text.startsWith("_") || !topic.startsWith("_"));
+    }
+
+    /**
+     * Whether every name {@code other} can match, this matches too: how a token's right is checked against a whole
+     * subscription pattern, before any topic it may match exists.
      */
     public boolean covers(NamePattern other) {
         for (int i = 0; i < segments.length; i++) {
             String mine = segments[i];
-            if (i == other.segments.length) {
+            if (mine.equals(">")) {
+                return i < other.segments.length; // one or more segments left on the other side, whatever they are
+            }
+            if (i >= other.segments.length) {
                 return false;
             }
             String theirs = other.segments[i];
-            if (mine.equals(">")) {
-                return true; // one or more segments, whatever they are; other has at least one here
-            }
-            if (theirs.equals(">") || (!mine.equals("*") && !mine.equals(theirs))) {
+            boolean same = mine.equals("*") ? !theirs.equals(">") : mine.equals(theirs) && !theirs.equals("*")
+                    && !theirs.equals(">");
+            if (!same) {
                 return false;
             }
         }
         return segments.length == other.segments.length;
-    }
-
-    /** Whether this pattern has a wildcard, rather than naming one topic. */
-    public boolean isWildcard() {
-        for (String s : segments) {
-            if (s.equals("*") || s.equals(">")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     @Override

@@ -55,13 +55,35 @@ public final class BurstWriter {
             lastWrite = ctx.write(frame.apply(Unpooled.wrappedBuffer(bytes)));
             return;
         }
-        if (pending != null && pending.writerIndex() + bytes.length > CHUNK_BYTES) {
+        room(bytes.length).writeBytes(bytes);
+    }
+
+    /** Queues {@code value} (not negative) in ASCII decimal, with no allocation: a length in a protocol's line. */
+    public void appendDecimal(long value) {
+        int digits = 1;
+        for (long v = value; v >= 10; v /= 10) {
+            digits++;
+        }
+        ByteBuf out = room(digits);
+        int end = out.writerIndex() + digits;
+        long v = value;
+        for (int i = end - 1; i >= end - digits; i--) {
+            out.setByte(i, '0' + (int) (v % 10));
+            v /= 10;
+        }
+        out.writerIndex(end);
+    }
+
+    /** The pending buffer, with room for {@code bytes} more (at most {@link #COALESCE_MAX_BYTES}). */
+    private ByteBuf room(int bytes) {
+        if (pending != null && pending.writerIndex() + bytes > CHUNK_BYTES) {
             writePending();
         }
         if (pending == null) {
             pending = ctx.alloc().directBuffer(INITIAL_BYTES, CHUNK_BYTES);
         }
-        pending.writeBytes(bytes);
+        pending.ensureWritable(bytes);
+        return pending;
     }
 
     /** Hands what was appended to the channel (without flushing). */

@@ -65,7 +65,7 @@ public final class StreamTopics {
                 throw new ApiException(ErrorCode.INVALID_TOPIC, "'" + TopicNames.abbreviate(name)
                         + "' is neither a topic name nor a pattern of segments, '*' (one segment) and '>' (the rest)");
             }
-            if (p.isWildcard()) {
+            if (TopicNames.isPattern(name)) {
                 grants.requireSubscribeAll(p);
                 patterns.add(p);
             } else {
@@ -91,8 +91,8 @@ public final class StreamTopics {
     }
 
     /**
-     * Topics the patterns add: matched by one, readable by the caller, not named exactly (those are followed as
-     * such). As on the NATS port, a leading wildcard does not reach reserved topics ({@code _…}): name them.
+     * Topics the patterns add: reached by one ({@link NamePattern#reaches}: a leading wildcard does not reach reserved
+     * topics), readable by the caller, not named exactly (those are followed as such).
      */
     public Predicate<String> matchedByPatterns() {
         return topic -> {
@@ -100,7 +100,7 @@ public final class StreamTopics {
                 return false;
             }
             for (NamePattern p : patterns) {
-                if (p.matches(topic) && (p.toString().startsWith("_") || !topic.startsWith("_"))) {
+                if (p.reaches(topic)) {
                     return true;
                 }
             }

@@ -1,5 +1,6 @@
 package dev.switchboard.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -17,12 +18,14 @@ import java.util.List;
  * @param connectionsPerLoop  upstream connections per route and event loop
  * @param breakerFailureRate  percentage of failed requests (of the last 20, at least 5) that opens the breaker
  * @param breakerOpenFor      how long an open breaker refuses before letting probes through (half-open)
+ * @param upstreamCa          PEM certificates that https upstreams' certificates must chain to; null: the JDK's
+ *                            trust store
  */
 public record SidecarConfig(List<UpstreamRoute> routes, Duration timeout, int retries, double retryBudget,
                             int maxConcurrent, int connectionsPerLoop, int breakerFailureRate,
-                            Duration breakerOpenFor) {
+                            Duration breakerOpenFor, Path upstreamCa) {
     public static final SidecarConfig NONE = new SidecarConfig(List.of(), Duration.ofSeconds(30), 2, 0.2, 10_000, 8,
-            50, Duration.ofSeconds(5));
+            50, Duration.ofSeconds(5), null);
 
     public SidecarConfig {
         routes = routes.stream().sorted(Comparator.comparingInt((UpstreamRoute r) -> r.prefix().length()).reversed())
@@ -40,22 +43,27 @@ public record SidecarConfig(List<UpstreamRoute> routes, Duration timeout, int re
 
     public SidecarConfig withRoutes(List<UpstreamRoute> newRoutes) {
         return new SidecarConfig(newRoutes, timeout, retries, retryBudget, maxConcurrent, connectionsPerLoop,
-                breakerFailureRate, breakerOpenFor);
+                breakerFailureRate, breakerOpenFor, upstreamCa);
     }
 
     public SidecarConfig withTimeout(Duration newTimeout) {
         return new SidecarConfig(routes, newTimeout, retries, retryBudget, maxConcurrent, connectionsPerLoop,
-                breakerFailureRate, breakerOpenFor);
+                breakerFailureRate, breakerOpenFor, upstreamCa);
     }
 
     public SidecarConfig withBreakerOpenFor(Duration openFor) {
         return new SidecarConfig(routes, timeout, retries, retryBudget, maxConcurrent, connectionsPerLoop,
-                breakerFailureRate, openFor);
+                breakerFailureRate, openFor, upstreamCa);
     }
 
     public SidecarConfig withConnectionsPerLoop(int connections) {
         return new SidecarConfig(routes, timeout, retries, retryBudget, maxConcurrent, connections,
-                breakerFailureRate, breakerOpenFor);
+                breakerFailureRate, breakerOpenFor, upstreamCa);
+    }
+
+    public SidecarConfig withUpstreamCa(Path caFile) {
+        return new SidecarConfig(routes, timeout, retries, retryBudget, maxConcurrent, connectionsPerLoop,
+                breakerFailureRate, breakerOpenFor, caFile);
     }
 
     /** The route of {@code path}, or null: Switchboard's own. */

@@ -38,12 +38,14 @@ final class ConsumerGroup {
     final Map<String, Long> lastSeen = new HashMap<>();
     /** Members waiting for messages: held fetches, oldest first, and push members. */
     final ArrayDeque<GroupService.Waiter> waiters = new ArrayDeque<>();
+    final GroupMeters meters;
     Broker.Watch watch;
 
-    ConsumerGroup(String topic, String name, long next) {
+    ConsumerGroup(String topic, String name, long next, GroupMeters meters) {
         this.topic = topic;
         this.name = name;
         this.next = next;
+        this.meters = meters;
     }
 
     /** The lowest offset not yet acknowledged. */

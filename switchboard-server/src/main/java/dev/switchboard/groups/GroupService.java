@@ -11,6 +11,7 @@ import dev.switchboard.config.GroupSettings;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.Payloads;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -93,6 +94,7 @@ public final class GroupService implements AutoCloseable {
     /** Payload bytes of one delivery: a fetch answers at least one message, and stops adding them past this. */
     private final long maxFetchBytes;
     private final ScheduledExecutorService executor;
+    private final MeterRegistry metrics;
     /** topic → group name → group; the executor's alone. */
     private final Map<String, Map<String, ConsumerGroup>> groups = new HashMap<>();
 
@@ -100,9 +102,11 @@ public final class GroupService implements AutoCloseable {
      * Reads the stored groups back (blocking, at start-up) and starts the groups' thread.
      *
      * @param maxFetchBytes payload bytes one fetch or push answers at most (at least one message)
+     * @param metrics       where each group's meters go ({@link GroupMeters})
      */
-    public GroupService(Broker broker, GroupSettings settings, long maxFetchBytes) {
+    public GroupService(Broker broker, GroupSettings settings, long maxFetchBytes, MeterRegistry metrics) {
         this.broker = broker;
+        this.metrics = metrics;
         this.maxFetchBytes = maxFetchBytes;
         this.settings = settings;
         this.rules = new GroupRules(settings);
@@ -193,6 +197,7 @@ public final class GroupService implements AutoCloseable {
             }
             submit(stage -> removed.keySet().forEach(o -> stage.deleteRecord(GroupKeys.lease(topic, group, o))),
                     () -> {
+                        g.meters.acked.increment(removed.size());
                         result.complete(new Acked(acked, stale));
                         serveWaiters(g);
                     }, error -> {
@@ -313,7 +318,7 @@ public final class GroupService implements AutoCloseable {
 
     /** Registers a group and watches its topic, on the engine's thread handing each change here. */
     private ConsumerGroup open(String topic, String group, long next) {
-        ConsumerGroup g = new ConsumerGroup(topic, group, next);
+        ConsumerGroup g = new ConsumerGroup(topic, group, next, new GroupMeters(metrics, topic, group));
         groups.computeIfAbsent(topic, t -> new HashMap<>()).put(group, g);
         g.watch = broker.watch(topic, new TopicWatcher() {
             @Override
@@ -357,6 +362,7 @@ public final class GroupService implements AutoCloseable {
             return;
         }
         g.watch.cancel();
+        g.meters.remove();
         List<Long> leased = new ArrayList<>(g.leases.keySet());
         submit(stage -> {
             stage.deleteRecord(GroupKeys.group(g.topic, g.name));
@@ -451,6 +457,8 @@ public final class GroupService implements AutoCloseable {
         if (w.gone()) {
             delivered.forEach(d -> g.undo(d.message().offset()));
         } else {
+            g.meters.delivered.increment(delivered.size());
+            g.meters.redelivered.increment(delivered.stream().filter(d -> d.deliveries() > 1).count());
             w.deliver(delivered);
         }
         if (delivered.size() + gone.size() < taken.size() || w.gone()) {
@@ -484,7 +492,10 @@ public final class GroupService implements AutoCloseable {
         serveWaiters(g);
     }
 
-    /** Each held lease past its expiry is given back, or, on its last delivery, moved to the dead-letter topic. */
+    /**
+     * Each held lease past its expiry is given back, or, on its last delivery, moved to the dead-letter topic; and
+     * each group's gauges are brought up to date, so they are at most one tick old.
+     */
     private void expireLeases() {
         long now = System.currentTimeMillis();
         long seenSince = now - settings.ackTimeout().toMillis();
@@ -498,6 +509,7 @@ public final class GroupService implements AutoCloseable {
                 });
                 expired.forEach(o -> expire(g, o));
                 g.lastSeen.values().removeIf(t -> t < seenSince);
+                g.meters.show(g.lag(), g.inFlight(), g.members(seenSince));
                 if (!expired.isEmpty()) {
                     serveWaiters(g);
                 }
@@ -537,6 +549,9 @@ public final class GroupService implements AutoCloseable {
                 }
                 stage.deleteRecord(GroupKeys.lease(g.topic, g.name, offset));
             }, () -> {
+                if (m != null) {
+                    g.meters.deadLettered.increment();
+                }
                 g.remove(offset);
                 serveWaiters(g);
             }, e -> {

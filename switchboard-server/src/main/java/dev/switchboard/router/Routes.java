@@ -152,6 +152,9 @@ public final class Routes {
         } else if (path.startsWith(CONNECTIONS + "/") && path.indexOf('/', CONNECTIONS.length() + 1) < 0) {
             allow(method, "GET", HttpMethod.GET);
             admin.connection(ex, path.substring(CONNECTIONS.length() + 1));
+        } else if (path.equals("/v1/admin/stage-sample")) {
+            allow(method, "GET, PUT", HttpMethod.GET, HttpMethod.PUT);
+            admin.stageSample(ex, method.equals(HttpMethod.PUT));
         } else if (path.equals("/v1/admin/stream")) {
             allow(method, "GET", HttpMethod.GET);
             admin.stream(ex);

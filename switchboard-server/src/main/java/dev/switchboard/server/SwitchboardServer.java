@@ -113,10 +113,10 @@ public final class SwitchboardServer implements AutoCloseable {
         Limits limits = config.limits();
         this.delivery = new Delivery(broker, limits, metrics, stages);
         this.jobs = new JobService(broker, limits);
-        this.groups = new GroupService(broker, config.groups(), limits.maxPollResponseBytes());
+        this.groups = new GroupService(broker, config.groups(), limits.maxPollResponseBytes(), metrics);
         this.presence = Presence.open(broker);
         this.sidecar = sidecarConfig.enabled() ? new Sidecar(sidecarConfig, engine.clientChannel(), connections,
-                metrics, limits.maxWait()) : null;
+                metrics, limits.maxWait(), limits.idleTimeout()) : null;
         ConnectionPipeline pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs,
                 groups, presence, config, metrics, connections, authenticator, sidecar != null), limits,
                 config.corsOrigins(), metrics, connections, config.protocols(), tls, sidecar);

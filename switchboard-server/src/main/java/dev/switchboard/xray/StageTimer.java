@@ -41,7 +41,8 @@ public final class StageTimer {
     /** Stage timing off, for connections outside a server (handler tests). */
     public static final StageTimer OFF = new StageTimer(0, null);
 
-    private final int sampleEvery;
+    /** Changed at run time by an operator ({@link #sampleEvery(int)}); read once per sampled-or-not event. */
+    private volatile int sampleEvery;
     private final Map<Stage, Timer> timers = new EnumMap<>(Stage.class);
 
     /**
@@ -66,13 +67,28 @@ public final class StageTimer {
         return sampleEvery;
     }
 
+    /**
+     * Times one event in {@code every} from now on, or none with 0 (the histograms stay, with what they have). A
+     * server started with stage timing off has no histograms to fill: it can only stay off.
+     *
+     * @throws IllegalArgumentException for a negative {@code every}, or a positive one when started off
+     */
+    public void sampleEvery(int every) {
+        if (every < 0 || (every > 0 && timers.isEmpty())) {
+            throw new IllegalArgumentException(every < 0 ? "sampleEvery must be >= 0"
+                    : "stage timing was turned off at start (--stage-sample 0)");
+        }
+        sampleEvery = every;
+    }
+
     public boolean enabled() {
-        return !timers.isEmpty();
+        return sampleEvery > 0 && !timers.isEmpty();
     }
 
     /** Whether event number {@code tick} (counted by the caller, from 1) is one to time. */
     public boolean sampled(int tick) {
-        return enabled() && tick % sampleEvery == 0;
+        int every = sampleEvery;
+        return every > 0 && tick % every == 0 && !timers.isEmpty();
     }
 
     /** Records a stage that started at {@code startNanos} ({@link System#nanoTime()}) and ends now. */

@@ -45,34 +45,26 @@ class NamePatternTest {
     }
 
     @Test
-    void aPatternCoversAnotherWhenItMatchesEverythingTheOtherCan() {
-        assertCovers("chat.>", "chat.*", "chat.a", "chat.a.>", "chat.*.b", "chat.>");
-        assertCovers(">", "*", "a.b", "*.>", ">");
-        assertCovers("chat.*", "chat.*", "chat.a");
-        assertCovers("chat.*.msgs", "chat.*.msgs", "chat.a.msgs");
-        assertCovers("chat.a", "chat.a");
-        assertNotCovers("chat.*", "chat.>", "chat.a.b", "*.a", "chat", "chat.*.*");
-        assertNotCovers("chat.>", "chat", ">", "*.a", "*");
-        assertNotCovers("chat.a", "chat.*", "chat.b", "chat.a.b");
-        assertNotCovers("*.a", "*.*", "*.>", "chat.b");
-    }
-
-    private static void assertCovers(String right, String... patterns) {
-        for (String p : patterns) {
-            assertThat(NamePattern.parse(right).covers(NamePattern.parse(p))).as("%s covers %s", right, p).isTrue();
+    void coversWhenEveryNameTheOtherMatchesIsMatchedToo() {
+        String[][] covered = {{">", "chat.*"}, {">", "a.>"}, {"chat.>", "chat.*"}, {"chat.>", "chat.*.x.>"},
+                {"chat.*", "chat.*"}, {"chat.*", "chat.room"}, {"*.*", "chat.*"}, {"chat.*.>", "chat.a.>"},
+                {"chat.room", "chat.room"}};
+        for (String[] c : covered) {
+            assertThat(NamePattern.parse(c[0]).covers(NamePattern.parse(c[1]))).as("%s covers %s", c[0], c[1]).isTrue();
         }
-    }
-
-    private static void assertNotCovers(String right, String... patterns) {
-        for (String p : patterns) {
-            assertThat(NamePattern.parse(right).covers(NamePattern.parse(p))).as("%s covers %s", right, p).isFalse();
+        String[][] notCovered = {{"chat.*", "chat.>"}, {"chat.room", "chat.*"}, {"chat.*", "chat"},
+                {"chat.*", "chat.a.b"}, {"chat.>", "chat"}, {"chat.>", ">"}, {"*", "*.*"}, {"chat.a.>", "chat.*.>"},
+                {"chat.*.x", "chat.*.*"}, {"other.>", "chat.*"}};
+        for (String[] c : notCovered) {
+            assertThat(NamePattern.parse(c[0]).covers(NamePattern.parse(c[1]))).as("%s covers %s", c[0], c[1]).isFalse();
         }
     }
 
     @Test
-    void wildcardPatternsAreToldFromNames() {
-        assertThat(NamePattern.parse("chat.*").isWildcard()).isTrue();
-        assertThat(NamePattern.parse(">").isWildcard()).isTrue();
-        assertThat(NamePattern.parse("chat.room").isWildcard()).isFalse();
+    void aLeadingWildcardDoesNotReachReservedTopics() {
+        assertThat(NamePattern.parse(">").reaches("chat.a")).isTrue();
+        assertThat(NamePattern.parse(">").reaches("_jobs.q")).isFalse();
+        assertThat(NamePattern.parse("*.*").reaches("_presence.room")).isFalse();
+        assertThat(NamePattern.parse("_presence.*").reaches("_presence.room")).isTrue();
     }
 }

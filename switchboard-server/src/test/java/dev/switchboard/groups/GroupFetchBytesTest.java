@@ -24,7 +24,8 @@ class GroupFetchBytesTest {
     @Test
     void aFetchAnswersUpToItsByteLimitAndGivesTheRestBackUndelivered() {
         try (EmbeddedBroker broker = EmbeddedBroker.open(ServerConfig.forTests(dir), new SimpleMeterRegistry());
-             GroupService groups = new GroupService(broker, GroupSettings.DEFAULTS, 100)) {
+             GroupService groups = new GroupService(broker, GroupSettings.DEFAULTS, 100,
+                     new SimpleMeterRegistry())) {
             for (String payload : List.of("a".repeat(60), "b".repeat(30), "c".repeat(60), "d".repeat(500))) {
                 broker.append("t", "text/plain", payload.getBytes(StandardCharsets.UTF_8), null).join();
             }

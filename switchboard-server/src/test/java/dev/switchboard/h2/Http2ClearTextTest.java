@@ -243,7 +243,7 @@ class Http2ClearTextTest {
     }
 
     /** A client's text frame, masked as RFC 6455 5.3 requires, by Netty's own encoder. */
-    private static byte[] maskedText(String text) {
+    static byte[] maskedText(String text) {
         EmbeddedChannel ch = new EmbeddedChannel(new WebSocket13FrameEncoder(true));
         ch.writeOutbound(new TextWebSocketFrame(text));
         io.netty.buffer.CompositeByteBuf all = io.netty.buffer.Unpooled.compositeBuffer();

@@ -341,9 +341,12 @@ class SidecarProxyTest {
     void uriOfAnUpstreamIsItsHostAndPortOnly() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> UpstreamRoute.parse("/api=http://h:1/base"))
                 .hasMessageContaining("no path");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> UpstreamRoute.parse("/api=https://h:1"))
-                .hasMessageContaining("http://");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> UpstreamRoute.parse("/api=ftp://h:1"))
+                .hasMessageContaining("http[s]://");
         assertThat(UpstreamRoute.parse("/api=http://h").port()).isEqualTo(80);
+        assertThat(UpstreamRoute.parse("/api=http://h").tls()).isFalse();
+        assertThat(UpstreamRoute.parse("/api=https://h").port()).isEqualTo(443);
+        assertThat(UpstreamRoute.parse("/api=HTTPS://h:8443").tls()).isTrue();
         assertThat(UpstreamRoute.parse("/api=http://h:1").matches("/apis")).isFalse();
         assertThat(UpstreamRoute.parse("/api=http://h:1").matches("/api/x")).isTrue();
         assertThat(URI.create(app.url()).getPort()).isEqualTo(app.port());

@@ -1,5 +1,8 @@
 package dev.switchboard.sidecar;
 
+import dev.switchboard.config.SidecarConfig;
+import dev.switchboard.config.UpstreamRoute;
+import dev.switchboard.testing.TestServer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -8,6 +11,8 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,15 +21,29 @@ import java.util.concurrent.TimeUnit;
  * {@code HttpServer} in a child JVM: it starts in a fraction of the time and memory, and it is what docs/sidecar.md's
  * walk-through runs beside Switchboard.
  */
-final class UpstreamApp implements AutoCloseable {
+public final class UpstreamApp implements AutoCloseable {
+    /** The certificate and key it serves HTTPS with; null: plain HTTP. */
+    private final Path cert;
+    private final Path key;
+    private final String address;
     private Process process;
     private int port;
 
-    private UpstreamApp() {
+    private UpstreamApp(Path cert, Path key, String address) {
+        this.cert = cert;
+        this.key = key;
+        this.address = address;
     }
 
-    static UpstreamApp start() {
-        UpstreamApp app = new UpstreamApp();
+    public static UpstreamApp start() {
+        UpstreamApp app = new UpstreamApp(null, null, "127.0.0.1");
+        app.launch(0);
+        return app;
+    }
+
+    /** The app over HTTPS on {@code address} (a loopback one), serving {@code cert} and {@code key} (PEM files). */
+    static UpstreamApp startTls(Path cert, Path key, String address) {
+        UpstreamApp app = new UpstreamApp(cert, key, address);
         app.launch(0);
         return app;
     }
@@ -32,8 +51,11 @@ final class UpstreamApp implements AutoCloseable {
     private void launch(int onPort) {
         try {
             Path script = Path.of(UpstreamApp.class.getResource("/sidecar/upstream.py").toURI());
-            process = new ProcessBuilder("python3", script.toString(), Integer.toString(onPort))
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            List<String> command = new ArrayList<>(List.of("python3", script.toString(), Integer.toString(onPort)));
+            if (cert != null) {
+                command.addAll(List.of(cert.toString(), key.toString(), address));
+            }
+            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
                     StandardCharsets.UTF_8));
             String line = out.readLine();
@@ -49,16 +71,21 @@ final class UpstreamApp implements AutoCloseable {
         }
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String url() {
-        return "http://127.0.0.1:" + port;
+    public String url() {
+        return (cert == null ? "http" : "https") + "://" + address + ":" + port;
     }
 
-    URI uri(String path) {
+    public URI uri(String path) {
         return URI.create(url() + path);
+    }
+
+    /** A Switchboard in sidecar mode in front of this app (its route {@code /}), with the default settings. */
+    public TestServer inFront() {
+        return TestServer.startSidecar(SidecarConfig.NONE.withRoutes(List.of(UpstreamRoute.of("/", url()))), c -> c);
     }
 
     /** Kills the app; its port refuses connections until {@link #restart()}. */

@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -148,6 +149,51 @@ class XrayMetricsTest {
         PrometheusText p = scrape();
         assertThat(p.has("switchboard_stage_seconds_count")).isFalse();
         assertThat(of(p, "switchboard_messages_in_total", "http")).isEqualTo(1);
+    }
+
+    private HttpResponse<String> setStageSample(String every) {
+        return server.send(HttpRequest.newBuilder(server.uri("/v1/admin/stage-sample?every=" + every))
+                .PUT(HttpRequest.BodyPublishers.noBody()).build());
+    }
+
+    private double storesTimed() {
+        return scrape().value("switchboard_stage_seconds_count", "stage", "store");
+    }
+
+    @Test
+    void stageTimingIsTurnedOffAndOnAtRunTimeAndBadValuesChangeNothing() {
+        server = open.add(TestServer.start(c -> c.withStageSample(1)));
+        assertThat(server.get("/v1/admin/stage-sample").body()).isEqualTo("{\"every\":1}");
+        StreamFixtures.publish(server, TOPIC, "timed");
+        double timed = storesTimed();
+        assertThat(timed).isPositive();
+
+        assertThat(setStageSample("0").body()).isEqualTo("{\"every\":0}");
+        for (int i = 0; i < 5; i++) {
+            StreamFixtures.publish(server, TOPIC, "untimed" + i);
+        }
+        assertThat(storesTimed()).as("nothing timed while off").isEqualTo(timed);
+
+        for (String bad : new String[] {"-1", "x", "1000001", ""}) {
+            HttpResponse<String> r = setStageSample(bad);
+            assertThat(r.statusCode()).as("every=%s", bad).isEqualTo(400);
+            assertThat(r.body()).contains("\"code\":\"invalid_query\"");
+        }
+        assertThat(server.get("/v1/admin/stage-sample").body()).isEqualTo("{\"every\":0}");
+
+        assertThat(setStageSample("1").statusCode()).isEqualTo(200);
+        StreamFixtures.publish(server, TOPIC, "timed again");
+        assertThat(storesTimed()).isEqualTo(timed + 1);
+    }
+
+    @Test
+    void aServerStartedWithoutStageTimingCannotTurnItOn() {
+        server = open.add(TestServer.start(c -> c.withStageSample(0)));
+        HttpResponse<String> r = setStageSample("64");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("--stage-sample 0");
+        assertThat(server.get("/v1/admin/stage-sample").body()).isEqualTo("{\"every\":0}");
+        assertThat(scrape().has("switchboard_stage_seconds_count")).isFalse();
     }
 
     /** What a socket delivered, read on a thread of its own until it closes. */

@@ -55,7 +55,8 @@ public final class HandlerFixture implements AutoCloseable {
         this.registry = new ConnectionRegistry(stages, "embedded", metrics);
         this.delivery = new Delivery(broker, config.limits(), metrics, stages);
         this.jobs = new JobService(broker, config.limits());
-        this.groups = new GroupService(broker, config.groups(), config.limits().maxPollResponseBytes());
+        this.groups = new GroupService(broker, config.groups(), config.limits().maxPollResponseBytes(),
+                metrics);
         this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, groups,
                 Presence.open(broker), config, metrics, registry, ConnectionPipeline.authenticator(config), false),
                 config.limits(), config.corsOrigins(), metrics, registry, config.protocols(), null, null);

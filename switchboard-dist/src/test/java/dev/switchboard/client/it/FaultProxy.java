@@ -1,5 +1,7 @@
 package dev.switchboard.client.it;
 
+import dev.switchboard.client.ConnectionListener;
+import dev.switchboard.client.SwitchboardOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -7,6 +9,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.time.Duration;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,6 +45,18 @@ final class FaultProxy implements AutoCloseable {
 
     String url() {
         return "http://127.0.0.1:" + listener.getLocalPort();
+    }
+
+    /** Options of a client that goes through this proxy, reconnecting quickly and counting its disconnects. */
+    SwitchboardOptions clientOptions(AtomicInteger disconnects) {
+        return SwitchboardOptions.builder().server(url())
+                .reconnectDelay(Duration.ofMillis(5), Duration.ofMillis(50))
+                .listener(new ConnectionListener() {
+                    @Override
+                    public void disconnected(String topic, URI server, Throwable cause) {
+                        disconnects.incrementAndGet();
+                    }
+                }).build();
     }
 
     /** Connections cut so far. */

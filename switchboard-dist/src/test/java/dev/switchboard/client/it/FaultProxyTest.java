@@ -3,16 +3,13 @@ package dev.switchboard.client.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.switchboard.client.ConnectionListener;
 import dev.switchboard.client.From;
 import dev.switchboard.client.SubscribeOptions;
 import dev.switchboard.client.Subscription;
 import dev.switchboard.client.Switchboard;
-import dev.switchboard.client.SwitchboardOptions;
 import dev.switchboard.client.Transport;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,15 +55,7 @@ class FaultProxyTest {
         List<Long> offsets = new ArrayList<>(MESSAGES);
         List<String> texts = new ArrayList<>(MESSAGES);
         AtomicInteger disconnects = new AtomicInteger();
-        SwitchboardOptions options = SwitchboardOptions.builder().server(proxy.url())
-                .reconnectDelay(Duration.ofMillis(5), Duration.ofMillis(50))
-                .listener(new ConnectionListener() {
-                    @Override
-                    public void disconnected(String t, URI s, Throwable cause) {
-                        disconnects.incrementAndGet();
-                    }
-                }).build();
-        try (Switchboard client = Switchboard.connect(options);
+        try (Switchboard client = Switchboard.connect(proxy.clientOptions(disconnects));
              Subscription sub = client.subscribe(topic, From.offset(1),
                      SubscribeOptions.builder().transport(transport).pollWait(Duration.ofSeconds(5)).build(), m -> {
                          // Only the delivery thread touches these lists.

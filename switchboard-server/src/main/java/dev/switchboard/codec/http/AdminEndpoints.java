@@ -5,6 +5,7 @@ import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.xray.ConnectionRegistry;
 import dev.switchboard.xray.ConnectionStats;
+import dev.switchboard.xray.StageTimer;
 import dev.switchboard.xray.Transport;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -30,6 +31,7 @@ public final class AdminEndpoints {
     static final int STREAM_TOPICS = 200;
     static final Duration MIN_INTERVAL = Duration.ofMillis(250);
     static final Duration MAX_INTERVAL = Duration.ofMinutes(1);
+    static final int MAX_STAGE_SAMPLE = 1_000_000;
 
     private final ConnectionRegistry connections;
     private final TopicEndpoints topics;
@@ -57,6 +59,34 @@ public final class AdminEndpoints {
         ex.stream(head);
         ex.ctx().pipeline().addLast(new AdminStream(connections, () -> topics.descriptions(STREAM_TOPICS, name -> true), interval,
                 limit));
+    }
+
+    /**
+     * {@code GET /v1/admin/stage-sample}, and {@code PUT} with {@code ?every=N}: how many events per connection
+     * and stage share one timed event (0: none). Changing it at run time lets an operator time the message path only
+     * while looking, and lets a benchmark compare timing on and off under one load on one warm server.
+     */
+    public void stageSample(Exchange ex, boolean change) {
+        StageTimer stages = connections.stages();
+        if (change) {
+            String text = ex.query("every");
+            if (text == null) {
+                throw new ApiException(ErrorCode.INVALID_QUERY, "every=N is required (0 turns stage timing off)");
+            }
+            try {
+                int every = Integer.parseInt(text);
+                if (every > MAX_STAGE_SAMPLE) {
+                    throw new NumberFormatException();
+                }
+                stages.sampleEvery(every);
+            } catch (NumberFormatException e) {
+                throw new ApiException(ErrorCode.INVALID_QUERY, "every must be an integer 0-" + MAX_STAGE_SAMPLE);
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(ErrorCode.INVALID_QUERY, e.getMessage() + "; restart with a positive value");
+            }
+        }
+        ex.respond(HttpResponses.json(ex.ctx().alloc(), HttpResponseStatus.OK,
+                Map.of("every", stages.sampleEvery())));
     }
 
     /** {@code GET /v1/admin/connections?limit=N}: the oldest N open connections (default 1000) and the total. */

@@ -1,6 +1,7 @@
 package dev.switchboard.codec.nats;
 
 import dev.switchboard.auth.NamePattern;
+import dev.switchboard.wire.TopicNames;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -49,14 +50,9 @@ final class LiveSubjects {
         }
     };
 
-    static boolean isWildcard(String subject) {
-        return subject.equals("*") || subject.equals(">") || subject.startsWith("*.") || subject.startsWith(">.")
-                || subject.contains(".*") || subject.endsWith(".>");
-    }
-
     void add(Entry e) {
         String subject = e.pattern().toString();
-        if (isWildcard(subject)) {
+        if (TopicNames.isPattern(subject)) {
             wildcards.add(e);
         } else {
             literal.computeIfAbsent(subject, s -> new CopyOnWriteArrayList<>()).add(e);
@@ -65,7 +61,7 @@ final class LiveSubjects {
 
     void remove(Entry e) {
         String subject = e.pattern().toString();
-        if (isWildcard(subject)) {
+        if (TopicNames.isPattern(subject)) {
             wildcards.remove(e);
         } else {
             literal.computeIfPresent(subject, (s, list) -> {

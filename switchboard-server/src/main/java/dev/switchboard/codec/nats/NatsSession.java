@@ -52,6 +52,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class NatsSession extends ChannelInboundHandlerAdapter {
     private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] SPACE = {' '};
     private static final byte[] OK = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PONG = "PONG\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -133,7 +134,8 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             Handoff.execute(ctx.executor(), () -> {
                 livePending.decrementAndGet();
                 if (!ended) {
-                    writeMsg(subject, this, replyTo, headers, payload);
+                    String head = subject + " " + sid + " " + (replyTo == null ? "" : replyTo + " ");
+                    writeMsg(ascii("MSG " + head), ascii("HMSG " + head), this, headers, payload);
                     burst.flush();
                 }
             });
@@ -143,9 +145,14 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     /** The push end of one SUB's cursor on one topic. */
     private final class TopicSink implements DeliverySink {
         private final Sub sub;
+        // The line up to the size is the same for every message of this topic to this SUB: built once.
+        private final byte[] msgHead;
+        private final byte[] hmsgHead;
 
-        TopicSink(Sub sub) {
+        TopicSink(Sub sub, String topic) {
             this.sub = sub;
+            this.msgHead = ascii("MSG " + topic + " " + sub.sid + " ");
+            this.hmsgHead = ascii("HMSG " + topic + " " + sub.sid + " ");
         }
 
         @Override
@@ -171,7 +178,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             if (sub.queue != null && !endpoint.chosen(sub.pattern.toString(), sub.queue, sub, m.topic(), m.offset())) {
                 return;
             }
-            writeMsg(m.topic(), sub, null, m.headers().isEmpty() ? null : NatsHeaders.format(m.headers()),
+            writeMsg(msgHead, hmsgHead, sub, m.headers().isEmpty() ? null : NatsHeaders.format(m.headers()),
                     m.payload());
         }
 
@@ -465,7 +472,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             return;
         }
         String subject = op.subject();
-        boolean wildcard = LiveSubjects.isWildcard(subject);
+        boolean wildcard = TopicNames.isPattern(subject);
         boolean reply = subject.startsWith("_INBOX.");
         if (!reply && !wildcard && !grants.maySubscribe(subject)) {
             error("Permissions Violation for Subscription to \"" + subject + "\"");
@@ -482,10 +489,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             return; // reply subjects are never stored: nothing to follow
         }
         if (wildcard) {
-            // A leading wildcard does not reach reserved topics (_jobs, _presence): they are named explicitly.
-            boolean reserved = subject.startsWith("_");
-            sub.follow = endpoint.delivery.follow(
-                    t -> pattern.matches(t) && (reserved || !t.startsWith("_")) && grants.maySubscribe(t),
+            sub.follow = endpoint.delivery.follow(t -> pattern.reaches(t) && grants.maySubscribe(t),
                     (t, from) -> {
                         if (ctx.executor().inEventLoop()) {
                             followTopic(sub, t, from);
@@ -523,7 +527,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             error(e.getMessage());
             return;
         }
-        Subscription s = endpoint.delivery.subscribe(feed, from, new TopicSink(sub));
+        Subscription s = endpoint.delivery.subscribe(feed, from, new TopicSink(sub, topic));
         sub.topics.put(topic, s);
         topicSubscriptions++;
         s.start();
@@ -572,15 +576,19 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
      * {@code MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n}, or HMSG with the header block for a client that
      * said it takes headers (others get the payload alone); ends the SUB once it delivered its max.
      */
-    private void writeMsg(String subject, Sub sub, String replyTo, byte[] headers, byte[] payload) {
-        String reply = replyTo == null ? " " : " " + replyTo + " ";
+    private void writeMsg(byte[] msgHead, byte[] hmsgHead, Sub sub, byte[] headers, byte[] payload) {
+        // Sizes go straight into the burst: a line built as a String cost three allocations per delivery.
         if (headers != null && takesHeaders) {
-            burst.append(("HMSG " + subject + " " + sub.sid + reply + headers.length + " "
-                    + (headers.length + payload.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            burst.append(hmsgHead);
+            burst.appendDecimal(headers.length);
+            burst.append(SPACE);
+            burst.appendDecimal(headers.length + payload.length);
+            burst.append(CRLF);
             burst.append(headers);
         } else {
-            burst.append(("MSG " + subject + " " + sub.sid + reply + payload.length + "\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            burst.append(msgHead);
+            burst.appendDecimal(payload.length);
+            burst.append(CRLF);
         }
         burst.append(payload);
         burst.append(CRLF);
@@ -589,6 +597,10 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         if (sub.max > 0 && sub.delivered >= sub.max) {
             endSub(sub);
         }
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 
     private void ok() {

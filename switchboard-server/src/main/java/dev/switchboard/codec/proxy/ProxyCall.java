@@ -85,9 +85,9 @@ final class ProxyCall {
     private Channel up;
     private ScheduledFuture<?> timer;
     private int attempts;
-    private boolean permitted;
+    /** Holds a slot of the route's limit and its breaker's permission. */
+    private boolean admitted;
     private boolean breakerTold;
-    private boolean entered;
     private boolean decided;
     private boolean requestEnded;
     private boolean responseStarted;
@@ -118,10 +118,14 @@ final class ProxyCall {
         boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
         this.retryable = IDEMPOTENT.contains(method) && !hasBody;
         this.traceparent = Traceparent.next(request.headers().get("traceparent"));
-        this.upstreamHead = upstreamRequest(request);
+        this.upstreamHead = upstreamRequest(client, request, traceparent);
     }
 
-    private HttpRequest upstreamRequest(HttpRequest request) {
+    /**
+     * What goes to the upstream for {@code request}: its head without hop-by-hop headers, with the forwarding headers
+     * and {@code traceparent}, in origin form.
+     */
+    static HttpRequest upstreamRequest(ChannelHandlerContext client, HttpRequest request, String traceparent) {
         HttpHeaders h = new DefaultHttpHeaders().set(request.headers());
         stripHopByHop(h);
         if (HttpUtil.isTransferEncodingChunked(request) && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
@@ -131,14 +135,14 @@ final class ProxyCall {
                 ? a.getAddress().getHostAddress() : "unknown";
         String earlier = request.headers().get("X-Forwarded-For");
         h.set("X-Forwarded-For", earlier == null ? forwardedFor : earlier + ", " + forwardedFor);
-        h.set("X-Forwarded-Proto", tls() ? "https" : "http");
+        h.set("X-Forwarded-Proto", tls(client.channel()) ? "https" : "http");
         String host = request.headers().get(HttpHeaderNames.HOST);
         if (host != null) {
             h.set("X-Forwarded-Host", host);
         }
         h.set("traceparent", traceparent);
         String target = request.uri().startsWith("/") ? request.uri() : originForm(request.uri());
-        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, target, h);
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), target, h);
     }
 
     private static String originForm(String target) {
@@ -147,14 +151,13 @@ final class ProxyCall {
         return (p.isEmpty() ? "/" : p) + (q < 0 ? "" : target.substring(q));
     }
 
-    private boolean tls() {
-        Channel ch = client.channel();
+    private static boolean tls(Channel ch) {
         return ch.pipeline().get(SslHandler.class) != null
                 || (ch.parent() != null && ch.parent().pipeline().get(SslHandler.class) != null);
     }
 
     /** Removes the hop-by-hop headers and the ones the {@code Connection} header names. */
-    private static void stripHopByHop(HttpHeaders h) {
+    static void stripHopByHop(HttpHeaders h) {
         for (String listed : h.getAll(HttpHeaderNames.CONNECTION)) {
             for (String name : listed.split(",")) {
                 h.remove(name.trim());
@@ -182,18 +185,12 @@ final class ProxyCall {
             fail(HttpResponseStatus.EXPECTATION_FAILED, "expectation_failed", "only Expect: 100-continue is supported");
             return;
         }
-        if (!upstream.enter()) {
-            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable", "route " + upstream.route().name() + " has "
-                    + upstream.config().maxConcurrent() + " requests in flight, its limit; retry later");
+        Upstream.Refusal refusal = upstream.admit();
+        if (refusal != null) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, refusal.code(), refusal.message());
             return;
         }
-        entered = true;
-        if (!upstream.breaker.tryAcquirePermission()) {
-            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "circuit_open", "the upstream of route "
-                    + upstream.route().name() + " is failing; requests are refused for a while (circuit breaker open)");
-            return;
-        }
-        permitted = true;
+        admitted = true;
         upstream.retryBudget.requested();
         timer = client.executor().schedule(this::timedOut, upstream.config().timeout().toNanos(),
                 TimeUnit.NANOSECONDS);
@@ -205,14 +202,31 @@ final class ProxyCall {
         attempts++;
         pool.acquire().addListener((Future<Channel> f) -> {
             if (!f.isSuccess()) {
-                attemptFailed("cannot connect to " + upstream.route().host() + ":" + upstream.route().port() + " ("
-                        + f.cause().getMessage() + ")");
-            } else if (decided) {
-                pool.release(f.getNow()); // timed out or the client left meanwhile
+                attemptFailed("cannot connect to " + upstream.route().url() + " (" + f.cause().getMessage() + ")");
+                return;
+            }
+            Channel ch = f.getNow();
+            SslHandler tls = ch.pipeline().get(SslHandler.class);
+            if (tls == null || tls.handshakeFuture().isDone()) {
+                acquired(ch, tls);
             } else {
-                connected(f.getNow());
+                tls.handshakeFuture().addListener(h -> acquired(ch, tls));
             }
         });
+    }
+
+    /** A connection of the pool, past its TLS handshake if it has one. */
+    private void acquired(Channel ch, SslHandler tls) {
+        if (tls != null && !tls.handshakeFuture().isSuccess()) {
+            ch.close();
+            pool.release(ch);
+            attemptFailed("TLS with " + upstream.route().url() + " failed ("
+                    + tls.handshakeFuture().cause().getMessage() + ")");
+        } else if (decided) {
+            pool.release(ch); // timed out or the client left meanwhile
+        } else {
+            connected(ch);
+        }
     }
 
     private void connected(Channel ch) {
@@ -498,7 +512,7 @@ final class ProxyCall {
     }
 
     private void tellBreaker(boolean ok) {
-        if (!permitted || breakerTold) {
+        if (!admitted || breakerTold) {
             return;
         }
         breakerTold = true;
@@ -511,7 +525,7 @@ final class ProxyCall {
     }
 
     /** What the breaker counts: the upstream was unreachable, too slow, or answered 502-504. */
-    private static final class UpstreamFailure extends Exception {
+    static final class UpstreamFailure extends Exception {
         UpstreamFailure() {
             super("upstream failed", null, false, false);
         }
@@ -547,17 +561,17 @@ final class ProxyCall {
         finished = true;
         cancelTimer();
         releaseUpstream(false);
-        if (permitted && !breakerTold) {
-            upstream.breaker.releasePermission();
-        }
-        if (entered) {
+        if (admitted) {
+            if (!breakerTold) {
+                upstream.breaker.releasePermission();
+            }
             upstream.leave();
         }
         long nanos = System.nanoTime() - started;
         upstream.record(outcome == null ? "aborted" : outcome, nanos);
         if (access.isInfoEnabled()) {
-            access.info("{} \"{} {}\" {} {} {}ms route={} attempts={} trace={}", remote(), method, path, status,
-                    bytesOut, TimeUnit.NANOSECONDS.toMillis(nanos), upstream.route().name(), attempts,
+            access.info("{} \"{} {}\" {} {} {}ms route={} attempts={} trace={}", remote(client.channel()), method,
+                    path, status, bytesOut, TimeUnit.NANOSECONDS.toMillis(nanos), upstream.route().name(), attempts,
                     Traceparent.traceId(traceparent));
         }
         if (holdReady && client.channel().isActive()) {
@@ -579,8 +593,8 @@ final class ProxyCall {
         handler.callEnded(null);
     }
 
-    private String remote() {
-        return client.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress()
-                : String.valueOf(client.channel().remoteAddress());
+    static String remote(Channel ch) {
+        return ch.remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress()
+                : String.valueOf(ch.remoteAddress());
     }
 }

@@ -1,6 +1,7 @@
 package dev.switchboard.codec.proxy;
 
 import dev.switchboard.codec.http.HeldRequest;
+import dev.switchboard.codec.websocket.ExtendedConnect;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -33,6 +34,8 @@ public final class ProxyHandler extends ChannelDuplexHandler {
     /** The body of the request being passed on goes on too. */
     private boolean passingBody;
     private ProxyCall call;
+    /** A WebSocket upgrade waiting for the upstream's answer; this handler leaves the pipeline after a 101. */
+    private WebSocketPassthrough passthrough;
 
     ProxyHandler(Sidecar sidecar) {
         this.sidecar = sidecar;
@@ -57,6 +60,13 @@ public final class ProxyHandler extends ChannelDuplexHandler {
 
     /** Takes {@code o} on, or returns false (having done nothing) when it must wait. */
     private boolean handle(HttpObject o) {
+        if (passthrough != null) {
+            if (o instanceof HttpRequest) {
+                return false; // a client waits for the 101 before it sends more (RFC 6455 4.1); this one did not
+            }
+            ReferenceCountUtil.release(o); // the upgrade request's empty body
+            return true;
+        }
         if (o instanceof HttpRequest request) {
             if (call != null) {
                 return false;
@@ -71,6 +81,10 @@ public final class ProxyHandler extends ChannelDuplexHandler {
             }
             if (ownOpen > 0) {
                 return false;
+            }
+            if (WebSocketPassthrough.isUpgrade(request) || ExtendedConnect.isWebSocketStream(ctx.channel())) {
+                upgrade(request, upstream);
+                return true;
             }
             call = new ProxyCall(this, ctx, upstream, request, sidecar.maxWait());
             call.start();
@@ -88,6 +102,16 @@ public final class ProxyHandler extends ChannelDuplexHandler {
             ReferenceCountUtil.release(o);
         }
         return true;
+    }
+
+    /** A WebSocket for the upstream, by an HTTP/1.1 upgrade or an HTTP/2 stream's extended CONNECT: passed through. */
+    private void upgrade(HttpRequest request, Upstream upstream) {
+        passthrough = new WebSocketPassthrough(ctx, upstream, request, sidecar.idleTimeout());
+        updateReading();
+        passthrough.start();
+        if (request instanceof HttpContent body) {
+            body.release();
+        }
     }
 
     /** The request target's path: no query, no scheme and authority (RFC 9112 3.2.2's absolute-form). */
@@ -131,7 +155,7 @@ public final class ProxyHandler extends ChannelDuplexHandler {
 
     /** Reads the client while nothing waits here and the call in flight can take more of its body. */
     void updateReading() {
-        boolean read = waiting.isEmpty() && (call == null || !call.pausesClient());
+        boolean read = waiting.isEmpty() && passthrough == null && (call == null || !call.pausesClient());
         if (ctx.channel().config().isAutoRead() != read) {
             ctx.channel().config().setAutoRead(read);
         }
@@ -157,11 +181,23 @@ public final class ProxyHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        waiting.forEach(ReferenceCountUtil::release);
-        waiting.clear();
+        releaseWaiting();
         if (call != null) {
             call.clientClosed();
         }
+        if (passthrough != null) {
+            passthrough.clientClosed();
+        }
         super.channelInactive(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseWaiting(); // a WebSocket passthrough took the connection over
+    }
+
+    private void releaseWaiting() {
+        waiting.forEach(ReferenceCountUtil::release);
+        waiting.clear();
     }
 }

@@ -13,6 +13,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
@@ -21,6 +24,7 @@ import io.netty.channel.pool.ChannelPool;
 import io.netty.channel.pool.FixedChannelPool;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.SslContext;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,14 +47,17 @@ final class Upstream {
     private final Map<EventLoop, ChannelPool> pools = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final MeterRegistry metrics;
+    /** Null for a plain HTTP upstream. */
+    private final SslContext tls;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     final CircuitBreaker breaker;
     final RetryBudget retryBudget;
     final Counter retries;
 
     Upstream(UpstreamRoute route, SidecarConfig config, Class<? extends SocketChannel> channelClass,
-             ConnectionRegistry registry, MeterRegistry metrics) {
+             ConnectionRegistry registry, MeterRegistry metrics, SslContext tls) {
         this.route = route;
+        this.tls = tls;
         this.config = config;
         this.channelClass = channelClass;
         this.registry = registry;
@@ -86,13 +93,27 @@ final class Upstream {
         return config;
     }
 
-    /** Takes a slot of {@link SidecarConfig#maxConcurrent()}; false when none is free. Pair with {@link #leave}. */
-    boolean enter() {
+    /** Why a request may not go to this upstream now, answered with {@code 503}. */
+    record Refusal(String code, String message) {
+    }
+
+    /**
+     * Admits a request: takes a slot of {@link SidecarConfig#maxConcurrent()} and the breaker's permission, or says
+     * why not (holding neither). An admitted request gives both back: {@link #leave}, and its outcome to the breaker
+     * (or {@code releasePermission}).
+     */
+    Refusal admit() {
         if (inFlight.incrementAndGet() > config.maxConcurrent()) {
             inFlight.decrementAndGet();
-            return false;
+            return new Refusal("unavailable", "route " + route.name() + " has " + config.maxConcurrent()
+                    + " requests in flight, its limit; retry later");
         }
-        return true;
+        if (!breaker.tryAcquirePermission()) {
+            leave();
+            return new Refusal("circuit_open", "the upstream of route " + route.name()
+                    + " is failing; requests are refused for a while (circuit breaker open)");
+        }
+        return null;
     }
 
     void leave() {
@@ -111,19 +132,43 @@ final class Upstream {
         return pools.computeIfAbsent(loop, this::newPool);
     }
 
-    private ChannelPool newPool(EventLoop loop) {
-        Bootstrap b = new Bootstrap().group(loop).channel(channelClass)
+    private Bootstrap bootstrap(EventLoop loop) {
+        return new Bootstrap().group(loop).channel(channelClass)
                 .remoteAddress(route.host(), route.port())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         config.timeout().toMillis()));
-        return new FixedChannelPool(b, new AbstractChannelPoolHandler() {
+    }
+
+    /** The handlers of a new upstream connection: x-ray counters, TLS for https, the HTTP codec, then {@code last}. */
+    private void initConnection(Channel ch, ChannelHandler last) {
+        ConnectionStats stats = registry.newConnection();
+        ch.pipeline().addLast("xray", stats);
+        if (tls != null) {
+            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), route.host(), route.port()));
+        }
+        ch.pipeline().addLast("http", new HttpClientCodec()).addLast("link", last);
+        stats.use(Transport.UPSTREAM);
+    }
+
+    /**
+     * A connection of its own, outside the pool, on {@code loop}: a WebSocket passthrough keeps its connection for
+     * as long as the socket lives, which would take a pooled one from every other request.
+     */
+    ChannelFuture connect(EventLoop loop, ChannelHandler last) {
+        return bootstrap(loop).handler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                initConnection(ch, last);
+            }
+        }).connect();
+    }
+
+    private ChannelPool newPool(EventLoop loop) {
+        return new FixedChannelPool(bootstrap(loop), new AbstractChannelPoolHandler() {
             @Override
             public void channelCreated(Channel ch) {
-                ConnectionStats stats = registry.newConnection();
-                ch.pipeline().addLast("xray", stats).addLast("http", new HttpClientCodec())
-                        .addLast("link", new UpstreamLink());
-                stats.use(Transport.UPSTREAM);
+                initConnection(ch, new UpstreamLink());
             }
 
             @Override

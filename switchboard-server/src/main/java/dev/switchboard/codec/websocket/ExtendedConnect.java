@@ -35,7 +35,7 @@ public final class ExtendedConnect extends ChannelInboundHandlerAdapter {
     private static final SecureRandom KEYS = new SecureRandom();
 
     /** Whether {@code ch} is an HTTP/2 stream that asked for a WebSocket by extended CONNECT. */
-    static boolean isWebSocketStream(Channel ch) {
+    public static boolean isWebSocketStream(Channel ch) {
         return Boolean.TRUE.equals(ch.attr(WEBSOCKET_STREAM).get());
     }
 
@@ -73,13 +73,21 @@ public final class ExtendedConnect extends ChannelInboundHandlerAdapter {
      * @param httpCodec  the name of the stream's HTTP codec; @param aggregator the name of its body aggregator
      */
     static void switchProtocols(ChannelPipeline p, String httpCodec, String aggregator, WebSocketDecoderConfig config) {
-        p.replace(httpCodec, "h2-websocket", new DataFrames());
+        carryBytes(p, httpCodec);
         if (p.get(aggregator) != null) {
             p.remove(aggregator);
         }
         p.addAfter("h2-websocket", "wsdecoder", new WebSocket13FrameDecoder(config))
                 .addAfter("wsdecoder", "wsencoder", new WebSocket13FrameEncoder(false));
         p.channel().writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")));
+    }
+
+    /**
+     * The stream carries bytes from now on: its HTTP codec (named {@code httpCodec}) gives way to DATA frames in and
+     * out, for a WebSocket's frames, whoever reads them (the endpoint here, or an upstream the sidecar passes them to).
+     */
+    public static void carryBytes(ChannelPipeline p, String httpCodec) {
+        p.replace(httpCodec, "h2-websocket", new DataFrames());
     }
 
     /** DATA frames in, their bytes on; bytes out, DATA frames. The client ending its side ends the socket. */

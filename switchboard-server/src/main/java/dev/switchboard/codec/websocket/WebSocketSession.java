@@ -42,6 +42,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -76,6 +77,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final GroupService groups;
     /** The consumer groups this connection is a member of (subscribe ops with a group). */
     private GroupMemberships memberships;
+    /** Its subscriptions by topic pattern ({@code chat.*}), each following many topics. */
+    private PatternSubscriptions patterns;
     /** This connection's presence on each topic it is subscribed to (client topics only). */
     private final Map<String, Presence.Member> presentOn = new HashMap<>();
     private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
@@ -108,10 +111,16 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         this.ctx = ctx;
         stats = ConnectionStats.of(ctx.channel());
         stats.use(Transport.WS);
-        stats.subscriptions(() -> subscriptions.entrySet().stream().map(e -> new ConnectionStats.SubscriptionView(
-                e.getKey(), e.getValue().next(), e.getValue().topic().lastOffset())).toList());
+        stats.subscriptions(() -> {
+            List<ConnectionStats.SubscriptionView> views = new ArrayList<>();
+            subscriptions.forEach((topic, s) -> views.add(view(topic, s)));
+            patterns.forEachTopic((topic, s) -> views.add(view(topic, s)));
+            return views;
+        });
         burst = new BurstWriter(ctx);
         memberships = new GroupMemberships(groups, grants, ctx);
+        patterns = new PatternSubscriptions(delivery, grants, limits.maxSubscriptionsPerConnection(), ctx, this,
+                () -> subscriptions.size() + memberships.size());
         slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
         long every = pingInterval.toNanos();
         pingTimer = ctx.executor().scheduleAtFixedRate(this::ping, every, every, TimeUnit.NANOSECONDS);
@@ -169,6 +178,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                 case "subscribe" -> {
                     if (op.has("group")) {
                         subscribeGroup(op, id);
+                    } else if (TopicNames.isPattern(textField(op, "topic"))) {
+                        patterns.subscribe(textField(op, "topic"), op.get("from"), id);
                     } else {
                         subscribe(textField(op, "topic"), fromOf(op.get("from")), id);
                     }
@@ -176,6 +187,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                 case "unsubscribe" -> {
                     if (op.has("group")) {
                         memberships.unsubscribe(textField(op, "topic"), textField(op, "group"), id, this::sendReply);
+                    } else if (TopicNames.isPattern(textField(op, "topic"))) {
+                        patterns.unsubscribe(textField(op, "topic"), id);
                     } else {
                         unsubscribe(textField(op, "topic"), id);
                     }
@@ -217,7 +230,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         TopicNames.validate(name);
         grants.requireSubscribe(name);
         Subscription existing = subscriptions.get(name);
-        if (existing == null && subscriptions.size() >= limits.maxSubscriptionsPerConnection()) {
+        if (existing == null && subscriptionCount() >= limits.maxSubscriptionsPerConnection()) {
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
                     + " subscriptions per connection");
         }
@@ -237,12 +250,21 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     }
 
     private void subscribeGroup(JsonNode op, String id) {
-        if (subscriptions.size() + memberships.size() >= limits.maxSubscriptionsPerConnection()) {
+        if (subscriptionCount() >= limits.maxSubscriptionsPerConnection()) {
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
                     + " subscriptions per connection");
         }
         memberships.subscribe(textField(op, "topic"), textField(op, "group"), op.get("maxInFlight"), id,
                 this::sendReply);
+    }
+
+    /** Cursors and memberships of this connection: each topic a pattern follows counts as one. */
+    private int subscriptionCount() {
+        return subscriptions.size() + memberships.size() + patterns.topicCount();
+    }
+
+    private static ConnectionStats.SubscriptionView view(String topic, Subscription s) {
+        return new ConnectionStats.SubscriptionView(topic, s.next(), s.topic().lastOffset());
     }
 
     /** A reply to an op: {@code fields} with {@code op} in front. */
@@ -377,6 +399,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             for (Subscription s : subscriptions.values().toArray(new Subscription[0])) {
                 s.drain();
             }
+            patterns.forEachTopic((topic, s) -> s.drain());
         }
         super.channelWritabilityChanged(ctx);
     }
@@ -384,14 +407,17 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private void closeSlow() {
         stats.closedAsSlow();
         StringBuilder reason = new StringBuilder("slow consumer; resume from");
-        for (Subscription s : subscriptions.values()) {
-            String part = " " + s.topic().name() + "@" + s.next();
-            if (reason.length() + part.length() > 120) {
-                break;
-            }
+        subscriptions.forEach((topic, s) -> appendResumePoint(reason, topic, s));
+        patterns.forEachTopic((topic, s) -> appendResumePoint(reason, topic, s));
+        closeWith(SLOW_CONSUMER, reason.toString());
+    }
+
+    /** A close reason is at most 123 bytes: the points that do not fit are left out. */
+    private static void appendResumePoint(StringBuilder reason, String topic, Subscription s) {
+        String part = " " + topic + "@" + s.next();
+        if (reason.length() + part.length() <= 120) {
             reason.append(part);
         }
-        closeWith(SLOW_CONSUMER, reason.toString());
     }
 
     private void ping() {
@@ -425,6 +451,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             presentOn.values().forEach(presence::leave);
             presentOn.clear();
             memberships.close();
+            patterns.close();
         }
         super.channelInactive(ctx);
     }

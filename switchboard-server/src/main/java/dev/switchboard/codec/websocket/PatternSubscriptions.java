@@ -1,0 +1,343 @@
+package dev.switchboard.codec.websocket;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchboard.auth.Grants;
+import dev.switchboard.auth.NamePattern;
+import dev.switchboard.broker.Handoff;
+import dev.switchboard.broker.Message;
+import dev.switchboard.codec.http.HttpResponses;
+import dev.switchboard.fanout.Delivery;
+import dev.switchboard.fanout.DeliverySink;
+import dev.switchboard.fanout.PatternFollow;
+import dev.switchboard.fanout.StartPosition;
+import dev.switchboard.fanout.Subscription;
+import dev.switchboard.fanout.TopicFeed;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.TopicNames;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.function.IntSupplier;
+
+/**
+ * A WebSocket connection's pattern subscriptions ({@code subscribe} with a {@code topic} such as {@code chat.*}):
+ * each follows every topic its pattern reaches, existing or created later ({@link PatternFollow}), with a cursor of
+ * its own on each, pushed through the connection like any subscription. Each subscription delivers on its own: a
+ * topic that a pattern and an exact subscription (or two patterns) both cover is delivered once per subscription, as
+ * NATS does.
+ *
+ * <p>Bounded: {@link #MAX_PATTERNS} patterns per connection, {@link #MAX_TOPICS_PER_PATTERN} topics per pattern, and
+ * every topic followed counts toward the connection's {@code --max-subscriptions}. A pattern that already matches
+ * more is refused whole; a topic created later past a bound is not followed, and the connection is told so.
+ *
+ * <p>Threads: the connection's event loop; the engine's announcements of new topics are handed over to it.
+ */
+final class PatternSubscriptions {
+    static final int MAX_PATTERNS = 64;
+    static final int MAX_TOPICS_PER_PATTERN = 1000;
+
+    private final Delivery delivery;
+    private final Grants grants;
+    private final int maxSubscriptions;
+    private final ChannelHandlerContext ctx;
+    /** The connection's own push end: pattern topics deliver through it, only a deleted topic is handled here. */
+    private final DeliverySink connection;
+    /** The connection's subscriptions that are not pattern topics (exact topics, group memberships). */
+    private final IntSupplier otherSubscriptions;
+    private final Map<String, Pattern> patterns = new LinkedHashMap<>();
+    private boolean closed;
+
+    PatternSubscriptions(Delivery delivery, Grants grants, int maxSubscriptions, ChannelHandlerContext ctx,
+                         DeliverySink connection, IntSupplier otherSubscriptions) {
+        this.delivery = delivery;
+        this.grants = grants;
+        this.maxSubscriptions = maxSubscriptions;
+        this.ctx = ctx;
+        this.connection = connection;
+        this.otherSubscriptions = otherSubscriptions;
+    }
+
+    /**
+     * Where a pattern's topics start: {@code next} (existing topics at their end), {@code earliest}, or per-topic
+     * offsets to resume at, every other topic from its earliest (it is one the reader has not seen yet).
+     */
+    private record Start(StartPosition keyword, Map<String, Long> offsets) {
+        /** Where a topic starts; {@code told} is where the follow says (its end when listed, 1 when new). */
+        StartPosition of(String topic, StartPosition told, boolean listed) {
+            Long at = listed ? offsets.get(topic) : null;
+            if (at != null) {
+                return new StartPosition.AtOffset(at);
+            }
+            return listed && keyword == StartPosition.EARLIEST ? StartPosition.EARLIEST : told;
+        }
+    }
+
+    /** One pattern subscription: its follow and a cursor per topic. */
+    private final class Pattern implements DeliverySink {
+        final NamePattern pattern;
+        final Start start;
+        final Map<String, Subscription> topics = new LinkedHashMap<>();
+        PatternFollow follow;
+        /** Topics the follow listed while it started; null once started. */
+        Map<String, StartPosition> listed = new LinkedHashMap<>();
+        boolean ended;
+
+        Pattern(NamePattern pattern, Start start) {
+            this.pattern = pattern;
+            this.start = start;
+        }
+
+        @Override
+        public EventExecutor executor() {
+            return connection.executor();
+        }
+
+        @Override
+        public String transport() {
+            return connection.transport();
+        }
+
+        @Override
+        public boolean isWritable() {
+            return connection.isWritable();
+        }
+
+        @Override
+        public void deliver(Message message) {
+            connection.deliver(message);
+        }
+
+        @Override
+        public void gap(String topic, long from, long first) {
+            connection.gap(topic, from, first);
+        }
+
+        /** The pattern goes on: a topic created again under this name is announced and followed from offset 1. */
+        @Override
+        public void topicDeleted(String topic) {
+            Subscription s = topics.remove(topic);
+            if (s != null) {
+                delivery.release(s.topic());
+            }
+        }
+
+        @Override
+        public void flush() {
+            connection.flush();
+        }
+    }
+
+    int patternCount() {
+        return patterns.size();
+    }
+
+    /** Topics followed by all patterns: each a cursor, counted as a subscription of the connection. */
+    int topicCount() {
+        int n = 0;
+        for (Pattern p : patterns.values()) {
+            n += p.topics.size();
+        }
+        return n;
+    }
+
+    /**
+     * {@code {"op":"subscribe","topic":"<pattern>","from"}}: follows what the pattern reaches, answered
+     * {@code subscribed} with each topic followed so far and its first offset. Subscribing to the same pattern again
+     * starts it over at the new {@code from}. A refusal changes nothing.
+     */
+    void subscribe(String text, JsonNode from, String id) {
+        NamePattern pattern;
+        try {
+            pattern = NamePattern.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(ErrorCode.INVALID_TOPIC, "'" + TopicNames.abbreviate(text) + "' is neither a topic"
+                    + " nor a pattern: [A-Za-z0-9_-] segments joined by '.', '*' for one segment, '>' last for the rest");
+        }
+        Start start = startOf(pattern, from);
+        grants.requireSubscribeAll(pattern);
+        Pattern old = patterns.get(text);
+        if (old == null && patterns.size() >= MAX_PATTERNS) {
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + MAX_PATTERNS + " patterns per connection");
+        }
+        Pattern fresh = new Pattern(pattern, start);
+        fresh.follow = delivery.follow(t -> pattern.reaches(t) && grants.maySubscribe(t),
+                (t, told) -> onLoop(() -> told(fresh, t, told)));
+        Map<String, StartPosition> listed = fresh.listed;
+        fresh.listed = null;
+        int room = maxSubscriptions - otherSubscriptions.getAsInt() - topicCount()
+                + (old == null ? 0 : old.topics.size());
+        if (listed.size() > Math.min(MAX_TOPICS_PER_PATTERN, room)) {
+            fresh.ended = true;
+            fresh.follow.cancel();
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "pattern '" + text + "' matches " + listed.size()
+                    + " topics; a pattern follows at most " + MAX_TOPICS_PER_PATTERN + " and this connection has room"
+                    + " for " + Math.max(0, room) + " more subscriptions; nothing was subscribed");
+        }
+        List<TopicFeed> attached = new ArrayList<>();
+        try {
+            for (String t : listed.keySet()) {
+                attached.add(delivery.attach(t));
+            }
+        } catch (ApiException e) {
+            attached.forEach(delivery::release);
+            fresh.ended = true;
+            fresh.follow.cancel();
+            throw e;
+        }
+        if (old != null) {
+            end(old);
+        }
+        patterns.put(text, fresh);
+        ObjectNode reply = HttpResponses.MAPPER.createObjectNode().put("op", "subscribed");
+        if (id != null) {
+            reply.put("id", id);
+        }
+        reply.put("topic", text).put("pattern", true);
+        ObjectNode following = reply.putObject("following");
+        Iterator<TopicFeed> feeds = attached.iterator();
+        listed.forEach((t, told) -> {
+            Subscription s = delivery.subscribe(feeds.next(), start.of(t, told, true), fresh);
+            fresh.topics.put(t, s);
+            following.put(t, s.next());
+        });
+        ctx.write(new TextWebSocketFrame(reply.toString()));
+        fresh.topics.values().forEach(Subscription::start);
+        ctx.flush();
+    }
+
+    private static Start startOf(NamePattern pattern, JsonNode from) {
+        if (from == null || from.isNull() || (from.isTextual() && from.asText().equals("next"))) {
+            return new Start(StartPosition.NEXT, Map.of());
+        }
+        if (from.isTextual() && from.asText().equals("earliest")) {
+            return new Start(StartPosition.EARLIEST, Map.of());
+        }
+        if (!from.isObject()) {
+            throw new ApiException(ErrorCode.INVALID_FROM, "a pattern starts at \"next\", \"earliest\" or an object of"
+                    + " offsets by topic to resume at; one offset has no meaning across topics");
+        }
+        if (from.size() > MAX_TOPICS_PER_PATTERN) {
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "a pattern resumes at most " + MAX_TOPICS_PER_PATTERN
+                    + " topics");
+        }
+        Map<String, Long> offsets = new HashMap<>();
+        for (Map.Entry<String, JsonNode> e : from.properties()) {
+            String topic = e.getKey();
+            JsonNode at = e.getValue();
+            if (!pattern.reaches(topic)) {
+                throw new ApiException(ErrorCode.INVALID_FROM, "'" + TopicNames.abbreviate(topic)
+                        + "' is not a topic pattern '" + pattern + "' follows");
+            }
+            if (!at.isIntegralNumber() || !at.canConvertToLong() || at.asLong() < 1) {
+                throw new ApiException(ErrorCode.INVALID_FROM, "the offset of '" + topic + "' must be a whole number"
+                        + " >= 1, got " + at);
+            }
+            offsets.put(topic, at.asLong());
+        }
+        return new Start(StartPosition.EARLIEST, offsets);
+    }
+
+    /** Announcements of new topics come on the engine's threads; the listing at the start on this loop. */
+    private void onLoop(Runnable task) {
+        if (ctx.executor().inEventLoop()) {
+            task.run();
+        } else {
+            Handoff.execute(ctx.executor(), task);
+        }
+    }
+
+    private void told(Pattern p, String topic, StartPosition told) {
+        if (p.listed != null) {
+            p.listed.putIfAbsent(topic, told);
+            return;
+        }
+        if (p.ended || closed) {
+            return;
+        }
+        Subscription existing = p.topics.get(topic);
+        if (existing != null) {
+            if (!existing.topic().isDeleted()) {
+                return;
+            }
+            p.topics.remove(topic);
+            end(existing);
+        }
+        if (p.topics.size() >= MAX_TOPICS_PER_PATTERN
+                || otherSubscriptions.getAsInt() + topicCount() >= maxSubscriptions) {
+            refuse(p, topic, ErrorCode.LIMIT_EXCEEDED.wire(), "topic '" + topic + "' is not followed: pattern '"
+                    + p.pattern + "' follows " + p.topics.size() + " topics (at most " + MAX_TOPICS_PER_PATTERN
+                    + ") and the connection has " + (otherSubscriptions.getAsInt() + topicCount())
+                    + " subscriptions (at most " + maxSubscriptions + ")");
+            return;
+        }
+        TopicFeed feed;
+        try {
+            feed = delivery.attach(topic);
+        } catch (ApiException e) {
+            refuse(p, topic, e.code().wire(), "topic '" + topic + "' is not followed: " + e.getMessage());
+            return;
+        }
+        Subscription s = delivery.subscribe(feed, p.start.of(topic, told, false), p);
+        p.topics.put(topic, s);
+        s.start();
+    }
+
+    /** A topic the pattern reaches but does not follow: said, never silent, and the pattern goes on. */
+    private void refuse(Pattern p, String topic, String code, String message) {
+        ctx.writeAndFlush(new TextWebSocketFrame(HttpResponses.MAPPER.createObjectNode().put("op", "error")
+                .put("code", code).put("topic", topic).put("pattern", p.pattern.toString()).put("message", message)
+                .toString()));
+    }
+
+    /** {@code {"op":"unsubscribe","topic":"<pattern>"}}: ends every topic of the pattern. */
+    void unsubscribe(String text, String id) {
+        Pattern p = patterns.remove(text);
+        if (p == null) {
+            throw new ApiException(ErrorCode.NOT_SUBSCRIBED, "not subscribed to pattern '"
+                    + TopicNames.abbreviate(text) + "'");
+        }
+        end(p);
+        ObjectNode reply = HttpResponses.MAPPER.createObjectNode().put("op", "unsubscribed");
+        if (id != null) {
+            reply.put("id", id);
+        }
+        ctx.writeAndFlush(new TextWebSocketFrame(reply.put("topic", text).toString()));
+    }
+
+    private void end(Pattern p) {
+        p.ended = true;
+        p.follow.cancel();
+        p.topics.values().forEach(this::end);
+        p.topics.clear();
+    }
+
+    private void end(Subscription s) {
+        s.close();
+        delivery.release(s.topic());
+    }
+
+    /** The connection closed. */
+    void close() {
+        closed = true;
+        patterns.values().forEach(this::end);
+        patterns.clear();
+    }
+
+    /** Each pattern topic's cursor, for what the connection does to all its subscriptions. */
+    void forEachTopic(BiConsumer<String, Subscription> action) {
+        for (Pattern p : patterns.values().toArray(new Pattern[0])) {
+            for (Map.Entry<String, Subscription> e : List.copyOf(p.topics.entrySet())) {
+                action.accept(e.getKey(), e.getValue());
+            }
+        }
+    }
+}
