@@ -44,7 +44,10 @@ final class ManyTopicsPoll extends CompletableFuture<ManyTopicsAnswer>
     private final Map<String, TopicPoll> polls = new ConcurrentHashMap<>();
     private PatternFollow follow;
     private ScheduledFuture<?> timeout;
+    /** Whether the patterns' topics are known, each with its poll: before, an answer would lack their positions. */
     private boolean listed;
+    /** An answer came due (a message, the wait's end) before the patterns' topics were known. */
+    private boolean answerDue;
 
     ManyTopicsPoll(Delivery delivery, BiFunction<String, StartPosition, StartPosition> startOf, int limit,
                    long maxBytes, Duration wait, ScheduledExecutorService timer) {
@@ -85,7 +88,11 @@ final class ManyTopicsPoll extends CompletableFuture<ManyTopicsAnswer>
 
     private void listed() {
         listed = true;
-        answerIfAllAnswered();
+        if (answerDue) {
+            answer();
+        } else {
+            answerIfAllAnswered();
+        }
     }
 
     private void add(String topic, StartPosition start) {
@@ -133,11 +140,16 @@ final class ManyTopicsPoll extends CompletableFuture<ManyTopicsAnswer>
     }
 
     /**
-     * Answers with what the topics have now; the polls still held are released. A poll whose feed is still opening
-     * (on a shared engine) does not know where it starts yet: the answer waits for it, so its cursor is exact.
+     * Answers with what the topics have now; the polls still held are released. The answer waits until the
+     * patterns' topics are known and every poll whose feed is still opening (on a shared engine) knows where it
+     * starts: a topic missing from the answer's cursor would be read from offset 1 again.
      */
     private void answer() {
         if (isDone()) {
+            return;
+        }
+        if (!listed) {
+            answerDue = true;
             return;
         }
         CompletableFuture<?>[] opening = polls.values().stream()

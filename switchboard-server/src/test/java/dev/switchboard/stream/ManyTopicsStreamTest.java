@@ -230,6 +230,22 @@ class ManyTopicsStreamTest {
         assertThat(empty.path("cursor").asText()).isEqualTo(cursor);
     }
 
+    /** An answer that comes from a named topic still carries the pattern's topics' positions: none is read twice. */
+    @Test
+    void anAnswerFromANamedTopicKeepsThePatternsPositions() {
+        publish(server, "p3.r.x", "x1");
+        JsonNode first = poll("topic=p3.a&topic=p3.r.*");
+        assertThat(envelopes(first)).containsExactly(new Seen("p3.r.x", 1, "x1"));
+        for (String wait : List.of("", "&wait=5s")) {
+            publish(server, "p3.a", "a" + wait);
+            JsonNode fromNamed = poll("topic=p3.a&topic=p3.r.*" + wait + "&cursor=" + first.path("cursor").asText());
+            assertThat(envelopes(fromNamed)).extracting(Seen::topic).containsOnly("p3.a");
+            first = fromNamed;
+        }
+        JsonNode after = poll("topic=p3.a&topic=p3.r.*&cursor=" + first.path("cursor").asText());
+        assertThat(after.path("messages")).as("nothing new: x1 must not come again").isEmpty();
+    }
+
     @Test
     void aHeldLongPollAnswersWithTheFirstMessageOfAnyTopicAlsoOneCreatedDuringTheWait() throws Exception {
         publish(server, "p2.a", "a1");
