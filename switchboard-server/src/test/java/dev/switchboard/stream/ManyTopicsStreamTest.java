@@ -156,6 +156,30 @@ class ManyTopicsStreamTest {
         assertPerTopicOrder(all);
     }
 
+    /** The first event after a resume already carries every topic's position, not only those started before it. */
+    @Test
+    void everyEventOfAResumedStreamCarriesEveryTopicsPosition() {
+        publish(server, "s5.b", "b1");
+        publish(server, "s5.p.x", "x1");
+        HttpClientSse first = sse("topic=s5.a&topic=s5.b&topic=s5.p.*&from=earliest");
+        await().atMost(WAIT).until(() -> first.messages().size() == 2);
+        String cursor = first.messages().getLast().id();
+        assertThat(StreamCursor.decode(cursor)).containsEntry("s5.b", 2L).containsEntry("s5.p.x", 2L);
+        first.close();
+
+        // Another reader keeps s5.a's feed open, so its messages are in memory and a new stream sends them at once.
+        HttpClientSse keeper = HttpClientSse.open(server.http(), server.uri("/v1/topics/s5.a/events"));
+        clients.add(keeper);
+        publish(server, "s5.a", "a1");
+        publish(server, "s5.a", "a2");
+        await().atMost(WAIT).until(() -> keeper.messages().size() == 2);
+        HttpClientSse resumed = sse("topic=s5.a&topic=s5.b&topic=s5.p.*&from=earliest", "Last-Event-ID", cursor);
+        await().atMost(WAIT).until(() -> resumed.messages().size() == 2);
+        assertThat(seen(resumed)).containsExactly(new Seen("s5.a", 1, "a1"), new Seen("s5.a", 2, "a2"));
+        assertThat(resumed.messages()).allSatisfy(e -> assertThat(StreamCursor.decode(e.id()))
+                .containsEntry("s5.b", 2L).containsEntry("s5.p.x", 2L));
+    }
+
     @Test
     void aGapPerTopicWhenRetentionPassedTheCursor() {
         for (int i = 1; i <= 3; i++) {

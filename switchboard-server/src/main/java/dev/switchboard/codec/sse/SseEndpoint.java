@@ -98,12 +98,14 @@ public final class SseEndpoint {
                 feeds.forEach(delivery::release); // the connection is gone
                 return;
             }
-            for (TopicFeed feed : feeds) {
-                sink.subscribe(feed, topics.startOf(feed.name(), null));
-            }
-            for (Map.Entry<String, StartPosition> f : found) {
-                sink.follow(f.getKey(), f.getValue());
-            }
+            sink.startTogether(() -> {
+                for (TopicFeed feed : feeds) {
+                    sink.subscribe(feed, topics.startOf(feed.name(), null));
+                }
+                for (Map.Entry<String, StartPosition> f : found) {
+                    sink.follow(f.getKey(), f.getValue());
+                }
+            });
         }));
     }
 

@@ -67,6 +67,8 @@ final class SseSink extends StreamBody implements DeliverySink {
     private final SortedMap<String, Long> cursor;
     /** A stream over many topics: topics whose feed is opening, off the loop. */
     private final Set<String> opening = new HashSet<>();
+    /** While {@link #startTogether} runs: the subscriptions made, to start once all exist. */
+    private List<Subscription> startingTogether;
     /** Takes this stream's subscription out of its connection's view (an HTTP/2 connection outlives the stream). */
     private Runnable unlist = () -> {};
     private ScheduledFuture<?> heartbeatTimer;
@@ -176,7 +178,26 @@ final class SseSink extends StreamBody implements DeliverySink {
         Subscription s = delivery.subscribe(feed, from, this);
         subscriptions.put(feed.name(), s);
         cursor.put(feed.name(), s.next());
-        s.start();
+        if (startingTogether != null) {
+            startingTogether.add(s);
+        } else {
+            s.start();
+        }
+    }
+
+    /**
+     * A stream over many topics: runs {@code follows} and starts the subscriptions it makes only after all of them
+     * exist, so that no event (a topic's messages in memory go out at once) carries a cursor without the others.
+     */
+    void startTogether(Runnable follows) {
+        List<Subscription> made = new ArrayList<>();
+        startingTogether = made;
+        try {
+            follows.run();
+        } finally {
+            startingTogether = null;
+        }
+        made.forEach(Subscription::start);
     }
 
     private void refused(String topic, Throwable error) {
