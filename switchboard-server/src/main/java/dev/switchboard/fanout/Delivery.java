@@ -222,27 +222,33 @@ public final class Delivery {
      */
     public CompletableFuture<ReadResult> poll(String name, StartPosition from, int limit, Duration wait,
                                               ScheduledExecutorService timer) {
-        TopicNames.validate(name);
         checkPoll(limit, wait);
+        return poll(name, from, limit, limits.maxPollResponseBytes(), wait, timer);
+    }
+
+    /** {@link #poll} whose answer stops adding messages past {@code maxBytes} of payload (at least one). */
+    CompletableFuture<ReadResult> poll(String name, StartPosition from, int limit, long maxBytes, Duration wait,
+                                       ScheduledExecutorService timer) {
+        TopicNames.validate(name);
         if (wait.isZero()) {
             // Without blocking the caller's loop: on an engine shared by nodes the state is a round trip.
             return broker.stateAsync(name).thenCompose(state -> {
                 TopicState s = state.orElseThrow(() ->
                         new ApiException(ErrorCode.TOPIC_NOT_FOUND, "no topic '" + name + "'"));
                 long start = from.resolve(s.firstOffset(), s.lastOffset());
-                return read(name, feeds.get(name), s.firstOffset(), s.lastOffset(), start, limit);
+                return read(name, feeds.get(name), s.firstOffset(), s.lastOffset(), start, limit, maxBytes);
             });
         }
         HeldPoll result = new HeldPoll();
         CompletableFuture<TopicFeed> attaching = attachAsync(name);
         if (attaching.isDone()) {
-            startHeld(attaching.join(), from, limit, wait, timer, result);
+            startHeld(attaching.join(), from, limit, maxBytes, wait, timer, result);
         } else {
             attaching.whenComplete((f, e) -> {
                 if (e != null) {
                     result.completeExceptionally(e);
                 } else {
-                    Handoff.execute(timer, () -> startHeld(f, from, limit, wait, timer, result));
+                    Handoff.execute(timer, () -> startHeld(f, from, limit, maxBytes, wait, timer, result));
                 }
             });
         }
@@ -250,8 +256,8 @@ public final class Delivery {
     }
 
     /** A held poll's start once its feed is open: answers at once when there is something, else holds. */
-    private void startHeld(TopicFeed f, StartPosition from, int limit, Duration wait, ScheduledExecutorService timer,
-                           HeldPoll result) {
+    private void startHeld(TopicFeed f, StartPosition from, int limit, long maxBytes, Duration wait,
+                           ScheduledExecutorService timer, HeldPoll result) {
         if (result.isDone()) {
             release(f); // cancelled while its feed opened
             return;
@@ -259,13 +265,13 @@ public final class Delivery {
         long start = f.resolve(from);
         result.attached(f, start);
         result.whenComplete((r, e) -> release(f));
-        readFrom(f, start, limit).whenComplete((r, e) -> {
+        readFrom(f, start, limit, maxBytes).whenComplete((r, e) -> {
             if (e != null) {
                 result.completeExceptionally(e);
             } else if (!r.messages().isEmpty() || r.gap()) {
                 result.complete(r);
             } else {
-                hold(f, start, limit, wait, timer, result);
+                hold(f, start, limit, maxBytes, wait, timer, result);
             }
         });
     }
@@ -299,8 +305,8 @@ public final class Delivery {
     }
 
     /** Parks a long poll on the feed until a message at or after {@code start} exists or the wait ends. */
-    private void hold(TopicFeed f, long start, int limit, Duration wait, ScheduledExecutorService timer,
-                      CompletableFuture<ReadResult> result) {
+    private void hold(TopicFeed f, long start, int limit, long maxBytes, Duration wait,
+                      ScheduledExecutorService timer, CompletableFuture<ReadResult> result) {
         TopicFeed.Waiter waiter = new TopicFeed.Waiter() {
             @Override
             public long from() {
@@ -319,7 +325,7 @@ public final class Delivery {
                                 "topic '" + f.name() + "' was deleted"));
                         return;
                     }
-                    readFrom(f, start, limit).whenComplete((r, e) -> {
+                    readFrom(f, start, limit, maxBytes).whenComplete((r, e) -> {
                         if (e != null) {
                             result.completeExceptionally(e);
                         } else if (!r.messages().isEmpty() || r.gap()) {
@@ -347,13 +353,13 @@ public final class Delivery {
         }
     }
 
-    private CompletableFuture<ReadResult> readFrom(TopicFeed f, long start, int limit) {
-        return read(f.name(), f, f.firstOffset(), f.lastOffset(), start, limit);
+    private CompletableFuture<ReadResult> readFrom(TopicFeed f, long start, int limit, long maxBytes) {
+        return read(f.name(), f, f.firstOffset(), f.lastOffset(), start, limit, maxBytes);
     }
 
     /** Messages from {@code start}: from the feed's memory when it has them, else from the engine. */
     private CompletableFuture<ReadResult> read(String name, TopicFeed f, long first, long last, long start,
-                                               int limit) {
+                                               int limit, long maxBytes) {
         long begin = Math.max(start, first);
         if (begin > last) {
             return CompletableFuture.completedFuture(new ReadResult(name, List.of(), begin, start < first));
@@ -361,7 +367,7 @@ public final class Delivery {
         if (f != null && f.cached(begin) != null) {
             List<Message> out = new ArrayList<>();
             long bytes = 0;
-            for (long o = begin; o <= last && out.size() < limit && bytes < limits.maxPollResponseBytes(); o++) {
+            for (long o = begin; o <= last && out.size() < limit && bytes < maxBytes; o++) {
                 Message m = f.cached(o);
                 if (m == null) {
                     break; // evicted meanwhile: return what we have, the reader continues from next
@@ -371,7 +377,7 @@ public final class Delivery {
             }
             return CompletableFuture.completedFuture(resultOf(name, first, start, out));
         }
-        return broker.read(name, begin, limit, limits.maxPollResponseBytes())
+        return broker.read(name, begin, limit, maxBytes)
                 .thenApply(out -> resultOf(name, first, start, out));
     }
 

@@ -7,6 +7,7 @@ import dev.switchboard.xray.ConnectionStats;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -41,7 +42,13 @@ final class ManyTopicsPoll extends CompletableFuture<ManyTopicsAnswer>
     private final long maxBytes;
     private final Duration wait;
     private final ScheduledExecutorService timer;
+    /** Least payload a topic may read for one answer, however many topics share it. */
+    private static final long MIN_TOPIC_BYTES = 64 * 1024;
+
     private final Map<String, TopicPoll> polls = new ConcurrentHashMap<>();
+    /** Topics known before the listing ended, polled once it has, when their number sets each one's byte share. */
+    private final Map<String, StartPosition> found = new LinkedHashMap<>();
+    private long topicBytes;
     private PatternFollow follow;
     private ScheduledFuture<?> timeout;
     /** Whether the patterns' topics are known, each with its poll: before, an answer would lack their positions. */
@@ -66,7 +73,7 @@ final class ManyTopicsPoll extends CompletableFuture<ManyTopicsAnswer>
             timeout = timer.schedule(this::answer, wait.toNanos(), TimeUnit.NANOSECONDS);
         }
         for (String topic : exact) {
-            add(topic, startOf.apply(topic, null));
+            found.put(topic, startOf.apply(topic, null));
         }
         if (patterns == null) {
             listed();
@@ -88,6 +95,11 @@ final class ManyTopicsPoll extends CompletableFuture<ManyTopicsAnswer>
 
     private void listed() {
         listed = true;
+        // Each topic reads at most its share of the answer's bytes (at least one message): what is read but left out
+        // of the answer costs memory for nothing, and a pattern may reach hundreds of topics.
+        topicBytes = Math.max(MIN_TOPIC_BYTES, maxBytes / Math.max(1, found.size()));
+        found.forEach(this::add);
+        found.clear();
         if (answerDue) {
             answer();
         } else {
@@ -96,6 +108,10 @@ final class ManyTopicsPoll extends CompletableFuture<ManyTopicsAnswer>
     }
 
     private void add(String topic, StartPosition start) {
+        if (!listed) {
+            found.putIfAbsent(topic, start);
+            return;
+        }
         if (isDone() || polls.containsKey(topic)) {
             return;
         }
@@ -108,7 +124,7 @@ final class ManyTopicsPoll extends CompletableFuture<ManyTopicsAnswer>
         }
         CompletableFuture<ReadResult> result;
         try {
-            result = delivery.poll(topic, start, limit, wait, timer);
+            result = delivery.poll(topic, start, limit, topicBytes, wait, timer);
         } catch (ApiException e) {
             completeExceptionally(e);
             return;
