@@ -1,10 +1,13 @@
 package dev.switchboard.jmh;
 
 import dev.switchboard.broker.Message;
+import dev.switchboard.broker.MessageHeaders;
 import dev.switchboard.codec.Envelope;
 import dev.switchboard.codec.sse.SseEvents;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -21,8 +24,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Encoding one message to its wire forms: the WebSocket JSON ({@code {"op":"message", …envelope}}, the payload of the
  * text frame; {@code WebSocketFrames} itself is package-private and only adds a 2–10 byte header and a copy) and the
- * SSE event. Each is done once per message and shared by all subscribers (docs/architecture.md, "Encode once"), so this is the
- * per-message, not per-subscriber, cost.
+ * SSE event, in the payload format and the envelope format ({@code ?format=envelope}). Each is done once per message
+ * and shared by all subscribers (docs/architecture.md, "Encode once"), so this is the per-message, not per-subscriber,
+ * cost. {@code headers=none} is the path of every message without headers, which headers must not slow down.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -38,6 +42,10 @@ public class EnvelopeBenchmark {
 
     @Param({"64", "1024"})
     public int size;
+
+    /** none: the common case; two: a trace id and a two-valued tag, as a NATS HPUB or an HTTP publish sets them. */
+    @Param({"none", "two"})
+    public String headers;
 
     private Message message;
 
@@ -69,7 +77,9 @@ public class EnvelopeBenchmark {
             }
             default -> throw new IllegalArgumentException(kind);
         }
-        message = new Message("chat.room-1", 42, 1_790_000_000_123L, type, payload);
+        Map<String, List<String>> fields = headers.equals("none") ? MessageHeaders.NONE
+                : Map.of("Trace-Id", List.of("4bf92f3577b34da6a3ce929d0e0e4736"), "Tag", List.of("eu", "priority"));
+        message = new Message("chat.room-1", 42, 1_790_000_000_123L, type, payload, fields);
     }
 
     @Benchmark
@@ -80,5 +90,10 @@ public class EnvelopeBenchmark {
     @Benchmark
     public byte[] sseEvent() {
         return SseEvents.message(message);
+    }
+
+    @Benchmark
+    public byte[] sseEnvelopeEvent() {
+        return SseEvents.envelope(message);
     }
 }

@@ -87,7 +87,7 @@ public final class SubCommand implements Callable<Integer> {
     String group;
 
     @Option(names = "--envelope",
-            description = "Print each message's JSON envelope instead of its payload (with sse only topic, offset and data are known).")
+            description = "Print each message's JSON envelope (with its type, time and headers) instead of its payload.")
     boolean envelope;
 
     @Override
@@ -178,7 +178,7 @@ public final class SubCommand implements Callable<Integer> {
         return Payloads.isUtf8(data) ? m.text() : Base64.getEncoder().encodeToString(data);
     }
 
-    /** docs/api.md's envelope on one line; over SSE only topic, offset and data are known. */
+    /** docs/api.md's envelope on one line, with the message's headers when it has some. */
     static String envelope(Message m) {
         StringWriter text = new StringWriter();
         try (JsonGenerator g = JSON.getFactory().createGenerator(text)) {
@@ -190,6 +190,9 @@ public final class SubCommand implements Callable<Integer> {
             }
             if (m.type() != null) {
                 g.writeStringField("type", m.type());
+            }
+            Payloads.writeHeaders(g, m.headers());
+            if (m.type() != null) {
                 Payloads.writeData(g, "data", "encoding", m.type(), m.data());
             } else {
                 g.writeStringField("data", m.text());

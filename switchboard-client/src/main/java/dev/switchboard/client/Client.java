@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.HeaderRules;
 import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +26,7 @@ final class Client implements Switchboard {
     private static final String TEXT = "text/plain; charset=utf-8";
     private static final int MAX_KEY = 255;
     private static final int MAX_TYPE = 255;
+    private static final String HEADER_PREFIX = "Switchboard-Header-";
 
     private final Rest rest;
     private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
@@ -62,13 +66,26 @@ final class Client implements Switchboard {
 
     @Override
     public CompletableFuture<Published> publishAsync(String topic, byte[] data, String type, String idempotencyKey) {
+        return publishAsync(topic, data, type, idempotencyKey, Map.of());
+    }
+
+    @Override
+    public Published publish(String topic, byte[] data, String type, String idempotencyKey,
+                             Map<String, List<String>> headers) {
+        return Rest.join(publishAsync(topic, data, type, idempotencyKey, headers));
+    }
+
+    @Override
+    public CompletableFuture<Published> publishAsync(String topic, byte[] data, String type, String idempotencyKey,
+                                                    Map<String, List<String>> headers) {
         checkOpen();
         topic(topic);
         Objects.requireNonNull(data, "data");
         type(type);
         key(idempotencyKey);
+        headers(headers);
         String path = "/v1/topics/" + topic + "/messages";
-        return rest.send(server -> post(server, path, type, data, idempotencyKey),
+        return rest.send(server -> withHeaders(post(server, path, type, data, idempotencyKey), headers),
                         idempotencyKey != null ? Rest.Retry.SAFE : Rest.Retry.UNSENT, Duration.ZERO, 200, 201)
                 .thenApply(a -> {
                     JsonNode j = Json.tree(a.body());
@@ -88,6 +105,16 @@ final class Client implements Switchboard {
             b.header("Idempotency-Key", key);
         }
         return b;
+    }
+
+    /** The message's headers as {@code Switchboard-Header-<Name>} request headers, one per value. */
+    private static HttpRequest.Builder withHeaders(HttpRequest.Builder request, Map<String, List<String>> headers) {
+        headers.forEach((name, values) -> {
+            for (String value : values) {
+                request.header(HEADER_PREFIX + name, value);
+            }
+        });
+        return request;
     }
 
     @Override
@@ -325,6 +352,22 @@ final class Client implements Switchboard {
             throw invalid(ErrorCode.INVALID_IDEMPOTENCY_KEY, "an idempotency key is 1-255 visible ASCII chars, got '"
                     + TopicNames.abbreviate(key) + "'");
         }
+    }
+
+    private static void headers(Map<String, List<String>> headers) {
+        Objects.requireNonNull(headers, "headers");
+        try {
+            HeaderRules.validate(headers);
+        } catch (ApiException e) {
+            throw invalid(e.code(), e.getMessage());
+        }
+        headers.forEach((name, values) -> {
+            // The JDK's HttpClient writes header values as US-ASCII, turning any other char into '?'.
+            if (!values.stream().allMatch(v -> v.chars().allMatch(c -> c < 0x80))) {
+                throw invalid(ErrorCode.INVALID_HEADERS, "this client sends header values over HTTP, as ASCII only;"
+                        + " the value of header '" + name + "' is not (other clients, and NATS, send UTF-8)");
+            }
+        });
     }
 
     private static InvalidRequestException invalid(ErrorCode code, String message) {

@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Reads the API's JSON. Envelopes are read with the streaming parser so that a JSON payload comes back as the exact
@@ -103,11 +105,13 @@ final class Json {
         byte[] json = null;
         String text = null;
         boolean base64 = false;
+        Map<String, List<String>> headers = Map.of();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
             JsonToken value = p.nextToken();
             switch (field) {
                 case "topic" -> topic = p.getText();
+                case "headers" -> headers = headers(p, value);
                 case "offset" -> offset = p.getLongValue();
                 case "time" -> time = p.getText();
                 case "type" -> type = p.getText();
@@ -133,7 +137,32 @@ final class Json {
         if (offset < 1 || topic == null) {
             throw new IOException("an envelope without topic or offset");
         }
-        return new Message(topic, offset, time, type, decode(json, text, base64));
+        return new Message(topic, offset, time, type, decode(json, text, base64), headers);
+    }
+
+    /** An envelope's {@code "headers":{"Name":["value",…],…}}, the parser at its start. */
+    private static Map<String, List<String>> headers(JsonParser p, JsonToken start) throws IOException {
+        expect(start, JsonToken.START_OBJECT);
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            expect(p.nextToken(), JsonToken.START_ARRAY);
+            List<String> values = new ArrayList<>();
+            while (p.nextToken() == JsonToken.VALUE_STRING) {
+                values.add(p.getText());
+            }
+            expect(p.currentToken(), JsonToken.END_ARRAY);
+            headers.put(name, values);
+        }
+        return headers;
+    }
+
+    /** A lone envelope: an SSE event's data in the stream's envelope format. */
+    static Message envelope(byte[] raw) throws IOException {
+        try (JsonParser p = MAPPER.getFactory().createParser(raw)) {
+            expect(p.nextToken(), JsonToken.START_OBJECT);
+            return envelopeFields(p, raw, null);
+        }
     }
 
     /**

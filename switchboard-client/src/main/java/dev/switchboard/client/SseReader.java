@@ -13,7 +13,10 @@ import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
-/** {@code GET /v1/topics/{T}/events}: one server-sent event per message, resumed with {@code Last-Event-ID}. */
+/**
+ * {@code GET /v1/topics/{T}/events?format=envelope}: one server-sent event per message, carrying its envelope (type,
+ * time and headers with the payload), resumed with {@code Last-Event-ID}.
+ */
 final class SseReader implements SubscriptionImpl.Reader {
     private static final int MAX_ERROR_BODY = 64 * 1024;
     /** Far above any message the server takes (its default limit is 1 MiB, a third more as base64). */
@@ -32,7 +35,8 @@ final class SseReader implements SubscriptionImpl.Reader {
             sub.pin(PollReader.next(sub.rest(), server, topic));
         }
         From from = sub.position();
-        HttpRequest.Builder request = sub.rest().request(server, "/v1/topics/" + Endpoints.segment(topic) + "/events?from=" + from)
+        HttpRequest.Builder request = sub.rest().request(server,
+                        "/v1/topics/" + Endpoints.segment(topic) + "/events?format=envelope&from=" + from)
                 .header("Accept", "text/event-stream");
         if (from.isOffset() && from.offsetValue() > 1) {
             request.header("Last-Event-ID", Long.toString(from.offsetValue() - 1));
@@ -77,8 +81,7 @@ final class SseReader implements SubscriptionImpl.Reader {
     private static void onEvent(SubscriptionImpl sub, SseEvent event) {
         try {
             switch (event.type()) {
-                case "message" -> sub.message(new Message(sub.topic(), Long.parseLong(event.id()), null, null,
-                        Arrays.copyOf(event.dataArray(), event.dataLength())));
+                case "message" -> sub.message(Json.envelope(Arrays.copyOf(event.dataArray(), event.dataLength())));
                 case "gap" -> {
                     JsonNode gap = Json.MAPPER.readTree(event.data());
                     sub.gap(sub.topic(), gap.path("from").asLong(), gap.path("first").asLong());
@@ -98,7 +101,7 @@ final class SseReader implements SubscriptionImpl.Reader {
             }
         } catch (InterruptedException e) {
             throw new Interrupted(e);
-        } catch (IOException | NumberFormatException e) {
+        } catch (IOException e) {
             throw new UncheckedIOException(new IOException("unreadable '" + event.type() + "' event: " + e.getMessage()));
         }
     }

@@ -1,6 +1,8 @@
 package dev.switchboard.client;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -65,9 +67,21 @@ public interface Switchboard extends AutoCloseable {
      */
     Published publish(String topic, byte[] data, String type, String idempotencyKey);
 
+    /**
+     * {@link #publish(String, byte[], String, String)} with message headers (name → values; empty for none), which
+     * every reader gets with the message ({@link Message#headers()}, NATS subscribers as HMSG headers). Names are HTTP
+     * tokens, values printable ASCII or tab (this client sends them as HTTP header values, which the JDK's client
+     * writes as ASCII), within the limits of docs/api.md; else {@link InvalidRequestException} {@code invalid_headers}.
+     */
+    Published publish(String topic, byte[] data, String type, String idempotencyKey,
+                      Map<String, List<String>> headers);
+
     CompletableFuture<Published> publishAsync(String topic, String text);
 
     CompletableFuture<Published> publishAsync(String topic, byte[] data, String type, String idempotencyKey);
+
+    CompletableFuture<Published> publishAsync(String topic, byte[] data, String type, String idempotencyKey,
+                                              Map<String, List<String>> headers);
 
     /** Up to {@code limit} (1-1000) messages from {@code from}, at once (a short poll); unknown topic: not found. */
     Page fetch(String topic, From from, int limit);

@@ -15,7 +15,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Rules on payloads that server and clients share: which content types are JSON, what valid JSON and UTF-8 are, and
@@ -54,6 +56,22 @@ public final class Payloads {
             return DataForm.JSON;
         }
         return isUtf8(bytes) ? DataForm.TEXT : DataForm.BASE64;
+    }
+
+    /** Writes an envelope's {@code "headers":{"Name":["value",…],…}}, nothing for no headers. */
+    public static void writeHeaders(JsonGenerator g, Map<String, List<String>> headers) throws IOException {
+        if (headers.isEmpty()) {
+            return;
+        }
+        g.writeObjectFieldStart("headers");
+        for (Map.Entry<String, List<String>> h : headers.entrySet()) {
+            g.writeArrayFieldStart(h.getKey());
+            for (String value : h.getValue()) {
+                g.writeString(value);
+            }
+            g.writeEndArray();
+        }
+        g.writeEndObject();
     }
 
     /**

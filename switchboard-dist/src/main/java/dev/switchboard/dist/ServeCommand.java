@@ -57,7 +57,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--engine", defaultValue = ServerConfig.EMBEDDED,
             description = "Where topics live: embedded (the log in --data-dir), or a Redis shared by several nodes: "
-                    + "redis://host:port or redis-sentinel://h1:26379,h2:26379#master (docs/cluster.md). "
+                    + "redis://host:port, redis-sentinel://h1:26379,h2:26379#master or a Redis Cluster "
+                    + "redis-cluster://h1:p1,h2:p2 (docs/cluster.md). "
                     + "Default: ${DEFAULT-VALUE}")
     String engine;
 
@@ -327,9 +328,10 @@ final class ServeCommand implements Callable<Integer> {
         if (redisWaitReplicas < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--redis-wait-replicas must not be negative");
         }
-        if (!config.embedded() && !engine.matches("(redis|rediss|redis-sentinel|redis-cluster)://.+")) {
+        if (!config.embedded() && !engine.matches("(redis|rediss|redis-sentinel|redis-cluster|rediss-cluster)://.+")) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--engine must be embedded, redis://host:port or redis-sentinel://host:port,...#master");
+                    "--engine must be embedded, redis://host:port, redis-sentinel://host:port,...#master or "
+                            + "redis-cluster://host:port,...");
         }
         SwitchboardServer server = SwitchboardServer.start(config, sidecarConfig());
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));

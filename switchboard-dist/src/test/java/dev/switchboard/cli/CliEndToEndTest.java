@@ -91,9 +91,8 @@ class CliEndToEndTest {
         Result sub = cli("", "sub", topic, "--from", "earliest", "--count", "6", "--via", via.name());
 
         assertThat(sub.exit()).isZero();
-        // SSE carries the payload without its type, so JSON arrives as published rather than compacted.
-        String json = via == SubCommand.Via.sse ? "{\"a\": [1, 2]}" : "{\"a\":[1,2]}";
-        assertThat(sub.lines()).containsExactly("hello", json, "l1", "l2", "h\u00e9llo \u20ac", "//4A");
+        // Every transport carries the type (SSE in its envelope format), so JSON is printed compact on each.
+        assertThat(sub.lines()).containsExactly("hello", "{\"a\":[1,2]}", "l1", "l2", "h\u00e9llo \u20ac", "//4A");
     }
 
     @ParameterizedTest
@@ -140,6 +139,17 @@ class CliEndToEndTest {
         assertThat(envelope.path("offset").asLong()).isEqualTo(1);
         assertThat(envelope.path("type").asText()).isEqualTo("text/plain; charset=utf-8");
         assertThat(envelope.path("data").asText()).isEqualTo("two\nlines");
+        assertThat(envelope.has("headers")).isFalse();
+
+        assertThat(server.send(java.net.http.HttpRequest.newBuilder(server.uri("/v1/topics/env/messages"))
+                .header("Content-Type", "text/plain").header("Switchboard-Header-Trace-Id", "t-9")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("with headers")).build()).statusCode())
+                .isEqualTo(201);
+        Result sse = cli("", "sub", "env", "--from", "2", "--count", "1", "--via", "sse", "--envelope");
+        JsonNode withHeaders = JSON.readTree(sse.out());
+        assertThat(withHeaders.path("headers").toString()).isEqualTo("{\"Trace-Id\":[\"t-9\"]}");
+        assertThat(withHeaders.path("type").asText()).isEqualTo("text/plain");
+        assertThat(withHeaders.path("data").asText()).isEqualTo("with headers");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.switchboard.broker;
 
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.HeaderRules;
 import dev.switchboard.wire.TopicNames;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +29,14 @@ public final class AppendRules {
         check(topic, type, payload, MessageHeaders.NONE, idempotencyKey);
     }
 
-    /** @throws ApiException when the append must be refused; headers count against the size limit */
+    /**
+     * @throws ApiException when the append must be refused; headers follow {@link HeaderRules} and count against the
+     *                      size limit
+     */
     public void check(String topic, String type, byte[] payload, Map<String, List<String>> headers,
                       String idempotencyKey) {
         writableTopic(topic);
+        HeaderRules.validate(headers);
         int size = payload.length + MessageHeaders.size(headers);
         if (size > maxMessageBytes) {
             throw tooLarge("message", size);
@@ -41,12 +46,14 @@ public final class AppendRules {
 
     /**
      * A batch is refused whole: no message (named {@code invalid_json}, as the HTTP body that holds none), more than
-     * the limit, or any message an append would refuse.
+     * the limit, or any message an append would refuse; {@code headers} are every message's.
      *
      * @throws ApiException when the batch must be refused
      */
-    public void checkBatch(String topic, String type, List<byte[]> payloads, String idempotencyKey) {
+    public void checkBatch(String topic, String type, List<byte[]> payloads, Map<String, List<String>> headers,
+                           String idempotencyKey) {
         writableTopic(topic);
+        HeaderRules.validate(headers);
         if (payloads.isEmpty()) {
             throw new ApiException(ErrorCode.INVALID_JSON, "the batch holds no message; send at least one");
         }
@@ -54,9 +61,10 @@ public final class AppendRules {
             throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "the batch holds " + payloads.size()
                     + " messages; the limit is " + maxBatchMessages);
         }
+        int headerBytes = MessageHeaders.size(headers);
         for (int i = 0; i < payloads.size(); i++) {
-            if (payloads.get(i).length > maxMessageBytes) {
-                throw tooLarge("message " + i + " of the batch", payloads.get(i).length);
+            if (payloads.get(i).length + headerBytes > maxMessageBytes) {
+                throw tooLarge("message " + i + " of the batch", payloads.get(i).length + headerBytes);
             }
         }
         checkTypeAndKey(type, idempotencyKey);

@@ -55,8 +55,17 @@ public interface Broker extends AutoCloseable {
      *                       {@link #append}: a key used by either is used for both)
      * @throws ApiException for refused input (no message, too many, one too large), before anything is stored
      */
+    default CompletableFuture<BatchResult> appendBatch(String topic, String type, List<byte[]> payloads,
+                                                       String idempotencyKey) {
+        return appendBatch(topic, type, payloads, MessageHeaders.NONE, idempotencyKey);
+    }
+
+    /**
+     * {@link #appendBatch(String, String, List, String)} with the same headers on every message; they count against
+     * each message's size limit.
+     */
     CompletableFuture<BatchResult> appendBatch(String topic, String type, List<byte[]> payloads,
-                                               String idempotencyKey);
+                                               Map<String, List<String>> headers, String idempotencyKey);
 
     /**
      * Queues an atomic change of several records and messages (jobs use it to store a job's state together with the

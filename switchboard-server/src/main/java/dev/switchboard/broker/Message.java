@@ -14,7 +14,8 @@ import java.util.function.Function;
  * {@link #newEncodingSlot()} when its class loads.
  */
 public final class Message {
-    private static final int SLOTS = 4;
+    /** Four are taken (SSE payload, SSE envelope, a job's SSE event, WebSocket); one left for the next wire form. */
+    private static final int SLOTS = 5;
     private static final AtomicInteger SLOTS_TAKEN = new AtomicInteger();
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
 

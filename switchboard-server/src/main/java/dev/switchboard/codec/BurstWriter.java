@@ -26,7 +26,11 @@ public final class BurstWriter {
     static final int COALESCE_MAX_BYTES = 4 * 1024;
     /** A pending buffer is written once it holds this much, so the channel's writability sees the burst grow. */
     static final int CHUNK_BYTES = 32 * 1024;
-    private static final int INITIAL_BYTES = 1024;
+    /**
+     * A burst's buffer starts this small and grows as messages are appended: the first message to many idle
+     * subscribers is one small frame each, all in flight at once, and the pool keeps the memory they took.
+     */
+    private static final int INITIAL_BYTES = 256;
 
     private final ChannelHandlerContext ctx;
     private final Function<ByteBuf, ?> frame;
@@ -50,12 +54,18 @@ public final class BurstWriter {
 
     /** Queues {@code bytes}, which must not change afterwards; nothing reaches the channel before a write or flush. */
     public void append(byte[] bytes) {
-        if (bytes.length > COALESCE_MAX_BYTES) {
+        append(bytes, 0);
+    }
+
+    /** Queues {@code bytes} from index {@code from} on (an event shared by many streams, without its first line). */
+    public void append(byte[] bytes, int from) {
+        int length = bytes.length - from;
+        if (length > COALESCE_MAX_BYTES) {
             writePending();
-            lastWrite = ctx.write(frame.apply(Unpooled.wrappedBuffer(bytes)));
+            lastWrite = ctx.write(frame.apply(Unpooled.wrappedBuffer(bytes, from, length)));
             return;
         }
-        room(bytes.length).writeBytes(bytes);
+        room(length).writeBytes(bytes, from, length);
     }
 
     /** Queues {@code value} (not negative) in ASCII decimal, with no allocation: a length in a protocol's line. */
@@ -80,7 +90,7 @@ public final class BurstWriter {
             writePending();
         }
         if (pending == null) {
-            pending = ctx.alloc().directBuffer(INITIAL_BYTES, CHUNK_BYTES);
+            pending = ctx.alloc().directBuffer(Math.max(INITIAL_BYTES, bytes), CHUNK_BYTES);
         }
         pending.ensureWritable(bytes);
         return pending;

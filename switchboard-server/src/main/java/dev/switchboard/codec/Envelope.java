@@ -13,7 +13,7 @@ import java.io.UncheckedIOException;
  * The message envelope of docs/api.md: {@code {"topic","offset","time","type","headers","data"}} (headers only when
  * the message has some) where {@code data} is the payload as
  * a JSON value when the type is JSON, a string when it is UTF-8 text, else base64 with {@code "encoding":"base64"}.
- * Shared by every transport that sends envelopes (polls, WebSocket).
+ * Shared by every transport that sends envelopes (polls, WebSocket, SSE streams in envelope format).
  */
 public final class Envelope {
     public static final JsonFactory JSON = new JsonFactory();
@@ -26,23 +26,8 @@ public final class Envelope {
         g.writeNumberField("offset", m.offset());
         g.writeStringField("time", Payloads.formatTime(m.time()));
         g.writeStringField("type", m.type());
-        if (!m.headers().isEmpty()) {
-            g.writeObjectFieldStart("headers");
-            for (var h : m.headers().entrySet()) {
-                g.writeArrayFieldStart(h.getKey());
-                for (String value : h.getValue()) {
-                    g.writeString(value);
-                }
-                g.writeEndArray();
-            }
-            g.writeEndObject();
-        }
+        Payloads.writeHeaders(g, m.headers());
         Payloads.writeData(g, "data", "encoding", m.type(), m.payload());
-    }
-
-    /** The envelope as compact JSON in UTF-8. */
-    public static byte[] encode(Message m) {
-        return encodeWithOp(m, null);
     }
 
     /** A string as a JSON string literal. */
@@ -52,8 +37,17 @@ public final class Envelope {
         return out.append('"').toString();
     }
 
-    /** {@code {"op":"message", …envelope}} as UTF-8 bytes: the WebSocket form of a message; no op when null. */
+    /** {@code {"op":"message", …envelope}} as UTF-8 bytes: the WebSocket form of a message. */
     public static byte[] encodeWithOp(Message m, String op) {
+        return encode(m, op);
+    }
+
+    /** The envelope alone as UTF-8 bytes: an SSE stream's {@code data} in its envelope format. */
+    public static byte[] encode(Message m) {
+        return encode(m, null);
+    }
+
+    private static byte[] encode(Message m, String op) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(128 + m.payload().length * 4 / 3);
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();

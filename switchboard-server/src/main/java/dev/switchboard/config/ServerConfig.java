@@ -29,7 +29,8 @@ import java.util.List;
  *                         non-loopback server with none answers to any)
  * @param engine           where topics are stored: {@link #EMBEDDED} (the log in {@code dataDir}), or a Redis that
  *                         several nodes share, as a Lettuce URI ({@code redis://host:port},
- *                         {@code redis-sentinel://h1:26379,h2:26379#master}; docs/cluster.md)
+ *                         {@code redis-sentinel://h1:26379,h2:26379#master}, a Redis Cluster's
+ *                         {@code redis-cluster://h1:p1,h2:p2}; docs/cluster.md)
  * @param redisWaitReplicas with Redis: replicas that must hold a change before it is acknowledged (0 = none)
  * @param groups           consumer groups' lease, redelivery and limits
  * @param natsPort         TCP port of the NATS core protocol (docs/nats.md), {@link #NATS_OFF} when off, 0 = any free

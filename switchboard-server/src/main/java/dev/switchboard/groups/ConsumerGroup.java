@@ -37,7 +37,7 @@ final class ConsumerGroup {
     /** When each member last fetched or acknowledged (wall-clock ms), to count members who hold nothing now. */
     final Map<String, Long> lastSeen = new HashMap<>();
     /** Members waiting for messages: held fetches, oldest first, and push members. */
-    final ArrayDeque<GroupService.Waiter> waiters = new ArrayDeque<>();
+    final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     final GroupMeters meters;
     Broker.Watch watch;
 
@@ -73,7 +73,7 @@ final class ConsumerGroup {
     /** Members holding leases, waiting, or seen within {@code since}. */
     int members(long since) {
         Set<String> members = new HashSet<>(held.keySet());
-        for (GroupService.Waiter w : waiters) {
+        for (Waiter w : waiters) {
             members.add(w.member());
         }
         lastSeen.forEach((m, t) -> {

@@ -1,7 +1,5 @@
 package dev.switchboard.groups;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.TopicState;
@@ -10,11 +8,7 @@ import dev.switchboard.broker.Transaction;
 import dev.switchboard.config.GroupSettings;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
-import dev.switchboard.wire.Payloads;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,7 +37,6 @@ public final class GroupService implements AutoCloseable {
     public static final String DEAD_SUFFIX = ".dead";
     /** Lease expiry is looked for this often, so a redelivery comes at most this late. */
     private static final long TICK_MILLIS = 100;
-    private static final JsonFactory JSON = new JsonFactory();
 
     /** A message as a member gets it, with how often it was delivered (1 the first time). */
     public record Delivered(Message message, int deliveries) {}
@@ -69,23 +62,6 @@ public final class GroupService implements AutoCloseable {
     public interface Membership extends AutoCloseable {
         @Override
         void close();
-    }
-
-    /** A member waiting for messages: a held fetch (once) or a push member (until it leaves). */
-    interface Waiter {
-        String member();
-
-        /** How many messages it takes now, given what it holds; 0 when none. */
-        int wants(int held);
-
-        boolean gone();
-
-        void deliver(List<Delivered> messages);
-
-        void failed(Throwable error);
-
-        /** Whether it waits for more after a delivery. */
-        boolean stays();
     }
 
     private final Broker broker;
@@ -158,7 +134,7 @@ public final class GroupService implements AutoCloseable {
                 throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "member '" + member + "' holds "
                         + g.heldBy(member) + " unacknowledged messages, the most a member may; ack some first");
             }
-            Fetch f = new Fetch(member, max, result);
+            Waiter.Fetch f = new Waiter.Fetch(member, max, settings.maxInFlightPerMember(), result);
             if (!serve(g, f) && !wait.isZero()) {
                 g.waiters.add(f);
                 executor.schedule(() -> {
@@ -251,7 +227,7 @@ public final class GroupService implements AutoCloseable {
         CompletableFuture<Membership> result = new CompletableFuture<>();
         onGroupThread(result, () -> {
             ConsumerGroup g = groupForMember(topic, group);
-            Push p = new Push(member, maxInFlight, receiver);
+            Waiter.Push p = new Waiter.Push(member, maxInFlight, receiver);
             g.waiters.add(p);
             result.complete(() -> executor.execute(() -> leave(g, p)));
             serveWaiters(g);
@@ -382,7 +358,7 @@ public final class GroupService implements AutoCloseable {
                 continue;
             }
             serve(g, w);
-            if (w.stays() || !((Fetch) w).serving) {
+            if (w.stays() || !((Waiter.Fetch) w).serving) {
                 g.waiters.add(w); // push members take turns; a fetch that got nothing keeps its place in line
             }
         }
@@ -402,7 +378,7 @@ public final class GroupService implements AutoCloseable {
         if (taken.isEmpty()) {
             return false;
         }
-        if (w instanceof Fetch f) {
+        if (w instanceof Waiter.Fetch f) {
             f.serving = true;
         }
         Map<Long, Lease> leases = new HashMap<>();
@@ -483,10 +459,10 @@ public final class GroupService implements AutoCloseable {
         });
     }
 
-    private void leave(ConsumerGroup g, Push p) {
+    private void leave(ConsumerGroup g, Waiter.Push p) {
         g.waiters.remove(p);
         p.left = true;
-        for (long o : g.heldOffsets(p.member)) {
+        for (long o : g.heldOffsets(p.member())) {
             expire(g, o);
         }
         serveWaiters(g);
@@ -545,7 +521,7 @@ public final class GroupService implements AutoCloseable {
             Message m = read.isEmpty() || read.getFirst().offset() != offset ? null : read.getFirst();
             submit(stage -> {
                 if (m != null) {
-                    stage.append(g.topic + DEAD_SUFFIX, "application/json", deadLetterJson(g.name, m, deliveries));
+                    stage.append(g.topic + DEAD_SUFFIX, "application/json", DeadLetter.json(g.name, m, deliveries));
                 }
                 stage.deleteRecord(GroupKeys.lease(g.topic, g.name, offset));
             }, () -> {
@@ -559,24 +535,6 @@ public final class GroupService implements AutoCloseable {
                 g.available.add(offset);
             });
         }));
-    }
-
-    static byte[] deadLetterJson(String group, Message m, int deliveries) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(192 + m.payload().length * 4 / 3);
-        try (JsonGenerator gen = JSON.createGenerator(out)) {
-            gen.writeStartObject();
-            gen.writeStringField("topic", m.topic());
-            gen.writeNumberField("offset", m.offset());
-            gen.writeStringField("time", Payloads.formatTime(m.time()));
-            gen.writeStringField("type", m.type());
-            Payloads.writeData(gen, "data", "encoding", m.type(), m.payload());
-            gen.writeStringField("group", group);
-            gen.writeNumberField("deliveries", deliveries);
-            gen.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
     }
 
     /**
@@ -611,96 +569,4 @@ public final class GroupService implements AutoCloseable {
         executor.shutdownNow();
     }
 
-    // ---- waiters ----
-
-    /** A held {@code fetch}: served once. */
-    private final class Fetch implements Waiter {
-        private final String member;
-        private final int max;
-        private final CompletableFuture<List<Delivered>> result;
-        /** Messages were leased to it and are on their way. */
-        boolean serving;
-
-        Fetch(String member, int max, CompletableFuture<List<Delivered>> result) {
-            this.member = member;
-            this.max = max;
-            this.result = result;
-        }
-
-        @Override
-        public String member() {
-            return member;
-        }
-
-        @Override
-        public int wants(int held) {
-            return Math.min(max, settings.maxInFlightPerMember() - held);
-        }
-
-        @Override
-        public boolean gone() {
-            return result.isDone();
-        }
-
-        @Override
-        public void deliver(List<Delivered> messages) {
-            result.complete(messages);
-        }
-
-        @Override
-        public void failed(Throwable error) {
-            result.completeExceptionally(error);
-        }
-
-        @Override
-        public boolean stays() {
-            return false;
-        }
-    }
-
-    /** A push member: holds up to {@code maxInFlight} messages, served again whenever it has room. */
-    private static final class Push implements Waiter {
-        private final String member;
-        private final int maxInFlight;
-        private final Receiver receiver;
-        boolean left;
-
-        Push(String member, int maxInFlight, Receiver receiver) {
-            this.member = member;
-            this.maxInFlight = maxInFlight;
-            this.receiver = receiver;
-        }
-
-        @Override
-        public String member() {
-            return member;
-        }
-
-        @Override
-        public int wants(int held) {
-            return maxInFlight - held;
-        }
-
-        @Override
-        public boolean gone() {
-            return left;
-        }
-
-        @Override
-        public void deliver(List<Delivered> messages) {
-            if (!messages.isEmpty()) {
-                receiver.receive(messages);
-            }
-        }
-
-        @Override
-        public void failed(Throwable error) {
-            log.debug("push to group member {} failed, offered again later: {}", member, error.getMessage());
-        }
-
-        @Override
-        public boolean stays() {
-            return true;
-        }
-    }
 }

@@ -1,9 +1,9 @@
 package dev.switchboard.log;
 
 import dev.switchboard.broker.BatchResult;
-import dev.switchboard.broker.MessageHeaders;
 import io.micrometer.core.instrument.Counter;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -12,16 +12,19 @@ import java.util.concurrent.CompletableFuture;
  */
 final class BatchTransaction extends AppendTransaction<BatchResult> {
     private final List<byte[]> payloads;
+    private final Map<String, List<String>> headers;
 
-    BatchTransaction(String topic, String type, List<byte[]> payloads, String key,
+    BatchTransaction(String topic, String type, List<byte[]> payloads, Map<String, List<String>> headers, String key,
                      CompletableFuture<BatchResult> done, Counter replays) {
         super(topic, type, key, done, replays);
         this.payloads = payloads;
+        this.headers = headers;
     }
 
     @Override
     BatchResult stageOn(StagedCommit commit) {
-        return key != null ? commit.appendOnce(topic, type, payloads, MessageHeaders.NONE, key) : commit.appendAll(topic, type, payloads);
+        return key != null ? commit.appendOnce(topic, type, payloads, headers, key)
+                : commit.appendAll(topic, type, payloads, headers);
     }
 
     @Override

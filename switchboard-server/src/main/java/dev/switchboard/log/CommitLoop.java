@@ -224,9 +224,9 @@ final class CommitLoop implements Runnable {
     }
 
     /** Any thread: a batch publish. */
-    boolean offerBatch(String topic, String type, List<byte[]> payloads, String key,
-                       CompletableFuture<BatchResult> done) {
-        return offer(new Pending(new BatchTransaction(topic, type, payloads, key, done, replayed)));
+    boolean offerBatch(String topic, String type, List<byte[]> payloads, Map<String, List<String>> headers,
+                       String key, CompletableFuture<BatchResult> done) {
+        return offer(new Pending(new BatchTransaction(topic, type, payloads, headers, key, done, replayed)));
     }
 
     /** The answer to a command {@link #offer} did not take. */

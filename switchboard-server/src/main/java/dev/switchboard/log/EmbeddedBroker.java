@@ -121,12 +121,12 @@ public final class EmbeddedBroker implements Broker {
 
     @Override
     public CompletableFuture<BatchResult> appendBatch(String topic, String type, List<byte[]> payloads,
-                                                      String idempotencyKey) {
-        rules.checkBatch(topic, type, payloads, idempotencyKey);
+                                                      Map<String, List<String>> headers, String idempotencyKey) {
+        rules.checkBatch(topic, type, payloads, headers, idempotencyKey);
         refuseNewTopicOverLimit(topic);
         CompletableFuture<BatchResult> done = new CompletableFuture<>();
         // A copy: the writer stages it later, on its own thread, whatever the caller does with its list meanwhile.
-        if (!writer.offerBatch(topic, type, List.copyOf(payloads), idempotencyKey, done)) {
+        if (!writer.offerBatch(topic, type, List.copyOf(payloads), headers, idempotencyKey, done)) {
             throw writer.refusal("too many publishes waiting for the log; retry shortly");
         }
         return done;

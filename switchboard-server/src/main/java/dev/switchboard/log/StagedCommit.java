@@ -119,8 +119,8 @@ final class StagedCommit implements Transaction.Stage {
     }
 
     /** Messages of a batch publish without an idempotency key, at contiguous offsets. */
-    BatchResult appendAll(String topic, String type, List<byte[]> payloads) {
-        return appendAll(current(topic), type, payloads, MessageHeaders.NONE);
+    BatchResult appendAll(String topic, String type, List<byte[]> payloads, Map<String, List<String>> headers) {
+        return appendAll(current(topic), type, payloads, headers);
     }
 
     private BatchResult appendAll(StoredTopicState t, String type, List<byte[]> payloads,

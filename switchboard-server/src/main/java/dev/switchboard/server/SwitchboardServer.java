@@ -223,11 +223,6 @@ public final class SwitchboardServer implements AutoCloseable {
         if (config.embedded()) {
             return EmbeddedBroker.open(config, metrics);
         }
-        if (config.engine().startsWith("redis-cluster:")) {
-            // A transaction (a job's state with its event) spans hash slots; see docs/cluster.md, "Redis Cluster".
-            throw new IllegalArgumentException("--engine redis-cluster:// is not supported yet; use redis:// or "
-                    + "redis-sentinel://");
-        }
         return RedisBroker.open(config.engine(), REDIS_KEY_PREFIX, config.redisWaitReplicas(), config.limits(),
                 config.defaultRetention(), config.idempotencyTtl(), metrics);
     }

@@ -595,6 +595,29 @@ public abstract class BrokerContractTest {
     }
 
     @Test
+    void aBatchsHeadersAreOnEveryMessageAndHeadersEitherAppendRefusesStoreNothing() {
+        broker = open(Limits.defaults().withMaxMessageBytes(1000), Retention.UNLIMITED);
+        append("strict", "ok");
+        Map<String, List<String>> headers = Map.of("Source", List.of("import-3"));
+        BatchResult batch = value(broker.appendBatch("strict", TEXT, texts("a", "b"), headers, null));
+        assertThat(List.of(batch.firstOffset(), batch.lastOffset())).containsExactly(2L, 3L);
+        assertThat(read("strict", 1, 10, Long.MAX_VALUE)).extracting(Message::headers)
+                .containsExactly(Map.of(), headers, headers);
+
+        Map<String, List<String>> badName = Map.of("a b", List.of("v"));
+        Map<String, List<String>> badValue = Map.of("T", List.of("line\nbreak"));
+        assertRefused(() -> broker.append("strict", TEXT, bytes("x"), badName, null), ErrorCode.INVALID_HEADERS);
+        assertRefused(() -> broker.append("strict", TEXT, bytes("x"), badValue, null), ErrorCode.INVALID_HEADERS);
+        assertRefused(() -> broker.appendBatch("strict", TEXT, texts("x"), badName, null), ErrorCode.INVALID_HEADERS);
+        // headers count against each message's size: 999 payload bytes fit alone, not with a header
+        assertRefused(() -> broker.appendBatch("strict", TEXT, List.of(new byte[999]), headers, null),
+                ErrorCode.PAYLOAD_TOO_LARGE);
+        assertRefused(() -> broker.append("strict", TEXT, new byte[999], headers, null), ErrorCode.PAYLOAD_TOO_LARGE);
+        assertThat(offsetsOf("strict")).containsExactly(1L, 2L, 3L);
+        assertThat(broker.topics()).extracting(TopicState::name).containsExactly("strict");
+    }
+
+    @Test
     void creationListenersHearEachTopicCreatedOnceItIsReadableAndNotItsLaterChanges() {
         open();
         append("before", "1");
@@ -826,7 +849,7 @@ public abstract class BrokerContractTest {
     // ---- transactions ----
 
     @Test
-    void aTransactionsMessagesAndRecordsBecomeVisibleTogether() throws Exception {
+    protected void aTransactionsMessagesAndRecordsBecomeVisibleTogether() throws Exception {
         open();
         int transactions = 200;
         AtomicBoolean done = new AtomicBoolean();
@@ -872,7 +895,7 @@ public abstract class BrokerContractTest {
     }
 
     @Test
-    void aTransactionsChangesAreAllReadableWhenItIsAnnounced() {
+    protected void aTransactionsChangesAreAllReadableWhenItIsAnnounced() {
         open();
         append("both.b", "before");
         List<CompletableFuture<String>> seenInCallbacks = new ArrayList<>();
@@ -914,7 +937,7 @@ public abstract class BrokerContractTest {
     }
 
     @Test
-    void aTransactionRefusedByItsStageIsRefusedAloneAndTheRestOfItsCommitIsStored() {
+    protected void aTransactionRefusedByItsStageIsRefusedAloneAndTheRestOfItsCommitIsStored() {
         open();
         TestTransaction before;
         TestTransaction refused;
@@ -1001,7 +1024,7 @@ public abstract class BrokerContractTest {
     }
 
     @Test
-    void aTransactionDeletesATopicWithItsMessages() {
+    protected void aTransactionDeletesATopicWithItsMessages() {
         open();
         RecordingWatcher w = RecordingWatcher.watching(broker, "doomed");
         long epoch = twoMessagesOn("doomed");
@@ -1057,7 +1080,7 @@ public abstract class BrokerContractTest {
     }
 
     @Test
-    void messagesAppendedThenDeletedInOneTransactionAreNeverSeen() {
+    protected void messagesAppendedThenDeletedInOneTransactionAreNeverSeen() {
         open();
         RecordingWatcher existing = RecordingWatcher.watching(broker, "existing");
         append("existing", "kept until deleted");
@@ -1090,7 +1113,7 @@ public abstract class BrokerContractTest {
     // ---- restart ----
 
     @Test
-    void everythingAcknowledgedSurvivesARestartAndOffsetsContinue() {
+    protected void everythingAcknowledgedSurvivesARestartAndOffsetsContinue() {
         open();
         for (int i = 1; i <= 50; i++) {
             append("durable.a", "a" + i, i % 10 == 0 ? "key-" + i : null);

@@ -34,7 +34,11 @@ public final class RedisServer implements AutoCloseable {
 
     /** Starts one in {@code dir} (created if needed) with these extra {@code --option value} arguments. */
     public static RedisServer start(Path dir, String... extraArgs) {
-        int port = freePort();
+        return start(dir, freePort(), extraArgs);
+    }
+
+    /** Starts one on {@code port}. */
+    static RedisServer start(Path dir, int port, String... extraArgs) {
         List<String> arguments = new ArrayList<>(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1",
                 "--dir", dir.toString(), "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
                 "--daemonize", "no", "--logfile", dir.resolve("redis.log").toString()));
@@ -141,7 +145,7 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
-    private static int freePort() {
+    static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         } catch (IOException e) {

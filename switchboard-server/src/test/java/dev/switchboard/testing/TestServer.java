@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
@@ -29,8 +30,8 @@ public final class TestServer implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5)).build();
     private SwitchboardServer server;
     private int port;
-    /** The redis-server of a server on Redis, stopped after the server; else null. */
-    private RedisServer redis;
+    /** Stops the redis-server (or cluster) of a server on Redis, after the server; else null. */
+    private Runnable stopRedis;
     private int natsPort;
 
     private TestServer(Path dataDir, UnaryOperator<ServerConfig> customize) {
@@ -70,11 +71,29 @@ public final class TestServer implements AutoCloseable {
      * closed: a suite written for the embedded engine runs on Redis through this.
      */
     public static TestServer onRedis(UnaryOperator<ServerConfig> customize) {
+        return onOwnRedis(dir -> {
+            RedisServer redis = RedisServer.start(dir.resolve("redis"));
+            return new OwnRedis(redis.uri(), redis::close);
+        }, customize);
+    }
+
+    /** As {@link #onRedis}, on a three-master Redis Cluster of its own ({@link RedisCluster}). */
+    public static TestServer onRedisCluster(UnaryOperator<ServerConfig> customize) {
+        return onOwnRedis(dir -> {
+            RedisCluster cluster = RedisCluster.start(dir.resolve("cluster"));
+            return new OwnRedis(cluster.uri(), cluster::close);
+        }, customize);
+    }
+
+    /** A Redis started for one server: the engine URI, and how to stop it. */
+    private record OwnRedis(String uri, Runnable stop) {}
+
+    private static TestServer onOwnRedis(Function<Path, OwnRedis> start, UnaryOperator<ServerConfig> customize) {
         try {
             Path dir = Files.createTempDirectory("switchboard-test");
-            RedisServer redis = RedisServer.start(dir.resolve("redis"));
+            OwnRedis redis = start.apply(dir);
             TestServer s = new TestServer(dir, c -> customize.apply(c).withEngine(redis.uri()));
-            s.redis = redis;
+            s.stopRedis = redis.stop();
             s.boot(0);
             return s;
         } catch (IOException e) {
@@ -180,8 +199,8 @@ public final class TestServer implements AutoCloseable {
         if (server != null) {
             server.close();
         }
-        if (redis != null) {
-            redis.close();
+        if (stopRedis != null) {
+            stopRedis.run();
         }
         http.close();
         try (Stream<Path> files = Files.walk(dataDir)) {

@@ -27,7 +27,9 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -149,6 +151,35 @@ class ClientTopicsTest {
             assertThat(sub.lastOffset()).isEqualTo(51);
             assertThat(connected).containsOnly(URI.create(server.url()));
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void headersArePublishedAndReadOnEveryTransport(Transport transport) throws Exception {
+        String topic = "sub.headers." + transport;
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        headers.put("Trace-Id", List.of("t-1"));
+        headers.put("Tag", List.of("a", "b\tc"));
+        client.publish(topic, "plain".getBytes(StandardCharsets.UTF_8), "text/plain", null, Map.of());
+        Published p = client.publishAsync(topic, "{\"n\":2}".getBytes(StandardCharsets.UTF_8), "application/json",
+                null, headers).get(10, TimeUnit.SECONDS);
+        assertThat(p.offset()).isEqualTo(2);
+        assertRefused(() -> client.publish(topic, new byte[0], "text/plain", null, Map.of("a b", List.of("v"))),
+                InvalidRequestException.class, ErrorCode.INVALID_HEADERS, 0); // checked here, nothing sent
+        assertRefused(() -> client.publish(topic, new byte[0], "text/plain", null, Map.of("T", List.of("caf\u00e9"))),
+                InvalidRequestException.class, ErrorCode.INVALID_HEADERS, 0);
+
+        List<Message> got = new CopyOnWriteArrayList<>();
+        try (Subscription sub = client.subscribe(topic, From.earliest(),
+                SubscribeOptions.builder().transport(transport).build(), got::add)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> got.size() == 2);
+        }
+        assertThat(got.get(0).headers()).isEmpty();
+        assertThat(got.get(1).headers()).isEqualTo(headers);
+        assertThat(got.get(1).type()).isEqualTo("application/json");
+        assertThat(got.get(1).text()).isEqualTo("{\"n\":2}");
+        assertThat(client.fetch(topic, From.earliest(), 10).messages()).extracting(Message::headers)
+                .containsExactly(Map.of(), headers);
     }
 
     @ParameterizedTest

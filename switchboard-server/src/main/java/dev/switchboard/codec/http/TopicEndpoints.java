@@ -48,7 +48,7 @@ public final class TopicEndpoints {
         this.presence = presence;
     }
 
-    /** {@code POST /v1/topics/{topic}/messages}: 201 once stored under the fsync policy. */
+    /** {@code POST /v1/topics/{topic}/messages}, with its {@link PublishHeaders}: 201 once stored (fsync policy). */
     public void publish(Exchange ex, String topic) {
         TopicNames.validate(topic);
         String type = ex.header(HttpHeaderNames.CONTENT_TYPE);
@@ -60,10 +60,11 @@ public final class TopicEndpoints {
             Payloads.requireJson(payload);
         }
         String key = ex.header(IDEMPOTENCY_KEY);
+        Map<String, List<String>> headers = PublishHeaders.of(ex.request().headers());
         ex.admitPublishes(1);
         ConnectionStats stats = ConnectionStats.of(ex.ctx().channel());
         long storeStart = stats.stages().decoded(ex.stageStart());
-        ex.respondWhenDone(stats.stages().stored(storeStart, broker.append(topic, type, payload, key)), r -> {
+        ex.respondWhenDone(stats.stages().stored(storeStart, broker.append(topic, type, payload, headers, key)), r -> {
             stats.messagesIn(r.replayed() ? 0 : 1);
             ex.respond(published(ex, r));
         });
@@ -89,17 +90,19 @@ public final class TopicEndpoints {
 
     /**
      * {@code POST /v1/topics/{topic}/batch}: NDJSON or a JSON array, one JSON message each, stored as one step at
-     * contiguous offsets; 201 with the range once stored under the fsync policy.
+     * contiguous offsets, each with the request's {@link PublishHeaders}; 201 with the range once stored under the
+     * fsync policy.
      */
     public void publishBatch(Exchange ex, String topic) {
         TopicNames.validate(topic);
         List<byte[]> messages = BatchBody.messages(ex.header(HttpHeaderNames.CONTENT_TYPE),
                 ByteBufUtil.getBytes(ex.request().content()));
+        Map<String, List<String>> headers = PublishHeaders.of(ex.request().headers());
         ex.admitPublishes(messages.size());
         ConnectionStats stats = ConnectionStats.of(ex.ctx().channel());
         long storeStart = stats.stages().decoded(ex.stageStart());
         ex.respondWhenDone(stats.stages().stored(storeStart,
-                broker.appendBatch(topic, BatchBody.JSON_TYPE, messages, ex.header(IDEMPOTENCY_KEY))), r -> {
+                broker.appendBatch(topic, BatchBody.JSON_TYPE, messages, headers, ex.header(IDEMPOTENCY_KEY))), r -> {
                     stats.messagesIn(r.replayed() ? 0 : r.count());
                     ex.respond(published(ex, r));
                 });

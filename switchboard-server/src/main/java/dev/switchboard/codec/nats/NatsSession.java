@@ -18,6 +18,7 @@ import dev.switchboard.fanout.TopicFeed;
 import dev.switchboard.jobs.Job;
 import dev.switchboard.jobs.JobStatus;
 import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.HeaderRules;
 import dev.switchboard.wire.TopicNames;
 import dev.switchboard.xray.ConnectionStats;
 import dev.switchboard.xray.Transport;
@@ -326,6 +327,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
                 error("Parser Error: an HPUB's headers start with NATS/1.0 and hold 'Name: value' lines");
                 return;
             }
+            HeaderRules.validate(headers); // live messages too, so every subscriber gets headers any transport takes
         }
         if (subject.startsWith(JOBS_PREFIX)) {
             submitJob(subject.substring(JOBS_PREFIX.length()), p);

@@ -35,7 +35,8 @@ import java.util.concurrent.CompletionException;
 /**
  * {@code GET /v1/topics/{topic}/events}: answers with an SSE stream, a streaming response ({@link Exchange#stream})
  * whose body is the events, written by an {@link SseSink} as they come. Resumes from {@code Last-Event-ID} + 1 when
- * the client sends one (a reconnecting EventSource does), else from {@code ?from=} (default {@code next}).
+ * the client sends one (a reconnecting EventSource does), else from {@code ?from=} (default {@code next}). Events
+ * carry the payload, or with {@code ?format=envelope} the message envelope.
  */
 public final class SseEndpoint {
     private final Delivery delivery;
@@ -53,7 +54,19 @@ public final class SseEndpoint {
     public void stream(Exchange ex, String topicName) {
         TopicNames.validate(topicName);
         StartPosition from = startOf(ex.header("Last-Event-ID"), ex.query("from"), StartPosition.NEXT);
-        open(ex, topicName, from, SseFormat.TOPIC, ex.grants().subject());
+        open(ex, topicName, from, topicFormat(ex.query("format")), ex.grants().subject());
+    }
+
+    /** {@code ?format=}: {@code payload} (the default) or {@code envelope}, which carries type, time and headers. */
+    private static SseFormat topicFormat(String format) {
+        if (format == null || format.equals("payload")) {
+            return SseFormat.TOPIC;
+        }
+        if (format.equals("envelope")) {
+            return SseFormat.TOPIC_ENVELOPE;
+        }
+        throw new ApiException(ErrorCode.INVALID_QUERY, "format must be 'payload' or 'envelope', got '"
+                + TopicNames.abbreviate(format) + "'");
     }
 
     /**
@@ -92,7 +105,7 @@ public final class SseEndpoint {
                 }
                 return;
             }
-            SseSink sink = openStream(ex, SseFormat.STREAM, true, patterns == null ? () -> {} : patterns::cancel);
+            SseSink sink = openStream(ex, SseFormat.TOPIC_ENVELOPE, true, patterns == null ? () -> {} : patterns::cancel);
             started[0] = sink;
             if (!sink.begin()) {
                 feeds.forEach(delivery::release); // the connection is gone

@@ -18,8 +18,7 @@ public final class SseEvents {
     /** Where a message caches its event bytes, as a topic's and as a job's event. */
     static final int MESSAGE_SLOT = Message.newEncodingSlot();
     static final int JOB_EVENT_SLOT = Message.newEncodingSlot();
-    /** A message in a stream over many topics: its event without the {@code id}, which each stream writes. */
-    static final int STREAM_SLOT = Message.newEncodingSlot();
+    static final int ENVELOPE_SLOT = Message.newEncodingSlot();
     private static final byte[] HEARTBEAT = ": heartbeat\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private SseEvents() {}
@@ -40,13 +39,16 @@ public final class SseEvents {
     }
 
     /**
-     * A message of a stream over many topics, without its {@code id:} line (the stream's cursor, its own per stream):
-     * {@code event: message} and the envelope JSON, which names the topic and the offset.
+     * A message in a stream's envelope format ({@code ?format=envelope}): {@code id: <offset>}, {@code event: message}
+     * and the message envelope of docs/api.md (with its type, time and headers) as {@code data}. A JSON payload is
+     * embedded as sent and may break lines between its tokens; they become {@code data:} lines like a payload's, so
+     * the joined lines are the same JSON.
      */
-    public static byte[] streamMessage(Message m) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(m.payload().length + 128);
-        ascii(out, "event: message\n");
-        dataLines(out, Envelope.encode(m));
+    public static byte[] envelope(Message m) {
+        byte[] envelope = Envelope.encode(m);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(envelope.length + 48);
+        ascii(out, "id: " + m.offset() + "\nevent: message\n");
+        dataLines(out, envelope);
         out.write('\n');
         return out.toByteArray();
     }
@@ -54,6 +56,15 @@ public final class SseEvents {
     /** The {@code id:} line of a stream's next event: its cursor, which {@code Last-Event-ID} sends back. */
     static byte[] id(String cursor) {
         return ("id: " + cursor + "\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Where an event's lines after its first ({@code id:}) start: a stream over many topics writes its own id. */
+    static int afterIdLine(byte[] event) {
+        int lf = 0;
+        while (event[lf] != '\n') {
+            lf++;
+        }
+        return lf + 1;
     }
 
     /** An error that ends one topic of a stream over many topics, not the stream. */

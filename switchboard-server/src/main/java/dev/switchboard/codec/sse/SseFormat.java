@@ -19,8 +19,11 @@ interface SseFormat {
     /** A topic: every message is an {@code event: message} carrying the payload. */
     SseFormat TOPIC = m -> m.encoded(SseEvents.MESSAGE_SLOT, SseEvents::message);
 
-    /** A stream over many topics: the envelope as data (it names the topic); the id is the stream's own cursor. */
-    SseFormat STREAM = m -> m.encoded(SseEvents.STREAM_SLOT, SseEvents::streamMessage);
+    /**
+     * A topic in envelope format: every message is an {@code event: message} carrying its envelope. A stream over
+     * many topics sends the same events, its own cursor in place of their {@code id:} line.
+     */
+    SseFormat TOPIC_ENVELOPE = m -> m.encoded(SseEvents.ENVELOPE_SLOT, SseEvents::envelope);
 
     /** A job: {@code status} and {@code progress} events carrying the job JSON; ends after a terminal status. */
     SseFormat JOB = new SseFormat() {

@@ -234,11 +234,14 @@ final class SseSink extends StreamBody implements DeliverySink {
 
     @Override
     public void deliver(Message message) {
-        if (cursor != null) {
+        byte[] event = format.event(message);
+        if (cursor == null) {
+            burst.append(event);
+        } else {
             cursor.put(message.topic(), message.offset() + 1);
             burst.append(SseEvents.id(StreamCursor.encode(cursor)));
+            burst.append(event, SseEvents.afterIdLine(event)); // the shared event, with the stream's id
         }
-        burst.append(format.event(message));
         stats.messagesOut(1);
         wroteSinceHeartbeat = true;
         if (format.endsStream(message)) {

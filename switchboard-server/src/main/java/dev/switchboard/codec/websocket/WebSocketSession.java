@@ -7,6 +7,7 @@ import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Message;
+import dev.switchboard.broker.MessageHeaders;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.codec.BurstWriter;
 import dev.switchboard.codec.http.HttpResponses;
@@ -312,17 +313,45 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             type = type == null ? "application/json" : type;
         }
         String key = op.hasNonNull("key") ? op.get("key").asText() : null;
+        Map<String, List<String>> headers = headersOf(op.get("headers"));
         if (payload.length > limits.maxMessageBytes()) {
             throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "message is " + payload.length + " bytes; the limit is "
                     + limits.maxMessageBytes());
         }
         publishBudget.admit(grants.subject(), 1);
         long storeStart = stats.stages().decoded(stageStart);
-        var done = stats.stages().stored(storeStart, broker.append(topic, type, payload, key));
+        var done = stats.stages().stored(storeStart, broker.append(topic, type, payload, headers, key));
         if (++publishesInFlight >= MAX_PUBLISHES_IN_FLIGHT) {
             ctx.channel().config().setAutoRead(false);
         }
         done.whenComplete((r, e) -> Handoff.execute(ctx.executor(), () -> acked(id, r, e)));
+    }
+
+    /** A publish's {@code "headers"} in the envelope's shape, {@code {"Name":["value",…],…}}; none when absent. */
+    private static Map<String, List<String>> headersOf(JsonNode headers) {
+        if (headers == null || headers.isNull()) {
+            return MessageHeaders.NONE;
+        }
+        if (!headers.isObject()) {
+            throw new ApiException(ErrorCode.INVALID_HEADERS, "headers must be an object like {\"Name\":[\"value\"]}");
+        }
+        Map<String, List<String>> fields = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> h : headers.properties()) {
+            if (!h.getValue().isArray()) {
+                throw new ApiException(ErrorCode.INVALID_HEADERS, "header '" + TopicNames.abbreviate(h.getKey())
+                        + "' must be an array of strings");
+            }
+            List<String> values = new ArrayList<>();
+            for (JsonNode v : h.getValue()) {
+                if (!v.isTextual()) {
+                    throw new ApiException(ErrorCode.INVALID_HEADERS, "header '" + TopicNames.abbreviate(h.getKey())
+                            + "' must be an array of strings");
+                }
+                values.add(v.asText());
+            }
+            fields.put(h.getKey(), List.copyOf(values));
+        }
+        return fields;
     }
 
     private void acked(String id, PublishResult r, Throwable error) {

@@ -15,6 +15,7 @@ import dev.switchboard.config.Limits;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.Limit;
@@ -24,15 +25,23 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions.RefreshTrigger;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.RedisClusterURIUtil;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
@@ -41,6 +50,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.net.SocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,20 +61,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -82,6 +96,10 @@ import org.slf4j.LoggerFactory;
  * Lettuce's event loop (a caller that calls back into the engine from there would wait on the loop it blocks).
  * Reads go to Redis directly. While Redis is unreachable every call fails at once with {@code unavailable} and
  * Lettuce reconnects by itself.
+ *
+ * <p>On Redis Cluster ({@code redis-cluster://}) the same code runs through Lettuce's cluster client: each script
+ * stays in one hash slot and goes to that slot's master (one connection per master, so a topic's changes keep their
+ * order), and a transaction that would span slots is refused (docs/cluster.md, "Redis Cluster").
  */
 public final class RedisBroker implements Broker {
     private static final Logger log = LoggerFactory.getLogger(RedisBroker.class);
@@ -94,6 +112,12 @@ public final class RedisBroker implements Broker {
     static final Duration REPLICA_WAIT = Duration.ofSeconds(1);
     /** Changes issued in one round, which one {@code WAIT} covers. */
     private static final int ROUND = 1024;
+    /** What names a Redis Cluster's seed nodes: {@code redis-cluster://}, {@code rediss-cluster://}. */
+    private static final String CLUSTER_SCHEME = "-cluster://";
+    private static final int KNOWN_TOPICS = 65_536;
+    /** Tries to subscribe again to a channel Redis unsubscribed, {@link #RESUBSCRIBE_DELAY_MILLIS} apart. */
+    private static final int RESUBSCRIBE_ATTEMPTS = 100;
+    private static final long RESUBSCRIBE_DELAY_MILLIS = 100;
 
     final RedisKeys keys;
     private final String where;
@@ -103,10 +127,18 @@ public final class RedisBroker implements Broker {
     private final long idempotencyTtlMillis;
     final RedisScripts scripts = new RedisScripts();
     private final ClientResources resources;
-    final RedisClient client;
-    private final StatefulRedisConnection<String, byte[]> connection;
-    final RedisAsyncCommands<String, byte[]> redis;
-    private final RedisCommands<String, byte[]> blocking;
+    /** A {@link RedisClient}, or a {@link RedisClusterClient} on Redis Cluster. */
+    private final AbstractRedisClient client;
+    /** On Redis Cluster every script and transaction must stay in one hash slot. */
+    final boolean cluster;
+    private final StatefulConnection<String, byte[]> connection;
+    final RedisClusterAsyncCommands<String, byte[]> redis;
+    private final RedisClusterCommands<String, byte[]> blocking;
+    /**
+     * Topics this node knows to be in the registry, whose appends skip the topic limit's check (a set cleared when
+     * it grows large: a topic missing from it costs one check).
+     */
+    private final Set<String> knownTopics = ConcurrentHashMap.newKeySet();
     private final RedisWatchers watchers;
     private final BlockingQueue<Work> queue;
     private final Thread writer;
@@ -141,17 +173,42 @@ public final class RedisBroker implements Broker {
                 limits.maxIdempotencyKeyLength());
         this.defaultRetention = defaultRetention;
         this.idempotencyTtlMillis = idempotencyTtl.toMillis();
-        RedisURI redisUri = RedisURI.create(uri);
-        this.where = redisUri.toString(); // without credentials, for logs and /readyz
-        redisUri.setTimeout(COMMAND_TIMEOUT);
+        this.cluster = uri.contains(CLUSTER_SCHEME);
+        if (cluster && waitReplicas > 0) {
+            throw new IllegalArgumentException("--redis-wait-replicas is not supported with Redis Cluster: WAIT "
+                    + "covers one node's replicas, and a cluster's changes go to every master");
+        }
         // Back within a second of Redis: Lettuce's default backoff grows to 30 s between attempts.
         this.resources = DefaultClientResources.builder().reconnectDelay(Delay.exponential(Duration.ofMillis(20),
                 Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS)).build();
-        this.client = RedisClient.create(resources, redisUri);
-        client.setOptions(ClientOptions.builder().autoReconnect(true)
-                // Fail fast while Redis is away: callers get a 503 at once rather than a queue that grows.
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT)).build());
+        if (cluster) {
+            // Lettuce names a cluster's seed nodes redis://h1:p1,h2:p2; redis-cluster:// says which client to use.
+            List<RedisURI> seeds = RedisClusterURIUtil.toRedisURIs(URI.create(uri.replace(CLUSTER_SCHEME, "://")));
+            seeds.forEach(s -> s.setTimeout(COMMAND_TIMEOUT));
+            this.where = seeds.toString();
+            RedisClusterClient clusterClient = RedisClusterClient.create(resources, seeds);
+            clusterClient.setOptions(ClusterClientOptions.builder().autoReconnect(true)
+                    // Lettuce opens a node's connection on first use: commands sent meanwhile must wait for it,
+                    // so a node that is away delays them up to the command timeout rather than refusing at once.
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                    .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+                    // A slot that moved (MOVED, ASK) or a node that keeps failing reloads the slot map at once.
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAdaptiveRefreshTrigger(
+                            RefreshTrigger.MOVED_REDIRECT, RefreshTrigger.ASK_REDIRECT,
+                            RefreshTrigger.PERSISTENT_RECONNECTS, RefreshTrigger.UNCOVERED_SLOT,
+                            RefreshTrigger.UNKNOWN_NODE).build()).build());
+            this.client = clusterClient;
+        } else {
+            RedisURI redisUri = RedisURI.create(uri);
+            this.where = redisUri.toString(); // without credentials, for logs and /readyz
+            redisUri.setTimeout(COMMAND_TIMEOUT);
+            RedisClient single = RedisClient.create(resources, redisUri);
+            single.setOptions(ClientOptions.builder().autoReconnect(true)
+                    // Fail fast while Redis is away: callers get a 503 at once rather than a queue that grows.
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT)).build());
+            this.client = single;
+        }
         this.reconnects = Counter.builder("switchboard.redis.reconnects")
                 .description("Connections to Redis made again after one was lost").register(metrics);
         this.pings = Timer.builder("switchboard.redis.ping").description("Round trips of PING to Redis")
@@ -161,14 +218,22 @@ public final class RedisBroker implements Broker {
         Gauge.builder("switchboard.redis.rtt.seconds", lastRttNanos, n -> n.get() < 0 ? Double.NaN : n.get() / 1e9)
                 .description("The latest PING round trip to Redis").register(metrics);
         try {
-            this.connection = client.connect(CODEC);
+            if (client instanceof RedisClusterClient c) {
+                StatefulRedisClusterConnection<String, byte[]> clustered = c.connect(CODEC);
+                this.connection = clustered;
+                this.redis = clustered.async();
+                this.blocking = clustered.sync();
+            } else {
+                StatefulRedisConnection<String, byte[]> single = ((RedisClient) client).connect(CODEC);
+                this.connection = single;
+                this.redis = single.async();
+                this.blocking = single.sync();
+            }
         } catch (RedisException e) {
             client.shutdown();
             resources.shutdown();
             throw new IllegalStateException("cannot connect to Redis at " + where + ": " + e.getMessage(), e);
         }
-        this.redis = connection.async();
-        this.blocking = connection.sync();
         try {
             scripts.loadAll(blocking);
         } catch (RedisException e) {
@@ -181,14 +246,15 @@ public final class RedisBroker implements Broker {
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress address) {
-                if (handler == connection) {
+                // On a cluster, each node's connection is its own handler: any of them counts.
+                if (handler == connection || cluster && !(handler instanceof StatefulRedisPubSubConnection)) {
                     reconnects.increment();
                 }
             }
         });
         this.answers = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("switchboard-redis-answers")
                 .daemon(true).factory());
-        this.watchers = new RedisWatchers(client, keys, this);
+        this.watchers = new RedisWatchers(connectPubSub(), keys, this);
         this.queue = new LinkedBlockingQueue<>(limits.maxPendingPublishes());
         this.writer = Thread.ofPlatform().name("switchboard-redis-writer").start(this::writeLoop);
         this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("switchboard-redis-timer")
@@ -200,8 +266,47 @@ public final class RedisBroker implements Broker {
     }
 
     /**
+     * Subscribes again to a shard channel that Redis unsubscribed, while it is still {@code wanted}: on Redis Cluster
+     * a master that hands a slot to another unsubscribes the slot's channels itself, and a subscription reaches the
+     * new master once the slot map is reloaded (the first {@code MOVED} does it), so it is retried until then.
+     */
+    void subscribeAgain(StatefulRedisPubSubConnection<String, byte[]> pubsub, String channel, BooleanSupplier wanted) {
+        subscribeAgain(pubsub, channel, wanted, 1);
+    }
+
+    private void subscribeAgain(StatefulRedisPubSubConnection<String, byte[]> pubsub, String channel,
+                                BooleanSupplier wanted, int attempt) {
+        if (closed || !wanted.getAsBoolean()) {
+            return;
+        }
+        pubsub.async().ssubscribe(channel).whenComplete((ok, failure) -> {
+            if (failure == null) {
+                return;
+            }
+            if (attempt >= RESUBSCRIBE_ATTEMPTS) {
+                log.warn("channel {} could not be subscribed again after its slot moved: {}", channel,
+                        failure.getMessage());
+                return;
+            }
+            try {
+                timer.schedule(() -> subscribeAgain(pubsub, channel, wanted, attempt + 1), RESUBSCRIBE_DELAY_MILLIS,
+                        TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                log.debug("engine closed while subscribing again to {}", channel);
+            }
+        });
+    }
+
+    /** A pub/sub connection (on a cluster, one that reaches each shard channel's node by its slot). */
+    StatefulRedisPubSubConnection<String, byte[]> connectPubSub() {
+        return client instanceof RedisClusterClient c ? c.connectPubSub(CODEC)
+                : ((RedisClient) client).connectPubSub(CODEC);
+    }
+
+    /**
      * Opens the engine on the Redis named by a Lettuce URI ({@code redis://host:port},
-     * {@code redis-sentinel://h1:26379,h2:26379#master}); every key starts with {@code keyPrefix}. With
+     * {@code redis-sentinel://h1:26379,h2:26379#master}), or on a Redis Cluster
+     * ({@code redis-cluster://h1:p1,h2:p2}, seed nodes); every key starts with {@code keyPrefix}. With
      * {@code waitReplicas > 0} a change is acknowledged only once that many replicas hold it ({@code WAIT}).
      */
     public static RedisBroker open(String uri, String keyPrefix, int waitReplicas, Limits limits,
@@ -228,24 +333,26 @@ public final class RedisBroker implements Broker {
 
     @Override
     public CompletableFuture<BatchResult> appendBatch(String topic, String type, List<byte[]> payloads,
-                                                      String idempotencyKey) {
-        rules.checkBatch(topic, type, payloads, idempotencyKey);
-        return appendAll(topic, type, List.copyOf(payloads), MessageHeaders.NONE, idempotencyKey);
+                                                      Map<String, List<String>> headers, String idempotencyKey) {
+        rules.checkBatch(topic, type, payloads, headers, idempotencyKey);
+        return appendAll(topic, type, List.copyOf(payloads), headers, idempotencyKey);
     }
 
     private CompletableFuture<BatchResult> appendAll(String topic, String type, List<byte[]> payloads,
                                                      Map<String, List<String>> headers, String idempotencyKey) {
-        List<byte[]> args = new ArrayList<>(payloads.size() + 10);
-        args.addAll(RedisKeys.args(keys.prefix(), topic, type, idempotencyKey == null ? "" : idempotencyKey,
-                idempotencyTtlMillis, limits.maxTopics()));
-        args.addAll(retentionArgs(defaultRetention));
-        args.add(headers.isEmpty() ? new byte[0] : MessageHeaders.encode(headers));
-        args.addAll(payloads);
-        return issue(() -> scripts.append.<List<Object>>run(redis, ScriptOutputType.MULTI,
-                args.toArray(byte[][]::new)), reply -> switch (text(reply.get(0))) {
+        return issue(() -> {
+            List<byte[]> args = new ArrayList<>(payloads.size() + 10);
+            args.addAll(RedisKeys.args(keys.prefix(), topic, type, idempotencyKey == null ? "" : idempotencyKey,
+                    idempotencyTtlMillis, roomFor(topic)));
+            args.addAll(retentionArgs(defaultRetention));
+            args.add(headers.isEmpty() ? new byte[0] : MessageHeaders.encode(headers));
+            args.addAll(payloads);
+            return scripts.append.<List<Object>>run(redis, keys.meta(topic), args.toArray(byte[][]::new));
+        }, reply -> switch (text(reply.get(0))) {
                     case "A", "R" -> {
                         long[] range = Arrays.stream(text(reply.get(1)).split(" ")).mapToLong(Long::parseLong)
                                 .toArray();
+                        rememberTopic(topic);
                         yield new BatchResult(topic, range[0], range[1], range[2], text(reply.get(0)).equals("R"));
                     }
                     case "L" -> throw overTopicLimit();
@@ -256,12 +363,16 @@ public final class RedisBroker implements Broker {
     @Override
     public CompletableFuture<TopicState> setRetention(String topic, Retention retention) {
         AppendRules.writableTopic(topic);
-        List<byte[]> args = new ArrayList<>(RedisKeys.args(keys.prefix(), topic, limits.maxTopics()));
-        args.addAll(retentionArgs(retention));
-        return issue(() -> scripts.retention.<List<Object>>run(redis, ScriptOutputType.MULTI,
-                args.toArray(byte[][]::new)), reply -> switch (text(reply.get(0))) {
-                    case "S" -> new TopicState(topic, number(reply.get(1)), number(reply.get(2)),
-                            number(reply.get(3)), number(reply.get(4)), number(reply.get(5)), retention);
+        return issue(() -> {
+            List<byte[]> args = new ArrayList<>(RedisKeys.args(keys.prefix(), topic, roomFor(topic)));
+            args.addAll(retentionArgs(retention));
+            return scripts.retention.<List<Object>>run(redis, keys.meta(topic), args.toArray(byte[][]::new));
+        }, reply -> switch (text(reply.get(0))) {
+                    case "S" -> {
+                        rememberTopic(topic);
+                        yield new TopicState(topic, number(reply.get(1)), number(reply.get(2)),
+                                number(reply.get(3)), number(reply.get(4)), number(reply.get(5)), retention);
+                    }
                     case "L" -> throw overTopicLimit();
                     default -> throw unexpected(reply);
                 });
@@ -270,8 +381,33 @@ public final class RedisBroker implements Broker {
     @Override
     public CompletableFuture<Boolean> delete(String topic) {
         AppendRules.writableTopic(topic);
-        return issue(() -> scripts.delete.<Long>run(redis, ScriptOutputType.INTEGER,
-                RedisKeys.args(keys.prefix(), topic).toArray(byte[][]::new)), deleted -> deleted == 1);
+        return issue(() -> scripts.delete.<Long>run(redis, keys.meta(topic),
+                RedisKeys.args(keys.prefix(), topic).toArray(byte[][]::new)), deleted -> {
+                    knownTopics.remove(topic);
+                    return deleted == 1;
+                });
+    }
+
+    /**
+     * On the writer: "1" when {@code topic} may be created under the topic limit (it is in the registry already, or
+     * the registry has room), else "0". The registry is a set of its own (a slot of its own on a cluster), so the
+     * append's script cannot count it: nodes creating topics at the same moment may pass the limit by a few.
+     */
+    private String roomFor(String topic) {
+        if (knownTopics.contains(topic)) {
+            return "1";
+        }
+        CompletableFuture<Double> listed = redis.zscore(keys.registry(), topic.getBytes(StandardCharsets.UTF_8))
+                .toCompletableFuture();
+        CompletableFuture<Long> count = redis.zcard(keys.registry()).toCompletableFuture();
+        return awaitRedis(() -> listed) != null || awaitRedis(() -> count) < limits.maxTopics() ? "1" : "0";
+    }
+
+    private void rememberTopic(String topic) {
+        if (knownTopics.size() >= KNOWN_TOPICS) {
+            knownTopics.clear();
+        }
+        knownTopics.add(topic);
     }
 
     @Override
@@ -291,6 +427,12 @@ public final class RedisBroker implements Broker {
                     answers.execute(() -> tx.failed(why));
                     return;
                 }
+                List<String> slotKeys = stage.slotKeys();
+                if (cluster && slotKeys.stream().map(SlotHash::getSlot).distinct().count() > 1) {
+                    ApiException why = stage.spansSlots();
+                    answers.execute(() -> tx.failed(why));
+                    return;
+                }
                 if (stage.isEmpty()) {
                     answers.execute(() -> {
                         tx.durable();
@@ -302,7 +444,7 @@ public final class RedisBroker implements Broker {
                 args.addAll(retentionArgs(defaultRetention));
                 args.addAll(stage.arguments());
                 CompletableFuture<Void> stored = issueNow(() -> scripts.transaction.<List<Object>>run(redis,
-                        ScriptOutputType.MULTI, args.toArray(byte[][]::new)), reply -> {
+                        slotKeys.getFirst(), args.toArray(byte[][]::new)), reply -> {
                     if (text(reply.get(0)).equals("C")) {
                         throw RedisStage.conflict(text(reply.get(1)));
                     }
@@ -721,7 +863,7 @@ public final class RedisBroker implements Broker {
             // Any node may drop old messages: the script decides by Redis's clock, and a second run changes nothing.
             for (byte[] topic : redis.zrange(keys.aged(), 0, -1).get(COMMAND_TIMEOUT.toMillis(),
                     TimeUnit.MILLISECONDS)) {
-                scripts.age.<Long>run(redis, ScriptOutputType.INTEGER, RedisKeys.args(keys.prefix(), text(topic))
+                scripts.age.<Long>run(redis, keys.meta(text(topic)), RedisKeys.args(keys.prefix(), text(topic))
                         .toArray(byte[][]::new));
             }
         } catch (InterruptedException e) {

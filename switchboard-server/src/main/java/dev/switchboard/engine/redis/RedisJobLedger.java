@@ -3,7 +3,6 @@ package dev.switchboard.engine.redis;
 import dev.switchboard.broker.JobLedger;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.security.SecureRandom;
@@ -50,13 +49,21 @@ final class RedisJobLedger implements JobLedger {
     RedisJobLedger(RedisBroker broker, Settings defaults) {
         this.broker = broker;
         this.defaults = defaults;
-        this.wakeUps = broker.client.connectPubSub(RedisBroker.CODEC);
+        this.wakeUps = broker.connectPubSub();
         wakeUps.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void smessage(String channel, byte[] message) {
                 String queue = queueOf(channel);
                 if (queue != null) {
                     broker.timer.execute(() -> tryHeld(queue));
+                }
+            }
+
+            @Override
+            public void sunsubscribed(String channel, long count) {
+                String queue = queueOf(channel);
+                if (queue != null) {
+                    broker.subscribeAgain(wakeUps, channel, () -> !closed && held.containsKey(queue));
                 }
             }
         });
@@ -69,17 +76,19 @@ final class RedisJobLedger implements JobLedger {
 
     @Override
     public CompletableFuture<Fields> find(String id) {
-        return read("find", "", List.of(id), reply -> isNone(reply) ? null : fields(reply.get(1)));
+        return read("find", RedisSlotTags.ofJob(id), "", List.of(id),
+                reply -> isNone(reply) ? null : fields(reply.get(1)));
     }
 
     @Override
     public CompletableFuture<byte[]> result(String id) {
-        return read("result", "", List.of(id), reply -> isNone(reply) ? null : (byte[]) reply.get(1));
+        return read("result", RedisSlotTags.ofJob(id), "", List.of(id),
+                reply -> isNone(reply) ? null : (byte[]) reply.get(1));
     }
 
     @Override
     public CompletableFuture<QueueCounts> queue(String queue) {
-        return read("queue", queue, List.of(), reply -> {
+        return read("queue", RedisSlotTags.ofQueue(queue), queue, List.of(), reply -> {
             Map<String, Long> counts = new HashMap<>();
             pairs(reply.get(1)).forEach((status, n) -> counts.put(status, Long.parseLong(RedisBroker.text(n))));
             Map<String, byte[]> s = pairs(reply.get(2));
@@ -94,7 +103,9 @@ final class RedisJobLedger implements JobLedger {
     @Override
     public CompletableFuture<Fields> submit(String queue, String id, String type, byte[] payload,
                                             String idempotencyKey) {
-        return change("submit", queue, args(id, type, payload, idempotencyKey == null ? "" : idempotencyKey));
+        // The id ends with the tag of its queue's slot: its records and topic are then in the queue's slot.
+        return change("submit", RedisSlotTags.ofQueue(queue), queue, args(RedisSlotTags.jobId(id, queue), type,
+                payload, idempotencyKey == null ? "" : idempotencyKey));
     }
 
     @Override
@@ -112,7 +123,7 @@ final class RedisJobLedger implements JobLedger {
         for (int i = 0; i < max; i++) {
             a.add(nonce());
         }
-        return run("claim", queue, a, reply -> {
+        return run("claim", RedisSlotTags.ofQueue(queue), queue, a, reply -> {
             List<Claimed> claimed = new ArrayList<>(reply.size() - 1);
             for (Object o : reply.subList(1, reply.size())) {
                 List<?> one = (List<?>) o;
@@ -128,34 +139,35 @@ final class RedisJobLedger implements JobLedger {
         if (message != null) {
             a.add(message);
         }
-        return change("progress", "", a);
+        return change("progress", RedisSlotTags.ofJob(id), "", a);
     }
 
     @Override
     public CompletableFuture<Fields> heartbeat(String id, String leaseToken) {
-        return change("heartbeat", "", args(id, leaseToken));
+        return change("heartbeat", RedisSlotTags.ofJob(id), "", args(id, leaseToken));
     }
 
     @Override
     public CompletableFuture<Fields> complete(String id, String leaseToken, String type, byte[] result,
                                               byte[] publicResult, boolean inline) {
-        return change("complete", "", args(id, leaseToken, type, result, publicResult, inline ? "1" : "0"));
+        return change("complete", RedisSlotTags.ofJob(id), "", args(id, leaseToken, type, result, publicResult,
+                inline ? "1" : "0"));
     }
 
     @Override
     public CompletableFuture<Fields> fail(String id, String leaseToken, String reason, boolean retry) {
-        return change("fail", "", args(id, leaseToken, reason, retry ? "1" : "0"));
+        return change("fail", RedisSlotTags.ofJob(id), "", args(id, leaseToken, reason, retry ? "1" : "0"));
     }
 
     @Override
     public CompletableFuture<Fields> cancel(String id) {
-        return change("cancel", "", args(id));
+        return change("cancel", RedisSlotTags.ofJob(id), "", args(id));
     }
 
     @Override
     public CompletableFuture<Void> configure(String queue, Settings settings) {
-        return run("configure", queue, args(settings.maxAttempts(), settings.leaseMillis(),
-                settings.resultTtlMillis()), reply -> null, true);
+        return run("configure", RedisSlotTags.ofQueue(queue), queue, args(settings.maxAttempts(),
+                settings.leaseMillis(), settings.resultTtlMillis()), reply -> null, true);
     }
 
     /** Every node's timer: requeues the leases due and removes the finished jobs due, by Redis's clock. */
@@ -164,11 +176,15 @@ final class RedisJobLedger implements JobLedger {
             return;
         }
         try {
-            run("expire", "", List.of(), reply -> null, true).whenComplete((v, e) -> {
-                if (e != null) {
-                    log.debug("job expiry deferred: {}", e.getMessage());
-                }
-            });
+            // One script per slot that holds queues: a script stays in one slot.
+            for (byte[] slot : broker.awaitRedis(() -> broker.redis.zrange(broker.keys.jobSlots(), 0, -1)
+                    .toCompletableFuture())) {
+                run("expire", RedisBroker.text(slot), "", List.of(), reply -> null, true).whenComplete((v, e) -> {
+                    if (e != null) {
+                        log.debug("job expiry deferred: {}", e.getMessage());
+                    }
+                });
+            }
         } catch (ApiException e) {
             log.debug("job expiry deferred: {}", e.getMessage());
         }
@@ -318,17 +334,21 @@ final class RedisJobLedger implements JobLedger {
 
     // ---- running jobs.lua ----
 
-    private CompletableFuture<Fields> change(String op, String queue, List<Object> args) {
-        return run(op, queue, args, reply -> fields(reply.get(1)), true);
+    private CompletableFuture<Fields> change(String op, String slotTag, String queue, List<Object> args) {
+        return run(op, slotTag, queue, args, reply -> fields(reply.get(1)), true);
     }
 
-    private <T> CompletableFuture<T> read(String op, String queue, List<Object> args, Function<List<Object>, T> answer) {
-        return run(op, queue, args, answer, false);
+    private <T> CompletableFuture<T> read(String op, String slotTag, String queue, List<Object> args,
+                                          Function<List<Object>, T> answer) {
+        return run(op, slotTag, queue, args, answer, false);
     }
 
-    /** A change goes through the writer (its order, {@code WAIT}); a read straight to Redis. */
-    private <T> CompletableFuture<T> run(String op, String queue, List<Object> args, Function<List<Object>, T> answer,
-                                         boolean change) {
+    /**
+     * Runs an operation in the slot of {@code slotTag} ({@link RedisSlotTags}): a change through the writer (its
+     * order, {@code WAIT}), a read straight to Redis.
+     */
+    private <T> CompletableFuture<T> run(String op, String slotTag, String queue, List<Object> args,
+                                         Function<List<Object>, T> answer, boolean change) {
         broker.requireOpen();
         List<Object> all = new ArrayList<>(List.of(broker.keys.prefix(), op));
         List<byte[]> head = new ArrayList<>(RedisKeys.args(all.toArray()));
@@ -344,11 +364,11 @@ final class RedisJobLedger implements JobLedger {
             return answer.apply(reply);
         };
         if (change) {
-            return broker.issue(() -> broker.scripts.jobs.<List<Object>>run(broker.redis, ScriptOutputType.MULTI,
+            return broker.issue(() -> broker.scripts.jobs.<List<Object>>run(broker.redis, broker.keys.jobs(slotTag),
                     argv), checked);
         }
         try {
-            return broker.scripts.jobs.<List<Object>>run(broker.redis, ScriptOutputType.MULTI, argv)
+            return broker.scripts.jobs.<List<Object>>run(broker.redis, broker.keys.jobs(slotTag), argv)
                     .handleAsync((reply, e) -> {
                         if (e != null) {
                             throw RedisBroker.unavailable(e);

@@ -4,8 +4,8 @@ import dev.switchboard.wire.ApiException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.codec.Base16;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +23,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * by digest. A Redis that lost its script cache (restarted) answers NOSCRIPT, having run nothing: that call is
  * refused with {@code unavailable} and the scripts are loaded again. Sending the text again instead would run the
  * call after commands issued later on the connection, breaking their order (and a {@code WAIT} sent meanwhile).
+ *
+ * <p>Each script names its slot's key first ({@code KEYS[1]}), which is where Redis Cluster sends it, and touches
+ * keys of that slot only. What it changes in the sets that span all topics (the registry, the topics with a maximum
+ * age) it returns beside its reply as effects, which are applied here, in the order the scripts answer, before the
+ * caller hears the answer.
  */
 final class RedisScripts {
     private final List<Script> all = new ArrayList<>();
@@ -36,9 +41,12 @@ final class RedisScripts {
 
     /** One script: its text (common part first) and its SHA-1, as Redis names it. */
     record Script(String name, String text, String digest, RedisScripts scripts) {
-        <T> CompletableFuture<T> run(RedisAsyncCommands<String, byte[]> redis, ScriptOutputType output,
+        /** Runs it in the slot of {@code slotKey}; the future holds the script's reply, its effects applied. */
+        @SuppressWarnings("unchecked")
+        <T> CompletableFuture<T> run(RedisClusterAsyncCommands<String, byte[]> redis, String slotKey,
                                      byte[]... args) {
-            RedisFuture<T> bySha = redis.evalsha(digest, output, new String[0], args);
+            RedisFuture<List<Object>> bySha = redis.evalsha(digest, ScriptOutputType.MULTI, new String[] {slotKey},
+                    args);
             return bySha.toCompletableFuture().handle((value, failure) -> {
                 if (failure == null) {
                     return value;
@@ -49,18 +57,41 @@ final class RedisScripts {
                             + "loaded again; retry shortly");
                 }
                 throw unwrap(failure) instanceof RuntimeException r ? r : new CompletionException(unwrap(failure));
-            });
+            }).thenCompose(replyAndEffects -> applyEffects(redis, (List<Object>) replyAndEffects.get(1))
+                    .thenApply(applied -> (T) replyAndEffects.get(0)));
         }
     }
 
-    /** Loads every script, waiting for Redis: when the engine opens. */
-    void loadAll(RedisCommands<String, byte[]> redis) {
+    /**
+     * Applies a script's effects, in their order, on the connection the script answered on (so the effects of
+     * scripts answered earlier are sent earlier); completes once Redis has applied all of them.
+     */
+    private static CompletableFuture<Void> applyEffects(RedisClusterAsyncCommands<String, byte[]> redis,
+                                                        List<Object> effects) {
+        if (effects.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<CompletableFuture<Long>> applied = new ArrayList<>(effects.size() / 3);
+        for (int i = 0; i < effects.size(); i += 3) {
+            String key = RedisBroker.text(effects.get(i + 1));
+            byte[] member = (byte[]) effects.get(i + 2);
+            applied.add((switch (RedisBroker.text(effects.get(i))) {
+                case "+" -> redis.zadd(key, 0, member);
+                case "-" -> redis.zrem(key, member);
+                default -> redis.publish(key, member);
+            }).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(applied.toArray(CompletableFuture[]::new));
+    }
+
+    /** Loads every script, waiting for Redis: when the engine opens (on every master of a cluster). */
+    void loadAll(RedisClusterCommands<String, byte[]> redis) {
         for (Script s : all) {
             redis.scriptLoad(s.text());
         }
     }
 
-    private void reload(RedisAsyncCommands<String, byte[]> redis) {
+    private void reload(RedisClusterAsyncCommands<String, byte[]> redis) {
         if (reloading.compareAndSet(false, true)) {
             List<CompletableFuture<String>> loads = all.stream().map(s -> redis.scriptLoad(s.text())
                     .toCompletableFuture()).toList();
@@ -74,7 +105,11 @@ final class RedisScripts {
     }
 
     private Script load(String name) {
-        String text = resource("common.lua") + "\n" + resource(name);
+        // The body runs as a function, so that whatever it returns can be returned with the effects it left.
+        String text = resource("common.lua") + "\nlocal function main()\n" + resource(name) + "\nend\n"
+                + "local reply = main()\n"
+                + "if type(reply) == 'table' and reply.err then return reply end\n"
+                + "return {reply, EFFECTS}\n";
         Script s = new Script(name, text, Base16.digest(text.getBytes(StandardCharsets.UTF_8)), this);
         all.add(s);
         return s;

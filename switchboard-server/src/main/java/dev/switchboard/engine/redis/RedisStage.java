@@ -3,8 +3,9 @@ package dev.switchboard.engine.redis;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.Transaction;
 import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
 import io.lettuce.core.KeyValue;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -18,7 +19,7 @@ import java.util.Optional;
  * node may have appended since), so a promised offset is never wrong: the transaction fails whole instead.
  */
 final class RedisStage implements Transaction.Stage {
-    private final RedisCommands<String, byte[]> redis;
+    private final RedisClusterCommands<String, byte[]> redis;
     private final RedisKeys keys;
     private final long now;
     /** Per topic touched, in first-touch order: what it was when read (epoch or "", last offset). */
@@ -27,8 +28,9 @@ final class RedisStage implements Transaction.Stage {
     private final Map<String, Long> last = new HashMap<>();
     private final Map<String, Optional<byte[]>> staged = new HashMap<>();
     private final List<byte[]> operations = new ArrayList<>();
+    private boolean touchesRecords;
 
-    RedisStage(RedisCommands<String, byte[]> redis, RedisKeys keys, long now) {
+    RedisStage(RedisClusterCommands<String, byte[]> redis, RedisKeys keys, long now) {
         this.redis = redis;
         this.keys = keys;
         this.now = now;
@@ -50,12 +52,14 @@ final class RedisStage implements Transaction.Stage {
     @Override
     public void putRecord(String key, byte[] value) {
         staged.put(key, Optional.of(value));
+        touchesRecords = true;
         operations.addAll(RedisKeys.args("P", key, value));
     }
 
     @Override
     public void deleteRecord(String key) {
         staged.put(key, Optional.empty());
+        touchesRecords = true;
         operations.addAll(RedisKeys.args("X", key));
     }
 
@@ -97,6 +101,28 @@ final class RedisStage implements Transaction.Stage {
 
     boolean isEmpty() {
         return operations.isEmpty();
+    }
+
+    /** A key of each hash slot the transaction changes: each topic's, and the records' when it changes any. */
+    List<String> slotKeys() {
+        List<String> slotKeys = new ArrayList<>(readAs.size() + 1);
+        readAs.keySet().forEach(topic -> slotKeys.add(keys.meta(topic)));
+        if (touchesRecords) {
+            slotKeys.add(keys.records());
+        }
+        return slotKeys;
+    }
+
+    /**
+     * The refusal of a transaction that spans hash slots on Redis Cluster, where a script runs in one slot: one that
+     * changes two topics, or a topic and records (presence's join and leave events with their records, a consumer
+     * group's dead letters with its leases).
+     */
+    ApiException spansSlots() {
+        return new ApiException(ErrorCode.LIMIT_EXCEEDED, "on Redis Cluster a change must stay in one hash slot; "
+                + "this one changes " + (readAs.isEmpty() ? "" : "topics " + readAs.keySet()
+                + (touchesRecords ? " and " : "")) + (touchesRecords ? "records" : "") + ": presence events and "
+                + "dead letters are not available there yet (docs/cluster.md)");
     }
 
     /** transaction.lua's arguments after the common ones: the topics as read, then the operations. */

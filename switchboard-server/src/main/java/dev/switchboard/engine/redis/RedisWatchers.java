@@ -5,7 +5,6 @@ import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.TopicWatcher;
 import dev.switchboard.wire.ApiException;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * works is handled together next: one read per topic for all of it, each commit still told as its own.
  *
  * <p>A channel (re)subscribed (at first, or after Redis came back) starts a catch-up from what the watchers last
- * heard, so changes announced while the node was away are heard too.
+ * heard, so changes announced while the node was away are heard too. On Redis Cluster, a master that hands a slot to
+ * another unsubscribes the slot's channels itself: a channel still watched is subscribed again, where the slot is
+ * now, and caught up.
  */
 final class RedisWatchers {
     private static final Logger log = LoggerFactory.getLogger(RedisWatchers.class);
@@ -122,13 +123,13 @@ final class RedisWatchers {
         }
     }
 
-    RedisWatchers(RedisClient client, RedisKeys keys, RedisBroker broker) {
+    RedisWatchers(StatefulRedisPubSubConnection<String, byte[]> pubsub, RedisKeys keys, RedisBroker broker) {
         this.keys = keys;
         this.broker = broker;
         this.dispatcher = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("switchboard-redis-watchers")
                 .daemon(true).factory());
         dispatcher.execute(() -> dispatcherThread = Thread.currentThread());
-        this.pubsub = client.connectPubSub(RedisBroker.CODEC);
+        this.pubsub = pubsub;
         pubsub.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void smessage(String channel, byte[] message) {
@@ -151,6 +152,13 @@ final class RedisWatchers {
             public void ssubscribed(String channel, long count) {
                 String topic = keys.topicOf(channel);
                 dispatch(() -> catchUp(topic));
+            }
+
+            @Override
+            public void sunsubscribed(String channel, long count) {
+                // Not this node's doing when the topic is still watched (its confirmation then catches up).
+                String topic = keys.topicOf(channel);
+                broker.subscribeAgain(pubsub, channel, () -> !closing && groups.containsKey(topic));
             }
         });
     }

@@ -4,7 +4,7 @@ local t = ARGV[2]
 local m = meta_key(t)
 local epoch = redis.call('HGET', m, 'epoch')
 if not epoch or redis.call('HGET', m, 'rage') == '' then
-  redis.call('ZREM', AGED, t)
+  effect('-', AGED, t)
   return 0
 end
 local kept, before = trim(t, redis_now())

@@ -1,4 +1,5 @@
--- An append or a batch. ARGV: prefix, topic, type, idempotency key ('' for none), key TTL ms, max topics, default
+-- An append or a batch. ARGV: prefix, topic, type, idempotency key ('' for none), key TTL ms, whether a new topic fits
+-- the topic limit ('1'), default
 -- retention (max messages, max age ms, max bytes; '' = unlimited), the headers of every message (MessageHeaders'
 -- bytes, '' for none), then the payloads.
 -- Returns {'A', 'first last time'}, {'R', 'first last time'} (replayed) or {'L'} (topic limit).
@@ -11,7 +12,7 @@ if epoch and key ~= '' then
 end
 local now = redis_now()
 if not epoch then
-  if redis.call('ZCARD', REGISTRY) >= tonumber(ARGV[6]) then return {'L'} end
+  if ARGV[6] ~= '1' then return {'L'} end
   epoch = create(t, now, ARGV[7], ARGV[8], ARGV[9])
 end
 local first = tonumber(redis.call('HGET', m, 'last')) + 1

@@ -1,17 +1,32 @@
--- Shared by every script (RedisScripts puts it before each one). ARGV[1] is the key prefix. Every key of a topic
--- carries the topic's name as its hash tag, so a topic lives in one slot.
+-- Shared by every script (RedisScripts puts it before each one, and runs the script's body as main()). ARGV[1] is
+-- the key prefix. Every key of a topic carries the topic's name as its hash tag, so a topic lives in one slot; records
+-- share the tag {:r} (':' is not allowed in topic names). A script touches the keys of one slot only, as Redis
+-- Cluster requires: changes to the sets that span every topic are returned as effects, which the node applies.
 local P = ARGV[1]
 local REGISTRY = P .. 'topics'
 local AGED = P .. 'aged'
-local EPOCHS = P .. 'epochs'
-local RECORDS = P .. 'records'
+local RECORDS = P .. '{:r}:records'
 
-local function meta_key(t) return P .. '{' .. t .. '}:m' end
-local function stream_key(t) return P .. '{' .. t .. '}:s' end
-local function channel(t) return P .. '{' .. t .. '}:c' end
+-- {op, key, member} triples: '+' adds member to the sorted set key, '-' removes it, '!' publishes member on the
+-- channel key (RedisScripts#applyEffects).
+local EFFECTS = {}
+local function effect(op, key, member)
+  EFFECTS[#EFFECTS + 1] = op
+  EFFECTS[#EFFECTS + 1] = key
+  EFFECTS[#EFFECTS + 1] = member
+end
+
+-- A job's topic (_jobs.<24 base32 chars>) takes the tag its id ends with, its queue's slot (RedisKeys#topicKey).
+local function topic_key(t)
+  if #t == 30 and string.match(t, '^_jobs%.[a-z2-7]+$') then return P .. '{' .. string.sub(t, -4) .. '}' .. t end
+  return P .. '{' .. t .. '}'
+end
+local function meta_key(t) return topic_key(t) .. ':m' end
+local function stream_key(t) return topic_key(t) .. ':s' end
+local function channel(t) return topic_key(t) .. ':c' end
 -- The epoch in the name: a topic deleted and created again forgets its keys (they expire on their own).
-local function idem_key(t, epoch, k) return P .. '{' .. t .. '}:i:' .. epoch .. ':' .. k end
-local function record_key(k) return P .. 'r:' .. k end
+local function idem_key(t, epoch, k) return topic_key(t) .. ':i:' .. epoch .. ':' .. k end
+local function record_key(k) return P .. '{:r}:r:' .. k end
 
 -- Redis's clock, not a node's: every node stamps messages and ages them by the same time.
 local function redis_now()
@@ -19,15 +34,34 @@ local function redis_now()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- A topic's epoch: Redis's clock in microseconds, which no earlier incarnation of the topic can share (a second one
+-- in the same script, after a delete, takes the next number). No counter key: it would be in a slot of its own.
+local LAST_EPOCH = 0
+local function new_epoch()
+  local t = redis.call('TIME')
+  local e = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  if e <= LAST_EPOCH then e = LAST_EPOCH + 1 end
+  LAST_EPOCH = e
+  return string.format('%d', e)
+end
+
 local function create(t, now, rmax, rage, rbytes)
-  local epoch = redis.call('INCR', EPOCHS)
+  local epoch = new_epoch()
   redis.call('HSET', meta_key(t), 'epoch', epoch, 'first', 1, 'last', 0, 'bytes', 0, 'created', now,
     'rmax', rmax, 'rage', rage, 'rbytes', rbytes)
-  redis.call('ZADD', REGISTRY, 0, t)
-  if rage ~= '' then redis.call('ZADD', AGED, 0, t) end
-  -- Sent when the script ends, so a node that hears it can read the topic (RedisKeys.creations).
-  redis.call('PUBLISH', P .. 'created', t)
-  return tostring(epoch)
+  effect('+', REGISTRY, t)
+  if rage ~= '' then effect('+', AGED, t) end
+  -- Published by the node once the script ended, so a node that hears it can read the topic (RedisKeys.creations);
+  -- through one connection, so in the order of creation (a cluster's nodes would relay theirs in any order).
+  effect('!', P .. 'created', t)
+  return epoch
+end
+
+-- Removes a topic's messages and positions (its idempotency keys expire on their own).
+local function forget(t)
+  redis.call('DEL', meta_key(t), stream_key(t))
+  effect('-', REGISTRY, t)
+  effect('-', AGED, t)
 end
 
 -- Headers, when a message has them, go last ('h'): the payload stays an entry's 6th field, as trim() reads it.

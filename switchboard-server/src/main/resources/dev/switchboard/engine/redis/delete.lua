@@ -2,8 +2,6 @@
 local t = ARGV[2]
 local epoch = redis.call('HGET', meta_key(t), 'epoch')
 if not epoch then return 0 end
-redis.call('DEL', meta_key(t), stream_key(t))
-redis.call('ZREM', REGISTRY, t)
-redis.call('ZREM', AGED, t)
+forget(t)
 redis.call('SPUBLISH', channel(t), 'd ' .. epoch)
 return 1

@@ -1,6 +1,9 @@
 -- Jobs shared by every node (docs/cluster.md, "Jobs across nodes"). Each call is one operation; a job's change and
 -- its event on its topic _jobs.<id> happen in the same script, so its state and its events never disagree, and the
--- time is Redis's TIME, so leases expire by one clock whichever node looks. ARGV: prefix, operation, default
+-- time is Redis's TIME, so leases expire by one clock whichever node looks. Every key it touches is in one hash
+-- slot, named by KEYS[1] = <prefix>{<tag>}:jobs: the tag is a short string in the slot of the queue's tag {q:<queue>},
+-- which a job's id ends with (RedisSlotTags), so a job's records, its queue, its topic and the index of the slot's
+-- jobs share the slot. ARGV: prefix, operation, default
 -- retention of job topics (3), the queue defaults (max attempts, lease ms, result TTL ms), the queue ('' for
 -- operations on a job by id), then the operation's arguments.
 -- Replies: {'J', fields} (a job as HGETALL lists it), {'C', {fields, payload}...} (claimed), {'Q', counts,
@@ -10,9 +13,13 @@ local RMAX, RAGE, RBYTES = ARGV[3], ARGV[4], ARGV[5]
 local DEFAULT_ATTEMPTS, DEFAULT_LEASE, DEFAULT_TTL = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local STATUS_TYPE = 'application/vnd.switchboard.job-status+json'
 local PROGRESS_TYPE = 'application/vnd.switchboard.job-progress+json'
-local INDEX = P .. 'jobs'            -- job id -> queue
--- Queues with leases to expire or finished jobs to remove, scored by when the first may be due (never later).
-local QUEUES_WITH_TIMERS = P .. 'jobqueues'
+local SLOT = string.sub(KEYS[1], 1, #KEYS[1] - #'jobs')
+local INDEX = KEYS[1]                -- job id -> queue, for the jobs of this slot
+-- This slot's queues with leases to expire or finished jobs to remove, scored by when the first may be due (never
+-- later).
+local QUEUES_WITH_TIMERS = SLOT .. 'jobqueues'
+-- The slots that hold queues, which the nodes' timers visit: outside this slot, so an effect, once per queue.
+local SLOTS_WITH_QUEUES = P .. 'jobslots'
 -- Every key of a queue has the tag {q:<queue>} (':' is not allowed in topic names, so no topic's tag collides).
 local function qkey(q, suffix) return P .. '{q:' .. q .. '}:' .. suffix end
 
@@ -174,9 +181,7 @@ local function remove_finished(q, now)
     local t = '_jobs.' .. id
     local epoch = redis.call('HGET', meta_key(t), 'epoch')
     if epoch then
-      redis.call('DEL', meta_key(t), stream_key(t))
-      redis.call('ZREM', REGISTRY, t)
-      redis.call('ZREM', AGED, t)
+      forget(t)
       redis.call('SPUBLISH', channel(t), 'd ' .. epoch)
     end
   end
@@ -212,6 +217,7 @@ if OP == 'submit' then -- id, type, payload, idempotency key ('')
     if j then return {'J', flat(j)} end
   end
   local seq = redis.call('INCR', qkey(q, 'seq'))
+  if seq == 1 then effect('+', SLOTS_WITH_QUEUES, string.sub(SLOT, #P + 2, #SLOT - 2)) end
   local j = {id = id, queue = q, status = 'queued', attempt = '1', created = num(now), updated = num(now),
     ptype = type, pbytes = num(#payload), rbytes = '0', expires = '0', leasems = '0', seq = num(seq)}
   if key ~= '' then

@@ -33,9 +33,7 @@ while i <= #ARGV do
     i = i + 2
     local s = topics[t]
     if s.epoch then
-      redis.call('DEL', meta_key(t), stream_key(t))
-      redis.call('ZREM', REGISTRY, t)
-      redis.call('ZREM', AGED, t)
+      forget(t)
       -- Watchers hear of the topic they knew; one created and deleted here was never seen.
       if s.epoch == s.before then s.deleted = s.before end
       s.epoch, s.first, s.last, s.messages = nil, nil, nil, nil

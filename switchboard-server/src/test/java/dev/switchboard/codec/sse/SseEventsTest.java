@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,6 +34,21 @@ class SseEventsTest {
 
     private static String wire(Message m) {
         return new String(SseEvents.message(m), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theEnvelopeFormatCarriesTypeTimeAndHeadersAndSplitsAJsonPayloadsLines() {
+        Message m = new Message("chat.room-1", 5, 1_700_000_000_005L, JSON,
+                "{\n\"a\": 1\r\n}".getBytes(StandardCharsets.UTF_8), Map.of("Trace-Id", List.of("t\"1")));
+        assertThat(new String(SseEvents.envelope(m), StandardCharsets.UTF_8)).isEqualTo("id: 5\nevent: message\n"
+                + "data: {\"topic\":\"chat.room-1\",\"offset\":5,\"time\":\"2023-11-14T22:13:20.005Z\","
+                + "\"type\":\"application/json\",\"headers\":{\"Trace-Id\":[\"t\\\"1\"]},\"data\":{\n"
+                + "data: \"a\": 1\n"
+                + "data: }}\n\n");
+        List<Event> parsed = SseParser.parseAll(SseEvents.envelope(text(6, "two\nlines")));
+        assertThat(parsed.getFirst().data()).isEqualTo("{\"topic\":\"chat.room-1\",\"offset\":6,"
+                + "\"time\":\"2023-11-14T22:13:20.006Z\",\"type\":\"text/plain; charset=utf-8\","
+                + "\"data\":\"two\\nlines\"}");
     }
 
     @Test

@@ -30,7 +30,7 @@ class RedisBrokerContractTest extends RedisEngineContract {
     }
 
     @Override
-    protected RedisServer data() {
-        return redis;
+    protected void flushAll() {
+        redis.cli("FLUSHALL");
     }
 }

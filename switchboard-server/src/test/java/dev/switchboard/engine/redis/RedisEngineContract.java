@@ -4,7 +4,6 @@ import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.BrokerContractTest;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.config.Limits;
-import dev.switchboard.testing.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 
@@ -17,12 +16,12 @@ abstract class RedisEngineContract extends BrokerContractTest {
     /** Where the engine finds Redis. */
     protected abstract String uri();
 
-    /** The Redis that holds the data, emptied before each test. */
-    protected abstract RedisServer data();
+    /** Empties the Redis that holds the data: before each test. */
+    protected abstract void flushAll();
 
     @Override
     protected Broker open(Limits limits, Retention defaultRetention) {
-        data().cli("FLUSHALL");
+        flushAll();
         this.limits = limits;
         this.defaultRetention = defaultRetention;
         return current = openEngine();

@@ -36,7 +36,7 @@ class RedisSentinelBrokerContractTest extends RedisEngineContract {
     }
 
     @Override
-    protected RedisServer data() {
-        return master;
+    protected void flushAll() {
+        master.cli("FLUSHALL");
     }
 }
