@@ -290,6 +290,15 @@ class CliEndToEndTest {
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out()).contains("\"transport\":\"ws\"").contains("\"total\":0");
 
+        // Subscribed by a pattern over the topic (bench.* for bench.<random>): every message once, in order, as exact.
+        Result byPattern = cli("", "bench", "fanout", "--transport", "sse", "--pattern", "--subscribers", "2",
+                "--rate", "200", "--duration", "300ms", "--warmup", "0s", "--drain", "5s", "--json");
+        assertThat(byPattern.exit()).as(byPattern.err()).isZero();
+        assertThat(byPattern.out()).contains("\"transport\":\"sse_pattern\"").contains("\"total\":0");
+        Result patternOverWs = cli("", "bench", "fanout", "--pattern");
+        assertThat(patternOverWs.exit()).isEqualTo(2);
+        assertThat(patternOverWs.err()).contains("--pattern is for --transport sse");
+
         Result wrongScheme = cli("", "bench", "fanout", "--target", "redis");
         assertThat(wrongScheme.exit()).isEqualTo(2);
         assertThat(wrongScheme.err()).contains("--server must be a redis:// URL");

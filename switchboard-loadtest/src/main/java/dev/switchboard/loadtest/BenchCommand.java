@@ -78,6 +78,10 @@ public final class BenchCommand implements Runnable {
                 description = "How subscribers receive from Switchboard: ws or sse. Default: ${DEFAULT-VALUE}")
         Transport transport;
 
+        @Option(names = "--pattern",
+                description = {"With --transport sse: subscribe by a pattern matching the topic (bench.x → /v1/events?topic=bench.*) instead of by the topic, to compare the cost of pattern fan-out with exact; no other topic under the pattern may be published to during the run."})
+        boolean pattern;
+
         @Option(names = "--subscribers", defaultValue = "100", description = "Subscriber connections. Default: ${DEFAULT-VALUE}")
         int subscribers;
 
@@ -129,9 +133,13 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            if (pattern && (transport != Transport.SSE || target != Target.SWITCHBOARD)) {
+                throw client.usage("--pattern is for --transport sse on --target switchboard");
+            }
             FanoutConfig config;
             try {
-                config = new FanoutConfig(target, server(spec, client, target), transport, subscribers, size, rate,
+                config = new FanoutConfig(target, server(spec, client, target),
+                        pattern ? Transport.SSE_PATTERN : transport, subscribers, size, rate,
                         timing.warmup, timing.duration, drain,
                         topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads,
                         subscribeTo, eventsPath);

@@ -113,10 +113,13 @@ public final class FanoutBenchmark {
         subscribers.open(config.subscribers(), HANDSHAKE_WINDOW, i -> switch (config.target()) {
             case SWITCHBOARD -> config.transport() == Transport.WS
                     ? new WsSubscriber(measurements, nodeOf.apply(i), config.topic())
+                    : config.transport() == Transport.SSE_PATTERN ? new SseSubscriber(measurements, nodeOf.apply(i),
+                            nodeOf.apply(i).patternEventsPath(config.topic()), SseSubscriber.Events.ENVELOPE, 1)
                     : config.eventsPath() == null ? new SseSubscriber(measurements, nodeOf.apply(i), config.topic())
-                    : new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(), 0);
+                    : new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(), SseSubscriber.Events.OFFSET_ID, 1);
             // each publisher numbers its own messages: one check per publisher, as for the other peers
-            case PUSHPIN -> new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(), config.publishers());
+            case PUSHPIN -> new SseSubscriber(measurements, nodeOf.apply(i), eventsPath(),
+                    SseSubscriber.Events.SEQUENCED, config.publishers());
             case REDIS -> new RespSubscriber(measurements, config.topic(), config.publishers());
             case NATS -> new NatsSubscriber(measurements, config.topic(), config.publishers());
         }, bootstrap, nodeOf, progress, "subscribers ready");

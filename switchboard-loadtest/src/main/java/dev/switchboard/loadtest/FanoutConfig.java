@@ -33,7 +33,8 @@ public record FanoutConfig(Target target, URI server, Transport transport, int s
                            int inflight, ClientIo.Mode io, int threads, List<URI> subscribeTo,
                            String eventsPath) {
 
-    public enum Transport { WS, SSE }
+    /** SSE_PATTERN: SSE over {@code GET /v1/events?topic=<pattern>}, a pattern matching the topic ({@code --pattern}). */
+    public enum Transport { WS, SSE, SSE_PATTERN }
 
     /** What the benchmark drives; the URL scheme of {@code --server} must match. */
     public enum Target {
@@ -88,7 +89,7 @@ public record FanoutConfig(Target target, URI server, Transport transport, int s
             throw new IllegalArgumentException("--target pushpin needs --subscribe-to (its HTTP port) and "
                     + "--events-path (what its backend holds)");
         }
-        if (eventsPath != null && transport == Transport.WS && target == Target.SWITCHBOARD) {
+        if (eventsPath != null && transport != Transport.SSE && target == Target.SWITCHBOARD) {
             throw new IllegalArgumentException("--events-path is for --transport sse");
         }
         if (!TopicNames.isValid(topic)) {

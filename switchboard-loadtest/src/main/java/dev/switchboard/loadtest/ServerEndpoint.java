@@ -75,6 +75,15 @@ final class ServerEndpoint {
         return authorized(messagesPath(topic) + "?from=1&wait=" + wait.toMillis() + "ms");
     }
 
+    /**
+     * A stream over the topic's pattern ({@code bench.x} → {@code bench.*}): the same messages as
+     * {@link #eventsPath}, reached through the server's pattern matching.
+     */
+    String patternEventsPath(String topic) {
+        int dot = topic.lastIndexOf('.');
+        return authorized(basePath + "/v1/events?topic=" + topic.substring(0, dot + 1) + "*&from=next");
+    }
+
     String eventsPath(String topic) {
         return authorized(basePath + "/v1/topics/" + topic + "/events?from=next");
     }

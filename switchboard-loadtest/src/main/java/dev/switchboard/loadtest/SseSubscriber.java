@@ -28,7 +28,8 @@ import java.io.IOException;
  * Subscribes with {@code GET /v1/topics/TOPIC/events?from=next}, or another path that answers an SSE stream of the
  * topic (an upstream's hold in sidecar mode, Pushpin's). Ready once {@code 200} headers arrive; the body is fed to an
  * {@link SseParser} as it comes. Heartbeat comments are skipped by the parser. Switchboard's events carry their offset
- * as {@code id}; a peer's (Pushpin) carry sequenced payloads instead.
+ * as {@code id}; a peer's (Pushpin) carry sequenced payloads instead; a stream over a pattern ({@code /v1/events})
+ * carries the envelope, whose {@code offset} and {@code data} are read.
  */
 final class SseSubscriber extends Subscriber<HttpObject> implements SseParser.Listener {
     private static final int MAX_EVENT_BYTES = 16 * 1024 * 1024;
@@ -36,22 +37,31 @@ final class SseSubscriber extends Subscriber<HttpObject> implements SseParser.Li
     private final ServerEndpoint server;
     private final String path;
     private final SseParser parser = new SseParser(MAX_EVENT_BYTES, this);
-    private final boolean sequenced;
+    private final Events events;
+
+    /** What a message event carries. */
+    enum Events {
+        /** The offset as {@code id}, the payload as data: a topic's own stream. */
+        OFFSET_ID,
+        /** Sequenced payloads ({@link Payload#encodeSequenced}): a peer's stream. */
+        SEQUENCED,
+        /** The envelope as data, the stream's cursor as {@code id}: a stream over many topics or a pattern. */
+        ENVELOPE
+    }
 
     SseSubscriber(Measurements measurements, ServerEndpoint server, String topic) {
-        this(measurements, server, server.eventsPath(topic), 0);
+        this(measurements, server, server.eventsPath(topic), Events.OFFSET_ID, 1);
     }
 
     /**
-     * @param sequencedPublishers 0: events carry Switchboard's offsets as {@code id}; else how many publishers number
-     *                            their own messages in sequenced payloads ({@link Payload#encodeSequenced}), a peer's
-     *                            events, each checked on its own
+     * @param publishers for {@link Events#SEQUENCED}: how many publishers number their own messages, each checked on
+     *                   its own; else 1 (Switchboard's offsets)
      */
-    SseSubscriber(Measurements measurements, ServerEndpoint server, String path, int sequencedPublishers) {
-        super(HttpObject.class, measurements, Math.max(1, sequencedPublishers));
+    SseSubscriber(Measurements measurements, ServerEndpoint server, String path, Events events, int publishers) {
+        super(HttpObject.class, measurements, publishers);
         this.server = server;
         this.path = path;
-        this.sequenced = sequencedPublishers > 0;
+        this.events = events;
     }
 
     @Override
@@ -102,8 +112,12 @@ final class SseSubscriber extends Subscriber<HttpObject> implements SseParser.Li
     @Override
     public void onEvent(SseEvent event) {
         try {
-            if (event.typeIs("message") && sequenced) {
+            if (event.typeIs("message") && events == Events.SEQUENCED) {
                 Payload.deliverSequenced(Unpooled.wrappedBuffer(event.dataArray(), 0, event.dataLength()), this);
+            } else if (event.typeIs("message") && events == Events.ENVELOPE) {
+                ByteBuf json = Unpooled.wrappedBuffer(event.dataArray(), 0, event.dataLength());
+                delivered(JsonFields.longValue(json, "offset"),
+                        Payload.sentNanos(json, JsonFields.valueIndex(json, "data") + 1)); // past the string's quote
             } else if (event.typeIs("message")) {
                 delivered(Ascii.parseLong(Unpooled.wrappedBuffer(event.idArray(), 0, event.idLength()), 0),
                         Payload.sentNanos(Unpooled.wrappedBuffer(event.dataArray(), 0, event.dataLength()), 0));

@@ -25,7 +25,7 @@ class SseSubscriberTest {
         int publishers = 4;
         Measurements measurements = new Measurements();
         SseSubscriber subscriber = new SseSubscriber(measurements,
-                ServerEndpoint.of(URI.create("http://127.0.0.1:7999")), "/stream?topic=t", publishers);
+                ServerEndpoint.of(URI.create("http://127.0.0.1:7999")), "/stream?topic=t", SseSubscriber.Events.SEQUENCED, publishers);
         EmbeddedChannel ch = new EmbeddedChannel(subscriber);
         ch.writeInbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
         Payload payload = new Payload(Payload.MIN_SEQUENCED_SIZE);
@@ -52,13 +52,34 @@ class SseSubscriberTest {
     void aSwitchboardSubscriberHasTheOneLogsCheck() throws Exception {
         Measurements measurements = new Measurements();
         SseSubscriber subscriber = new SseSubscriber(measurements,
-                ServerEndpoint.of(URI.create("http://127.0.0.1:8080")), "/stream?topic=t", 0);
+                ServerEndpoint.of(URI.create("http://127.0.0.1:8080")), "/stream?topic=t", SseSubscriber.Events.OFFSET_ID, 1);
         EmbeddedChannel ch = new EmbeddedChannel(subscriber);
         ch.writeInbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
         ch.writeInbound(new DefaultHttpContent(Unpooled.copiedBuffer("id: 7\nevent: message\ndata: "
                 + System.nanoTime() + " x\n\n", StandardCharsets.US_ASCII)));
         assertThat(measurements.errors(ErrorKind.PROTOCOL)).as(measurements.errorSamples().toString()).isZero();
         assertThat(subscriber.offsets(0).result(7, 7)).isEqualTo(new OffsetCheck.Result(0, 0, 0));
+        ch.finishAndReleaseAll();
+    }
+
+    /** A stream over a pattern (bench fanout --pattern): the offset and the send time are read from the envelope. */
+    @Test
+    void aPatternSubscriberReadsTheEnvelope() throws Exception {
+        Measurements measurements = new Measurements();
+        SseSubscriber subscriber = new SseSubscriber(measurements,
+                ServerEndpoint.of(URI.create("http://127.0.0.1:8080")), "/v1/events?topic=bench.*",
+                SseSubscriber.Events.ENVELOPE, 1);
+        EmbeddedChannel ch = new EmbeddedChannel(subscriber);
+        ch.writeInbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+        for (int offset = 1; offset <= 2; offset++) {
+            ch.writeInbound(new DefaultHttpContent(Unpooled.copiedBuffer("id: AQAFYmVuY2gC\nevent: message\ndata: "
+                    + "{\"topic\":\"bench.x\",\"offset\":" + offset + ",\"time\":\"2026-11-23T14:00:00.123Z\","
+                    + "\"type\":\"text/plain\",\"data\":\"" + System.nanoTime() + " 0 " + offset + " \"}\n\n",
+                    StandardCharsets.US_ASCII)));
+        }
+        assertThat(measurements.errors(ErrorKind.PROTOCOL)).as(measurements.errorSamples().toString()).isZero();
+        assertThat(subscriber.received()).isEqualTo(2);
+        assertThat(subscriber.offsets(0).result(1, 2)).isEqualTo(new OffsetCheck.Result(0, 0, 0));
         ch.finishAndReleaseAll();
     }
 }

@@ -54,12 +54,18 @@ public final class BurstWriter {
 
     /** Queues {@code bytes}, which must not change afterwards; nothing reaches the channel before a write or flush. */
     public void append(byte[] bytes) {
-        if (bytes.length > COALESCE_MAX_BYTES) {
+        append(bytes, 0);
+    }
+
+    /** Queues {@code bytes} from index {@code from} on (an event shared by many streams, without its first line). */
+    public void append(byte[] bytes, int from) {
+        int length = bytes.length - from;
+        if (length > COALESCE_MAX_BYTES) {
             writePending();
-            lastWrite = ctx.write(frame.apply(Unpooled.wrappedBuffer(bytes)));
+            lastWrite = ctx.write(frame.apply(Unpooled.wrappedBuffer(bytes, from, length)));
             return;
         }
-        room(bytes.length).writeBytes(bytes);
+        room(length).writeBytes(bytes, from, length);
     }
 
     /** Queues {@code value} (not negative) in ASCII decimal, with no allocation: a length in a protocol's line. */

@@ -2,6 +2,7 @@ package dev.switchboard.codec;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.switchboard.broker.Message;
 import dev.switchboard.wire.Payloads;
 import java.io.ByteArrayOutputStream;
@@ -27,6 +28,13 @@ public final class Envelope {
         g.writeStringField("type", m.type());
         Payloads.writeHeaders(g, m.headers());
         Payloads.writeData(g, "data", "encoding", m.type(), m.payload());
+    }
+
+    /** A string as a JSON string literal. */
+    public static String quote(String s) {
+        StringBuilder out = new StringBuilder(s.length() + 2).append('"');
+        out.append(JsonStringEncoder.getInstance().quoteAsString(s));
+        return out.append('"').toString();
     }
 
     /** {@code {"op":"message", …envelope}} as UTF-8 bytes: the WebSocket form of a message. */

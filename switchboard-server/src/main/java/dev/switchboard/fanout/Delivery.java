@@ -14,14 +14,19 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Predicate;
 
 /**
@@ -40,6 +45,9 @@ public final class Delivery {
     private final Limits limits;
     private final TailBudget tailBudget;
     private final StageTimer stages;
+    /** Opens feeds whose opening waits on a shared engine, off the event loops; idle, it holds no thread. */
+    private static final Executor OPENER = Executors.newVirtualThreadPerTaskExecutor();
+
     private final ConcurrentHashMap<String, TopicFeed> feeds = new ConcurrentHashMap<>();
 
     /** @param stages times the fan-out stage: from a commit's signal to each loop's subscribers pushed to */
@@ -87,6 +95,48 @@ public final class Delivery {
                 }
             }
         }
+    }
+
+    /**
+     * {@link #attach} for callers on an event loop. Opening a feed on an engine shared by nodes (Redis) waits on
+     * it (a subscription and positions, round trips), so there a feed not open yet is opened on a virtual thread;
+     * the embedded engine answers from memory and attaches at once, refusals thrown as from {@link #attach}.
+     */
+    public CompletableFuture<TopicFeed> attachAsync(String name) {
+        if (!broker.shared()) {
+            return CompletableFuture.completedFuture(attach(name));
+        }
+        TopicNames.validate(name);
+        TopicFeed open = feeds.get(name);
+        if (open != null) {
+            synchronized (open) {
+                if (!open.retired) {
+                    open.attached++;
+                    return CompletableFuture.completedFuture(open);
+                }
+            }
+        }
+        return CompletableFuture.supplyAsync(() -> attach(name), OPENER);
+    }
+
+    /** {@link #attachAsync} of every topic, or of none: on a refusal those attached are released. */
+    public CompletableFuture<List<TopicFeed>> attachAllAsync(Collection<String> names) {
+        List<CompletableFuture<TopicFeed>> attaching = new ArrayList<>();
+        try {
+            for (String name : names) {
+                attaching.add(attachAsync(name));
+            }
+        } catch (RuntimeException e) {
+            attaching.forEach(a -> a.thenAccept(this::release));
+            throw e;
+        }
+        return CompletableFuture.allOf(attaching.toArray(CompletableFuture[]::new)).handle((v, error) -> {
+            if (error != null) {
+                attaching.forEach(a -> a.thenAccept(this::release));
+                throw error instanceof CompletionException c ? c : new CompletionException(error);
+            }
+            return attaching.stream().map(CompletableFuture::join).toList();
+        });
     }
 
     private static long heldPolls(Map<String, TopicFeed> feeds) {
@@ -142,6 +192,11 @@ public final class Delivery {
         return PatternFollow.start(broker, matches, listener);
     }
 
+    /** {@link #follow} for callers on an event loop: the engine's listing of topics is awaited off the loop. */
+    public CompletableFuture<PatternFollow> followAsync(Predicate<String> matches, PatternFollow.Listener listener) {
+        return PatternFollow.startAsync(broker, matches, listener);
+    }
+
     /** Live readers of a topic per transport ({@code ws}, {@code sse}, {@code longpoll}). */
     public Map<String, Integer> readers(String topic) {
         TopicFeed f = feeds.get(topic);
@@ -167,7 +222,61 @@ public final class Delivery {
      */
     public CompletableFuture<ReadResult> poll(String name, StartPosition from, int limit, Duration wait,
                                               ScheduledExecutorService timer) {
+        checkPoll(limit, wait);
+        return poll(name, from, limit, limits.maxPollResponseBytes(), wait, timer);
+    }
+
+    /** {@link #poll} whose answer stops adding messages past {@code maxBytes} of payload (at least one). */
+    CompletableFuture<ReadResult> poll(String name, StartPosition from, int limit, long maxBytes, Duration wait,
+                                       ScheduledExecutorService timer) {
         TopicNames.validate(name);
+        if (wait.isZero()) {
+            // Without blocking the caller's loop: on an engine shared by nodes the state is a round trip.
+            return broker.stateAsync(name).thenCompose(state -> {
+                TopicState s = state.orElseThrow(() ->
+                        new ApiException(ErrorCode.TOPIC_NOT_FOUND, "no topic '" + name + "'"));
+                long start = from.resolve(s.firstOffset(), s.lastOffset());
+                return read(name, feeds.get(name), s.firstOffset(), s.lastOffset(), start, limit, maxBytes);
+            });
+        }
+        HeldPoll result = new HeldPoll();
+        CompletableFuture<TopicFeed> attaching = attachAsync(name);
+        if (attaching.isDone()) {
+            startHeld(attaching.join(), from, limit, maxBytes, wait, timer, result);
+        } else {
+            attaching.whenComplete((f, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(e);
+                } else {
+                    Handoff.execute(timer, () -> startHeld(f, from, limit, maxBytes, wait, timer, result));
+                }
+            });
+        }
+        return result;
+    }
+
+    /** A held poll's start once its feed is open: answers at once when there is something, else holds. */
+    private void startHeld(TopicFeed f, StartPosition from, int limit, long maxBytes, Duration wait,
+                           ScheduledExecutorService timer, HeldPoll result) {
+        if (result.isDone()) {
+            release(f); // cancelled while its feed opened
+            return;
+        }
+        long start = f.resolve(from);
+        result.attached(f, start);
+        result.whenComplete((r, e) -> release(f));
+        readFrom(f, start, limit, maxBytes).whenComplete((r, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e);
+            } else if (!r.messages().isEmpty() || r.gap()) {
+                result.complete(r);
+            } else {
+                hold(f, start, limit, maxBytes, wait, timer, result);
+            }
+        });
+    }
+
+    private void checkPoll(int limit, Duration wait) {
         if (limit < 1 || limit > limits.maxPollLimit()) {
             throw new ApiException(ErrorCode.INVALID_LIMIT, "limit must be 1-" + limits.maxPollLimit());
         }
@@ -175,34 +284,29 @@ public final class Delivery {
             throw new ApiException(ErrorCode.INVALID_DURATION,
                     "wait must be at most " + Durations.format(limits.maxWait()));
         }
-        if (wait.isZero()) {
-            // Without blocking the caller's loop: on an engine shared by nodes the state is a round trip.
-            return broker.stateAsync(name).thenCompose(state -> {
-                TopicState s = state.orElseThrow(() ->
-                        new ApiException(ErrorCode.TOPIC_NOT_FOUND, "no topic '" + name + "'"));
-                long start = from.resolve(s.firstOffset(), s.lastOffset());
-                return read(name, feeds.get(name), s.firstOffset(), s.lastOffset(), start, limit);
-            });
-        }
-        TopicFeed f = attach(name);
-        long start = f.resolve(from);
-        CompletableFuture<ReadResult> result = new HeldPoll(f, start);
-        result.whenComplete((r, e) -> release(f));
-        readFrom(f, start, limit).whenComplete((r, e) -> {
-            if (e != null) {
-                result.completeExceptionally(e);
-            } else if (!r.messages().isEmpty() || r.gap()) {
-                result.complete(r);
-            } else {
-                hold(f, start, limit, wait, timer, result);
-            }
-        });
-        return result;
+    }
+
+    /**
+     * A poll over many topics, answered with up to {@code limit} messages of all of them (oldest first, each topic in
+     * offset order) and every topic's next offset: as soon as any topic has a message, or with a wait and nothing,
+     * when the wait ends. Call on {@code timer}, the caller's event loop. Topics that do not exist count as empty.
+     * The future is also a {@link dev.switchboard.xray.ConnectionStats.SubscriptionSource}.
+     *
+     * @param patterns topics besides {@code exact} to follow, those created during the wait included; null for none
+     * @param startOf  where a topic starts, given where a pattern found it (null for a topic of {@code exact})
+     */
+    public CompletableFuture<ManyTopicsAnswer> pollMany(List<String> exact, Predicate<String> patterns,
+                                                        BiFunction<String, StartPosition, StartPosition> startOf,
+                                                        int limit, Duration wait, ScheduledExecutorService timer) {
+        checkPoll(limit, wait);
+        ManyTopicsPoll poll = new ManyTopicsPoll(this, startOf, limit, limits.maxPollResponseBytes(), wait, timer);
+        poll.start(exact, patterns);
+        return poll;
     }
 
     /** Parks a long poll on the feed until a message at or after {@code start} exists or the wait ends. */
-    private void hold(TopicFeed f, long start, int limit, Duration wait, ScheduledExecutorService timer,
-                      CompletableFuture<ReadResult> result) {
+    private void hold(TopicFeed f, long start, int limit, long maxBytes, Duration wait,
+                      ScheduledExecutorService timer, CompletableFuture<ReadResult> result) {
         TopicFeed.Waiter waiter = new TopicFeed.Waiter() {
             @Override
             public long from() {
@@ -221,7 +325,7 @@ public final class Delivery {
                                 "topic '" + f.name() + "' was deleted"));
                         return;
                     }
-                    readFrom(f, start, limit).whenComplete((r, e) -> {
+                    readFrom(f, start, limit, maxBytes).whenComplete((r, e) -> {
                         if (e != null) {
                             result.completeExceptionally(e);
                         } else if (!r.messages().isEmpty() || r.gap()) {
@@ -249,13 +353,13 @@ public final class Delivery {
         }
     }
 
-    private CompletableFuture<ReadResult> readFrom(TopicFeed f, long start, int limit) {
-        return read(f.name(), f, f.firstOffset(), f.lastOffset(), start, limit);
+    private CompletableFuture<ReadResult> readFrom(TopicFeed f, long start, int limit, long maxBytes) {
+        return read(f.name(), f, f.firstOffset(), f.lastOffset(), start, limit, maxBytes);
     }
 
     /** Messages from {@code start}: from the feed's memory when it has them, else from the engine. */
     private CompletableFuture<ReadResult> read(String name, TopicFeed f, long first, long last, long start,
-                                               int limit) {
+                                               int limit, long maxBytes) {
         long begin = Math.max(start, first);
         if (begin > last) {
             return CompletableFuture.completedFuture(new ReadResult(name, List.of(), begin, start < first));
@@ -263,7 +367,7 @@ public final class Delivery {
         if (f != null && f.cached(begin) != null) {
             List<Message> out = new ArrayList<>();
             long bytes = 0;
-            for (long o = begin; o <= last && out.size() < limit && bytes < limits.maxPollResponseBytes(); o++) {
+            for (long o = begin; o <= last && out.size() < limit && bytes < maxBytes; o++) {
                 Message m = f.cached(o);
                 if (m == null) {
                     break; // evicted meanwhile: return what we have, the reader continues from next
@@ -273,7 +377,7 @@ public final class Delivery {
             }
             return CompletableFuture.completedFuture(resultOf(name, first, start, out));
         }
-        return broker.read(name, begin, limit, limits.maxPollResponseBytes())
+        return broker.read(name, begin, limit, maxBytes)
                 .thenApply(out -> resultOf(name, first, start, out));
     }
 

@@ -2,7 +2,9 @@ package dev.switchboard.fanout;
 
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.TopicState;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
@@ -31,19 +33,46 @@ public final class PatternFollow {
     /** Starts following; existing matching topics are told before this returns, from their current end. */
     static PatternFollow start(Broker broker, Predicate<String> matches, Listener listener) {
         Set<String> announced = ConcurrentHashMap.newKeySet();
-        // Listening before listing: a topic created in between is announced, not lost.
-        Broker.Watch watch = broker.watchCreations(topic -> {
+        PatternFollow follow = new PatternFollow(watchCreations(broker, matches, listener, announced));
+        tellExisting(broker.topics(), matches, listener, announced);
+        return follow;
+    }
+
+    /**
+     * {@link #start} without blocking the caller on the engine's listing (a round trip on Redis): the existing topics
+     * are told on the engine's thread, before the returned future completes.
+     */
+    static CompletableFuture<PatternFollow> startAsync(Broker broker, Predicate<String> matches, Listener listener) {
+        Set<String> announced = ConcurrentHashMap.newKeySet();
+        PatternFollow follow = new PatternFollow(watchCreations(broker, matches, listener, announced));
+        return broker.topicsAsync().thenApply(topics -> {
+            tellExisting(topics, matches, listener, announced);
+            return follow;
+        }).whenComplete((f, e) -> {
+            if (e != null) {
+                follow.cancel();
+            }
+        });
+    }
+
+    // Listening before listing: a topic created in between is announced, not lost.
+    private static Broker.Watch watchCreations(Broker broker, Predicate<String> matches, Listener listener,
+                                               Set<String> announced) {
+        return broker.watchCreations(topic -> {
             if (matches.test(topic)) {
                 announced.add(topic);
                 listener.follow(topic, new StartPosition.AtOffset(1));
             }
         });
-        for (TopicState t : broker.topics()) {
+    }
+
+    private static void tellExisting(List<TopicState> topics, Predicate<String> matches, Listener listener,
+                                     Set<String> announced) {
+        for (TopicState t : topics) {
             if (matches.test(t.name()) && !announced.contains(t.name())) {
                 listener.follow(t.name(), new StartPosition.AtOffset(t.lastOffset() + 1));
             }
         }
-        return new PatternFollow(watch);
     }
 
     /** Stops hearing of new topics; subscriptions already made are the listener's to end. */

@@ -131,6 +131,12 @@ public final class Routes {
         } else if (path.equals("/v1/ws")) {
             allow(method, "GET", HttpMethod.GET);
             webSocket.upgrade(ex);
+        } else if (path.equals("/v1/events")) {
+            allow(method, "GET", HttpMethod.GET);
+            sse.streamMany(ex); // checks each topic and pattern against the grants itself
+        } else if (path.equals("/v1/messages")) {
+            allow(method, "GET", HttpMethod.GET);
+            polls.pollMany(ex); // checks each topic and pattern against the grants itself
         } else if (path.equals(TOPICS) || path.equals(TOPICS + "/")) {
             allow(method, "GET", HttpMethod.GET);
             topics.list(ex);

@@ -10,6 +10,7 @@ import dev.switchboard.auth.JwtAuthenticator;
 import dev.switchboard.auth.NamePattern;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.fanout.StartPosition;
+import dev.switchboard.fanout.StreamCursor;
 import dev.switchboard.testing.Tokens;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
@@ -23,6 +24,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -161,6 +164,50 @@ class ParserFuzzTest {
         if (!TopicNames.isValid(name)) {
             assertThat(p.matches(name)).as("pattern %s, name %s", text, name).isFalse();
         }
+    }
+
+    /**
+     * Right, line break, pattern, line break, name: when the right covers the pattern, every name the pattern
+     * matches, the right matches too (a pattern never reads beyond what the token allows).
+     */
+    @FuzzTest
+    void aCoveringRightMatchesEveryNameThePatternMatches(FuzzedDataProvider data) {
+        String[] parts = data.consumeRemainingAsString().split("\n", 3);
+        if (parts.length < 3) {
+            return;
+        }
+        NamePattern right;
+        NamePattern pattern;
+        try {
+            right = NamePattern.parse(parts[0]);
+            pattern = NamePattern.parse(parts[1]);
+        } catch (IllegalArgumentException refused) {
+            return;
+        }
+        if (right.covers(pattern) && pattern.matches(parts[2])) {
+            assertThat(right.matches(parts[2])).as("%s covers %s, which matches %s", right, pattern, parts[2])
+                    .isTrue();
+        }
+    }
+
+    /** A stream's cursor is decoded to valid names and offsets that encode back to the same, or refused. */
+    @FuzzTest
+    void streamCursorsDecodeOrAreRefused(FuzzedDataProvider data) {
+        String cursor = data.consumeRemainingAsString();
+        SortedMap<String, Long> next;
+        try {
+            next = StreamCursor.decode(cursor);
+        } catch (ApiException e) {
+            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_FROM);
+            return;
+        }
+        assertThat(next).allSatisfy((topic, offset) -> {
+            assertThat(TopicNames.isValid(topic)).as(topic).isTrue();
+            assertThat(offset).isPositive();
+        });
+        SortedMap<String, Long> beyondOne = new TreeMap<>(next);
+        beyondOne.values().removeIf(offset -> offset == 1);
+        assertThat(StreamCursor.decode(StreamCursor.encode(next))).isEqualTo(beyondOne);
     }
 
     @FuzzTest

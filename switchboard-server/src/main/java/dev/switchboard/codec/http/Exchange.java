@@ -161,6 +161,15 @@ public final class Exchange {
         return values.getFirst();
     }
 
+    /** Every value of a repeatable query parameter ({@code ?topic=a&topic=b}), in order; none is the empty list. */
+    public List<String> queryAll(String name) {
+        try {
+            return uri.parameters().getOrDefault(name, List.of());
+        } catch (IllegalArgumentException e) {
+            throw badEncoding(e);
+        }
+    }
+
     private static ApiException badEncoding(IllegalArgumentException e) {
         return new ApiException(ErrorCode.INVALID_URI, "the request target is not validly percent-encoded: "
                 + e.getMessage());

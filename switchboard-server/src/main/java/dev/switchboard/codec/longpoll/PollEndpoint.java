@@ -3,11 +3,14 @@ package dev.switchboard.codec.longpoll;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.switchboard.broker.Message;
 import dev.switchboard.codec.Envelope;
+import dev.switchboard.codec.StreamTopics;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.fanout.Delivery;
+import dev.switchboard.fanout.ManyTopicsAnswer;
 import dev.switchboard.fanout.ReadResult;
 import dev.switchboard.fanout.StartPosition;
+import dev.switchboard.fanout.StreamCursor;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
@@ -21,10 +24,13 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 /**
- * {@code GET /v1/topics/{topic}/messages}: a short poll, or with {@code wait=} a long poll held until a
+ * {@code GET /v1/topics/{topic}/messages} (and {@code GET /v1/messages} over many topics): a short poll, or with {@code wait=} a long poll held until a
  * message arrives or the wait ends. Defaults: {@code from=earliest}, {@code limit=100}, no wait.
  */
 public final class PollEndpoint {
@@ -39,9 +45,34 @@ public final class PollEndpoint {
     public void poll(Exchange ex, String topic) {
         StartPosition from = StartPosition.parse(ex.query("from"), StartPosition.EARLIEST);
         int limit = parseLimit(ex.query("limit"));
-        String waitText = ex.query("wait");
-        Duration wait = waitText == null ? Duration.ZERO : Durations.parse(waitText, "wait");
+        Duration wait = parseWait(ex);
         CompletableFuture<ReadResult> polled = delivery.poll(topic, from, limit, wait, ex.ctx().executor());
+        answer(ex, polled, wait, result -> encode(ex.ctx().alloc(), result), result -> result.messages().size());
+    }
+
+    /**
+     * {@code GET /v1/messages?topic=a&topic=chat.*&cursor=C&wait=30s}: a poll over many topics and patterns
+     * (docs/api.md, "Streams over many topics"), answering {@code {"messages","cursor","gaps"}}; {@code cursor}
+     * resumes every topic at once and wins over {@code from} (default {@code earliest}).
+     */
+    public void pollMany(Exchange ex) {
+        StreamTopics topics = StreamTopics.parse(ex.queryAll("topic"), ex.query("cursor"), ex.query("from"),
+                StartPosition.EARLIEST, ex.grants());
+        int limit = parseLimit(ex.query("limit"));
+        Duration wait = parseWait(ex);
+        CompletableFuture<ManyTopicsAnswer> polled = delivery.pollMany(List.copyOf(topics.exact()),
+                topics.hasPatterns() ? topics.matchedByPatterns() : null, topics::startOf, limit, wait,
+                ex.ctx().executor());
+        answer(ex, polled, wait, result -> encode(ex.ctx().alloc(), result), result -> result.messages().size());
+    }
+
+    private static Duration parseWait(Exchange ex) {
+        String waitText = ex.query("wait");
+        return waitText == null ? Duration.ZERO : Durations.parse(waitText, "wait");
+    }
+
+    private static <T> void answer(Exchange ex, CompletableFuture<T> polled, Duration wait,
+                                   Function<T, FullHttpResponse> encode, ToIntFunction<T> messages) {
         ConnectionStats stats = ConnectionStats.of(ex.ctx().channel());
         if (!polled.isDone()) {
             stats.use(Transport.LONGPOLL); // until answered (the router turns it back into http)
@@ -51,8 +82,8 @@ public final class PollEndpoint {
             }
         }
         ex.respondWhenDone(polled, wait, result -> {
-            stats.messagesOut(result.messages().size());
-            ex.respond(encode(ex.ctx().alloc(), result));
+            stats.messagesOut(messages.applyAsInt(result));
+            ex.respond(encode.apply(result));
         });
     }
 
@@ -69,24 +100,55 @@ public final class PollEndpoint {
 
     /** {@code {"topic","messages":[envelope…],"next","gap"}}. */
     static FullHttpResponse encode(ByteBufAllocator alloc, ReadResult r) {
-        ByteBuf buf = alloc.buffer();
-        try (JsonGenerator g = Envelope.JSON.createGenerator((java.io.OutputStream) new ByteBufOutputStream(buf))) {
-            g.writeStartObject();
+        return json(alloc, g -> {
             g.writeStringField("topic", r.topic());
-            g.writeArrayFieldStart("messages");
-            for (Message m : r.messages()) {
+            writeMessages(g, r.messages());
+            g.writeNumberField("next", r.next());
+            g.writeBooleanField("gap", r.gap());
+        });
+    }
+
+    /** {@code {"messages":[envelope…],"cursor","gaps":[{"topic","from","first"}…]}}. */
+    static FullHttpResponse encode(ByteBufAllocator alloc, ManyTopicsAnswer a) {
+        return json(alloc, g -> {
+            writeMessages(g, a.messages());
+            g.writeStringField("cursor", StreamCursor.encode(a.next()));
+            g.writeArrayFieldStart("gaps");
+            for (ManyTopicsAnswer.Gap gap : a.gaps()) {
                 g.writeStartObject();
-                Envelope.writeFields(g, m);
+                g.writeStringField("topic", gap.topic());
+                g.writeNumberField("from", gap.from());
+                g.writeNumberField("first", gap.first());
                 g.writeEndObject();
             }
             g.writeEndArray();
-            g.writeNumberField("next", r.next());
-            g.writeBooleanField("gap", r.gap());
+        });
+    }
+
+    private interface Fields {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    private static FullHttpResponse json(ByteBufAllocator alloc, Fields fields) {
+        ByteBuf buf = alloc.buffer();
+        try (JsonGenerator g = Envelope.JSON.createGenerator((java.io.OutputStream) new ByteBufOutputStream(buf))) {
+            g.writeStartObject();
+            fields.write(g);
             g.writeEndObject();
         } catch (IOException e) {
             buf.release();
             throw new UncheckedIOException(e);
         }
         return HttpResponses.withBody(HttpResponseStatus.OK, buf, "application/json");
+    }
+
+    private static void writeMessages(JsonGenerator g, List<Message> messages) throws IOException {
+        g.writeArrayFieldStart("messages");
+        for (Message m : messages) {
+            g.writeStartObject();
+            Envelope.writeFields(g, m);
+            g.writeEndObject();
+        }
+        g.writeEndArray();
     }
 }

@@ -1,8 +1,11 @@
 package dev.switchboard.codec.sse;
 
+import dev.switchboard.broker.Handoff;
+import dev.switchboard.codec.StreamTopics;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.HeldRequest;
 import dev.switchboard.fanout.Delivery;
+import dev.switchboard.fanout.PatternFollow;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.TopicFeed;
 import dev.switchboard.jobs.Job;
@@ -21,7 +24,13 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * {@code GET /v1/topics/{topic}/events}: answers with an SSE stream, a streaming response ({@link Exchange#stream})
@@ -61,6 +70,59 @@ public final class SseEndpoint {
     }
 
     /**
+     * {@code GET /v1/events?topic=a&topic=chat.*}: one stream over many topics and patterns (docs/api.md, "Streams
+     * over many topics"), each event's id the stream's cursor; {@code Last-Event-ID} resumes every topic at once.
+     * The head is sent once the named topics' feeds are open and the patterns' topics are known (both waits off the
+     * loop), so {@code from=next} means after the head.
+     */
+    public void streamMany(Exchange ex) {
+        StreamTopics topics = StreamTopics.parse(ex.queryAll("topic"), ex.header("Last-Event-ID"), ex.query("from"),
+                StartPosition.NEXT, ex.grants());
+        // Loop-confined: the pattern's topics told before the stream starts, then followed by it.
+        EventExecutor loop = ex.ctx().executor();
+        List<Map.Entry<String, StartPosition>> found = new ArrayList<>();
+        SseSink[] started = new SseSink[1];
+        CompletableFuture<List<TopicFeed>> named = delivery.attachAllAsync(topics.exact());
+        CompletableFuture<PatternFollow> follow = !topics.hasPatterns() ? CompletableFuture.completedFuture(null)
+                : delivery.followAsync(topics.matchedByPatterns(), (topic, at) -> Handoff.execute(loop, () -> {
+                    if (started[0] == null) {
+                        found.add(Map.entry(topic, topics.startOf(topic, at)));
+                    } else {
+                        started[0].follow(topic, topics.startOf(topic, at));
+                    }
+                }));
+        // After the listing's own hand-offs: its topics are told before the stream starts.
+        CompletableFuture.allOf(named, follow).whenComplete((v, error) -> Handoff.execute(loop, () -> {
+            List<TopicFeed> feeds = named.isCompletedExceptionally() ? List.of() : named.join();
+            PatternFollow patterns = follow.isCompletedExceptionally() ? null : follow.join();
+            if (error != null || !ex.ctx().channel().isActive()) {
+                feeds.forEach(delivery::release);
+                if (patterns != null) {
+                    patterns.cancel();
+                }
+                if (error != null) {
+                    ex.fail(error instanceof CompletionException c ? c.getCause() : error);
+                }
+                return;
+            }
+            SseSink sink = openStream(ex, SseFormat.TOPIC_ENVELOPE, true, patterns == null ? () -> {} : patterns::cancel);
+            started[0] = sink;
+            if (!sink.begin()) {
+                feeds.forEach(delivery::release); // the connection is gone
+                return;
+            }
+            sink.startTogether(() -> {
+                for (TopicFeed feed : feeds) {
+                    sink.subscribe(feed, topics.startOf(feed.name(), null));
+                }
+                for (Map.Entry<String, StartPosition> f : found) {
+                    sink.follow(f.getKey(), f.getValue());
+                }
+            });
+        }));
+    }
+
+    /**
      * {@code GET /v1/jobs/{id}/events}: the job's topic as {@code status}/{@code progress} events, starting with the
      * job's current state (or after {@code Last-Event-ID}); the stream ends after the terminal status.
      */
@@ -72,6 +134,12 @@ public final class SseEndpoint {
     /** @param subject who is present on the topic while the stream lasts; null: no presence (a job's events) */
     private void open(Exchange ex, String topicName, StartPosition from, SseFormat format, String subject) {
         TopicFeed topic = delivery.attach(topicName);
+        SseSink sink = openStream(ex, format, false, subject == null ? () -> {} : presenceOf(topicName, subject));
+        sink.start(delivery.subscribe(topic, from, sink));
+    }
+
+    /** Sends the stream's head and adds its sink, not started yet. */
+    private SseSink openStream(Exchange ex, SseFormat format, boolean many, Runnable leave) {
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
@@ -81,10 +149,10 @@ public final class SseEndpoint {
         if (ex.request() instanceof HeldRequest held && held.prelude().length > 0) {
             ex.ctx().write(new DefaultHttpContent(Unpooled.wrappedBuffer(held.prelude()))); // the upstream's part first
         }
-        SseSink sink = new SseSink(delivery, topic, format, heartbeat, slowConsumerTimeout, ex.grants().validUntil(),
-                subject == null ? () -> {} : presenceOf(topicName, subject));
+        SseSink sink = new SseSink(delivery, format, many, heartbeat, slowConsumerTimeout, ex.grants().validUntil(),
+                leave);
         ex.ctx().pipeline().addLast(sink);
-        sink.start(delivery.subscribe(topic, from, sink));
+        return sink;
     }
 
     /** Joins now; the returned action leaves. */

@@ -53,6 +53,26 @@ public final class SseEvents {
         return out.toByteArray();
     }
 
+    /** The {@code id:} line of a stream's next event: its cursor, which {@code Last-Event-ID} sends back. */
+    static byte[] id(String cursor) {
+        return ("id: " + cursor + "\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Where an event's lines after its first ({@code id:}) start: a stream over many topics writes its own id. */
+    static int afterIdLine(byte[] event) {
+        int lf = 0;
+        while (event[lf] != '\n') {
+            lf++;
+        }
+        return lf + 1;
+    }
+
+    /** An error that ends one topic of a stream over many topics, not the stream. */
+    static byte[] topicError(String topic, String code, String message) {
+        return ("event: error\ndata: {\"code\":\"" + code + "\",\"topic\":\"" + topic + "\",\"message\":"
+                + Envelope.quote(message) + "}\n\n").getBytes(StandardCharsets.UTF_8);
+    }
+
     /**
      * A job change: {@code id: <version>}, {@code event: status|progress}, {@code data: <job JSON>}. The JSON is
      * split into {@code data:} lines like any payload: a JSON result is embedded as the worker sent it, and may hold

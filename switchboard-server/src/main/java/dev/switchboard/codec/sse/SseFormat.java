@@ -11,33 +11,19 @@ import java.io.IOException;
 interface SseFormat {
     byte[] event(Message m);
 
-    boolean endsStream(Message m);
+    /** Whether the message is the stream's last: none is, but for a job's terminal status. */
+    default boolean endsStream(Message m) {
+        return false;
+    }
 
-    /** A topic: every message is an {@code event: message} carrying the payload; the stream never ends by itself. */
-    SseFormat TOPIC = new SseFormat() {
-        @Override
-        public byte[] event(Message m) {
-            return m.encoded(SseEvents.MESSAGE_SLOT, SseEvents::message);
-        }
+    /** A topic: every message is an {@code event: message} carrying the payload. */
+    SseFormat TOPIC = m -> m.encoded(SseEvents.MESSAGE_SLOT, SseEvents::message);
 
-        @Override
-        public boolean endsStream(Message m) {
-            return false;
-        }
-    };
-
-    /** A topic in envelope format: every message is an {@code event: message} carrying its envelope. */
-    SseFormat TOPIC_ENVELOPE = new SseFormat() {
-        @Override
-        public byte[] event(Message m) {
-            return m.encoded(SseEvents.ENVELOPE_SLOT, SseEvents::envelope);
-        }
-
-        @Override
-        public boolean endsStream(Message m) {
-            return false;
-        }
-    };
+    /**
+     * A topic in envelope format: every message is an {@code event: message} carrying its envelope. A stream over
+     * many topics sends the same events, its own cursor in place of their {@code id:} line.
+     */
+    SseFormat TOPIC_ENVELOPE = m -> m.encoded(SseEvents.ENVELOPE_SLOT, SseEvents::envelope);
 
     /** A job: {@code status} and {@code progress} events carrying the job JSON; ends after a terminal status. */
     SseFormat JOB = new SseFormat() {
