@@ -15,8 +15,6 @@ import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.Subscription;
 import dev.switchboard.fanout.TopicFeed;
-import dev.switchboard.jobs.Job;
-import dev.switchboard.jobs.JobStatus;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.HeaderRules;
 import dev.switchboard.wire.TopicNames;
@@ -73,6 +71,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private ConnectionStats stats;
     private BurstWriter burst;
+    private JobRequests jobRequests;
     private SlowConsumerGuard slowGuard;
     private ScheduledFuture<?> pingTimer;
     private ScheduledFuture<?> deadline;
@@ -223,6 +222,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             return views;
         });
         burst = new BurstWriter(ctx);
+        jobRequests = new JobRequests(endpoint, ctx, this);
         slowGuard = new SlowConsumerGuard(ctx.channel(), endpoint.limits.slowConsumerTimeout(),
                 () -> fail("Slow Consumer"));
     }
@@ -329,8 +329,10 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             }
             HeaderRules.validate(headers); // live messages too, so every subscriber gets headers any transport takes
         }
-        if (subject.startsWith(JOBS_PREFIX)) {
-            submitJob(subject.substring(JOBS_PREFIX.length()), p);
+        String jobQueue = JobRequests.queueOf(subject);
+        if (jobQueue != null) {
+            jobRequests.submit(grants, jobQueue, p.payload(), p.replyTo());
+            ok();
             return;
         }
         if (p.replyTo() != null || endpoint.live.isReply(subject)) {
@@ -398,57 +400,6 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         } else {
             burst.append(PONG);
         }
-    }
-
-    // ---- jobs ----
-
-    private static final String JOBS_PREFIX = "_jobs.";
-
-    /**
-     * {@code PUB _jobs.<queue> <reply>}: submits a job with the payload; its result, once it succeeded, is the reply
-     * (a failed or cancelled job's reply is docs/api.md's error JSON). Without a reply subject the job is submitted
-     * and nobody is told.
-     */
-    private void submitJob(String queue, NatsOp.Pub p) {
-        grants.requireSubmit(queue);
-        String replyTo = p.replyTo();
-        CompletableFuture<Job> submitted = endpoint.jobs.submit(queue, NatsEndpoint.OCTET_STREAM, p.payload(), null);
-        ok();
-        submitted.whenComplete((job, e) -> {
-            if (e != null) {
-                Throwable cause = e.getCause() != null ? e.getCause() : e;
-                Handoff.execute(ctx.executor(), () -> error(cause instanceof ApiException api ? api.getMessage()
-                        : "the job submission failed"));
-            } else if (replyTo != null) {
-                awaitJob(job, replyTo);
-            }
-        });
-    }
-
-    private void awaitJob(Job submitted, String replyTo) {
-        String id = submitted.id();
-        endpoint.jobs.awaitFinished(submitted, endpoint.limits.maxWait(), ctx.executor()).whenComplete((job, e) -> {
-            if (e != null) {
-                endpoint.live.route(replyTo, null, null, errorJson("job_lost", "job '" + id + "' is gone"), null);
-            } else if (!job.status().isTerminal()) {
-                if (ctx.channel().isActive()) {
-                    awaitJob(job, replyTo); // the longest wait ended: wait again while the requester is there
-                }
-            } else if (job.status() == JobStatus.SUCCEEDED) {
-                endpoint.jobs.result(job).whenComplete((result, re) -> endpoint.live.route(replyTo, null, null,
-                        re == null ? result : errorJson("job_result_lost", "the result of job '" + id + "' expired"),
-                        null));
-            } else {
-                endpoint.live.route(replyTo, null, null, errorJson("job_" + job.status().wire(),
-                        job.error() == null ? "job '" + id + "' " + job.status().wire() : job.error()), null);
-            }
-        });
-    }
-
-    private static byte[] errorJson(String code, String message) {
-        var body = HttpResponses.MAPPER.createObjectNode();
-        body.putObject("error").put("code", code).put("message", message);
-        return body.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     // ---- subscriptions ----
@@ -612,7 +563,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     }
 
     /** {@code -ERR 'why'}; the connection stays open (nats-server's answer to a refused subject or permission). */
-    private void error(String why) {
+    void error(String why) {
         burst.append(("-ERR '" + why.replace('\'', '"').replace('\r', ' ').replace('\n', ' ') + "'\r\n")
                 .getBytes(StandardCharsets.UTF_8));
         burst.flush();
