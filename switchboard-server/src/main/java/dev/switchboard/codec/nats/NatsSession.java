@@ -2,21 +2,12 @@ package dev.switchboard.codec.nats;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.auth.Grants;
-import dev.switchboard.auth.NamePattern;
 import dev.switchboard.broker.Handoff;
-import dev.switchboard.broker.Message;
 import dev.switchboard.broker.MessageHeaders;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.codec.BurstWriter;
 import dev.switchboard.codec.http.HttpResponses;
-import dev.switchboard.fanout.DeliverySink;
-import dev.switchboard.fanout.PatternFollow;
 import dev.switchboard.fanout.SlowConsumerGuard;
-import dev.switchboard.fanout.StartPosition;
-import dev.switchboard.fanout.Subscription;
-import dev.switchboard.fanout.TopicFeed;
-import dev.switchboard.jobs.Job;
-import dev.switchboard.jobs.JobStatus;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.HeaderRules;
 import dev.switchboard.wire.TopicNames;
@@ -26,30 +17,26 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One NATS connection (docs/nats.md). A subject is a topic: a PUB is a durable append, answered ({@code +OK} in
- * verbose mode, and any PONG asked for after it) once stored; a SUB is a cursor on each topic its subject covers, fed
- * by the delivery layer like a WebSocket's, so a slow reader pauses at its offset and is closed after the
- * slow-consumer timeout. Reply subjects and requests travel live through {@link LiveSubjects} instead, never stored.
+ * One NATS connection's protocol handler (docs/nats.md): it takes the decoded ops and writes the answers. A subject
+ * is a topic: a PUB is a durable append, answered ({@code +OK} in verbose mode, and any PONG asked for after it) once
+ * stored; a PUB to {@code _jobs.<queue>} is a {@link JobRequests job request}. SUB and UNSUB are kept by
+ * {@link NatsSubscriptions}, whose cursors pause while the socket is full; full for longer than the slow-consumer
+ * timeout, the connection is closed. Reply subjects and requests travel live through {@link LiveSubjects} instead,
+ * never stored.
  *
- * <p>Threads: the connection's event loop, except {@link Live#offer}, which hands over to it.
+ * <p>Threads: the connection's event loop.
  */
 final class NatsSession extends ChannelInboundHandlerAdapter {
     private static final byte[] CRLF = {'\r', '\n'};
@@ -57,22 +44,17 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     private static final byte[] OK = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PONG = "PONG\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final String INVALID_SUBJECT = "Invalid Subject";
+    static final String INVALID_SUBJECT = "Invalid Subject";
     private static final int MAX_PUBLISHES_IN_FLIGHT = 256;
-    /** Live messages handed to this loop and not yet written; past it they are dropped, as nats-server drops them. */
-    private static final int MAX_LIVE_PENDING = 4096;
-    /** Offsets this connection published and may still be sent back (no_echo); the oldest are forgotten first. */
-    private static final int MAX_OWN_OFFSETS = 65_536;
 
     private final NatsEndpoint endpoint;
-    private final Map<String, Sub> subs = new LinkedHashMap<>();
-    private final AtomicInteger livePending = new AtomicInteger();
-    private final LinkedHashSet<String> ownOffsets = new LinkedHashSet<>();
     /** For each PING asked while publishes were in flight: how many publishes must be answered before its PONG. */
     private final ArrayDeque<Long> pongsOwed = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private ConnectionStats stats;
     private BurstWriter burst;
+    private NatsSubscriptions subscriptions;
+    private JobRequests jobRequests;
     private SlowConsumerGuard slowGuard;
     private ScheduledFuture<?> pingTimer;
     private ScheduledFuture<?> deadline;
@@ -86,125 +68,10 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     private int pingsUnanswered;
     private long publishesSent;
     private long publishesAnswered;
-    private int topicSubscriptions;
 
     NatsSession(NatsEndpoint endpoint) {
         this.endpoint = endpoint;
         this.grants = endpoint.authRequired ? Grants.NOBODY : Grants.ANYONE;
-    }
-
-    /** One SUB: a cursor per topic its subject covers, and its entry among the live subjects. */
-    private final class Sub implements LiveSubjects.Entry {
-        final String sid;
-        final NamePattern pattern;
-        final String queue;
-        final Map<String, Subscription> topics = new HashMap<>();
-        PatternFollow follow;
-        long max;
-        long delivered;
-        boolean ended;
-        boolean toldOverLimit;
-
-        Sub(String sid, NamePattern pattern, String queue) {
-            this.sid = sid;
-            this.pattern = pattern;
-            this.queue = queue;
-        }
-
-        @Override
-        public NamePattern pattern() {
-            return pattern;
-        }
-
-        @Override
-        public String queue() {
-            return queue;
-        }
-
-        @Override
-        public Object owner() {
-            return NatsSession.this;
-        }
-
-        @Override
-        public void offer(String subject, String replyTo, byte[] headers, byte[] payload) {
-            if (!ctx.channel().isWritable() || livePending.incrementAndGet() > MAX_LIVE_PENDING) {
-                livePending.updateAndGet(n -> Math.max(0, n - 1));
-                return;
-            }
-            Handoff.execute(ctx.executor(), () -> {
-                livePending.decrementAndGet();
-                if (!ended) {
-                    String head = subject + " " + sid + " " + (replyTo == null ? "" : replyTo + " ");
-                    writeMsg(ascii("MSG " + head), ascii("HMSG " + head), this, headers, payload);
-                    burst.flush();
-                }
-            });
-        }
-    }
-
-    /** The push end of one SUB's cursor on one topic. */
-    private final class TopicSink implements DeliverySink {
-        private final Sub sub;
-        // The line up to the size is the same for every message of this topic to this SUB: built once.
-        private final byte[] msgHead;
-        private final byte[] hmsgHead;
-
-        TopicSink(Sub sub, String topic) {
-            this.sub = sub;
-            this.msgHead = ascii("MSG " + topic + " " + sub.sid + " ");
-            this.hmsgHead = ascii("HMSG " + topic + " " + sub.sid + " ");
-        }
-
-        @Override
-        public EventExecutor executor() {
-            return ctx.executor();
-        }
-
-        @Override
-        public String transport() {
-            return Transport.NATS.wire();
-        }
-
-        @Override
-        public boolean isWritable() {
-            return ctx.channel().isWritable();
-        }
-
-        @Override
-        public void deliver(Message m) {
-            if (sub.ended || (!echo && ownOffsets.remove(m.topic() + "@" + m.offset()))) {
-                return;
-            }
-            if (sub.queue != null && !endpoint.chosen(sub.pattern.toString(), sub.queue, sub, m.topic(), m.offset())) {
-                return;
-            }
-            writeMsg(msgHead, hmsgHead, sub, m.headers().isEmpty() ? null : NatsHeaders.format(m.headers()),
-                    m.payload());
-        }
-
-        @Override
-        public void gap(String topic, long from, long first) {
-            // Core NATS promises at most once: a reader behind retention simply goes on from what is kept.
-        }
-
-        @Override
-        public void topicDeleted(String topic) {
-            Subscription s = sub.topics.remove(topic);
-            if (s != null) {
-                endpoint.delivery.release(s.topic());
-                topicSubscriptions--;
-            }
-            if (!sub.ended && sub.follow == null) {
-                // A literal subject outlives its topic: it gets the topic created again, from its first message.
-                followTopic(sub, topic, new StartPosition.AtOffset(1));
-            }
-        }
-
-        @Override
-        public void flush() {
-            burst.flush();
-        }
     }
 
     // ---- connection ----
@@ -214,14 +81,9 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         stats = ConnectionStats.of(ctx.channel());
         stats.use(Transport.NATS);
-        stats.subscriptions(() -> {
-            List<ConnectionStats.SubscriptionView> views = new ArrayList<>();
-            for (Sub sub : subs.values()) {
-                sub.topics.forEach((topic, s) -> views.add(new ConnectionStats.SubscriptionView(topic, s.next(),
-                        s.topic().lastOffset())));
-            }
-            return views;
-        });
+        subscriptions = new NatsSubscriptions(endpoint, ctx, this);
+        jobRequests = new JobRequests(endpoint, ctx, this);
+        stats.subscriptions(subscriptions::views);
         burst = new BurstWriter(ctx);
         slowGuard = new SlowConsumerGuard(ctx.channel(), endpoint.limits.slowConsumerTimeout(),
                 () -> fail("Slow Consumer"));
@@ -245,6 +107,21 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         ctx.executor().execute(() -> fail(why));
     }
 
+    /** What this connection may publish and read; a CONNECT with a token replaces it. */
+    Grants grants() {
+        return grants;
+    }
+
+    /** False under no_echo: this connection's own publishes are not sent back to it. */
+    boolean echo() {
+        return echo;
+    }
+
+    /** The connection is closing: it takes on nothing more. */
+    boolean isClosing() {
+        return closing;
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (closing || !(msg instanceof NatsOp op)) {
@@ -260,8 +137,8 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             switch (op) {
                 case NatsOp.Connect c -> connect(c.json());
                 case NatsOp.Pub p -> publish(p);
-                case NatsOp.Sub s -> subscribe(s);
-                case NatsOp.Unsub u -> unsubscribe(u);
+                case NatsOp.Sub s -> subscriptions.subscribe(s);
+                case NatsOp.Unsub u -> subscriptions.unsubscribe(u);
                 case NatsOp.Ping p -> ping(p);
                 case NatsOp.Pong p -> { }
                 case NatsOp.Malformed m -> fail(m.reason());
@@ -329,8 +206,10 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             }
             HeaderRules.validate(headers); // live messages too, so every subscriber gets headers any transport takes
         }
-        if (subject.startsWith(JOBS_PREFIX)) {
-            submitJob(subject.substring(JOBS_PREFIX.length()), p);
+        String jobQueue = JobRequests.queueOf(subject);
+        if (jobQueue != null) {
+            jobRequests.submit(grants, jobQueue, p.payload(), p.replyTo());
+            ok();
             return;
         }
         if (p.replyTo() != null || endpoint.live.isReply(subject)) {
@@ -366,8 +245,8 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         }
         if (error == null) {
             stats.messagesIn(1);
-            if (!echo && ownOffsets.size() < MAX_OWN_OFFSETS && coversOwnTopic(r.topic())) {
-                ownOffsets.add(r.topic() + "@" + r.offset());
+            if (!echo) {
+                subscriptions.published(r.topic(), r.offset());
             }
             ok();
         } else {
@@ -381,16 +260,6 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         burst.flush();
     }
 
-    /** Whether a message this connection published could come back to it (no_echo has to catch it then). */
-    private boolean coversOwnTopic(String topic) {
-        for (Sub sub : subs.values()) {
-            if (sub.topics.containsKey(topic)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private void ping(NatsOp.Ping p) {
         // A client's PING after its PUBs (a flush) is answered once they are stored, so the PONG means "stored".
         if (publishesAnswered < publishesSent) {
@@ -400,185 +269,17 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         }
     }
 
-    // ---- jobs ----
-
-    private static final String JOBS_PREFIX = "_jobs.";
-
-    /**
-     * {@code PUB _jobs.<queue> <reply>}: submits a job with the payload; its result, once it succeeded, is the reply
-     * (a failed or cancelled job's reply is docs/api.md's error JSON). Without a reply subject the job is submitted
-     * and nobody is told.
-     */
-    private void submitJob(String queue, NatsOp.Pub p) {
-        grants.requireSubmit(queue);
-        String replyTo = p.replyTo();
-        CompletableFuture<Job> submitted = endpoint.jobs.submit(queue, NatsEndpoint.OCTET_STREAM, p.payload(), null);
-        ok();
-        submitted.whenComplete((job, e) -> {
-            if (e != null) {
-                Throwable cause = e.getCause() != null ? e.getCause() : e;
-                Handoff.execute(ctx.executor(), () -> error(cause instanceof ApiException api ? api.getMessage()
-                        : "the job submission failed"));
-            } else if (replyTo != null) {
-                awaitJob(job, replyTo);
-            }
-        });
-    }
-
-    private void awaitJob(Job submitted, String replyTo) {
-        String id = submitted.id();
-        endpoint.jobs.awaitFinished(submitted, endpoint.limits.maxWait(), ctx.executor()).whenComplete((job, e) -> {
-            if (e != null) {
-                endpoint.live.route(replyTo, null, null, errorJson("job_lost", "job '" + id + "' is gone"), null);
-            } else if (!job.status().isTerminal()) {
-                if (ctx.channel().isActive()) {
-                    awaitJob(job, replyTo); // the longest wait ended: wait again while the requester is there
-                }
-            } else if (job.status() == JobStatus.SUCCEEDED) {
-                endpoint.jobs.result(job).whenComplete((result, re) -> endpoint.live.route(replyTo, null, null,
-                        re == null ? result : errorJson("job_result_lost", "the result of job '" + id + "' expired"),
-                        null));
-            } else {
-                endpoint.live.route(replyTo, null, null, errorJson("job_" + job.status().wire(),
-                        job.error() == null ? "job '" + id + "' " + job.status().wire() : job.error()), null);
-            }
-        });
-    }
-
-    private static byte[] errorJson(String code, String message) {
-        var body = HttpResponses.MAPPER.createObjectNode();
-        body.putObject("error").put("code", code).put("message", message);
-        return body.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    // ---- subscriptions ----
-
-    private void subscribe(NatsOp.Sub op) {
-        NamePattern pattern;
-        try {
-            pattern = NamePattern.parse(op.subject());
-        } catch (IllegalArgumentException e) {
-            error(INVALID_SUBJECT);
-            return;
-        }
-        if (op.queue() != null && !TopicNames.isValid(op.queue())) {
-            error("Invalid Queue Name");
-            return;
-        }
-        if (subs.containsKey(op.sid())) {
-            error("Parser Error: sid " + op.sid() + " is already in use");
-            return;
-        }
-        if (subs.size() >= endpoint.limits.maxSubscriptionsPerConnection()) {
-            error("Maximum Subscriptions Exceeded");
-            return;
-        }
-        String subject = op.subject();
-        boolean wildcard = TopicNames.isPattern(subject);
-        boolean reply = subject.startsWith("_INBOX.");
-        if (!reply && !wildcard && !grants.maySubscribe(subject)) {
-            error("Permissions Violation for Subscription to \"" + subject + "\"");
-            return;
-        }
-        Sub sub = new Sub(op.sid(), pattern, op.queue());
-        subs.put(sub.sid, sub);
-        endpoint.live.add(sub);
-        if (sub.queue != null) {
-            endpoint.joinGroup(subject, sub.queue, sub);
-        }
-        ok();
-        if (reply) {
-            return; // reply subjects are never stored: nothing to follow
-        }
-        if (wildcard) {
-            sub.follow = endpoint.delivery.follow(t -> pattern.reaches(t) && grants.maySubscribe(t),
-                    (t, from) -> {
-                        if (ctx.executor().inEventLoop()) {
-                            followTopic(sub, t, from);
-                        } else {
-                            Handoff.execute(ctx.executor(), () -> followTopic(sub, t, from));
-                        }
-                    });
-        } else {
-            followTopic(sub, subject, StartPosition.NEXT);
-        }
-    }
-
-    private void followTopic(Sub sub, String topic, StartPosition from) {
-        if (sub.ended || closing) {
-            return;
-        }
-        Subscription existing = sub.topics.get(topic);
-        if (existing != null) {
-            if (!existing.topic().isDeleted()) {
-                return;
-            }
-            end(sub, topic, existing);
-        }
-        if (topicSubscriptions >= endpoint.limits.maxSubscriptionsPerConnection()) {
-            if (!sub.toldOverLimit) {
-                sub.toldOverLimit = true; // once: a wide wildcard over many topics would repeat it for each
-                error("Maximum Subscriptions Exceeded: sid " + sub.sid + " follows no more topics");
-            }
-            return;
-        }
-        TopicFeed feed;
-        try {
-            feed = endpoint.delivery.attach(topic);
-        } catch (ApiException e) {
-            error(e.getMessage());
-            return;
-        }
-        Subscription s = endpoint.delivery.subscribe(feed, from, new TopicSink(sub, topic));
-        sub.topics.put(topic, s);
-        topicSubscriptions++;
-        s.start();
-    }
-
-    private void end(Sub sub, String topic, Subscription s) {
-        s.close();
-        endpoint.delivery.release(s.topic());
-        sub.topics.remove(topic, s);
-        topicSubscriptions--;
-    }
-
-    private void unsubscribe(NatsOp.Unsub op) {
-        Sub sub = subs.get(op.sid());
-        if (sub != null) {
-            if (op.max() > 0 && sub.delivered < op.max()) {
-                sub.max = op.max();
-            } else {
-                endSub(sub);
-            }
-        }
-        ok();
-    }
-
-    private void endSub(Sub sub) {
-        if (sub.ended) {
-            return;
-        }
-        sub.ended = true;
-        subs.remove(sub.sid, sub);
-        endpoint.live.remove(sub);
-        if (sub.queue != null) {
-            endpoint.leaveGroup(sub.pattern.toString(), sub.queue, sub);
-        }
-        if (sub.follow != null) {
-            sub.follow.cancel();
-        }
-        for (Map.Entry<String, Subscription> e : new ArrayList<>(sub.topics.entrySet())) {
-            end(sub, e.getKey(), e.getValue());
-        }
-    }
-
     // ---- writing ----
 
     /**
      * {@code MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n}, or HMSG with the header block for a client that
-     * said it takes headers (others get the payload alone); ends the SUB once it delivered its max.
+     * said it takes headers (others get the payload alone).
+     *
+     * @param msgHead  {@code MSG <subject> <sid> [reply] }, which the caller builds once for many messages
+     * @param hmsgHead the same line head for HMSG
+     * @param headers  the NATS header block, or null
      */
-    private void writeMsg(byte[] msgHead, byte[] hmsgHead, Sub sub, byte[] headers, byte[] payload) {
+    void writeMsg(byte[] msgHead, byte[] hmsgHead, byte[] headers, byte[] payload) {
         // Sizes go straight into the burst: a line built as a String cost three allocations per delivery.
         if (headers != null && takesHeaders) {
             burst.append(hmsgHead);
@@ -595,24 +296,22 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         burst.append(payload);
         burst.append(CRLF);
         stats.messagesOut(1);
-        sub.delivered++;
-        if (sub.max > 0 && sub.delivered >= sub.max) {
-            endSub(sub);
-        }
     }
 
-    private static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.US_ASCII);
+    /** Writes out what the burst holds: after messages handed to this loop outside a read. */
+    void flush() {
+        burst.flush();
     }
 
-    private void ok() {
+    /** {@code +OK}, for a client that asked for verbose mode. */
+    void ok() {
         if (verbose) {
             burst.append(OK);
         }
     }
 
     /** {@code -ERR 'why'}; the connection stays open (nats-server's answer to a refused subject or permission). */
-    private void error(String why) {
+    void error(String why) {
         burst.append(("-ERR '" + why.replace('\'', '"').replace('\r', ' ').replace('\n', ' ') + "'\r\n")
                 .getBytes(StandardCharsets.UTF_8));
         burst.flush();
@@ -647,11 +346,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         slowGuard.writabilityChanged();
         if (ctx.channel().isWritable()) {
-            for (Sub sub : subs.values().toArray(new Sub[0])) {
-                for (Subscription s : sub.topics.values().toArray(new Subscription[0])) {
-                    s.drain();
-                }
-            }
+            subscriptions.drain();
         }
         super.channelWritabilityChanged(ctx);
     }
@@ -667,9 +362,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
             deadline.cancel(false);
         }
         slowGuard.cancel();
-        for (Sub sub : subs.values().toArray(new Sub[0])) {
-            endSub(sub);
-        }
+        subscriptions.endAll();
         super.channelInactive(ctx);
     }
 
