@@ -95,8 +95,7 @@ final class RedisReads {
         long offset = Long.parseLong(id.substring(0, id.indexOf('-')));
         Map<String, byte[]> body = e.getBody();
         byte[] headers = body.get("h");
-        return new Message(topic, offset, Long.parseLong(text(body.get("t"))),
-                text(body.get("y")), body.get("p"),
+        return new Message(topic, offset, Long.parseLong(text(body.get("t"))), text(body.get("y")), body.get("p"),
                 headers == null ? MessageHeaders.NONE : MessageHeaders.decode(headers, 0, headers.length));
     }
 
@@ -111,9 +110,8 @@ final class RedisReads {
 
     private CompletableFuture<Optional<TopicState>> stateOf(String topic) {
         return redis.hgetall(keys.meta(topic)).toCompletableFuture().thenApply(m -> m.isEmpty() ? Optional.empty()
-                : Optional.of(new TopicState(topic, number(m.get("epoch")),
-                number(m.get("first")), number(m.get("last")),
-                number(m.get("bytes")), number(m.get("created")),
+                : Optional.of(new TopicState(topic, number(m.get("epoch")), number(m.get("first")),
+                number(m.get("last")), number(m.get("bytes")), number(m.get("created")),
                 new Retention(optionalNumber(m.get("rmax")), optionalNumber(m.get("rage")) == null ? null
                         : Duration.ofMillis(optionalNumber(m.get("rage"))), optionalNumber(m.get("rbytes"))))));
     }
@@ -129,8 +127,7 @@ final class RedisReads {
     /** Two round trips whatever the number of topics: their names, then every topic's state at once. */
     private CompletableFuture<List<TopicState>> allTopics() {
         return redis.zrange(keys.registry(), 0, -1).toCompletableFuture().thenCompose(names -> {
-            List<CompletableFuture<Optional<TopicState>>> states = names.stream()
-                    .map(n -> stateOf(text(n))).toList();
+            List<CompletableFuture<Optional<TopicState>>> states = names.stream().map(n -> stateOf(text(n))).toList();
             return CompletableFuture.allOf(states.toArray(CompletableFuture[]::new)).thenApply(v -> states.stream()
                     .map(CompletableFuture::join).flatMap(Optional::stream).toList());
         });
@@ -171,8 +168,8 @@ final class RedisReads {
             return List.of();
         }
         List<String> recordKeys = names.stream().map(RedisBroker::text).toList();
-        var values = engine.awaitRedis(() -> redis.mget(recordKeys.stream().map(keys::record)
-                .toArray(String[]::new)).toCompletableFuture());
+        var values = engine.awaitRedis(() -> redis.mget(recordKeys.stream().map(keys::record).toArray(String[]::new))
+                .toCompletableFuture());
         List<Record> records = new ArrayList<>(names.size());
         for (int i = 0; i < recordKeys.size(); i++) {
             if (values.get(i).hasValue()) {
@@ -191,8 +188,8 @@ final class RedisReads {
         if (!f.get(0).hasValue()) {
             return null;
         }
-        return new RedisWatchers.Position(text(f.get(0).getValue()),
-                number(f.get(1).getValue()), number(f.get(2).getValue()));
+        return new RedisWatchers.Position(text(f.get(0).getValue()), number(f.get(1).getValue()),
+                number(f.get(2).getValue()));
     }
 
     /** Several topics' messages, {@code topic → [from, to]}, read at once (one round trip). */
