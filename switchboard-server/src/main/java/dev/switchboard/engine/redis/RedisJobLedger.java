@@ -352,7 +352,7 @@ final class RedisJobLedger implements JobLedger {
         broker.requireOpen();
         List<Object> all = new ArrayList<>(List.of(broker.keys.prefix(), op));
         List<byte[]> head = new ArrayList<>(RedisKeys.args(all.toArray()));
-        head.addAll(RedisBroker.retentionArgs(broker.defaultRetention));
+        head.addAll(RedisChanges.retentionArgs(broker.defaultRetention));
         head.addAll(RedisKeys.args(defaults.maxAttempts(), defaults.leaseMillis(), defaults.resultTtlMillis(), queue));
         head.addAll(RedisKeys.args(args.toArray()));
         byte[][] argv = head.toArray(byte[][]::new);
@@ -364,8 +364,8 @@ final class RedisJobLedger implements JobLedger {
             return answer.apply(reply);
         };
         if (change) {
-            return broker.issue(() -> broker.scripts.jobs.<List<Object>>run(broker.redis, broker.keys.jobs(slotTag),
-                    argv), checked);
+            return broker.writer.issue(() -> broker.scripts.jobs.<List<Object>>run(broker.redis,
+                    broker.keys.jobs(slotTag), argv), checked);
         }
         try {
             return broker.scripts.jobs.<List<Object>>run(broker.redis, broker.keys.jobs(slotTag), argv)

@@ -209,7 +209,7 @@ final class RedisWatchers {
                 // Subscribed before the positions are read: a change after this point is announced, and one that
                 // is both announced and already in the positions is heard once.
                 pubsub.async().ssubscribe(keys.channel(topic)).get(SUBSCRIBE_SECONDS, TimeUnit.SECONDS);
-                Position p = broker.position(topic);
+                Position p = broker.reads.position(topic);
                 if (p != null) {
                     g.epoch = p.epoch();
                     g.first = p.first();
@@ -252,7 +252,7 @@ final class RedisWatchers {
                         (a, b) -> new long[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
             }
         }
-        Map<String, NavigableMap<Long, Message>> read = broker.ranges(ranges);
+        Map<String, NavigableMap<Long, Message>> read = broker.reads.ranges(ranges);
         for (Heard h : batch) {
             heard(h.topic(), h.change(), h.inline() != null ? h.inline() : read.get(h.topic()));
         }
@@ -300,7 +300,7 @@ final class RedisWatchers {
             g.firstSubscription = false;
             return;
         }
-        Position p = broker.position(topic);
+        Position p = broker.reads.position(topic);
         if (p == null) {
             if (g.epoch != null) {
                 deleted(g);
@@ -329,7 +329,7 @@ final class RedisWatchers {
             if (read != null) {
                 read.subMap(start, true, to, true).values().forEach(m -> tell(g, w -> w.appended(m)));
             } else {
-                broker.range(g.topic, start, to, m -> tell(g, w -> w.appended(m)));
+                broker.reads.range(g.topic, start, to, m -> tell(g, w -> w.appended(m)));
             }
             g.last = to;
             changed = true;
