@@ -90,23 +90,8 @@ final class CommitLoop implements Runnable {
     private volatile boolean running = true;
     /** Why the writer thread ended, or null while it runs. */
     private volatile String stopped;
-    private final Counter overlapped;
     private long lastTick;
     private long lastSweep;
-    /** Under {@code --fsync always}: commits written and waiting for their fsync; null under the other policies. */
-    private SyncPipeline syncs;
-    private final SyncPipeline.Outcome answerSynced = new SyncPipeline.Outcome() {
-        @Override
-        public void stored(SyncPipeline.Unsynced commit) {
-            Handoff.batch(() -> publish(commit.stage, commit.accepted));
-        }
-
-        @Override
-        public void lost(SyncPipeline.Unsynced commit, LogException failure) {
-            ApiException refused = storeGuard.failed(failure);
-            Handoff.batch(() -> abandon(commit.stage, commit.accepted, null, refused, refused));
-        }
-    };
 
     CommitLoop(EmbeddedBroker broker, RocksLog store, StoreGuard guard, TopicWatchers watchers, FsyncPolicy fsync,
                Duration idempotencyTtl, int capacity, MeterRegistry metrics) {
@@ -124,11 +109,8 @@ final class CommitLoop implements Runnable {
                 .description("Publishes answered from an earlier one with the same Idempotency-Key").register(metrics);
         this.batchSize = DistributionSummary.builder("switchboard.log.commit.batch")
                 .description("Messages per group commit").register(metrics);
-        this.overlapped = Counter.builder("switchboard.log.commit.overlapped")
-                .description("Group commits written while the previous one was being fsynced (--fsync always)")
-                .register(metrics);
         this.writeTime = Timer.builder("switchboard.log.commit")
-                .description("Time to write one group commit (its fsync under --fsync always: switchboard.log.fsync)")
+                .description("Time to write (and, under fsync=always, fsync) one group commit")
                 .tag("fsync", fsync.name().toLowerCase()).register(metrics);
     }
 
@@ -205,13 +187,10 @@ final class CommitLoop implements Runnable {
         }
     }
 
-    /**
-     * Parks until work is queued (unless {@code holding} work it cannot stage yet), a commit's fsync ends or a tick
-     * is due; a waker that saw {@code sleeping} unparks it, as does the sync thread.
-     */
-    private void sleepUntilWoken(boolean holding) {
+    /** Parks until work is queued or a tick is due; a waker that saw {@code sleeping} unparks it. */
+    private void sleepUntilWoken() {
         sleeping = true;
-        if ((holding || queue.isEmpty()) && running && (syncs == null || !syncs.syncDone())) {
+        if (queue.isEmpty() && running) {
             LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
         }
         sleeping = false;
@@ -257,18 +236,12 @@ final class CommitLoop implements Runnable {
     @Override
     public void run() {
         thread = Thread.currentThread();
-        if (fsync == FsyncPolicy.ALWAYS) {
-            syncs = new SyncPipeline(storeGuard, thread);
-        }
         List<Command> commands = new ArrayList<>();
         try {
             while (running) {
                 drainTo(commands, MAX_BATCH);
-                if (syncs != null) {
-                    syncs.answerSynced(answerSynced);
-                }
-                if (commands.isEmpty() || (syncs != null && !syncs.canStage())) {
-                    sleepUntilWoken(!commands.isEmpty());
+                if (commands.isEmpty()) {
+                    sleepUntilWoken();
                 } else {
                     // An fsync per commit makes each one dear: let runnable event loops enqueue what they have read
                     // first (on a busy core this doubled the batch and the acks per second; idle, it costs nothing).
@@ -289,10 +262,6 @@ final class CommitLoop implements Runnable {
             running = false;
         }
         running = false; // however the loop ended: later offers are refused, not queued for no one
-        if (syncs != null) {
-            drainSyncs();
-            syncs.stop();
-        }
         drainTo(commands, Integer.MAX_VALUE);
         ApiException closing = refusal("");
         for (Command c : commands) {
@@ -307,7 +276,6 @@ final class CommitLoop implements Runnable {
         int i = 0;
         while (i < commands.size()) {
             if (commands.get(i) instanceof Admin<?> admin) {
-                drainSyncs(); // it changes topics outside any commit: every earlier commit is answered first
                 runAdmin(admin);
                 i++;
                 continue;
@@ -338,7 +306,6 @@ final class CommitLoop implements Runnable {
     private void commit(List<Command> pending) {
         List<Pending> accepted = new ArrayList<>(pending.size());
         StagedCommit stage = null;
-        boolean wrote = false;
         try (RocksLog.Batch batch = store.newBatch()) {
             stage = new StagedCommit(broker, store, idempotencyTtlMillis, batch, System.currentTimeMillis());
             for (Command c : pending) {
@@ -364,41 +331,20 @@ final class CommitLoop implements Runnable {
                     }
                 }
                 long start = System.nanoTime();
-                if (syncs == null) {
-                    storeGuard.write(batch);
-                } else {
-                    storeGuard.writeUnsynced(batch);
-                }
+                storeGuard.write(batch);
                 writeTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-                wrote = true;
             }
         } catch (LogException e) {
             ApiException refused = storeGuard.failed(e);
             abandon(stage, pending, null, refused, refused);
             return;
         }
-        if (syncs == null || (syncs.isEmpty() && !wrote)) {
-            publish(stage, accepted); // nothing of it or before it waits for an fsync
-        } else {
-            if (!syncs.isEmpty()) {
-                overlapped.increment();
-            }
-            syncs.add(new SyncPipeline.Unsynced(stage, accepted));
-        }
-    }
-
-    /** Answers every commit still waiting for its fsync (they are answered in order). */
-    private void drainSyncs() {
-        if (syncs != null) {
-            syncs.drain(answerSynced);
-        }
+        publish(stage, accepted);
     }
 
     /** The batch is not in the log: roll back what it staged and answer every transaction in it. */
     private void abandon(StagedCommit stage, List<? extends Command> all, Pending culprit, ApiException culpritError,
                          ApiException othersError) {
-        // Rolling back returns each topic to its answered position, which must include every earlier commit.
-        drainSyncs();
         for (StoredTopicState t : stage == null ? List.<StoredTopicState>of() : stage.touched) {
             t.rollback();
             if (!t.isStored()) {
@@ -537,7 +483,6 @@ final class CommitLoop implements Runnable {
             return;
         }
         lastTick = now;
-        drainSyncs(); // retention and recovery below work from answered positions
         if (storeGuard.failing()) {
             guard("recovering the store", storeGuard::recover);
         }

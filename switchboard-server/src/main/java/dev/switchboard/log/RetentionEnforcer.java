@@ -52,7 +52,7 @@ final class RetentionEnforcer {
         }
         try (RocksLog.Batch batch = store.newBatch()) {
             batch.deleteMessages(t.id(), first, state[0]);
-            batch.putTopic(t.record().withOffsets(state[0], t.stagedLast, t.stagedBytes - (t.bytes() - state[1])));
+            batch.putTopic(t.record().withOffsets(state[0], t.stagedLast, state[1]));
             store.write(batch, false);
         } catch (LogException e) {
             log.warn("retention of {} failed; will retry", t.name(), e);

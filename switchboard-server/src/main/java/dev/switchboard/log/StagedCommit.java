@@ -110,8 +110,8 @@ final class StagedCommit implements Transaction.Stage {
         if (t == null && !deletedNames.contains(topic)) {
             t = broker.registered(topic);
         }
-        // A stored topic, or one this commit or one still being fsynced created: its messages so far go with it.
-        if (t != null && t.stagedId != 0) {
+        // A stored topic, or one this commit created: either way its messages so far go with it.
+        if (t != null && (t.isStored() || touched.contains(t))) {
             batch.deleteTopic(t.stagedId);
             dropped.add(t);
             deletedNames.add(topic);

@@ -32,7 +32,7 @@ final class StoreGuard {
         this.broker = broker;
         this.sync = sync;
         this.fsyncs = Timer.builder("switchboard.log.fsync")
-                .description("One fsync of the log's write-ahead log").register(metrics);
+                .description("One fsync of the log (--fsync always: the write that fsyncs)").register(metrics);
     }
 
     /** Writes a batch (fsynced under {@code --fsync always}), or refuses at once while the store is failing. */
@@ -46,23 +46,6 @@ final class StoreGuard {
         } else {
             store.write(batch, false);
         }
-    }
-
-    /**
-     * Writes a batch without fsyncing it, or refuses at once while the store is failing: under {@code --fsync always}
-     * the {@link SyncPipeline} fsyncs it (with {@link #syncWritten}) before anyone is answered.
-     */
-    void writeUnsynced(RocksLog.Batch batch) {
-        LogException f = failure;
-        if (f != null) {
-            throw f;
-        }
-        store.write(batch, false);
-    }
-
-    /** Fsyncs everything written so far; throws if the store cannot. */
-    void syncWritten() {
-        fsyncs.record(store::sync);
     }
 
     /** The answer to a change the store refused; the full cause goes to the server's log, not to the client. */

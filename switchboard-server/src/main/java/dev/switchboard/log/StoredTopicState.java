@@ -116,8 +116,8 @@ final class StoredTopicState {
 
     void truncated(long newFirst, long remainingBytes, long newOldestTime) {
         firstOffset = newFirst;
-        stagedBytes -= bytes - remainingBytes; // keeps what commits not yet answered staged
         bytes = remainingBytes;
+        stagedBytes = remainingBytes;
         oldestTimeHint = newOldestTime;
     }
 

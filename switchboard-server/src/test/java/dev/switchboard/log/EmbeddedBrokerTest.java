@@ -2,7 +2,6 @@ package dev.switchboard.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.config.Limits;
@@ -23,11 +22,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
-import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -97,46 +94,6 @@ class EmbeddedBrokerTest {
                 .isEqualTo(1.0);
         assertThat(metrics.get("switchboard.log.fsync.policy").tag("policy", "batch").gauge().value())
                 .isEqualTo(0.0);
-    }
-
-    @Test
-    void underFsyncAlwaysTheNextCommitIsWrittenWhileOneSyncsAndAnswersKeepTheirOrder() throws Exception {
-        open(c -> c.withFsync(FsyncPolicy.ALWAYS));
-        int total = 3_000;
-        Semaphore inFlight = new Semaphore(256); // publishes keep coming while a commit syncs
-        List<Long> answeredOffsets = Collections.synchronizedList(new ArrayList<>());
-        List<CompletableFuture<PublishResult>> acks = new ArrayList<>();
-        for (int i = 0; i < total; i++) {
-            inFlight.acquire();
-            CompletableFuture<PublishResult> ack = broker.append("pipelined", "text/plain", text("m" + i), null);
-            acks.add(ack.whenComplete((r, e) -> {
-                if (r != null) {
-                    answeredOffsets.add(r.offset());
-                }
-                inFlight.release();
-            }));
-        }
-        for (int i = 0; i < total; i++) {
-            assertThat(acks.get(i).get(60, TimeUnit.SECONDS).offset()).isEqualTo(i + 1L);
-        }
-        assertThat(answeredOffsets).as("answers in offset order").isSorted().hasSize(total);
-        assertThat(metrics.get("switchboard.log.commit.overlapped").counter().count())
-                .as("commits written while the one before was being fsynced").isPositive();
-        assertThat(metrics.get("switchboard.log.fsync").timer().count())
-                .as("fsyncs, one per commit at most").isLessThanOrEqualTo(
-                        metrics.get("switchboard.log.commit.batch").summary().count());
-
-        broker.close();
-        broker = EmbeddedBroker.open(ServerConfig.forTests(dir).withFsync(FsyncPolicy.ALWAYS), new SimpleMeterRegistry());
-        List<String> stored = new ArrayList<>();
-        while (stored.size() < total) {
-            List<Message> page = broker.read("pipelined", stored.size() + 1, 1_000, Long.MAX_VALUE)
-                    .get(30, TimeUnit.SECONDS);
-            assertThat(page).isNotEmpty();
-            page.forEach(m -> stored.add(new String(m.payload(), StandardCharsets.UTF_8)));
-        }
-        assertThat(stored).isEqualTo(IntStream.range(0, total).mapToObj(i -> "m" + i).toList());
-        assertThat(broker.state("pipelined").orElseThrow().lastOffset()).isEqualTo(total);
     }
 
     @Test
