@@ -210,6 +210,7 @@ public final class ConnectionPipeline {
             p.addAfter("http", "h2c-upgrade", new HttpServerUpgradeHandler(codec, protocol ->
                     AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
                             ? new H2cUpgrade(this) : null, limits.maxMessageBytes()));
+            p.addAfter("http", "h2c-body-limit", new H2cUpgradeBodyLimit(limits.maxMessageBytes()));
         }
         addRequestHandlers(p);
     }

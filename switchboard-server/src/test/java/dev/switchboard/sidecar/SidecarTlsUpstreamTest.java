@@ -35,7 +35,10 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SidecarTlsUpstreamTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient http = HttpClient.newHttpClient();
+    // HTTP/1.1 to Switchboard: this class is about the hop to a TLS upstream. (With the JDK's default, its first
+    // request upgrades the connection to h2c, and a 3 MiB body over an h2 stream to a TLS upstream sometimes stalls:
+    // a known bug of issue 16, not yet found.)
+    private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private static TestTls tls;
     private static UpstreamApp app;
     private static UpstreamApp misnamedApp;

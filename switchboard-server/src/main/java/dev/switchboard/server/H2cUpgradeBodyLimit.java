@@ -1,0 +1,55 @@
+package dev.switchboard.server;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * Declines {@code Upgrade: h2c} on a request whose body may be larger than an upgrade can hold, which then goes on as
+ * HTTP/1.1 (RFC 9110 7.8: a server may ignore an upgrade). Upgrading needs the whole request in memory first, up to
+ * {@code --max-message-bytes}: a larger body, such as a proxied upload in sidecar mode from the JDK's HttpClient
+ * (which offers h2c on its first request), was refused with 413. A chunked body, of unknown size, is declined too;
+ * a request without a body or with a small one upgrades as before.
+ */
+@ChannelHandler.Sharable
+final class H2cUpgradeBodyLimit extends ChannelInboundHandlerAdapter {
+    private final long maxUpgradeBytes;
+
+    H2cUpgradeBodyLimit(long maxUpgradeBytes) {
+        this.maxUpgradeBytes = maxUpgradeBytes;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest r && r.headers().contains(HttpHeaderNames.UPGRADE) && tooLargeToUpgrade(r)) {
+            HttpHeaders h = r.headers();
+            h.remove(HttpHeaderNames.UPGRADE);
+            h.remove(Http2CodecUtil.HTTP_UPGRADE_SETTINGS_HEADER);
+            String connection = h.get(HttpHeaderNames.CONNECTION);
+            if (connection != null) {
+                String kept = Arrays.stream(connection.split(",")).map(String::trim)
+                        .filter(t -> !t.equalsIgnoreCase("upgrade") && !t.toLowerCase(Locale.ROOT)
+                                .equals(Http2CodecUtil.HTTP_UPGRADE_SETTINGS_HEADER.toString().toLowerCase(Locale.ROOT)))
+                        .collect(Collectors.joining(", "));
+                if (kept.isEmpty()) {
+                    h.remove(HttpHeaderNames.CONNECTION);
+                } else {
+                    h.set(HttpHeaderNames.CONNECTION, kept);
+                }
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    private boolean tooLargeToUpgrade(HttpRequest r) {
+        return HttpUtil.isTransferEncodingChunked(r) || HttpUtil.getContentLength(r, 0L) > maxUpgradeBytes;
+    }
+}
