@@ -41,6 +41,8 @@ import java.util.concurrent.TimeUnit;
 final class NatsSession extends ChannelInboundHandlerAdapter {
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] SPACE = {' '};
+    private static final byte[] MSG = {'M', 'S', 'G', ' '};
+    private static final byte[] HMSG = {'H', 'M', 'S', 'G', ' '};
     private static final byte[] OK = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PING = "PING\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PONG = "PONG\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -275,21 +277,23 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
      * {@code MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n}, or HMSG with the header block for a client that
      * said it takes headers (others get the payload alone).
      *
-     * @param msgHead  {@code MSG <subject> <sid> [reply] }, which the caller builds once for many messages
-     * @param hmsgHead the same line head for HMSG
+     * @param head    {@code <subject> <sid> [reply] }, the line after its verb, which the caller builds once for many
+     *                messages
      * @param headers  the NATS header block, or null
      */
-    void writeMsg(byte[] msgHead, byte[] hmsgHead, byte[] headers, byte[] payload) {
+    void writeMsg(byte[] head, byte[] headers, byte[] payload) {
         // Sizes go straight into the burst: a line built as a String cost three allocations per delivery.
         if (headers != null && takesHeaders) {
-            burst.append(hmsgHead);
+            burst.append(HMSG);
+            burst.append(head);
             burst.appendDecimal(headers.length);
             burst.append(SPACE);
             burst.appendDecimal(headers.length + payload.length);
             burst.append(CRLF);
             burst.append(headers);
         } else {
-            burst.append(msgHead);
+            burst.append(MSG);
+            burst.append(head);
             burst.appendDecimal(payload.length);
             burst.append(CRLF);
         }

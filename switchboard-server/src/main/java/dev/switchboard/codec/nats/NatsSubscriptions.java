@@ -94,8 +94,8 @@ final class NatsSubscriptions {
             Handoff.execute(ctx.executor(), () -> {
                 livePending.decrementAndGet();
                 if (!ended) {
-                    String head = subject + " " + sid + " " + (replyTo == null ? "" : replyTo + " ");
-                    send(this, ascii("MSG " + head), ascii("HMSG " + head), headers, payload);
+                    send(this, ascii(subject + " " + sid + " " + (replyTo == null ? "" : replyTo + " ")), headers,
+                            payload);
                     session.flush();
                 }
             });
@@ -106,13 +106,11 @@ final class NatsSubscriptions {
     private final class TopicSink implements DeliverySink {
         private final Sub sub;
         // The line up to the size is the same for every message of this topic to this SUB: built once.
-        private final byte[] msgHead;
-        private final byte[] hmsgHead;
+        private final byte[] head;
 
         TopicSink(Sub sub, String topic) {
             this.sub = sub;
-            this.msgHead = ascii("MSG " + topic + " " + sub.sid + " ");
-            this.hmsgHead = ascii("HMSG " + topic + " " + sub.sid + " ");
+            this.head = ascii(topic + " " + sub.sid + " ");
         }
 
         @Override
@@ -138,7 +136,7 @@ final class NatsSubscriptions {
             if (sub.queue != null && !endpoint.chosen(sub.pattern.toString(), sub.queue, sub, m.topic(), m.offset())) {
                 return;
             }
-            send(sub, msgHead, hmsgHead, m.headers().isEmpty() ? null : NatsHeaders.format(m.headers()), m.payload());
+            send(sub, head, m.headers().isEmpty() ? null : NatsHeaders.format(m.headers()), m.payload());
         }
 
         @Override
@@ -286,8 +284,8 @@ final class NatsSubscriptions {
     }
 
     /** Writes one message to {@code sub}; ends the SUB once it delivered the max its UNSUB set. */
-    private void send(Sub sub, byte[] msgHead, byte[] hmsgHead, byte[] headers, byte[] payload) {
-        session.writeMsg(msgHead, hmsgHead, headers, payload);
+    private void send(Sub sub, byte[] head, byte[] headers, byte[] payload) {
+        session.writeMsg(head, headers, payload);
         sub.delivered++;
         if (sub.max > 0 && sub.delivered >= sub.max) {
             endSub(sub);
