@@ -1,0 +1,68 @@
+package dev.switchboard.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.switchboard.testing.PausableProxy;
+import dev.switchboard.testing.RedisServer;
+import dev.switchboard.testing.Slow;
+import dev.switchboard.testing.TestServer;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The first reader of a topic on a node waits for Redis (the topic's state, its subscription) off the event loop:
+ * with Redis stalled (a proxy that stops forwarding) and one event loop, a request on another connection is served
+ * while the subscribe is still waiting, and the subscribe completes once Redis answers.
+ */
+@Slow
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RedisFeedAttachTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSubscribeWaitingOnRedisLeavesItsEventLoopFree() throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
+             PausableProxy proxy = PausableProxy.to(redis.port());
+             TestServer server = TestServer.start(c -> c.withEngine("redis://127.0.0.1:" + proxy.port())
+                     .withIoThreads(1))) {
+            proxy.pause();
+            CompletableFuture<HttpResponse<InputStream>> sse = http.sendAsync(HttpRequest.newBuilder(
+                    server.uri("/v1/topics/fresh/events")).build(), HttpResponse.BodyHandlers.ofInputStream());
+            // The node asked Redis about the topic: the subscribe is being attached, and Redis does not answer.
+            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients("{fresh}"));
+
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(sse).as("the subscribe still waits for Redis").isNotDone();
+
+            proxy.resume();
+            HttpResponse<InputStream> stream = sse.get(10, TimeUnit.SECONDS);
+            assertThat(stream.statusCode()).isEqualTo(200);
+            assertThat(server.post("/v1/topics/fresh/messages", "text/plain", "hello").statusCode()).isEqualTo(201);
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                do {
+                    line = lines.readLine();
+                } while (line != null && !line.equals("data: hello"));
+                assertThat(line).as("the message published after the stream began").isEqualTo("data: hello");
+            }
+        }
+    }
+}
