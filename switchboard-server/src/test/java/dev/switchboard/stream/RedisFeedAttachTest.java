@@ -3,6 +3,7 @@ package dev.switchboard.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.testing.PausableProxy;
 import dev.switchboard.testing.RedisServer;
 import dev.switchboard.testing.Slow;
@@ -63,6 +64,39 @@ class RedisFeedAttachTest {
                 } while (line != null && !line.equals("data: hello"));
                 assertThat(line).as("the message published after the stream began").isEqualTo("data: hello");
             }
+        }
+    }
+
+    /** On WebSocket the connection's later ops wait for the subscribe, so its replies keep the ops' order. */
+    @Test
+    void aWebSocketSubscribeWaitingOnRedisLeavesItsEventLoopFreeAndKeepsTheOrderOfReplies() throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
+             PausableProxy proxy = PausableProxy.to(redis.port());
+             TestServer server = TestServer.start(c -> c.withEngine("redis://127.0.0.1:" + proxy.port())
+                     .withIoThreads(1));
+             WsClient ws = WsClient.connect(server, "/v1/ws")) {
+            proxy.pause();
+            ws.send("{\"op\":\"subscribe\",\"topic\":\"fresh.ws\",\"id\":\"1\"}");
+            ws.send("{\"op\":\"nonsense\",\"id\":\"2\"}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients("{fresh.ws}"));
+
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(ws.inbox).as("no reply before the subscribe's").isEmpty();
+
+            proxy.resume();
+            JsonNode subscribed = ws.next();
+            assertThat(subscribed.get("op").asText()).isEqualTo("subscribed");
+            assertThat(subscribed.get("id").asText()).isEqualTo("1");
+            JsonNode refused = ws.next();
+            assertThat(refused.get("op").asText()).isEqualTo("error");
+            assertThat(refused.get("id").asText()).isEqualTo("2");
+            assertThat(server.post("/v1/topics/fresh.ws/messages", "text/plain", "hello").statusCode()).isEqualTo(201);
+            JsonNode message = ws.next();
+            assertThat(message.get("op").asText()).isEqualTo("message");
+            assertThat(message.get("data").asText()).isEqualTo("hello");
         }
     }
 }
