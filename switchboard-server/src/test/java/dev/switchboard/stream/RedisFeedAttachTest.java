@@ -11,6 +11,8 @@ import dev.switchboard.testing.TestServer;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -97,6 +99,38 @@ class RedisFeedAttachTest {
             JsonNode message = ws.next();
             assertThat(message.get("op").asText()).isEqualTo("message");
             assertThat(message.get("data").asText()).isEqualTo("hello");
+        }
+    }
+
+    /** On NATS a SUB's later ops wait for it: the PONG to a PING after it says the SUB is live. */
+    @Test
+    void aNatsSubWaitingOnRedisLeavesItsEventLoopFreeAndItsPongWaitsForIt() throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
+             PausableProxy proxy = PausableProxy.to(redis.port());
+             TestServer server = TestServer.start(c -> c.withEngine("redis://127.0.0.1:" + proxy.port())
+                     .withIoThreads(1).withNatsPort(0));
+             Socket nats = new Socket("127.0.0.1", server.natsPort())) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(nats.getInputStream(),
+                    StandardCharsets.UTF_8));
+            OutputStream out = nats.getOutputStream();
+            assertThat(in.readLine()).startsWith("INFO ");
+            proxy.pause();
+            out.write("CONNECT {\"verbose\":false}\r\nSUB fresh.nats 1\r\nPING\r\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients("{fresh.nats}"));
+
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(nats.getInputStream().available()).as("no PONG before the SUB is live").isZero();
+
+            proxy.resume();
+            assertThat(in.readLine()).isEqualTo("PONG");
+            assertThat(server.post("/v1/topics/fresh.nats/messages", "text/plain", "hello").statusCode())
+                    .isEqualTo(201);
+            assertThat(in.readLine()).startsWith("MSG fresh.nats 1 ");
+            assertThat(in.readLine()).isEqualTo("hello");
         }
     }
 }
