@@ -1,5 +1,6 @@
 package dev.switchboard.engine.redis;
 
+import dev.switchboard.wire.TopicNames;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +18,8 @@ import java.util.regex.Pattern;
 record RedisKeys(String prefix) {
     /** A job's topic: {@code _jobs.} and the job's id, whose last four characters are its queue's slot tag. */
     private static final Pattern JOB_TOPIC = Pattern.compile("_jobs\\.[a-z2-7]{24}");
-    /** Presence's events ({@code TopicNames.PRESENCE_PREFIX}) and a group's dead letters ({@code GroupService}). */
-    private static final String PRESENCE = "_presence.";
+    private static final String PRESENCE = TopicNames.PRESENCE_PREFIX;
+    /** What a consumer group's dead-letter topic adds to its topic's name ({@code GroupService.DEAD_SUFFIX}). */
     private static final String DEAD = ".dead";
     /** A record key that names the topic it belongs to: {@code <kind>/<topic>/<rest>}. */
     private static final Pattern TOPIC_RECORD = Pattern.compile("[^/]*/([^/{}]+)/.*", Pattern.DOTALL);
