@@ -1,203 +1,29 @@
 package dev.switchboard.stream;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import dev.switchboard.testing.RedisServer;
 import dev.switchboard.testing.Slow;
-import dev.switchboard.testing.TestServer;
-import io.nats.client.Connection;
-import io.nats.client.Message;
-import io.nats.client.Nats;
-import io.nats.client.Options;
-import io.nats.client.Subscription;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-/**
- * NATS live messages (requests, replies) across two nodes on one Redis (docs/nats.md, "Across nodes"): the official
- * client, jnats, on each node's NATS port; two real servers; a real redis-server. Each test uses its own subjects.
- */
+/** {@link NatsNodesContract} on one redis-server. */
 @Slow
 @Timeout(120)
-class NatsNodesTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
-    /** The sharded channel live messages travel on (RedisLive, with the servers' key prefix). */
-    private static final String LIVE_CHANNEL = "switchboard:{:live}:c";
+class NatsNodesTest extends NatsNodesContract {
+    private RedisServer redis;
 
-    @TempDir
-    static Path dir;
-    private static RedisServer redis;
-    private static TestServer a;
-    private static TestServer b;
-    private final List<Connection> open = new ArrayList<>();
-
-    @BeforeAll
-    static void startRedisAndNodes() {
-        redis = RedisServer.start(dir.resolve("redis"));
-        a = TestServer.start(c -> c.withEngine(redis.uri()).withNatsPort(0));
-        b = TestServer.start(c -> c.withEngine(redis.uri()).withNatsPort(0));
+    @Override
+    String startRedis(Path dir) {
+        redis = RedisServer.start(dir);
+        return redis.uri();
     }
 
-    @AfterEach
-    void closeClients() throws InterruptedException {
-        for (Connection c : open) {
-            c.close();
-        }
-        open.clear();
-        // Every SUB is gone: no node stays subscribed for live messages (the next test starts from none).
-        await().atMost(WAIT).until(() -> liveSubscribers() == 0);
+    @Override
+    String cli(String... args) {
+        return redis.cli(args);
     }
 
-    @AfterAll
-    static void stopNodesAndRedis() {
-        a.close();
-        b.close();
+    @Override
+    void stopRedis() {
         redis.close();
-    }
-
-    private Connection connect(TestServer node) throws Exception {
-        Connection c = Nats.connect(new Options.Builder().server(node.natsUrl()).connectionTimeout(WAIT).build());
-        open.add(c);
-        return c;
-    }
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String text(Message m) {
-        return new String(m.getData(), StandardCharsets.UTF_8);
-    }
-
-    /** How many nodes are subscribed to the live channel, as Redis counts them. */
-    private static int liveSubscribers() {
-        String[] lines = redis.cli("PUBSUB", "SHARDNUMSUB", LIVE_CHANNEL).split("\n");
-        return Integer.parseInt(lines[lines.length - 1].trim());
-    }
-
-    private static int topicCount(TestServer node) {
-        return node.server().broker().topicCount();
-    }
-
-    @Test
-    void aRequestOnOneNodeIsAnsweredByAResponderOnTheOther() throws Exception {
-        Connection responder = connect(b);
-        responder.createDispatcher(m -> responder.publish(m.getReplyTo(), bytes("echo:" + text(m))))
-                .subscribe("svc.echo");
-        responder.flush(WAIT); // its PONG comes once node a's requests can reach it
-        Connection requester = connect(a);
-
-        int topicsBefore = topicCount(a);
-        List<CompletableFuture<Message>> replies = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            replies.add(requester.requestWithTimeout("svc.echo", bytes("r" + i), WAIT));
-        }
-        for (int i = 0; i < replies.size(); i++) {
-            assertThat(text(replies.get(i).get(WAIT.toSeconds(), TimeUnit.SECONDS))).isEqualTo("echo:r" + i);
-        }
-        assertThat(topicCount(a)).as("neither requests nor replies are topics").isEqualTo(topicsBefore);
-    }
-
-    @Test
-    void aQueueGroupWithMembersOnBothNodesHandlesEachRequestOnce() throws Exception {
-        Map<String, Integer> handled = new ConcurrentHashMap<>();
-        Map<String, AtomicInteger> byNode = Map.of("a", new AtomicInteger(), "b", new AtomicInteger());
-        for (TestServer node : List.of(a, a, b, b)) {
-            String name = node == a ? "a" : "b";
-            Connection member = connect(node);
-            member.createDispatcher(m -> {
-                handled.merge(text(m), 1, Integer::sum);
-                byNode.get(name).incrementAndGet();
-                member.publish(m.getReplyTo(), bytes(name + ":" + text(m)));
-            }).subscribe("svc.work", "workers");
-            member.flush(WAIT);
-        }
-        Connection requesterA = connect(a);
-        Connection requesterB = connect(b);
-
-        int n = 200;
-        List<CompletableFuture<Message>> replies = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            Connection requester = i % 2 == 0 ? requesterA : requesterB;
-            replies.add(requester.requestWithTimeout("svc.work", bytes("job" + i), WAIT));
-        }
-        for (int i = 0; i < n; i++) {
-            assertThat(text(replies.get(i).get(WAIT.toSeconds(), TimeUnit.SECONDS))).endsWith(":job" + i);
-        }
-        assertThat(handled).hasSize(n);
-        assertThat(handled.values()).as("each request handled by exactly one member").containsOnly(1);
-        // Picked at random among the nodes with members: both get some (all on one: 2^-199).
-        assertThat(byNode.get("a").get()).isPositive();
-        assertThat(byNode.get("b").get()).isPositive();
-        assertThat(byNode.get("a").get() + byNode.get("b").get()).isEqualTo(n);
-    }
-
-    @Test
-    void inboxWildcardsAndAReplySubjectARequestNamedCrossNodes() throws Exception {
-        Connection onB = connect(b);
-        Subscription inbox = onB.subscribe("_INBOX.custom.*");
-        Connection responder = connect(b);
-        // A wildcard responder answers on the reply subject the request named, which is no inbox: live, not stored.
-        responder.createDispatcher(m -> responder.publish(m.getReplyTo(), bytes("done:" + m.getSubject())))
-                .subscribe("svc.tasks.>");
-        onB.flush(WAIT);
-        responder.flush(WAIT);
-
-        Connection onA = connect(a);
-        Subscription replies = onA.subscribe("answers.a");
-        onA.flush(WAIT);
-        onA.publish("_INBOX.custom.1", bytes("one"));
-        onA.publish("_INBOX.custom.2", bytes("two"));
-        onA.publish("svc.tasks.resize.big", "answers.a", bytes("please"));
-        onA.flush(WAIT);
-
-        Message first = inbox.nextMessage(WAIT);
-        Message second = inbox.nextMessage(WAIT);
-        assertThat(List.of(first.getSubject() + "=" + text(first), second.getSubject() + "=" + text(second)))
-                .containsExactly("_INBOX.custom.1=one", "_INBOX.custom.2=two");
-        Message answer = replies.nextMessage(WAIT);
-        assertThat(answer.getSubject()).isEqualTo("answers.a");
-        assertThat(text(answer)).isEqualTo("done:svc.tasks.resize.big");
-        assertThat(a.server().broker().state("answers.a")).as("a reply is never stored").isEmpty();
-        assertThat(replies.nextMessage(Duration.ofMillis(300))).as("the reply came once").isNull();
-    }
-
-    @Test
-    void aNodeHoldsARedisSubscriptionForLiveMessagesOnlyWhileItHasNatsSubscriptions() throws Exception {
-        Connection publisher = connect(a);
-        publisher.publish("_INBOX.nobody.1", bytes("unheard"));
-        publisher.flush(WAIT);
-        assertThat(liveSubscribers()).as("connections and publishes alone subscribe nothing").isZero();
-
-        Connection onA = connect(a);
-        Subscription s = onA.subscribe("_INBOX.presence.*");
-        onA.flush(WAIT);
-        assertThat(liveSubscribers()).isEqualTo(1);
-        Connection onB = connect(b);
-        onB.subscribe("_INBOX.presence.*");
-        onB.subscribe("svc.more"); // a node subscribes once however many SUBs it has
-        onB.flush(WAIT);
-        assertThat(liveSubscribers()).isEqualTo(2);
-
-        s.unsubscribe();
-        onA.flush(WAIT);
-        await().atMost(WAIT).until(() -> liveSubscribers() == 1);
-        onB.close();
-        await().atMost(WAIT).until(() -> liveSubscribers() == 0);
     }
 }
