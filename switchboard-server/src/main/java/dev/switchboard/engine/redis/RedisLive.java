@@ -72,8 +72,8 @@ final class RedisLive implements LiveExchange {
         this.engine = engine;
         this.redis = engine.redis;
         this.receiver = receiver;
-        this.groupsKey = engine.keys.prefix() + "{:live}:groups";
-        this.channel = engine.keys.prefix() + "{:live}:c";
+        this.groupsKey = engine.keys.liveGroups();
+        this.channel = engine.keys.liveChannel();
         this.dropped = Counter.builder("switchboard.live.dropped")
                 .description("Live (never stored) messages this node dropped: too many bytes in flight to Redis, "
                         + "or Redis away").register(metrics);
