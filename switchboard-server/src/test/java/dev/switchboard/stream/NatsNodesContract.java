@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.testing.TestServer;
 import io.nats.client.Connection;
+import io.nats.client.impl.Headers;
 import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
@@ -159,7 +160,7 @@ abstract class NatsNodesContract {
     }
 
     @Test
-    void inboxWildcardsAndAReplySubjectARequestNamedCrossNodes() throws Exception {
+    void inboxWildcardsHeadersAndAReplySubjectARequestNamedCrossNodes() throws Exception {
         Connection onB = connect(b);
         Subscription inbox = onB.subscribe("_INBOX.custom.*");
         Connection responder = connect(b);
@@ -174,6 +175,7 @@ abstract class NatsNodesContract {
         onA.flush(WAIT);
         onA.publish("_INBOX.custom.1", bytes("one"));
         onA.publish("_INBOX.custom.2", bytes("two"));
+        onA.publish("_INBOX.custom.3", new Headers().add("Trace", "t-1"), bytes("three"));
         onA.publish("svc.tasks.resize.big", "answers.a", bytes("please"));
         onA.flush(WAIT);
 
@@ -181,6 +183,9 @@ abstract class NatsNodesContract {
         Message second = inbox.nextMessage(WAIT);
         assertThat(List.of(first.getSubject() + "=" + text(first), second.getSubject() + "=" + text(second)))
                 .containsExactly("_INBOX.custom.1=one", "_INBOX.custom.2=two");
+        Message third = inbox.nextMessage(WAIT);
+        assertThat(text(third)).isEqualTo("three");
+        assertThat(third.getHeaders().getFirst("Trace")).as("a header block crosses nodes as sent").isEqualTo("t-1");
         Message answer = replies.nextMessage(WAIT);
         assertThat(answer.getSubject()).isEqualTo("answers.a");
         assertThat(text(answer)).isEqualTo("done:svc.tasks.resize.big");

@@ -124,14 +124,19 @@ final class RedisLive implements LiveExchange {
     @Override
     public synchronized CompletableFuture<Void> listen() {
         if (listeners++ == 0) {
-            subscribed = pubsub.async().ssubscribe(channel).toCompletableFuture().thenApply(ok -> null);
+            subscribed = pubsub.async().ssubscribe(channel).toCompletableFuture().whenComplete((ok, failure) -> {
+                if (failure != null) {
+                    // Redis away: Lettuce restores only subscriptions it made, so this one is tried again.
+                    engine.subscribeAgain(pubsub, channel, this::isListening);
+                }
+            }).thenApply(ok -> null);
         }
         return subscribed;
     }
 
     @Override
     public synchronized void unlisten() {
-        if (--listeners == 0) {
+        if (listeners > 0 && --listeners == 0) {
             pubsub.async().sunsubscribe(channel);
             subscribed = CompletableFuture.completedFuture(null);
         }
