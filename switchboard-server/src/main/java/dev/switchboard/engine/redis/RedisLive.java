@@ -30,7 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Live messages among the nodes on one Redis (docs/cluster.md, "Live messages"). Every message is one script
+ * Live messages among the nodes on one Redis (docs/cluster.md, "Live messages across nodes"). Every message is one script
  * ({@code live-send.lua}) that picks one node for each group with members matching the subject and announces the
  * message, with those picks, on one sharded channel ({@code <prefix>{:live}:c}) that every listening node subscribes
  * to; which node has members of which group is a hash in the same slot ({@code <prefix>{:live}:groups}), each field
