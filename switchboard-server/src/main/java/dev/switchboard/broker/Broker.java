@@ -152,6 +152,14 @@ public interface Broker extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Consumer groups kept by the engine itself, when its nodes share them (Redis); empty for an engine of one node,
+     * whose groups live in the node's memory. The same ledger each call.
+     */
+    default Optional<GroupLedger> groupLedger(GroupLedger.Settings settings) {
+        return Optional.empty();
+    }
+
     @Override
     void close();
 

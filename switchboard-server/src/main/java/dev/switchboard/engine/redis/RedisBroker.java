@@ -2,6 +2,7 @@ package dev.switchboard.engine.redis;
 
 import dev.switchboard.broker.BatchResult;
 import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.GroupLedger;
 import dev.switchboard.broker.JobLedger;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
@@ -106,6 +107,7 @@ public final class RedisBroker implements Broker {
     final ScheduledExecutorService timer;
     /** Created on first use: a node that never serves jobs subscribes to nothing for them. */
     private RedisJobLedger jobs;
+    private RedisGroupLedger groups;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean closed;
 
@@ -349,6 +351,14 @@ public final class RedisBroker implements Broker {
         return Optional.of(jobs);
     }
 
+    @Override
+    public synchronized Optional<GroupLedger> groupLedger(GroupLedger.Settings settings) {
+        if (groups == null) {
+            groups = new RedisGroupLedger(this, settings);
+        }
+        return Optional.of(groups);
+    }
+
     /** Refuses a call once the engine is closed. */
     void requireOpen() {
         if (closed) {
@@ -387,6 +397,9 @@ public final class RedisBroker implements Broker {
         synchronized (this) {
             if (jobs != null) {
                 jobs.close();
+            }
+            if (groups != null) {
+                groups.close();
             }
         }
         closed = true;
