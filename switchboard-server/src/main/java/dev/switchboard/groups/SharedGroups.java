@@ -230,8 +230,8 @@ final class SharedGroups implements GroupService.Groups {
             attempt = CompletableFuture.failedFuture(e);
         }
         attempt.whenCompleteAsync((fetched, error) -> {
-            g.tried = null;
             if (error != null) {
+                g.tried = null;
                 tried.failed(cause(error));
                 if (tried.stays()) {
                     g.waiters.add(tried);
@@ -258,7 +258,8 @@ final class SharedGroups implements GroupService.Groups {
                 g.waiters.addFirst(tried); // nothing to take: it keeps its place in line
                 g.round = 0;
             }
-            upkeep(g, fetched.upkeep());
+            upkeep(g, fetched.upkeep()); // a wake-up it causes waits for this try: g.again
+            g.tried = null;
             tryNext(g);
         }, executor);
     }

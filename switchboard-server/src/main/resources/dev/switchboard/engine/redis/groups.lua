@@ -33,12 +33,16 @@ local now = redis_now()
 local meta = redis.call('HMGET', META, 'epoch', 'first', 'last')
 local epoch, first, last = meta[1], tonumber(meta[2]), tonumber(meta[3])
 
--- Whether the group exists on this incarnation of the topic; a group of an earlier one is forgotten.
+-- Whether the group exists on this incarnation of the topic; a group of a deleted one is forgotten here, by the
+-- first operation that looks (each node that served the group looks once a second).
 local function open(create)
   local started = redis.call('HGET', G, 'epoch')
   if started and started == epoch then return true end
-  if started then redis.call('DEL', unpack(K)) end
-  if not create then return false end
+  if started then
+    redis.call('DEL', unpack(K))
+    redis.call('HDEL', GROUPS, GROUP)
+  end
+  if not create or not epoch then return false end
   local n = 0
   local all = redis.call('HGETALL', GROUPS)
   for i = 1, #all, 2 do
@@ -214,7 +218,7 @@ if OP == 'fetch' then
 end
 
 if OP == 'ack' or OP == 'release' or OP == 'leave' then
-  if not epoch or not open(false) then return no_group() end
+  if not open(false) then return no_group() end
   expire()
   local member = ARGV[9]
   redis.call('ZADD', S, num(now), member)
@@ -244,7 +248,7 @@ if OP == 'ack' or OP == 'release' or OP == 'leave' then
 end
 
 if OP == 'status' then
-  if not epoch or not open(false) then return no_group() end
+  if not open(false) then return no_group() end
   expire()
   local members, n = {}, 0
   for _, m in ipairs(redis.call('HKEYS', H)) do members[m] = true end
@@ -254,7 +258,7 @@ if OP == 'status' then
   return {'S', committed(), lag, redis.call('ZCARD', E), n, upkeep()}
 end
 
-if not epoch or not open(false) then return {'N'} end
+if not open(false) then return {'N'} end
 
 if OP == 'expire' then
   expire()
