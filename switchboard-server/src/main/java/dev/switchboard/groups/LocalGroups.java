@@ -486,7 +486,8 @@ final class LocalGroups implements GroupService.Groups {
             Message m = read.isEmpty() || read.getFirst().offset() != offset ? null : read.getFirst();
             submit(stage -> {
                 if (m != null) {
-                    stage.append(g.topic + GroupService.DEAD_SUFFIX, "application/json", DeadLetter.json(g.name, m, deliveries));
+                    stage.append(g.topic + GroupService.DEAD_SUFFIX, "application/json",
+                            DeadLetter.json(g.name, m, deliveries));
                 }
                 stage.deleteRecord(GroupKeys.lease(g.topic, g.name, offset));
             }, () -> {

@@ -104,7 +104,8 @@ class GroupsAcrossNodesTest {
                 GroupHttp http = nodes.get(m % 2);
                 String member = "m" + m;
                 running.add(members.submit(() -> {
-                    for (List<Fetched> batch; !(batch = http.fetch("orders", "billing", member, 25, "0s")).isEmpty(); ) {
+                    List<Fetched> batch;
+                    while (!(batch = http.fetch("orders", "billing", member, 25, "0s")).isEmpty()) {
                         for (Fetched f : batch) {
                             assertThat(f.data()).isEqualTo("m" + f.offset());
                             assertThat(f.deliveries()).isEqualTo(1);

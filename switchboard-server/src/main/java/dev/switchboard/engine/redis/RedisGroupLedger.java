@@ -59,7 +59,8 @@ final class RedisGroupLedger implements GroupLedger {
                     List<?> flat = (List<?>) reply.get(1);
                     List<Leased> leased = new ArrayList<>(flat.size() / 2);
                     for (int i = 0; i + 1 < flat.size(); i += 2) {
-                        leased.add(new Leased(message(topic, (List<?>) flat.get(i + 1)), ((Long) flat.get(i)).intValue()));
+                        leased.add(new Leased(message(topic, (List<?>) flat.get(i + 1)),
+                                ((Long) flat.get(i)).intValue()));
                     }
                     return new Fetched(leased, (Long) reply.get(2) == 1, upkeep(topic, reply.get(3)));
                 });
