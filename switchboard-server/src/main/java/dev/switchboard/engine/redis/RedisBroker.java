@@ -4,6 +4,7 @@ import dev.switchboard.broker.BatchResult;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.GroupLedger;
 import dev.switchboard.broker.JobLedger;
+import dev.switchboard.broker.LiveExchange;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
@@ -108,12 +109,16 @@ public final class RedisBroker implements Broker {
     /** Created on first use: a node that never serves jobs subscribes to nothing for them. */
     private RedisJobLedger jobs;
     private RedisGroupLedger groups;
+    /** Created on first use, like jobs: a node without a NATS port keeps nothing for live messages. */
+    private RedisLive live;
+    private final MeterRegistry metrics;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean closed;
 
     private RedisBroker(String uri, String keyPrefix, int waitReplicas, Limits limits, Retention defaultRetention,
                         Duration idempotencyTtl, MeterRegistry metrics) {
         this.keys = new RedisKeys(keyPrefix);
+        this.metrics = metrics;
         this.defaultRetention = defaultRetention;
         this.cluster = uri.contains(CLUSTER_SCHEME);
         if (cluster && waitReplicas > 0) {
@@ -352,6 +357,14 @@ public final class RedisBroker implements Broker {
     }
 
     @Override
+    public synchronized Optional<LiveExchange> liveExchange(Consumer<LiveExchange.Heard> receiver) {
+        if (live == null) {
+            live = new RedisLive(this, receiver, metrics);
+        }
+        return Optional.of(live);
+    }
+
+    @Override
     public synchronized Optional<GroupLedger> groupLedger(GroupLedger.Settings settings) {
         if (groups == null) {
             groups = new RedisGroupLedger(this, settings);
@@ -400,6 +413,9 @@ public final class RedisBroker implements Broker {
             }
             if (groups != null) {
                 groups.close();
+            }
+            if (live != null) {
+                live.close();
             }
         }
         closed = true;
