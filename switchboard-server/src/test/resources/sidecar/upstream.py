@@ -2,6 +2,8 @@
 
 Prints "listening <port>" once it accepts connections. Paths:
   /echo         any method; answers JSON: method, path, headers, body length and sha256 (chunked bodies decoded)
+  /drip         as /echo, but reads the body slowly through a small receive buffer (16 KiB reads, a pause of 1 ms
+                after each 64 KiB), so that a proxy's writes to it stop and resume many times
   /mirror       answers the request body back, chunked, in 64 KiB pieces
   /big?n=N      answers N bytes (a repeating pattern), chunked
   /slow?ms=N    answers after N ms
@@ -26,6 +28,7 @@ import hashlib
 import base64
 import json
 import os
+import socket
 import ssl
 import struct
 import sys
@@ -105,12 +108,14 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         url = urlsplit(self.path)
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
-        body = b"" if url.path == "/sink" else self.read_body()  # /sink reads its own, slowly
+        body = b"" if url.path in ("/sink", "/drip") else self.read_body()  # these read their own, slowly
         if url.path == "/echo":
             doc = {"method": self.command, "path": self.path,
                    "headers": {k.lower(): v for k, v in self.headers.items()},
                    "length": len(body), "sha256": hashlib.sha256(body).hexdigest()}
             self.send_body(200, json.dumps(doc).encode(), extra=[("X-Upstream", "python")])
+        elif url.path == "/drip":
+            self.drip()
         elif url.path == "/mirror":
             self.send_chunked(200, [body[i:i + 65536] for i in range(0, len(body), 65536)])
         elif url.path == "/big":
@@ -186,6 +191,21 @@ class Handler(BaseHTTPRequestHandler):
                 progress[key] = {"written": written}
         with lock:
             progress[key] = {"written": written, "sha256": digest.hexdigest()}
+
+    def drip(self):
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        n = int(self.headers["Content-Length"])
+        digest = hashlib.sha256()
+        done = 0
+        while done < n:
+            piece = self.rfile.read(min(16384, n - done))
+            if not piece:
+                break
+            digest.update(piece)
+            done += len(piece)
+            if done % 65536 == 0:
+                time.sleep(0.001)
+        self.send_body(200, json.dumps({"length": done, "sha256": digest.hexdigest()}).encode())
 
     def sink(self, key):
         n = int(self.headers["Content-Length"])

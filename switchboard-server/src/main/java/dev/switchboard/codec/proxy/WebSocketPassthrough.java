@@ -194,7 +194,7 @@ final class WebSocketPassthrough extends ChannelInboundHandlerAdapter {
         }
         ctx.pipeline().replace(this, "splice", new Splice(client.channel()));
         ctx.pipeline().remove("http"); // bytes it already read after the 101 come on to the splice
-        client.channel().config().setAutoRead(true);
+        Reading.set(client.channel(), true);
         up.config().setAutoRead(true);
     }
 
