@@ -277,7 +277,7 @@ final class WebSocketPassthrough extends ChannelInboundHandlerAdapter {
             if (upstreamOk) {
                 upstream.breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
             } else {
-                upstream.breaker.onError(nanos, TimeUnit.NANOSECONDS, new ProxyCall.UpstreamFailure());
+                upstream.breaker.onError(nanos, TimeUnit.NANOSECONDS, new UpstreamFailure());
             }
             upstream.leave();
         }
