@@ -28,6 +28,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -36,7 +37,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -57,11 +57,16 @@ import org.slf4j.LoggerFactory;
 final class ProxyCall {
     private static final Logger access = LoggerFactory.getLogger("switchboard.access");
     /** Headers of one connection (RFC 9110 7.6.1), never forwarded; HTTP/2's conversion adds its own. */
-    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
-            "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect");
-    private static final String HTTP2_EXTENSIONS = "x-http2-";
+    private static final AsciiString[] HOP_BY_HOP = {HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
+        AsciiString.cached("proxy-connection"), HttpHeaderNames.PROXY_AUTHENTICATE,
+        HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
+        HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.EXPECT};
+    private static final AsciiString HTTP2_EXTENSIONS = AsciiString.cached("x-http2-");
     private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
             HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
+    /** The metrics' outcome of a response by its status's first digit, made once rather than per response. */
+    private static final String[] STATUS_CLASSES = {"0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx", "7xx", "8xx",
+        "9xx"};
     /** An upstream's body before a hold is a greeting, not a stream of its own. */
     static final int MAX_HOLD_BODY = 64 * 1024;
 
@@ -98,7 +103,8 @@ final class ProxyCall {
     private Hold hold;
     private CompositeByteBuf holdBody;
     private boolean holdReady;
-    private String status = "-";
+    /** What the access log says of the answer: a status code, {@code hold …}, or {@code -}. */
+    private CharSequence status = "-";
     private String outcome;
     private long bytesOut;
 
@@ -156,21 +162,34 @@ final class ProxyCall {
                 || (ch.parent() != null && ch.parent().pipeline().get(SslHandler.class) != null);
     }
 
-    /** Removes the hop-by-hop headers and the ones the {@code Connection} header names. */
+    /**
+     * Removes the hop-by-hop headers and the ones the {@code Connection} header names. Runs on every request and
+     * response head, so by hashed lookups and one pass over the entries, without copying the names.
+     */
     static void stripHopByHop(HttpHeaders h) {
-        for (String listed : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String name : listed.split(",")) {
-                h.remove(name.trim());
+        if (h.contains(HttpHeaderNames.CONNECTION)) {
+            for (String listed : h.getAll(HttpHeaderNames.CONNECTION)) {
+                for (String name : listed.split(",")) {
+                    h.remove(name.trim());
+                }
             }
         }
-        List<String> hopByHop = new ArrayList<>(2);
-        for (String name : h.names()) {
-            String lower = name.toLowerCase(Locale.ROOT);
-            if (HOP_BY_HOP.contains(lower) || lower.startsWith(HTTP2_EXTENSIONS)) {
-                hopByHop.add(name);
+        for (AsciiString name : HOP_BY_HOP) {
+            h.remove(name);
+        }
+        List<CharSequence> http2 = null;
+        for (var it = h.iteratorCharSequence(); it.hasNext(); ) {
+            CharSequence name = it.next().getKey();
+            if (AsciiString.regionMatches(name, true, 0, HTTP2_EXTENSIONS, 0, HTTP2_EXTENSIONS.length())) {
+                if (http2 == null) {
+                    http2 = new ArrayList<>(4);
+                }
+                http2.add(name);
             }
         }
-        hopByHop.forEach(h::remove);
+        if (http2 != null) {
+            http2.forEach(h::remove);
+        }
     }
 
     // ---- the request ----
@@ -321,7 +340,7 @@ final class ProxyCall {
 
     private void responseHead(HttpResponse r) {
         cancelTimer();
-        status = Integer.toString(r.status().code());
+        status = r.status().codeAsText();
         upstreamReusable = HttpUtil.isKeepAlive(r);
         String holdHeader = r.headers().get(Hold.HEADER);
         if (holdHeader != null) {
@@ -412,7 +431,7 @@ final class ProxyCall {
 
     private void responseFinished() {
         responseEnded = true;
-        outcome = status.charAt(0) + "xx";
+        outcome = STATUS_CLASSES[status.charAt(0) - '0'];
         // A request still sending its body leaves the connection in the middle of a message.
         releaseUpstream(upstreamReusable && requestEnded);
         finishIfDone();
@@ -475,8 +494,8 @@ final class ProxyCall {
         }
         responseStarted = true;
         responseEnded = true;
-        status = Integer.toString(st.code());
-        outcome = status;
+        status = st.codeAsText();
+        outcome = st.codeAsText().toString();
         FullHttpResponse r = HttpResponses.error(client.alloc(), st, code, message);
         if (!requestEnded || !clientKeepAlive) {
             closeClient = true; // the rest of a refused body is not read

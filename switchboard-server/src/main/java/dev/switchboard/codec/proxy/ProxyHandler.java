@@ -122,12 +122,10 @@ public final class ProxyHandler extends ChannelDuplexHandler {
             int slash = t.indexOf('/', scheme + 3);
             t = slash < 0 ? "/" : t.substring(slash);
         }
-        int end = t.length();
-        for (char c : new char[] {'?', '#'}) {
-            int i = t.indexOf(c);
-            if (i >= 0 && i < end) {
-                end = i;
-            }
+        int end = t.indexOf('?');
+        int fragment = t.indexOf('#');
+        if (end < 0 || fragment >= 0 && fragment < end) {
+            end = fragment < 0 ? t.length() : fragment;
         }
         return t.substring(0, end);
     }
