@@ -11,8 +11,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.pool.ChannelPool;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -28,15 +26,12 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -56,12 +51,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ProxyCall {
     private static final Logger access = LoggerFactory.getLogger("switchboard.access");
-    /** Headers of one connection (RFC 9110 7.6.1), never forwarded; HTTP/2's conversion adds its own. */
-    private static final AsciiString[] HOP_BY_HOP = {HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
-        AsciiString.cached("proxy-connection"), HttpHeaderNames.PROXY_AUTHENTICATE,
-        HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
-        HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.EXPECT};
-    private static final AsciiString HTTP2_EXTENSIONS = AsciiString.cached("x-http2-");
     private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
             HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
     /** The metrics' outcome of a response by its status's first digit, made once rather than per response. */
@@ -123,73 +112,8 @@ final class ProxyCall {
         this.expectContinue = expect != null && HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim());
         boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
         this.retryable = IDEMPOTENT.contains(method) && !hasBody;
-        this.traceparent = Traceparent.next(request.headers().get("traceparent"));
-        this.upstreamHead = upstreamRequest(client, request, traceparent);
-    }
-
-    /**
-     * What goes to the upstream for {@code request}: its head without hop-by-hop headers, with the forwarding headers
-     * and {@code traceparent}, in origin form.
-     */
-    static HttpRequest upstreamRequest(ChannelHandlerContext client, HttpRequest request, String traceparent) {
-        HttpHeaders h = new DefaultHttpHeaders().set(request.headers());
-        stripHopByHop(h);
-        if (HttpUtil.isTransferEncodingChunked(request) && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        }
-        String forwardedFor = client.channel().remoteAddress() instanceof InetSocketAddress a
-                ? a.getAddress().getHostAddress() : "unknown";
-        String earlier = request.headers().get("X-Forwarded-For");
-        h.set("X-Forwarded-For", earlier == null ? forwardedFor : earlier + ", " + forwardedFor);
-        h.set("X-Forwarded-Proto", tls(client.channel()) ? "https" : "http");
-        String host = request.headers().get(HttpHeaderNames.HOST);
-        if (host != null) {
-            h.set("X-Forwarded-Host", host);
-        }
-        h.set("traceparent", traceparent);
-        String target = request.uri().startsWith("/") ? request.uri() : originForm(request.uri());
-        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), target, h);
-    }
-
-    private static String originForm(String target) {
-        String p = ProxyHandler.pathOf(target);
-        int q = target.indexOf('?');
-        return (p.isEmpty() ? "/" : p) + (q < 0 ? "" : target.substring(q));
-    }
-
-    private static boolean tls(Channel ch) {
-        return ch.pipeline().get(SslHandler.class) != null
-                || (ch.parent() != null && ch.parent().pipeline().get(SslHandler.class) != null);
-    }
-
-    /**
-     * Removes the hop-by-hop headers and the ones the {@code Connection} header names. Runs on every request and
-     * response head, so by hashed lookups and one pass over the entries, without copying the names.
-     */
-    static void stripHopByHop(HttpHeaders h) {
-        if (h.contains(HttpHeaderNames.CONNECTION)) {
-            for (String listed : h.getAll(HttpHeaderNames.CONNECTION)) {
-                for (String name : listed.split(",")) {
-                    h.remove(name.trim());
-                }
-            }
-        }
-        for (AsciiString name : HOP_BY_HOP) {
-            h.remove(name);
-        }
-        List<CharSequence> http2 = null;
-        for (var it = h.iteratorCharSequence(); it.hasNext(); ) {
-            CharSequence name = it.next().getKey();
-            if (AsciiString.regionMatches(name, true, 0, HTTP2_EXTENSIONS, 0, HTTP2_EXTENSIONS.length())) {
-                if (http2 == null) {
-                    http2 = new ArrayList<>(4);
-                }
-                http2.add(name);
-            }
-        }
-        if (http2 != null) {
-            http2.forEach(h::remove);
-        }
+        this.traceparent = Traceparent.next(request.headers().get(ProxyHeaders.TRACEPARENT));
+        this.upstreamHead = ProxyHeaders.upstreamRequest(request, handler.clientAddress(), handler.forwardedProto(), traceparent);
     }
 
     // ---- the request ----
@@ -252,7 +176,7 @@ final class ProxyCall {
         up = ch;
         ch.pipeline().get(UpstreamLink.class).attach(this);
         ch.config().setAutoRead(true);
-        ch.write(upstreamHead);
+        ch.write(upstreamHead, ch.voidPromise()); // a failed write closes the connection, which fails the attempt
         if (expectContinue && attempts == 1) {
             client.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
@@ -366,7 +290,7 @@ final class ProxyCall {
         decided = true;
         responseStarted = true;
         r.setProtocolVersion(HttpVersion.HTTP_1_1);
-        stripHopByHop(r.headers());
+        ProxyHeaders.stripHopByHop(r.headers());
         if (!HttpUtil.isContentLengthSet(r) && mayHaveBody(code)) {
             if (http10) {
                 closeClient = true; // an HTTP/1.0 client reads such a body until the connection closes
@@ -383,7 +307,7 @@ final class ProxyCall {
         if (r instanceof HttpContent c) {
             bytesOut += c.content().readableBytes();
         }
-        client.write(r);
+        client.write(r, client.voidPromise()); // a failed write closes the client's connection (the router's rule)
         if (r instanceof LastHttpContent) {
             client.flush();
             responseFinished();
