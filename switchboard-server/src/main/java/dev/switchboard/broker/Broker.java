@@ -152,6 +152,15 @@ public interface Broker extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * The exchange of live (never stored) messages with the other nodes sharing this engine, created on first use
+     * and handing what they send to {@code receiver} (the first call's); empty for an engine of one node, where live
+     * messages stay on the node.
+     */
+    default Optional<LiveExchange> liveExchange(Consumer<LiveExchange.Heard> receiver) {
+        return Optional.empty();
+    }
+
     @Override
     void close();
 

@@ -121,6 +121,33 @@ public final class RedisServer implements AutoCloseable {
         waitForExit();
     }
 
+    /**
+     * Stops the process where it is ({@code SIGSTOP}): it answers nothing, connections stay open, until
+     * {@link #thaw}. For tests of what a node does while Redis does not answer.
+     */
+    public void freeze() {
+        signal("-STOP");
+    }
+
+    /** Lets a {@link #freeze frozen} process go on ({@code SIGCONT}). */
+    public void thaw() {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", signal, String.valueOf(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill " + signal + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Starts it again on the same port and directory, after {@link #kill} or {@link #close}. */
     public void restart() {
         startProcess();

@@ -192,7 +192,7 @@ final class NatsSubscriptions {
         }
         Sub sub = new Sub(op.sid(), pattern, op.queue());
         subs.put(sub.sid, sub);
-        endpoint.live.add(sub);
+        session.awaitBeforePong(endpoint.live.add(sub));
         if (sub.queue != null) {
             endpoint.joinGroup(subject, sub.queue, sub);
         }

@@ -86,6 +86,19 @@ record RedisKeys(String prefix) {
 
     private static final String RECORDS_TAG = "{:r}";
 
+    /** Which node has members of which NATS queue group (RedisLive): a hash in the live slot. */
+    String liveGroups() {
+        return prefix + LIVE_TAG + ":groups";
+    }
+
+    /** The sharded channel live messages travel on, in the same slot as {@link #liveGroups}. */
+    String liveChannel() {
+        return prefix + LIVE_TAG + ":c";
+    }
+
+    /** No topic's tag (topic names cannot hold ':'), so topic "live"'s channel is another. */
+    private static final String LIVE_TAG = "{:live}";
+
     /** Script arguments: bytes as they are, anything else as its decimal or text form. */
     static List<byte[]> args(Object... values) {
         List<byte[]> args = new ArrayList<>(values.length);
