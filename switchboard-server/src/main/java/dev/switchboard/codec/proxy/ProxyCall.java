@@ -113,7 +113,8 @@ final class ProxyCall {
         boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
         this.retryable = IDEMPOTENT.contains(method) && !hasBody;
         this.traceparent = Traceparent.next(request.headers().get(ProxyHeaders.TRACEPARENT));
-        this.upstreamHead = ProxyHeaders.upstreamRequest(request, handler.clientAddress(), handler.forwardedProto(), traceparent);
+        this.upstreamHead = ProxyHeaders.upstreamRequest(request, handler.clientAddress(), handler.forwardedProto(),
+                traceparent);
     }
 
     // ---- the request ----
