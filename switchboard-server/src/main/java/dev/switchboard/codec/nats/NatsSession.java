@@ -73,6 +73,9 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     private int pingsUnanswered;
     private long publishesSent;
     private long publishesAnswered;
+    /** SUBs whose feed is opening ({@link #holdOps}); while any is, ops wait in {@link #waitingOps}. */
+    private int heldBy;
+    private final ArrayDeque<NatsOp> waitingOps = new ArrayDeque<>();
 
     NatsSession(NatsEndpoint endpoint) {
         this.endpoint = endpoint;
@@ -127,9 +130,37 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         return closing;
     }
 
+    /**
+     * A SUB's topic feed is opening (on a shared engine that waits on Redis, off the loop): the connection's later
+     * ops wait, in order, so a PUB after a SUB reaches it and a PING's PONG says the SUB is live; reading pauses
+     * meanwhile, which bounds them.
+     */
+    void holdOps() {
+        heldBy++;
+        ctx.channel().config().setAutoRead(false);
+    }
+
+    /** The feed {@link #holdOps} waited for is open (or refused): the waiting ops run, in order. */
+    void releaseOps() {
+        if (--heldBy > 0 || closing) {
+            return;
+        }
+        if (publishesSent - publishesAnswered < MAX_PUBLISHES_IN_FLIGHT) {
+            ctx.channel().config().setAutoRead(true);
+        }
+        while (heldBy == 0 && !closing && !waitingOps.isEmpty()) {
+            channelRead(ctx, waitingOps.poll());
+        }
+        burst.flush();
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (closing || !(msg instanceof NatsOp op)) {
+            return;
+        }
+        if (heldBy > 0) {
+            waitingOps.add(op);
             return;
         }
         pingsUnanswered = 0;
@@ -269,7 +300,8 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     /** One publish or awaited work is done: the PONGs waiting for it go out. */
     private void answered() {
         publishesAnswered++;
-        if (publishesSent - publishesAnswered < MAX_PUBLISHES_IN_FLIGHT / 2 && !ctx.channel().config().isAutoRead()) {
+        if (publishesSent - publishesAnswered < MAX_PUBLISHES_IN_FLIGHT / 2 && heldBy == 0
+                && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
         }
         while (!pongsOwed.isEmpty() && pongsOwed.peekFirst() <= publishesAnswered) {
