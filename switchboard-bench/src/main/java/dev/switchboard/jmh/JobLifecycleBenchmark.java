@@ -9,15 +9,12 @@ import dev.switchboard.log.EmbeddedBroker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -56,7 +53,7 @@ public class JobLifecycleBenchmark {
 
     @Setup(Level.Trial)
     public void open() throws IOException {
-        dir = Files.createTempDirectory("switchboard-jmh-jobs");
+        dir = DataDirectory.create("switchboard-jmh-jobs");
         ServerConfig config = ServerConfig.forTests(dir).withFsync(FsyncPolicy.NEVER);
         broker = EmbeddedBroker.open(config, new SimpleMeterRegistry());
         jobs = new JobService(broker, config.limits());
@@ -70,9 +67,7 @@ public class JobLifecycleBenchmark {
         jobs.close();
         broker.close();
         timer.shutdownNow();
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        DataDirectory.delete(dir);
     }
 
     @Benchmark
