@@ -22,6 +22,11 @@ public interface Transaction {
         /** Stages a message on a topic (created if needed); the result carries its offset, readable after commit. */
         Message append(String topic, String type, byte[] payload);
 
+        /**
+         * A record that belongs to a topic names it second in its key, {@code <kind>/<topic>/<rest>}: an engine that
+         * shards by topic (Redis Cluster) keeps it with the topic and the topics derived from it ({@code _presence.<t>},
+         * {@code <t>.dead}), so one transaction may change all of them there.
+         */
         void putRecord(String key, byte[] value);
 
         void deleteRecord(String key);

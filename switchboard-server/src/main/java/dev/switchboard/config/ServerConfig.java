@@ -120,6 +120,12 @@ public record ServerConfig(String bind, int port, Path dataDir, FsyncPolicy fsyn
                 allowedHosts, engine, redisWaitReplicas, groups, natsPort, protocols);
     }
 
+    public ServerConfig withIoThreads(int threads) {
+        return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, threads, socket, limits,
+                sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, stageSample, auth,
+                allowedHosts, engine, redisWaitReplicas, groups, natsPort, protocols);
+    }
+
     public ServerConfig withStageSample(int every) {
         return new ServerConfig(bind, port, dataDir, fsync, fsyncInterval, io, ioThreads, socket, limits,
                 sseHeartbeat, wsPingInterval, defaultRetention, idempotencyTtl, corsOrigins, every, auth, allowedHosts,

@@ -43,7 +43,10 @@ public final class Presence implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Presence.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** {@code presence/<node>/<topic>/<connection>}: a member, by the node that holds its connection. */
+    /**
+     * {@code presence/<topic>/<node>/<connection>}: a member, by the node that holds its connection. The topic comes
+     * first so that engines which shard by topic keep the record with the topic's events (Transaction.Stage#putRecord).
+     */
     private static final String RECORDS = "presence/";
     /** {@code presence-nodes/<node>}: when the node's heartbeat runs out (ms), on shared engines. */
     private static final String NODES = "presence-nodes/";
@@ -129,7 +132,7 @@ public final class Presence implements AutoCloseable {
     }
 
     private static String recordKey(String node, Member m) {
-        return RECORDS + node + "/" + m.topic() + "/" + m.connection();
+        return RECORDS + m.topic() + "/" + node + "/" + m.connection();
     }
 
     private void heartbeat() {
@@ -162,9 +165,9 @@ public final class Presence implements AutoCloseable {
             }
         }
         for (Broker.Record r : broker.recordsWithPrefix(RECORDS)) {
-            // presence/<node>/<topic>/<connection>; records from before nodes were named lack the node: gone too
+            // presence/<topic>/<node>/<connection>; records of earlier layouts name no live node: gone too
             String[] parts = r.key().substring(RECORDS.length()).split("/");
-            if (parts.length == 3 && alive.contains(parts[0])) {
+            if (parts.length == 3 && alive.contains(parts[1])) {
                 continue;
             }
             try {

@@ -50,6 +50,15 @@ public final class RedisServer implements AutoCloseable {
 
     /** Starts a Sentinel in {@code dir} that watches {@code master} under the name {@code masterName}. */
     public static RedisServer sentinel(Path dir, RedisServer master, String masterName) {
+        return sentinel(dir, master, masterName, 1, Duration.ofSeconds(30));
+    }
+
+    /**
+     * Starts one of several Sentinels watching {@code master}: {@code quorum} of them must find it down, after
+     * {@code downAfter} without an answer, to fail it over to a replica (they find each other through the master).
+     */
+    public static RedisServer sentinel(Path dir, RedisServer master, String masterName, int quorum,
+                                       Duration downAfter) {
         int port = freePort();
         Path config = dir.resolve("sentinel.conf");
         try {
@@ -57,7 +66,9 @@ public final class RedisServer implements AutoCloseable {
             // Sentinel rewrites its configuration file, so it needs one of its own on disk.
             Files.writeString(config, String.join("\n", "port " + port, "bind 127.0.0.1", "dir " + dir,
                     "logfile " + dir.resolve("sentinel.log"),
-                    "sentinel monitor " + masterName + " 127.0.0.1 " + master.port() + " 1", ""));
+                    "sentinel monitor " + masterName + " 127.0.0.1 " + master.port() + " " + quorum,
+                    "sentinel down-after-milliseconds " + masterName + " " + downAfter.toMillis(),
+                    "sentinel failover-timeout " + masterName + " " + 4 * downAfter.toMillis(), ""));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -119,6 +130,33 @@ public final class RedisServer implements AutoCloseable {
     public void kill() {
         process.destroyForcibly();
         waitForExit();
+    }
+
+    /**
+     * Stops the process where it is ({@code SIGSTOP}): it answers nothing, connections stay open, until
+     * {@link #thaw}. For tests of what a node does while Redis does not answer.
+     */
+    public void freeze() {
+        signal("-STOP");
+    }
+
+    /** Lets a {@link #freeze frozen} process go on ({@code SIGCONT}). */
+    public void thaw() {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", signal, String.valueOf(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill " + signal + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Starts it again on the same port and directory, after {@link #kill} or {@link #close}. */

@@ -38,7 +38,7 @@ public final class NatsEndpoint {
     final Authenticator authenticator;
     final boolean authRequired;
     final Duration pingInterval;
-    final LiveSubjects live = new LiveSubjects();
+    final LiveSubjects live;
     private final String serverId = "SB" + UUID.randomUUID().toString().replace("-", "").toUpperCase();
     private final ConcurrentHashMap<String, CopyOnWriteArrayList<Object>> queueGroups = new ConcurrentHashMap<>();
 
@@ -55,6 +55,7 @@ public final class NatsEndpoint {
         this.authenticator = authenticator;
         this.authRequired = authRequired;
         this.pingInterval = pingInterval;
+        this.live = new LiveSubjects(broker);
     }
 
     /** Adds the NATS handlers to a new connection's pipeline (after the x-ray and connection-limit handlers). */

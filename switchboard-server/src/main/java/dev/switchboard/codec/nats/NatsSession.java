@@ -50,7 +50,10 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     private static final int MAX_PUBLISHES_IN_FLIGHT = 256;
 
     private final NatsEndpoint endpoint;
-    /** For each PING asked while publishes were in flight: how many publishes must be answered before its PONG. */
+    /**
+     * For each PING asked while publishes (or {@link #awaitBeforePong awaited} work) were in flight: how many must be
+     * answered before its PONG.
+     */
     private final ArrayDeque<Long> pongsOwed = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private ConnectionStats stats;
@@ -70,6 +73,9 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     private int pingsUnanswered;
     private long publishesSent;
     private long publishesAnswered;
+    /** SUBs whose feed is opening ({@link #holdOps}); while any is, ops wait in {@link #waitingOps}. */
+    private int heldBy;
+    private final ArrayDeque<NatsOp> waitingOps = new ArrayDeque<>();
 
     NatsSession(NatsEndpoint endpoint) {
         this.endpoint = endpoint;
@@ -124,9 +130,37 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         return closing;
     }
 
+    /**
+     * A SUB's topic feed is opening (on a shared engine that waits on Redis, off the loop): the connection's later
+     * ops wait, in order, so a PUB after a SUB reaches it and a PING's PONG says the SUB is live; reading pauses
+     * meanwhile, which bounds them.
+     */
+    void holdOps() {
+        heldBy++;
+        ctx.channel().config().setAutoRead(false);
+    }
+
+    /** The feed {@link #holdOps} waited for is open (or refused): the waiting ops run, in order. */
+    void releaseOps() {
+        if (--heldBy > 0 || closing) {
+            return;
+        }
+        if (publishesSent - publishesAnswered < MAX_PUBLISHES_IN_FLIGHT) {
+            ctx.channel().config().setAutoRead(true);
+        }
+        while (heldBy == 0 && !closing && !waitingOps.isEmpty()) {
+            channelRead(ctx, waitingOps.poll());
+        }
+        burst.flush();
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (closing || !(msg instanceof NatsOp op)) {
+            return;
+        }
+        if (heldBy > 0) {
+            waitingOps.add(op);
             return;
         }
         pingsUnanswered = 0;
@@ -219,10 +253,7 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
                 error("Permissions Violation for Publish to \"" + subject + "\"");
                 return;
             }
-            if (p.replyTo() != null) {
-                endpoint.live.rememberReply(p.replyTo());
-            }
-            endpoint.live.route(subject, p.replyTo(), p.headers(), p.payload(), echo ? null : this);
+            endpoint.live.publish(subject, p.replyTo(), p.headers(), p.payload(), echo ? null : this);
             stats.messagesIn(1);
             ok();
             return;
@@ -241,10 +272,6 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
     }
 
     private void published(PublishResult r, Throwable error) {
-        publishesAnswered++;
-        if (publishesSent - publishesAnswered < MAX_PUBLISHES_IN_FLIGHT / 2 && !ctx.channel().config().isAutoRead()) {
-            ctx.channel().config().setAutoRead(true);
-        }
         if (error == null) {
             stats.messagesIn(1);
             if (!echo) {
@@ -254,6 +281,28 @@ final class NatsSession extends ChannelInboundHandlerAdapter {
         } else {
             Throwable cause = error.getCause() != null ? error.getCause() : error;
             error(cause instanceof ApiException api ? api.getMessage() : "the publish failed");
+        }
+        answered();
+    }
+
+    /**
+     * A PING asked after this point is answered only once {@code work} is done: a SUB becoming known to the other
+     * nodes, so that a client's {@code flush()} after its SUB means "messages from any node reach it".
+     */
+    void awaitBeforePong(CompletableFuture<?> work) {
+        if (work.isDone()) {
+            return;
+        }
+        publishesSent++;
+        work.whenComplete((r, e) -> Handoff.execute(ctx.executor(), this::answered));
+    }
+
+    /** One publish or awaited work is done: the PONGs waiting for it go out. */
+    private void answered() {
+        publishesAnswered++;
+        if (publishesSent - publishesAnswered < MAX_PUBLISHES_IN_FLIGHT / 2 && heldBy == 0
+                && !ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(true);
         }
         while (!pongsOwed.isEmpty() && pongsOwed.peekFirst() <= publishesAnswered) {
             pongsOwed.removeFirst();

@@ -21,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -153,7 +155,7 @@ final class NatsSubscriptions {
             }
             if (!sub.ended && sub.follow == null) {
                 // A literal subject outlives its topic: it gets the topic created again, from its first message.
-                followTopic(sub, topic, new StartPosition.AtOffset(1));
+                followTopic(sub, topic, new StartPosition.AtOffset(1), false);
             }
         }
 
@@ -192,7 +194,7 @@ final class NatsSubscriptions {
         }
         Sub sub = new Sub(op.sid(), pattern, op.queue());
         subs.put(sub.sid, sub);
-        endpoint.live.add(sub);
+        session.awaitBeforePong(endpoint.live.add(sub));
         if (sub.queue != null) {
             endpoint.joinGroup(subject, sub.queue, sub);
         }
@@ -205,13 +207,13 @@ final class NatsSubscriptions {
             sub.follow = endpoint.delivery.follow(t -> pattern.reaches(t) && session.grants().maySubscribe(t),
                     (t, from) -> {
                         if (ctx.executor().inEventLoop()) {
-                            followTopic(sub, t, from);
+                            followTopic(sub, t, from, false);
                         } else {
-                            Handoff.execute(ctx.executor(), () -> followTopic(sub, t, from));
+                            Handoff.execute(ctx.executor(), () -> followTopic(sub, t, from, false));
                         }
                     });
         } else {
-            followTopic(sub, subject, StartPosition.NEXT);
+            followTopic(sub, subject, StartPosition.NEXT, true);
         }
     }
 
@@ -227,7 +229,11 @@ final class NatsSubscriptions {
         session.ok();
     }
 
-    private void followTopic(Sub sub, String topic, StartPosition from) {
+    /**
+     * @param holdOps the connection's later ops wait until the feed is open (a literal SUB's, which a PUB or PING
+     *                sent after it must find live); a topic a wildcard found later needs no such order
+     */
+    private void followTopic(Sub sub, String topic, StartPosition from, boolean holdOps) {
         if (sub.ended || session.isClosing()) {
             return;
         }
@@ -245,13 +251,38 @@ final class NatsSubscriptions {
             }
             return;
         }
-        TopicFeed feed;
+        CompletableFuture<TopicFeed> attaching;
         try {
-            feed = endpoint.delivery.attach(topic);
+            attaching = endpoint.delivery.attachAsync(topic);
         } catch (ApiException e) {
             session.error(e.getMessage());
             return;
         }
+        if (attaching.isDone() && !attaching.isCompletedExceptionally()) {
+            follow(sub, topic, from, attaching.join()); // the embedded engine, or a feed open already
+            return;
+        }
+        topicSubscriptions++; // counted while it opens, so the limit holds
+        if (holdOps) {
+            session.holdOps();
+        }
+        attaching.whenComplete((feed, error) -> Handoff.execute(ctx.executor(), () -> {
+            topicSubscriptions--;
+            if (error != null) {
+                session.error((error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error)
+                        .getMessage());
+            } else if (sub.ended || session.isClosing() || sub.topics.containsKey(topic)) {
+                endpoint.delivery.release(feed);
+            } else {
+                follow(sub, topic, from, feed);
+            }
+            if (holdOps) {
+                session.releaseOps();
+            }
+        }));
+    }
+
+    private void follow(Sub sub, String topic, StartPosition from, TopicFeed feed) {
         Subscription s = endpoint.delivery.subscribe(feed, from, new TopicSink(sub, topic));
         sub.topics.put(topic, s);
         topicSubscriptions++;

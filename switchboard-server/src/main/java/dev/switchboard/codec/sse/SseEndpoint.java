@@ -131,10 +131,32 @@ public final class SseEndpoint {
         open(ex, JobService.topicOf(job.id()), from, SseFormat.JOB, null);
     }
 
-    /** @param subject who is present on the topic while the stream lasts; null: no presence (a job's events) */
+    /**
+     * The head is sent once the topic's feed is open: on a shared engine its opening waits on Redis off the loop
+     * (the loop serves its other connections meanwhile), and {@code from=next} means after the head.
+     *
+     * @param subject who is present on the topic while the stream lasts; null: no presence (a job's events)
+     */
     private void open(Exchange ex, String topicName, StartPosition from, SseFormat format, String subject) {
-        TopicFeed topic = delivery.attach(topicName);
-        SseSink sink = openStream(ex, format, false, subject == null ? () -> {} : presenceOf(topicName, subject));
+        CompletableFuture<TopicFeed> attaching = delivery.attachAsync(topicName);
+        if (attaching.isDone() && !attaching.isCompletedExceptionally()) {
+            start(ex, attaching.join(), from, format, subject); // the embedded engine, or a feed open already
+            return;
+        }
+        EventExecutor loop = ex.ctx().executor();
+        attaching.whenComplete((topic, error) -> Handoff.execute(loop, () -> {
+            if (error != null) {
+                ex.fail(error instanceof CompletionException c ? c.getCause() : error);
+            } else if (!ex.ctx().channel().isActive()) {
+                delivery.release(topic);
+            } else {
+                start(ex, topic, from, format, subject);
+            }
+        }));
+    }
+
+    private void start(Exchange ex, TopicFeed topic, StartPosition from, SseFormat format, String subject) {
+        SseSink sink = openStream(ex, format, false, subject == null ? () -> {} : presenceOf(topic.name(), subject));
         sink.start(delivery.subscribe(topic, from, sink));
     }
 

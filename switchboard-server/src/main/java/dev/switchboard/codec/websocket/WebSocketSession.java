@@ -43,12 +43,15 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -91,6 +94,13 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private ScheduledFuture<?> expiryTimer;
     private long lastHeardNanos = System.nanoTime();
     private int publishesInFlight;
+    /**
+     * True while a subscribe waits for its topic's feed to open (on a shared engine that waits on Redis, off the
+     * loop): the connection's later ops wait in {@link #waitingOps}, run in order once it is answered, and reading
+     * pauses, which bounds them.
+     */
+    private boolean attachingFeed;
+    private final ArrayDeque<Runnable> waitingOps = new ArrayDeque<>();
     private boolean closed;
 
     WebSocketSession(Broker broker, Delivery delivery, Limits limits, Duration pingInterval,
@@ -134,7 +144,22 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     void subscribeOnConnect(List<String> topics, StartPosition from) {
         for (String topic : topics) {
-            subscribe(topic, from, null);
+            inOrder(() -> {
+                try {
+                    subscribe(topic, from, null);
+                } catch (ApiException e) {
+                    sendError(null, e.code().wire(), e.getMessage());
+                }
+            });
+        }
+    }
+
+    /** Runs {@code op} now, or after the ops before it when a subscribe is waiting for its feed. */
+    private void inOrder(Runnable op) {
+        if (attachingFeed) {
+            waitingOps.add(op);
+        } else {
+            op.run();
         }
     }
 
@@ -162,6 +187,10 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     /** @param stageStart when this frame's stage timing started, 0 if it is not sampled */
     private void onText(String text, long stageStart) {
+        if (attachingFeed) {
+            waitingOps.add(() -> onText(text, stageStart));
+            return;
+        }
         JsonNode op;
         try {
             op = HttpResponses.MAPPER.readTree(text);
@@ -235,7 +264,41 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
                     + " subscriptions per connection");
         }
-        TopicFeed topic = delivery.attach(name);
+        CompletableFuture<TopicFeed> attaching = delivery.attachAsync(name);
+        if (attaching.isDone() && !attaching.isCompletedExceptionally()) {
+            subscribed(name, attaching.join(), from, id); // the embedded engine, or a feed open already
+            return;
+        }
+        attachingFeed = true;
+        ctx.channel().config().setAutoRead(false);
+        attaching.whenComplete((topic, error) -> Handoff.execute(ctx.executor(), () -> {
+            attachingFeed = false;
+            if (closed) {
+                if (topic != null) {
+                    delivery.release(topic);
+                }
+                waitingOps.clear();
+                return;
+            }
+            if (publishesInFlight < MAX_PUBLISHES_IN_FLIGHT) {
+                ctx.channel().config().setAutoRead(true);
+            }
+            if (error == null) {
+                subscribed(name, topic, from, id);
+            } else {
+                Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
+                ApiException refusal = cause instanceof ApiException a ? a : ApiException.unavailable(
+                        "cannot open topic '" + name + "': " + cause.getMessage());
+                sendError(id, refusal.code().wire(), refusal.getMessage());
+            }
+            while (!attachingFeed && !waitingOps.isEmpty()) {
+                waitingOps.poll().run();
+            }
+        }));
+    }
+
+    private void subscribed(String name, TopicFeed topic, StartPosition from, String id) {
+        Subscription existing = subscriptions.get(name);
         if (existing != null) {
             end(existing);
         }
@@ -355,7 +418,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     }
 
     private void acked(String id, PublishResult r, Throwable error) {
-        if (--publishesInFlight < MAX_PUBLISHES_IN_FLIGHT / 2 && !ctx.channel().config().isAutoRead()) {
+        if (--publishesInFlight < MAX_PUBLISHES_IN_FLIGHT / 2 && !attachingFeed
+                && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
         }
         if (error == null) {

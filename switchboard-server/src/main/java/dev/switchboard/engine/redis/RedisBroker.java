@@ -2,7 +2,9 @@ package dev.switchboard.engine.redis;
 
 import dev.switchboard.broker.BatchResult;
 import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.GroupLedger;
 import dev.switchboard.broker.JobLedger;
+import dev.switchboard.broker.LiveExchange;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
@@ -106,12 +108,17 @@ public final class RedisBroker implements Broker {
     final ScheduledExecutorService timer;
     /** Created on first use: a node that never serves jobs subscribes to nothing for them. */
     private RedisJobLedger jobs;
+    private RedisGroupLedger groups;
+    /** Created on first use, like jobs: a node without a NATS port keeps nothing for live messages. */
+    private RedisLive live;
+    private final MeterRegistry metrics;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean closed;
 
     private RedisBroker(String uri, String keyPrefix, int waitReplicas, Limits limits, Retention defaultRetention,
                         Duration idempotencyTtl, MeterRegistry metrics) {
         this.keys = new RedisKeys(keyPrefix);
+        this.metrics = metrics;
         this.defaultRetention = defaultRetention;
         this.cluster = uri.contains(CLUSTER_SCHEME);
         if (cluster && waitReplicas > 0) {
@@ -349,6 +356,22 @@ public final class RedisBroker implements Broker {
         return Optional.of(jobs);
     }
 
+    @Override
+    public synchronized Optional<LiveExchange> liveExchange(Consumer<LiveExchange.Heard> receiver) {
+        if (live == null) {
+            live = new RedisLive(this, receiver, metrics);
+        }
+        return Optional.of(live);
+    }
+
+    @Override
+    public synchronized Optional<GroupLedger> groupLedger(GroupLedger.Settings settings) {
+        if (groups == null) {
+            groups = new RedisGroupLedger(this, settings);
+        }
+        return Optional.of(groups);
+    }
+
     /** Refuses a call once the engine is closed. */
     void requireOpen() {
         if (closed) {
@@ -387,6 +410,12 @@ public final class RedisBroker implements Broker {
         synchronized (this) {
             if (jobs != null) {
                 jobs.close();
+            }
+            if (groups != null) {
+                groups.close();
+            }
+            if (live != null) {
+                live.close();
             }
         }
         closed = true;

@@ -1,5 +1,6 @@
 package dev.switchboard.engine.redis;
 
+import dev.switchboard.wire.TopicNames;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,21 +9,48 @@ import java.util.regex.Pattern;
 /**
  * Where the engine keeps things in Redis; the Lua scripts (common.lua) spell the same names. Every key of a topic
  * has the topic's name as its hash tag ({@code {topic}}: topic names cannot hold braces), so that all of a topic is
- * in one hash slot; records share the tag {@code {:r}} (no topic's: topic names cannot hold ':'). The registry and
- * the set of aged topics are keys of their own, which no script touches (a script stays in one slot).
+ * in one hash slot. Topics derived from a topic (its presence events {@code _presence.<t>}, its dead letters
+ * {@code <t>.dead}) and the records that belong to it ({@code <kind>/<t>/…}: presence members, consumer groups) take
+ * its tag, so that one script may change them together; other records share the tag {@code {:r}} (no topic's: topic
+ * names cannot hold ':'). The registry, the set of aged topics and the set of records' tags are keys of their own,
+ * which no script touches (a script stays in one slot).
  */
 record RedisKeys(String prefix) {
     /** A job's topic: {@code _jobs.} and the job's id, whose last four characters are its queue's slot tag. */
     private static final Pattern JOB_TOPIC = Pattern.compile("_jobs\\.[a-z2-7]{24}");
+    private static final String PRESENCE = TopicNames.PRESENCE_PREFIX;
+    /** What a consumer group's dead-letter topic adds to its topic's name ({@code GroupService.DEAD_SUFFIX}). */
+    private static final String DEAD = ".dead";
+    /** A record key that names the topic it belongs to: {@code <kind>/<topic>/<rest>}. */
+    private static final Pattern TOPIC_RECORD = Pattern.compile("[^/]*/([^/{}]+)/.*", Pattern.DOTALL);
+    /** The tag of records that belong to no topic. */
+    static final String OWN_RECORDS_TAG = ":r";
 
     /**
-     * What a topic's keys start with: {@code <prefix>{topic}}, or for a job's topic {@code <prefix>{tag}_jobs.<id>}
-     * with the tag its id ends with ({@link RedisSlotTags}), so that a job's topic is in its queue's slot.
+     * The hash tag of a topic's keys: the topic it derives from ({@code _presence.<t>}, {@code <t>.dead}, and so on
+     * repeatedly), and for a job's topic the tag its id ends with ({@link RedisSlotTags}), its queue's slot.
      */
+    static String tag(String topic) {
+        String home = topic;
+        if (home.startsWith(PRESENCE) && home.length() > PRESENCE.length()) {
+            home = home.substring(PRESENCE.length());
+        }
+        while (home.endsWith(DEAD) && home.length() > DEAD.length()) {
+            home = home.substring(0, home.length() - DEAD.length());
+        }
+        return JOB_TOPIC.matcher(home).matches() ? home.substring(home.length() - RedisSlotTags.LENGTH) : home;
+    }
+
+    /** The hash tag of a record: that of the topic its key names, else {@link #OWN_RECORDS_TAG}. */
+    static String recordTag(String key) {
+        var m = TOPIC_RECORD.matcher(key);
+        return m.matches() ? tag(m.group(1)) : OWN_RECORDS_TAG;
+    }
+
+    /** What a topic's keys start with: {@code <prefix>{topic}}, or {@code <prefix>{tag}topic} when it takes another's. */
     private String topicKey(String topic) {
-        return JOB_TOPIC.matcher(topic).matches()
-                ? prefix + "{" + topic.substring(topic.length() - RedisSlotTags.LENGTH) + "}" + topic
-                : prefix + "{" + topic + "}";
+        String tag = tag(topic);
+        return tag.equals(topic) ? prefix + "{" + topic + "}" : prefix + "{" + tag + "}" + topic;
     }
 
     /** A topic's positions and settings (a hash: epoch, first, last, bytes, created, rmax, rage, rbytes). */
@@ -38,6 +66,11 @@ record RedisKeys(String prefix) {
     /** The sharded pub/sub channel that announces a topic's changes. */
     String channel(String topic) {
         return topicKey(topic) + ":c";
+    }
+
+    /** The sharded channel on which groups.lua announces messages given back to one of a topic's groups. */
+    String groupWake(String topic) {
+        return topicKey(topic) + ":gw";
     }
 
     /** The topic a {@link #channel} announces. */
@@ -76,15 +109,31 @@ record RedisKeys(String prefix) {
     }
 
     String record(String key) {
-        return prefix + RECORDS_TAG + ":r:" + key;
+        return prefix + "{" + recordTag(key) + "}:r:" + key;
     }
 
-    /** Every record's key, in a sorted set (prefix queries by lexical range), in the records' slot. */
-    String records() {
-        return prefix + RECORDS_TAG + ":records";
+    /** The keys of the records with one tag, in a sorted set (prefix queries by lexical range), in the tag's slot. */
+    String records(String tag) {
+        return prefix + "{" + tag + "}:records";
     }
 
-    private static final String RECORDS_TAG = "{:r}";
+    /** The tags that hold records, so that a prefix query visits every slot that may hold one. */
+    String recordTags() {
+        return prefix + "recordtags";
+    }
+
+    /** Which node has members of which NATS queue group (RedisLive): a hash in the live slot. */
+    String liveGroups() {
+        return prefix + LIVE_TAG + ":groups";
+    }
+
+    /** The sharded channel live messages travel on, in the same slot as {@link #liveGroups}. */
+    String liveChannel() {
+        return prefix + LIVE_TAG + ":c";
+    }
+
+    /** No topic's tag (topic names cannot hold ':'), so topic "live"'s channel is another. */
+    private static final String LIVE_TAG = "{:live}";
 
     /** Script arguments: bytes as they are, anything else as its decimal or text form. */
     static List<byte[]> args(Object... values) {

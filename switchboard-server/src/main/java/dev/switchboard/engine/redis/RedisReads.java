@@ -158,16 +158,25 @@ final class RedisReads {
         }
     }
 
+    /**
+     * Records are indexed per hash tag (a topic's, or the records' own): every tag listed as holding records is
+     * asked, at once, and the answers merged in key order.
+     */
     List<Record> recordsWithPrefix(String prefix) {
         byte[] from = prefix.getBytes(StandardCharsets.UTF_8);
         byte[] to = Arrays.copyOf(from, from.length + 1);
         to[from.length] = (byte) 0xff; // above every UTF-8 byte: the end of the keys that start with the prefix
-        List<byte[]> names = engine.awaitRedis(() -> redis.zrangebylex(keys.records(),
-                Range.create(from, to)).toCompletableFuture());
+        List<byte[]> tags = engine.awaitRedis(() -> redis.zrange(keys.recordTags(), 0, -1).toCompletableFuture());
+        List<CompletableFuture<List<byte[]>>> perTag = tags.stream().map(tag -> redis.zrangebylex(
+                keys.records(text(tag)), Range.create(from, to)).toCompletableFuture()).toList();
+        List<byte[]> names = new ArrayList<>();
+        for (CompletableFuture<List<byte[]>> found : perTag) {
+            names.addAll(engine.awaitRedis(() -> found));
+        }
         if (names.isEmpty()) {
             return List.of();
         }
-        List<String> recordKeys = names.stream().map(RedisBroker::text).toList();
+        List<String> recordKeys = names.stream().map(RedisBroker::text).sorted().toList();
         var values = engine.awaitRedis(() -> redis.mget(recordKeys.stream().map(keys::record).toArray(String[]::new))
                 .toCompletableFuture());
         List<Record> records = new ArrayList<>(names.size());

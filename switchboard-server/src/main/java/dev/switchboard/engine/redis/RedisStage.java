@@ -8,10 +8,12 @@ import io.lettuce.core.KeyValue;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A transaction being staged on the writer thread. Offsets are promised at staging time, from the positions read
@@ -28,7 +30,8 @@ final class RedisStage implements Transaction.Stage {
     private final Map<String, Long> last = new HashMap<>();
     private final Map<String, Optional<byte[]>> staged = new HashMap<>();
     private final List<byte[]> operations = new ArrayList<>();
-    private boolean touchesRecords;
+    /** The hash tags of the records this stage changes, in first-change order. */
+    private final Set<String> recordTags = new LinkedHashSet<>();
 
     RedisStage(RedisClusterCommands<String, byte[]> redis, RedisKeys keys, long now) {
         this.redis = redis;
@@ -52,14 +55,14 @@ final class RedisStage implements Transaction.Stage {
     @Override
     public void putRecord(String key, byte[] value) {
         staged.put(key, Optional.of(value));
-        touchesRecords = true;
+        recordTags.add(RedisKeys.recordTag(key));
         operations.addAll(RedisKeys.args("P", key, value));
     }
 
     @Override
     public void deleteRecord(String key) {
         staged.put(key, Optional.empty());
-        touchesRecords = true;
+        recordTags.add(RedisKeys.recordTag(key));
         operations.addAll(RedisKeys.args("X", key));
     }
 
@@ -103,26 +106,23 @@ final class RedisStage implements Transaction.Stage {
         return operations.isEmpty();
     }
 
-    /** A key of each hash slot the transaction changes: each topic's, and the records' when it changes any. */
+    /** A key of each hash slot the transaction changes: each topic's, and each record tag's index. */
     List<String> slotKeys() {
-        List<String> slotKeys = new ArrayList<>(readAs.size() + 1);
+        List<String> slotKeys = new ArrayList<>(readAs.size() + recordTags.size());
         readAs.keySet().forEach(topic -> slotKeys.add(keys.meta(topic)));
-        if (touchesRecords) {
-            slotKeys.add(keys.records());
-        }
+        recordTags.forEach(tag -> slotKeys.add(keys.records(tag)));
         return slotKeys;
     }
 
     /**
      * The refusal of a transaction that spans hash slots on Redis Cluster, where a script runs in one slot: one that
-     * changes two topics, or a topic and records (presence's join and leave events with their records, a consumer
-     * group's dead letters with its leases).
+     * changes two unrelated topics, or a topic and records that belong to no topic or to another one.
      */
     ApiException spansSlots() {
         return new ApiException(ErrorCode.LIMIT_EXCEEDED, "on Redis Cluster a change must stay in one hash slot; "
                 + "this one changes " + (readAs.isEmpty() ? "" : "topics " + readAs.keySet()
-                + (touchesRecords ? " and " : "")) + (touchesRecords ? "records" : "") + ": presence events and "
-                + "dead letters are not available there yet (docs/cluster.md)");
+                + (recordTags.isEmpty() ? "" : " and ")) + (recordTags.isEmpty() ? "" : "records") + ": only a "
+                + "topic, the topics derived from it and its records change together there (docs/cluster.md)");
     }
 
     /** transaction.lua's arguments after the common ones: the topics as read, then the operations. */

@@ -1,11 +1,12 @@
 -- Shared by every script (RedisScripts puts it before each one, and runs the script's body as main()). ARGV[1] is
--- the key prefix. Every key of a topic carries the topic's name as its hash tag, so a topic lives in one slot; records
--- share the tag {:r} (':' is not allowed in topic names). A script touches the keys of one slot only, as Redis
--- Cluster requires: changes to the sets that span every topic are returned as effects, which the node applies.
+-- the key prefix. Every key of a topic carries the topic's name as its hash tag, so a topic lives in one slot; topics
+-- derived from it and the records that belong to it take its tag, other records share {:r} (RedisKeys). A script
+-- touches the keys of one slot only, as Redis Cluster requires: changes to the sets that span every topic are
+-- returned as effects, which the node applies.
 local P = ARGV[1]
 local REGISTRY = P .. 'topics'
 local AGED = P .. 'aged'
-local RECORDS = P .. '{:r}:records'
+local RECORD_TAGS = P .. 'recordtags'
 
 -- {op, key, member} triples: '+' adds member to the sorted set key, '-' removes it, '!' publishes member on the
 -- channel key (RedisScripts#applyEffects).
@@ -16,17 +17,33 @@ local function effect(op, key, member)
   EFFECTS[#EFFECTS + 1] = member
 end
 
--- A job's topic (_jobs.<24 base32 chars>) takes the tag its id ends with, its queue's slot (RedisKeys#topicKey).
+-- A topic's hash tag (RedisKeys#tag): the topic it derives from (_presence.<t>, <t>.dead), and a job's topic
+-- (_jobs.<24 base32 chars>) the tag its id ends with, its queue's slot.
+local function topic_tag(t)
+  local home = t
+  if #home > 10 and string.sub(home, 1, 10) == '_presence.' then home = string.sub(home, 11) end
+  while #home > 5 and string.sub(home, -5) == '.dead' do home = string.sub(home, 1, -6) end
+  if #home == 30 and string.match(home, '^_jobs%.[a-z2-7]+$') then return string.sub(home, -4) end
+  return home
+end
 local function topic_key(t)
-  if #t == 30 and string.match(t, '^_jobs%.[a-z2-7]+$') then return P .. '{' .. string.sub(t, -4) .. '}' .. t end
-  return P .. '{' .. t .. '}'
+  local g = topic_tag(t)
+  if g == t then return P .. '{' .. t .. '}' end
+  return P .. '{' .. g .. '}' .. t
 end
 local function meta_key(t) return topic_key(t) .. ':m' end
 local function stream_key(t) return topic_key(t) .. ':s' end
 local function channel(t) return topic_key(t) .. ':c' end
 -- The epoch in the name: a topic deleted and created again forgets its keys (they expire on their own).
 local function idem_key(t, epoch, k) return topic_key(t) .. ':i:' .. epoch .. ':' .. k end
-local function record_key(k) return P .. '{:r}:r:' .. k end
+-- A record's tag (RedisKeys#recordTag): that of the topic its key names (<kind>/<topic>/<rest>), else ':r'.
+local function record_tag(k)
+  local topic = string.match(k, '^[^/]*/([^/{}]+)/')
+  if topic then return topic_tag(topic) end
+  return ':r'
+end
+local function record_key(k) return P .. '{' .. record_tag(k) .. '}:r:' .. k end
+local function records_key(k) return P .. '{' .. record_tag(k) .. '}:records' end
 
 -- Redis's clock, not a node's: every node stamps messages and ages them by the same time.
 local function redis_now()

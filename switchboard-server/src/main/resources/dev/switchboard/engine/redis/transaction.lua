@@ -40,11 +40,12 @@ while i <= #ARGV do
     end
   elseif op == 'P' then
     redis.call('SET', record_key(ARGV[i + 1]), ARGV[i + 2])
-    redis.call('ZADD', RECORDS, 0, ARGV[i + 1])
+    redis.call('ZADD', records_key(ARGV[i + 1]), 0, ARGV[i + 1])
+    effect('+', RECORD_TAGS, record_tag(ARGV[i + 1]))
     i = i + 3
   elseif op == 'X' then
     redis.call('DEL', record_key(ARGV[i + 1]))
-    redis.call('ZREM', RECORDS, ARGV[i + 1])
+    redis.call('ZREM', records_key(ARGV[i + 1]), ARGV[i + 1])
     i = i + 2
   else
     return redis.error_reply('unknown operation ' .. op)

@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The Redis engine keeps the engine contract on a real three-master Redis Cluster ({@code redis-cluster://}), which
  * this class creates and stops. A script runs in one hash slot there, so the contract's transactions that change
- * several topics, or topics and records, are refused whole with a clear error instead (docs/cluster.md): those tests
- * are replaced by ones that check the refusal and that nothing of it was stored.
+ * several unrelated topics, or topics and records that are not theirs, are refused whole with a clear error instead
+ * (docs/cluster.md): those tests are replaced by ones that check the refusal and that nothing of it was stored. A
+ * topic, the topics derived from it and its records are one slot, and change together.
  */
 @Slow
 class RedisClusterBrokerContractTest extends RedisEngineContract {
@@ -154,5 +155,33 @@ class RedisClusterBrokerContractTest extends RedisEngineContract {
         broker = restart();
         assertThat(broker.state("_jobs.r")).isEmpty();
         assertThat(value(broker.append("kept", TEXT, bytes("2"), null)).offset()).isEqualTo(2);
+    }
+
+    @Test
+    void aTopicItsDerivedTopicsAndItsRecordsChangeTogether() {
+        openWithOneMessageOn("room", "room.dead");
+        TestTransaction tx = new TestTransaction(s -> {
+            s.append("room", TEXT, bytes("2"));
+            s.append("_presence.room", TEXT, bytes("join"));
+            s.append("room.dead", TEXT, bytes("letter"));
+            s.append("room.dead.dead", TEXT, bytes("letter's letter"));
+            s.putRecord("presence/room/node/member", bytes("m"));
+            s.deleteRecord("g/room/workers/1");
+        });
+        broker.submit(tx);
+        value(tx.outcome());
+        assertThat(broker.state("room").orElseThrow().lastOffset()).isEqualTo(2);
+        assertThat(broker.state("_presence.room").orElseThrow().lastOffset()).isEqualTo(1);
+        assertThat(broker.state("room.dead").orElseThrow().lastOffset()).isEqualTo(2);
+        assertThat(value(broker.read("room.dead.dead", 1, 10, Long.MAX_VALUE))).hasSize(1);
+        assertThat(broker.recordsWithPrefix("presence/")).extracting(r -> r.key())
+                .containsExactly("presence/room/node/member");
+
+        assertRefusedAcrossSlots(s -> {
+            s.append("room", TEXT, bytes("3"));
+            s.putRecord("presence/hall/node/member", bytes("another topic's"));
+        });
+        assertThat(broker.state("room").orElseThrow().lastOffset()).isEqualTo(2);
+        assertThat(value(broker.record("presence/hall/node/member"))).isNull();
     }
 }
