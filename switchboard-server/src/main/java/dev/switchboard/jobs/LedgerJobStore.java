@@ -2,7 +2,6 @@ package dev.switchboard.jobs;
 
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.JobLedger;
-import dev.switchboard.broker.Message;
 import dev.switchboard.broker.TopicWatcher;
 import dev.switchboard.jobs.JobService.Claimed;
 import dev.switchboard.jobs.JobService.QueueInfo;
@@ -54,23 +53,7 @@ final class LedgerJobStore implements JobStore {
                 changed.accept(now);
             }
         });
-        Broker.Watch watch = broker.watch(JobKeys.topic(id), new TopicWatcher() {
-            @Override
-            public void appended(Message message) {}
-
-            @Override
-            public void truncated(long firstOffset) {}
-
-            @Override
-            public void committed() {
-                look.run();
-            }
-
-            @Override
-            public void deleted() {
-                look.run();
-            }
-        });
+        Broker.Watch watch = broker.watch(JobKeys.topic(id), TopicWatcher.onChange(look));
         return watch::cancel;
     }
 
