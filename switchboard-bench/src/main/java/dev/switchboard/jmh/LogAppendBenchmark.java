@@ -4,11 +4,8 @@ import dev.switchboard.broker.Retention;
 import dev.switchboard.log.RocksLog;
 import dev.switchboard.log.StoredTopic;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -45,16 +42,14 @@ public class LogAppendBenchmark {
 
     @Setup(Level.Trial)
     public void open() throws IOException {
-        dir = Files.createTempDirectory("switchboard-jmh-log");
+        dir = DataDirectory.create("switchboard-jmh-log");
         log = RocksLog.open(dir);
     }
 
     @TearDown(Level.Trial)
     public void close() throws IOException {
         log.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        DataDirectory.delete(dir);
     }
 
     private void commit(int messages) {

@@ -18,4 +18,25 @@ public interface TopicWatcher {
 
     /** The topic was deleted; no call follows. */
     void deleted();
+
+    /** A watcher that only needs to know the topic changed: {@code changed} runs after each commit and on deletion. */
+    static TopicWatcher onChange(Runnable changed) {
+        return new TopicWatcher() {
+            @Override
+            public void appended(Message message) {}
+
+            @Override
+            public void truncated(long firstOffset) {}
+
+            @Override
+            public void committed() {
+                changed.run();
+            }
+
+            @Override
+            public void deleted() {
+                changed.run();
+            }
+        };
+    }
 }

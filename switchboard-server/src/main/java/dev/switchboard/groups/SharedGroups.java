@@ -314,23 +314,7 @@ final class SharedGroups implements GroupService.Groups {
         if (g.published != null) {
             return;
         }
-        g.published = broker.watch(g.topic, new TopicWatcher() {
-            @Override
-            public void appended(Message message) {}
-
-            @Override
-            public void truncated(long firstOffset) {}
-
-            @Override
-            public void committed() {
-                executor.execute(() -> poke(g));
-            }
-
-            @Override
-            public void deleted() {
-                executor.execute(() -> poke(g));
-            }
-        });
+        g.published = broker.watch(g.topic, TopicWatcher.onChange(() -> executor.execute(() -> poke(g))));
         g.wakeUps = ledger.wakeUps(g.topic, () -> executor.execute(() -> poke(g)));
     }
 

@@ -10,13 +10,15 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Jobs on an engine of one node: each change is one transaction that writes the job's record and appends its event
  * ({@link JobStateMachine}, on the engine's writer thread), and reads are answered at once from the visible state
- * kept here, which the writer replaces after each commit. {@link JobTimers} expires leases and finished jobs.
+ * kept here, which the writer replaces after each commit, and whoever waits for a job is handed it by the commit
+ * that changed it ({@link JobFollowers}). {@link JobTimers} expires leases and finished jobs.
  */
 final class EmbeddedJobStore implements JobStore {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedJobStore.class);
@@ -24,6 +26,7 @@ final class EmbeddedJobStore implements JobStore {
     private final Broker broker;
     private final JobStateMachine machine;
     private final JobTimers timers;
+    private final JobFollowers followers = new JobFollowers();
 
     // What readers see: read by any thread, replaced by the writer after each commit.
     private final ConcurrentHashMap<String, Job> visible = new ConcurrentHashMap<>();
@@ -38,7 +41,7 @@ final class EmbeddedJobStore implements JobStore {
             Job j = JobJson.fromRecord(r.value());
             visible.put(j.id(), j);
         }
-        machine = new JobStateMachine(broker, rules, visible, visibleSettings);
+        machine = new JobStateMachine(broker, rules, visible, visibleSettings, followers);
         timers = new JobTimers(machine, visible, visibleSettings);
         log.info("jobs: {} retained, {} queues configured", visible.size(), visibleSettings.size());
     }
@@ -46,6 +49,11 @@ final class EmbeddedJobStore implements JobStore {
     @Override
     public CompletableFuture<Job> find(String id) {
         return CompletableFuture.completedFuture(visible.get(id));
+    }
+
+    @Override
+    public Runnable follow(String id, Consumer<Job> changed) {
+        return followers.add(id, changed);
     }
 
     @Override

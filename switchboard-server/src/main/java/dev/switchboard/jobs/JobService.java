@@ -1,10 +1,7 @@
 package dev.switchboard.jobs;
 
-import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.JobLedger;
-import dev.switchboard.broker.Message;
-import dev.switchboard.broker.TopicWatcher;
 import dev.switchboard.config.Limits;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
@@ -17,6 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -27,7 +25,8 @@ import java.util.function.Predicate;
  *
  * <p>This facade refuses bad input first ({@link JobRules}), hands changes and lookups to the engine's
  * {@link JobStore} (transactions on an engine of one node, the engine's own {@link JobLedger} when nodes share it),
- * and waits for a job by following its topic, which works on every engine and across nodes.
+ * and waits for a job through the store: on one node the commit that changes the job hands it to its waiters, across
+ * nodes the waiter follows the job's topic (docs/architecture.md, "Jobs").
  */
 public final class JobService implements AutoCloseable {
     public static final int INLINE_RESULT_BYTES = 64 * 1024;
@@ -42,17 +41,15 @@ public final class JobService implements AutoCloseable {
     /** A queue's settings and how many of its retained jobs are in each status. */
     public record QueueInfo(String queue, QueueSettings settings, Map<JobStatus, Integer> counts) {}
 
-    private final Broker broker;
     private final JobRules rules;
     private final JobStore store;
 
     public JobService(Broker broker, Limits limits) {
-        this.broker = broker;
         this.rules = new JobRules(limits);
         QueueSettings d = QueueSettings.DEFAULTS;
         this.store = broker.jobLedger(new JobLedger.Settings(d.maxAttempts(), d.lease().toMillis(),
                         d.resultTtl().toMillis()))
-                .<JobStore>map(ledger -> new LedgerJobStore(ledger, rules))
+                .<JobStore>map(ledger -> new LedgerJobStore(broker, ledger, rules))
                 .orElseGet(() -> new EmbeddedJobStore(broker, rules));
     }
 
@@ -119,14 +116,9 @@ public final class JobService implements AutoCloseable {
             return CompletableFuture.completedFuture(first);
         }
         String id = first.id();
-        // The job's topic is its change feed: a change's state can be read before its event is heard (both
-        // engines), so a look woken by the event finds the new state.
         CompletableFuture<Job> result = new CompletableFuture<>();
         AtomicReference<Job> latest = new AtomicReference<>(first);
-        Runnable look = () -> store.find(id).whenComplete((now, e) -> {
-            if (e != null) {
-                return; // the next change or the end of the wait looks again
-            }
+        Consumer<Job> seen = now -> {
             if (now == null) {
                 result.completeExceptionally(new ApiException(ErrorCode.JOB_NOT_FOUND, "job '" + id + "' expired"));
             } else {
@@ -135,31 +127,19 @@ public final class JobService implements AutoCloseable {
                     result.complete(now);
                 }
             }
-        });
-        Broker.Watch watch = broker.watch(topicOf(id), new TopicWatcher() {
-            @Override
-            public void appended(Message message) {}
-
-            @Override
-            public void truncated(long firstOffset) {}
-
-            @Override
-            public void committed() {
-                Handoff.execute(timer, look);
-            }
-
-            @Override
-            public void deleted() {
-                Handoff.execute(timer, look);
-            }
-        });
+        };
+        Runnable unfollow = store.follow(id, seen);
         ScheduledFuture<?> timeout = timer.schedule(() -> result.complete(latest.get()), wait.toNanos(),
                 TimeUnit.NANOSECONDS);
         result.whenComplete((r, e) -> {
-            watch.cancel();
+            unfollow.run();
             timeout.cancel(false);
         });
-        timer.execute(look); // a change between the first look and the watch
+        store.find(id).whenComplete((now, e) -> { // a change between the first look and following
+            if (e == null) {
+                seen.accept(now);
+            }
+        });
         return result;
     }
 

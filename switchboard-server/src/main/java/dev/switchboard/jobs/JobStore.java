@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
 
 /**
  * Where jobs are kept and changed: the one part of jobs that differs between engines. {@link EmbeddedJobStore} runs
@@ -19,6 +20,13 @@ interface JobStore extends AutoCloseable {
 
     /** The stored result of a succeeded job whose result is not inline, or null when it expired. */
     CompletableFuture<byte[]> storedResult(String id);
+
+    /**
+     * Hands {@code changed} the job each time a change of it is readable (its event included), and null once the job
+     * is gone, until the returned handle is run. It may be called on the engine's thread, so it must not block, and
+     * it may miss nothing but the changes before this call (look once after calling this).
+     */
+    Runnable follow(String id, Consumer<Job> changed);
 
     /** The queue's settings and counts, or null when the queue is neither configured nor holds jobs. */
     CompletableFuture<QueueInfo> queue(String queue);

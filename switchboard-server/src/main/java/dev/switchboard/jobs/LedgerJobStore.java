@@ -1,6 +1,8 @@
 package dev.switchboard.jobs;
 
+import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.JobLedger;
+import dev.switchboard.broker.TopicWatcher;
 import dev.switchboard.jobs.JobService.Claimed;
 import dev.switchboard.jobs.JobService.QueueInfo;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
 
 /**
  * Jobs kept by the engine and shared by its nodes ({@link JobLedger}, Redis): no state here, every call is one
@@ -18,11 +21,13 @@ import java.util.concurrent.ScheduledExecutorService;
  * renders what the public form of a result shows, which the jobs layer owns.
  */
 final class LedgerJobStore implements JobStore {
+    private final Broker broker;
     private final JobLedger ledger;
     private final JobRules rules;
     private final SecureRandom random = new SecureRandom();
 
-    LedgerJobStore(JobLedger ledger, JobRules rules) {
+    LedgerJobStore(Broker broker, JobLedger ledger, JobRules rules) {
+        this.broker = broker;
         this.ledger = ledger;
         this.rules = rules;
     }
@@ -35,6 +40,21 @@ final class LedgerJobStore implements JobStore {
     @Override
     public CompletableFuture<byte[]> storedResult(String id) {
         return ledger.result(id);
+    }
+
+    /**
+     * Follows the job's topic, which every node hears of: a change's state can be read before its event is heard,
+     * so a look woken by the event finds the new state.
+     */
+    @Override
+    public Runnable follow(String id, Consumer<Job> changed) {
+        Runnable look = () -> find(id).whenComplete((now, e) -> {
+            if (e == null) { // else the next change or the end of the wait looks again
+                changed.accept(now);
+            }
+        });
+        Broker.Watch watch = broker.watch(JobKeys.topic(id), TopicWatcher.onChange(look));
+        return watch::cancel;
     }
 
     @Override

@@ -1,12 +1,13 @@
 package dev.switchboard.log;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.MessageHeaders;
 import dev.switchboard.broker.Retention;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -439,19 +440,26 @@ public final class RocksLog implements AutoCloseable {
         return ByteBuffer.allocate(8 + k.length).putLong(topicId).put(k).array();
     }
 
+    /** Streamed, not built as a tree: every commit writes the record of each topic it touches. */
     private static byte[] encodeTopic(StoredTopic t) {
-        ObjectNode n = JSON.createObjectNode()
-                .put("id", t.id()).put("name", t.name()).put("created", t.created())
-                .put("first", t.firstOffset()).put("last", t.lastOffset()).put("bytes", t.bytes());
-        Retention r = t.retention();
-        if (r.maxMessages() != null) n.put("maxMessages", r.maxMessages());
-        if (r.maxAge() != null) n.put("maxAgeMs", r.maxAge().toMillis());
-        if (r.maxBytes() != null) n.put("maxBytes", r.maxBytes());
-        try {
-            return JSON.writeValueAsBytes(n);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(160);
+        try (JsonGenerator g = JSON.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeNumberField("id", t.id());
+            g.writeStringField("name", t.name());
+            g.writeNumberField("created", t.created());
+            g.writeNumberField("first", t.firstOffset());
+            g.writeNumberField("last", t.lastOffset());
+            g.writeNumberField("bytes", t.bytes());
+            Retention r = t.retention();
+            if (r.maxMessages() != null) g.writeNumberField("maxMessages", r.maxMessages());
+            if (r.maxAge() != null) g.writeNumberField("maxAgeMs", r.maxAge().toMillis());
+            if (r.maxBytes() != null) g.writeNumberField("maxBytes", r.maxBytes());
+            g.writeEndObject();
         } catch (IOException e) {
             throw new LogException("cannot encode topic record", e);
         }
+        return out.toByteArray();
     }
 
     private static StoredTopic decodeTopic(byte[] bytes) {

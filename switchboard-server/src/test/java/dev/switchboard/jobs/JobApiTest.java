@@ -559,6 +559,12 @@ class JobApiTest {
         assertThat(job.get("result").asText()).isEqualTo("FAST");
         assertThat(r.header("location")).isEqualTo("/v1/jobs/" + job.get("id").asText());
         assertThat(worker.get(10, SECONDS).status()).isEqualTo(200);
+        // Answered by the commit that finished the job, once its events were readable: the last one is the answer.
+        Response events = http.get("/v1/topics/" + JobService.topicOf(job.get("id").asText())
+                + "/messages?from=earliest");
+        JsonNode messages = events.json().get("messages");
+        assertThat(messages.get(messages.size() - 1).get("data")).isEqualTo(job);
+        assertThat(messages.get(messages.size() - 1).get("offset").asLong()).isEqualTo(job.get("version").asLong());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.switchboard.codec.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.broker.Handoff;
 import dev.switchboard.jobs.Job;
 import dev.switchboard.jobs.JobJson;
 import dev.switchboard.jobs.JobService;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -43,9 +45,12 @@ public final class JobEndpoints {
         jobs.requireWait(wait); // before the submit: a refused request must not leave a job behind
         byte[] payload = ByteBufUtil.getBytes(ex.request().content());
         String type = contentType(ex);
-        ex.respondWhenDone(jobs.submit(queue, type, payload, ex.header("Idempotency-Key")).thenCompose(job ->
-                wait.isZero() ? CompletableFuture.completedFuture(job)
-                        : jobs.awaitFinished(job, wait, ex.ctx().executor())), wait, job -> {
+        CompletableFuture<Job> submitted = jobs.submit(queue, type, payload, ex.header("Idempotency-Key"));
+        // The wait starts on the connection's loop: its timer belongs there, and the writer that committed the
+        // submit hands the loop this with the commit's other answers.
+        Executor loop = ex.ctx().executor();
+        ex.respondWhenDone(wait.isZero() ? submitted : submitted.thenComposeAsync(job ->
+                jobs.awaitFinished(job, wait, ex.ctx().executor()), task -> Handoff.execute(loop, task)), wait, job -> {
             FullHttpResponse r = jobResponse(job.status().isTerminal() && !wait.isZero()
                     ? HttpResponseStatus.OK : HttpResponseStatus.ACCEPTED, JobJson.publicForm(job));
             r.headers().set(HttpHeaderNames.LOCATION, "/v1/jobs/" + job.id());
