@@ -29,6 +29,8 @@ import io.lettuce.core.cluster.RedisClusterURIUtil;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -59,6 +61,7 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 
 /**
  * The engine on Redis: every node of a cluster of Switchboard servers opens one on the same Redis, and they behave as
@@ -101,6 +104,8 @@ public final class RedisBroker implements Broker {
     private final RedisHealth health;
     final RedisReads reads;
     private final RedisWatchers watchers;
+    /** On Redis Cluster, watching for slots whose master changed (a failover). */
+    private final Disposable failovers;
     final RedisWriter writer;
     private final RedisChanges changes;
     final ExecutorService answers;
@@ -137,11 +142,15 @@ public final class RedisBroker implements Broker {
                     // so a node that is away delays them up to the command timeout rather than refusing at once.
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                     .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
-                    // A slot that moved (MOVED, ASK) or a node that keeps failing reloads the slot map at once.
+                    // A slot that moved (MOVED, ASK) or a node that keeps failing reloads the slot map at once. A
+                    // dead master's reconnects trigger a reload before its replica is promoted; Lettuce's default
+                    // of one adaptive reload per 30 s would then keep its slots unserved that long, so one a
+                    // second. The periodic reload catches a failover that no command to the slot noticed.
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAdaptiveRefreshTrigger(
                             RefreshTrigger.MOVED_REDIRECT, RefreshTrigger.ASK_REDIRECT,
                             RefreshTrigger.PERSISTENT_RECONNECTS, RefreshTrigger.UNCOVERED_SLOT,
-                            RefreshTrigger.UNKNOWN_NODE).build()).build());
+                            RefreshTrigger.UNKNOWN_NODE).adaptiveRefreshTriggersTimeout(Duration.ofSeconds(1))
+                            .enablePeriodicRefresh(Duration.ofSeconds(10)).build()).build());
             this.client = clusterClient;
         } else {
             RedisURI redisUri = RedisURI.create(uri);
@@ -186,6 +195,9 @@ public final class RedisBroker implements Broker {
                 .daemon(true).factory());
         this.reads = new RedisReads(this);
         this.watchers = new RedisWatchers(connectPubSub(), keys, this);
+        this.failovers = cluster ? resources.eventBus().get().ofType(ClusterTopologyChangedEvent.class)
+                .subscribe(e -> watchers.subscribeAgainWhereMastersChanged(slot ->
+                        !masterOf(e.before(), slot).equals(masterOf(e.after(), slot)))) : null;
         this.writer = new RedisWriter(redis, answers, waitReplicas, limits.maxPendingPublishes(), metrics);
         this.changes = new RedisChanges(this, blocking, limits, idempotencyTtl);
         this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("switchboard-redis-timer")
@@ -194,6 +206,12 @@ public final class RedisBroker implements Broker {
         Gauge.builder("switchboard.topics", this, b -> b.unhealthy().isPresent() ? Double.NaN : b.topicCount())
                 .description("Topics stored").register(metrics);
         log.info("engine: Redis at {}", where);
+    }
+
+    /** The id of the master that serves {@code slot} in a cluster's slot map, or "" when none does. */
+    private static String masterOf(List<RedisClusterNode> nodes, int slot) {
+        return nodes.stream().filter(n -> n.is(RedisClusterNode.NodeFlag.UPSTREAM) && n.hasSlot(slot))
+                .map(RedisClusterNode::getNodeId).findFirst().orElse("");
     }
 
     /**
@@ -395,6 +413,9 @@ public final class RedisBroker implements Broker {
     public void close() {
         if (!closing.compareAndSet(false, true)) {
             return;
+        }
+        if (failovers != null) {
+            failovers.dispose();
         }
         watchers.close(); // first: a watcher told of a change may still call the engine
         synchronized (this) {
