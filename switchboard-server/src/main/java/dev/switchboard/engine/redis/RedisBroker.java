@@ -58,6 +58,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -196,7 +197,7 @@ public final class RedisBroker implements Broker {
         this.reads = new RedisReads(this);
         this.watchers = new RedisWatchers(connectPubSub(), keys, this);
         this.failovers = cluster ? resources.eventBus().get().ofType(ClusterTopologyChangedEvent.class)
-                .subscribe(e -> watchers.subscribeAgainWhereMastersChanged(slot ->
+                .subscribe(e -> subscribeAgainWhereMastersChanged(slot ->
                         !masterOf(e.before(), slot).equals(masterOf(e.after(), slot)))) : null;
         this.writer = new RedisWriter(redis, answers, waitReplicas, limits.maxPendingPublishes(), metrics);
         this.changes = new RedisChanges(this, blocking, limits, idempotencyTtl);
@@ -206,6 +207,22 @@ public final class RedisBroker implements Broker {
         Gauge.builder("switchboard.topics", this, b -> b.unhealthy().isPresent() ? Double.NaN : b.topicCount())
                 .description("Topics stored").register(metrics);
         log.info("engine: Redis at {}", where);
+    }
+
+    /**
+     * After a failover: Lettuce restores a shard channel's subscription only on the node it was made on, which is
+     * gone, so each channel still wanted in a slot whose master changed is subscribed on its new master.
+     */
+    private void subscribeAgainWhereMastersChanged(IntPredicate changedMaster) {
+        watchers.subscribeAgainWhereMastersChanged(changedMaster);
+        synchronized (this) {
+            if (jobs != null) {
+                jobs.subscribeAgainWhereMastersChanged(changedMaster);
+            }
+            if (live != null) {
+                live.subscribeAgainWhereMastersChanged(changedMaster);
+            }
+        }
     }
 
     /** The id of the master that serves {@code slot} in a cluster's slot map, or "" when none does. */

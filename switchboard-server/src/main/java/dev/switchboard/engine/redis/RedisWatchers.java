@@ -396,9 +396,8 @@ final class RedisWatchers {
     }
 
     /**
-     * Subscribes again, on the new master, to each watched topic whose slot {@code changedMaster} (a replica
-     * promoted): Lettuce restores a shard channel's subscription only on the node it was made on, which is gone. The
-     * confirmation catches the topic's watchers up on what the new master stored meanwhile.
+     * Subscribes again to each watched topic whose slot {@code changedMaster} (a failover); the confirmation catches
+     * the topic's watchers up on what the new master stored meanwhile.
      */
     void subscribeAgainWhereMastersChanged(IntPredicate changedMaster) {
         for (String topic : groups.keySet()) {
