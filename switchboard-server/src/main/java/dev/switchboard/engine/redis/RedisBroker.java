@@ -198,9 +198,6 @@ public final class RedisBroker implements Broker {
                 .daemon(true).factory());
         this.reads = new RedisReads(this);
         this.watchers = new RedisWatchers(connectPubSub(), keys, this);
-        this.failovers = cluster ? resources.eventBus().get().ofType(ClusterTopologyChangedEvent.class)
-                .subscribe(e -> subscribeAgainWhereMastersChanged(slot ->
-                        !masterOf(e.before(), slot).equals(masterOf(e.after(), slot)))) : null;
         this.writer = new RedisWriter(redis, answers, waitReplicas, limits.maxPendingPublishes(), metrics);
         this.changes = new RedisChanges(this, blocking, limits, idempotencyTtl);
         this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("switchboard-redis-timer")
@@ -208,6 +205,10 @@ public final class RedisBroker implements Broker {
         timer.scheduleWithFixedDelay(health::pingAndAge, 0, RedisHealth.PING_MILLIS, TimeUnit.MILLISECONDS);
         Gauge.builder("switchboard.topics", this, b -> b.unhealthy().isPresent() ? Double.NaN : b.topicCount())
                 .description("Topics stored").register(metrics);
+        // Last: subscribing again retries on the timer.
+        this.failovers = cluster ? resources.eventBus().get().ofType(ClusterTopologyChangedEvent.class)
+                .subscribe(e -> subscribeAgainWhereMastersChanged(slot ->
+                        !masterOf(e.before(), slot).equals(masterOf(e.after(), slot)))) : null;
         log.info("engine: Redis at {}", where);
     }
 
