@@ -6,13 +6,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
 
 /**
  * A real Redis Cluster of three masters (Debian's redis-server with {@code cluster-enabled yes}, joined by
- * {@code redis-cli --cluster create}) on free loopback ports, for the tests of the engine on Redis Cluster. Each
- * node's cluster bus listens on its port + 10000, so both must be free. {@link #close} stops every node.
+ * {@code redis-cli --cluster create}) on free loopback ports, for the tests of the engine on Redis Cluster; with
+ * {@link #startWithReplicas} each master has a replica that takes over when it fails. Each node's cluster bus listens
+ * on its port + 10000, so both must be free. {@link #close} stops every node.
  */
 public final class RedisCluster implements AutoCloseable {
     private static final int MASTERS = 3;
@@ -23,17 +25,34 @@ public final class RedisCluster implements AutoCloseable {
 
     /** Starts the nodes in subdirectories of {@code dir}, creates the cluster and waits until it serves every slot. */
     public static RedisCluster start(Path dir) {
+        return start(dir, 0, Duration.ofSeconds(5));
+    }
+
+    /**
+     * Starts three masters and a replica of each, which the others promote once its master has not answered for
+     * {@code nodeTimeout} ({@code cluster-node-timeout}); returns once every replica holds its master's data.
+     */
+    public static RedisCluster startWithReplicas(Path dir, Duration nodeTimeout) {
+        RedisCluster c = start(dir, 1, nodeTimeout);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> c.nodes.stream().filter(n -> !c.isMaster(n)).allMatch(n -> n.cli("INFO", "replication")
+                        .contains("master_link_status:up")));
+        return c;
+    }
+
+    private static RedisCluster start(Path dir, int replicasPerMaster, Duration nodeTimeout) {
         RedisCluster c = new RedisCluster();
         try {
-            for (int i = 0; i < MASTERS; i++) {
+            for (int i = 0; i < MASTERS * (1 + replicasPerMaster); i++) {
                 Path nodeDir = dir.resolve("node" + i);
                 c.nodes.add(RedisServer.start(nodeDir, portWithFreeBus(), "--cluster-enabled", "yes",
                         "--cluster-config-file", nodeDir.resolve("nodes.conf").toString(),
-                        "--cluster-node-timeout", "5000"));
+                        "--cluster-node-timeout", String.valueOf(nodeTimeout.toMillis())));
             }
+            // redis-cli makes the first MASTERS nodes named the masters and the rest their replicas.
             List<String> create = new ArrayList<>(List.of("--cluster", "create"));
             c.nodes.forEach(n -> create.add("127.0.0.1:" + n.port()));
-            create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+            create.addAll(List.of("--cluster-replicas", String.valueOf(replicasPerMaster), "--cluster-yes"));
             c.nodes.getFirst().cli(create.toArray(String[]::new));
             // Every node must know the whole slot map, not only the one redis-cli created it from.
             Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
@@ -55,9 +74,26 @@ public final class RedisCluster implements AutoCloseable {
         return nodes;
     }
 
-    /** Empties every master (FLUSHALL is per node in a cluster). */
+    /** The master that serves the hash slot of {@code key}. */
+    public RedisServer masterOf(String key) {
+        return ownerOf(Integer.parseInt(nodes.getFirst().cli("CLUSTER", "KEYSLOT", key)));
+    }
+
+    /** The replica of {@code master} (ROLE on a replica: "slave", its master's host and port, …). */
+    public RedisServer replicaOf(RedisServer master) {
+        return nodes.stream().filter(n -> n != master && n.cli("ROLE").lines().skip(2).findFirst()
+                        .equals(Optional.of(String.valueOf(master.port()))))
+                .findFirst().orElseThrow(() -> new IllegalStateException("no replica of " + master.port()));
+    }
+
+    /** Whether {@code n} serves slots now (a replica becomes one when it takes over from its master). */
+    public boolean isMaster(RedisServer n) {
+        return n.cli("ROLE").startsWith("master");
+    }
+
+    /** Empties every master (FLUSHALL is per node in a cluster; replicas follow their master). */
     public void flushAll() {
-        nodes.forEach(n -> n.cli("FLUSHALL"));
+        nodes.stream().filter(this::isMaster).forEach(n -> n.cli("FLUSHALL"));
     }
 
     /**
@@ -68,7 +104,7 @@ public final class RedisCluster implements AutoCloseable {
         RedisServer first = nodes.getFirst();
         int slot = Integer.parseInt(first.cli("CLUSTER", "KEYSLOT", key));
         RedisServer from = ownerOf(slot);
-        RedisServer to = nodes.stream().filter(n -> n != from).findFirst().orElseThrow();
+        RedisServer to = nodes.stream().filter(n -> n != from && isMaster(n)).findFirst().orElseThrow();
         String fromId = from.cli("CLUSTER", "MYID");
         String toId = to.cli("CLUSTER", "MYID");
         String s = String.valueOf(slot);

@@ -30,6 +30,8 @@ import io.lettuce.core.cluster.RedisClusterURIUtil;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -57,9 +59,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 
 /**
  * The engine on Redis: every node of a cluster of Switchboard servers opens one on the same Redis, and they behave as
@@ -102,6 +106,8 @@ public final class RedisBroker implements Broker {
     private final RedisHealth health;
     final RedisReads reads;
     private final RedisWatchers watchers;
+    /** On Redis Cluster, watching for slots whose master changed (a failover). */
+    private final Disposable failovers;
     final RedisWriter writer;
     private final RedisChanges changes;
     final ExecutorService answers;
@@ -139,11 +145,15 @@ public final class RedisBroker implements Broker {
                     // so a node that is away delays them up to the command timeout rather than refusing at once.
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                     .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
-                    // A slot that moved (MOVED, ASK) or a node that keeps failing reloads the slot map at once.
+                    // A slot that moved (MOVED, ASK) or a node that keeps failing reloads the slot map at once. A
+                    // dead master's reconnects trigger a reload before its replica is promoted; Lettuce's default
+                    // of one adaptive reload per 30 s would then keep its slots unserved that long, so one a
+                    // second. The periodic reload catches a failover that no command to the slot noticed.
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAdaptiveRefreshTrigger(
                             RefreshTrigger.MOVED_REDIRECT, RefreshTrigger.ASK_REDIRECT,
                             RefreshTrigger.PERSISTENT_RECONNECTS, RefreshTrigger.UNCOVERED_SLOT,
-                            RefreshTrigger.UNKNOWN_NODE).build()).build());
+                            RefreshTrigger.UNKNOWN_NODE).adaptiveRefreshTriggersTimeout(Duration.ofSeconds(1))
+                            .enablePeriodicRefresh(Duration.ofSeconds(10)).build()).build());
             this.client = clusterClient;
         } else {
             RedisURI redisUri = RedisURI.create(uri);
@@ -195,7 +205,33 @@ public final class RedisBroker implements Broker {
         timer.scheduleWithFixedDelay(health::pingAndAge, 0, RedisHealth.PING_MILLIS, TimeUnit.MILLISECONDS);
         Gauge.builder("switchboard.topics", this, b -> b.unhealthy().isPresent() ? Double.NaN : b.topicCount())
                 .description("Topics stored").register(metrics);
+        // Last: subscribing again retries on the timer.
+        this.failovers = cluster ? resources.eventBus().get().ofType(ClusterTopologyChangedEvent.class)
+                .subscribe(e -> subscribeAgainWhereMastersChanged(slot ->
+                        !masterOf(e.before(), slot).equals(masterOf(e.after(), slot)))) : null;
         log.info("engine: Redis at {}", where);
+    }
+
+    /**
+     * After a failover: Lettuce restores a shard channel's subscription only on the node it was made on, which is
+     * gone, so each channel still wanted in a slot whose master changed is subscribed on its new master.
+     */
+    private void subscribeAgainWhereMastersChanged(IntPredicate changedMaster) {
+        watchers.subscribeAgainWhereMastersChanged(changedMaster);
+        synchronized (this) {
+            if (jobs != null) {
+                jobs.subscribeAgainWhereMastersChanged(changedMaster);
+            }
+            if (live != null) {
+                live.subscribeAgainWhereMastersChanged(changedMaster);
+            }
+        }
+    }
+
+    /** The id of the master that serves {@code slot} in a cluster's slot map, or "" when none does. */
+    private static String masterOf(List<RedisClusterNode> nodes, int slot) {
+        return nodes.stream().filter(n -> n.is(RedisClusterNode.NodeFlag.UPSTREAM) && n.hasSlot(slot))
+                .map(RedisClusterNode::getNodeId).findFirst().orElse("");
     }
 
     /**
@@ -405,6 +441,9 @@ public final class RedisBroker implements Broker {
     public void close() {
         if (!closing.compareAndSet(false, true)) {
             return;
+        }
+        if (failovers != null) {
+            failovers.dispose();
         }
         watchers.close(); // first: a watcher told of a change may still call the engine
         synchronized (this) {

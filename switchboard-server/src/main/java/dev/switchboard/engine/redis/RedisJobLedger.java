@@ -3,6 +3,7 @@ package dev.switchboard.engine.redis;
 import dev.switchboard.broker.JobLedger;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.security.SecureRandom;
@@ -18,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.IntPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -223,10 +225,24 @@ final class RedisJobLedger implements JobLedger {
         }
     }
 
+    /** Subscribes again to the wake-ups of each queue with held claims whose slot {@code changedMaster}. */
+    void subscribeAgainWhereMastersChanged(IntPredicate changedMaster) {
+        for (String queue : held.keySet()) {
+            String channel = wakeChannel(queue);
+            if (changedMaster.test(SlotHash.getSlot(channel))) {
+                broker.subscribeAgain(wakeUps, channel, () -> !closed && held.containsKey(queue));
+            }
+        }
+    }
+
+    private String wakeChannel(String queue) {
+        return broker.keys.prefix() + "{q:" + queue + WAKE_SUFFIX;
+    }
+
     private CompletableFuture<List<Claimed>> hold(String queue, HeldClaim claim, Duration wait) {
         while (true) {
             Held h = held.computeIfAbsent(queue, q -> {
-                wakeUps.async().ssubscribe(broker.keys.prefix() + "{q:" + q + WAKE_SUFFIX).thenRun(
+                wakeUps.async().ssubscribe(wakeChannel(q)).thenRun(
                         () -> broker.timer.execute(() -> tryHeld(q)));
                 return new Held();
             });
@@ -308,7 +324,7 @@ final class RedisJobLedger implements JobLedger {
                 if (h.claims.isEmpty() && !h.trying) {
                     h.gone = true;
                     held.remove(queue, h);
-                    wakeUps.async().sunsubscribe(broker.keys.prefix() + "{q:" + queue + WAKE_SUFFIX);
+                    wakeUps.async().sunsubscribe(wakeChannel(queue));
                     return;
                 }
             }

@@ -3,6 +3,7 @@ package dev.switchboard.engine.redis;
 import dev.switchboard.broker.LiveExchange;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.Base16;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -26,6 +27,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.IntPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -139,6 +141,13 @@ final class RedisLive implements LiveExchange {
         if (listeners > 0 && --listeners == 0) {
             pubsub.async().sunsubscribe(channel);
             subscribed = CompletableFuture.completedFuture(null);
+        }
+    }
+
+    /** Subscribes again to the live channel, while listening, when its slot {@code changedMaster}. */
+    void subscribeAgainWhereMastersChanged(IntPredicate changedMaster) {
+        if (changedMaster.test(SlotHash.getSlot(channel))) {
+            engine.subscribeAgain(pubsub, channel, this::isListening);
         }
     }
 

@@ -5,6 +5,7 @@ import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.TopicWatcher;
 import dev.switchboard.wire.ApiException;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.IntPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -390,6 +392,19 @@ final class RedisWatchers {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw RedisBroker.unavailable(e);
+        }
+    }
+
+    /**
+     * Subscribes again to each watched topic whose slot {@code changedMaster} (a failover); the confirmation catches
+     * the topic's watchers up on what the new master stored meanwhile.
+     */
+    void subscribeAgainWhereMastersChanged(IntPredicate changedMaster) {
+        for (String topic : groups.keySet()) {
+            String channel = keys.channel(topic);
+            if (changedMaster.test(SlotHash.getSlot(channel))) {
+                broker.subscribeAgain(pubsub, channel, () -> !closing && groups.containsKey(topic));
+            }
         }
     }
 
