@@ -192,9 +192,9 @@ public final class Delivery {
         return PatternFollow.start(broker, matches, listener);
     }
 
-    /** {@link #follow} for callers on an event loop: the engine's listing of topics is awaited off the loop. */
+    /** {@link #follow} for callers on an event loop: what it waits for on the engine is awaited off the loop. */
     public CompletableFuture<PatternFollow> followAsync(Predicate<String> matches, PatternFollow.Listener listener) {
-        return PatternFollow.startAsync(broker, matches, listener);
+        return PatternFollow.startAsync(broker, OPENER, matches, listener);
     }
 
     /** Live readers of a topic per transport ({@code ws}, {@code sse}, {@code longpoll}). */

@@ -102,6 +102,50 @@ class RedisFeedAttachTest {
         }
     }
 
+    /**
+     * A WebSocket pattern subscribe lists its topics (a round trip) and opens their feeds (one each) off the loop; the
+     * connection's later ops wait, so the {@code subscribed} reply, with the topics it found, comes first.
+     */
+    @Test
+    void aWebSocketPatternSubscribeWaitingOnRedisLeavesItsEventLoopFreeAndKeepsTheOrderOfReplies() throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
+             PausableProxy proxy = PausableProxy.to(redis.port());
+             TestServer server = TestServer.start(c -> c.withEngine("redis://127.0.0.1:" + proxy.port())
+                     .withIoThreads(1));
+             WsClient ws = WsClient.connect(server, "/v1/ws")) {
+            assertThat(server.post("/v1/topics/room.a/messages", "text/plain", "before").statusCode()).isEqualTo(201);
+            proxy.pause();
+            ws.send("{\"op\":\"subscribe\",\"topic\":\"room.*\",\"id\":\"1\"}");
+            ws.send("{\"op\":\"nonsense\",\"id\":\"2\"}");
+            // The node began following the pattern (it listens for new topics before listing them): Redis does not answer.
+            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients("switchboard:created"));
+
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(ws.inbox).as("no reply before the subscribe's").isEmpty();
+
+            proxy.resume();
+            JsonNode subscribed = ws.next();
+            assertThat(subscribed.get("op").asText()).isEqualTo("subscribed");
+            assertThat(subscribed.get("id").asText()).isEqualTo("1");
+            assertThat(subscribed.get("following").get("room.a").asLong()).as("after the message stored").isEqualTo(2);
+            JsonNode refused = ws.next();
+            assertThat(refused.get("op").asText()).isEqualTo("error");
+            assertThat(refused.get("id").asText()).isEqualTo("2");
+            // A listed topic, then one created later: each feed opened, each message delivered.
+            assertThat(server.post("/v1/topics/room.a/messages", "text/plain", "listed").statusCode()).isEqualTo(201);
+            JsonNode listed = ws.next();
+            assertThat(listed.get("topic").asText()).isEqualTo("room.a");
+            assertThat(listed.get("data").asText()).isEqualTo("listed");
+            assertThat(server.post("/v1/topics/room.b/messages", "text/plain", "created").statusCode()).isEqualTo(201);
+            JsonNode created = ws.next();
+            assertThat(created.get("topic").asText()).isEqualTo("room.b");
+            assertThat(created.get("data").asText()).isEqualTo("created");
+        }
+    }
+
     /** On NATS a SUB's later ops wait for it: the PONG to a PING after it says the SUB is live. */
     @Test
     void aNatsSubWaitingOnRedisLeavesItsEventLoopFreeAndItsPongWaitsForIt() throws Exception {

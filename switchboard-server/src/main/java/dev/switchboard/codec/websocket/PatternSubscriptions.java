@@ -93,13 +93,35 @@ final class PatternSubscriptions {
         /** Topics found after the start whose feeds are opening; counted as followed, so the limits hold. */
         final Set<String> opening = new HashSet<>();
         PatternFollow follow;
-        /** Topics the follow told while it started (listed, or created while their feeds opened); null once started. */
-        Map<String, StartPosition> listed = new LinkedHashMap<>();
+        /**
+         * Topics the follow told while the subscribe started (listed, or created while their feeds opened); null once
+         * started. Kept here as they are told, on the engine's thread, so all listed are in before the listing ends.
+         */
+        private Map<String, StartPosition> starting = new LinkedHashMap<>();
         boolean ended;
 
         Pattern(NamePattern pattern, Start start) {
             this.pattern = pattern;
             this.start = start;
+        }
+
+        /** False once started: then the topic is the loop's to follow. */
+        synchronized boolean toldWhileStarting(String topic, StartPosition told) {
+            if (starting == null) {
+                return false;
+            }
+            starting.putIfAbsent(topic, told);
+            return true;
+        }
+
+        synchronized List<String> toldSoFar() {
+            return List.copyOf(starting.keySet());
+        }
+
+        synchronized Map<String, StartPosition> started() {
+            Map<String, StartPosition> told = starting;
+            starting = null;
+            return told;
         }
 
         int followed() {
@@ -180,17 +202,20 @@ final class PatternSubscriptions {
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + MAX_PATTERNS + " patterns per connection");
         }
         Pattern fresh = new Pattern(pattern, start);
-        ops.holdOps();
-        // Handed over after the listing's own hand-offs (told below): the listed topics are all known by then.
-        delivery.followAsync(t -> pattern.reaches(t) && grants.maySubscribe(t),
-                        (t, told) -> onLoop(() -> told(fresh, t, told)))
-                .whenComplete((follow, error) -> Handoff.execute(ctx.executor(), () -> {
-                    try {
-                        listed(text, fresh, follow, error, id);
-                    } catch (ApiException e) {
-                        ended(fresh, id, e);
+        CompletableFuture<PatternFollow> following = delivery.followAsync(
+                t -> pattern.reaches(t) && grants.maySubscribe(t), (t, told) -> {
+                    if (!fresh.toldWhileStarting(t, told)) {
+                        onLoop(() -> told(fresh, t, told));
                     }
-                }));
+                });
+        ops.holdOps();
+        following.whenComplete((follow, error) -> Handoff.execute(ctx.executor(), () -> {
+            try {
+                listed(text, fresh, follow, error, id);
+            } catch (ApiException e) {
+                ended(fresh, id, e);
+            }
+        }));
     }
 
     /** The pattern's existing topics are listed: within the limits, their feeds open. */
@@ -205,13 +230,13 @@ final class PatternSubscriptions {
         }
         Pattern old = patterns.get(text);
         int room = maxSubscriptions - otherSubscriptions.getAsInt() - topicCount() + (old == null ? 0 : old.followed());
-        int found = fresh.listed.size();
+        List<String> names = fresh.toldSoFar();
+        int found = names.size();
         if (found > Math.min(MAX_TOPICS_PER_PATTERN, room)) {
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "pattern '" + text + "' matches " + found
                     + " topics; a pattern follows at most " + MAX_TOPICS_PER_PATTERN + " and this connection has room"
                     + " for " + Math.max(0, room) + " more subscriptions; nothing was subscribed");
         }
-        List<String> names = List.copyOf(fresh.listed.keySet());
         CompletableFuture<List<TopicFeed>> attaching = delivery.attachAllAsync(names);
         if (attaching.isDone() && !attaching.isCompletedExceptionally()) {
             attached(text, fresh, names, attaching.join(), id); // the embedded engine, or feeds open already
@@ -237,8 +262,7 @@ final class PatternSubscriptions {
         if (old != null) {
             end(old);
         }
-        Map<String, StartPosition> told = fresh.listed;
-        fresh.listed = null;
+        Map<String, StartPosition> told = fresh.started();
         ObjectNode reply = WebSocketSession.reply("subscribed", id).put("topic", text).put("pattern", true);
         ObjectNode following = reply.putObject("following");
         Iterator<TopicFeed> opened = feeds.iterator();
@@ -303,7 +327,7 @@ final class PatternSubscriptions {
         return new Start(StartPosition.EARLIEST, offsets);
     }
 
-    /** Announcements of new topics come on the engine's threads; the listing at the start on this loop. */
+    /** Announcements of new topics come on the engine's threads. */
     private void onLoop(Runnable task) {
         if (ctx.executor().inEventLoop()) {
             task.run();
@@ -312,11 +336,8 @@ final class PatternSubscriptions {
         }
     }
 
+    /** A topic created after the pattern started. */
     private void told(Pattern p, String topic, StartPosition told) {
-        if (p.listed != null) {
-            p.listed.putIfAbsent(topic, told);
-            return;
-        }
         if (p.ended || closed || p.opening.contains(topic)) {
             return;
         }
