@@ -114,7 +114,9 @@ class RedisFeedAttachTest {
              TestServer server = TestServer.start(c -> c.withEngine("redis://127.0.0.1:" + proxy.port())
                      .withIoThreads(1));
              WsClient ws = WsClient.connect(server, "/v1/ws")) {
+            // Created before the node listens for new topics: listed, never announced.
             assertThat(server.post("/v1/topics/room.a/messages", "text/plain", "before").statusCode()).isEqualTo(201);
+            assertThat(server.post("/v1/topics/desk.a/messages", "text/plain", "before").statusCode()).isEqualTo(201);
             proxy.pause();
             ws.send("{\"op\":\"subscribe\",\"topic\":\"room.*\",\"id\":\"1\"}");
             ws.send("{\"op\":\"nonsense\",\"id\":\"2\"}");
@@ -143,6 +145,18 @@ class RedisFeedAttachTest {
             JsonNode created = ws.next();
             assertThat(created.get("topic").asText()).isEqualTo("room.b");
             assertThat(created.get("data").asText()).isEqualTo("created");
+
+            // The node listens for new topics already: another pattern waits only on its listing, off the loop too.
+            proxy.pause();
+            ws.send("{\"op\":\"subscribe\",\"topic\":\"desk.*\",\"id\":\"3\"}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients("switchboard:topics"));
+            assertThat(http.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            assertThat(ws.inbox).isEmpty();
+            proxy.resume();
+            JsonNode second = ws.next();
+            assertThat(second.get("id").asText()).isEqualTo("3");
+            assertThat(second.get("following").get("desk.a").asLong()).isEqualTo(2);
         }
     }
 
