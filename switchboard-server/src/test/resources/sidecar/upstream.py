@@ -2,6 +2,8 @@
 
 Prints "listening <port>" once it accepts connections. Paths:
   /echo         any method; answers JSON: method, path, headers, body length and sha256 (chunked bodies decoded)
+  /drip         as /echo, but reads the body slowly through a small receive buffer (16 KiB reads, a pause of 1 ms
+                after each 64 KiB), so that a proxy's writes to it stop and resume many times
   /mirror       answers the request body back, chunked, in 64 KiB pieces
   /big?n=N      answers N bytes (a repeating pattern), chunked
   /slow?ms=N    answers after N ms
@@ -13,6 +15,7 @@ Prints "listening <port>" once it accepts connections. Paths:
   /connections  open connections to this app right now (the sidecar's pool)
   /generate?n=N&id=K    answers N bytes (a repeating random block) with a Content-Length, counting what it wrote
   /sink?id=K    reads 1 MiB of the request body, waits for /release?id=K, reads the rest; answers length and sha256
+  /early?id=K   as /sink, but answers 200 (chunked) before reading the body, and its length and sha256 once read
   /progress?id=K        what /generate or /sink K wrote or read so far, and the sha256 once done
   /ws/echo[?refuse=1]   a WebSocket (RFC 6455, written here: the standard library has none) that first sends a text
                 message with the upgrade request's path and headers, then echoes each frame; "close-me" makes it
@@ -26,6 +29,7 @@ import hashlib
 import base64
 import json
 import os
+import socket
 import ssl
 import struct
 import sys
@@ -105,12 +109,14 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         url = urlsplit(self.path)
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
-        body = b"" if url.path == "/sink" else self.read_body()  # /sink reads its own, slowly
+        body = b"" if url.path in ("/sink", "/early", "/drip") else self.read_body()  # these read their own, slowly
         if url.path == "/echo":
             doc = {"method": self.command, "path": self.path,
                    "headers": {k.lower(): v for k, v in self.headers.items()},
                    "length": len(body), "sha256": hashlib.sha256(body).hexdigest()}
             self.send_body(200, json.dumps(doc).encode(), extra=[("X-Upstream", "python")])
+        elif url.path == "/drip":
+            self.drip()
         elif url.path == "/mirror":
             self.send_chunked(200, [body[i:i + 65536] for i in range(0, len(body), 65536)])
         elif url.path == "/big":
@@ -144,7 +150,14 @@ class Handler(BaseHTTPRequestHandler):
         elif url.path == "/generate":
             self.generate(int(q["n"]), q["id"])
         elif url.path == "/sink":
-            self.sink(q["id"])
+            self.send_body(200, json.dumps(self.read_gated(q["id"])).encode())
+        elif url.path == "/early":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            doc = json.dumps(self.read_gated(q["id"])).encode()
+            self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(doc), doc))
         elif url.path == "/release":
             gate(q["id"]).set()
             self.send_body(200, b"{}")
@@ -187,7 +200,23 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             progress[key] = {"written": written, "sha256": digest.hexdigest()}
 
-    def sink(self, key):
+    def drip(self):
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        n = int(self.headers["Content-Length"])
+        digest = hashlib.sha256()
+        done = 0
+        while done < n:
+            piece = self.rfile.read(min(16384, n - done))
+            if not piece:
+                break
+            digest.update(piece)
+            done += len(piece)
+            if done % 65536 == 0:
+                time.sleep(0.001)
+        self.send_body(200, json.dumps({"length": done, "sha256": digest.hexdigest()}).encode())
+
+    def read_gated(self, key):
+        """Reads 1 MiB of the body, waits for /release?id=key, reads the rest; returns its length and sha256."""
         n = int(self.headers["Content-Length"])
         digest = hashlib.sha256()
         done = 0
@@ -204,7 +233,7 @@ class Handler(BaseHTTPRequestHandler):
         doc = {"length": done, "sha256": digest.hexdigest()}
         with lock:
             progress[key] = dict(doc, read=done)
-        self.send_body(200, json.dumps(doc).encode())
+        return doc
 
     def websocket(self, path, q):
         global ws_open

@@ -225,6 +225,12 @@ public final class BenchCommand implements Runnable {
                 description = "Member counts, one group each. Default: ${DEFAULT-VALUE}")
         List<Integer> members;
 
+        @Option(names = "--members-on", split = ",", paramLabel = "URL",
+                description = {"Nodes of one cluster on a shared engine (docs/cluster.md), comma-separated: the members "
+                        + "of each group are spread over them, the topic is filled through --server. Default: all on "
+                        + "--server"})
+        List<URI> membersOn;
+
         @Option(names = "--messages", defaultValue = "100000",
                 description = "Messages in the topic, each acknowledged once per group. Default: ${DEFAULT-VALUE}")
         int messages;
@@ -244,8 +250,8 @@ public final class BenchCommand implements Runnable {
             if (messages < 1 || batch < 1 || batch > 1000 || size < 2 || members.stream().anyMatch(m -> m < 1)) {
                 throw client.usage("--messages and --members must be >= 1, --batch 1-1000, --size >= 2");
             }
-            GroupsBenchmark.Config config = new GroupsBenchmark.Config(client.server, redis, members, messages, batch,
-                    size);
+            GroupsBenchmark.Config config = new GroupsBenchmark.Config(client.server,
+                    membersOn == null ? List.of(client.server) : membersOn, redis, members, messages, batch, size);
             return BenchReport.print(new GroupsBenchmark(config, spec.commandLine().getErr()).run(), json,
                     spec.commandLine().getOut());
         }

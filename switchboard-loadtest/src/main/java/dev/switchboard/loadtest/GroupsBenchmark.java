@@ -30,9 +30,11 @@ public final class GroupsBenchmark {
     /**
      * The knobs of one run.
      *
-     * @param redis null, or the Redis whose streams are driven the same way
+     * @param membersOn the nodes the members are spread over (nodes of one cluster on a shared engine)
+     * @param redis     null, or the Redis whose streams are driven the same way
      */
-    public record Config(URI server, URI redis, List<Integer> members, int messages, int batch, int size) {}
+    public record Config(URI server, List<URI> membersOn, URI redis, List<Integer> members, int messages, int batch,
+                         int size) {}
 
     /** One group's run: how many members acknowledged how many messages in how long. */
     public record Run(String target, int members, long messages, double seconds, double messagesPerSecond) {}
@@ -137,9 +139,10 @@ public final class GroupsBenchmark {
     private long switchboardMember(int members, int index) throws Exception {
         String group = "/v1/topics/" + topic + "/groups/g" + members;
         String member = "?member=m" + index;
+        URI node = config.membersOn().get(index % config.membersOn().size());
         long acked = 0;
         while (true) {
-            HttpResponse<byte[]> fetched = post(group + "/fetch" + member + "&max=" + config.batch(), null);
+            HttpResponse<byte[]> fetched = post(node, group + "/fetch" + member + "&max=" + config.batch(), null);
             JsonNode messages = JSON.readTree(fetched.body()).path("messages");
             if (fetched.statusCode() != 200 || messages.isEmpty()) {
                 if (fetched.statusCode() != 200) {
@@ -151,7 +154,7 @@ public final class GroupsBenchmark {
             for (int i = 0; i < messages.size(); i++) {
                 offsets.append(i == 0 ? "" : ",").append(messages.get(i).get("offset").asLong());
             }
-            HttpResponse<byte[]> ack = post(group + "/ack" + member, offsets.append("]}").toString());
+            HttpResponse<byte[]> ack = post(node, group + "/ack" + member, offsets.append("]}").toString());
             if (ack.statusCode() != 200) {
                 error("ack answered " + ack.statusCode());
                 return acked;
@@ -160,8 +163,8 @@ public final class GroupsBenchmark {
         }
     }
 
-    private HttpResponse<byte[]> post(String path, String json) throws Exception {
-        return http.send(HttpRequest.newBuilder(config.server().resolve(path)).header("Content-Type", "application/json")
+    private HttpResponse<byte[]> post(URI node, String path, String json) throws Exception {
+        return http.send(HttpRequest.newBuilder(node.resolve(path)).header("Content-Type", "application/json")
                 .POST(json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
                 .build(), HttpResponse.BodyHandlers.ofByteArray());
     }

@@ -25,7 +25,7 @@ class GroupsBenchmarkTest {
     void everyGroupAcknowledgesEveryMessageOnSwitchboardAndOnRedis(@TempDir Path dir) throws Exception {
         try (RedisServer redis = RedisServer.start(dir.resolve("redis"))) {
             GroupsBenchmark.Config config = new GroupsBenchmark.Config(URI.create(server.url()),
-                    URI.create(redis.uri()), List.of(1, 4), 500, 50, 64);
+                    List.of(URI.create(server.url())), URI.create(redis.uri()), List.of(1, 4), 500, 50, 64);
             GroupsBenchmark.Report report = new GroupsBenchmark(config, new PrintWriter(new StringWriter())).run();
             assertThat(report.errorSamples()).as(report.toText()).isEmpty();
             assertThat(report.runs()).extracting(GroupsBenchmark.Run::target, GroupsBenchmark.Run::members,
@@ -36,6 +36,20 @@ class GroupsBenchmarkTest {
                     org.assertj.core.groups.Tuple.tuple("redis", 4, 500L));
             assertThat(report.runs()).allMatch(r -> r.messagesPerSecond() > 0);
             assertThat(report.toText()).contains("500 messages of 64 bytes, fetched 50 at a time");
+        }
+    }
+
+    @Test
+    void membersSpreadOverTwoNodesOnRedisAcknowledgeEveryMessageOnce(@TempDir Path dir) throws Exception {
+        try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
+             TestServer first = TestServer.start(c -> c.withEngine(redis.uri()));
+             TestServer second = TestServer.start(c -> c.withEngine(redis.uri()))) {
+            GroupsBenchmark.Config config = new GroupsBenchmark.Config(URI.create(first.url()),
+                    List.of(URI.create(first.url()), URI.create(second.url())), null, List.of(4), 500, 50, 64);
+            GroupsBenchmark.Report report = new GroupsBenchmark(config, new PrintWriter(new StringWriter())).run();
+            assertThat(report.errorSamples()).as(report.toText()).isEmpty();
+            assertThat(report.runs()).extracting(GroupsBenchmark.Run::members, GroupsBenchmark.Run::messages)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(4, 500L));
         }
     }
 

@@ -153,6 +153,14 @@ public interface Broker extends AutoCloseable {
     }
 
     /**
+     * Consumer groups kept by the engine itself, when its nodes share them (Redis); empty for an engine of one node,
+     * whose groups live in the node's memory. The same ledger each call.
+     */
+    default Optional<GroupLedger> groupLedger(GroupLedger.Settings settings) {
+        return Optional.empty();
+    }
+
+    /**
      * The exchange of live (never stored) messages with the other nodes sharing this engine, created on first use
      * and handing what they send to {@code receiver} (the first call's); empty for an engine of one node, where live
      * messages stay on the node.

@@ -12,6 +12,9 @@ interface Waiter {
     /** How many messages it takes now, given what it holds; 0 when none. */
     int wants(int held);
 
+    /** The most it may hold unacknowledged. */
+    int maxHeld();
+
     boolean gone();
 
     void deliver(List<GroupService.Delivered> messages);
@@ -45,6 +48,11 @@ interface Waiter {
         @Override
         public int wants(int held) {
             return Math.min(max, maxInFlight - held);
+        }
+
+        @Override
+        public int maxHeld() {
+            return maxInFlight;
         }
 
         @Override
@@ -91,6 +99,11 @@ interface Waiter {
         @Override
         public int wants(int held) {
             return maxInFlight - held;
+        }
+
+        @Override
+        public int maxHeld() {
+            return maxInFlight;
         }
 
         @Override

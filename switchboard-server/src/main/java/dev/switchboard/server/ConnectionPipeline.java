@@ -217,7 +217,7 @@ public final class ConnectionPipeline {
 
     /** Takes out what {@link #addRequestHandlers} put in: an HTTP/1.1 connection that became HTTP/2. */
     static void removeRequestHandlers(ChannelPipeline p) {
-        for (String name : List.of("cors", "aggregator", "router")) {
+        for (String name : List.of("proxy", "cors", "aggregator", "router")) {
             if (p.get(name) != null) {
                 p.remove(name);
             }

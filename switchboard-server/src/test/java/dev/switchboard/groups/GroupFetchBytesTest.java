@@ -2,6 +2,7 @@ package dev.switchboard.groups;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.broker.Broker;
 import dev.switchboard.config.GroupSettings;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.log.EmbeddedBroker;
@@ -21,9 +22,14 @@ class GroupFetchBytesTest {
     @TempDir
     Path dir;
 
+    /** The engine under test: the embedded one here, Redis in a subclass. */
+    Broker open() {
+        return EmbeddedBroker.open(ServerConfig.forTests(dir), new SimpleMeterRegistry());
+    }
+
     @Test
     void aFetchAnswersUpToItsByteLimitAndGivesTheRestBackUndelivered() {
-        try (EmbeddedBroker broker = EmbeddedBroker.open(ServerConfig.forTests(dir), new SimpleMeterRegistry());
+        try (Broker broker = open();
              GroupService groups = new GroupService(broker, GroupSettings.DEFAULTS, 100,
                      new SimpleMeterRegistry())) {
             for (String payload : List.of("a".repeat(60), "b".repeat(30), "c".repeat(60), "d".repeat(500))) {

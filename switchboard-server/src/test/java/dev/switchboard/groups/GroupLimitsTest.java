@@ -3,6 +3,7 @@ package dev.switchboard.groups;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.config.GroupSettings;
+import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.TestServer;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -14,10 +15,15 @@ class GroupLimitsTest {
     private TestServer server;
     private GroupHttp http;
 
+    /** The engine's setting of the server config: the embedded engine here, Redis in a subclass. */
+    ServerConfig onEngine(ServerConfig config) {
+        return config;
+    }
+
     @BeforeEach
     void start() {
         GroupSettings d = GroupSettings.DEFAULTS;
-        server = TestServer.start(c -> c.withGroups(new GroupSettings(d.ackTimeout(), d.maxDeliveries(), 2, 5,
+        server = TestServer.start(c -> onEngine(c).withGroups(new GroupSettings(d.ackTimeout(), d.maxDeliveries(), 2, 5,
                 d.maxFetch(), 3, d.maxPending())));
         http = new GroupHttp(server.url());
         http.publish("t", 1, 20);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.JsonFrames;
 import dev.switchboard.testing.TestServer;
 import java.net.http.WebSocket;
@@ -18,9 +19,14 @@ class GroupWebSocketTest {
     private TestServer server;
     private GroupHttp http;
 
+    /** The engine's setting of the server config: the embedded engine here, Redis in a subclass. */
+    ServerConfig onEngine(ServerConfig config) {
+        return config;
+    }
+
     @BeforeEach
     void start() {
-        server = TestServer.start();
+        server = TestServer.start(this::onEngine);
         http = new GroupHttp(server.url());
     }
 

@@ -10,8 +10,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The group contract on a three-master Redis Cluster: a group's records take its topic's hash slot, so a message
- * delivered too often moves to {@code <topic>.dead} in one script with the removal of its lease.
+ * The group contract on a three-master Redis Cluster: each group operation is one script in its topic's slot, and a
+ * message delivered too often moves to {@code <topic>.dead} (which takes the topic's slot) with the removal of its
+ * lease.
  */
 @Slow
 class GroupsRedisClusterTest extends GroupContract {

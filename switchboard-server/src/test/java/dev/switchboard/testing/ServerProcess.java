@@ -1,9 +1,11 @@
 package dev.switchboard.testing;
 
 import dev.switchboard.config.FsyncPolicy;
+import dev.switchboard.config.GroupSettings;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.server.SwitchboardServer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 
 /**
@@ -12,6 +14,9 @@ import java.util.Locale;
  * distribution), so crash tests start this instead, with the test defaults of {@link ServerConfig#forTests}.
  */
 public final class ServerProcess {
+    /** A system property of the child JVM: its groups' ack timeout (ISO-8601, {@code PT1S}), for lease tests. */
+    public static final String ACK_TIMEOUT_PROPERTY = "switchboard.test.ackTimeout";
+
     private ServerProcess() {}
 
     public static void main(String[] args) throws InterruptedException {
@@ -19,6 +24,11 @@ public final class ServerProcess {
                 .withFsync(FsyncPolicy.valueOf(args[2].toUpperCase(Locale.ROOT)))
                 .withEngine(args.length > 3 ? args[3] : ServerConfig.EMBEDDED)
                 .withNatsPort(args.length > 4 ? Integer.parseInt(args[4]) : ServerConfig.NATS_OFF);
+        String ackTimeout = System.getProperty(ACK_TIMEOUT_PROPERTY);
+        if (ackTimeout != null) {
+            config = config.withGroups(GroupSettings.DEFAULTS.withDelivery(Duration.parse(ackTimeout),
+                    GroupSettings.DEFAULTS.maxDeliveries()));
+        }
         SwitchboardServer server = SwitchboardServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
         server.awaitClose();

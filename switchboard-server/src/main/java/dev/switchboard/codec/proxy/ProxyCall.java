@@ -254,7 +254,7 @@ final class ProxyCall {
     void requestContent(HttpContent c) {
         boolean last = c instanceof LastHttpContent;
         requestEnded |= last;
-        if (decided && !responseStarted && hold == null || responseEnded || holdReady || retryable) {
+        if (dropsBody() || retryable) {
             // refused, or answered already, or a request without a body (sent again on a retry)
             c.release();
             if (retryable && last && up != null && !decided) {
@@ -265,6 +265,7 @@ final class ProxyCall {
         }
         if (up == null) {
             unsent.add(c);
+            handler.updateReading(); // no more until connected: what waits here is one read's worth
             return;
         }
         up.writeAndFlush(c);
@@ -273,9 +274,14 @@ final class ProxyCall {
         }
     }
 
-    /** Whether the client must not be read: its body has nowhere to go yet. */
+    /** Whether the client must not be read: the rest of its body is for an upstream that cannot take more yet. */
     boolean pausesClient() {
-        return !requestEnded && !decided && (up == null || !up.isWritable());
+        return !requestEnded && !dropsBody() && (up == null || !up.isWritable());
+    }
+
+    /** The body's remaining chunks are released, not sent: the request was refused or its answer is complete. */
+    private boolean dropsBody() {
+        return decided && !responseStarted && hold == null || responseEnded || holdReady;
     }
 
     void clientWritabilityChanged() {
@@ -524,13 +530,6 @@ final class ProxyCall {
         }
     }
 
-    /** What the breaker counts: the upstream was unreachable, too slow, or answered 502-504. */
-    static final class UpstreamFailure extends Exception {
-        UpstreamFailure() {
-            super("upstream failed", null, false, false);
-        }
-    }
-
     private void releaseUpstream(boolean reuse) {
         Channel ch = up;
         if (ch == null) {
@@ -556,6 +555,7 @@ final class ProxyCall {
 
     private void finishIfDone() {
         if (finished || !(responseEnded || holdReady) || !(requestEnded || closeClient)) {
+            handler.updateReading(); // a body answered before its end is read on, dropped (dropsBody)
             return;
         }
         finished = true;

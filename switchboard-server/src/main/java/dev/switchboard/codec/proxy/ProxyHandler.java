@@ -155,10 +155,7 @@ public final class ProxyHandler extends ChannelDuplexHandler {
 
     /** Reads the client while nothing waits here and the call in flight can take more of its body. */
     void updateReading() {
-        boolean read = waiting.isEmpty() && passthrough == null && (call == null || !call.pausesClient());
-        if (ctx.channel().config().isAutoRead() != read) {
-            ctx.channel().config().setAutoRead(read);
-        }
+        Reading.set(ctx.channel(), waiting.isEmpty() && passthrough == null && (call == null || !call.pausesClient()));
     }
 
     @Override

@@ -32,7 +32,7 @@ final class Splice extends ChannelInboundHandlerAdapter {
         peer.write(bytes, peer.voidPromise());
         if (!peer.isWritable()) {
             peer.flush();
-            ctx.channel().config().setAutoRead(false); // until the peer drains (its channelWritabilityChanged)
+            Reading.set(ctx.channel(), false); // until the peer drains (its channelWritabilityChanged)
         }
     }
 
@@ -44,7 +44,7 @@ final class Splice extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        peer.config().setAutoRead(ctx.channel().isWritable());
+        Reading.set(peer, ctx.channel().isWritable());
         ctx.fireChannelWritabilityChanged();
     }
 

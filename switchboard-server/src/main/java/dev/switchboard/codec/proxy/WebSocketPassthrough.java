@@ -194,7 +194,7 @@ final class WebSocketPassthrough extends ChannelInboundHandlerAdapter {
         }
         ctx.pipeline().replace(this, "splice", new Splice(client.channel()));
         ctx.pipeline().remove("http"); // bytes it already read after the 101 come on to the splice
-        client.channel().config().setAutoRead(true);
+        Reading.set(client.channel(), true);
         up.config().setAutoRead(true);
     }
 
@@ -277,7 +277,7 @@ final class WebSocketPassthrough extends ChannelInboundHandlerAdapter {
             if (upstreamOk) {
                 upstream.breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
             } else {
-                upstream.breaker.onError(nanos, TimeUnit.NANOSECONDS, new ProxyCall.UpstreamFailure());
+                upstream.breaker.onError(nanos, TimeUnit.NANOSECONDS, new UpstreamFailure());
             }
             upstream.leave();
         }

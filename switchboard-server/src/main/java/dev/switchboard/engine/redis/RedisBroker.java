@@ -2,6 +2,7 @@ package dev.switchboard.engine.redis;
 
 import dev.switchboard.broker.BatchResult;
 import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.GroupLedger;
 import dev.switchboard.broker.JobLedger;
 import dev.switchboard.broker.LiveExchange;
 import dev.switchboard.broker.Message;
@@ -107,6 +108,7 @@ public final class RedisBroker implements Broker {
     final ScheduledExecutorService timer;
     /** Created on first use: a node that never serves jobs subscribes to nothing for them. */
     private RedisJobLedger jobs;
+    private RedisGroupLedger groups;
     /** Created on first use, like jobs: a node without a NATS port keeps nothing for live messages. */
     private RedisLive live;
     private final MeterRegistry metrics;
@@ -362,6 +364,14 @@ public final class RedisBroker implements Broker {
         return Optional.of(live);
     }
 
+    @Override
+    public synchronized Optional<GroupLedger> groupLedger(GroupLedger.Settings settings) {
+        if (groups == null) {
+            groups = new RedisGroupLedger(this, settings);
+        }
+        return Optional.of(groups);
+    }
+
     /** Refuses a call once the engine is closed. */
     void requireOpen() {
         if (closed) {
@@ -400,6 +410,9 @@ public final class RedisBroker implements Broker {
         synchronized (this) {
             if (jobs != null) {
                 jobs.close();
+            }
+            if (groups != null) {
+                groups.close();
             }
             if (live != null) {
                 live.close();

@@ -68,6 +68,11 @@ record RedisKeys(String prefix) {
         return topicKey(topic) + ":c";
     }
 
+    /** The sharded channel on which groups.lua announces messages given back to one of a topic's groups. */
+    String groupWake(String topic) {
+        return topicKey(topic) + ":gw";
+    }
+
     /** The topic a {@link #channel} announces. */
     String topicOf(String channel) {
         String key = channel.substring(prefix.length(), channel.length() - ":c".length());

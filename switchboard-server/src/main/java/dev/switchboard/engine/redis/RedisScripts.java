@@ -37,6 +37,7 @@ final class RedisScripts {
     final Script delete = load("delete.lua");
     final Script transaction = load("transaction.lua");
     final Script jobs = load("jobs.lua");
+    final Script groups = load("groups.lua");
     private final AtomicBoolean reloading = new AtomicBoolean();
 
     /** One script: its text (common part first) and its SHA-1, as Redis names it. */
