@@ -191,4 +191,36 @@ class RedisFeedAttachTest {
             assertThat(in.readLine()).isEqualTo("hello");
         }
     }
+
+    /** A NATS wildcard SUB starts listening for new topics (a subscription in Redis) off the loop; its PONG waits. */
+    @Test
+    void aNatsWildcardSubWaitingOnRedisLeavesItsEventLoopFreeAndItsPongWaitsForIt() throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
+             PausableProxy proxy = PausableProxy.to(redis.port());
+             TestServer server = TestServer.start(c -> c.withEngine("redis://127.0.0.1:" + proxy.port())
+                     .withIoThreads(1).withNatsPort(0));
+             Socket nats = new Socket("127.0.0.1", server.natsPort())) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(nats.getInputStream(),
+                    StandardCharsets.UTF_8));
+            OutputStream out = nats.getOutputStream();
+            assertThat(in.readLine()).startsWith("INFO ");
+            proxy.pause();
+            out.write("CONNECT {\"verbose\":false}\r\nSUB wild.* 1\r\nPING\r\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients("switchboard:created"));
+
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(nats.getInputStream().available()).as("no PONG before the SUB listens").isZero();
+
+            proxy.resume();
+            assertThat(in.readLine()).isEqualTo("PONG");
+            assertThat(server.post("/v1/topics/wild.new/messages", "text/plain", "hello").statusCode())
+                    .isEqualTo(201);
+            assertThat(in.readLine()).startsWith("MSG wild.new 1 ");
+            assertThat(in.readLine()).isEqualTo("hello");
+        }
+    }
 }
