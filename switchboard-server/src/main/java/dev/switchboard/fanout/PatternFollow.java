@@ -32,18 +32,10 @@ public final class PatternFollow {
         this.creations = creations;
     }
 
-    /** Starts following; existing matching topics are told before this returns, from their current end. */
-    static PatternFollow start(Broker broker, Predicate<String> matches, Listener listener) {
-        Set<String> announced = ConcurrentHashMap.newKeySet();
-        PatternFollow follow = new PatternFollow(watchCreations(broker, matches, listener, announced));
-        tellExisting(broker.topics(), matches, listener, announced);
-        return follow;
-    }
-
     /**
-     * {@link #start} without blocking the caller on the engine: on one shared by nodes (Redis), listening for new
+     * Starts following without blocking the caller on the engine: on one shared by nodes (Redis), listening for new
      * topics (a subscription, the node's first) waits on {@code opener} and the listing is a round trip. The existing
-     * topics are told on the engine's thread, before the returned future completes.
+     * topics are told, from their current end, before the returned future completes (on the engine's thread).
      */
     static CompletableFuture<PatternFollow> startAsync(Broker broker, Executor opener, Predicate<String> matches,
                                                        Listener listener) {
