@@ -120,7 +120,7 @@ class RedisFeedAttachTest {
             proxy.pause();
             ws.send("{\"op\":\"subscribe\",\"topic\":\"room.*\",\"id\":\"1\"}");
             ws.send("{\"op\":\"nonsense\",\"id\":\"2\"}");
-            // The node began following the pattern (it listens for new topics before listing them): Redis does not answer.
+            // The node began following the pattern (it listens for new topics before listing them); Redis is silent.
             await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients("switchboard:created"));
 
             HttpResponse<String> health = http.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
