@@ -11,8 +11,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.pool.ChannelPool;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -34,9 +32,6 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -56,12 +51,11 @@ import org.slf4j.LoggerFactory;
  */
 final class ProxyCall {
     private static final Logger access = LoggerFactory.getLogger("switchboard.access");
-    /** Headers of one connection (RFC 9110 7.6.1), never forwarded; HTTP/2's conversion adds its own. */
-    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
-            "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect");
-    private static final String HTTP2_EXTENSIONS = "x-http2-";
     private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
             HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
+    /** The metrics' outcome of a response by its status's first digit, made once rather than per response. */
+    private static final String[] STATUS_CLASSES = {"0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx", "7xx", "8xx",
+        "9xx"};
     /** An upstream's body before a hold is a greeting, not a stream of its own. */
     static final int MAX_HOLD_BODY = 64 * 1024;
 
@@ -98,7 +92,8 @@ final class ProxyCall {
     private Hold hold;
     private CompositeByteBuf holdBody;
     private boolean holdReady;
-    private String status = "-";
+    /** What the access log says of the answer: a status code, {@code hold …}, or {@code -}. */
+    private CharSequence status = "-";
     private String outcome;
     private long bytesOut;
 
@@ -117,60 +112,9 @@ final class ProxyCall {
         this.expectContinue = expect != null && HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim());
         boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
         this.retryable = IDEMPOTENT.contains(method) && !hasBody;
-        this.traceparent = Traceparent.next(request.headers().get("traceparent"));
-        this.upstreamHead = upstreamRequest(client, request, traceparent);
-    }
-
-    /**
-     * What goes to the upstream for {@code request}: its head without hop-by-hop headers, with the forwarding headers
-     * and {@code traceparent}, in origin form.
-     */
-    static HttpRequest upstreamRequest(ChannelHandlerContext client, HttpRequest request, String traceparent) {
-        HttpHeaders h = new DefaultHttpHeaders().set(request.headers());
-        stripHopByHop(h);
-        if (HttpUtil.isTransferEncodingChunked(request) && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        }
-        String forwardedFor = client.channel().remoteAddress() instanceof InetSocketAddress a
-                ? a.getAddress().getHostAddress() : "unknown";
-        String earlier = request.headers().get("X-Forwarded-For");
-        h.set("X-Forwarded-For", earlier == null ? forwardedFor : earlier + ", " + forwardedFor);
-        h.set("X-Forwarded-Proto", tls(client.channel()) ? "https" : "http");
-        String host = request.headers().get(HttpHeaderNames.HOST);
-        if (host != null) {
-            h.set("X-Forwarded-Host", host);
-        }
-        h.set("traceparent", traceparent);
-        String target = request.uri().startsWith("/") ? request.uri() : originForm(request.uri());
-        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), target, h);
-    }
-
-    private static String originForm(String target) {
-        String p = ProxyHandler.pathOf(target);
-        int q = target.indexOf('?');
-        return (p.isEmpty() ? "/" : p) + (q < 0 ? "" : target.substring(q));
-    }
-
-    private static boolean tls(Channel ch) {
-        return ch.pipeline().get(SslHandler.class) != null
-                || (ch.parent() != null && ch.parent().pipeline().get(SslHandler.class) != null);
-    }
-
-    /** Removes the hop-by-hop headers and the ones the {@code Connection} header names. */
-    static void stripHopByHop(HttpHeaders h) {
-        for (String listed : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String name : listed.split(",")) {
-                h.remove(name.trim());
-            }
-        }
-        List<String> hopByHop = new ArrayList<>(2);
-        for (String name : h.names()) {
-            String lower = name.toLowerCase(Locale.ROOT);
-            if (HOP_BY_HOP.contains(lower) || lower.startsWith(HTTP2_EXTENSIONS)) {
-                hopByHop.add(name);
-            }
-        }
-        hopByHop.forEach(h::remove);
+        this.traceparent = Traceparent.next(request.headers().get(ProxyHeaders.TRACEPARENT));
+        this.upstreamHead = ProxyHeaders.upstreamRequest(request, handler.clientAddress(), handler.forwardedProto(),
+                traceparent);
     }
 
     // ---- the request ----
@@ -233,7 +177,7 @@ final class ProxyCall {
         up = ch;
         ch.pipeline().get(UpstreamLink.class).attach(this);
         ch.config().setAutoRead(true);
-        ch.write(upstreamHead);
+        ch.write(upstreamHead, ch.voidPromise()); // a failed write closes the connection, which fails the attempt
         if (expectContinue && attempts == 1) {
             client.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
@@ -327,7 +271,7 @@ final class ProxyCall {
 
     private void responseHead(HttpResponse r) {
         cancelTimer();
-        status = Integer.toString(r.status().code());
+        status = r.status().codeAsText();
         upstreamReusable = HttpUtil.isKeepAlive(r);
         String holdHeader = r.headers().get(Hold.HEADER);
         if (holdHeader != null) {
@@ -353,7 +297,7 @@ final class ProxyCall {
         decided = true;
         responseStarted = true;
         r.setProtocolVersion(HttpVersion.HTTP_1_1);
-        stripHopByHop(r.headers());
+        ProxyHeaders.stripHopByHop(r.headers());
         if (!HttpUtil.isContentLengthSet(r) && mayHaveBody(code)) {
             if (http10) {
                 closeClient = true; // an HTTP/1.0 client reads such a body until the connection closes
@@ -370,7 +314,7 @@ final class ProxyCall {
         if (r instanceof HttpContent c) {
             bytesOut += c.content().readableBytes();
         }
-        client.write(r);
+        client.write(r, client.voidPromise()); // a failed write closes the client's connection (the router's rule)
         if (r instanceof LastHttpContent) {
             client.flush();
             responseFinished();
@@ -418,7 +362,7 @@ final class ProxyCall {
 
     private void responseFinished() {
         responseEnded = true;
-        outcome = status.charAt(0) + "xx";
+        outcome = STATUS_CLASSES[status.charAt(0) - '0'];
         // A request still sending its body leaves the connection in the middle of a message.
         releaseUpstream(upstreamReusable && requestEnded);
         finishIfDone();
@@ -481,8 +425,8 @@ final class ProxyCall {
         }
         responseStarted = true;
         responseEnded = true;
-        status = Integer.toString(st.code());
-        outcome = status;
+        status = st.codeAsText();
+        outcome = st.codeAsText().toString();
         FullHttpResponse r = HttpResponses.error(client.alloc(), st, code, message);
         if (!requestEnded || !clientKeepAlive) {
             closeClient = true; // the rest of a refused body is not read

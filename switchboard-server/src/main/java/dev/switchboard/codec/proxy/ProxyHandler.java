@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
@@ -36,6 +37,9 @@ public final class ProxyHandler extends ChannelDuplexHandler {
     private ProxyCall call;
     /** A WebSocket upgrade waiting for the upstream's answer; this handler leaves the pipeline after a 101. */
     private WebSocketPassthrough passthrough;
+    /** The connection's, for the forwarding headers of each request: looked up once. */
+    private String clientAddress;
+    private AsciiString forwardedProto;
 
     ProxyHandler(Sidecar sidecar) {
         this.sidecar = sidecar;
@@ -114,6 +118,20 @@ public final class ProxyHandler extends ChannelDuplexHandler {
         }
     }
 
+    String clientAddress() {
+        if (clientAddress == null) {
+            clientAddress = ProxyHeaders.clientAddress(ctx.channel());
+        }
+        return clientAddress;
+    }
+
+    AsciiString forwardedProto() {
+        if (forwardedProto == null) {
+            forwardedProto = ProxyHeaders.forwardedProto(ctx.channel());
+        }
+        return forwardedProto;
+    }
+
     /** The request target's path: no query, no scheme and authority (RFC 9112 3.2.2's absolute-form). */
     static String pathOf(String target) {
         String t = target;
@@ -122,12 +140,10 @@ public final class ProxyHandler extends ChannelDuplexHandler {
             int slash = t.indexOf('/', scheme + 3);
             t = slash < 0 ? "/" : t.substring(slash);
         }
-        int end = t.length();
-        for (char c : new char[] {'?', '#'}) {
-            int i = t.indexOf(c);
-            if (i >= 0 && i < end) {
-                end = i;
-            }
+        int end = t.indexOf('?');
+        int fragment = t.indexOf('#');
+        if (end < 0 || fragment >= 0 && fragment < end) {
+            end = fragment < 0 ? t.length() : fragment;
         }
         return t.substring(0, end);
     }

@@ -122,9 +122,13 @@ final class Upstream {
 
     /** Counts a finished request under its outcome ({@code 2xx}…{@code 5xx}, or what went wrong). */
     void record(String outcome, long nanos) {
-        timers.computeIfAbsent(outcome, o -> Timer.builder("switchboard.upstream.requests").tag("route", route.name())
-                .tag("outcome", o).description("Proxied requests by outcome, until the response's end")
-                .register(metrics)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        Timer timer = timers.get(outcome); // once registered, a lookup without the capturing lambda
+        if (timer == null) {
+            timer = timers.computeIfAbsent(outcome, o -> Timer.builder("switchboard.upstream.requests")
+                    .tag("route", route.name()).tag("outcome", o)
+                    .description("Proxied requests by outcome, until the response's end").register(metrics));
+        }
+        timer.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     /** The pool of {@code loop}'s connections to this upstream. */

@@ -115,7 +115,7 @@ final class WebSocketPassthrough extends ChannelInboundHandlerAdapter {
             return;
         }
         // Over HTTP/2 there is no Upgrade header; ExtendedConnect gave the request a Sec-WebSocket-Key of its own
-        HttpRequest head = ProxyCall.upstreamRequest(client, request, traceparent);
+        HttpRequest head = ProxyHeaders.upstreamRequest(client, request, traceparent);
         head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
                 .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
         up.write(head);
@@ -177,7 +177,7 @@ final class WebSocketPassthrough extends ChannelInboundHandlerAdapter {
         decide(true, "101", "websocket");
         if (overHttp2) {
             // RFC 8441 5: the CONNECT's answer is a 200 without the handshake's hop-by-hop headers and accept key
-            ProxyCall.stripHopByHop(r.headers());
+            ProxyHeaders.stripHopByHop(r.headers());
             r.headers().remove(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT);
             r.setStatus(HttpResponseStatus.OK);
         }
@@ -203,7 +203,7 @@ final class WebSocketPassthrough extends ChannelInboundHandlerAdapter {
         int code = r.status().code();
         decide(code < 502 || code > 504, Integer.toString(code), code / 100 + "xx");
         relaying = true;
-        ProxyCall.stripHopByHop(r.headers());
+        ProxyHeaders.stripHopByHop(r.headers());
         r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         if (!HttpUtil.isContentLengthSet(r)) {
             HttpUtil.setTransferEncodingChunked(r, true);
