@@ -186,15 +186,11 @@ public final class Delivery {
 
     /**
      * Follows every topic {@code matches} accepts, existing or created later; see {@link PatternFollow}. Issue 17's
-     * pattern subscriptions on WebSocket, SSE and long polling take the same path as NATS wildcards.
+     * pattern subscriptions on WebSocket, SSE and long polling take the same path as NATS wildcards. For callers on
+     * an event loop: what the start waits for on the engine is awaited off the loop.
      */
-    public PatternFollow follow(Predicate<String> matches, PatternFollow.Listener listener) {
-        return PatternFollow.start(broker, matches, listener);
-    }
-
-    /** {@link #follow} for callers on an event loop: the engine's listing of topics is awaited off the loop. */
     public CompletableFuture<PatternFollow> followAsync(Predicate<String> matches, PatternFollow.Listener listener) {
-        return PatternFollow.startAsync(broker, matches, listener);
+        return PatternFollow.startAsync(broker, OPENER, matches, listener);
     }
 
     /** Live readers of a topic per transport ({@code ws}, {@code sse}, {@code longpoll}). */

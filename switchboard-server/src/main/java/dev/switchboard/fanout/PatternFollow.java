@@ -6,7 +6,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Follows every topic whose name a pattern matches: the ones stored when it starts and each one created later, as
@@ -30,29 +32,26 @@ public final class PatternFollow {
         this.creations = creations;
     }
 
-    /** Starts following; existing matching topics are told before this returns, from their current end. */
-    static PatternFollow start(Broker broker, Predicate<String> matches, Listener listener) {
-        Set<String> announced = ConcurrentHashMap.newKeySet();
-        PatternFollow follow = new PatternFollow(watchCreations(broker, matches, listener, announced));
-        tellExisting(broker.topics(), matches, listener, announced);
-        return follow;
-    }
-
     /**
-     * {@link #start} without blocking the caller on the engine's listing (a round trip on Redis): the existing topics
-     * are told on the engine's thread, before the returned future completes.
+     * Starts following without blocking the caller on the engine: on one shared by nodes (Redis), listening for new
+     * topics (a subscription, the node's first) waits on {@code opener} and the listing is a round trip. The existing
+     * topics are told, from their current end, before the returned future completes (on the engine's thread).
      */
-    static CompletableFuture<PatternFollow> startAsync(Broker broker, Predicate<String> matches, Listener listener) {
+    static CompletableFuture<PatternFollow> startAsync(Broker broker, Executor opener, Predicate<String> matches,
+                                                       Listener listener) {
         Set<String> announced = ConcurrentHashMap.newKeySet();
-        PatternFollow follow = new PatternFollow(watchCreations(broker, matches, listener, announced));
-        return broker.topicsAsync().thenApply(topics -> {
+        Supplier<PatternFollow> listening = () -> new PatternFollow(watchCreations(broker, matches, listener,
+                announced));
+        CompletableFuture<PatternFollow> started = broker.shared() ? CompletableFuture.supplyAsync(listening, opener)
+                : CompletableFuture.completedFuture(listening.get());
+        return started.thenCompose(follow -> broker.topicsAsync().thenApply(topics -> {
             tellExisting(topics, matches, listener, announced);
             return follow;
         }).whenComplete((f, e) -> {
             if (e != null) {
                 follow.cancel();
             }
-        });
+        }));
     }
 
     // Listening before listing: a topic created in between is announced, not lost.

@@ -102,6 +102,64 @@ class RedisFeedAttachTest {
         }
     }
 
+    /**
+     * A WebSocket pattern subscribe lists its topics (a round trip) and opens their feeds (one each) off the loop; the
+     * connection's later ops wait, so the {@code subscribed} reply, with the topics it found, comes first.
+     */
+    @Test
+    void aWebSocketPatternSubscribeWaitingOnRedisLeavesItsEventLoopFreeAndKeepsTheOrderOfReplies() throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
+             PausableProxy proxy = PausableProxy.to(redis.port());
+             TestServer server = TestServer.start(c -> c.withEngine("redis://127.0.0.1:" + proxy.port())
+                     .withIoThreads(1));
+             WsClient ws = WsClient.connect(server, "/v1/ws")) {
+            // Created before the node listens for new topics: listed, never announced.
+            assertThat(server.post("/v1/topics/room.a/messages", "text/plain", "before").statusCode()).isEqualTo(201);
+            assertThat(server.post("/v1/topics/desk.a/messages", "text/plain", "before").statusCode()).isEqualTo(201);
+            proxy.pause();
+            ws.send("{\"op\":\"subscribe\",\"topic\":\"room.*\",\"id\":\"1\"}");
+            ws.send("{\"op\":\"nonsense\",\"id\":\"2\"}");
+            // The node began following the pattern (it listens for new topics before listing them); Redis is silent.
+            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients("switchboard:created"));
+
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(ws.inbox).as("no reply before the subscribe's").isEmpty();
+
+            proxy.resume();
+            JsonNode subscribed = ws.next();
+            assertThat(subscribed.get("op").asText()).isEqualTo("subscribed");
+            assertThat(subscribed.get("id").asText()).isEqualTo("1");
+            assertThat(subscribed.get("following").get("room.a").asLong()).as("after the message stored").isEqualTo(2);
+            JsonNode refused = ws.next();
+            assertThat(refused.get("op").asText()).isEqualTo("error");
+            assertThat(refused.get("id").asText()).isEqualTo("2");
+            // A listed topic, then one created later: each feed opened, each message delivered.
+            assertThat(server.post("/v1/topics/room.a/messages", "text/plain", "listed").statusCode()).isEqualTo(201);
+            JsonNode listed = ws.next();
+            assertThat(listed.get("topic").asText()).isEqualTo("room.a");
+            assertThat(listed.get("data").asText()).isEqualTo("listed");
+            assertThat(server.post("/v1/topics/room.b/messages", "text/plain", "created").statusCode()).isEqualTo(201);
+            JsonNode created = ws.next();
+            assertThat(created.get("topic").asText()).isEqualTo("room.b");
+            assertThat(created.get("data").asText()).isEqualTo("created");
+
+            // The node listens for new topics already: another pattern waits only on its listing, off the loop too.
+            proxy.pause();
+            ws.send("{\"op\":\"subscribe\",\"topic\":\"desk.*\",\"id\":\"3\"}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients("switchboard:topics"));
+            assertThat(http.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            assertThat(ws.inbox).isEmpty();
+            proxy.resume();
+            JsonNode second = ws.next();
+            assertThat(second.get("id").asText()).isEqualTo("3");
+            assertThat(second.get("following").get("desk.a").asLong()).isEqualTo(2);
+        }
+    }
+
     /** On NATS a SUB's later ops wait for it: the PONG to a PING after it says the SUB is live. */
     @Test
     void aNatsSubWaitingOnRedisLeavesItsEventLoopFreeAndItsPongWaitsForIt() throws Exception {
@@ -130,6 +188,38 @@ class RedisFeedAttachTest {
             assertThat(server.post("/v1/topics/fresh.nats/messages", "text/plain", "hello").statusCode())
                     .isEqualTo(201);
             assertThat(in.readLine()).startsWith("MSG fresh.nats 1 ");
+            assertThat(in.readLine()).isEqualTo("hello");
+        }
+    }
+
+    /** A NATS wildcard SUB starts listening for new topics (a subscription in Redis) off the loop; its PONG waits. */
+    @Test
+    void aNatsWildcardSubWaitingOnRedisLeavesItsEventLoopFreeAndItsPongWaitsForIt() throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
+             PausableProxy proxy = PausableProxy.to(redis.port());
+             TestServer server = TestServer.start(c -> c.withEngine("redis://127.0.0.1:" + proxy.port())
+                     .withIoThreads(1).withNatsPort(0));
+             Socket nats = new Socket("127.0.0.1", server.natsPort())) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(nats.getInputStream(),
+                    StandardCharsets.UTF_8));
+            OutputStream out = nats.getOutputStream();
+            assertThat(in.readLine()).startsWith("INFO ");
+            proxy.pause();
+            out.write("CONNECT {\"verbose\":false}\r\nSUB wild.* 1\r\nPING\r\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients("switchboard:created"));
+
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(nats.getInputStream().available()).as("no PONG before the SUB listens").isZero();
+
+            proxy.resume();
+            assertThat(in.readLine()).isEqualTo("PONG");
+            assertThat(server.post("/v1/topics/wild.new/messages", "text/plain", "hello").statusCode())
+                    .isEqualTo(201);
+            assertThat(in.readLine()).startsWith("MSG wild.new 1 ");
             assertThat(in.readLine()).isEqualTo("hello");
         }
     }

@@ -204,14 +204,30 @@ final class NatsSubscriptions {
         }
         if (wildcard) {
             // The grants asked when a topic appears, not at SUB: a later CONNECT may have changed them.
-            sub.follow = endpoint.delivery.follow(t -> pattern.reaches(t) && session.grants().maySubscribe(t),
-                    (t, from) -> {
+            CompletableFuture<PatternFollow> following = endpoint.delivery.followAsync(
+                    t -> pattern.reaches(t) && session.grants().maySubscribe(t), (t, from) -> {
                         if (ctx.executor().inEventLoop()) {
                             followTopic(sub, t, from, false);
                         } else {
                             Handoff.execute(ctx.executor(), () -> followTopic(sub, t, from, false));
                         }
                     });
+            if (following.isDone() && !following.isCompletedExceptionally()) {
+                sub.follow = following.join(); // the embedded engine answers from memory
+                return;
+            }
+            // Later ops wait until the node listens for the wildcard's new topics: a PUB after the SUB reaches it.
+            session.holdOps();
+            following.whenComplete((follow, error) -> Handoff.execute(ctx.executor(), () -> {
+                if (error != null) {
+                    session.error(causeOf(error).getMessage());
+                } else if (sub.ended || session.isClosing()) {
+                    follow.cancel();
+                } else {
+                    sub.follow = follow;
+                }
+                session.releaseOps();
+            }));
         } else {
             followTopic(sub, subject, StartPosition.NEXT, true);
         }
@@ -269,8 +285,7 @@ final class NatsSubscriptions {
         attaching.whenComplete((feed, error) -> Handoff.execute(ctx.executor(), () -> {
             topicSubscriptions--;
             if (error != null) {
-                session.error((error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error)
-                        .getMessage());
+                session.error(causeOf(error).getMessage());
             } else if (sub.ended || session.isClosing() || sub.topics.containsKey(topic)) {
                 endpoint.delivery.release(feed);
             } else {
@@ -280,6 +295,10 @@ final class NatsSubscriptions {
                 session.releaseOps();
             }
         }));
+    }
+
+    private static Throwable causeOf(Throwable error) {
+        return error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
     }
 
     private void follow(Sub sub, String topic, StartPosition from, TopicFeed feed) {

@@ -19,12 +19,14 @@ import dev.switchboard.wire.TopicNames;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.concurrent.EventExecutor;
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import java.util.function.IntSupplier;
 
@@ -51,18 +53,20 @@ final class PatternSubscriptions {
     private final ChannelHandlerContext ctx;
     /** The connection's own push end: pattern topics deliver through it, only a deleted topic is handled here. */
     private final DeliverySink connection;
+    private final OrderedOps ops;
     /** The connection's subscriptions that are not pattern topics (exact topics, group memberships). */
     private final IntSupplier otherSubscriptions;
     private final Map<String, Pattern> patterns = new LinkedHashMap<>();
     private boolean closed;
 
     PatternSubscriptions(Delivery delivery, Grants grants, int maxSubscriptions, ChannelHandlerContext ctx,
-                         DeliverySink connection, IntSupplier otherSubscriptions) {
+                         DeliverySink connection, OrderedOps ops, IntSupplier otherSubscriptions) {
         this.delivery = delivery;
         this.grants = grants;
         this.maxSubscriptions = maxSubscriptions;
         this.ctx = ctx;
         this.connection = connection;
+        this.ops = ops;
         this.otherSubscriptions = otherSubscriptions;
     }
 
@@ -86,14 +90,42 @@ final class PatternSubscriptions {
         final NamePattern pattern;
         final Start start;
         final Map<String, Subscription> topics = new LinkedHashMap<>();
+        /** Topics found after the start whose feeds are opening; counted as followed, so the limits hold. */
+        final Set<String> opening = new HashSet<>();
         PatternFollow follow;
-        /** Topics the follow listed while it started; null once started. */
-        Map<String, StartPosition> listed = new LinkedHashMap<>();
+        /**
+         * Topics the follow told while the subscribe started (listed, or created while their feeds opened); null once
+         * started. Kept here as they are told, on the engine's thread, so all listed are in before the listing ends.
+         */
+        private Map<String, StartPosition> starting = new LinkedHashMap<>();
         boolean ended;
 
         Pattern(NamePattern pattern, Start start) {
             this.pattern = pattern;
             this.start = start;
+        }
+
+        /** False once started: then the topic is the loop's to follow. */
+        synchronized boolean toldWhileStarting(String topic, StartPosition told) {
+            if (starting == null) {
+                return false;
+            }
+            starting.putIfAbsent(topic, told);
+            return true;
+        }
+
+        synchronized List<String> toldSoFar() {
+            return List.copyOf(starting.keySet());
+        }
+
+        synchronized Map<String, StartPosition> started() {
+            Map<String, StartPosition> told = starting;
+            starting = null;
+            return told;
+        }
+
+        int followed() {
+            return topics.size() + opening.size();
         }
 
         @Override
@@ -144,7 +176,7 @@ final class PatternSubscriptions {
     int topicCount() {
         int n = 0;
         for (Pattern p : patterns.values()) {
-            n += p.topics.size();
+            n += p.followed();
         }
         return n;
     }
@@ -152,7 +184,9 @@ final class PatternSubscriptions {
     /**
      * {@code {"op":"subscribe","topic":"<pattern>","from"}}: follows what the pattern reaches, answered
      * {@code subscribed} with each topic followed so far and its first offset. Subscribing to the same pattern again
-     * starts it over at the new {@code from}. A refusal changes nothing.
+     * starts it over at the new {@code from}. A refusal changes nothing. The listing of topics and the opening of
+     * their feeds wait on the engine off the loop (on Redis, round trips); the connection's later ops wait for the
+     * answer, so replies keep their order.
      */
     void subscribe(String text, JsonNode from, String id) {
         NamePattern pattern;
@@ -164,54 +198,101 @@ final class PatternSubscriptions {
         }
         Start start = startOf(pattern, from);
         grants.requireSubscribeAll(pattern);
-        Pattern old = patterns.get(text);
-        if (old == null && patterns.size() >= MAX_PATTERNS) {
+        if (!patterns.containsKey(text) && patterns.size() >= MAX_PATTERNS) {
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + MAX_PATTERNS + " patterns per connection");
         }
         Pattern fresh = new Pattern(pattern, start);
-        fresh.follow = delivery.follow(t -> pattern.reaches(t) && grants.maySubscribe(t),
-                (t, told) -> onLoop(() -> told(fresh, t, told)));
-        Map<String, StartPosition> listed = fresh.listed;
-        fresh.listed = null;
-        int room = maxSubscriptions - otherSubscriptions.getAsInt() - topicCount()
-                + (old == null ? 0 : old.topics.size());
-        if (listed.size() > Math.min(MAX_TOPICS_PER_PATTERN, room)) {
-            fresh.ended = true;
-            fresh.follow.cancel();
-            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "pattern '" + text + "' matches " + listed.size()
+        CompletableFuture<PatternFollow> following = delivery.followAsync(
+                t -> pattern.reaches(t) && grants.maySubscribe(t), (t, told) -> {
+                    if (!fresh.toldWhileStarting(t, told)) {
+                        onLoop(() -> told(fresh, t, told));
+                    }
+                });
+        ops.holdOps();
+        following.whenComplete((follow, error) -> Handoff.execute(ctx.executor(), () -> {
+            try {
+                listed(text, fresh, follow, error, id);
+            } catch (ApiException e) {
+                ended(fresh, id, e);
+            }
+        }));
+    }
+
+    /** The pattern's existing topics are listed: within the limits, their feeds open. */
+    private void listed(String text, Pattern fresh, PatternFollow follow, Throwable error, String id) {
+        if (error != null) {
+            throw WebSocketSession.refusal(error, "cannot list the topics of pattern '" + text + "'");
+        }
+        fresh.follow = follow;
+        if (closed) {
+            ended(fresh, id, null);
+            return;
+        }
+        Pattern old = patterns.get(text);
+        int room = maxSubscriptions - otherSubscriptions.getAsInt() - topicCount() + (old == null ? 0 : old.followed());
+        List<String> names = fresh.toldSoFar();
+        int found = names.size();
+        if (found > Math.min(MAX_TOPICS_PER_PATTERN, room)) {
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "pattern '" + text + "' matches " + found
                     + " topics; a pattern follows at most " + MAX_TOPICS_PER_PATTERN + " and this connection has room"
                     + " for " + Math.max(0, room) + " more subscriptions; nothing was subscribed");
         }
-        List<TopicFeed> attached = new ArrayList<>();
-        try {
-            for (String t : listed.keySet()) {
-                attached.add(delivery.attach(t));
-            }
-        } catch (ApiException e) {
-            attached.forEach(delivery::release);
-            fresh.ended = true;
-            fresh.follow.cancel();
-            throw e;
+        CompletableFuture<List<TopicFeed>> attaching = delivery.attachAllAsync(names);
+        if (attaching.isDone() && !attaching.isCompletedExceptionally()) {
+            attached(text, fresh, names, attaching.join(), id); // the embedded engine, or feeds open already
+            return;
         }
+        attaching.whenComplete((feeds, failure) -> Handoff.execute(ctx.executor(), () -> {
+            if (failure != null) {
+                ended(fresh, id, WebSocketSession.refusal(failure, "cannot open the topics of pattern '" + text + "'"));
+            } else {
+                attached(text, fresh, names, feeds, id);
+            }
+        }));
+    }
+
+    /** The listed topics' feeds are open: the pattern replaces any earlier one of the same text, and is answered. */
+    private void attached(String text, Pattern fresh, List<String> names, List<TopicFeed> feeds, String id) {
+        if (closed) {
+            feeds.forEach(delivery::release);
+            ended(fresh, id, null);
+            return;
+        }
+        Pattern old = patterns.put(text, fresh);
         if (old != null) {
             end(old);
         }
-        patterns.put(text, fresh);
-        ObjectNode reply = HttpResponses.MAPPER.createObjectNode().put("op", "subscribed");
-        if (id != null) {
-            reply.put("id", id);
-        }
-        reply.put("topic", text).put("pattern", true);
+        Map<String, StartPosition> told = fresh.started();
+        ObjectNode reply = WebSocketSession.reply("subscribed", id).put("topic", text).put("pattern", true);
         ObjectNode following = reply.putObject("following");
-        Iterator<TopicFeed> feeds = attached.iterator();
-        listed.forEach((t, told) -> {
-            Subscription s = delivery.subscribe(feeds.next(), start.of(t, told, true), fresh);
+        Iterator<TopicFeed> opened = feeds.iterator();
+        for (String t : names) {
+            Subscription s = delivery.subscribe(opened.next(), fresh.start.of(t, told.get(t), true), fresh);
             fresh.topics.put(t, s);
             following.put(t, s.next());
-        });
+        }
         ctx.write(new TextWebSocketFrame(reply.toString()));
         fresh.topics.values().forEach(Subscription::start);
         ctx.flush();
+        // Created while the listed feeds opened: followed like any topic created later.
+        told.forEach((t, at) -> {
+            if (!fresh.topics.containsKey(t)) {
+                told(fresh, t, at);
+            }
+        });
+        ops.releaseOps();
+    }
+
+    /** A subscribe that did not start: nothing of it stays, the client is told why (unless it is gone). */
+    private void ended(Pattern fresh, String id, ApiException refusal) {
+        fresh.ended = true;
+        if (fresh.follow != null) {
+            fresh.follow.cancel();
+        }
+        if (refusal != null && !closed) {
+            ctx.writeAndFlush(WebSocketSession.errorFrame(id, refusal.code().wire(), refusal.getMessage()));
+        }
+        ops.releaseOps();
     }
 
     private static Start startOf(NamePattern pattern, JsonNode from) {
@@ -246,7 +327,7 @@ final class PatternSubscriptions {
         return new Start(StartPosition.EARLIEST, offsets);
     }
 
-    /** Announcements of new topics come on the engine's threads; the listing at the start on this loop. */
+    /** Announcements of new topics come on the engine's threads. */
     private void onLoop(Runnable task) {
         if (ctx.executor().inEventLoop()) {
             task.run();
@@ -255,12 +336,9 @@ final class PatternSubscriptions {
         }
     }
 
+    /** A topic created after the pattern started. */
     private void told(Pattern p, String topic, StartPosition told) {
-        if (p.listed != null) {
-            p.listed.putIfAbsent(topic, told);
-            return;
-        }
-        if (p.ended || closed) {
+        if (p.ended || closed || p.opening.contains(topic)) {
             return;
         }
         Subscription existing = p.topics.get(topic);
@@ -271,7 +349,7 @@ final class PatternSubscriptions {
             p.topics.remove(topic);
             end(existing);
         }
-        if (p.topics.size() >= MAX_TOPICS_PER_PATTERN
+        if (p.followed() >= MAX_TOPICS_PER_PATTERN
                 || otherSubscriptions.getAsInt() + topicCount() >= maxSubscriptions) {
             refuse(p, topic, ErrorCode.LIMIT_EXCEEDED.wire(), "topic '" + topic + "' is not followed: pattern '"
                     + p.pattern + "' follows " + p.topics.size() + " topics (at most " + MAX_TOPICS_PER_PATTERN
@@ -279,13 +357,33 @@ final class PatternSubscriptions {
                     + " subscriptions (at most " + maxSubscriptions + ")");
             return;
         }
-        TopicFeed feed;
+        CompletableFuture<TopicFeed> attaching;
         try {
-            feed = delivery.attach(topic);
+            attaching = delivery.attachAsync(topic);
         } catch (ApiException e) {
             refuse(p, topic, e.code().wire(), "topic '" + topic + "' is not followed: " + e.getMessage());
             return;
         }
+        if (attaching.isDone() && !attaching.isCompletedExceptionally()) {
+            follow(p, topic, told, attaching.join()); // the embedded engine, or a feed open already
+            return;
+        }
+        p.opening.add(topic);
+        attaching.whenComplete((feed, error) -> Handoff.execute(ctx.executor(), () -> {
+            p.opening.remove(topic);
+            if (error == null && (p.ended || closed || p.topics.containsKey(topic))) {
+                delivery.release(feed);
+            } else if (error == null) {
+                follow(p, topic, told, feed);
+            } else if (!p.ended && !closed) {
+                ApiException refusal = WebSocketSession.refusal(error, "cannot open it");
+                refuse(p, topic, refusal.code().wire(), "topic '" + topic + "' is not followed: "
+                        + refusal.getMessage());
+            }
+        }));
+    }
+
+    private void follow(Pattern p, String topic, StartPosition told, TopicFeed feed) {
         Subscription s = delivery.subscribe(feed, p.start.of(topic, told, false), p);
         p.topics.put(topic, s);
         s.start();

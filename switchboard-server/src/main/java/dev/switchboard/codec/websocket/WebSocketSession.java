@@ -65,7 +65,7 @@ import java.util.concurrent.TimeUnit;
  * match, no signature), and when the token expires the connection is closed with code 4001 {@code token_expired}:
  * the client gets a new token and resumes from its offsets.
  */
-final class WebSocketSession extends ChannelInboundHandlerAdapter implements DeliverySink {
+final class WebSocketSession extends ChannelInboundHandlerAdapter implements DeliverySink, OrderedOps {
     static final int SLOW_CONSUMER = 4008;
     static final int TOKEN_EXPIRED = 4001;
     private static final int MAX_PUBLISHES_IN_FLIGHT = 256;
@@ -94,12 +94,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private ScheduledFuture<?> expiryTimer;
     private long lastHeardNanos = System.nanoTime();
     private int publishesInFlight;
-    /**
-     * True while a subscribe waits for its topic's feed to open (on a shared engine that waits on Redis, off the
-     * loop): the connection's later ops wait in {@link #waitingOps}, run in order once it is answered, and reading
-     * pauses, which bounds them.
-     */
-    private boolean attachingFeed;
+    /** Subscribes waiting for their feeds ({@link #holdOps}); while any is, ops wait in {@link #waitingOps}. */
+    private int heldBy;
     private final ArrayDeque<Runnable> waitingOps = new ArrayDeque<>();
     private boolean closed;
 
@@ -131,7 +127,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         burst = new BurstWriter(ctx);
         memberships = new GroupMemberships(groups, grants, ctx);
         patterns = new PatternSubscriptions(delivery, grants, limits.maxSubscriptionsPerConnection(), ctx, this,
-                () -> subscriptions.size() + memberships.size());
+                this, () -> subscriptions.size() + memberships.size());
         slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
         long every = pingInterval.toNanos();
         pingTimer = ctx.executor().scheduleAtFixedRate(this::ping, every, every, TimeUnit.NANOSECONDS);
@@ -156,7 +152,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     /** Runs {@code op} now, or after the ops before it when a subscribe is waiting for its feed. */
     private void inOrder(Runnable op) {
-        if (attachingFeed) {
+        if (heldBy > 0) {
             waitingOps.add(op);
         } else {
             op.run();
@@ -187,7 +183,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     /** @param stageStart when this frame's stage timing started, 0 if it is not sampled */
     private void onText(String text, long stageStart) {
-        if (attachingFeed) {
+        if (heldBy > 0) {
             waitingOps.add(() -> onText(text, stageStart));
             return;
         }
@@ -269,32 +265,55 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             subscribed(name, attaching.join(), from, id); // the embedded engine, or a feed open already
             return;
         }
-        attachingFeed = true;
-        ctx.channel().config().setAutoRead(false);
+        holdOps();
         attaching.whenComplete((topic, error) -> Handoff.execute(ctx.executor(), () -> {
-            attachingFeed = false;
             if (closed) {
                 if (topic != null) {
                     delivery.release(topic);
                 }
-                waitingOps.clear();
-                return;
-            }
-            if (publishesInFlight < MAX_PUBLISHES_IN_FLIGHT) {
-                ctx.channel().config().setAutoRead(true);
-            }
-            if (error == null) {
+            } else if (error == null) {
                 subscribed(name, topic, from, id);
             } else {
-                Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
-                ApiException refusal = cause instanceof ApiException a ? a : ApiException.unavailable(
-                        "cannot open topic '" + name + "': " + cause.getMessage());
+                ApiException refusal = refusal(error, "cannot open topic '" + name + "'");
                 sendError(id, refusal.code().wire(), refusal.getMessage());
             }
-            while (!attachingFeed && !waitingOps.isEmpty()) {
-                waitingOps.poll().run();
-            }
+            releaseOps();
         }));
+    }
+
+    /**
+     * A subscribe waits for its feeds to open (on a shared engine that waits on Redis, off the loop): the
+     * connection's later ops wait, run in order once it is answered ({@link #releaseOps}), and reading pauses, which
+     * bounds them.
+     */
+    @Override
+    public void holdOps() {
+        heldBy++;
+        ctx.channel().config().setAutoRead(false);
+    }
+
+    /** The subscribe {@link #holdOps} waited for is answered: the waiting ops run, in order. */
+    @Override
+    public void releaseOps() {
+        if (--heldBy > 0) {
+            return;
+        }
+        if (closed) {
+            waitingOps.clear();
+            return;
+        }
+        if (publishesInFlight < MAX_PUBLISHES_IN_FLIGHT) {
+            ctx.channel().config().setAutoRead(true);
+        }
+        while (heldBy == 0 && !waitingOps.isEmpty()) {
+            waitingOps.poll().run();
+        }
+    }
+
+    /** Why a feed did not open, as the client is told: a refusal as it is, anything else unavailable. */
+    static ApiException refusal(Throwable error, String what) {
+        Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
+        return cause instanceof ApiException a ? a : ApiException.unavailable(what + ": " + cause.getMessage());
     }
 
     private void subscribed(String name, TopicFeed topic, StartPosition from, String id) {
@@ -418,7 +437,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     }
 
     private void acked(String id, PublishResult r, Throwable error) {
-        if (--publishesInFlight < MAX_PUBLISHES_IN_FLIGHT / 2 && !attachingFeed
+        if (--publishesInFlight < MAX_PUBLISHES_IN_FLIGHT / 2 && heldBy == 0
                 && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
         }
@@ -560,11 +579,14 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     }
 
     private void sendError(String id, String code, String message) {
-        ctx.writeAndFlush(new TextWebSocketFrame(reply("error", id).put("code", code).put("message", message)
-                .toString()));
+        ctx.writeAndFlush(errorFrame(id, code, message));
     }
 
-    private static ObjectNode reply(String op, String id) {
+    static TextWebSocketFrame errorFrame(String id, String code, String message) {
+        return new TextWebSocketFrame(reply("error", id).put("code", code).put("message", message).toString());
+    }
+
+    static ObjectNode reply(String op, String id) {
         ObjectNode n = HttpResponses.MAPPER.createObjectNode().put("op", op);
         if (id != null) {
             n.put("id", id);
