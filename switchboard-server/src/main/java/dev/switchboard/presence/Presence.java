@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Transaction;
 import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
 import java.io.IOException;
@@ -17,8 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -51,11 +54,16 @@ public final class Presence implements AutoCloseable {
     /** {@code presence-nodes/<node>}: when the node's heartbeat runs out (ms), on shared engines. */
     private static final String NODES = "presence-nodes/";
     private static final String TYPE = "application/json";
+    /** Tries of one change refused because another node's overtook it (or the engine was briefly unavailable). */
+    private static final int ATTEMPTS = 16;
+    private static final CompletableFuture<Void> STORED = CompletableFuture.completedFuture(null);
 
     private final Broker broker;
     private final String node = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
     private final Duration ttl;
     private final Map<String, Map<String, Member>> byTopic = new ConcurrentHashMap<>();
+    /** Joins not yet stored (or given up), by connection: a member's leave waits for its join. */
+    private final Map<String, CompletableFuture<Void>> joining = new ConcurrentHashMap<>();
     /** Heartbeats and sweeps on a shared engine; null on an engine of our own. */
     private final ScheduledExecutorService timer;
 
@@ -109,7 +117,10 @@ public final class Presence implements AutoCloseable {
         Member m = new Member(topic, subject, UUID.randomUUID().toString(), transport,
                 Payloads.formatTime(Instant.now().toEpochMilli()));
         byTopic.computeIfAbsent(topic, t -> new ConcurrentHashMap<>()).put(m.connection(), m);
-        announce(m, "join", recordKey(node, m));
+        CompletableFuture<Void> stored = new CompletableFuture<>();
+        joining.put(m.connection(), stored);
+        stored.whenComplete((v, e) -> joining.remove(m.connection(), stored));
+        announce(m, "join", recordKey(node, m), stored);
         return m;
     }
 
@@ -122,7 +133,9 @@ public final class Presence implements AutoCloseable {
             members.remove(m.connection());
             return members.isEmpty() ? null : members;
         });
-        announce(m, "leave", recordKey(node, m));
+        // after its join is stored or given up: a join staged again must not land after the leave
+        joining.getOrDefault(m.connection(), STORED).whenComplete((v, e) ->
+                announce(m, "leave", recordKey(node, m), new CompletableFuture<>()));
     }
 
     /** Who is subscribed to {@code topic} on this node now, longest present first. */
@@ -171,7 +184,7 @@ public final class Presence implements AutoCloseable {
                 continue;
             }
             try {
-                announce(JSON.readValue(r.value(), Member.class), "leave", r.key());
+                announce(JSON.readValue(r.value(), Member.class), "leave", r.key(), new CompletableFuture<>());
             } catch (IOException e) {
                 log.warn("dropping unreadable presence record {}", r.key(), e);
                 submit("removal of " + r.key(), s -> s.deleteRecord(r.key()));
@@ -187,7 +200,8 @@ public final class Presence implements AutoCloseable {
         }
     }
 
-    private void announce(Member m, String event, String key) {
+    /** Stores the member's event and record; {@code done} completes once it is stored or given up. */
+    private void announce(Member m, String event, String key, CompletableFuture<Void> done) {
         ObjectNode body = JSON.createObjectNode().put("event", event).put("topic", m.topic())
                 .put("subject", m.subject()).put("connection", m.connection()).put("transport", m.transport())
                 .put("since", m.since());
@@ -198,7 +212,7 @@ public final class Presence implements AutoCloseable {
             throw new IllegalStateException("cannot encode a presence record", e);
         }
         boolean joining = event.equals("join");
-        submit("presence " + event + " of " + m.connection() + " on '" + m.topic() + "'", s -> {
+        submit("presence " + event + " of " + m.connection() + " on '" + m.topic() + "'", done, s -> {
             body.put("time", Payloads.formatTime(s.now()));
             s.append(TopicNames.PRESENCE_PREFIX + m.topic(), TYPE, body.toString().getBytes(StandardCharsets.UTF_8));
             if (joining) {
@@ -209,8 +223,21 @@ public final class Presence implements AutoCloseable {
         });
     }
 
-    /** Stores one change; a refusal or failure is logged, never thrown at the subscriber it describes. */
+    /**
+     * Stores one change; a refusal or failure is logged, never thrown at the subscriber it describes. On a shared
+     * engine a change is refused {@code unavailable} when another node's change to the same presence topic overtook
+     * it (an optimistic transaction): many members leaving several nodes at once do that, so there such a refusal is
+     * staged again from the heartbeat's thread, up to {@link #ATTEMPTS} times in all, before the event is given up.
+     */
     private void submit(String what, Consumer<Transaction.Stage> change) {
+        submit(what, new CompletableFuture<>(), change);
+    }
+
+    private void submit(String what, CompletableFuture<Void> done, Consumer<Transaction.Stage> change) {
+        submit(what, done, change, 1);
+    }
+
+    private void submit(String what, CompletableFuture<Void> done, Consumer<Transaction.Stage> change, int attempt) {
         try {
             broker.submit(new Transaction() {
                 @Override
@@ -219,15 +246,30 @@ public final class Presence implements AutoCloseable {
                 }
 
                 @Override
-                public void committed() {}
+                public void committed() {
+                    done.complete(null);
+                }
 
                 @Override
                 public void failed(ApiException error) {
-                    log.warn("{} not stored: {}", what, error.getMessage());
+                    if (timer == null || error.code() != ErrorCode.UNAVAILABLE || attempt >= ATTEMPTS) {
+                        giveUp(what, error, done);
+                        return;
+                    }
+                    try {
+                        timer.execute(() -> submit(what, done, change, attempt + 1));
+                    } catch (RejectedExecutionException closed) {
+                        giveUp(what, error, done);
+                    }
                 }
             });
         } catch (ApiException e) {
-            log.warn("{} not stored: {}", what, e.getMessage());
+            giveUp(what, e, done);
         }
+    }
+
+    private static void giveUp(String what, ApiException error, CompletableFuture<Void> done) {
+        log.warn("{} not stored: {}", what, error.getMessage());
+        done.complete(null);
     }
 }
