@@ -1,35 +1,15 @@
 package dev.switchboard.groups;
 
 import dev.switchboard.config.ServerConfig;
-import dev.switchboard.testing.RedisServer;
+import dev.switchboard.testing.RedisPerClass;
 import dev.switchboard.testing.Slow;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** WebSocket group members on Redis: their leases in groups.lua, given back by it when the connection closes. */
 @Slow
 class GroupWebSocketRedisTest extends GroupWebSocketTest {
-    @TempDir
-    static Path dir;
-    private static RedisServer redis;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start(dir.resolve("redis"));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
-
-    @AfterEach
-    void empty() {
-        redis.cli("FLUSHALL");
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = RedisPerClass.emptiedBeforeEachTest();
 
     @Override
     ServerConfig onEngine(ServerConfig config) {

@@ -1,35 +1,15 @@
 package dev.switchboard.groups;
 
 import dev.switchboard.config.ServerConfig;
-import dev.switchboard.testing.RedisServer;
+import dev.switchboard.testing.RedisPerClass;
 import dev.switchboard.testing.Slow;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The group contract on Redis: leases and positions are records in Redis, written by transactions like jobs'. */
+/** The group contract on Redis: each fetch, ack and release is one groups.lua script on the group's keys. */
 @Slow
 class GroupsRedisTest extends GroupContract {
-    @TempDir
-    static Path dir;
-    private static RedisServer redis;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start(dir.resolve("redis"));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
-
-    @BeforeEach
-    void empty() {
-        redis.cli("FLUSHALL");
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = RedisPerClass.emptiedBeforeEachTest();
 
     @Override
     ServerConfig onEngine(ServerConfig config) {

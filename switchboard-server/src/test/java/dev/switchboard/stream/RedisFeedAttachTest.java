@@ -24,6 +24,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The first reader of a topic on a node waits for Redis (the topic's state, its subscription) off the event loop:
@@ -160,9 +162,15 @@ class RedisFeedAttachTest {
         }
     }
 
-    /** On NATS a SUB's later ops wait for it: the PONG to a PING after it says the SUB is live. */
-    @Test
-    void aNatsSubWaitingOnRedisLeavesItsEventLoopFreeAndItsPongWaitsForIt() throws Exception {
+    /**
+     * On NATS a SUB's later ops wait for it: the PONG to a PING after it says the SUB is live. A literal SUB waits on
+     * its topic's feed ({@code held}: the topic's keys), a wildcard on the node's first listen for new topics (a
+     * subscription in Redis); either leaves the loop free meanwhile.
+     */
+    @ParameterizedTest(name = "SUB {0}")
+    @CsvSource({"fresh.nats, '{fresh.nats}', fresh.nats", "wild.*, switchboard:created, wild.new"})
+    void aNatsSubWaitingOnRedisLeavesItsEventLoopFreeAndItsPongWaitsForIt(String subject, String held,
+                                                                          String publishedTo) throws Exception {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
              PausableProxy proxy = PausableProxy.to(redis.port());
@@ -174,9 +182,10 @@ class RedisFeedAttachTest {
             OutputStream out = nats.getOutputStream();
             assertThat(in.readLine()).startsWith("INFO ");
             proxy.pause();
-            out.write("CONNECT {\"verbose\":false}\r\nSUB fresh.nats 1\r\nPING\r\n".getBytes(StandardCharsets.UTF_8));
+            out.write(("CONNECT {\"verbose\":false}\r\nSUB " + subject + " 1\r\nPING\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
             out.flush();
-            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients("{fresh.nats}"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients(held));
 
             HttpResponse<String> health = http.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -185,41 +194,9 @@ class RedisFeedAttachTest {
 
             proxy.resume();
             assertThat(in.readLine()).isEqualTo("PONG");
-            assertThat(server.post("/v1/topics/fresh.nats/messages", "text/plain", "hello").statusCode())
+            assertThat(server.post("/v1/topics/" + publishedTo + "/messages", "text/plain", "hello").statusCode())
                     .isEqualTo(201);
-            assertThat(in.readLine()).startsWith("MSG fresh.nats 1 ");
-            assertThat(in.readLine()).isEqualTo("hello");
-        }
-    }
-
-    /** A NATS wildcard SUB starts listening for new topics (a subscription in Redis) off the loop; its PONG waits. */
-    @Test
-    void aNatsWildcardSubWaitingOnRedisLeavesItsEventLoopFreeAndItsPongWaitsForIt() throws Exception {
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
-             PausableProxy proxy = PausableProxy.to(redis.port());
-             TestServer server = TestServer.start(c -> c.withEngine("redis://127.0.0.1:" + proxy.port())
-                     .withIoThreads(1).withNatsPort(0));
-             Socket nats = new Socket("127.0.0.1", server.natsPort())) {
-            BufferedReader in = new BufferedReader(new InputStreamReader(nats.getInputStream(),
-                    StandardCharsets.UTF_8));
-            OutputStream out = nats.getOutputStream();
-            assertThat(in.readLine()).startsWith("INFO ");
-            proxy.pause();
-            out.write("CONNECT {\"verbose\":false}\r\nSUB wild.* 1\r\nPING\r\n".getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.holdsFromClients("switchboard:created"));
-
-            HttpResponse<String> health = http.send(HttpRequest.newBuilder(server.uri("/healthz")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(health.statusCode()).isEqualTo(200);
-            assertThat(nats.getInputStream().available()).as("no PONG before the SUB listens").isZero();
-
-            proxy.resume();
-            assertThat(in.readLine()).isEqualTo("PONG");
-            assertThat(server.post("/v1/topics/wild.new/messages", "text/plain", "hello").statusCode())
-                    .isEqualTo(201);
-            assertThat(in.readLine()).startsWith("MSG wild.new 1 ");
+            assertThat(in.readLine()).startsWith("MSG " + publishedTo + " 1 ");
             assertThat(in.readLine()).isEqualTo("hello");
         }
     }

@@ -1,28 +1,14 @@
 package dev.switchboard.engine.redis;
 
-import dev.switchboard.testing.RedisServer;
+import dev.switchboard.testing.RedisPerClass;
 import dev.switchboard.testing.Slow;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The Redis engine keeps the engine contract, on a real redis-server that this class starts and stops. */
 @Slow
 class RedisBrokerContractTest extends RedisEngineContract {
-    @TempDir
-    static Path dir;
-    private static RedisServer redis;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start(dir.resolve("redis"));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = RedisPerClass.shared();
 
     @Override
     protected String uri() {
@@ -31,6 +17,6 @@ class RedisBrokerContractTest extends RedisEngineContract {
 
     @Override
     protected void flushAll() {
-        redis.cli("FLUSHALL");
+        redis.server().cli("FLUSHALL");
     }
 }

@@ -6,40 +6,26 @@ import static org.awaitility.Awaitility.await;
 import dev.switchboard.broker.LiveExchange;
 import dev.switchboard.broker.Retention;
 import dev.switchboard.config.Limits;
-import dev.switchboard.testing.RedisServer;
+import dev.switchboard.testing.RedisPerClass;
 import dev.switchboard.testing.Slow;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The live exchange's bound: a node keeps at most 16 MiB of live messages in flight to Redis, and drops the rest. */
 @Slow
 class RedisLiveTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
-    @TempDir
-    static Path dir;
-    private static RedisServer redis;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start(dir.resolve("redis"));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final RedisPerClass redis = RedisPerClass.shared();
 
     private static RedisBroker open(SimpleMeterRegistry metrics) {
         return RedisBroker.open(redis.uri(), "live-test:", 0, Limits.defaults(), Retention.UNLIMITED,
@@ -58,7 +44,7 @@ class RedisLiveTest {
             byte[] mebibyte = new byte[1024 * 1024];
             int fit = (int) (RedisLive.MAX_BYTES_IN_FLIGHT / (mebibyte.length + "big".length()));
             List<CompletableFuture<Set<String>>> sent = new ArrayList<>();
-            redis.freeze(); // nothing sent is answered: every message stays in flight
+            redis.server().freeze(); // nothing sent is answered: every message stays in flight
             try {
                 for (int i = 0; i < fit + 5; i++) {
                     sent.add(sender.send("big", null, null, mebibyte));
@@ -71,7 +57,7 @@ class RedisLiveTest {
                 }
                 assertThat(metricsA.get("switchboard.live.dropped").counter().count()).isEqualTo(5);
             } finally {
-                redis.thaw();
+                redis.server().thaw();
             }
             await().atMost(WAIT).until(() -> heard.size() == fit);
             assertThat(heard).allSatisfy(m -> assertThat(m.payload()).hasSize(mebibyte.length));
