@@ -28,7 +28,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -49,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * budget: nothing of it can have been acted on twice by a correct upstream, and there is no body to replay. A failure
  * after the head can only be told by closing the client's connection.
  */
-final class ProxyCall {
+final class ProxyCall implements CallDeadline.Owner {
     private static final Logger access = LoggerFactory.getLogger("switchboard.access");
     private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
             HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
@@ -77,7 +76,6 @@ final class ProxyCall {
     private final ArrayDeque<HttpContent> unsent = new ArrayDeque<>();
     private ChannelPool pool;
     private Channel up;
-    private ScheduledFuture<?> timer;
     private int attempts;
     /** Holds a slot of the route's limit and its breaker's permission. */
     private boolean admitted;
@@ -136,8 +134,7 @@ final class ProxyCall {
         }
         admitted = true;
         upstream.retryBudget.requested();
-        timer = client.executor().schedule(this::timedOut, upstream.config().timeout().toNanos(),
-                TimeUnit.NANOSECONDS);
+        handler.deadline().set(this, upstream.config().timeout().toNanos());
         pool = upstream.pool(client.channel().eventLoop());
         acquire();
     }
@@ -370,8 +367,8 @@ final class ProxyCall {
 
     // ---- failures ----
 
-    private void timedOut() {
-        timer = null;
+    @Override
+    public void timedOut() {
         if (decided) {
             return;
         }
@@ -489,10 +486,7 @@ final class ProxyCall {
     }
 
     private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
+        handler.deadline().clear(this);
     }
 
     // ---- the end ----

@@ -40,6 +40,7 @@ public final class ProxyHandler extends ChannelDuplexHandler {
     /** The connection's, for the forwarding headers of each request: looked up once. */
     private String clientAddress;
     private AsciiString forwardedProto;
+    private CallDeadline deadline;
 
     ProxyHandler(Sidecar sidecar) {
         this.sidecar = sidecar;
@@ -48,6 +49,7 @@ public final class ProxyHandler extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.deadline = new CallDeadline(ctx.executor());
     }
 
     @Override
@@ -116,6 +118,10 @@ public final class ProxyHandler extends ChannelDuplexHandler {
         if (request instanceof HttpContent body) {
             body.release();
         }
+    }
+
+    CallDeadline deadline() {
+        return deadline;
     }
 
     String clientAddress() {
@@ -195,6 +201,7 @@ public final class ProxyHandler extends ChannelDuplexHandler {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         releaseWaiting();
+        deadline.close();
         if (call != null) {
             call.clientClosed();
         }
@@ -207,6 +214,7 @@ public final class ProxyHandler extends ChannelDuplexHandler {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         releaseWaiting(); // a WebSocket passthrough took the connection over
+        deadline.close();
     }
 
     private void releaseWaiting() {
