@@ -187,7 +187,9 @@ final class ProxyCall implements CallDeadline.Owner {
                 ch.write(unsent.poll());
             }
         }
-        ch.flush();
+        if (!retryable || requestEnded) {
+            ch.flush(); // else the request's end, from the same read as a rule, flushes the head with it
+        }
         handler.updateReading();
     }
 

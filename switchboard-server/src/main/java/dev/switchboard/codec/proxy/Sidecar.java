@@ -11,7 +11,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import javax.net.ssl.SSLException;
 
@@ -23,7 +23,8 @@ public final class Sidecar implements AutoCloseable {
     /** The dashboard's home when an upstream owns {@code /}. */
     public static final String DASHBOARD = "/_switchboard/";
 
-    private final Map<UpstreamRoute, Upstream> upstreams = new LinkedHashMap<>();
+    /** By identity: looked up per request with the config's own route, and a record's hash is computed each time. */
+    private final Map<UpstreamRoute, Upstream> upstreams = new IdentityHashMap<>();
     private final SidecarConfig config;
     private final Duration maxWait;
     private final Duration idleTimeout;

@@ -35,8 +35,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Connections: a Netty {@link FixedChannelPool} per event loop, bound to that loop, so that a client connection
  * and the upstream connection serving it share a thread (no hand-off per chunk, and writability flags read without
  * races). The pool already does what a pool of our own would have to: a bounded number of connections, a bounded
- * queue of waiting acquires with a timeout, health checks on acquire and release, most recently used first (so idle
- * connections age out at the upstream rather than all staying warm). Many client connections share the few upstream
+ * queue of waiting acquires with a timeout, a health check on acquire (a connection that cannot be reused is closed
+ * before its release, so a check on release too would only cost), most recently used first (so idle connections age
+ * out at the upstream rather than all staying warm). Many client connections share the few upstream
  * ones; a request holds one only while it is in flight.
  */
 final class Upstream {
@@ -180,7 +181,7 @@ final class Upstream {
                 ch.pipeline().get(UpstreamLink.class).detach();
             }
         }, ChannelHealthChecker.ACTIVE, FixedChannelPool.AcquireTimeoutAction.FAIL, config.timeout().toMillis(),
-                config.connectionsPerLoop(), config.maxConcurrent(), true, true);
+                config.connectionsPerLoop(), config.maxConcurrent(), false, true);
     }
 
     void close() {
