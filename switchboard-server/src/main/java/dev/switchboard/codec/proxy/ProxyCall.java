@@ -72,8 +72,8 @@ final class ProxyCall implements CallDeadline.Owner {
     private final String traceparent;
     private final long started = System.nanoTime();
     private final HttpRequest upstreamHead;
-    /** Body chunks that arrived before an upstream connection was ready. */
-    private final ArrayDeque<HttpContent> unsent = new ArrayDeque<>();
+    /** Body chunks that arrived before an upstream connection was ready; made for the few requests that have any. */
+    private ArrayDeque<HttpContent> unsent;
     private ChannelPool pool;
     private Channel up;
     private int attempts;
@@ -183,7 +183,7 @@ final class ProxyCall implements CallDeadline.Owner {
                 ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
             }
         } else {
-            while (!unsent.isEmpty()) {
+            while (unsent != null && !unsent.isEmpty()) {
                 ch.write(unsent.poll());
             }
         }
@@ -207,6 +207,9 @@ final class ProxyCall implements CallDeadline.Owner {
             return;
         }
         if (up == null) {
+            if (unsent == null) {
+                unsent = new ArrayDeque<>(4);
+            }
             unsent.add(c);
             handler.updateReading(); // no more until connected: what waits here is one read's worth
             return;
@@ -453,8 +456,10 @@ final class ProxyCall implements CallDeadline.Owner {
         }
         responseEnded = true;
         closeClient = true;
-        unsent.forEach(ReferenceCountUtil::release);
-        unsent.clear();
+        if (unsent != null) {
+            unsent.forEach(ReferenceCountUtil::release);
+            unsent.clear();
+        }
         dropHold();
         releaseUpstream(false);
         finishIfDone();

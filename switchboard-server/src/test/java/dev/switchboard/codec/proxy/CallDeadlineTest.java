@@ -30,10 +30,7 @@ class CallDeadlineTest {
     @Test
     void aRequestTimesOutAtItsDeadline() {
         deadline.set(call("a"), TIMEOUT.toNanos());
-        advance(TIMEOUT.minus(JUST));
-        assertThat(timedOut).isEmpty();
-        advance(JUST);
-        assertThat(timedOut).containsExactly("a");
+        timesOutAfter(TIMEOUT, "a");
         advance(TIMEOUT.multipliedBy(3));
         assertThat(timedOut).as("once").containsExactly("a");
     }
@@ -57,10 +54,7 @@ class CallDeadlineTest {
             deadline.clear(answered);
         }
         deadline.set(call("slow"), TIMEOUT.toNanos());
-        advance(TIMEOUT.minus(JUST));
-        assertThat(timedOut).isEmpty();
-        advance(JUST);
-        assertThat(timedOut).containsExactly("slow");
+        timesOutAfter(TIMEOUT, "slow");
     }
 
     @Test
@@ -69,10 +63,7 @@ class CallDeadlineTest {
         deadline.set(slowRoute, TIMEOUT.multipliedBy(6).toNanos());
         deadline.clear(slowRoute);
         deadline.set(call("fast route"), Duration.ofSeconds(2).toNanos());
-        advance(Duration.ofSeconds(2).minus(JUST));
-        assertThat(timedOut).isEmpty();
-        advance(JUST);
-        assertThat(timedOut).containsExactly("fast route");
+        timesOutAfter(Duration.ofSeconds(2), "fast route");
     }
 
     @Test
@@ -91,6 +82,14 @@ class CallDeadlineTest {
         deadline.close();
         advance(TIMEOUT.multipliedBy(2));
         assertThat(timedOut).isEmpty();
+    }
+
+    /** Nothing times out until {@code d} from now, to the nanosecond; then {@code name} does. */
+    private void timesOutAfter(Duration d, String name) {
+        advance(d.minus(JUST));
+        assertThat(timedOut).isEmpty();
+        advance(JUST);
+        assertThat(timedOut).containsExactly(name);
     }
 
     private CallDeadline.Owner call(String name) {
