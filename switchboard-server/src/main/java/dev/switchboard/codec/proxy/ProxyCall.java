@@ -187,9 +187,7 @@ final class ProxyCall implements CallDeadline.Owner {
                 ch.write(unsent.poll());
             }
         }
-        if (!retryable || requestEnded) {
-            ch.flush(); // else the request's end, from the same read as a rule, flushes the head with it
-        }
+        ch.flush();
         handler.updateReading();
     }
 

@@ -2,6 +2,7 @@ package dev.switchboard.codec.proxy;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -47,7 +48,7 @@ final class ProxyHeaders {
     /** As above, with the client's address and scheme known (they are the connection's, the same for each request). */
     static HttpRequest upstreamRequest(HttpRequest request, String clientAddress, AsciiString forwardedProto,
                                        String traceparent) {
-        HttpHeaders h = request.headers().copy(); // the decoder's own validators: entries copied as they are
+        HttpHeaders h = new DefaultHttpHeaders().set(request.headers());
         stripHopByHop(h);
         if (HttpUtil.isTransferEncodingChunked(request) && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
