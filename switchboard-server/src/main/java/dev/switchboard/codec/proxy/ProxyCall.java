@@ -112,7 +112,7 @@ final class ProxyCall implements CallDeadline.Owner {
         this.retryable = IDEMPOTENT.contains(method) && !hasBody;
         this.traceparent = Traceparent.next(request.headers().get(ProxyHeaders.TRACEPARENT));
         this.upstreamHead = ProxyHeaders.upstreamRequest(request, handler.clientAddress(), handler.forwardedProto(),
-                traceparent);
+                traceparent, retryable);
     }
 
     // ---- the request ----
@@ -174,20 +174,18 @@ final class ProxyCall implements CallDeadline.Owner {
         up = ch;
         ch.pipeline().get(UpstreamLink.class).attach(this);
         ch.config().setAutoRead(true);
-        ch.write(upstreamHead, ch.voidPromise()); // a failed write closes the connection, which fails the attempt
         if (expectContinue && attempts == 1) {
             client.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
-        if (retryable) {
-            if (requestEnded) {
-                ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
-            }
-        } else {
+        if (!retryable) {
+            ch.write(upstreamHead, ch.voidPromise()); // a failed write closes the connection, failing the attempt
             while (unsent != null && !unsent.isEmpty()) {
                 ch.write(unsent.poll());
             }
-        }
-        ch.flush();
+            ch.flush();
+        } else if (requestEnded) {
+            ch.writeAndFlush(upstreamHead, ch.voidPromise());
+        } // else the request, all head, goes once its end arrives (from the same read, as a rule)
         handler.updateReading();
     }
 
@@ -199,7 +197,7 @@ final class ProxyCall implements CallDeadline.Owner {
             // refused, or answered already, or a request without a body (sent again on a retry)
             c.release();
             if (retryable && last && up != null && !decided) {
-                up.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                up.writeAndFlush(upstreamHead, up.voidPromise());
             }
             finishIfDone();
             return;

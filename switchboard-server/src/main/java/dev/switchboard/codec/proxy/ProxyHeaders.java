@@ -2,8 +2,11 @@ package dev.switchboard.codec.proxy;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -42,12 +45,17 @@ final class ProxyHeaders {
      * and {@code traceparent}, in origin form.
      */
     static HttpRequest upstreamRequest(ChannelHandlerContext client, HttpRequest request, String traceparent) {
-        return upstreamRequest(request, clientAddress(client.channel()), forwardedProto(client.channel()), traceparent);
+        return upstreamRequest(request, clientAddress(client.channel()), forwardedProto(client.channel()), traceparent,
+                false);
     }
 
-    /** As above, with the client's address and scheme known (they are the connection's, the same for each request). */
+    /**
+     * As above, with the client's address and scheme known (they are the connection's, the same for each request);
+     * {@code whole} for a request without a body: the head and its end as one message, which the encoder writes as one
+     * buffer (a head and an empty end apart are two buffers, gathered by a {@code writev}).
+     */
     static HttpRequest upstreamRequest(HttpRequest request, String clientAddress, AsciiString forwardedProto,
-                                       String traceparent) {
+                                       String traceparent, boolean whole) {
         HttpHeaders h = new DefaultHttpHeaders().set(request.headers());
         stripHopByHop(h);
         if (HttpUtil.isTransferEncodingChunked(request) && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
@@ -62,7 +70,8 @@ final class ProxyHeaders {
         }
         h.set(TRACEPARENT, traceparent);
         String target = request.uri().startsWith("/") ? request.uri() : originForm(request.uri());
-        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), target, h);
+        return whole ? new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), target, Unpooled.EMPTY_BUFFER,
+                h, EmptyHttpHeaders.INSTANCE) : new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), target, h);
     }
 
     /** The client's address as {@code X-Forwarded-For} names it. */

@@ -44,7 +44,7 @@ class ProxyHeadersTest {
         HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET,
                 "http://example.com/a/b?x=1", new DefaultHttpHeaders().add("Host", "example.com")
                 .add("X-Forwarded-For", "10.0.0.1").add("Connection", "close"));
-        HttpRequest up = ProxyHeaders.upstreamRequest(request, "127.0.0.1", AsciiString.of("http"), "00-x");
+        HttpRequest up = ProxyHeaders.upstreamRequest(request, "127.0.0.1", AsciiString.of("http"), "00-x", false);
         assertThat(up.uri()).isEqualTo("/a/b?x=1");
         assertThat(up.headers().get("x-forwarded-for")).isEqualTo("10.0.0.1, 127.0.0.1");
         assertThat(up.headers().get("X-Forwarded-Proto")).isEqualTo("http");
