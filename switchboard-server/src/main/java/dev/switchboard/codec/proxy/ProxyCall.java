@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One proxied request, on its client connection's event loop: takes a connection of its route's pool on that loop,
  * sends the request head and then each body chunk as it arrives (a request without a body goes whole, once ended),
- * and writes the response back the same way; each side is read only while the other can take more. Ends once both the request and the response are through; then the
- * upstream connection goes back to its pool if both sides left it at a message boundary, else it is closed.
+ * and writes the response back the same way; each side is read only while the other can take more. Ends once both
+ * the request and the response are through; then the upstream connection goes back to its pool if both sides left it
+ * at a message boundary, else it is closed.
  *
  * <p>Failures before the response head: {@code 502 upstream_unavailable} (connection refused or lost), {@code 504
  * upstream_timeout}, {@code 503 circuit_open} and {@code 503 unavailable} (the route's concurrency limit). An
