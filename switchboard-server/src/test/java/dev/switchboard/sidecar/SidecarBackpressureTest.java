@@ -58,9 +58,9 @@ class SidecarBackpressureTest {
     private static final Pattern DIRECT = Pattern.compile("(?m)^switchboard_netty_direct_memory_bytes (\\S+)$");
     /**
      * HTTP/1.1: the JDK client's default, HTTP/2, offers h2c on each new clear-text connection, and once, with the
-     * machine at load ~20, the upgrade of the first /metrics request hung for the test's 120 s; the next request on that
-     * client then read text of a /metrics body as HTTP/2 frame headers ("Frame type(110) length(6516597)": "coun",
-     * "t"), as if the client had lost its place in the connection's bytes. What this class tests is HTTP/1.1
+     * machine at load ~20, the upgrade of the first /metrics request hung for the test's 120 s; the next request on
+     * that client then read text of a /metrics body as HTTP/2 frame headers ("Frame type(110) length(6516597)":
+     * "coun", "t"), as if the client had lost its place in the connection's bytes. What this class tests is HTTP/1.1
      * backpressure, not the upgrade; a timeout per request makes any hang a clear error of its own.
      */
     private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -179,14 +179,15 @@ class SidecarBackpressureTest {
     }
 
     private static JsonNode progress(String id) throws Exception {
-        return JSON.readTree(http.send(HttpRequest.newBuilder(app.uri("/progress?id=" + id)).timeout(ANSWER_WITHIN).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        HttpRequest request = HttpRequest.newBuilder(app.uri("/progress?id=" + id)).timeout(ANSWER_WITHIN).build();
+        return JSON.readTree(http.send(request, HttpResponse.BodyHandlers.ofString()).body());
     }
 
     /** Netty's direct memory in the server, from {@code /metrics}. */
     private static long directMemory() throws Exception {
-        String metrics = http.send(HttpRequest.newBuilder(URI.create(server.url() + "/metrics")).timeout(ANSWER_WITHIN).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(server.url() + "/metrics")).timeout(ANSWER_WITHIN)
+                .build();
+        String metrics = http.send(request, HttpResponse.BodyHandlers.ofString()).body();
         Matcher m = DIRECT.matcher(metrics);
         assertThat(m.find()).as("the direct memory gauge").isTrue();
         return (long) Double.parseDouble(m.group(1));

@@ -70,8 +70,11 @@ final class ProxyHeaders {
         }
         h.set(TRACEPARENT, traceparent);
         String target = request.uri().startsWith("/") ? request.uri() : originForm(request.uri());
-        return whole ? new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), target, Unpooled.EMPTY_BUFFER,
-                h, EmptyHttpHeaders.INSTANCE) : new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), target, h);
+        if (whole) {
+            return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), target, Unpooled.EMPTY_BUFFER, h,
+                    EmptyHttpHeaders.INSTANCE);
+        }
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), target, h);
     }
 
     /** The client's address as {@code X-Forwarded-For} names it. */
