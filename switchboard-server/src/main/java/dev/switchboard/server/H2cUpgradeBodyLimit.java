@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import java.util.Arrays;
@@ -47,6 +48,10 @@ final class H2cUpgradeBodyLimit extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireChannelRead(msg);
+        // Once the upgrade handler is gone (h2c or WebSocket took the connection) there is nothing left to guard.
+        if (!ctx.isRemoved() && ctx.pipeline().get(HttpServerUpgradeHandler.class) == null) {
+            ctx.pipeline().remove(this);
+        }
     }
 
     private boolean tooLargeToUpgrade(HttpRequest r) {
