@@ -30,7 +30,8 @@ final class H2cUpgradeBodyLimit extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest r && r.headers().contains(HttpHeaderNames.UPGRADE) && tooLargeToUpgrade(r)) {
+        boolean upgrade = msg instanceof HttpRequest req && req.headers().contains(HttpHeaderNames.UPGRADE);
+        if (upgrade && msg instanceof HttpRequest r && tooLargeToUpgrade(r)) {
             HttpHeaders h = r.headers();
             h.remove(HttpHeaderNames.UPGRADE);
             h.remove(Http2CodecUtil.HTTP_UPGRADE_SETTINGS_HEADER);
@@ -48,8 +49,9 @@ final class H2cUpgradeBodyLimit extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireChannelRead(msg);
-        // Once the upgrade handler is gone (h2c or WebSocket took the connection) there is nothing left to guard.
-        if (!ctx.isRemoved() && ctx.pipeline().get(HttpServerUpgradeHandler.class) == null) {
+        // Once an upgrade took the connection (h2c, or WebSocket, whose handshake removes the upgrade handler) there
+        // is nothing left to guard; only a request asking for an upgrade can get there.
+        if (upgrade && !ctx.isRemoved() && ctx.pipeline().get(HttpServerUpgradeHandler.class) == null) {
             ctx.pipeline().remove(this);
         }
     }
