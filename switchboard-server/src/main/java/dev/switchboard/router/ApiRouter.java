@@ -1,6 +1,7 @@
 package dev.switchboard.router;
 
 import dev.switchboard.auth.PublishLimiter;
+import dev.switchboard.codec.http.BodyAggregator;
 import dev.switchboard.codec.http.Exchange;
 import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.codec.http.LingeringClose;
@@ -254,6 +255,11 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
         }
         if (p.get(CorsHandler.class) != null) {
             p.remove(CorsHandler.class);
+        }
+        // Every frame of the socket would pass it, and each idle connection would keep it (BENCHMARKS.md, "Idle
+        // memory per connection"); Netty's handshaker takes out only the first HttpObjectAggregator, h2c's.
+        if (p.get(BodyAggregator.class) != null) {
+            p.remove(BodyAggregator.class);
         }
         p.remove(this);
     }

@@ -90,6 +90,7 @@ public final class ConnectionPipeline {
     private final ConnectionLimiter connections;
     private final CorsConfig cors;
     private final HttpDecoderConfig httpConfig;
+    private final H2cUpgradeBodyLimit h2cUpgradeBodyLimit;
     private final ConnectionRegistry registry;
     /** Null without upstreams. */
     private final Sidecar sidecar;
@@ -108,6 +109,7 @@ public final class ConnectionPipeline {
         this.cors = corsConfig(corsOrigins);
         this.httpConfig = new HttpDecoderConfig().setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(limits.maxHeaderBytes()).setMaxChunkSize(64 * 1024);
+        this.h2cUpgradeBodyLimit = new H2cUpgradeBodyLimit(limits.maxMessageBytes());
     }
 
     /**
@@ -210,7 +212,7 @@ public final class ConnectionPipeline {
             p.addAfter("http", "h2c-upgrade", new HttpServerUpgradeHandler(codec, protocol ->
                     AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
                             ? new H2cUpgrade(this) : null, limits.maxMessageBytes()));
-            p.addAfter("http", "h2c-body-limit", new H2cUpgradeBodyLimit(limits.maxMessageBytes()));
+            p.addAfter("http", "h2c-body-limit", h2cUpgradeBodyLimit);
         }
         addRequestHandlers(p);
     }

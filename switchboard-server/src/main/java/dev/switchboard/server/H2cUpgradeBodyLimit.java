@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import java.util.Arrays;
@@ -29,7 +30,8 @@ final class H2cUpgradeBodyLimit extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest r && r.headers().contains(HttpHeaderNames.UPGRADE) && tooLargeToUpgrade(r)) {
+        boolean upgrade = msg instanceof HttpRequest req && req.headers().contains(HttpHeaderNames.UPGRADE);
+        if (upgrade && msg instanceof HttpRequest r && tooLargeToUpgrade(r)) {
             HttpHeaders h = r.headers();
             h.remove(HttpHeaderNames.UPGRADE);
             h.remove(Http2CodecUtil.HTTP_UPGRADE_SETTINGS_HEADER);
@@ -47,6 +49,11 @@ final class H2cUpgradeBodyLimit extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireChannelRead(msg);
+        // Once an upgrade took the connection (h2c, or WebSocket, whose handshake removes the upgrade handler) there
+        // is nothing left to guard; only a request asking for an upgrade can get there.
+        if (upgrade && !ctx.isRemoved() && ctx.pipeline().get(HttpServerUpgradeHandler.class) == null) {
+            ctx.pipeline().remove(this);
+        }
     }
 
     private boolean tooLargeToUpgrade(HttpRequest r) {
