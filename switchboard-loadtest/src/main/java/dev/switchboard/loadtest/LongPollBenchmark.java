@@ -167,9 +167,9 @@ public final class LongPollBenchmark {
 
     /**
      * The tool's own 10,000 connections were all just allocated: left young, the first collection inside the measured
-     * phase copies them while answers arrive, and that pause is the tool's, not the server's (seen in the tool's
-     * {@code -Xlog:gc}: 40-130 ms young pauses). One full collection now moves them out of the young generation, as a
-     * long-running client would have them; it costs the server nothing.
+     * phase copies them while answers arrive, and that pause is the tool's, not the server's (the tool's
+     * {@code -Xlog:gc} showed one or two such pauses per run, each keeping 2-8 MB). One full collection now moves them
+     * out of the young generation, as a long-running client would have them; it costs the server nothing.
      */
     private static void settleOwnHeap() {
         System.gc();
