@@ -80,6 +80,11 @@ public final class HandlerFixture implements AutoCloseable {
         return config;
     }
 
+    /** The registry {@code /metrics} shows. */
+    public PrometheusMeterRegistry metrics() {
+        return metrics;
+    }
+
     /** A new client connection, opened (the server's pipeline has seen it become active). */
     public TestConnection connect() {
         TestConnection c = new TestConnection(pipeline::install);
