@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -100,7 +101,7 @@ public final class JobJson {
                 : null, text(f, "msg"), number(f, "version"), number(f, "created"), number(f, "updated"),
                 text(f, "ptype"), number(f, "pbytes"), text(f, "rtype"), number(f, "rbytes"), f.get("ires"),
                 text(f, "error"), text(f, "token"), number(f, "expires"), number(f, "leasems"), number(f, "seq"),
-                text(f, "key"));
+                text(f, "key"), null);
     }
 
     private static String text(Map<String, byte[]> f, String field) {
@@ -135,6 +136,18 @@ public final class JobJson {
             g.writeNumberField("leaseMillis", j.leaseMillis());
             g.writeNumberField("seq", j.seq());
             if (j.idempotencyKey() != null) g.writeStringField("idempotencyKey", j.idempotencyKey());
+            if (j.unwritten() != null) {
+                g.writeArrayFieldStart("events");
+                for (JobEvent e : j.unwritten()) {
+                    g.writeStartObject();
+                    g.writeStringField("type", e.type());
+                    g.writeNumberField("time", e.time());
+                    g.writeFieldName("data");
+                    g.writeRawValue(new String(e.data(), StandardCharsets.UTF_8)); // as written, encoded once
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            }
         });
     }
 
@@ -148,10 +161,20 @@ public final class JobJson {
                     text(n, "resultType"), n.get("resultBytes").asLong(),
                     n.has("inlineResult") ? Base64.getDecoder().decode(n.get("inlineResult").asText()) : null,
                     text(n, "error"), text(n, "leaseToken"), n.get("leaseExpires").asLong(),
-                    n.get("leaseMillis").asLong(), n.get("seq").asLong(), text(n, "idempotencyKey"));
+                    n.get("leaseMillis").asLong(), n.get("seq").asLong(), text(n, "idempotencyKey"),
+                    n.has("events") ? eventsFromRecord(n.get("events")) : null);
         } catch (IOException e) {
             throw new UncheckedIOException("corrupt job record", e);
         }
+    }
+
+    /** A record without {@code events} is a job whose topic is written (so is every job stored before 2026-12-07). */
+    private static List<JobEvent> eventsFromRecord(JsonNode events) throws IOException {
+        List<JobEvent> out = new ArrayList<>();
+        for (JsonNode e : events) {
+            out.add(new JobEvent(e.get("type").asText(), e.get("time").asLong(), MAPPER.writeValueAsBytes(e.get("data"))));
+        }
+        return List.copyOf(out);
     }
 
     static byte[] settingsRecord(QueueSettings s) {
