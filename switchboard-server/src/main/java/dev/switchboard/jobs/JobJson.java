@@ -22,7 +22,19 @@ public final class JobJson {
 
     private JobJson() {}
 
+    /**
+     * The public JSON of a job as a change left it. A job whose events are in its record answers with its latest
+     * event's bytes, encoded once by the change: a heartbeat, the one change without an event, changes nothing public.
+     */
     public static byte[] publicForm(Job j) {
+        if (j.unwritten() != null && !j.unwritten().isEmpty()) {
+            return j.unwritten().getLast().data();
+        }
+        return encodePublic(j);
+    }
+
+    /** The public JSON of a job's new state, for its event. */
+    static byte[] encodePublic(Job j) {
         return write(g -> writePublic(g, j));
     }
 
@@ -115,7 +127,7 @@ public final class JobJson {
     }
 
     static byte[] record(Job j) {
-        return write(g -> {
+        byte[] fields = write(g -> {
             g.writeStringField("id", j.id());
             g.writeStringField("queue", j.queue());
             g.writeStringField("status", j.status().wire());
@@ -136,19 +148,32 @@ public final class JobJson {
             g.writeNumberField("leaseMillis", j.leaseMillis());
             g.writeNumberField("seq", j.seq());
             if (j.idempotencyKey() != null) g.writeStringField("idempotencyKey", j.idempotencyKey());
-            if (j.unwritten() != null) {
-                g.writeArrayFieldStart("events");
-                for (JobEvent e : j.unwritten()) {
-                    g.writeStartObject();
-                    g.writeStringField("type", e.type());
-                    g.writeNumberField("time", e.time());
-                    g.writeFieldName("data");
-                    g.writeRawValue(new String(e.data(), StandardCharsets.UTF_8)); // as written, encoded once
-                    g.writeEndObject();
-                }
-                g.writeEndArray();
-            }
         });
+        return j.unwritten() == null ? fields : withEvents(fields, j.unwritten());
+    }
+
+    /**
+     * The record's fields and {@code "events":[{"type","time","data"}…]}, each event's JSON copied as it was encoded
+     * for the event: a change's public form is encoded once.
+     */
+    private static byte[] withEvents(byte[] fields, List<JobEvent> events) {
+        int size = fields.length + 16;
+        for (JobEvent e : events) {
+            size += e.data().length + e.type().length() + 48;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(size);
+        out.write(fields, 0, fields.length - 1);
+        out.writeBytes(",\"events\":[".getBytes(StandardCharsets.US_ASCII));
+        for (int i = 0; i < events.size(); i++) {
+            JobEvent e = events.get(i);
+            // The types are the server's two constants (JobService): nothing in them needs escaping.
+            String head = (i == 0 ? "" : ",") + "{\"type\":\"" + e.type() + "\",\"time\":" + e.time() + ",\"data\":";
+            out.writeBytes(head.getBytes(StandardCharsets.US_ASCII));
+            out.writeBytes(e.data());
+            out.write('}');
+        }
+        out.writeBytes("]}".getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
     }
 
     static Job fromRecord(byte[] bytes) {
@@ -172,7 +197,8 @@ public final class JobJson {
     private static List<JobEvent> eventsFromRecord(JsonNode events) throws IOException {
         List<JobEvent> out = new ArrayList<>();
         for (JsonNode e : events) {
-            out.add(new JobEvent(e.get("type").asText(), e.get("time").asLong(), MAPPER.writeValueAsBytes(e.get("data"))));
+            out.add(new JobEvent(e.get("type").asText(), e.get("time").asLong(),
+                    MAPPER.writeValueAsBytes(e.get("data"))));
         }
         return List.copyOf(out);
     }

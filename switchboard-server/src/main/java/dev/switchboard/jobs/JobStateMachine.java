@@ -375,7 +375,7 @@ final class JobStateMachine {
      * record until then; either way the event's offset on the topic is the job's version.
      */
     private Job save(Transaction.Stage s, Job changed, String eventType) {
-        byte[] event = JobJson.publicForm(changed);
+        byte[] event = JobJson.encodePublic(changed); // its events so far are the state before
         Job j = changed;
         if (j.unwritten() != null) {
             j = j.withUnwritten(new JobEvent(eventType, s.now(), event));
