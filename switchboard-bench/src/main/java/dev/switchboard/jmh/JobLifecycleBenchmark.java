@@ -32,7 +32,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * One job end to end on the embedded engine, below HTTP: submit, wait for its end as a submit with {@code ?wait=}
  * does, claim, complete, and the waiter handed the finished job. Three commits on the log writer (fsync never) and
  * the hand-offs between the caller and the writer; what the HTTP exchanges add is not in it. The score is the time
- * per job of one caller doing them in turn.
+ * per job of one caller doing them in turn. The job's topic {@code _jobs.<id>} is written only when someone reads
+ * it: {@link #submitWaitClaimComplete} is the common job, read by nobody; {@link #submitWaitClaimCompleteRead} reads
+ * its events afterwards, as a follower of the topic would, which writes the topic out in a fourth commit.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -77,5 +79,11 @@ public class JobLifecycleBenchmark {
         JobService.Claimed claimed = jobs.claim(QUEUE, 1, Duration.ZERO, null, timer).join().getFirst();
         jobs.complete(claimed.job().id(), claimed.job().leaseToken(), TYPE, claimed.payload()).join();
         return finished.join();
+    }
+
+    @Benchmark
+    public int submitWaitClaimCompleteRead() {
+        Job finished = submitWaitClaimComplete();
+        return jobs.readers().read(JobService.topicOf(finished.id()), 1, 16, Long.MAX_VALUE).join().size();
     }
 }

@@ -137,6 +137,15 @@ public interface Broker extends AutoCloseable {
         return CompletableFuture.completedFuture(state(topic));
     }
 
+    /**
+     * Completes once every message of the topic so far can be read: a topic the layer above the engine writes
+     * lazily (a job's events, {@code jobs.JobTopics}) is written out first. Readers that take positions from
+     * {@link #state} call it before; {@link #stateAsync} and {@link #read} need no such call.
+     */
+    default CompletableFuture<Void> whenReadable(String topic) {
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** {@link #topics} without blocking the caller, for callers on an event loop. */
     default CompletableFuture<List<TopicState>> topicsAsync() {
         return CompletableFuture.completedFuture(topics());

@@ -23,6 +23,15 @@ public interface Transaction {
         Message append(String topic, String type, byte[] payload);
 
         /**
+         * {@link #append(String, String, byte[])} of a message written out later than it happened (a job's events
+         * kept in its record until its topic is read), keeping its {@code time} (never before the topic's last
+         * message). An engine that stamps times itself may use the commit's.
+         */
+        default Message append(String topic, String type, byte[] payload, long time) {
+            return append(topic, type, payload);
+        }
+
+        /**
          * A record that belongs to a topic names it second in its key, {@code <kind>/<topic>/<rest>}: an engine that
          * shards by topic (Redis Cluster) keeps it with the topic and the topics derived from it ({@code _presence.<t>},
          * {@code <t>.dead}), so one transaction may change all of them there.

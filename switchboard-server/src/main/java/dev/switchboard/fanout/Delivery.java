@@ -100,11 +100,14 @@ public final class Delivery {
     /**
      * {@link #attach} for callers on an event loop. Opening a feed on an engine shared by nodes (Redis) waits on
      * it (a subscription and positions, round trips), so there a feed not open yet is opened on a virtual thread;
-     * the embedded engine answers from memory and attaches at once, refusals thrown as from {@link #attach}.
+     * the embedded engine answers from memory and attaches at once, refusals thrown as from {@link #attach}, unless
+     * the topic must be written out first ({@link Broker#whenReadable}, a job's topic).
      */
     public CompletableFuture<TopicFeed> attachAsync(String name) {
         if (!broker.shared()) {
-            return CompletableFuture.completedFuture(attach(name));
+            CompletableFuture<Void> readable = broker.whenReadable(name);
+            return readable.isDone() ? CompletableFuture.completedFuture(attach(name))
+                    : readable.thenApplyAsync(v -> attach(name), OPENER);
         }
         TopicNames.validate(name);
         TopicFeed open = feeds.get(name);

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * Jobs on an engine of one node: each change is one transaction that writes the job's record and appends its event
  * ({@link JobStateMachine}, on the engine's writer thread), and reads are answered at once from the visible state
  * kept here, which the writer replaces after each commit, and whoever waits for a job is handed it by the commit
- * that changed it ({@link JobFollowers}). {@link JobTimers} expires leases and finished jobs.
+ * that changed it ({@link JobFollowers}). A job's events stay in its record until its topic is read
+ * ({@link JobTopics}). {@link JobTimers} expires leases and finished jobs.
  */
 final class EmbeddedJobStore implements JobStore {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedJobStore.class);
@@ -54,6 +55,12 @@ final class EmbeddedJobStore implements JobStore {
     @Override
     public Runnable follow(String id, Consumer<Job> changed) {
         return followers.add(id, changed);
+    }
+
+    @Override
+    public CompletableFuture<Void> writeOut(String id) {
+        Job j = visible.get(id);
+        return j == null || j.unwritten() == null ? CompletableFuture.completedFuture(null) : machine.writeOut(id);
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,19 @@ public final class JobJson {
 
     private JobJson() {}
 
+    /**
+     * The public JSON of a job as a change left it. A job whose events are in its record answers with its latest
+     * event's bytes, encoded once by the change: a heartbeat, the one change without an event, changes nothing public.
+     */
     public static byte[] publicForm(Job j) {
+        if (j.unwritten() != null && !j.unwritten().isEmpty()) {
+            return j.unwritten().getLast().data();
+        }
+        return encodePublic(j);
+    }
+
+    /** The public JSON of a job's new state, for its event. */
+    static byte[] encodePublic(Job j) {
         return write(g -> writePublic(g, j));
     }
 
@@ -100,7 +113,7 @@ public final class JobJson {
                 : null, text(f, "msg"), number(f, "version"), number(f, "created"), number(f, "updated"),
                 text(f, "ptype"), number(f, "pbytes"), text(f, "rtype"), number(f, "rbytes"), f.get("ires"),
                 text(f, "error"), text(f, "token"), number(f, "expires"), number(f, "leasems"), number(f, "seq"),
-                text(f, "key"));
+                text(f, "key"), null);
     }
 
     private static String text(Map<String, byte[]> f, String field) {
@@ -114,7 +127,7 @@ public final class JobJson {
     }
 
     static byte[] record(Job j) {
-        return write(g -> {
+        byte[] fields = write(g -> {
             g.writeStringField("id", j.id());
             g.writeStringField("queue", j.queue());
             g.writeStringField("status", j.status().wire());
@@ -136,6 +149,31 @@ public final class JobJson {
             g.writeNumberField("seq", j.seq());
             if (j.idempotencyKey() != null) g.writeStringField("idempotencyKey", j.idempotencyKey());
         });
+        return j.unwritten() == null ? fields : withEvents(fields, j.unwritten());
+    }
+
+    /**
+     * The record's fields and {@code "events":[{"type","time","data"}…]}, each event's JSON copied as it was encoded
+     * for the event: a change's public form is encoded once.
+     */
+    private static byte[] withEvents(byte[] fields, List<JobEvent> events) {
+        int size = fields.length + 16;
+        for (JobEvent e : events) {
+            size += e.data().length + e.type().length() + 48;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(size);
+        out.write(fields, 0, fields.length - 1);
+        out.writeBytes(",\"events\":[".getBytes(StandardCharsets.US_ASCII));
+        for (int i = 0; i < events.size(); i++) {
+            JobEvent e = events.get(i);
+            // The types are the server's two constants (JobService): nothing in them needs escaping.
+            String head = (i == 0 ? "" : ",") + "{\"type\":\"" + e.type() + "\",\"time\":" + e.time() + ",\"data\":";
+            out.writeBytes(head.getBytes(StandardCharsets.US_ASCII));
+            out.writeBytes(e.data());
+            out.write('}');
+        }
+        out.writeBytes("]}".getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
     }
 
     static Job fromRecord(byte[] bytes) {
@@ -148,10 +186,21 @@ public final class JobJson {
                     text(n, "resultType"), n.get("resultBytes").asLong(),
                     n.has("inlineResult") ? Base64.getDecoder().decode(n.get("inlineResult").asText()) : null,
                     text(n, "error"), text(n, "leaseToken"), n.get("leaseExpires").asLong(),
-                    n.get("leaseMillis").asLong(), n.get("seq").asLong(), text(n, "idempotencyKey"));
+                    n.get("leaseMillis").asLong(), n.get("seq").asLong(), text(n, "idempotencyKey"),
+                    n.has("events") ? eventsFromRecord(n.get("events")) : null);
         } catch (IOException e) {
             throw new UncheckedIOException("corrupt job record", e);
         }
+    }
+
+    /** A record without {@code events} is a job whose topic is written (so is every job stored before 2026-12-07). */
+    private static List<JobEvent> eventsFromRecord(JsonNode events) throws IOException {
+        List<JobEvent> out = new ArrayList<>();
+        for (JsonNode e : events) {
+            out.add(new JobEvent(e.get("type").asText(), e.get("time").asLong(),
+                    MAPPER.writeValueAsBytes(e.get("data"))));
+        }
+        return List.copyOf(out);
     }
 
     static byte[] settingsRecord(QueueSettings s) {

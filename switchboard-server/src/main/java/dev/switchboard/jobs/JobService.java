@@ -43,6 +43,7 @@ public final class JobService implements AutoCloseable {
 
     private final JobRules rules;
     private final JobStore store;
+    private final Broker readers;
 
     public JobService(Broker broker, Limits limits) {
         this.rules = new JobRules(limits);
@@ -51,6 +52,15 @@ public final class JobService implements AutoCloseable {
                         d.resultTtl().toMillis()))
                 .<JobStore>map(ledger -> new LedgerJobStore(broker, ledger, rules))
                 .orElseGet(() -> new EmbeddedJobStore(broker, rules));
+        this.readers = new JobTopics(broker, store::writeOut);
+    }
+
+    /**
+     * The engine for everyone who reads topics (delivery, the topic endpoints): a job's topic is written out before
+     * it is read, so its events are there, at offsets equal to the versions they announced.
+     */
+    public Broker readers() {
+        return readers;
     }
 
     public static String topicOf(String jobId) {

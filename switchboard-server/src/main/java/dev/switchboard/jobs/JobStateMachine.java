@@ -1,6 +1,7 @@
 package dev.switchboard.jobs;
 
 import dev.switchboard.broker.Broker;
+import dev.switchboard.broker.Message;
 import dev.switchboard.broker.Transaction;
 import dev.switchboard.jobs.JobService.Claimed;
 import dev.switchboard.wire.ApiException;
@@ -111,7 +112,7 @@ final class JobStateMachine {
                 }
                 String id = JobKeys.newId(random);
                 Job j = new Job(id, queue, JobStatus.QUEUED, 1, null, null, 1, s.now(), s.now(), type, payload.length,
-                        null, 0, null, null, null, 0, 0, nextSeq++, key);
+                        null, 0, null, null, null, 0, 0, nextSeq++, key, List.of());
                 s.putRecord(JobKeys.payload(id), payload);
                 if (queuedPayloadBytes + payload.length <= QUEUED_PAYLOAD_BYTES) {
                     queuedPayloads.put(id, payload);
@@ -234,6 +235,31 @@ final class JobStateMachine {
         });
     }
 
+    /**
+     * Writes the job's events kept in its record to its topic, at their own times, so their offsets are the versions
+     * they announced; from then on its changes go to the topic at once. Nothing for a job written out or gone.
+     */
+    CompletableFuture<Void> writeOut(String id) {
+        return run(new Change<>() {
+            @Override
+            Void apply(Transaction.Stage s) {
+                Job j = current.get(id);
+                if (j == null || j.unwritten() == null) {
+                    return null;
+                }
+                Job written = j.written();
+                long version = 0;
+                for (JobEvent e : j.unwritten()) {
+                    checkOffset(id, ++version, s.append(JobKeys.topic(id), e.type(), e.data(), e.time()));
+                }
+                s.putRecord(JobKeys.job(id), JobJson.record(written));
+                current.put(id, written);
+                changed.add(written);
+                return null;
+            }
+        });
+    }
+
     /** Requeues, or fails on its last attempt, each running job whose lease {@code expired} at the commit's time. */
     CompletableFuture<Void> expireLeases(BiPredicate<Job, Long> expired) {
         // Only jobs running when the commit stages can have a lease; the visible ones are a superset of those
@@ -252,7 +278,9 @@ final class JobStateMachine {
             if (j.idempotencyKey() != null) {
                 idsByKey.remove(keyOf(j.queue(), j.idempotencyKey()));
             }
-            s.deleteTopic(JobKeys.topic(j.id()));
+            if (j.unwritten() == null) {
+                s.deleteTopic(JobKeys.topic(j.id()));
+            }
             pendingChange.afterCommit(() -> {
                 visible.remove(j.id());
                 visibleRunning.remove(j.id());
@@ -342,13 +370,19 @@ final class JobStateMachine {
         return q == null || q.isEmpty() ? null : q.firstEntry().getValue();
     }
 
-    /** Stages the job's record and its event; the event's offset on the job's topic is the job's version. */
-    private Job save(Transaction.Stage s, Job j, String eventType) {
-        s.putRecord(JobKeys.job(j.id()), JobJson.record(j));
-        var event = s.append(JobKeys.topic(j.id()), eventType, JobJson.publicForm(j));
-        if (event.offset() != j.version()) {
-            log.error("job {} version {} disagrees with its event offset {}", j.id(), j.version(), event.offset());
+    /**
+     * Stages the job's record and its event, which goes to the job's topic once that is written and is kept in the
+     * record until then; either way the event's offset on the topic is the job's version.
+     */
+    private Job save(Transaction.Stage s, Job changed, String eventType) {
+        byte[] event = JobJson.encodePublic(changed); // its events so far are the state before
+        Job j = changed;
+        if (j.unwritten() != null) {
+            j = j.withUnwritten(new JobEvent(eventType, s.now(), event));
+        } else {
+            checkOffset(j.id(), j.version(), s.append(JobKeys.topic(j.id()), eventType, event));
         }
+        s.putRecord(JobKeys.job(j.id()), JobJson.record(j));
         Job before = current.put(j.id(), j);
         if (before != null && before.status() == JobStatus.QUEUED && j.status() != JobStatus.QUEUED) {
             TreeMap<Long, String> q = queued.get(j.queue());
@@ -381,6 +415,12 @@ final class JobStateMachine {
 
     private QueueSettings settingsOf(String queue) {
         return settings.getOrDefault(queue, QueueSettings.DEFAULTS);
+    }
+
+    private static void checkOffset(String id, long version, Message event) {
+        if (event.offset() != version) {
+            log.error("job {} version {} disagrees with its event offset {}", id, version, event.offset());
+        }
     }
 
     /** Idempotency keys are per queue. */

@@ -28,6 +28,12 @@ interface JobStore extends AutoCloseable {
      */
     Runnable follow(String id, Consumer<Job> changed);
 
+    /**
+     * Completes once the job's topic holds all of its events: a store that keeps them in the job's record until
+     * then writes them out; nothing to do for a job written out, gone or never there.
+     */
+    CompletableFuture<Void> writeOut(String id);
+
     /** The queue's settings and counts, or null when the queue is neither configured nor holds jobs. */
     CompletableFuture<QueueInfo> queue(String queue);
 

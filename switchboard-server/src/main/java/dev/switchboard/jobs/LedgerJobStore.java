@@ -37,6 +37,12 @@ final class LedgerJobStore implements JobStore {
         return ledger.find(id).thenApply(f -> f == null ? null : JobJson.fromFields(f.values()));
     }
 
+    /** The engine writes every event to the job's topic with the change (jobs.lua): always readable. */
+    @Override
+    public CompletableFuture<Void> writeOut(String id) {
+        return CompletableFuture.completedFuture(null);
+    }
+
     @Override
     public CompletableFuture<byte[]> storedResult(String id) {
         return ledger.result(id);

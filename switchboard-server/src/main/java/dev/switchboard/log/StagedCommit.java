@@ -53,6 +53,11 @@ final class StagedCommit implements Transaction.Stage {
         return append(topic, type, payload, MessageHeaders.NONE);
     }
 
+    @Override
+    public Message append(String topic, String type, byte[] payload, long time) {
+        return append(current(topic), type, payload, MessageHeaders.NONE, time);
+    }
+
     Message append(String topic, String type, byte[] payload, Map<String, List<String>> headers) {
         return append(current(topic), type, payload, headers);
     }
@@ -75,8 +80,13 @@ final class StagedCommit implements Transaction.Stage {
     }
 
     private Message append(StoredTopicState t, String type, byte[] payload, Map<String, List<String>> headers) {
+        return append(t, type, payload, headers, now);
+    }
+
+    private Message append(StoredTopicState t, String type, byte[] payload, Map<String, List<String>> headers,
+                           long at) {
         long offset = ++t.stagedLast;
-        long time = Math.max(now, t.lastTime);
+        long time = Math.max(at, t.lastTime);
         t.lastTime = time;
         t.stagedBytes += payload.length;
         batch.putMessage(t.stagedId, offset, time, type, payload, headers);

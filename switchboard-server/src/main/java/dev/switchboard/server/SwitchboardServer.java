@@ -111,13 +111,14 @@ public final class SwitchboardServer implements AutoCloseable {
         this.connections = new ConnectionRegistry(stages, engine.displayName(), metrics);
         this.broker = openEngine(config, metrics);
         Limits limits = config.limits();
-        this.delivery = new Delivery(broker, limits, metrics, stages);
         this.jobs = new JobService(broker, limits);
-        this.groups = new GroupService(broker, config.groups(), limits.maxPollResponseBytes(), metrics);
+        Broker readers = jobs.readers(); // a job's topic is written out when first read
+        this.delivery = new Delivery(readers, limits, metrics, stages);
+        this.groups = new GroupService(readers, config.groups(), limits.maxPollResponseBytes(), metrics);
         this.presence = Presence.open(broker);
         this.sidecar = sidecarConfig.enabled() ? new Sidecar(sidecarConfig, engine.clientChannel(), connections,
                 metrics, limits.maxWait(), limits.idleTimeout()) : null;
-        ConnectionPipeline pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs,
+        ConnectionPipeline pipeline = new ConnectionPipeline(ConnectionPipeline.routes(readers, delivery, jobs,
                 groups, presence, config, metrics, connections, authenticator, sidecar != null), limits,
                 config.corsOrigins(), metrics, connections, config.protocols(), tls, sidecar);
 
@@ -175,7 +176,7 @@ public final class SwitchboardServer implements AutoCloseable {
      */
     private Channel bindNats(ServerBootstrap b, ConnectionPipeline pipeline, Authenticator authenticator)
             throws InterruptedException {
-        NatsEndpoint nats = new NatsEndpoint(broker, delivery, jobs, config.limits(), authenticator,
+        NatsEndpoint nats = new NatsEndpoint(jobs.readers(), delivery, jobs, config.limits(), authenticator,
                 config.auth().jwt(), config.wsPingInterval());
         b.handler(new AcceptedConnections()).childHandler(new ChannelInitializer<SocketChannel>() {
             @Override

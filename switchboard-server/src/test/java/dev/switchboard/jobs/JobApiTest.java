@@ -695,6 +695,59 @@ class JobApiTest {
         assertLatestEventIsTheJob(failed);
     }
 
+    @Test
+    void aJobsTopicReadOnlyAfterItFinishedHoldsEveryEventAtItsVersionAndTime() {
+        String id = http.submit(queue, "text/plain", "late reader").get("id").asText();
+        String token = http.claim(queue, "").get("lease").asText();
+        assertThat(http.progress(id, token, "{\"percent\":40}").status()).isEqualTo(200);
+        assertThat(http.complete(id, token, "done").status()).isEqualTo(200);
+        JsonNode job = http.job(id);
+
+        List<JsonNode> events = new ArrayList<>();
+        http.get("/v1/topics/" + JobService.topicOf(id) + "/messages?from=earliest").json().get("messages")
+                .forEach(events::add);
+
+        assertThat(events).extracting(m -> m.get("offset").asLong()).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(events).extracting(m -> m.get("data").get("version").asLong()).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(events).extracting(m -> m.get("data").get("status").asText())
+                .containsExactly("queued", "running", "running", "succeeded");
+        assertThat(events).extracting(m -> m.get("type").asText()).containsExactly(JobService.STATUS_EVENT_TYPE,
+                JobService.STATUS_EVENT_TYPE, JobService.PROGRESS_EVENT_TYPE, JobService.STATUS_EVENT_TYPE);
+        // Each event keeps the time of the change it announced, however late it was read.
+        assertThat(events).allSatisfy(m -> assertThat(m.get("time")).isEqualTo(m.get("data").get("updated")));
+        assertThat(events.getLast().get("data")).isEqualTo(job);
+        Response state = http.get("/v1/topics/" + JobService.topicOf(id));
+        assertThat(state.status()).isEqualTo(200);
+        assertThat(state.json().get("lastOffset").asLong()).isEqualTo(4);
+    }
+
+    @Test
+    void aSubscriberArrivingMidJobFromNextSeesOnlyTheLaterEventsAtTheirVersions() throws Exception {
+        String id = http.submit(queue, "text/plain", "mid").get("id").asText();
+        String token = http.claim(queue, "").get("lease").asText();
+        List<JsonNode> frames = new CopyOnWriteArrayList<>();
+        WebSocket ws = server.http().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+                .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/v1/ws"), new Collector(frames))
+                .get(10, SECONDS);
+        try {
+            ws.sendText("{\"op\":\"subscribe\",\"topic\":\"" + JobService.topicOf(id)
+                    + "\",\"from\":\"next\",\"id\":\"mid\"}", true).get(10, SECONDS);
+            await().atMost(Duration.ofSeconds(10)).until(() -> frames.stream()
+                    .anyMatch(f -> f.get("op").asText().equals("subscribed")));
+
+            assertThat(http.progress(id, token, "{\"percent\":50}").status()).isEqualTo(200);
+            assertThat(http.complete(id, token, "mid done").status()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(10)).until(() -> messages(frames).size() == 2);
+
+            assertThat(messages(frames)).extracting(m -> m.get("offset").asLong()).containsExactly(3L, 4L);
+            assertThat(messages(frames)).extracting(m -> m.get("data").get("version").asLong())
+                    .containsExactly(3L, 4L);
+            assertThat(messages(frames).getLast().get("data")).isEqualTo(http.job(id));
+        } finally {
+            ws.abort();
+        }
+    }
+
     private static void assertLatestEventIsTheJob(String id) {
         Response events = http.get("/v1/topics/" + JobService.topicOf(id) + "/messages?from=earliest");
         assertThat(events.status()).isEqualTo(200);

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class JobFollowersTest {
     private static Job job(String id, long version) {
         return new Job(id, "q", JobStatus.RUNNING, 1, null, null, version, 0, 0, "text/plain", 0, null, 0, null,
-                null, "token", 0, 0, 1, null);
+                null, "token", 0, 0, 1, null, null);
     }
 
     @Test

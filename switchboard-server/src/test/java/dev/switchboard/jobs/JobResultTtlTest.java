@@ -29,6 +29,12 @@ class JobResultTtlTest {
                     .get("id").asText();
             String token = http.claim(QUEUE, "").get("lease").asText();
             JsonNode finished = http.complete(done, token, "r").json();
+            // Read once, so its topic is stored and must go with it; the other finished job's never was.
+            assertThat(http.get("/v1/topics/" + JobService.topicOf(done) + "/messages?from=earliest").json()
+                    .get("messages")).hasSize(3);
+            String unread = http.submit(QUEUE, "text/plain", "never read").get("id").asText();
+            assertThat(http.complete(unread, http.claim(QUEUE, "").get("lease").asText(), "r").status())
+                    .isEqualTo(200);
             String waiting = http.submit(QUEUE, "text/plain", "still queued").get("id").asText();
             await().atMost(Duration.ofSeconds(5)).until(() ->
                     Instant.now().isAfter(Instant.parse(finished.get("updated").asText()).plusSeconds(1)));
@@ -39,6 +45,8 @@ class JobResultTtlTest {
             assertError(http.get("/v1/jobs/" + done), 404, "job_not_found");
             assertError(http.get("/v1/jobs/" + done + "/result"), 404, "job_not_found");
             assertError(http.get("/v1/topics/" + JobService.topicOf(done)), 404, "topic_not_found");
+            await().atMost(Duration.ofSeconds(20)).until(() -> http.get("/v1/jobs/" + unread).status() == 404);
+            assertError(http.get("/v1/topics/" + JobService.topicOf(unread)), 404, "topic_not_found");
             assertThat(http.job(waiting).get("status").asText()).isEqualTo("queued");
             JsonNode q = http.queue(QUEUE);
             assertThat(q.get("succeeded").asInt()).isZero();

@@ -53,11 +53,11 @@ public final class HandlerFixture implements AutoCloseable {
         this.broker = EmbeddedBroker.open(config, metrics);
         StageTimer stages = new StageTimer(config.stageSample(), metrics);
         this.registry = new ConnectionRegistry(stages, "embedded", metrics);
-        this.delivery = new Delivery(broker, config.limits(), metrics, stages);
         this.jobs = new JobService(broker, config.limits());
-        this.groups = new GroupService(broker, config.groups(), config.limits().maxPollResponseBytes(),
+        this.delivery = new Delivery(jobs.readers(), config.limits(), metrics, stages);
+        this.groups = new GroupService(jobs.readers(), config.groups(), config.limits().maxPollResponseBytes(),
                 metrics);
-        this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(broker, delivery, jobs, groups,
+        this.pipeline = new ConnectionPipeline(ConnectionPipeline.routes(jobs.readers(), delivery, jobs, groups,
                 Presence.open(broker), config, metrics, registry, ConnectionPipeline.authenticator(config), false),
                 config.limits(), config.corsOrigins(), metrics, registry, config.protocols(), null, null);
     }
