@@ -71,19 +71,14 @@ public final class TopicEndpoints {
     }
 
     /**
-     * The most frequent answer, written as ASCII directly: a general-purpose JSON writer cost more than the rest of the
-     * answer. Topic names need no escaping ({@link TopicNames}: letters, digits, {@code _ - .}).
+     * The most frequent answer, built as one ASCII string and copied into the buffer in one write: a general-purpose
+     * JSON writer, and writing each part as its own char sequence into the direct buffer, cost more than the rest of
+     * the answer. Topic names need no escaping ({@link TopicNames}: letters, digits, {@code _ - .}).
      */
     private static FullHttpResponse published(Exchange ex, PublishResult r) {
-        String time = Payloads.formatTime(r.time());
-        ByteBuf body = ex.ctx().alloc().buffer(40 + r.topic().length() + time.length());
-        body.writeCharSequence("{\"topic\":\"", StandardCharsets.US_ASCII);
-        body.writeCharSequence(r.topic(), StandardCharsets.US_ASCII);
-        body.writeCharSequence("\",\"offset\":", StandardCharsets.US_ASCII);
-        body.writeCharSequence(Long.toString(r.offset()), StandardCharsets.US_ASCII);
-        body.writeCharSequence(",\"time\":\"", StandardCharsets.US_ASCII);
-        body.writeCharSequence(time, StandardCharsets.US_ASCII);
-        body.writeCharSequence("\"}", StandardCharsets.US_ASCII);
+        byte[] json = ("{\"topic\":\"" + r.topic() + "\",\"offset\":" + r.offset() + ",\"time\":\""
+                + Payloads.formatTime(r.time()) + "\"}").getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuf body = ex.ctx().alloc().buffer(json.length).writeBytes(json);
         return created(HttpResponses.withBody(HttpResponseStatus.CREATED, body, HttpHeaderValues.APPLICATION_JSON),
                 r.replayed());
     }
