@@ -15,6 +15,7 @@ import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
 import dev.switchboard.xray.ConnectionStats;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -66,20 +67,21 @@ public final class TopicEndpoints {
         long storeStart = stats.stages().decoded(ex.stageStart());
         ex.respondWhenDone(stats.stages().stored(storeStart, broker.append(topic, type, payload, headers, key)), r -> {
             stats.messagesIn(r.replayed() ? 0 : 1);
-            ex.respond(published(ex, r));
+            ex.respond(published(ex.ctx().alloc(), r));
         });
     }
 
     /**
      * The most frequent answer, built as one ASCII string and copied into the buffer in one write: a general-purpose
      * JSON writer, and writing each part as its own char sequence into the direct buffer, cost more than the rest of
-     * the answer. Topic names need no escaping ({@link TopicNames}: letters, digits, {@code _ - .}).
+     * the answer. Topic names need no escaping ({@link TopicNames}: letters, digits, {@code _ - .}). Public for its
+     * benchmark.
      */
-    private static FullHttpResponse published(Exchange ex, PublishResult r) {
+    public static FullHttpResponse published(ByteBufAllocator alloc, PublishResult r) {
         byte[] json = ("{\"topic\":\"" + r.topic() + "\",\"offset\":" + r.offset() + ",\"time\":\""
                 + Payloads.formatTime(r.time()) + "\"}").getBytes(StandardCharsets.ISO_8859_1);
-        ByteBuf body = ex.ctx().alloc().buffer(json.length).writeBytes(json);
-        return created(HttpResponses.withBody(HttpResponseStatus.CREATED, body, HttpHeaderValues.APPLICATION_JSON),
+        ByteBuf body = alloc.buffer(json.length).writeBytes(json);
+        return created(HttpResponses.ownHeaders(HttpResponseStatus.CREATED, body, HttpHeaderValues.APPLICATION_JSON),
                 r.replayed());
     }
 
