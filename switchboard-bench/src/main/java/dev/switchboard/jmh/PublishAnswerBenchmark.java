@@ -25,8 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Parts of a publish's 201 answer. Its time: {@link Payloads#formatTime}, which formats a second once and reuses it,
  * against a {@link DateTimeFormatter} per answer as before; the time advances 1 ms per call, so 1 in 1,000 calls
  * formats a new second (a server answering 1,000+ publishes a second does better). And the former answer as a whole,
- * a map written by Jackson ({@code jacksonMapAnswer}); its replacement writes the body's bytes directly in
- * {@code TopicEndpoints}, private to the request it answers, so it is measured only end to end (wrk, bench/run).
+ * a map written by Jackson ({@code jacksonMapAnswer}); its replacement, {@code TopicEndpoints.published}, is measured
+ * from result to encoded bytes in {@link PublishAnswerEncodeBenchmark}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

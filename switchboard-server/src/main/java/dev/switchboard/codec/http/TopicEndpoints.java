@@ -15,6 +15,7 @@ import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
 import dev.switchboard.xray.ConnectionStats;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -66,25 +67,21 @@ public final class TopicEndpoints {
         long storeStart = stats.stages().decoded(ex.stageStart());
         ex.respondWhenDone(stats.stages().stored(storeStart, broker.append(topic, type, payload, headers, key)), r -> {
             stats.messagesIn(r.replayed() ? 0 : 1);
-            ex.respond(published(ex, r));
+            ex.respond(published(ex.ctx().alloc(), r));
         });
     }
 
     /**
-     * The most frequent answer, written as ASCII directly: a general-purpose JSON writer cost more than the rest of the
-     * answer. Topic names need no escaping ({@link TopicNames}: letters, digits, {@code _ - .}).
+     * The most frequent answer, built as one ASCII string and copied into the buffer in one write: a general-purpose
+     * JSON writer, and writing each part as its own char sequence into the direct buffer, cost more than the rest of
+     * the answer. Topic names need no escaping ({@link TopicNames}: letters, digits, {@code _ - .}). Public for its
+     * benchmark.
      */
-    private static FullHttpResponse published(Exchange ex, PublishResult r) {
-        String time = Payloads.formatTime(r.time());
-        ByteBuf body = ex.ctx().alloc().buffer(40 + r.topic().length() + time.length());
-        body.writeCharSequence("{\"topic\":\"", StandardCharsets.US_ASCII);
-        body.writeCharSequence(r.topic(), StandardCharsets.US_ASCII);
-        body.writeCharSequence("\",\"offset\":", StandardCharsets.US_ASCII);
-        body.writeCharSequence(Long.toString(r.offset()), StandardCharsets.US_ASCII);
-        body.writeCharSequence(",\"time\":\"", StandardCharsets.US_ASCII);
-        body.writeCharSequence(time, StandardCharsets.US_ASCII);
-        body.writeCharSequence("\"}", StandardCharsets.US_ASCII);
-        return created(HttpResponses.withBody(HttpResponseStatus.CREATED, body, HttpHeaderValues.APPLICATION_JSON),
+    public static FullHttpResponse published(ByteBufAllocator alloc, PublishResult r) {
+        byte[] json = ("{\"topic\":\"" + r.topic() + "\",\"offset\":" + r.offset() + ",\"time\":\""
+                + Payloads.formatTime(r.time()) + "\"}").getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuf body = alloc.buffer(json.length).writeBytes(json);
+        return created(HttpResponses.ownHeaders(HttpResponseStatus.CREATED, body, HttpHeaderValues.APPLICATION_JSON),
                 r.replayed());
     }
 
