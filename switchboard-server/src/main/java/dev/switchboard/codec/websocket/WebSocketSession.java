@@ -14,6 +14,7 @@ import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.config.Limits;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.DeliverySink;
+import dev.switchboard.fanout.SharedEncoding;
 import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.Subscription;
@@ -27,6 +28,7 @@ import dev.switchboard.wire.TopicNames;
 import dev.switchboard.xray.ConnectionStats;
 import dev.switchboard.xray.Transport;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -474,8 +476,19 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     @Override
     public void deliver(Message message) {
-        burst.append(message.encoded(WebSocketFrames.MESSAGE_SLOT, WebSocketFrames::messageFrame));
+        burst.append(WebSocketFrames.MESSAGES.bytes(message));
         stats.messagesOut(1);
+    }
+
+    @Override
+    public SharedEncoding sharedEncoding() {
+        return WebSocketFrames.MESSAGES;
+    }
+
+    @Override
+    public void deliverShared(ByteBuf bytes, int messages) {
+        burst.appendShared(bytes);
+        stats.messagesOut(messages);
     }
 
     @Override
