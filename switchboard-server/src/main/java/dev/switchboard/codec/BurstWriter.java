@@ -68,6 +68,15 @@ public final class BurstWriter {
         room(length).writeBytes(bytes, from, length);
     }
 
+    /**
+     * Writes {@code bytes} after what is pending: a run of messages shared with other sockets (the channel releases
+     * this reference once written), already one buffer, so it is not copied.
+     */
+    public void appendShared(ByteBuf bytes) {
+        writePending();
+        lastWrite = ctx.write(frame.apply(bytes));
+    }
+
     /** Queues {@code value} (not negative) in ASCII decimal, with no allocation: a length in a protocol's line. */
     public void appendDecimal(long value) {
         int digits = 1;

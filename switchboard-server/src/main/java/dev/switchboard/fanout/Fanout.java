@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A topic's push subscribers, grouped by event loop. When the log writer stores new messages it calls
  * {@link #signal()}, which schedules one task per event loop (not one per subscriber); each task drains that loop's
- * subscribers, so a burst of messages reaches each socket as one flush.
+ * subscribers, so a burst of messages reaches each socket as one flush, its bytes built once for all of them
+ * ({@link SharedRuns}).
  */
 public final class Fanout {
     private final ConcurrentHashMap<EventExecutor, LoopSubscribers> loops = new ConcurrentHashMap<>();
@@ -67,6 +68,8 @@ public final class Fanout {
         // Only touched on the loop.
         private final ArrayList<Subscription> subscribers = new ArrayList<>();
         private final AtomicBoolean scheduled = new AtomicBoolean();
+        /** The runs of messages this drain built, shared by the subscribers at the same offset; only on the loop. */
+        private final SharedRuns runs = new SharedRuns();
         /** Signals counted for sampling the fan-out stage; racy increments from the writer thread only. */
         private int signals;
         /** When the sampled signal was sent (System.nanoTime()), 0 when this drain is not timed. */
@@ -91,8 +94,12 @@ public final class Fanout {
             long started = signalledAt;
             signalledAt = 0;
             // A drain may close its subscription (topic deleted), which removes it from the list.
-            for (Subscription s : subscribers.toArray(new Subscription[0])) {
-                s.drain();
+            try {
+                for (Subscription s : subscribers.toArray(new Subscription[0])) {
+                    s.drain(runs);
+                }
+            } finally {
+                runs.release();
             }
             if (started != 0) {
                 stages.record(StageTimer.Stage.FANOUT, started);

@@ -61,9 +61,20 @@ public final class Subscription {
 
     /** Pushes what the sink can take now, then flushes once. */
     public void drain() {
+        SharedRuns runs = new SharedRuns();
+        try {
+            drain(runs);
+        } finally {
+            runs.release();
+        }
+    }
+
+    /** {@link #drain()} with the runs other subscribers on this loop built in the same wake-up. */
+    void drain(SharedRuns runs) {
         if (closed || fetching) {
             return;
         }
+        SharedEncoding shared = sink.sharedEncoding();
         int sent = 0;
         while (!closed && sink.isWritable()) {
             if (topic.isDeleted()) {
@@ -88,6 +99,13 @@ public final class Subscription {
             if (m == null) {
                 fetch();
                 break;
+            }
+            SharedRuns.Run run = shared == null ? null : runs.from(topic, shared, next, BURST - sent);
+            if (run != null) {
+                sink.deliverShared(run.bytes().retainedDuplicate(), run.count());
+                next += run.count();
+                sent += run.count();
+                continue;
             }
             sink.deliver(m);
             next++;

@@ -6,6 +6,7 @@ import dev.switchboard.codec.BurstWriter;
 import dev.switchboard.codec.http.StreamBody;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.DeliverySink;
+import dev.switchboard.fanout.SharedEncoding;
 import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.StreamCursor;
@@ -14,6 +15,7 @@ import dev.switchboard.fanout.TopicFeed;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.xray.ConnectionStats;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -50,6 +52,9 @@ import java.util.concurrent.TimeUnit;
  * naming it and followed again from offset 1 (the topic created again), and the stream goes on.
  */
 final class SseSink extends StreamBody implements DeliverySink {
+    /** The formats whose events are the same bytes in every stream (a job's stream may end on one, so it is not). */
+    private static final SharedEncoding SHARED_TOPIC = SseFormat.TOPIC::event;
+    private static final SharedEncoding SHARED_ENVELOPE = SseFormat.TOPIC_ENVELOPE::event;
     private final Delivery delivery;
     private final SseFormat format;
     private final Duration heartbeat;
@@ -249,6 +254,21 @@ final class SseSink extends StreamBody implements DeliverySink {
             burst.writePending();
             end();
         }
+    }
+
+    @Override
+    public SharedEncoding sharedEncoding() {
+        if (cursor != null) {
+            return null; // each event carries this stream's own cursor
+        }
+        return format == SseFormat.TOPIC ? SHARED_TOPIC : format == SseFormat.TOPIC_ENVELOPE ? SHARED_ENVELOPE : null;
+    }
+
+    @Override
+    public void deliverShared(ByteBuf bytes, int messages) {
+        burst.appendShared(bytes);
+        stats.messagesOut(messages);
+        wroteSinceHeartbeat = true;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.switchboard.codec.websocket;
 
 import dev.switchboard.broker.Message;
 import dev.switchboard.codec.Envelope;
+import dev.switchboard.fanout.SharedEncoding;
 
 /**
  * Whole server-to-client text frames (RFC 6455 section 5.2: FIN, opcode 1, unmasked, 7/16/64-bit length), built once
@@ -10,6 +11,9 @@ import dev.switchboard.codec.Envelope;
 final class WebSocketFrames {
     /** Where a message caches its frame. */
     static final int MESSAGE_SLOT = Message.newEncodingSlot();
+
+    /** Message frames as every WebSocket subscriber writes them: runs of them are built once per wake-up. */
+    static final SharedEncoding MESSAGES = m -> m.encoded(MESSAGE_SLOT, WebSocketFrames::messageFrame);
 
     private WebSocketFrames() {}
 

@@ -7,13 +7,13 @@ import dev.switchboard.auth.PublishLimiter;
 import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Message;
-import dev.switchboard.broker.MessageHeaders;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.codec.BurstWriter;
 import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.config.Limits;
 import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.DeliverySink;
+import dev.switchboard.fanout.SharedEncoding;
 import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.Subscription;
@@ -27,6 +27,7 @@ import dev.switchboard.wire.TopicNames;
 import dev.switchboard.xray.ConnectionStats;
 import dev.switchboard.xray.Transport;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -204,23 +205,24 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                 case "subscribe" -> {
                     if (op.has("group")) {
                         subscribeGroup(op, id);
-                    } else if (TopicNames.isPattern(textField(op, "topic"))) {
-                        patterns.subscribe(textField(op, "topic"), op.get("from"), id);
+                    } else if (TopicNames.isPattern(OpFields.text(op, "topic"))) {
+                        patterns.subscribe(OpFields.text(op, "topic"), op.get("from"), id);
                     } else {
-                        subscribe(textField(op, "topic"), fromOf(op.get("from")), id);
+                        subscribe(OpFields.text(op, "topic"), OpFields.from(op.get("from")), id);
                     }
                 }
                 case "unsubscribe" -> {
                     if (op.has("group")) {
-                        memberships.unsubscribe(textField(op, "topic"), textField(op, "group"), id, this::sendReply);
-                    } else if (TopicNames.isPattern(textField(op, "topic"))) {
-                        patterns.unsubscribe(textField(op, "topic"), id);
+                        memberships.unsubscribe(OpFields.text(op, "topic"), OpFields.text(op, "group"), id,
+                                this::sendReply);
+                    } else if (TopicNames.isPattern(OpFields.text(op, "topic"))) {
+                        patterns.unsubscribe(OpFields.text(op, "topic"), id);
                     } else {
-                        unsubscribe(textField(op, "topic"), id);
+                        unsubscribe(OpFields.text(op, "topic"), id);
                     }
                 }
-                case "ack" -> memberships.ack(textField(op, "topic"), textField(op, "group"), op.get("offsets"), id,
-                        this::sendReply);
+                case "ack" -> memberships.ack(OpFields.text(op, "topic"), OpFields.text(op, "group"),
+                        op.get("offsets"), id, this::sendReply);
                 case "publish" -> publish(op, id, stageStart);
                 default -> throw new ApiException(ErrorCode.INVALID_OP,
                         "unknown op '" + op.path("op").asText("") + "'; use subscribe, unsubscribe, ack or publish");
@@ -228,28 +230,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         } catch (ApiException e) {
             sendError(id, e.code().wire(), e.getMessage());
         }
-    }
-
-    private static String textField(JsonNode op, String field) {
-        JsonNode n = op.get(field);
-        if (n == null || !n.isTextual()) {
-            throw new ApiException(ErrorCode.INVALID_OP, "the op needs a string \"" + field + "\"");
-        }
-        return n.asText();
-    }
-
-    private static StartPosition fromOf(JsonNode from) {
-        if (from == null || from.isNull()) {
-            return StartPosition.NEXT;
-        }
-        if (from.isIntegralNumber()) {
-            // the digits as sent: asLong() would wrap a number past 2^63 around (2^64 + 1 became offset 1)
-            return StartPosition.parse(from.asText(), StartPosition.NEXT);
-        }
-        if (from.isTextual()) {
-            return StartPosition.parse(from.asText(), StartPosition.NEXT);
-        }
-        throw new ApiException(ErrorCode.INVALID_FROM, "from must be \"next\", \"earliest\" or an offset");
     }
 
     private void subscribe(String name, StartPosition from, String id) {
@@ -337,7 +317,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
                     + " subscriptions per connection");
         }
-        memberships.subscribe(textField(op, "topic"), textField(op, "group"), op.get("maxInFlight"), id,
+        memberships.subscribe(OpFields.text(op, "topic"), OpFields.text(op, "group"), op.get("maxInFlight"), id,
                 this::sendReply);
     }
 
@@ -369,7 +349,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     }
 
     private void publish(JsonNode op, String id, long stageStart) {
-        String topic = textField(op, "topic");
+        String topic = OpFields.text(op, "topic");
         grants.requirePublish(topic);
         JsonNode data = op.get("data");
         if (data == null) {
@@ -395,7 +375,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             type = type == null ? "application/json" : type;
         }
         String key = op.hasNonNull("key") ? op.get("key").asText() : null;
-        Map<String, List<String>> headers = headersOf(op.get("headers"));
+        Map<String, List<String>> headers = OpFields.headers(op.get("headers"));
         if (payload.length > limits.maxMessageBytes()) {
             throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "message is " + payload.length + " bytes; the limit is "
                     + limits.maxMessageBytes());
@@ -407,33 +387,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             ctx.channel().config().setAutoRead(false);
         }
         done.whenComplete((r, e) -> Handoff.execute(ctx.executor(), () -> acked(id, r, e)));
-    }
-
-    /** A publish's {@code "headers"} in the envelope's shape, {@code {"Name":["value",…],…}}; none when absent. */
-    private static Map<String, List<String>> headersOf(JsonNode headers) {
-        if (headers == null || headers.isNull()) {
-            return MessageHeaders.NONE;
-        }
-        if (!headers.isObject()) {
-            throw new ApiException(ErrorCode.INVALID_HEADERS, "headers must be an object like {\"Name\":[\"value\"]}");
-        }
-        Map<String, List<String>> fields = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> h : headers.properties()) {
-            if (!h.getValue().isArray()) {
-                throw new ApiException(ErrorCode.INVALID_HEADERS, "header '" + TopicNames.abbreviate(h.getKey())
-                        + "' must be an array of strings");
-            }
-            List<String> values = new ArrayList<>();
-            for (JsonNode v : h.getValue()) {
-                if (!v.isTextual()) {
-                    throw new ApiException(ErrorCode.INVALID_HEADERS, "header '" + TopicNames.abbreviate(h.getKey())
-                            + "' must be an array of strings");
-                }
-                values.add(v.asText());
-            }
-            fields.put(h.getKey(), List.copyOf(values));
-        }
-        return fields;
     }
 
     private void acked(String id, PublishResult r, Throwable error) {
@@ -474,8 +427,19 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     @Override
     public void deliver(Message message) {
-        burst.append(message.encoded(WebSocketFrames.MESSAGE_SLOT, WebSocketFrames::messageFrame));
+        burst.append(WebSocketFrames.MESSAGES.bytes(message));
         stats.messagesOut(1);
+    }
+
+    @Override
+    public SharedEncoding sharedEncoding() {
+        return WebSocketFrames.MESSAGES;
+    }
+
+    @Override
+    public void deliverShared(ByteBuf bytes, int messages) {
+        burst.appendShared(bytes);
+        stats.messagesOut(messages);
     }
 
     @Override

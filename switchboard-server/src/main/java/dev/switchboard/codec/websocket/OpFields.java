@@ -1,0 +1,66 @@
+package dev.switchboard.codec.websocket;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.broker.MessageHeaders;
+import dev.switchboard.fanout.StartPosition;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.TopicNames;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The fields of a client's JSON op (docs/api.md, WebSocket), read with the op's own error for each bad one. */
+final class OpFields {
+    private OpFields() {}
+
+    static String text(JsonNode op, String field) {
+        JsonNode n = op.get(field);
+        if (n == null || !n.isTextual()) {
+            throw new ApiException(ErrorCode.INVALID_OP, "the op needs a string \"" + field + "\"");
+        }
+        return n.asText();
+    }
+
+    static StartPosition from(JsonNode from) {
+        if (from == null || from.isNull()) {
+            return StartPosition.NEXT;
+        }
+        if (from.isIntegralNumber()) {
+            // the digits as sent: asLong() would wrap a number past 2^63 around (2^64 + 1 became offset 1)
+            return StartPosition.parse(from.asText(), StartPosition.NEXT);
+        }
+        if (from.isTextual()) {
+            return StartPosition.parse(from.asText(), StartPosition.NEXT);
+        }
+        throw new ApiException(ErrorCode.INVALID_FROM, "from must be \"next\", \"earliest\" or an offset");
+    }
+
+    /** A publish's {@code "headers"} in the envelope's shape, {@code {"Name":["value",…],…}}; none when absent. */
+    static Map<String, List<String>> headers(JsonNode headers) {
+        if (headers == null || headers.isNull()) {
+            return MessageHeaders.NONE;
+        }
+        if (!headers.isObject()) {
+            throw new ApiException(ErrorCode.INVALID_HEADERS, "headers must be an object like {\"Name\":[\"value\"]}");
+        }
+        Map<String, List<String>> fields = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> h : headers.properties()) {
+            if (!h.getValue().isArray()) {
+                throw new ApiException(ErrorCode.INVALID_HEADERS, "header '" + TopicNames.abbreviate(h.getKey())
+                        + "' must be an array of strings");
+            }
+            List<String> values = new ArrayList<>();
+            for (JsonNode v : h.getValue()) {
+                if (!v.isTextual()) {
+                    throw new ApiException(ErrorCode.INVALID_HEADERS, "header '" + TopicNames.abbreviate(h.getKey())
+                            + "' must be an array of strings");
+                }
+                values.add(v.asText());
+            }
+            fields.put(h.getKey(), List.copyOf(values));
+        }
+        return fields;
+    }
+}
