@@ -143,7 +143,8 @@ final class CommitLoop implements Runnable {
         if (loop == null) {
             LockSupport.unpark(thread);
         } else {
-            ((LoopWake) loopWakes.computeIfAbsent(loop, l -> new LoopWake(loop))).request();
+            Runnable known = loopWakes.get(loop); // first: the capturing lambda below was garbage on every publish
+            ((LoopWake) (known != null ? known : loopWakes.computeIfAbsent(loop, l -> new LoopWake(loop)))).request();
         }
     }
 
