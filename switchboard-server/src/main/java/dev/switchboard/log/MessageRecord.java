@@ -76,7 +76,7 @@ final class MessageRecord {
             return key.clear().putLong(topicId).putLong(offset).flip();
         }
 
-        /** The value, encoded in the reused buffer; null when it does not fit there (then use {@link #value}). */
+        /** The value in the reused buffer; null when it does not fit there (then {@link MessageRecord#value}). */
         ByteBuffer directValue(long time, String type, byte[] payload, Map<String, List<String>> headers) {
             if (!type.equals(this.type)) {
                 this.typeBytes = type.getBytes(StandardCharsets.UTF_8);

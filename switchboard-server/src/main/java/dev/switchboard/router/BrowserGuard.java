@@ -27,7 +27,7 @@ final class BrowserGuard {
     private final boolean anyOrigin;
     private final Set<String> origins;
     /** The last Host header judged: clients send the same one on every request, so it is parsed once, not each time. */
-    private volatile HostVerdict lastHost = new HostVerdict("", false);
+    private volatile HostVerdict lastHost;
 
     private record HostVerdict(String host, boolean allowed) {}
 
@@ -44,6 +44,7 @@ final class BrowserGuard {
         this.hosts = Set.copyOf(names);
         this.anyOrigin = corsOrigins.contains("*");
         this.origins = corsOrigins.stream().map(o -> o.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+        this.lastHost = new HostVerdict("", hosts.contains(hostName("")));
     }
 
     void check(Exchange ex, String path) {
