@@ -39,3 +39,9 @@ export PATH="$JAVA_HOME/bin:$PATH"
 #   that never grew past its initial size gives almost nothing back); 2.5x stays above the 45 % marking threshold.
 switchboard_jvm_flags=(-XX:+UseG1GC -XX:MetaspaceSize=128m -XX:MaxNewSize=64m -XX:G1PeriodicGCInterval=10000
   -XX:MaxHeapFreeRatio=60)
+# From JDK 25 on Netty leaves sun.misc.Unsafe alone unless the JVM allows its memory access (JDK 23+ has the flag):
+# without it every HTTP header line and body read went through a java.nio duplicate, up to ~0.33 KB more garbage per
+# publish (BENCHMARKS.md, "Publish path: allocation and the compiler").
+if [ "$(java_major "$JAVA_HOME")" -ge 23 ]; then
+  switchboard_jvm_flags+=(--sun-misc-unsafe-memory-access=allow)
+fi
