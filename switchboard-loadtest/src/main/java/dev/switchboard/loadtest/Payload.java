@@ -40,6 +40,19 @@ final class Payload {
     }
 
     /**
+     * The payload as a JSON string ({@code "<nanoTime> xx…"}, quotes included, {@code size} bytes in all), for batch
+     * publish, whose messages are JSON values. Nothing in it needs escaping.
+     */
+    void encodeJsonString(ByteBuf out, long sentNanos) {
+        int start = out.writerIndex();
+        out.writeByte('"');
+        ByteBufUtil.writeAscii(out, Long.toString(sentNanos));
+        out.writeByte(' ');
+        out.writeBytes(padding, 0, size - 1 - (out.writerIndex() - start));
+        out.writeByte('"');
+    }
+
+    /**
      * For peers that give no offsets: the send time, a space, the publisher's index, a space, its sequence
      * number (1, 2, ...), a space, then padding up to {@code size}, written to {@code out}.
      */
@@ -58,9 +71,9 @@ final class Payload {
         out.writeBytes(padding, 0, size - written);
     }
 
-    /** The send time written at {@code index}, the first byte of a received payload. */
+    /** The send time written at {@code index}, the first byte of a received payload (or its JSON string's quote). */
     static long sentNanos(ByteBuf buf, int index) {
-        return Ascii.parseLong(buf, index);
+        return Ascii.parseLong(buf, index < buf.writerIndex() && buf.getByte(index) == '"' ? index + 1 : index);
     }
 
     /** What {@link #encodeSequenced} wrote. */
