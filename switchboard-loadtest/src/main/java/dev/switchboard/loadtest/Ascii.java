@@ -65,4 +65,41 @@ public final class Ascii {
         }
         return negative ? -value : value;
     }
+
+    /**
+     * The decimal number (optionally negative) that starts at {@code buf[from]} and ends at the first non-digit or
+     * at {@code to}: for fields read straight from an SSE parser's arrays, with no buffer wrapped around them.
+     *
+     * @throws NumberFormatException if there is no digit at {@code from}
+     */
+    public static long parseLong(byte[] buf, int from, int to) {
+        boolean negative = from < to && buf[from] == '-';
+        int i = negative ? from + 1 : from;
+        int digitsStart = i;
+        long value = 0;
+        for (; i < to; i++) {
+            int digit = buf[i] - '0';
+            if (digit < 0 || digit > 9) {
+                break;
+            }
+            if (value > (Long.MAX_VALUE - digit) / 10) {
+                throw new NumberFormatException("number too large at index " + from);
+            }
+            value = value * 10 + digit;
+        }
+        if (i == digitsStart) {
+            throw new NumberFormatException("no number at index " + from);
+        }
+        return negative ? -value : value;
+    }
+
+    /** Index of the first {@code value} in {@code buf[from, to)}, or -1. */
+    public static int indexOf(byte[] buf, int from, int to, byte value) {
+        for (int i = from; i < to; i++) {
+            if (buf[i] == value) {
+                return i;
+            }
+        }
+        return -1;
+    }
 }

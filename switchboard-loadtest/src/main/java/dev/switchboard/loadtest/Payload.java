@@ -76,6 +76,27 @@ final class Payload {
         return Ascii.parseLong(buf, index < buf.writerIndex() && buf.getByte(index) == '"' ? index + 1 : index);
     }
 
+    /** The send time at the start of {@code data[0, length)}, a received payload (or its JSON string). */
+    static long sentNanos(byte[] data, int length) {
+        return Ascii.parseLong(data, length > 0 && data[0] == '"' ? 1 : 0, length);
+    }
+
+    /**
+     * Reads a payload written by {@link #encodeSequenced}, {@code data[0, length)}, and hands it to
+     * {@code subscriber}.
+     *
+     * @throws NumberFormatException if the payload does not start with three numbers
+     */
+    static void deliverSequenced(byte[] data, int length, Subscriber<?> subscriber) {
+        long sent = Ascii.parseLong(data, 0, length);
+        int second = Ascii.indexOf(data, 0, length, (byte) ' ') + 1;
+        int third = second == 0 ? 0 : Ascii.indexOf(data, second, length, (byte) ' ') + 1;
+        if (third == 0) {
+            throw new NumberFormatException("payload without publisher and sequence number");
+        }
+        subscriber.delivered((int) Ascii.parseLong(data, second, length), Ascii.parseLong(data, third, length), sent);
+    }
+
     /** What {@link #encodeSequenced} wrote. */
     record Sequenced(long sentNanos, int publisher, long sequence) {
     }
@@ -94,15 +115,5 @@ final class Payload {
             throw new NumberFormatException("payload without publisher and sequence number");
         }
         return new Sequenced(sent, (int) Ascii.parseLong(buf, second), Ascii.parseLong(buf, third));
-    }
-
-    /**
-     * Reads a payload written by {@link #encodeSequenced} and hands it to {@code subscriber}.
-     *
-     * @throws NumberFormatException if the payload does not start with three numbers
-     */
-    static void deliverSequenced(ByteBuf buf, Subscriber<?> subscriber) {
-        Sequenced message = readSequenced(buf, buf.readerIndex());
-        subscriber.delivered(message.publisher(), message.sequence(), message.sentNanos());
     }
 }

@@ -4,7 +4,6 @@ import dev.switchboard.loadtest.Measurements.ErrorKind;
 import dev.switchboard.wire.SseEvent;
 import dev.switchboard.wire.SseParser;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -38,6 +37,7 @@ final class SseSubscriber extends Subscriber<HttpObject> implements SseParser.Li
     private final String path;
     private final SseParser parser = new SseParser(MAX_EVENT_BYTES, this);
     private final Events events;
+    private byte[] copy = new byte[16 * 1024];
 
     /** What a message event carries. */
     enum Events {
@@ -100,7 +100,7 @@ final class SseSubscriber extends Subscriber<HttpObject> implements SseParser.Li
             if (body.hasArray()) {
                 parser.feed(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes());
             } else {
-                parser.feed(ByteBufUtil.getBytes(body));
+                feedCopy(body);
             }
         }
         if (msg instanceof LastHttpContent) {
@@ -109,18 +109,28 @@ final class SseSubscriber extends Subscriber<HttpObject> implements SseParser.Li
         }
     }
 
+    /** A direct buffer (what socket reads give) goes through one array reused for the stream's life. */
+    private void feedCopy(ByteBuf body) {
+        int length = body.readableBytes();
+        if (copy.length < length) {
+            copy = new byte[Math.max(length, copy.length * 2)];
+        }
+        body.getBytes(body.readerIndex(), copy, 0, length);
+        parser.feed(copy, 0, length);
+    }
+
     @Override
     public void onEvent(SseEvent event) {
         try {
             if (event.typeIs("message") && events == Events.SEQUENCED) {
-                Payload.deliverSequenced(Unpooled.wrappedBuffer(event.dataArray(), 0, event.dataLength()), this);
+                Payload.deliverSequenced(event.dataArray(), event.dataLength(), this);
             } else if (event.typeIs("message") && events == Events.ENVELOPE) {
                 ByteBuf json = Unpooled.wrappedBuffer(event.dataArray(), 0, event.dataLength());
                 delivered(JsonFields.longValue(json, "offset"),
                         Payload.sentNanos(json, JsonFields.valueIndex(json, "data") + 1)); // past the string's quote
             } else if (event.typeIs("message")) {
-                delivered(Ascii.parseLong(Unpooled.wrappedBuffer(event.idArray(), 0, event.idLength()), 0),
-                        Payload.sentNanos(Unpooled.wrappedBuffer(event.dataArray(), 0, event.dataLength()), 0));
+                delivered(Ascii.parseLong(event.idArray(), 0, event.idLength()),
+                        Payload.sentNanos(event.dataArray(), event.dataLength()));
             } else {
                 measurements.error(ErrorKind.PROTOCOL, "unexpected event " + event.type() + ": " + event.data());
             }
