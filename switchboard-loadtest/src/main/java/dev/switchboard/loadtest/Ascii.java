@@ -7,6 +7,8 @@ import io.netty.buffer.ByteBuf;
  * matches field names with it, and the load tool finds the few fields it needs in every delivered message.
  */
 public final class Ascii {
+    /** Digits that cannot overflow a {@code long}: the division that checks for it is left for longer numbers. */
+    private static final int SAFE_DIGITS = 18;
     private Ascii() {
     }
 
@@ -55,7 +57,7 @@ public final class Ascii {
             if (digit < 0 || digit > 9) {
                 break;
             }
-            if (value > (Long.MAX_VALUE - digit) / 10) {
+            if (i - digitsStart >= SAFE_DIGITS && value > (Long.MAX_VALUE - digit) / 10) {
                 throw new NumberFormatException("number too large at index " + index);
             }
             value = value * 10 + digit;
@@ -82,7 +84,7 @@ public final class Ascii {
             if (digit < 0 || digit > 9) {
                 break;
             }
-            if (value > (Long.MAX_VALUE - digit) / 10) {
+            if (i - digitsStart >= SAFE_DIGITS && value > (Long.MAX_VALUE - digit) / 10) {
                 throw new NumberFormatException("number too large at index " + from);
             }
             value = value * 10 + digit;
