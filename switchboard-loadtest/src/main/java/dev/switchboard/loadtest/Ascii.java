@@ -49,23 +49,13 @@ public final class Ascii {
     public static long parseLong(ByteBuf buf, int index) {
         int end = buf.writerIndex();
         boolean negative = index < end && buf.getByte(index) == '-';
-        int i = negative ? index + 1 : index;
-        int digitsStart = i;
+        int digitsStart = negative ? index + 1 : index;
         long value = 0;
-        for (; i < end; i++) {
-            int digit = buf.getByte(i) - '0';
-            if (digit < 0 || digit > 9) {
-                break;
-            }
-            if (i - digitsStart >= SAFE_DIGITS && value > (Long.MAX_VALUE - digit) / 10) {
-                throw new NumberFormatException("number too large at index " + index);
-            }
-            value = value * 10 + digit;
+        int i = digitsStart;
+        for (int digit; i < end && (digit = digit(buf.getByte(i))) >= 0; i++) {
+            value = appendDigit(value, digit, i - digitsStart, index);
         }
-        if (i == digitsStart) {
-            throw new NumberFormatException("no number at index " + index);
-        }
-        return negative ? -value : value;
+        return signed(value, negative, i - digitsStart, index);
     }
 
     /**
@@ -76,21 +66,31 @@ public final class Ascii {
      */
     public static long parseLong(byte[] buf, int from, int to) {
         boolean negative = from < to && buf[from] == '-';
-        int i = negative ? from + 1 : from;
-        int digitsStart = i;
+        int digitsStart = negative ? from + 1 : from;
         long value = 0;
-        for (; i < to; i++) {
-            int digit = buf[i] - '0';
-            if (digit < 0 || digit > 9) {
-                break;
-            }
-            if (i - digitsStart >= SAFE_DIGITS && value > (Long.MAX_VALUE - digit) / 10) {
-                throw new NumberFormatException("number too large at index " + from);
-            }
-            value = value * 10 + digit;
+        int i = digitsStart;
+        for (int digit; i < to && (digit = digit(buf[i])) >= 0; i++) {
+            value = appendDigit(value, digit, i - digitsStart, from);
         }
-        if (i == digitsStart) {
-            throw new NumberFormatException("no number at index " + from);
+        return signed(value, negative, i - digitsStart, from);
+    }
+
+    /** The value of a decimal digit, or -1 for any other byte. */
+    private static int digit(byte b) {
+        return b >= '0' && b <= '9' ? b - '0' : -1;
+    }
+
+    /** {@code value * 10 + digit}, refused past a long; the check's division is left out where no overflow can be. */
+    private static long appendDigit(long value, int digit, int digitsBefore, int index) {
+        if (digitsBefore >= SAFE_DIGITS && value > (Long.MAX_VALUE - digit) / 10) {
+            throw new NumberFormatException("number too large at index " + index);
+        }
+        return value * 10 + digit;
+    }
+
+    private static long signed(long value, boolean negative, int digits, int index) {
+        if (digits == 0) {
+            throw new NumberFormatException("no number at index " + index);
         }
         return negative ? -value : value;
     }
