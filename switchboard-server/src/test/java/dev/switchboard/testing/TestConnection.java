@@ -38,6 +38,8 @@ public final class TestConnection extends EmbeddedChannel {
     private final Queue<Runnable> fromOtherThreads = new ConcurrentLinkedQueue<>();
     private OwnerLoop loop;
     private boolean runningTasks;
+    /** A task was queued on the embedded loop (e.g. by a scheduled one, after the loop's queue was run); owner only. */
+    private boolean queuedOnOwner;
 
     /** A registered, active connection whose handlers {@code install} added before it became active. */
     TestConnection(Consumer<ChannelPipeline> install) {
@@ -75,11 +77,12 @@ public final class TestConnection extends EmbeddedChannel {
         runningTasks = true;
         try {
             do {
+                queuedOnOwner = false;
                 for (Runnable task; (task = fromOtherThreads.poll()) != null; ) {
                     task.run();
                 }
                 super.runPendingTasks();
-            } while (!fromOtherThreads.isEmpty());
+            } while (queuedOnOwner || !fromOtherThreads.isEmpty());
         } finally {
             runningTasks = false;
         }
@@ -136,6 +139,7 @@ public final class TestConnection extends EmbeddedChannel {
         @Override
         public void execute(Runnable task) {
             if (inEventLoop()) {
+                queuedOnOwner = true;
                 embedded.execute(task);
             } else {
                 fromOtherThreads.add(task);
