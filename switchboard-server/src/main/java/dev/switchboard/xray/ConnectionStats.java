@@ -5,8 +5,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
@@ -16,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import javax.net.ssl.SSLSession;
@@ -54,6 +57,7 @@ public final class ConnectionStats extends ChannelDuplexHandler {
     private final long id;
     private final long sinceMillis = System.currentTimeMillis();
     private Channel channel;
+    private ChannelHandlerContext ctx;
     /** Volatile for scrapes; written on the loop only. */
     private volatile Transport transport = Transport.HTTP;
     final long[] counts = new long[COUNTS];
@@ -130,6 +134,31 @@ public final class ConnectionStats extends ChannelDuplexHandler {
         counts[MESSAGES_OUT] += n;
     }
 
+    /** Bytes written from {@link #edgeBelow}, which do not pass this handler's {@link #write}. */
+    public void bytesOut(int n) {
+        counts[BYTES_OUT] += n;
+    }
+
+    /**
+     * This handler's context, from which writes go straight to the socket, when no handler between it and
+     * {@code encoder} handles writes: bytes that are already the wire form may skip them all, if the writer counts
+     * them ({@link #bytesOut}). Null otherwise (TLS between them, an HTTP/2 stream, a connection outside a server).
+     */
+    public ChannelHandlerContext edgeBelow(ChannelHandlerContext encoder) {
+        if (ctx == null || ctx.pipeline() != encoder.pipeline()) {
+            return null;
+        }
+        for (Map.Entry<String, ChannelHandler> h : ctx.pipeline()) {
+            if (h.getValue() == encoder.handler()) {
+                return ctx;
+            }
+            if (h.getValue() != this && h.getValue() instanceof ChannelOutboundHandler) {
+                return null;
+            }
+        }
+        return null;
+    }
+
     /** Adds a push stream's subscriptions to the connection's; the returned action removes them again. */
     public Runnable subscriptions(SubscriptionSource source) {
         subscriptions.add(source);
@@ -170,6 +199,7 @@ public final class ConnectionStats extends ChannelDuplexHandler {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
         channel = ctx.channel();
         channel.attr(KEY).set(this);
     }

@@ -36,6 +36,7 @@ import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
@@ -125,7 +126,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             patterns.forEachTopic((topic, s) -> views.add(view(topic, s)));
             return views;
         });
-        burst = new BurstWriter(ctx);
         memberships = new GroupMemberships(groups, grants, ctx);
         patterns = new PatternSubscriptions(delivery, grants, limits.maxSubscriptionsPerConnection(), ctx, this,
                 this, () -> subscriptions.size() + memberships.size());
@@ -427,7 +427,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     @Override
     public void deliver(Message message) {
-        burst.append(WebSocketFrames.MESSAGES.bytes(message));
+        burst().append(WebSocketFrames.MESSAGES.bytes(message));
         stats.messagesOut(1);
     }
 
@@ -438,13 +438,25 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     @Override
     public void deliverShared(ByteBuf bytes, int messages) {
-        burst.appendShared(bytes);
+        burst().appendShared(bytes);
         stats.messagesOut(messages);
+    }
+
+    /**
+     * Message frames are the wire form already: they enter the pipeline below the frame encoder, which the handshake
+     * put in before any op could subscribe.
+     */
+    private BurstWriter burst() {
+        if (burst == null) {
+            ChannelHandlerContext encoder = ctx.pipeline().context(WebSocketFrameEncoder.class);
+            burst = encoder == null ? new BurstWriter(ctx) : BurstWriter.below(encoder);
+        }
+        return burst;
     }
 
     @Override
     public void gap(String topic, long from, long first) {
-        burst.writePending();
+        burst().writePending();
         ctx.write(new TextWebSocketFrame(reply("gap", null).put("topic", topic).put("from", from)
                 .put("first", first).toString()));
     }
@@ -456,14 +468,14 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             delivery.release(s.topic());
         }
         presence.leave(presentOn.remove(topic));
-        burst.writePending();
+        burst().writePending();
         ctx.write(new TextWebSocketFrame(reply("error", null).put("code", "topic_deleted").put("topic", topic)
                 .put("message", "topic '" + topic + "' was deleted; the subscription has ended").toString()));
     }
 
     @Override
     public void flush() {
-        burst.flush();
+        burst().flush();
     }
 
     // ---- connection ----
@@ -516,7 +528,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (!closed) {
             closed = true;
-            burst.discard();
+            if (burst != null) {
+                burst.discard();
+            }
             pingTimer.cancel(false);
             if (expiryTimer != null) {
                 expiryTimer.cancel(false);
