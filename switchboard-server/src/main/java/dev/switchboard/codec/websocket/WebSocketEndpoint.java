@@ -15,9 +15,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import java.time.Duration;
@@ -86,14 +84,12 @@ public final class WebSocketEndpoint {
             ex.takeOver();
             return;
         }
-        WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, handshaker,
+        WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, maxFrameBytes, handshaker,
                 ex.grants(), publishes.connection(), presence, groups);
         ChannelPipeline p = ex.ctx().pipeline();
         // The session joins the pipeline first: with epoll or NIO the handshake's write, and so its listener, may
         // complete before handshake() returns.
-        // The handshaker's decoder checks framing only; text must be valid UTF-8 (RFC 6455 8.1), else close 1007.
-        p.addLast(new Utf8FrameValidator(decoderConfig.closeOnProtocolViolation()));
-        p.addLast(new WebSocketFrameAggregator(maxFrameBytes));
+        // The handshaker's decoder checks framing only; the session joins fragments and checks UTF-8 (RFC 6455 8.1).
         p.addLast(session);
         ex.upgrade();
         if (overHttp2) {
