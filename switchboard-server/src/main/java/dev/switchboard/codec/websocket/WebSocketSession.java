@@ -39,7 +39,6 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -76,7 +75,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final Delivery delivery;
     private final Limits limits;
     private final Duration pingInterval;
-    private final WebSocketServerHandshaker handshaker;
     private final Grants grants;
     private final PublishLimiter.Budget publishBudget;
     private final Presence presence;
@@ -108,7 +106,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private boolean failed;
 
     WebSocketSession(Broker broker, Delivery delivery, Limits limits, Duration pingInterval, int maxMessageBytes,
-                     WebSocketServerHandshaker handshaker, Grants grants, PublishLimiter.Budget publishBudget,
+                     Grants grants, PublishLimiter.Budget publishBudget,
                      Presence presence, GroupService groups) {
         this.maxMessageBytes = maxMessageBytes;
         this.groups = groups;
@@ -119,7 +117,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         this.delivery = delivery;
         this.limits = limits;
         this.pingInterval = pingInterval;
-        this.handshaker = handshaker;
     }
 
     @Override
@@ -212,7 +209,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         } else if (frame instanceof PingWebSocketFrame ping) {
             ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
         } else if (frame instanceof CloseWebSocketFrame close) {
-            handshaker.close(ctx.channel(), close.retain());
+            // As Netty's handshaker closes, without keeping the handshaker (and its URI) per connection.
+            ctx.channel().writeAndFlush(close.retain()).addListener(ChannelFutureListener.CLOSE);
         }
     }
 
