@@ -68,8 +68,8 @@ public final class BurstWriter {
     /**
      * Writes bytes that are already the wire form from below {@code encoder}'s handler, so they do not pass it: from
      * the socket's edge of the pipeline when nothing between the two handles writes but the x-ray (a WebSocket in
-     * clear text), else from the encoder's context (TLS, an HTTP/2 stream). Per socket and wake-up, each handler
-     * passed was a large part of a delivery's cost (BENCHMARKS.md, "WebSocket write path and handlers").
+     * clear text), else from the encoder's context (TLS, an HTTP/2 stream). The pipeline write per socket and wake-up
+     * was the largest part of the fan-out's drain (BENCHMARKS.md, "Fan-out CPU per delivery").
      */
     public static BurstWriter below(ChannelHandlerContext encoder) {
         ConnectionStats stats = ConnectionStats.of(encoder.channel());
