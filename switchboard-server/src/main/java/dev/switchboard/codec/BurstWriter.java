@@ -19,9 +19,7 @@ import java.util.function.Function;
  * <p>Each buffer handed to the channel goes through {@code frame} first: as it is for bytes that are already the
  * wire form (WebSocket frames), or as one {@code HttpContent} of a streaming response, which the HTTP encoder frames
  * (SSE). Anything else written to the channel must go after {@link #writePending()}, so the order on the wire is the
- * order of the calls. Writes carry the channel's void promise (nothing listens to them; a failed one fires
- * {@code exceptionCaught}, and the connection closes anyway), except in a burst whose write stage is sampled.
- * Threads: the channel's event loop only.
+ * order of the calls. Threads: the channel's event loop only.
  */
 public final class BurstWriter {
     /** Messages larger than this are written on their own. */
@@ -40,6 +38,8 @@ public final class BurstWriter {
     private final StageTimer stages;
     /** Non-null when {@link #ctx} is the x-ray's own: the writes skip its counter, so they are counted here. */
     private final ConnectionStats countedHere;
+    /** Whether writes carry the void promise ({@link #below}: bytes that pass no encoder on their way). */
+    private final boolean voidWrites;
     private ByteBuf pending;
     /** Whether something was written since the last flush; the first write of a burst decides {@link #timed}. */
     private boolean writing;
@@ -55,13 +55,15 @@ public final class BurstWriter {
 
     /** Writes each buffer as {@code frame} wraps it. */
     public BurstWriter(ChannelHandlerContext ctx, Function<ByteBuf, ?> frame) {
-        this(ctx, frame, null);
+        this(ctx, frame, null, false);
     }
 
-    private BurstWriter(ChannelHandlerContext ctx, Function<ByteBuf, ?> frame, ConnectionStats countedHere) {
+    private BurstWriter(ChannelHandlerContext ctx, Function<ByteBuf, ?> frame, ConnectionStats countedHere,
+                        boolean voidWrites) {
         this.ctx = ctx;
         this.frame = frame;
         this.countedHere = countedHere;
+        this.voidWrites = voidWrites;
         this.stages = ConnectionStats.of(ctx.channel()).stages();
     }
 
@@ -69,12 +71,15 @@ public final class BurstWriter {
      * Writes bytes that are already the wire form from below {@code encoder}'s handler, so they do not pass it: from
      * the socket's edge of the pipeline when nothing between the two handles writes but the x-ray (a WebSocket in
      * clear text), else from the encoder's context (TLS, an HTTP/2 stream). The pipeline write per socket and wake-up
-     * was the largest part of the fan-out's drain (BENCHMARKS.md, "Fan-out CPU per delivery").
+     * was the largest part of the fan-out's drain (BENCHMARKS.md, "Fan-out CPU per delivery"). Its writes carry the
+     * channel's void promise (nothing listens to them; a failed one fires {@code exceptionCaught}, and the connection
+     * closes anyway), except in a burst whose write stage is sampled.
      */
     public static BurstWriter below(ChannelHandlerContext encoder) {
         ConnectionStats stats = ConnectionStats.of(encoder.channel());
         ChannelHandlerContext edge = stats.edgeBelow(encoder);
-        return edge == null ? new BurstWriter(encoder) : new BurstWriter(edge, Function.identity(), stats);
+        return edge == null ? new BurstWriter(encoder, Function.identity(), null, true)
+                : new BurstWriter(edge, Function.identity(), stats, true);
     }
 
     /** Queues {@code bytes}, which must not change afterwards; nothing reaches the channel before a write or flush. */
@@ -149,8 +154,10 @@ public final class BurstWriter {
         }
         if (timed) {
             lastWrite = ctx.write(frame.apply(bytes));
-        } else {
+        } else if (voidWrites) {
             ctx.write(frame.apply(bytes), ctx.voidPromise());
+        } else {
+            ctx.write(frame.apply(bytes));
         }
     }
 
