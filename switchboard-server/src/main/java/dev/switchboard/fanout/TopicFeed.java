@@ -47,7 +47,8 @@ public final class TopicFeed implements TopicWatcher {
     private final Delivery delivery;
     private final TailCache tail;
     private final Fanout fanout;
-    private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
+    // Sized for one: most topics have a poll or none at a time, and the default table is 16 slots per topic.
+    private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet(1);
     private volatile long firstOffset = 1;
     private volatile long lastOffset;
     private volatile boolean deleted;

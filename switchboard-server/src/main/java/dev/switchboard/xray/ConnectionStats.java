@@ -16,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import javax.net.ssl.SSLSession;
@@ -136,6 +137,20 @@ public final class ConnectionStats extends ChannelDuplexHandler {
         return () -> subscriptions.remove(source);
     }
 
+    /**
+     * Lists a held long poll's subscriptions while it is not done; the poll is a {@link Future}. Done polls leave the
+     * list when the next one is listed or the loop next reads it, rather than through a completion callback per poll
+     * (BENCHMARKS.md, "Held long polls: bytes per poll"); a done poll lists nothing meanwhile.
+     */
+    public void listWhileHeld(SubscriptionSource poll) {
+        forgetDonePolls();
+        subscriptions.add(poll);
+    }
+
+    private void forgetDonePolls() {
+        subscriptions.removeIf(s -> s instanceof Future<?> poll && poll.isDone());
+    }
+
     /** The connection speaks HTTP/2 now; {@code streams} counts its open streams (on its loop). */
     public void http2(IntSupplier streams) {
         protocol = "h2";
@@ -228,6 +243,7 @@ public final class ConnectionStats extends ChannelDuplexHandler {
 
     /** Adds this connection's subscriptions' lag to {@code sumAndMax} ({sum, max}); on its loop. */
     void addLag(long[] sumAndMax) {
+        forgetDonePolls();
         if (channel.isActive()) {
             for (SubscriptionSource source : subscriptions) {
                 for (SubscriptionView s : source.subscriptions()) {
