@@ -342,9 +342,7 @@ public final class Delivery {
                 });
             }
         };
-        ScheduledFuture<?> timeout = timer.schedule(
-                () -> result.complete(new ReadResult(f.name(), List.of(), start, false)),
-                wait.toNanos(), TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> timeout = timer.schedule(result, wait.toNanos(), TimeUnit.NANOSECONDS);
         result.park(waiter, timeout);
         if (f.lastOffset() >= start || f.isDeleted()) {
             waiter.wake();

@@ -10,7 +10,8 @@ import java.util.concurrent.ScheduledFuture;
  * to its topic for as long as it is held, so the admin view lists it like an SSE or WebSocket one. Its feed may open
  * after the poll began ({@link Delivery#attachAsync}).
  */
-final class HeldPoll extends CompletableFuture<ReadResult> implements ConnectionStats.SubscriptionSource {
+final class HeldPoll extends CompletableFuture<ReadResult>
+        implements ConnectionStats.SubscriptionSource, Runnable {
     /** Set once, when its feed is open (on a shared engine, after the poll began). */
     private volatile TopicFeed feed;
     private volatile long from;
@@ -47,6 +48,12 @@ final class HeldPoll extends CompletableFuture<ReadResult> implements Connection
         if (isDone()) {
             unpark();
         }
+    }
+
+    /** The wait ended with nothing new: an empty answer, to go on from where it waited. */
+    @Override
+    public void run() {
+        complete(new ReadResult(feed.name(), List.of(), from, false));
     }
 
     /** Takes it off its feed, if it was parked there; may run twice. */

@@ -58,8 +58,8 @@ public final class ConnectionStats extends ChannelDuplexHandler {
     /** Volatile for scrapes; written on the loop only. */
     private volatile Transport transport = Transport.HTTP;
     final long[] counts = new long[COUNTS];
-    /** What of {@link #counts} the registry already credited to an earlier transport of this connection. */
-    final long[] credited = new long[COUNTS];
+    /** The loop's running totals per transport ({@link ConnectionRegistry#tallyOf}); null outside a server. */
+    private long[] tally;
     private long unwritableCount;
     private long unwritableSinceNanos;
     private int stageTick;
@@ -124,11 +124,19 @@ public final class ConnectionStats extends ChannelDuplexHandler {
     }
 
     public void messagesIn(int n) {
-        counts[MESSAGES_IN] += n;
+        count(MESSAGES_IN, n);
     }
 
     public void messagesOut(int n) {
-        counts[MESSAGES_OUT] += n;
+        count(MESSAGES_OUT, n);
+    }
+
+    /** On the loop: the connection's own count and its loop's total for the transport it serves now. */
+    private void count(int what, long n) {
+        counts[what] += n;
+        if (tally != null) {
+            tally[transport.ordinal() * COUNTS + what] += n;
+        }
     }
 
     /** Adds a push stream's subscriptions to the connection's; the returned action removes them again. */
@@ -187,6 +195,9 @@ public final class ConnectionStats extends ChannelDuplexHandler {
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         channel.attr(KEY).set(this);
+        if (registry != null) {
+            tally = registry.tallyOf(channel.eventLoop());
+        }
     }
 
     @Override
@@ -208,7 +219,7 @@ public final class ConnectionStats extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
         if (msg instanceof ByteBuf b) {
-            counts[BYTES_IN] += b.readableBytes();
+            count(BYTES_IN, b.readableBytes());
             if (readMarkNanos == 0 && stages.enabled()) {
                 readMarkNanos = System.nanoTime();
             }
@@ -219,11 +230,11 @@ public final class ConnectionStats extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
         if (msg instanceof ByteBuf b) {
-            counts[BYTES_OUT] += b.readableBytes();
+            count(BYTES_OUT, b.readableBytes());
         } else if (msg instanceof ByteBufHolder h) {
-            counts[BYTES_OUT] += h.content().readableBytes();
+            count(BYTES_OUT, h.content().readableBytes());
         } else if (msg instanceof FileRegion f) {
-            counts[BYTES_OUT] += f.count();
+            count(BYTES_OUT, f.count());
         }
         super.write(ctx, msg, promise);
     }
