@@ -30,3 +30,9 @@ export PATH="$JAVA_HOME/bin:$PATH"
 # "Collectors"). The metaspace threshold is above what the server loads (~25 MB), so loading classes at start
 # triggers no full GC ("Metadata GC Threshold", 40-60 ms of a fresh server's first seconds).
 switchboard_jvm_flags=(-XX:+UseG1GC -XX:MetaspaceSize=128m)
+# From JDK 25 on Netty leaves sun.misc.Unsafe alone unless the JVM allows its memory access (JDK 23+ has the flag):
+# without it every HTTP header line and body read went through a java.nio duplicate, up to ~0.33 KB more garbage per
+# publish (BENCHMARKS.md, "Publish path: allocation and the compiler").
+if [ "$(java_major "$JAVA_HOME")" -ge 23 ]; then
+  switchboard_jvm_flags+=(--sun-misc-unsafe-memory-access=allow)
+fi

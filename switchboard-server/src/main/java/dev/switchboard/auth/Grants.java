@@ -64,38 +64,51 @@ public record Grants(String subject, Instant validUntil, List<NamePattern> publi
     }
 
     public void requirePublish(String topic) {
-        require(mayPublish(topic), "publish to topic '" + topic + "'");
+        if (!mayPublish(topic)) {
+            throw refused("publish to topic '" + topic + "'");
+        }
     }
 
     public void requireSubscribe(String topic) {
-        require(maySubscribe(topic), "read topic '" + topic + "'");
+        if (!maySubscribe(topic)) {
+            throw refused("read topic '" + topic + "'");
+        }
     }
 
     public void requireSubscribeAll(NamePattern pattern) {
-        require(maySubscribeAll(pattern), "read every topic pattern '" + pattern + "' can match");
+        if (!maySubscribeAll(pattern)) {
+            throw refused("read every topic pattern '" + pattern + "' can match");
+        }
     }
 
     public void requireSubmit(String queue) {
-        require(maySubmit(queue), "submit to queue '" + queue + "'");
+        if (!maySubmit(queue)) {
+            throw refused("submit to queue '" + queue + "'");
+        }
     }
 
     public void requireWork(String queue) {
-        require(mayWork(queue), "work on queue '" + queue + "'");
+        if (!mayWork(queue)) {
+            throw refused("work on queue '" + queue + "'");
+        }
     }
 
     /** Following or cancelling a job: whoever may submit to its queue or work on it. */
     public void requireSubmitOrWork(String queue) {
-        require(maySubmit(queue) || mayWork(queue), "see jobs of queue '" + queue + "'");
+        if (!(maySubmit(queue) || mayWork(queue))) {
+            throw refused("see jobs of queue '" + queue + "'");
+        }
     }
 
     public void requireAdmin(String what) {
-        require(admin, what);
+        if (!admin) {
+            throw refused(what);
+        }
     }
 
-    private void require(boolean allowed, String what) {
-        if (!allowed) {
-            throw new ApiException(ErrorCode.FORBIDDEN, "the token of '" + subject + "' does not allow to " + what);
-        }
+    /** Built only when refused: the checks run on every request, and the text is for the refusal alone. */
+    private ApiException refused(String what) {
+        return new ApiException(ErrorCode.FORBIDDEN, "the token of '" + subject + "' does not allow to " + what);
     }
 
     private static boolean any(List<NamePattern> patterns, String name) {

@@ -143,7 +143,8 @@ final class CommitLoop implements Runnable {
         if (loop == null) {
             LockSupport.unpark(thread);
         } else {
-            ((LoopWake) loopWakes.computeIfAbsent(loop, l -> new LoopWake(loop))).request();
+            Runnable known = loopWakes.get(loop); // first: the capturing lambda below was garbage on every publish
+            ((LoopWake) (known != null ? known : loopWakes.computeIfAbsent(loop, l -> new LoopWake(loop)))).request();
         }
     }
 
@@ -307,7 +308,8 @@ final class CommitLoop implements Runnable {
         List<Pending> accepted = new ArrayList<>(pending.size());
         StagedCommit stage = null;
         try (RocksLog.Batch batch = store.newBatch()) {
-            stage = new StagedCommit(broker, store, idempotencyTtlMillis, batch, System.currentTimeMillis());
+            stage = new StagedCommit(broker, store, idempotencyTtlMillis, batch, System.currentTimeMillis(),
+                    pending.size());
             for (Command c : pending) {
                 Pending p = (Pending) c;
                 try {
@@ -386,14 +388,16 @@ final class CommitLoop implements Runnable {
         }
         stage.recreated.values().forEach(broker::replace);
         // Every topic's new positions first: a watcher told of one message may read any other of the commit.
-        for (Message m : stage.appended) {
-            StoredTopicState t = stage.topicOf.get(m);
+        int count = stage.appended.size();
+        for (int i = 0; i < count; i++) {
+            StoredTopicState t = stage.appendedTo.get(i);
             if (!stage.dropped.contains(t)) { // else deleted later in the same commit: never readable
-                t.appended(m);
+                t.appended(stage.appended.get(i));
             }
         }
-        for (Message m : stage.appended) {
-            if (!stage.dropped.contains(stage.topicOf.get(m))) {
+        for (int i = 0; i < count; i++) {
+            if (!stage.dropped.contains(stage.appendedTo.get(i))) {
+                Message m = stage.appended.get(i);
                 watchers.appended(m.topic(), m);
             }
         }

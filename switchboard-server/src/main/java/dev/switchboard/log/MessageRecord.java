@@ -38,14 +38,58 @@ final class MessageRecord {
 
     static byte[] value(long time, String type, byte[] payload, Map<String, List<String>> headers) {
         byte[] typeBytes = type.getBytes(StandardCharsets.UTF_8);
-        if (headers.isEmpty()) {
-            return ByteBuffer.allocate(10 + typeBytes.length + payload.length)
-                    .putLong(time).putShort((short) typeBytes.length).put(typeBytes).put(payload).array();
+        byte[] h = headers.isEmpty() ? null : MessageHeaders.encode(headers);
+        ByteBuffer value = ByteBuffer.allocate(valueLength(typeBytes, h, payload));
+        writeValue(value, time, typeBytes, h, payload);
+        return value.array();
+    }
+
+    private static int valueLength(byte[] typeBytes, byte[] headers, byte[] payload) {
+        return (headers == null ? 10 : 14 + headers.length) + typeBytes.length + payload.length;
+    }
+
+    /** {@code headers}: their encoded bytes, or null for none. */
+    private static void writeValue(ByteBuffer into, long time, byte[] typeBytes, byte[] headers, byte[] payload) {
+        into.putLong(time);
+        if (headers == null) {
+            into.putShort((short) typeBytes.length).put(typeBytes);
+        } else {
+            into.putShort((short) (typeBytes.length | HAS_HEADERS)).put(typeBytes).putInt(headers.length).put(headers);
         }
-        byte[] h = MessageHeaders.encode(headers);
-        return ByteBuffer.allocate(14 + typeBytes.length + h.length + payload.length).putLong(time)
-                .putShort((short) (typeBytes.length | HAS_HEADERS)).put(typeBytes).putInt(h.length).put(h).put(payload)
-                .array();
+        into.put(payload);
+    }
+
+    /**
+     * Encodes keys and values into direct buffers it reuses, which RocksDB reads in place: the log writer stores a
+     * message without a key and a value array per message, nor the JNI copy of each. One per writing thread.
+     */
+    static final class Encoder {
+        /** Larger values (rare: most messages are small) take the array path rather than pinning a big buffer. */
+        private static final int DIRECT_VALUE_BYTES = 8192;
+        private final ByteBuffer key = ByteBuffer.allocateDirect(KEY_BYTES);
+        private final ByteBuffer value = ByteBuffer.allocateDirect(DIRECT_VALUE_BYTES);
+        /** The last type encoded: a topic's messages mostly share one. */
+        private String type = "";
+        private byte[] typeBytes = new byte[0];
+
+        ByteBuffer key(long topicId, long offset) {
+            return key.clear().putLong(topicId).putLong(offset).flip();
+        }
+
+        /** The value in the reused buffer; null when it does not fit there (then {@link MessageRecord#value}). */
+        ByteBuffer directValue(long time, String type, byte[] payload, Map<String, List<String>> headers) {
+            if (!type.equals(this.type)) {
+                this.typeBytes = type.getBytes(StandardCharsets.UTF_8);
+                this.type = type;
+            }
+            byte[] h = headers.isEmpty() ? null : MessageHeaders.encode(headers);
+            if (valueLength(typeBytes, h, payload) > DIRECT_VALUE_BYTES) {
+                return null;
+            }
+            value.clear();
+            writeValue(value, time, typeBytes, h, payload);
+            return value.flip();
+        }
     }
 
     static long timeOf(byte[] value) {

@@ -44,6 +44,9 @@ import org.rocksdb.WriteOptions;
 public final class RocksLog implements AutoCloseable {
     private static final byte[] TOPIC_PREFIX = {'t'};
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Batches are built on one thread each (the log writer's in the server): its encoder is that thread's. */
+    private static final ThreadLocal<MessageRecord.Encoder> ENCODERS =
+            ThreadLocal.withInitial(MessageRecord.Encoder::new);
 
     static {
         RocksDB.loadLibrary();
@@ -324,6 +327,7 @@ public final class RocksLog implements AutoCloseable {
     public final class Batch implements AutoCloseable {
         private final WriteBatch batch = new WriteBatch();
         private final Open o;
+        private final MessageRecord.Encoder encoder = ENCODERS.get();
 
         private Batch(Open o) {
             this.o = o;
@@ -336,8 +340,13 @@ public final class RocksLog implements AutoCloseable {
         public void putMessage(long topicId, long offset, long time, String type, byte[] payload,
                                Map<String, List<String>> headers) {
             try {
-                batch.put(o.messages, MessageRecord.key(topicId, offset),
-                        MessageRecord.value(time, type, payload, headers));
+                ByteBuffer value = encoder.directValue(time, type, payload, headers);
+                if (value == null) {
+                    batch.put(o.messages, MessageRecord.key(topicId, offset),
+                            MessageRecord.value(time, type, payload, headers));
+                } else {
+                    batch.put(o.messages, encoder.key(topicId, offset), value);
+                }
             } catch (RocksDBException e) {
                 throw new LogException("batch put failed: " + e.getMessage(), e);
             }

@@ -26,6 +26,10 @@ final class BrowserGuard {
     private final Set<String> hosts;
     private final boolean anyOrigin;
     private final Set<String> origins;
+    /** The last Host header judged: clients send the same one on every request, so it is parsed once, not each time. */
+    private volatile HostVerdict lastHost;
+
+    private record HostVerdict(String host, boolean allowed) {}
 
     /**
      * @param loopbackBind  whether the server listens on a loopback address: then the loopback names are accepted
@@ -40,11 +44,12 @@ final class BrowserGuard {
         this.hosts = Set.copyOf(names);
         this.anyOrigin = corsOrigins.contains("*");
         this.origins = corsOrigins.stream().map(o -> o.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+        this.lastHost = new HostVerdict("", hosts.contains(hostName("")));
     }
 
     void check(Exchange ex, String path) {
         String host = ex.header(HttpHeaderNames.HOST);
-        if (host != null && !hosts.isEmpty() && !hosts.contains(hostName(host))) {
+        if (host != null && !hosts.isEmpty() && !hostAllowed(host)) {
             throw new ApiException(ErrorCode.HOST_NOT_ALLOWED, "this server does not answer to the host '"
                     + abbreviate(host) + "'; add it to --allowed-hosts");
         }
@@ -53,6 +58,15 @@ final class BrowserGuard {
             throw new ApiException(ErrorCode.ORIGIN_NOT_ALLOWED, "pages from '" + abbreviate(origin)
                     + "' may not change anything here; add the origin to --cors-origins");
         }
+    }
+
+    private boolean hostAllowed(String host) {
+        HostVerdict last = lastHost;
+        if (!last.host().equals(host)) {
+            last = new HostVerdict(host, hosts.contains(hostName(host)));
+            lastHost = last;
+        }
+        return last.allowed();
     }
 
     private static boolean changesState(Exchange ex, String path) {

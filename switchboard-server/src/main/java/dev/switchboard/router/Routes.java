@@ -141,7 +141,7 @@ public final class Routes {
             allow(method, "GET", HttpMethod.GET);
             topics.list(ex);
         } else if (path.startsWith(TOPICS + "/")) {
-            topicPath(ex, method, path.substring(TOPICS.length() + 1));
+            topicPath(ex, method, path, TOPICS.length() + 1);
         } else if (path.startsWith(QUEUES)) {
             queuePath(ex, method, path.substring(QUEUES.length()));
         } else if (path.startsWith(JOBS)) {
@@ -192,10 +192,11 @@ public final class Routes {
         return new Grants("upstream", null, List.of(), List.of(NamePattern.parse(topic)), List.of(), List.of(), false);
     }
 
-    private void topicPath(Exchange ex, HttpMethod method, String rest) {
-        int slash = rest.indexOf('/');
-        String topic = slash < 0 ? rest : rest.substring(0, slash);
-        String sub = slash < 0 ? "" : rest.substring(slash + 1);
+    /** {@code path} from {@code start} on: {@code {topic}[/{sub}]}, cut from the path itself (no copy of the rest). */
+    private void topicPath(Exchange ex, HttpMethod method, String path, int start) {
+        int slash = path.indexOf('/', start);
+        String topic = slash < 0 ? path.substring(start) : path.substring(start, slash);
+        String sub = slash < 0 ? "" : path.substring(slash + 1);
         Grants grants = ex.grants();
         switch (sub) {
             case "" -> {

@@ -10,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -96,6 +98,34 @@ class RocksLogTest {
         assertThat(new String(second.payload(), StandardCharsets.UTF_8)).isEqualTo("{\"x\":1}");
         assertThat(log.loadTopics()).containsExactly(topic(1, "one", 1, 2, 8));
         assertThat(log.idempotencyHit(1, "k1")).isEqualTo(hit(2, 2, 1002));
+    }
+
+    /**
+     * Small values are encoded in a reused buffer, large ones as arrays: a batch mixing both, types changing between
+     * messages and headers on some, stores each message as it was given.
+     */
+    @Test
+    void messagesOfEverySizeTypeAndHeadersReadBackAsWritten() {
+        byte[] large = new byte[100_000];
+        Arrays.fill(large, (byte) 'L');
+        Map<String, List<String>> headers = Map.of("trace", List.of("abc"));
+        try (RocksLog.Batch b = log.newBatch()) {
+            b.putMessage(1, 1, 1001, "text/plain", bytes("small"));
+            b.putMessage(1, 2, 1002, "application/octet-stream", large);
+            b.putMessage(1, 3, 1003, "application/json", bytes("{}"), headers);
+            b.putMessage(1, 4, 1004, "application/json", bytes("[]"));
+            b.putMessage(1, 5, 1005, "text/plain", new byte[0]);
+            log.write(b, false);
+        }
+        List<Message> read = log.read(1, "one", 1, Long.MAX_VALUE, 100, Long.MAX_VALUE);
+        assertThat(read).extracting(Message::offset).containsExactly(1L, 2L, 3L, 4L, 5L);
+        assertThat(read).extracting(Message::time).containsExactly(1001L, 1002L, 1003L, 1004L, 1005L);
+        assertThat(read).extracting(Message::type).containsExactly("text/plain", "application/octet-stream",
+                "application/json", "application/json", "text/plain");
+        assertThat(read).extracting(m -> new String(m.payload(), StandardCharsets.UTF_8))
+                .containsExactly("small", new String(large, StandardCharsets.UTF_8), "{}", "[]", "");
+        assertThat(read.get(2).headers()).isEqualTo(headers);
+        assertThat(read.get(3).headers()).isEmpty();
     }
 
     @Test

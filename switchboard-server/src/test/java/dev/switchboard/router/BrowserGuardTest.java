@@ -128,6 +128,18 @@ class BrowserGuardTest {
                 .as("probes name the node by address").isEqualTo(200);
     }
 
+    /** The guard remembers its last verdict: repeating or alternating hosts must not carry one host's over. */
+    @Test
+    void aRememberedHostVerdictIsOnlyReusedForTheSameHost() {
+        List<String> hosts = List.of("rebound.evil.example", "rebound.evil.example", "localhost:1", "localhost:1",
+                "rebound.evil.example", "localhost:1", "LOCALHOST:1", "evil.localhost:1", "localhost:1");
+        List<Integer> expected = List.of(403, 403, 201, 201, 403, 201, 201, 403, 201);
+        for (int i = 0; i < hosts.size(); i++) {
+            assertThat(publish("guard.e", hosts.get(i), null).status()).as(i + ": " + hosts.get(i))
+                    .isEqualTo(expected.get(i));
+        }
+    }
+
     @Test
     void hostNamesLoseTheirPortAndCase() {
         assertThat(BrowserGuard.hostName("Example.COM:8080")).isEqualTo("example.com");
