@@ -79,7 +79,7 @@ public final class Delivery {
                 // Opened before others can see it: a reader must never resolve "next" against a feed that has
                 // not yet learnt where its topic is.
                 TopicFeed fresh = new TopicFeed(name, broker, this, new TailCache(TAIL_SLOTS, TAIL_BYTES, tailBudget),
-                        new Fanout(stages));
+                        stages);
                 fresh.open();
                 f = feeds.putIfAbsent(name, fresh);
                 if (f == null) {
@@ -202,7 +202,7 @@ public final class Delivery {
         if (f == null) {
             return Map.of();
         }
-        Map<String, Integer> counts = new LinkedHashMap<>(f.fanout().countsByTransport());
+        Map<String, Integer> counts = new LinkedHashMap<>(f.subscribersByTransport());
         int polls = f.waiterCount();
         if (polls > 0) {
             counts.put("longpoll", polls);
