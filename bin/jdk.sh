@@ -29,7 +29,16 @@ export PATH="$JAVA_HOME/bin:$PATH"
 # fixed-rate fan-out tail and idle memory lowest at ~10 % below Serial's publish throughput (BENCHMARKS.md,
 # "Collectors"). The metaspace threshold is above what the server loads (~25 MB), so loading classes at start
 # triggers no full GC ("Metadata GC Threshold", 40-60 ms of a fresh server's first seconds).
-switchboard_jvm_flags=(-XX:+UseG1GC -XX:MetaspaceSize=128m)
+# The other three give back the heap pages a burst (a connection storm) leaves resident; JDK 25's G1 returns memory
+# only at the Remark of a concurrent cycle, never at a young GC (BENCHMARKS.md, "Heap after a connection storm"):
+# - MaxNewSize=64m: every eden page a burst's garbage touches stays resident, and G1 sizes eden to ~200 MiB during a
+#   storm; capped, a burst touches at most 64 MiB of eden (a young GC every few seconds under publish load).
+# - G1PeriodicGCInterval=10000: a server with no GC for 10 s runs a concurrent cycle, whose Remark shrinks the heap
+#   (the load average does not suppress it: G1PeriodicGCSystemLoadThreshold stays 0).
+# - MaxHeapFreeRatio=60: that Remark shrinks the heap to 2.5x what is live (the default 70 keeps 3.3x, so a heap
+#   that never grew past its initial size gives almost nothing back); 2.5x stays above the 45 % marking threshold.
+switchboard_jvm_flags=(-XX:+UseG1GC -XX:MetaspaceSize=128m -XX:MaxNewSize=64m -XX:G1PeriodicGCInterval=10000
+  -XX:MaxHeapFreeRatio=60)
 # From JDK 25 on Netty leaves sun.misc.Unsafe alone unless the JVM allows its memory access (JDK 23+ has the flag):
 # without it every HTTP header line and body read went through a java.nio duplicate, up to ~0.33 KB more garbage per
 # publish (BENCHMARKS.md, "Publish path: allocation and the compiler").

@@ -77,6 +77,25 @@ class SseParserTest {
         assertThat(parse(input, ones)).isEqualTo(EXPECTED);
     }
 
+    /**
+     * Line ends are searched 8 bytes at a time: each ending at every position in a word, among UTF-8 bytes whose low
+     * bits are an LF's or a CR's (U+010A, U+010D: C4 8A, C4 8D), which must not count as line ends.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"LF", "CR", "CRLF"})
+    void findsEachLineEndAtEveryPositionOfAWord(String ending) {
+        String eol = ending.equals("LF") ? "\n" : ending.equals("CR") ? "\r" : "\r\n";
+        StringBuilder stream = new StringBuilder();
+        List<Event> expected = new ArrayList<>();
+        for (int length = 0; length < 20; length++) {
+            String data = "\u010a\u010d".repeat(length / 2) + "x".repeat(length % 2);
+            stream.append("id: ").append(length).append(eol).append("data: ").append(data).append(eol).append(eol);
+            expected.add(new Event(Integer.toString(length), "message", data));
+        }
+        byte[] input = stream.toString().getBytes(StandardCharsets.UTF_8);
+        assertThat(parse(input, List.of(input.length))).isEqualTo(expected);
+    }
+
     @Test
     void skipsAByteOrderMarkAtTheStart() {
         byte[] bom = {(byte) 0xef, (byte) 0xbb, (byte) 0xbf};

@@ -113,6 +113,11 @@ public final class BenchCommand implements Runnable {
                         "A server may work through pipelined requests one at a time: more --publishers add concurrency."})
         int inflight;
 
+        @Option(names = "--batch", defaultValue = "1",
+                description = {"Messages per publish request to Switchboard, at most --inflight: 1 = single publishes; more = batch publishes (POST /v1/topics/T/batch, NDJSON) of up to that many. Default: ${DEFAULT-VALUE}",
+                        "Pushpin's publisher always sends its --inflight messages as the items of one request: --batch --inflight gives Switchboard the same load shape."})
+        int batch;
+
         @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
                 description = "Event-loop engine: auto, epoll or nio. Default: ${DEFAULT-VALUE}")
         ClientIo.Mode io;
@@ -142,7 +147,7 @@ public final class BenchCommand implements Runnable {
                         pattern ? Transport.SSE_PATTERN : transport, subscribers, size, rate,
                         timing.warmup, timing.duration, drain,
                         topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads,
-                        subscribeTo, eventsPath);
+                        subscribeTo, eventsPath, batch);
             } catch (IllegalArgumentException e) {
                 throw client.usage(e.getMessage());
             }

@@ -88,8 +88,11 @@ public final class FanoutBenchmark {
         double ratePerConnection = (double) config.rate() / config.publishers();
         for (int i = 0; i < config.publishers(); i++) {
             publishers.open(bootstrap, server, switch (config.target()) {
-                case SWITCHBOARD -> new HttpPublisher(measurements, server, HttpPublisher.toTopic(config.topic(),
-                        payload), config.inflight(), ratePerConnection);
+                case SWITCHBOARD -> config.batch() > 1
+                        ? new HttpBatchPublisher(measurements, server, config.topic(), payload, config.inflight(),
+                                config.batch(), ratePerConnection)
+                        : new HttpPublisher(measurements, server, HttpPublisher.toTopic(config.topic(), payload),
+                                config.inflight(), ratePerConnection);
                 case REDIS -> new RespPublisher(measurements, RespPublisher.Command.PUBLISH, config.topic(), payload,
                         i, config.inflight(), ratePerConnection);
                 case NATS -> new NatsPublisher(measurements, config.topic(), payload, i, config.inflight(),

@@ -27,11 +27,14 @@ import java.util.concurrent.ThreadLocalRandom;
  *                    publishers use {@code server}; empty: all on {@code server}. For Pushpin: its HTTP port
  * @param eventsPath  where SSE subscribers subscribe, {@code {topic}} standing for the topic (a path an upstream
  *                    answers with a hold, docs/sidecar.md); null: Switchboard's own {@code /v1/topics/…/events}
+ * @param batch       messages per publish request to Switchboard: 1 = single publishes, more = batch publishes of up to
+ *                    that many (at most {@code inflight}). Pushpin's publisher always sends its whole window as the
+ *                    items of one request, so for Pushpin it is 1 or {@code inflight}, both meaning that
  */
 public record FanoutConfig(Target target, URI server, Transport transport, int subscribers, int size, int rate,
                            Duration warmup, Duration duration, Duration drain, String topic, int publishers,
                            int inflight, ClientIo.Mode io, int threads, List<URI> subscribeTo,
-                           String eventsPath) {
+                           String eventsPath, int batch) {
 
     /** SSE_PATTERN: SSE over {@code GET /v1/events?topic=<pattern>}, a pattern matching the topic ({@code --pattern}). */
     public enum Transport { WS, SSE, SSE_PATTERN }
@@ -69,6 +72,7 @@ public record FanoutConfig(Target target, URI server, Transport transport, int s
         positive("inflight", inflight);
         positive("threads", threads);
         checkSize(target, size);
+        checkBatch(target, batch, inflight, size);
         if (rate < 0) {
             throw new IllegalArgumentException("--rate must not be negative");
         }
@@ -119,6 +123,25 @@ public record FanoutConfig(Target target, URI server, Transport transport, int s
         if (target != Target.SWITCHBOARD && size < Payload.MIN_SEQUENCED_SIZE) {
             throw new IllegalArgumentException("--size must be at least " + Payload.MIN_SEQUENCED_SIZE
                     + " bytes for a peer (the send time, the publisher and its sequence number)");
+        }
+    }
+
+    /** Refuses a {@code --batch} the target's publisher cannot send as asked. */
+    static void checkBatch(Target target, int batch, int inflight, int size) {
+        positive("batch", batch);
+        if (batch > inflight) {
+            throw new IllegalArgumentException("--batch must not exceed --inflight (the messages unconfirmed)");
+        }
+        if (target == Target.PUSHPIN && batch != 1 && batch != inflight) {
+            throw new IllegalArgumentException("--batch for Pushpin is 1 or --inflight: its publisher always sends "
+                    + "its --inflight messages as one request");
+        }
+        if ((target == Target.REDIS || target == Target.NATS) && batch != 1) {
+            throw new IllegalArgumentException("--batch is for --target switchboard and pushpin");
+        }
+        if (target == Target.SWITCHBOARD && batch > 1 && size < Payload.MIN_SIZE + 2) {
+            throw new IllegalArgumentException("--size must be at least " + (Payload.MIN_SIZE + 2)
+                    + " bytes with --batch (the payload is a JSON string: its quotes too)");
         }
     }
 

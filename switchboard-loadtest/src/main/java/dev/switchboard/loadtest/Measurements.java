@@ -138,8 +138,9 @@ final class Measurements {
         private long measured;
         private long lastDeliveryNanos = Long.MIN_VALUE;
 
-        void delivered(long sentNanos) {
-            long now = System.nanoTime();
+        /** A message sent at {@code sentNanos} arrived in a read taken at {@code readNanos}. */
+        void delivered(long sentNanos, long readNanos) {
+            long now = readNanos;
             delivered.increment();
             if (sentNanos >= measureStartNanos) {
                 record(latencyMicros, now - sentNanos);

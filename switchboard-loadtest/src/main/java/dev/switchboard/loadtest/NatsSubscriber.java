@@ -36,7 +36,7 @@ final class NatsSubscriber extends Subscriber<NatsDecoder.Frame> {
         switch (frame) {
             case NatsDecoder.Msg msg -> {
                 try {
-                    Payload.deliverSequenced(Unpooled.wrappedBuffer(msg.payload()), this);
+                    Payload.deliverSequenced(msg.payload(), msg.payload().length, this);
                 } catch (NumberFormatException e) {
                     measurements.error(ErrorKind.PROTOCOL, e.getMessage());
                 }

@@ -40,6 +40,19 @@ final class Payload {
     }
 
     /**
+     * The payload as a JSON string ({@code "<nanoTime> xx…"}, quotes included, {@code size} bytes in all), for batch
+     * publish, whose messages are JSON values. Nothing in it needs escaping.
+     */
+    void encodeJsonString(ByteBuf out, long sentNanos) {
+        int start = out.writerIndex();
+        out.writeByte('"');
+        ByteBufUtil.writeAscii(out, Long.toString(sentNanos));
+        out.writeByte(' ');
+        out.writeBytes(padding, 0, size - 1 - (out.writerIndex() - start));
+        out.writeByte('"');
+    }
+
+    /**
      * For peers that give no offsets: the send time, a space, the publisher's index, a space, its sequence
      * number (1, 2, ...), a space, then padding up to {@code size}, written to {@code out}.
      */
@@ -58,9 +71,30 @@ final class Payload {
         out.writeBytes(padding, 0, size - written);
     }
 
-    /** The send time written at {@code index}, the first byte of a received payload. */
+    /** The send time written at {@code index}, the first byte of a received payload (or its JSON string's quote). */
     static long sentNanos(ByteBuf buf, int index) {
-        return Ascii.parseLong(buf, index);
+        return Ascii.parseLong(buf, index < buf.writerIndex() && buf.getByte(index) == '"' ? index + 1 : index);
+    }
+
+    /** The send time at the start of {@code data[0, length)}, a received payload (or its JSON string). */
+    static long sentNanos(byte[] data, int length) {
+        return Ascii.parseLong(data, length > 0 && data[0] == '"' ? 1 : 0, length);
+    }
+
+    /**
+     * Reads a payload written by {@link #encodeSequenced}, {@code data[0, length)}, and hands it to
+     * {@code subscriber}.
+     *
+     * @throws NumberFormatException if the payload does not start with three numbers
+     */
+    static void deliverSequenced(byte[] data, int length, Subscriber<?> subscriber) {
+        long sent = Ascii.parseLong(data, 0, length);
+        int second = Ascii.indexOf(data, 0, length, (byte) ' ') + 1;
+        int third = second == 0 ? 0 : Ascii.indexOf(data, second, length, (byte) ' ') + 1;
+        if (third == 0) {
+            throw new NumberFormatException("payload without publisher and sequence number");
+        }
+        subscriber.delivered((int) Ascii.parseLong(data, second, length), Ascii.parseLong(data, third, length), sent);
     }
 
     /** What {@link #encodeSequenced} wrote. */
@@ -81,15 +115,5 @@ final class Payload {
             throw new NumberFormatException("payload without publisher and sequence number");
         }
         return new Sequenced(sent, (int) Ascii.parseLong(buf, second), Ascii.parseLong(buf, third));
-    }
-
-    /**
-     * Reads a payload written by {@link #encodeSequenced} and hands it to {@code subscriber}.
-     *
-     * @throws NumberFormatException if the payload does not start with three numbers
-     */
-    static void deliverSequenced(ByteBuf buf, Subscriber<?> subscriber) {
-        Sequenced message = readSequenced(buf, buf.readerIndex());
-        subscriber.delivered(message.publisher(), message.sequence(), message.sentNanos());
     }
 }

@@ -46,7 +46,7 @@ final class RespSubscriber extends Subscriber<Object> {
         if (value instanceof List<?> push && push.size() == 3 && push.get(0) instanceof byte[] kind) {
             if (Arrays.equals(kind, MESSAGE) && push.get(2) instanceof byte[] payload) {
                 try {
-                    Payload.deliverSequenced(Unpooled.wrappedBuffer(payload), this);
+                    Payload.deliverSequenced(payload, payload.length, this);
                 } catch (NumberFormatException e) {
                     measurements.error(ErrorKind.PROTOCOL, e.getMessage());
                 }

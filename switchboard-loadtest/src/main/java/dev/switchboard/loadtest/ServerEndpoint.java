@@ -66,6 +66,11 @@ final class ServerEndpoint {
         return authorized(messagesPath(topic));
     }
 
+    /** Batch publish ({@code POST /v1/topics/TOPIC/batch}, docs/api.md). */
+    String batchPath(String topic) {
+        return authorized(basePath + "/v1/topics/" + topic + "/batch");
+    }
+
     private String messagesPath(String topic) {
         return basePath + "/v1/topics/" + topic + "/messages";
     }

@@ -26,6 +26,8 @@ abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
     private volatile Channel channel;
     private String closeReason = "server closed a subscriber connection";
     private boolean failed;
+    /** When the read being handled reached this handler: the arrival time of every message in it. */
+    private long readNanos;
     /** Messages this subscriber received; read once the event loops have stopped. */
     private long received;
 
@@ -114,7 +116,7 @@ abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
         }
         offsets[source].accept(offset);
         received++;
-        stats.delivered(sentNanos);
+        stats.delivered(sentNanos, readNanos);
     }
 
     /** Messages received; call once the event loops have stopped. */
@@ -125,6 +127,13 @@ abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
     /** Whether the server may close this connection without that being an error (a reader made to stall). */
     protected boolean closeExpected() {
         return false;
+    }
+
+    /** One clock read per read, not per message: a read of many SSE events would otherwise read it per event. */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        readNanos = System.nanoTime();
+        super.channelRead(ctx, msg);
     }
 
     @Override

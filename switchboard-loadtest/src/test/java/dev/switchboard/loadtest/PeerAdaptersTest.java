@@ -74,7 +74,7 @@ class PeerAdaptersTest {
             throws IOException, InterruptedException {
         FanoutConfig config = new FanoutConfig(target, server, Transport.WS, SUBSCRIBERS, 64, 500,
                 Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(10), FanoutConfig.freshTopic(),
-                2, 4, ClientIo.Mode.AUTO, 2, subscribeTo, null);
+                2, 4, ClientIo.Mode.AUTO, 2, subscribeTo, null, 1);
         StringWriter err = new StringWriter();
         return new FanoutBenchmark(config, new PrintWriter(err, true)).run();
     }

@@ -6,10 +6,6 @@ import dev.switchboard.loadtest.Measurements.ErrorKind;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -26,8 +22,7 @@ class SseSubscriberTest {
         Measurements measurements = new Measurements();
         SseSubscriber subscriber = new SseSubscriber(measurements,
                 ServerEndpoint.of(URI.create("http://127.0.0.1:7999")), "/stream?topic=t", SseSubscriber.Events.SEQUENCED, publishers);
-        EmbeddedChannel ch = new EmbeddedChannel(subscriber);
-        ch.writeInbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+        EmbeddedChannel ch = streaming(subscriber);
         Payload payload = new Payload(Payload.MIN_SEQUENCED_SIZE);
         for (long sequence = 1; sequence <= 3; sequence++) {
             for (int publisher = 0; publisher < publishers; publisher++) {
@@ -36,7 +31,7 @@ class SseSubscriberTest {
                 ByteBuf event = Unpooled.copiedBuffer("event: message\ndata: " + data.toString(StandardCharsets.US_ASCII)
                         + "\n\n", StandardCharsets.US_ASCII);
                 data.release();
-                ch.writeInbound(new DefaultHttpContent(event));
+                ch.writeInbound(chunk(event));
             }
         }
         assertThat(measurements.errors(ErrorKind.PROTOCOL)).as(measurements.errorSamples().toString()).isZero();
@@ -53,9 +48,8 @@ class SseSubscriberTest {
         Measurements measurements = new Measurements();
         SseSubscriber subscriber = new SseSubscriber(measurements,
                 ServerEndpoint.of(URI.create("http://127.0.0.1:8080")), "/stream?topic=t", SseSubscriber.Events.OFFSET_ID, 1);
-        EmbeddedChannel ch = new EmbeddedChannel(subscriber);
-        ch.writeInbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
-        ch.writeInbound(new DefaultHttpContent(Unpooled.copiedBuffer("id: 7\nevent: message\ndata: "
+        EmbeddedChannel ch = streaming(subscriber);
+        ch.writeInbound(chunk(Unpooled.copiedBuffer("id: 7\nevent: message\ndata: "
                 + System.nanoTime() + " x\n\n", StandardCharsets.US_ASCII)));
         assertThat(measurements.errors(ErrorKind.PROTOCOL)).as(measurements.errorSamples().toString()).isZero();
         assertThat(subscriber.offsets(0).result(7, 7)).isEqualTo(new OffsetCheck.Result(0, 0, 0));
@@ -69,10 +63,9 @@ class SseSubscriberTest {
         SseSubscriber subscriber = new SseSubscriber(measurements,
                 ServerEndpoint.of(URI.create("http://127.0.0.1:8080")), "/v1/events?topic=bench.*",
                 SseSubscriber.Events.ENVELOPE, 1);
-        EmbeddedChannel ch = new EmbeddedChannel(subscriber);
-        ch.writeInbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+        EmbeddedChannel ch = streaming(subscriber);
         for (int offset = 1; offset <= 2; offset++) {
-            ch.writeInbound(new DefaultHttpContent(Unpooled.copiedBuffer("id: AQAFYmVuY2gC\nevent: message\ndata: "
+            ch.writeInbound(chunk(Unpooled.copiedBuffer("id: AQAFYmVuY2gC\nevent: message\ndata: "
                     + "{\"topic\":\"bench.x\",\"offset\":" + offset + ",\"time\":\"2026-11-23T14:00:00.123Z\","
                     + "\"type\":\"text/plain\",\"data\":\"" + System.nanoTime() + " 0 " + offset + " \"}\n\n",
                     StandardCharsets.US_ASCII)));
@@ -81,5 +74,56 @@ class SseSubscriberTest {
         assertThat(subscriber.received()).isEqualTo(2);
         assertThat(subscriber.offsets(0).result(1, 2)).isEqualTo(new OffsetCheck.Result(0, 0, 0));
         ch.finishAndReleaseAll();
+    }
+
+    /**
+     * The stream as raw bytes after the codec leaves: chunked, cut at every byte (head and events in one read, then
+     * the rest), batch payloads that are JSON strings; each event counted once, in order, and the last chunk ends it.
+     */
+    @Test
+    void readsAChunkedStreamCutAnywhere() throws Exception {
+        StringBuilder body = new StringBuilder();
+        for (int offset = 1; offset <= 3; offset++) {
+            body.append(chunkText("id: " + offset + "\ndata: \"" + System.nanoTime() + " xx\"\n\n"));
+        }
+        byte[] stream = (HEAD + chunkText(": heartbeat\n\n") + body + "0\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        for (int cut = 1; cut < stream.length; cut++) {
+            Measurements measurements = new Measurements();
+            SseSubscriber subscriber = new SseSubscriber(measurements,
+                    ServerEndpoint.of(URI.create("http://127.0.0.1:8080")), "/stream?topic=t",
+                    SseSubscriber.Events.OFFSET_ID, 1);
+            EmbeddedChannel ch = new EmbeddedChannel();
+            subscriber.initPipeline(ch.pipeline());
+            ch.writeInbound(Unpooled.wrappedBuffer(stream, 0, cut));
+            ch.writeInbound(Unpooled.wrappedBuffer(stream, cut, stream.length - cut));
+            assertThat(measurements.errors(ErrorKind.PROTOCOL)).as("cut at %d: %s", cut, measurements.errorSamples())
+                    .isZero();
+            assertThat(subscriber.received()).as("cut at %d", cut).isEqualTo(3);
+            assertThat(subscriber.offsets(0).result(1, 3)).isEqualTo(new OffsetCheck.Result(0, 0, 0));
+            assertThat(ch.isOpen()).as("the last chunk ends the stream").isFalse();
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    private static final String HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\n";
+
+    /** A channel with the subscriber's own pipeline, past a {@code 200} head of a chunked stream. */
+    private static EmbeddedChannel streaming(SseSubscriber subscriber) {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        subscriber.initPipeline(ch.pipeline());
+        ch.writeInbound(Unpooled.copiedBuffer(HEAD, StandardCharsets.US_ASCII));
+        return ch;
+    }
+
+    private static String chunkText(String data) {
+        return Integer.toHexString(data.length()) + "\r\n" + data + "\r\n";
+    }
+
+    private static ByteBuf chunk(ByteBuf data) {
+        ByteBuf framed = Unpooled.copiedBuffer(chunkText(data.toString(StandardCharsets.US_ASCII)),
+                StandardCharsets.US_ASCII);
+        data.release();
+        return framed;
     }
 }

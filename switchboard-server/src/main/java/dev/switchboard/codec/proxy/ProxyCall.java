@@ -261,8 +261,10 @@ final class ProxyCall implements CallDeadline.Owner {
             } else {
                 client.write(c);
                 if (!client.channel().isWritable()) {
+                    // Stop first: on epoll the flush can drain the socket at once, and the writability change it
+                    // fires (clientWritabilityChanged, reading on again) must come after, not be undone by, this.
+                    up.config().setAutoRead(false);
                     client.flush();
-                    up.config().setAutoRead(false); // until the client drains (clientWritabilityChanged)
                 }
             }
         }

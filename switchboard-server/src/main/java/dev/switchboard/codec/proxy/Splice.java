@@ -31,8 +31,9 @@ final class Splice extends ChannelInboundHandlerAdapter {
         }
         peer.write(bytes, peer.voidPromise());
         if (!peer.isWritable()) {
+            // until the peer drains (its channelWritabilityChanged), which the flush may do at once: stop first
+            Reading.set(ctx.channel(), false);
             peer.flush();
-            Reading.set(ctx.channel(), false); // until the peer drains (its channelWritabilityChanged)
         }
     }
 
