@@ -145,7 +145,7 @@ public final class ConnectionStats extends ChannelDuplexHandler {
 
     /** Bytes written from {@link #edgeBelow}, which do not pass this handler's {@link #write}. */
     public void bytesOut(int n) {
-        counts[BYTES_OUT] += n;
+        count(BYTES_OUT, n);
     }
 
     /**
