@@ -1,11 +1,15 @@
 package dev.switchboard.jmh;
 
 import dev.switchboard.codec.BurstWriter;
+import dev.switchboard.xray.ConnectionRegistry;
+import dev.switchboard.xray.StageTimer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.util.ReferenceCountUtil;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +32,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * ({@link BurstWriter#append}), as the fan-out did; {@code shared}: the frames are copied once into one direct buffer
  * and each subscriber writes a retained duplicate of it ({@link BurstWriter#appendShared}), as
  * {@code fanout.SharedRuns} does. Per wake-up: divide by {@code subscribers * burst} for the cost per delivery.
- * Embedded channels stand in for sockets: the pipeline and outbound-buffer work, not the kernel's.
+ * Embedded channels stand in for sockets: the pipeline and outbound-buffer work, not the kernel's. {@code path}:
+ * {@code bare}, a channel with the sink alone; {@code handler}, an upgraded WebSocket's outbound handlers (the x-ray
+ * counter, the frame encoder) below the sink, which writes from its own context as the session did; {@code edge}, the
+ * same pipeline written from below the encoder ({@link BurstWriter#below}), as the session does.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,6 +50,9 @@ public class SharedRunBenchmark {
     @Param({"100"})
     public int subscribers;
 
+    @Param({"bare", "handler", "edge"})
+    public String path;
+
     private final byte[] frame = new byte[110];
     private EmbeddedChannel[] channels;
     private BurstWriter[] writers;
@@ -52,11 +62,15 @@ public class SharedRunBenchmark {
         Arrays.fill(frame, (byte) 'x');
         channels = new EmbeddedChannel[subscribers];
         writers = new BurstWriter[subscribers];
+        ConnectionRegistry registry = new ConnectionRegistry(StageTimer.OFF, "embedded", new SimpleMeterRegistry());
         for (int i = 0; i < subscribers; i++) {
             ChannelInboundHandlerAdapter sink = new ChannelInboundHandlerAdapter();
-            channels[i] = new EmbeddedChannel(sink);
+            WebSocket13FrameEncoder encoder = new WebSocket13FrameEncoder(false);
+            channels[i] = path.equals("bare") ? new EmbeddedChannel(sink)
+                    : new EmbeddedChannel(registry.newConnection(), encoder, sink);
             ChannelHandlerContext ctx = channels[i].pipeline().context(sink);
-            writers[i] = new BurstWriter(ctx);
+            writers[i] = path.equals("edge") ? BurstWriter.below(channels[i].pipeline().context(encoder))
+                    : new BurstWriter(ctx);
         }
     }
 

@@ -32,11 +32,19 @@ public final class BurstWriter {
      */
     private static final int INITIAL_BYTES = 256;
 
+    /** Where the writes enter the pipeline: they pass the handlers between it and the socket. */
     private final ChannelHandlerContext ctx;
     private final Function<ByteBuf, ?> frame;
     private final StageTimer stages;
+    /** Non-null when {@link #ctx} is the x-ray's own: the writes skip its counter, so they are counted here. */
+    private final ConnectionStats countedHere;
+    /** Whether writes carry the void promise ({@link #below}: bytes that pass no encoder on their way). */
+    private final boolean voidWrites;
     private ByteBuf pending;
-    /** The last write handed to the channel, for timing the write stage of a sampled flush. */
+    /** Whether something was written since the last flush; the first write of a burst decides {@link #timed}. */
+    private boolean writing;
+    private boolean timed;
+    /** The last write of a timed burst, for its write stage. */
     private ChannelFuture lastWrite;
     private int flushes;
 
@@ -47,9 +55,31 @@ public final class BurstWriter {
 
     /** Writes each buffer as {@code frame} wraps it. */
     public BurstWriter(ChannelHandlerContext ctx, Function<ByteBuf, ?> frame) {
+        this(ctx, frame, null, false);
+    }
+
+    private BurstWriter(ChannelHandlerContext ctx, Function<ByteBuf, ?> frame, ConnectionStats countedHere,
+                        boolean voidWrites) {
         this.ctx = ctx;
         this.frame = frame;
+        this.countedHere = countedHere;
+        this.voidWrites = voidWrites;
         this.stages = ConnectionStats.of(ctx.channel()).stages();
+    }
+
+    /**
+     * Writes bytes that are already the wire form from below {@code encoder}'s handler, so they do not pass it: from
+     * the socket's edge of the pipeline when nothing between the two handles writes but the x-ray (a WebSocket in
+     * clear text), else from the encoder's context (TLS, an HTTP/2 stream). The pipeline write per socket and wake-up
+     * was the largest part of the fan-out's drain (BENCHMARKS.md, "Fan-out CPU per delivery"). Its writes carry the
+     * channel's void promise (nothing listens to them; a failed one fires {@code exceptionCaught}, and the connection
+     * closes anyway), except in a burst whose write stage is sampled.
+     */
+    public static BurstWriter below(ChannelHandlerContext encoder) {
+        ConnectionStats stats = ConnectionStats.of(encoder.channel());
+        ChannelHandlerContext edge = stats.edgeBelow(encoder);
+        return edge == null ? new BurstWriter(encoder, Function.identity(), null, true)
+                : new BurstWriter(edge, Function.identity(), stats, true);
     }
 
     /** Queues {@code bytes}, which must not change afterwards; nothing reaches the channel before a write or flush. */
@@ -62,7 +92,7 @@ public final class BurstWriter {
         int length = bytes.length - from;
         if (length > COALESCE_MAX_BYTES) {
             writePending();
-            lastWrite = ctx.write(frame.apply(Unpooled.wrappedBuffer(bytes, from, length)));
+            write(Unpooled.wrappedBuffer(bytes, from, length));
             return;
         }
         room(length).writeBytes(bytes, from, length);
@@ -74,7 +104,7 @@ public final class BurstWriter {
      */
     public void appendShared(ByteBuf bytes) {
         writePending();
-        lastWrite = ctx.write(frame.apply(bytes));
+        write(bytes);
     }
 
     /** Queues {@code value} (not negative) in ASCII decimal, with no allocation: a length in a protocol's line. */
@@ -110,16 +140,34 @@ public final class BurstWriter {
         if (pending != null) {
             ByteBuf out = pending;
             pending = null;
-            lastWrite = ctx.write(frame.apply(out));
+            write(out);
         }
     }
 
-    /** Flushes; a sampled flush records the write stage: until its last write is handed to the kernel. */
+    private void write(ByteBuf bytes) {
+        if (!writing) {
+            writing = true;
+            timed = stages.sampled(++flushes);
+        }
+        if (countedHere != null) {
+            countedHere.bytesOut(bytes.readableBytes());
+        }
+        if (timed) {
+            lastWrite = ctx.write(frame.apply(bytes));
+        } else if (voidWrites) {
+            ctx.write(frame.apply(bytes), ctx.voidPromise());
+        } else {
+            ctx.write(frame.apply(bytes));
+        }
+    }
+
+    /** Flushes; a sampled burst records the write stage: until its last write is handed to the kernel. */
     public void flush() {
         writePending();
         ChannelFuture last = lastWrite;
         lastWrite = null;
-        if (last != null && stages.sampled(++flushes)) {
+        writing = false;
+        if (last != null) {
             long started = System.nanoTime();
             last.addListener(f -> stages.record(StageTimer.Stage.WRITE, started));
         }
@@ -129,6 +177,7 @@ public final class BurstWriter {
     /** The connection ended: drops anything not yet written. */
     public void discard() {
         lastWrite = null;
+        writing = false;
         if (pending != null) {
             pending.release();
             pending = null;

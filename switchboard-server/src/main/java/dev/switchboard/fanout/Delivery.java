@@ -79,7 +79,7 @@ public final class Delivery {
                 // Opened before others can see it: a reader must never resolve "next" against a feed that has
                 // not yet learnt where its topic is.
                 TopicFeed fresh = new TopicFeed(name, broker, this, new TailCache(TAIL_SLOTS, TAIL_BYTES, tailBudget),
-                        new Fanout(stages));
+                        stages);
                 fresh.open();
                 f = feeds.putIfAbsent(name, fresh);
                 if (f == null) {
@@ -202,7 +202,7 @@ public final class Delivery {
         if (f == null) {
             return Map.of();
         }
-        Map<String, Integer> counts = new LinkedHashMap<>(f.fanout().countsByTransport());
+        Map<String, Integer> counts = new LinkedHashMap<>(f.subscribersByTransport());
         int polls = f.waiterCount();
         if (polls > 0) {
             counts.put("longpoll", polls);
@@ -263,7 +263,10 @@ public final class Delivery {
         }
         long start = f.resolve(from);
         result.attached(f, start);
-        result.whenComplete((r, e) -> release(f));
+        result.whenComplete((r, e) -> {
+            result.unpark();
+            release(f);
+        });
         readFrom(f, start, limit, maxBytes).whenComplete((r, e) -> {
             if (e != null) {
                 result.completeExceptionally(e);
@@ -305,7 +308,7 @@ public final class Delivery {
 
     /** Parks a long poll on the feed until a message at or after {@code start} exists or the wait ends. */
     private void hold(TopicFeed f, long start, int limit, long maxBytes, Duration wait,
-                      ScheduledExecutorService timer, CompletableFuture<ReadResult> result) {
+                      ScheduledExecutorService timer, HeldPoll result) {
         TopicFeed.Waiter waiter = new TopicFeed.Waiter() {
             @Override
             public long from() {
@@ -339,14 +342,8 @@ public final class Delivery {
                 });
             }
         };
-        ScheduledFuture<?> timeout = timer.schedule(
-                () -> result.complete(new ReadResult(f.name(), List.of(), start, false)),
-                wait.toNanos(), TimeUnit.NANOSECONDS);
-        result.whenComplete((r, e) -> {
-            f.removeWaiter(waiter);
-            timeout.cancel(false);
-        });
-        f.addWaiter(waiter);
+        ScheduledFuture<?> timeout = timer.schedule(result, wait.toNanos(), TimeUnit.NANOSECONDS);
+        result.park(waiter, timeout);
         if (f.lastOffset() >= start || f.isDeleted()) {
             waiter.wake();
         }

@@ -19,7 +19,10 @@ public final class TailCache {
     private final int maxSlots;
     private final long maxBytes;
     private final TailBudget budget;
-    private volatile Message[] ring = new Message[INITIAL_SLOTS];
+    /** Until the first message: a feed that only holds polls or idle subscribers keeps no slots. Never written. */
+    private static final Message[] NONE = new Message[1];
+
+    private volatile Message[] ring = NONE;
     private long oldest = 1;
     private long newest = 0;
     private long bytes;
@@ -58,6 +61,10 @@ public final class TailCache {
             oldest = m.offset();
         }
         Message[] r = ring;
+        if (r == NONE) {
+            r = new Message[INITIAL_SLOTS];
+            ring = r;
+        }
         long count = newest - oldest + 1;
         if (newest != 0 && count >= r.length) {
             if (r.length < maxSlots && bytes < maxBytes) {
@@ -88,11 +95,13 @@ public final class TailCache {
 
     public synchronized void clear() {
         Message[] r = ring;
-        for (long o = oldest; o <= newest && o - oldest < r.length; o++) {
-            SLOT.setRelease(r, (int) (o & (r.length - 1)), (Message) null);
+        if (r != NONE) {
+            for (long o = oldest; o <= newest && o - oldest < r.length; o++) {
+                SLOT.setRelease(r, (int) (o & (r.length - 1)), (Message) null);
+            }
         }
         if (r.length > INITIAL_SLOTS) {
-            ring = new Message[INITIAL_SLOTS];
+            ring = NONE;
         }
         oldest = newest + 1;
         budget.add(-bytes);

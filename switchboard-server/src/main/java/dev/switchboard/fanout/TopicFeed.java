@@ -4,9 +4,11 @@ import dev.switchboard.broker.Broker;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.TopicState;
 import dev.switchboard.broker.TopicWatcher;
+import dev.switchboard.xray.StageTimer;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,8 +48,11 @@ public final class TopicFeed implements TopicWatcher {
     private final Broker broker;
     private final Delivery delivery;
     private final TailCache tail;
-    private final Fanout fanout;
-    private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
+    private final StageTimer stages;
+    /** Made with the first push subscriber: a topic read only by long polls has none. */
+    private volatile Fanout fanout;
+    // Sized for one: most topics have a poll or none at a time, and the default table is 16 slots per topic.
+    private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet(1);
     private volatile long firstOffset = 1;
     private volatile long lastOffset;
     private volatile boolean deleted;
@@ -57,9 +62,9 @@ public final class TopicFeed implements TopicWatcher {
     /** Guarded by this: dropped from the registry, no longer attachable. */
     boolean retired;
 
-    TopicFeed(String name, Broker broker, Delivery delivery, TailCache tail, Fanout fanout) {
+    TopicFeed(String name, Broker broker, Delivery delivery, TailCache tail, StageTimer stages) {
         this.name = name;
-        this.fanout = fanout;
+        this.stages = stages;
         this.broker = broker;
         this.delivery = delivery;
         this.tail = tail;
@@ -107,8 +112,32 @@ public final class TopicFeed implements TopicWatcher {
         return lastOffset;
     }
 
+    /** The push subscribers, made when the first one comes. */
     Fanout fanout() {
-        return fanout;
+        Fanout f = fanout;
+        if (f == null) {
+            synchronized (this) {
+                f = fanout;
+                if (f == null) {
+                    f = new Fanout(stages);
+                    fanout = f;
+                }
+            }
+        }
+        return f;
+    }
+
+    /** Live push subscribers per transport. */
+    Map<String, Integer> subscribersByTransport() {
+        Fanout f = fanout;
+        return f == null ? Map.of() : f.countsByTransport();
+    }
+
+    private void signalSubscribers() {
+        Fanout f = fanout;
+        if (f != null) {
+            f.signal();
+        }
     }
 
     /** Where a reader starting at {@code from} begins: the first offset it wants (it may since have been dropped). */
@@ -127,7 +156,8 @@ public final class TopicFeed implements TopicWatcher {
     }
 
     boolean hasListeners() {
-        return fanout.size() > 0 || !waiters.isEmpty();
+        Fanout f = fanout;
+        return (f != null && f.size() > 0) || !waiters.isEmpty();
     }
 
     void addWaiter(Waiter w) {
@@ -160,7 +190,7 @@ public final class TopicFeed implements TopicWatcher {
 
     @Override
     public void committed() {
-        fanout.signal();
+        signalSubscribers();
         wakeWaiters();
     }
 
@@ -169,7 +199,7 @@ public final class TopicFeed implements TopicWatcher {
         deleted = true;
         tail.close();
         delivery.forget(this);
-        fanout.signal();
+        signalSubscribers();
         wakeWaiters();
     }
 

@@ -49,8 +49,9 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
     private final Duration answerTimeout;
     private final PublishLimiter.Budget publishBudget;
     /** Started and not yet written, in arrival order. */
-    private final ArrayDeque<Started> started = new ArrayDeque<>();
-    private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
+    // Sized for one request (they grow when a client pipelines): the default is 16 slots per connection.
+    private final ArrayDeque<Started> started = new ArrayDeque<>(1);
+    private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>(1);
     private ChannelHandlerContext ctx;
     private boolean closing;
     /** Set on a connection past a connection limit: its requests are refused with this, operations excepted. */

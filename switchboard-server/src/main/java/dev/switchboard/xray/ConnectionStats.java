@@ -5,8 +5,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
@@ -16,6 +18,8 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import javax.net.ssl.SSLSession;
@@ -54,11 +58,12 @@ public final class ConnectionStats extends ChannelDuplexHandler {
     private final long id;
     private final long sinceMillis = System.currentTimeMillis();
     private Channel channel;
+    private ChannelHandlerContext ctx;
     /** Volatile for scrapes; written on the loop only. */
     private volatile Transport transport = Transport.HTTP;
     final long[] counts = new long[COUNTS];
-    /** What of {@link #counts} the registry already credited to an earlier transport of this connection. */
-    final long[] credited = new long[COUNTS];
+    /** The loop's running totals per transport ({@link ConnectionRegistry#tallyOf}); null outside a server. */
+    private long[] tally;
     private long unwritableCount;
     private long unwritableSinceNanos;
     private int stageTick;
@@ -123,17 +128,64 @@ public final class ConnectionStats extends ChannelDuplexHandler {
     }
 
     public void messagesIn(int n) {
-        counts[MESSAGES_IN] += n;
+        count(MESSAGES_IN, n);
     }
 
     public void messagesOut(int n) {
-        counts[MESSAGES_OUT] += n;
+        count(MESSAGES_OUT, n);
+    }
+
+    /** On the loop: the connection's own count and its loop's total for the transport it serves now. */
+    private void count(int what, long n) {
+        counts[what] += n;
+        if (tally != null) {
+            tally[transport.ordinal() * COUNTS + what] += n;
+        }
+    }
+
+    /** Bytes written from {@link #edgeBelow}, which do not pass this handler's {@link #write}. */
+    public void bytesOut(int n) {
+        count(BYTES_OUT, n);
+    }
+
+    /**
+     * This handler's context, from which writes go straight to the socket, when no handler between it and
+     * {@code encoder} handles writes: bytes that are already the wire form may skip them all, if the writer counts
+     * them ({@link #bytesOut}). Null otherwise (TLS between them, an HTTP/2 stream, a connection outside a server).
+     */
+    public ChannelHandlerContext edgeBelow(ChannelHandlerContext encoder) {
+        if (ctx == null || ctx.pipeline() != encoder.pipeline()) {
+            return null;
+        }
+        for (Map.Entry<String, ChannelHandler> h : ctx.pipeline()) {
+            if (h.getValue() == encoder.handler()) {
+                return ctx;
+            }
+            if (h.getValue() != this && h.getValue() instanceof ChannelOutboundHandler) {
+                return null;
+            }
+        }
+        return null;
     }
 
     /** Adds a push stream's subscriptions to the connection's; the returned action removes them again. */
     public Runnable subscriptions(SubscriptionSource source) {
         subscriptions.add(source);
         return () -> subscriptions.remove(source);
+    }
+
+    /**
+     * Lists a held long poll's subscriptions while it is not done; the poll is a {@link Future}. Done polls leave the
+     * list when the next one is listed or the loop next reads it, rather than through a completion callback per poll
+     * (BENCHMARKS.md, "Held long polls: bytes per poll"); a done poll lists nothing meanwhile.
+     */
+    public void listWhileHeld(SubscriptionSource poll) {
+        forgetDonePolls();
+        subscriptions.add(poll);
+    }
+
+    private void forgetDonePolls() {
+        subscriptions.removeIf(s -> s instanceof Future<?> poll && poll.isDone());
     }
 
     /** The connection speaks HTTP/2 now; {@code streams} counts its open streams (on its loop). */
@@ -170,8 +222,12 @@ public final class ConnectionStats extends ChannelDuplexHandler {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
         channel = ctx.channel();
         channel.attr(KEY).set(this);
+        if (registry != null) {
+            tally = registry.tallyOf(channel.eventLoop());
+        }
     }
 
     @Override
@@ -193,7 +249,7 @@ public final class ConnectionStats extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
         if (msg instanceof ByteBuf b) {
-            counts[BYTES_IN] += b.readableBytes();
+            count(BYTES_IN, b.readableBytes());
             if (readMarkNanos == 0 && stages.enabled()) {
                 readMarkNanos = System.nanoTime();
             }
@@ -204,11 +260,11 @@ public final class ConnectionStats extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
         if (msg instanceof ByteBuf b) {
-            counts[BYTES_OUT] += b.readableBytes();
+            count(BYTES_OUT, b.readableBytes());
         } else if (msg instanceof ByteBufHolder h) {
-            counts[BYTES_OUT] += h.content().readableBytes();
+            count(BYTES_OUT, h.content().readableBytes());
         } else if (msg instanceof FileRegion f) {
-            counts[BYTES_OUT] += f.count();
+            count(BYTES_OUT, f.count());
         }
         super.write(ctx, msg, promise);
     }
@@ -228,6 +284,7 @@ public final class ConnectionStats extends ChannelDuplexHandler {
 
     /** Adds this connection's subscriptions' lag to {@code sumAndMax} ({sum, max}); on its loop. */
     void addLag(long[] sumAndMax) {
+        forgetDonePolls();
         if (channel.isActive()) {
             for (SubscriptionSource source : subscriptions) {
                 for (SubscriptionView s : source.subscriptions()) {

@@ -58,6 +58,27 @@ class TailCacheTest {
     }
 
     @Test
+    void aCacheBeforeItsFirstMessageMissesEveryOffsetAndClearsThenFillsAsAnyOther() {
+        // It holds no slots until a message comes (a feed of held polls only): nothing may be found or written there.
+        TailCache cache = new TailCache(16, 1 << 20, unlimited());
+        assertThat(cache.get(0)).isNull();
+        assertThat(cache.get(1)).isNull();
+        cache.clear();
+        assertThat(cache.bytes()).isZero();
+        for (long o = 1; o <= 40; o++) {
+            cache.add(msg(o, 1));
+        }
+        assertThat(cache.get(24)).as("the newest 16 are kept").isNull();
+        assertThat(cache.get(25).offset()).isEqualTo(25);
+        assertThat(cache.get(40).offset()).isEqualTo(40);
+        cache.clear();
+        assertThat(cache.get(40)).isNull();
+        cache.add(msg(41, 2));
+        assertThat(cache.get(41).offset()).isEqualTo(41);
+        assertThat(cache.bytes()).isEqualTo(2);
+    }
+
+    @Test
     void addedMessagesAreFoundByOffsetAndOthersMiss() {
         TailCache cache = new TailCache(16, 1 << 20, unlimited());
         Message one = msg(1, 3);

@@ -1,9 +1,11 @@
 package dev.switchboard.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.testing.RawHttp;
 import dev.switchboard.testing.TestServer;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -72,6 +74,30 @@ class BrowserGuardTest {
                 + "Connection: close\r\n\r\n");
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.header("Access-Control-Allow-Origin")).isEmpty();
+    }
+
+    @Test
+    void aHeldLongPollOfAListedOriginIsAnsweredWithItsCorsHeadersAndTheConnectionServesOn() {
+        // A held poll lets its request head go while it waits; the CORS answer must still name the request's Origin.
+        assertThat(publish("guard.poll", "localhost", null).status()).isEqualTo(201);
+        try (RawHttp http = new RawHttp(server.port(), 20_000)) {
+            http.write("GET /v1/topics/guard.poll/messages?from=next&wait=15s HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Origin: " + ALLOWED_ORIGIN + "\r\nUser-Agent: a-browser\r\n\r\n");
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() ->
+                    server.get("/v1/topics/guard.poll").body().contains("\"longpoll\":1"));
+            assertThat(publish("guard.poll", "localhost", null).status()).isEqualTo(201);
+            RawHttp.Response woken = http.read();
+            assertThat(woken.status()).isEqualTo(200);
+            assertThat(woken.body()).contains("\"offset\":2").doesNotContain("\"offset\":1");
+            assertThat(woken.header("Access-Control-Allow-Origin")).isEqualTo(ALLOWED_ORIGIN);
+            assertThat(woken.header("Access-Control-Expose-Headers")).contains("Location");
+
+            RawHttp.Response next = http.write("GET /v1/topics/guard.poll/messages?from=1 HTTP/1.1\r\n"
+                    + "Host: localhost\r\n\r\n").read();
+            assertThat(next.status()).isEqualTo(200);
+            assertThat(next.body()).contains("\"offset\":1", "\"offset\":2");
+            assertThat(next.header("Access-Control-Allow-Origin")).as("no Origin this time").isEmpty();
+        }
     }
 
     @Test

@@ -8,11 +8,13 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -21,7 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Frames RFC 6455 forbids, written on a raw socket after a real handshake, each followed in the same write by a
  * valid publish: the server must answer with a Close frame carrying the right code (1002 protocol error, 1007
- * invalid data, 1009 too big), close the connection, and store nothing, the publish behind the bad frame included.
+ * invalid data, 1009 too big), close the connection, and store nothing, the publish behind the bad frame included;
+ * a message in fragments, control frames between them, is one op.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class HostileWebSocketFramesTest {
@@ -82,7 +85,42 @@ class HostileWebSocketFramesTest {
                         new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80}), 1007),
                 Arguments.of("reserved bit without an extension", frame(0xc1, true, op.length, op), 1002),
                 Arguments.of("reserved opcode 3", frame(0x83, true, 1, text("x")), 1002),
-                Arguments.of("continuation without a start", frame(0x80, true, op.length, op), 1002));
+                Arguments.of("continuation without a start", frame(0x80, true, op.length, op), 1002),
+                Arguments.of("fragments past the limit together", both(frame(0x01, true, 720_000, new byte[720_000]),
+                        frame(0x80, true, 720_000, new byte[720_000])), 1009),
+                Arguments.of("invalid UTF-8 across fragments", both(frame(0x01, true, 1, new byte[] {(byte) 0xc3}),
+                        frame(0x80, true, 1, new byte[] {0x28})), 1007));
+    }
+
+    private static byte[] both(byte[] first, byte[] second) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(first);
+        b.writeBytes(second);
+        return b.toByteArray();
+    }
+
+    @Test
+    void aMessageInFragmentsWithAPingBetweenIsOneOp() throws IOException {
+        String topic = "hostile.t" + names.incrementAndGet();
+        byte[] op = text("{\"op\":\"publish\",\"topic\":\"" + topic + "\",\"data\":\"whole\",\"id\":\"p\"}");
+        int a = 10;
+        int b = 25;
+        try (RawWebSocket ws = RawWebSocket.connect(server.port(), "/v1/ws", 0)) {
+            ByteArrayOutputStream parts = new ByteArrayOutputStream();
+            parts.writeBytes(frame(0x01, true, a, Arrays.copyOfRange(op, 0, a)));
+            parts.writeBytes(frame(0x89, true, 2, text("hi")));
+            parts.writeBytes(frame(0x00, true, b - a, Arrays.copyOfRange(op, a, b)));
+            parts.writeBytes(frame(0x80, true, op.length - b, Arrays.copyOfRange(op, b, op.length)));
+            ws.socket().getOutputStream().write(parts.toByteArray());
+            ws.socket().getOutputStream().flush();
+
+            RawWebSocket.Frame pong = ws.readFrame();
+            assertThat(pong.opcode()).isEqualTo(RawWebSocket.Frame.PONG);
+            assertThat(pong.text()).isEqualTo("hi");
+            RawWebSocket.Frame ack = ws.readFrame();
+            assertThat(ack.text()).contains("\"op\":\"ack\"", "\"topic\":\"" + topic + "\"", "\"offset\":1");
+        }
+        assertThat(server.get("/v1/topics/" + topic + "/messages?from=1").body()).contains("whole");
     }
 
     @ParameterizedTest(name = "{0}")

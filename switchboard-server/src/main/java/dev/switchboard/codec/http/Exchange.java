@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -66,8 +67,10 @@ public final class Exchange {
     }
 
     private final ChannelHandlerContext ctx;
-    private final FullHttpRequest request;
-    private final QueryStringDecoder uri;
+    /** Null once {@linkplain #forgetRequest forgotten}, as is {@link #uri}. */
+    private FullHttpRequest request;
+    private QueryStringDecoder uri;
+    private final boolean http10;
     private boolean keepAlive;
     private final Listener listener;
     private final Duration answerTimeout;
@@ -93,6 +96,7 @@ public final class Exchange {
         this.request = request;
         this.uri = new QueryStringDecoder(originForm(request.uri()));
         this.keepAlive = HttpUtil.isKeepAlive(request);
+        this.http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
         this.listener = listener;
         this.answerTimeout = answerTimeout;
     }
@@ -129,6 +133,24 @@ public final class Exchange {
 
     public FullHttpRequest request() {
         return request;
+    }
+
+    /**
+     * The endpoint needs nothing more of the request while it waits (a held long poll): its head, target and query
+     * are let go, so that a parked exchange keeps only what its answer needs (BENCHMARKS.md, "Held long polls: bytes
+     * per poll"). Reading the request after this fails.
+     */
+    public void forgetRequest() {
+        // Netty's CorsHandler keeps the last request head until the next one comes, for the Origin its answer needs.
+        HttpHeaders headers = request.headers();
+        String origin = headers.get(HttpHeaderNames.ORIGIN);
+        headers.clear();
+        if (origin != null) {
+            headers.set(HttpHeaderNames.ORIGIN, origin);
+        }
+        request.setUri("/");
+        request = null;
+        uri = null;
     }
 
     /**
@@ -282,7 +304,8 @@ public final class Exchange {
             respond(null);
         } else {
             // the path only: the query may hold a token
-            org.slf4j.LoggerFactory.getLogger(Exchange.class).error("request {} failed", uri.rawPath(), cause);
+            org.slf4j.LoggerFactory.getLogger(Exchange.class).error("request {} failed",
+                    uri == null ? "(held, path let go)" : uri.rawPath(), cause);
             respond(HttpResponses.error(ctx.alloc(), HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL.wire(),
                     "the server failed to handle the request"));
         }
@@ -306,7 +329,7 @@ public final class Exchange {
         if (response != null) {
             if (close) {
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            } else if (http10) {
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             }
         }
@@ -323,7 +346,7 @@ public final class Exchange {
      */
     public void stream(HttpResponse head) {
         done = true;
-        HttpUtil.setTransferEncodingChunked(head, !request.protocolVersion().equals(HttpVersion.HTTP_1_0));
+        HttpUtil.setTransferEncodingChunked(head, !http10);
         head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         listener.streaming(this, head);
     }

@@ -77,14 +77,16 @@ public final class PollEndpoint {
         if (!polled.isDone()) {
             stats.use(Transport.LONGPOLL); // until answered (the router turns it back into http)
             if (polled instanceof ConnectionStats.SubscriptionSource held) {
-                Runnable forget = stats.subscriptions(held); // listed while held
-                polled.whenComplete((r, e) -> ex.ctx().executor().execute(forget));
+                stats.listWhileHeld(held);
             }
         }
         ex.respondWhenDone(polled, wait, result -> {
             stats.messagesOut(messages.applyAsInt(result));
             ex.respond(encode.apply(result));
         });
+        if (!polled.isDone()) {
+            ex.forgetRequest(); // parsed: a held poll's answer needs none of it
+        }
     }
 
     private static int parseLimit(String text) {

@@ -5,8 +5,11 @@ import dev.switchboard.broker.MessageHeaders;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,5 +65,31 @@ final class OpFields {
             fields.put(h.getKey(), List.copyOf(values));
         }
         return fields;
+    }
+
+    /** A publish op's payload as stored, with its content type. */
+    record Payload(byte[] bytes, String type) {}
+
+    /**
+     * The payload of a publish op's {@code data}: base64 decoded (binary by default), a string as its text, anything
+     * else as JSON; {@code type} null when the op gives none.
+     */
+    static Payload payload(JsonNode data, String type, boolean base64) {
+        if (base64) {
+            if (!data.isTextual()) {
+                throw new ApiException(ErrorCode.INVALID_OP, "base64 data must be a string");
+            }
+            try {
+                return new Payload(Base64.getDecoder().decode(data.asText()),
+                        type == null ? "application/octet-stream" : type);
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(ErrorCode.INVALID_OP, "data is not valid base64");
+            }
+        }
+        if (data.isTextual() && (type == null || !Payloads.isJsonType(type))) {
+            return new Payload(data.asText().getBytes(StandardCharsets.UTF_8),
+                    type == null ? "text/plain; charset=utf-8" : type);
+        }
+        return new Payload(data.toString().getBytes(StandardCharsets.UTF_8), type == null ? "application/json" : type);
     }
 }

@@ -221,7 +221,7 @@ final class PatternSubscriptions {
     /** The pattern's existing topics are listed: within the limits, their feeds open. */
     private void listed(String text, Pattern fresh, PatternFollow follow, Throwable error, String id) {
         if (error != null) {
-            throw WebSocketSession.refusal(error, "cannot list the topics of pattern '" + text + "'");
+            throw Replies.refusal(error, "cannot list the topics of pattern '" + text + "'");
         }
         fresh.follow = follow;
         if (closed) {
@@ -244,7 +244,7 @@ final class PatternSubscriptions {
         }
         attaching.whenComplete((feeds, failure) -> Handoff.execute(ctx.executor(), () -> {
             if (failure != null) {
-                ended(fresh, id, WebSocketSession.refusal(failure, "cannot open the topics of pattern '" + text + "'"));
+                ended(fresh, id, Replies.refusal(failure, "cannot open the topics of pattern '" + text + "'"));
             } else {
                 attached(text, fresh, names, feeds, id);
             }
@@ -263,7 +263,7 @@ final class PatternSubscriptions {
             end(old);
         }
         Map<String, StartPosition> told = fresh.started();
-        ObjectNode reply = WebSocketSession.reply("subscribed", id).put("topic", text).put("pattern", true);
+        ObjectNode reply = Replies.reply("subscribed", id).put("topic", text).put("pattern", true);
         ObjectNode following = reply.putObject("following");
         Iterator<TopicFeed> opened = feeds.iterator();
         for (String t : names) {
@@ -290,7 +290,7 @@ final class PatternSubscriptions {
             fresh.follow.cancel();
         }
         if (refusal != null && !closed) {
-            ctx.writeAndFlush(WebSocketSession.errorFrame(id, refusal.code().wire(), refusal.getMessage()));
+            ctx.writeAndFlush(Replies.errorFrame(id, refusal.code().wire(), refusal.getMessage()));
         }
         ops.releaseOps();
     }
@@ -376,7 +376,7 @@ final class PatternSubscriptions {
             } else if (error == null) {
                 follow(p, topic, told, feed);
             } else if (!p.ended && !closed) {
-                ApiException refusal = WebSocketSession.refusal(error, "cannot open it");
+                ApiException refusal = Replies.refusal(error, "cannot open it");
                 refuse(p, topic, refusal.code().wire(), "topic '" + topic + "' is not followed: "
                         + refusal.getMessage());
             }

@@ -15,9 +15,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import java.time.Duration;
@@ -36,6 +34,8 @@ public final class WebSocketEndpoint {
     private final Limits limits;
     private final Duration pingInterval;
     private final int maxFrameBytes;
+    /** One for every connection: it is immutable, and each decoder keeps a reference. */
+    private final WebSocketDecoderConfig decoderConfig;
     private final PublishLimiter publishes;
     private final Presence presence;
     private final GroupService groups;
@@ -51,6 +51,8 @@ public final class WebSocketEndpoint {
         this.pingInterval = pingInterval;
         // A publish op carries the payload as JSON: base64 makes it 4/3 larger, plus the op's own fields.
         this.maxFrameBytes = limits.maxMessageBytes() / 3 * 4 + 8192;
+        this.decoderConfig = WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(maxFrameBytes).allowExtensions(false).build();
     }
 
     public void upgrade(Exchange ex) {
@@ -77,8 +79,6 @@ public final class WebSocketEndpoint {
             throw new ApiException(ErrorCode.INVALID_UPGRADE, "this is a WebSocket endpoint: send 'Connection: Upgrade',"
                     + " 'Upgrade: websocket', Sec-WebSocket-Key and Sec-WebSocket-Version (RFC 6455)");
         }
-        WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()
-                .maxFramePayloadLength(maxFrameBytes).allowExtensions(false).build();
         WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(
                 "ws://" + ex.header("Host") + "/v1/ws", null, decoderConfig).newHandshaker(ex.request());
         if (handshaker == null) {
@@ -86,14 +86,12 @@ public final class WebSocketEndpoint {
             ex.takeOver();
             return;
         }
-        WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, handshaker,
+        WebSocketSession session = new WebSocketSession(broker, delivery, limits, pingInterval, maxFrameBytes,
                 ex.grants(), publishes.connection(), presence, groups);
         ChannelPipeline p = ex.ctx().pipeline();
         // The session joins the pipeline first: with epoll or NIO the handshake's write, and so its listener, may
         // complete before handshake() returns.
-        // The handshaker's decoder checks framing only; text must be valid UTF-8 (RFC 6455 8.1), else close 1007.
-        p.addLast(new Utf8FrameValidator(decoderConfig.closeOnProtocolViolation()));
-        p.addLast(new WebSocketFrameAggregator(maxFrameBytes));
+        // The handshaker's decoder checks framing only; the session joins fragments and checks UTF-8 (RFC 6455 8.1).
         p.addLast(session);
         ex.upgrade();
         if (overHttp2) {

@@ -22,21 +22,23 @@ import dev.switchboard.groups.GroupService;
 import dev.switchboard.presence.Presence;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
-import dev.switchboard.wire.Payloads;
 import dev.switchboard.wire.TopicNames;
 import dev.switchboard.xray.ConnectionStats;
 import dev.switchboard.xray.Transport;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -46,13 +48,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -75,7 +75,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final Delivery delivery;
     private final Limits limits;
     private final Duration pingInterval;
-    private final WebSocketServerHandshaker handshaker;
     private final Grants grants;
     private final PublishLimiter.Budget publishBudget;
     private final Presence presence;
@@ -99,10 +98,17 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private int heldBy;
     private final ArrayDeque<Runnable> waitingOps = new ArrayDeque<>();
     private boolean closed;
+    /** Bytes a message may have in all its fragments. */
+    private final int maxMessageBytes;
+    /** A message arriving in fragments, null between messages (and so on an idle connection). */
+    private FragmentedMessage fragments;
+    /** The client broke the protocol: the connection is closing and reads nothing more. */
+    private boolean failed;
 
-    WebSocketSession(Broker broker, Delivery delivery, Limits limits, Duration pingInterval,
-                     WebSocketServerHandshaker handshaker, Grants grants, PublishLimiter.Budget publishBudget,
+    WebSocketSession(Broker broker, Delivery delivery, Limits limits, Duration pingInterval, int maxMessageBytes,
+                     Grants grants, PublishLimiter.Budget publishBudget,
                      Presence presence, GroupService groups) {
+        this.maxMessageBytes = maxMessageBytes;
         this.groups = groups;
         this.grants = grants;
         this.presence = presence;
@@ -111,7 +117,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         this.delivery = delivery;
         this.limits = limits;
         this.pingInterval = pingInterval;
-        this.handshaker = handshaker;
     }
 
     @Override
@@ -125,7 +130,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             patterns.forEachTopic((topic, s) -> views.add(view(topic, s)));
             return views;
         });
-        burst = new BurstWriter(ctx);
         memberships = new GroupMemberships(groups, grants, ctx);
         patterns = new PatternSubscriptions(delivery, grants, limits.maxSubscriptionsPerConnection(), ctx, this,
                 this, () -> subscriptions.size() + memberships.size());
@@ -166,20 +170,65 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         lastHeardNanos = System.nanoTime();
         try {
-            if (msg instanceof TextWebSocketFrame text) {
-                onText(text.text(), stats.stageStart());
-            } else if (msg instanceof PingWebSocketFrame ping) {
-                ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
-            } else if (msg instanceof CloseWebSocketFrame close) {
-                handshaker.close(ctx.channel(), close.retain());
-            } else if (msg instanceof BinaryWebSocketFrame) {
-                sendError(null, "invalid_frame", "ops are JSON text frames");
-            } else if (!(msg instanceof PongWebSocketFrame) && !(msg instanceof WebSocketFrame)) {
+            if (msg instanceof WebSocketFrame frame) {
+                if (!failed) {
+                    received(frame);
+                }
+            } else {
                 ctx.fireChannelRead(ReferenceCountUtil.retain(msg));
             }
         } finally {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /**
+     * One frame from the decoder, which checked the framing (a continuation only inside a fragmented message, control
+     * frames whole). Fragments are joined and text is checked for UTF-8 here rather than by two more handlers per
+     * connection (BENCHMARKS.md, "WebSocket write path and handlers").
+     */
+    private void received(WebSocketFrame frame) {
+        if (frame instanceof ContinuationWebSocketFrame part) {
+            if (!fragments.add(part)) {
+                fail(WebSocketCloseStatus.MESSAGE_TOO_BIG, "a message is at most " + maxMessageBytes + " bytes");
+            } else if (part.isFinalFragment()) {
+                FragmentedMessage whole = fragments;
+                fragments = null;
+                try {
+                    message(whole.text(), whole.bytes());
+                } finally {
+                    whole.release();
+                }
+            }
+        } else if (frame instanceof TextWebSocketFrame || frame instanceof BinaryWebSocketFrame) {
+            if (frame.isFinalFragment()) {
+                message(frame instanceof TextWebSocketFrame, frame.content());
+            } else {
+                fragments = new FragmentedMessage(ctx.alloc(), frame, maxMessageBytes);
+            }
+        } else if (frame instanceof PingWebSocketFrame ping) {
+            ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
+        } else if (frame instanceof CloseWebSocketFrame close) {
+            // As Netty's handshaker closes, without keeping the handshaker (and its URI) per connection.
+            ctx.channel().writeAndFlush(close.retain()).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void message(boolean text, ByteBuf bytes) {
+        if (!text) {
+            sendError(null, "invalid_frame", "ops are JSON text frames");
+        } else if (!ByteBufUtil.isText(bytes, StandardCharsets.UTF_8)) {
+            fail(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "text must be valid UTF-8"); // RFC 6455 8.1
+        } else {
+            onText(bytes.toString(StandardCharsets.UTF_8), stats.stageStart());
+        }
+    }
+
+    /** The client broke the protocol: the Close frame says how, nothing it sent later is read, then it is closed. */
+    private void fail(WebSocketCloseStatus status, String reason) {
+        failed = true;
+        ctx.channel().config().setAutoRead(false);
+        ctx.writeAndFlush(new CloseWebSocketFrame(status, reason)).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** @param stageStart when this frame's stage timing started, 0 if it is not sampled */
@@ -254,7 +303,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             } else if (error == null) {
                 subscribed(name, topic, from, id);
             } else {
-                ApiException refusal = refusal(error, "cannot open topic '" + name + "'");
+                ApiException refusal = Replies.refusal(error, "cannot open topic '" + name + "'");
                 sendError(id, refusal.code().wire(), refusal.getMessage());
             }
             releaseOps();
@@ -290,12 +339,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         }
     }
 
-    /** Why a feed did not open, as the client is told: a refusal as it is, anything else unavailable. */
-    static ApiException refusal(Throwable error, String what) {
-        Throwable cause = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
-        return cause instanceof ApiException a ? a : ApiException.unavailable(what + ": " + cause.getMessage());
-    }
-
     private void subscribed(String name, TopicFeed topic, StartPosition from, String id) {
         Subscription existing = subscriptions.get(name);
         if (existing != null) {
@@ -306,7 +349,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         if (existing == null) {
             presentOn.put(name, presence.join(name, grants.subject(), transport()));
         }
-        ObjectNode reply = reply("subscribed", id).put("topic", name).put("next", s.next());
+        ObjectNode reply = Replies.reply("subscribed", id).put("topic", name).put("next", s.next());
         ctx.write(new TextWebSocketFrame(reply.toString()));
         s.start();
         ctx.flush();
@@ -345,7 +388,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         }
         end(s);
         presence.leave(presentOn.remove(name));
-        ctx.writeAndFlush(new TextWebSocketFrame(reply("unsubscribed", id).put("topic", name).toString()));
+        ctx.writeAndFlush(new TextWebSocketFrame(Replies.reply("unsubscribed", id).put("topic", name).toString()));
     }
 
     private void publish(JsonNode op, String id, long stageStart) {
@@ -355,34 +398,18 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         if (data == null) {
             throw new ApiException(ErrorCode.INVALID_OP, "publish needs \"data\"");
         }
-        String type = op.hasNonNull("type") ? op.get("type").asText() : null;
-        byte[] payload;
-        if (op.path("encoding").asText("").equals("base64")) {
-            if (!data.isTextual()) {
-                throw new ApiException(ErrorCode.INVALID_OP, "base64 data must be a string");
-            }
-            try {
-                payload = Base64.getDecoder().decode(data.asText());
-            } catch (IllegalArgumentException e) {
-                throw new ApiException(ErrorCode.INVALID_OP, "data is not valid base64");
-            }
-            type = type == null ? "application/octet-stream" : type;
-        } else if (data.isTextual() && (type == null || !Payloads.isJsonType(type))) {
-            payload = data.asText().getBytes(StandardCharsets.UTF_8);
-            type = type == null ? "text/plain; charset=utf-8" : type;
-        } else {
-            payload = data.toString().getBytes(StandardCharsets.UTF_8);
-            type = type == null ? "application/json" : type;
-        }
+        OpFields.Payload payload = OpFields.payload(data, op.hasNonNull("type") ? op.get("type").asText() : null,
+                op.path("encoding").asText("").equals("base64"));
         String key = op.hasNonNull("key") ? op.get("key").asText() : null;
         Map<String, List<String>> headers = OpFields.headers(op.get("headers"));
-        if (payload.length > limits.maxMessageBytes()) {
-            throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "message is " + payload.length + " bytes; the limit is "
-                    + limits.maxMessageBytes());
+        if (payload.bytes().length > limits.maxMessageBytes()) {
+            throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "message is " + payload.bytes().length
+                    + " bytes; the limit is " + limits.maxMessageBytes());
         }
         publishBudget.admit(grants.subject(), 1);
         long storeStart = stats.stages().decoded(stageStart);
-        var done = stats.stages().stored(storeStart, broker.append(topic, type, payload, headers, key));
+        var done = stats.stages().stored(storeStart,
+                broker.append(topic, payload.type(), payload.bytes(), headers, key));
         if (++publishesInFlight >= MAX_PUBLISHES_IN_FLIGHT) {
             ctx.channel().config().setAutoRead(false);
         }
@@ -397,7 +424,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         if (error == null) {
             stats.messagesIn(r.replayed() ? 0 : 1);
             ctx.writeAndFlush(new TextWebSocketFrame(
-                    reply("ack", id).put("topic", r.topic()).put("offset", r.offset()).toString()));
+                    Replies.reply("ack", id).put("topic", r.topic()).put("offset", r.offset()).toString()));
         } else {
             Throwable cause = error.getCause() != null ? error.getCause() : error;
             if (cause instanceof ApiException api) {
@@ -427,7 +454,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     @Override
     public void deliver(Message message) {
-        burst.append(WebSocketFrames.MESSAGES.bytes(message));
+        burst().append(WebSocketFrames.MESSAGES.bytes(message));
         stats.messagesOut(1);
     }
 
@@ -438,14 +465,26 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     @Override
     public void deliverShared(ByteBuf bytes, int messages) {
-        burst.appendShared(bytes);
+        burst().appendShared(bytes);
         stats.messagesOut(messages);
+    }
+
+    /**
+     * Message frames are the wire form already: they enter the pipeline below the frame encoder, which the handshake
+     * put in before any op could subscribe.
+     */
+    private BurstWriter burst() {
+        if (burst == null) {
+            ChannelHandlerContext encoder = ctx.pipeline().context(WebSocketFrameEncoder.class);
+            burst = encoder == null ? new BurstWriter(ctx) : BurstWriter.below(encoder);
+        }
+        return burst;
     }
 
     @Override
     public void gap(String topic, long from, long first) {
-        burst.writePending();
-        ctx.write(new TextWebSocketFrame(reply("gap", null).put("topic", topic).put("from", from)
+        burst().writePending();
+        ctx.write(new TextWebSocketFrame(Replies.reply("gap", null).put("topic", topic).put("from", from)
                 .put("first", first).toString()));
     }
 
@@ -456,14 +495,14 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             delivery.release(s.topic());
         }
         presence.leave(presentOn.remove(topic));
-        burst.writePending();
-        ctx.write(new TextWebSocketFrame(reply("error", null).put("code", "topic_deleted").put("topic", topic)
+        burst().writePending();
+        ctx.write(new TextWebSocketFrame(Replies.reply("error", null).put("code", "topic_deleted").put("topic", topic)
                 .put("message", "topic '" + topic + "' was deleted; the subscription has ended").toString()));
     }
 
     @Override
     public void flush() {
-        burst.flush();
+        burst().flush();
     }
 
     // ---- connection ----
@@ -516,7 +555,13 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (!closed) {
             closed = true;
-            burst.discard();
+            if (burst != null) {
+                burst.discard();
+            }
+            if (fragments != null) {
+                fragments.release();
+                fragments = null;
+            }
             pingTimer.cancel(false);
             if (expiryTimer != null) {
                 expiryTimer.cancel(false);
@@ -543,18 +588,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     }
 
     private void sendError(String id, String code, String message) {
-        ctx.writeAndFlush(errorFrame(id, code, message));
-    }
-
-    static TextWebSocketFrame errorFrame(String id, String code, String message) {
-        return new TextWebSocketFrame(reply("error", id).put("code", code).put("message", message).toString());
-    }
-
-    static ObjectNode reply(String op, String id) {
-        ObjectNode n = HttpResponses.MAPPER.createObjectNode().put("op", op);
-        if (id != null) {
-            n.put("id", id);
-        }
-        return n;
+        ctx.writeAndFlush(Replies.errorFrame(id, code, message));
     }
 }
