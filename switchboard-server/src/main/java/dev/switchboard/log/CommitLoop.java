@@ -24,7 +24,6 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -79,7 +78,7 @@ final class CommitLoop implements Runnable {
     private final Queue<Command> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
     private final int capacity;
-    private final Map<Executor, Runnable> loopWakes = new ConcurrentHashMap<>();
+    private final Map<SingleThreadEventLoop, LoopWake> loopWakes = new ConcurrentHashMap<>();
     private volatile Thread thread;
     /** The writer is parked, or about to park: whoever queues work must wake it. */
     private volatile boolean sleeping;
@@ -143,8 +142,11 @@ final class CommitLoop implements Runnable {
         if (loop == null) {
             LockSupport.unpark(thread);
         } else {
-            Runnable known = loopWakes.get(loop); // first: the capturing lambda below was garbage on every publish
-            ((LoopWake) (known != null ? known : loopWakes.computeIfAbsent(loop, l -> new LoopWake(loop)))).request();
+            LoopWake w = loopWakes.get(loop); // first: computeIfAbsent's function (it captures this) is garbage per call
+            if (w == null) {
+                w = loopWakes.computeIfAbsent(loop, LoopWake::new);
+            }
+            w.request();
         }
     }
 
