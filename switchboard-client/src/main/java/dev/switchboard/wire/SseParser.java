@@ -43,6 +43,9 @@ public final class SseParser {
     private static final long HIGH_BITS = 0x8080808080808080L;
     private static final long LF_BYTES = '\n' * ONES;
     private static final long CR_BYTES = '\r' * ONES;
+    private static final byte[] DATA = {'d', 'a', 't', 'a'};
+    private static final byte[] EVENT = {'e', 'v', 'e', 'n', 't'};
+    private static final byte[] ID = {'i', 'd'};
 
     private final int maxEventBytes;
     private final Listener listener;
@@ -137,40 +140,46 @@ public final class SseParser {
         if (buf[from] == ':') {
             return;
         }
-        int colon = from;
-        while (colon < to && buf[colon] != ':') {
-            colon++;
-        }
-        int nameEnd = colon;
-        int valueStart = colon < to ? colon + 1 : to;
-        if (valueStart < to && buf[valueStart] == ' ') {
-            valueStart++;
-        }
-        if (fieldIs(buf, from, nameEnd, "data")) {
-            if (event.data.length + (to - valueStart) + 1 > maxEventBytes) {
+        int value;
+        if ((value = valueOf(buf, from, to, DATA)) >= 0) {
+            if (event.data.length + (to - value) + 1 > maxEventBytes) {
                 throw new TooLongException(maxEventBytes);
             }
-            event.data.append(buf, valueStart, to - valueStart);
+            event.data.append(buf, value, to - value);
             event.data.append((byte) '\n');
-        } else if (fieldIs(buf, from, nameEnd, "event")) {
+        } else if ((value = valueOf(buf, from, to, EVENT)) >= 0) {
             event.type.clear();
-            event.type.append(buf, valueStart, to - valueStart);
-        } else if (fieldIs(buf, from, nameEnd, "id") && !containsNul(buf, valueStart, to)) {
+            event.type.append(buf, value, to - value);
+        } else if ((value = valueOf(buf, from, to, ID)) >= 0 && !containsNul(buf, value, to)) {
             event.id.clear();
-            event.id.append(buf, valueStart, to - valueStart);
+            event.id.append(buf, value, to - value);
         }
     }
 
-    private static boolean fieldIs(byte[] buf, int from, int to, String name) {
-        if (to - from != name.length()) {
-            return false;
+    /**
+     * Where the value of line {@code buf[from, to)} starts if its field is {@code name}, else -1. The field is what
+     * precedes the line's first colon (the whole line without one), and one space after the colon is not part of
+     * the value. Comparing the name first and then looking for the colon right after it gives the same answer as
+     * searching for the colon (no field name kept here contains one) and costs a compare per byte of the name.
+     */
+    private static int valueOf(byte[] buf, int from, int to, byte[] name) {
+        int at = from + name.length;
+        if (at > to) {
+            return -1;
         }
-        for (int i = 0; i < name.length(); i++) {
-            if (buf[from + i] != name.charAt(i)) {
-                return false;
+        for (int i = 0; i < name.length; i++) {
+            if (buf[from + i] != name[i]) {
+                return -1;
             }
         }
-        return true;
+        if (at == to) {
+            return to;
+        }
+        if (buf[at] != ':') {
+            return -1;
+        }
+        at++;
+        return at < to && buf[at] == ' ' ? at + 1 : at;
     }
 
     private static boolean containsNul(byte[] buf, int from, int to) {

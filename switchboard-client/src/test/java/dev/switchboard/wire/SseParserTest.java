@@ -127,6 +127,20 @@ class SseParserTest {
         assertThat(events).hasSize(2).last().isEqualTo(new Event("2", "message", "b"));
     }
 
+    /** Field names are matched as a prefix and then a colon or the line's end: a longer name is another field. */
+    @Test
+    void takesAFieldOnlyWhenItsWholeNameMatches() {
+        String stream = String.join("\n",
+                "id: 7", "idx: 8", "i: 9", "ids", "event: gap", "events: other", "eventx", "datax: no", "dat: no",
+                "data: kept", "data", "data:", "data:: colon kept", "", "id", "data: empty id", "", "");
+        List<Event> events = new ArrayList<>();
+        SseParser parser = new SseParser(1024, e -> events.add(new Event(e.id(), e.type(), e.data())));
+        parser.feed(stream.getBytes(StandardCharsets.UTF_8));
+        assertThat(events).containsExactly(
+                new Event("7", "gap", "kept\n\n\n: colon kept"),
+                new Event("", "message", "empty id"));
+    }
+
     @Test
     void refusesALineLongerThanTheLimit() {
         SseParser parser = new SseParser(16, event -> { });
