@@ -179,9 +179,7 @@ abstract class PacedPublisher<I> extends SimpleChannelInboundHandler<I> implemen
         acked++;
         measurements.published.increment();
         stats.acked(sentAt);
-        if (sentAt >= measurements.measureStartNanos()) {
-            measuredAcked++;
-        }
+        measuredAcked += measurements.measured(sentAt);
         if (offset <= lastOffset && offsetsIncrease()) {
             measurements.error(ErrorKind.PUBLISH, "offset " + offset + " acknowledged after " + lastOffset);
         }

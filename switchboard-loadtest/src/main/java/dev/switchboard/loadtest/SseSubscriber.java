@@ -137,17 +137,19 @@ final class SseSubscriber extends Subscriber<Object> implements SseParser.Listen
     @Override
     public void onEvent(SseEvent event) {
         try {
-            if (event.typeIs("message") && events == Events.SEQUENCED) {
-                Payload.deliverSequenced(event.dataArray(), event.dataLength(), this);
-            } else if (event.typeIs("message") && events == Events.ENVELOPE) {
-                ByteBuf json = Unpooled.wrappedBuffer(event.dataArray(), 0, event.dataLength());
-                delivered(JsonFields.longValue(json, "offset"),
-                        Payload.sentNanos(json, JsonFields.valueIndex(json, "data") + 1)); // past the string's quote
-            } else if (event.typeIs("message")) {
-                delivered(Ascii.parseLong(event.idArray(), 0, event.idLength()),
-                        Payload.sentNanos(event.dataArray(), event.dataLength()));
-            } else {
+            if (!event.typeIs("message")) {
                 measurements.error(ErrorKind.PROTOCOL, "unexpected event " + event.type() + ": " + event.data());
+                return;
+            }
+            switch (events) {
+                case SEQUENCED -> Payload.deliverSequenced(event.dataArray(), event.dataLength(), this);
+                case ENVELOPE -> {
+                    ByteBuf json = Unpooled.wrappedBuffer(event.dataArray(), 0, event.dataLength());
+                    delivered(JsonFields.longValue(json, "offset"),
+                            Payload.sentNanos(json, JsonFields.valueIndex(json, "data") + 1)); // past the quote
+                }
+                case OFFSET_ID -> delivered(Ascii.parseLong(event.idArray(), 0, event.idLength()),
+                        Payload.sentNanos(event.dataArray(), event.dataLength()));
             }
         } catch (NumberFormatException e) {
             measurements.error(ErrorKind.PROTOCOL, e.getMessage() + " in event id " + event.id() + ": " + event.data());

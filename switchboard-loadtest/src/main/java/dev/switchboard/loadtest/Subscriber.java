@@ -129,11 +129,18 @@ abstract class Subscriber<I> extends SimpleChannelInboundHandler<I> {
         return false;
     }
 
-    /** One clock read per read, not per message: a read of many SSE events would otherwise read it per event. */
+    /**
+     * One clock read per read, not per message: a read of many SSE events would otherwise read it per event. The
+     * read's deliveries reach the shared count once, at its end.
+     */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
         readNanos = System.nanoTime();
-        super.channelRead(ctx, msg);
+        try {
+            super.channelRead(ctx, msg);
+        } finally {
+            stats.flushDelivered();
+        }
     }
 
     @Override
