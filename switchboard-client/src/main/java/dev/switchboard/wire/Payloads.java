@@ -106,6 +106,15 @@ public final class Payloads {
     }
 
     public static boolean isUtf8(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b < 0) {
+                return decodes(bytes);
+            }
+        }
+        return true; // ASCII, most payloads: no decoder and no copy per message written (~300 B each)
+    }
+
+    private static boolean decodes(byte[] bytes) {
         try {
             StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));

@@ -2,9 +2,11 @@ package dev.switchboard.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.HexFormat;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -25,6 +27,30 @@ class PayloadsTest {
             // Runs inside one second (the cached prefix) and jumps between far-apart ones (a new prefix).
             long millis = i % 100 == 0 ? random.nextLong(0, 4_000_000_000_000L) : now + random.nextLong(-1500, 1500);
             assertFormatted(millis);
+        }
+    }
+
+    @Test
+    void isUtf8AcceptsAsciiAndWellFormedSequencesAndRefusesMalformedOnesWhereverTheyStart() {
+        assertThat(Payloads.isUtf8(new byte[0])).isTrue();
+        assertThat(Payloads.isUtf8("plain ascii {\"n\":1}".getBytes(StandardCharsets.US_ASCII))).isTrue();
+        assertThat(Payloads.isUtf8("ascii, then é € \uD83D\uDE00".getBytes(StandardCharsets.UTF_8))).isTrue();
+        byte[][] malformed = {
+            {(byte) 0xC3}, // a lead byte without its continuation
+            {(byte) 0xC0, (byte) 0xAF}, // overlong '/'
+            {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, // an encoded surrogate
+            {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, // above U+10FFFF
+            {(byte) 0x80}, // a lone continuation byte
+        };
+        for (byte[] bad : malformed) {
+            assertThat(Payloads.isUtf8(bad)).as("%s", HexFormat.of().formatHex(bad)).isFalse();
+            byte[] afterAscii = new byte[bad.length + 3];
+            afterAscii[0] = 'a';
+            afterAscii[1] = 'b';
+            afterAscii[2] = 'c';
+            System.arraycopy(bad, 0, afterAscii, 3, bad.length);
+            assertThat(Payloads.isUtf8(afterAscii)).as("abc then %s", HexFormat.of().formatHex(bad))
+                    .isFalse();
         }
     }
 

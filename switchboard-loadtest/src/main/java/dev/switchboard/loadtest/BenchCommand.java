@@ -429,6 +429,11 @@ public final class BenchCommand implements Runnable {
                 description = "Long polls, one per topic and connection. Default: ${DEFAULT-VALUE}")
         int polls;
 
+        @Option(names = "--warmup-polls",
+                description = {"Polls of an unmeasured round of the same kind, on other topics, before the measured one: "
+                        + "it compiles the tool's answer path before the window; 0 = none. Default: as --polls"})
+        Integer warmupPolls;
+
         @Option(names = "--wait", defaultValue = "30s", converter = DurationConverter.class,
                 description = "wait= of each poll (at most the server's --max-wait); publishing must end within it. Default: ${DEFAULT-VALUE}")
         Duration wait;
@@ -443,7 +448,8 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return workload.run(client, () -> new LongPollBenchmark.Config(client.server, polls, wait, rate, workload.io,
+            return workload.run(client, () -> new LongPollBenchmark.Config(client.server, polls,
+                    warmupPolls == null ? polls : warmupPolls, wait, rate, workload.io,
                     workload.threads, LongPollBenchmark.Config.freshPrefix()),
                     (config, err) -> new LongPollBenchmark(config, err).run());
         }

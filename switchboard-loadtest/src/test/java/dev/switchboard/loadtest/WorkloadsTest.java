@@ -101,11 +101,34 @@ class WorkloadsTest {
     }
 
     @Test
-    void longPollWakesEveryPollWithItsTopicsMessage() throws Exception {
+    void longPollWakesEveryPollWithItsTopicsMessageAfterAWarmUpRoundOnOtherTopics() throws Exception {
         server = TestServer.start();
+        String prefix = LongPollBenchmark.Config.freshPrefix();
+        LongPollBenchmark.Report report = longPoll(CONNECTIONS / 2, prefix);
+        assertLongPoll(report);
+        for (int i : new int[] {0, CONNECTIONS / 2 - 1}) {
+            assertThat(server.get("/v1/topics/" + prefix + "w" + i).body()).as("warm-up topic %d", i)
+                    .contains("\"lastOffset\":1,");
+        }
+        assertThat(server.get("/v1/topics/" + prefix + "w" + CONNECTIONS / 2).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void longPollWithoutWarmUpTouchesOnlyItsMeasuredTopics() throws Exception {
+        server = TestServer.start();
+        String prefix = LongPollBenchmark.Config.freshPrefix();
+        assertLongPoll(longPoll(0, prefix));
+        assertThat(server.get("/v1/topics/" + prefix + "w0").statusCode()).isEqualTo(404);
+        assertThat(server.get("/v1/topics/" + prefix + (CONNECTIONS - 1)).body()).contains("\"lastOffset\":1,");
+    }
+
+    private LongPollBenchmark.Report longPoll(int warmupPolls, String prefix) throws Exception {
         LongPollBenchmark.Config config = new LongPollBenchmark.Config(URI.create(server.url()), CONNECTIONS,
-                Duration.ofSeconds(30), 1000, ClientIo.Mode.AUTO, 2, LongPollBenchmark.Config.freshPrefix());
-        LongPollBenchmark.Report report = new LongPollBenchmark(config, quiet()).run();
+                warmupPolls, Duration.ofSeconds(30), 1000, ClientIo.Mode.AUTO, 2, prefix);
+        return new LongPollBenchmark(config, quiet()).run();
+    }
+
+    private static void assertLongPoll(LongPollBenchmark.Report report) throws Exception {
         assertThat(report.errorSamples()).as(report.toText()).isEmpty();
         assertThat(report.errors().total()).isZero();
         assertThat(report.woken()).isEqualTo(CONNECTIONS);

@@ -90,7 +90,7 @@ public final class ConnectionPipeline {
     private final ConnectionLimiter connections;
     private final CorsConfig cors;
     private final HttpDecoderConfig httpConfig;
-    private final H2cUpgradeBodyLimit h2cUpgradeBodyLimit;
+    private final H2cUpgradeGate h2cUpgradeGate;
     private final ConnectionRegistry registry;
     /** Null without upstreams. */
     private final Sidecar sidecar;
@@ -109,7 +109,7 @@ public final class ConnectionPipeline {
         this.cors = corsConfig(corsOrigins);
         this.httpConfig = new HttpDecoderConfig().setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(limits.maxHeaderBytes()).setMaxChunkSize(64 * 1024);
-        this.h2cUpgradeBodyLimit = new H2cUpgradeBodyLimit(limits.maxMessageBytes());
+        this.h2cUpgradeGate = new H2cUpgradeGate(limits.maxMessageBytes());
     }
 
     /**
@@ -204,7 +204,10 @@ public final class ConnectionPipeline {
         detector.pipeline().addAfter("tls", "alpn", new AlpnChoice(this));
     }
 
-    /** HTTP/1.1 after the handler named {@code after}; in clear text with HTTP/2 on, a request may upgrade to h2c. */
+    /**
+     * HTTP/1.1 after the handler named {@code after}; in clear text with HTTP/2 on, the connection's requests up to the
+     * first that does not ask may upgrade to h2c ({@link H2cUpgradeGate}).
+     */
     void startHttp1(ChannelPipeline p, String after, boolean h2cUpgrade) {
         HttpServerCodec codec = new HttpServerCodec(httpConfig);
         p.addAfter(after, "http", codec);
@@ -212,7 +215,7 @@ public final class ConnectionPipeline {
             p.addAfter("http", "h2c-upgrade", new HttpServerUpgradeHandler(codec, protocol ->
                     AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
                             ? new H2cUpgrade(this) : null, limits.maxMessageBytes()));
-            p.addAfter("http", "h2c-body-limit", h2cUpgradeBodyLimit);
+            p.addAfter("http", "h2c-gate", h2cUpgradeGate);
         }
         addRequestHandlers(p);
     }

@@ -76,6 +76,48 @@ class Http2ClearTextTest {
         assertThat(last(published)).isEqualTo("2 201");
     }
 
+    /**
+     * Only a connection's requests up to the first that does not ask may upgrade: after a plain request the upgrade
+     * handlers are gone and {@code Upgrade: h2c} is ignored (RFC 9110 7.8), while the same request first upgrades.
+     */
+    @Test
+    void anUpgradeAfterAPlainRequestOnTheConnectionIsIgnored() throws Exception {
+        String upgrade = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n";
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.getOutputStream().write(upgrade.getBytes(StandardCharsets.US_ASCII));
+            assertThat(statusLine(s.getInputStream())).isEqualTo("HTTP/1.1 101 Switching Protocols");
+        }
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(statusLine(in)).isEqualTo("HTTP/1.1 200 OK");
+            out.write(upgrade.getBytes(StandardCharsets.US_ASCII));
+            assertThat(statusLine(in)).isEqualTo("HTTP/1.1 200 OK");
+        }
+    }
+
+    /** Reads one answer's head and its {@code Content-Length} body; returns its status line. */
+    private static String statusLine(InputStream in) throws IOException {
+        List<String> head = new ArrayList<>();
+        StringBuilder line = new StringBuilder();
+        for (int b; (b = in.read()) != -1; ) {
+            if (b != '\n') {
+                line.append((char) b);
+            } else if (line.toString().strip().isEmpty()) {
+                break;
+            } else {
+                head.add(line.toString().strip());
+                line.setLength(0);
+            }
+        }
+        int length = head.stream().filter(h -> h.toLowerCase().startsWith("content-length:"))
+                .mapToInt(h -> Integer.parseInt(h.substring(h.indexOf(':') + 1).strip())).findFirst().orElse(0);
+        in.readNBytes(length);
+        return head.isEmpty() ? "" : head.getFirst();
+    }
+
     @Test
     void aHeadLargerThanTheHeaderLimitIsRefusedWith431() throws Exception {
         String big = "x".repeat(server.server().config().limits().maxHeaderBytes());

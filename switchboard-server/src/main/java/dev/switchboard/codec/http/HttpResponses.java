@@ -46,7 +46,7 @@ public final class HttpResponses {
     /**
      * A response whose headers the server writes itself (constants, numbers, or request values the decoder validated
      * already, as CORS echoes {@code Origin}): no second validation of each header, and no trailers object, which a
-     * response of known length never sends. For the answers on the hot path (a publish's 201).
+     * response of known length never sends. For the answers on the hot path (a publish's 201, a poll's 200).
      */
     public static FullHttpResponse ownHeaders(HttpResponseStatus status, ByteBuf body, CharSequence contentType) {
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,

@@ -20,6 +20,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -141,7 +142,7 @@ public final class PollEndpoint {
             buf.release();
             throw new UncheckedIOException(e);
         }
-        return HttpResponses.withBody(HttpResponseStatus.OK, buf, "application/json");
+        return HttpResponses.ownHeaders(HttpResponseStatus.OK, buf, HttpHeaderValues.APPLICATION_JSON);
     }
 
     private static void writeMessages(JsonGenerator g, List<Message> messages) throws IOException {

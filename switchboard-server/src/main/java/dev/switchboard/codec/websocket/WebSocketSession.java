@@ -124,11 +124,24 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         this.ctx = ctx;
         stats = ConnectionStats.of(ctx.channel());
         stats.use(Transport.WS);
-        stats.subscriptions(() -> {
-            List<ConnectionStats.SubscriptionView> views = new ArrayList<>();
-            subscriptions.forEach((topic, s) -> views.add(view(topic, s)));
-            patterns.forEachTopic((topic, s) -> views.add(view(topic, s)));
-            return views;
+        stats.subscriptions(new ConnectionStats.SubscriptionSource() {
+            @Override
+            public List<ConnectionStats.SubscriptionView> subscriptions() {
+                List<ConnectionStats.SubscriptionView> views = new ArrayList<>();
+                subscriptions.forEach((topic, s) -> views.add(view(topic, s)));
+                patterns.forEachTopic((topic, s) -> views.add(view(topic, s)));
+                return views;
+            }
+
+            @Override
+            public void addLag(long[] sumAndMax) {
+                for (Subscription s : subscriptions.values()) {
+                    ConnectionStats.SubscriptionView.addLag(sumAndMax, lag(s));
+                }
+                if (patterns.patternCount() > 0) {
+                    patterns.forEachTopic((topic, s) -> ConnectionStats.SubscriptionView.addLag(sumAndMax, lag(s)));
+                }
+            }
         });
         memberships = new GroupMemberships(groups, grants, ctx);
         patterns = new PatternSubscriptions(delivery, grants, limits.maxSubscriptionsPerConnection(), ctx, this,
@@ -371,6 +384,10 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     private static ConnectionStats.SubscriptionView view(String topic, Subscription s) {
         return new ConnectionStats.SubscriptionView(topic, s.next(), s.topic().lastOffset());
+    }
+
+    private static long lag(Subscription s) {
+        return ConnectionStats.SubscriptionView.lag(s.next(), s.topic().lastOffset());
     }
 
     /** A reply to an op: {@code fields} with {@code op} in front. */
