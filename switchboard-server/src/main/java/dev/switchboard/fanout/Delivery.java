@@ -101,12 +101,14 @@ public final class Delivery {
      * {@link #attach} for callers on an event loop. Opening a feed on an engine shared by nodes (Redis) waits on
      * it (a subscription and positions, round trips), so there a feed not open yet is opened on a virtual thread;
      * the embedded engine answers from memory and attaches at once, refusals thrown as from {@link #attach}, unless
-     * the topic must be written out first ({@link Broker#whenReadable}, a job's topic).
+     * the topic must be written out first ({@link Broker#whenReadable}, a job's topic). A write-out that fails fails
+     * the attach, with no feed opened: a feed on a topic never written out would wait for events that stay unwritten.
      */
     public CompletableFuture<TopicFeed> attachAsync(String name) {
         if (!broker.shared()) {
             CompletableFuture<Void> readable = broker.whenReadable(name);
-            return readable.isDone() ? CompletableFuture.completedFuture(attach(name))
+            return readable.isDone() && !readable.isCompletedExceptionally()
+                    ? CompletableFuture.completedFuture(attach(name))
                     : readable.thenApplyAsync(v -> attach(name), OPENER);
         }
         TopicNames.validate(name);
@@ -240,7 +242,7 @@ public final class Delivery {
         }
         HeldPoll result = new HeldPoll();
         CompletableFuture<TopicFeed> attaching = attachAsync(name);
-        if (attaching.isDone()) {
+        if (attaching.isDone() && !attaching.isCompletedExceptionally()) {
             startHeld(attaching.join(), from, limit, maxBytes, wait, timer, result);
         } else {
             attaching.whenComplete((f, e) -> {

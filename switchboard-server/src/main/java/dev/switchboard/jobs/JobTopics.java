@@ -21,7 +21,8 @@ import java.util.function.Function;
 /**
  * The engine as readers see it: a job's topic {@code _jobs.<id>} is written out ({@link JobStore#writeOut}) before
  * anyone reads it, so the common job, followed by nobody but its submitter, never writes one (docs/architecture.md,
- * "Jobs without a stored topic per job"). Every other call, and every other topic, goes to the engine as it is.
+ * "Jobs without a stored topic per job"). A write-out that fails fails the read that asked for it. Every other call,
+ * and every other topic, goes to the engine as it is.
  */
 final class JobTopics implements Broker {
     private static final String PREFIX = JobKeys.topic("");
@@ -50,15 +51,17 @@ final class JobTopics implements Broker {
         return whenReadable(topic).thenCompose(v -> engine.stateAsync(topic));
     }
 
-    /** A watcher hears the job's events so far when they are written out, and each later one as it commits. */
+    // ---- the engine's as they are ----
+
+    /**
+     * From now on, as for any topic: a watch does not write the topic out. Readers wait for {@link #whenReadable}
+     * first ({@code fanout.Delivery.attachAsync} does), which is where a write-out that fails is reported; a write-out
+     * started here could only fail unseen, leaving the watcher waiting for events kept in the job's record.
+     */
     @Override
     public Watch watch(String topic, TopicWatcher watcher) {
-        Watch watch = engine.watch(topic, watcher);
-        whenReadable(topic);
-        return watch;
+        return engine.watch(topic, watcher);
     }
-
-    // ---- the engine's as they are ----
 
     @Override
     public Optional<TopicState> state(String topic) {

@@ -2,7 +2,6 @@ package dev.switchboard.log;
 
 import static dev.switchboard.broker.Answers.refusal;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,15 +13,14 @@ import dev.switchboard.broker.TestTransaction;
 import dev.switchboard.config.FsyncPolicy;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.testing.Slow;
+import dev.switchboard.testing.SmallDisk;
 import dev.switchboard.testing.TestServer;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,19 +57,15 @@ class DiskFullTest {
     @TempDir
     Path tmp;
 
+    private SmallDisk disk;
     private Path mount;
     private EmbeddedBroker broker;
     private TestServer server;
 
     @BeforeEach
     void mountASmallFileSystem() throws Exception {
-        mount = tmp.resolve("small");
-        Files.createDirectories(mount);
-        String out = run("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount.toString());
-        if (out != null) {
-            fail("This test fills a disk: it needs to mount a 24 MiB tmpfs for the data directory (as root, like "
-                    + "the CI runner), and `mount -t tmpfs` failed: " + out);
-        }
+        disk = SmallDisk.mount(tmp.resolve("small"), 24);
+        mount = disk.path();
     }
 
     @AfterEach
@@ -84,34 +78,8 @@ class DiskFullTest {
                 broker.close();
             }
         } finally {
-            String out = run("umount", mount.toString());
-            if (out != null && run("umount", "-l", mount.toString()) != null) {
-                fail("could not unmount " + mount + ": " + out);
-            }
+            disk.close();
         }
-    }
-
-    /** Runs a command; null when it succeeded, else its exit code and output. */
-    private static String run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return "timed out";
-        }
-        return p.exitValue() == 0 ? null : "exit " + p.exitValue() + ": " + out;
-    }
-
-    /** A file of {@code mib} MiB on the small file system, taking room until it is deleted. */
-    private Path filler(String name, int mib) throws IOException {
-        Path f = mount.resolve(name);
-        try (OutputStream out = Files.newOutputStream(f)) {
-            byte[] block = new byte[1024 * 1024];
-            for (int i = 0; i < mib; i++) {
-                out.write(block);
-            }
-        }
-        return f;
     }
 
     /** Message {@code i}: 1 KiB to 64 KiB of random bytes, the same for the same {@code i}. */
@@ -153,8 +121,8 @@ class DiskFullTest {
     @EnumSource(value = FsyncPolicy.class, names = {"BATCH", "ALWAYS"}) // ALWAYS fails in the syncing write
     void theEngineRefusesChangesWhileTheDiskIsFullAndTakesThemAgainByItselfOnceThereIsRoom(FsyncPolicy fsync)
             throws Exception {
-        Path freedLater = filler("freed-later", 3);
-        filler("kept", 5);
+        Path freedLater = disk.fill("freed-later", 3);
+        disk.fill("kept", 5);
         ServerConfig config = ServerConfig.forTests(mount.resolve("data")).withFsync(fsync);
         broker = EmbeddedBroker.open(config, new SimpleMeterRegistry());
 
@@ -242,7 +210,7 @@ class DiskFullTest {
         assertThat(health.statusCode()).as("alive, though not ready").isEqualTo(200);
         long last = assertAcknowledgedStored(server.server().broker(), acknowledged);
 
-        assertThat(run("mount", "-o", "remount,size=64m", mount.toString())).as("growing the tmpfs").isNull();
+        disk.grow(64);
         Awaitility.await().atMost(RECOVERY).until(() -> server.get("/readyz").statusCode() == 200);
         HttpResponse<String> again = publish(payload(-1));
         assertThat(again.statusCode()).as(again.body()).isEqualTo(201);

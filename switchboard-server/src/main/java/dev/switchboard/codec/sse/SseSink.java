@@ -155,7 +155,7 @@ final class SseSink extends StreamBody implements DeliverySink {
             refused(topic, e);
             return;
         }
-        if (attaching.isDone()) {
+        if (attaching.isDone() && !attaching.isCompletedExceptionally()) {
             subscribe(attaching.join(), from);
             return;
         }
