@@ -66,16 +66,20 @@ public final class GroupService implements AutoCloseable {
     }
 
     private final GroupRules rules;
+    private final Broker broker;
     private final Groups groups;
 
     /**
      * Reads the stored groups back (blocking, at start-up, on an engine of one node) and starts the groups' thread.
+     * A new group starts at its topic's first stored offset, so fetch and join wait for the topic to be readable
+     * first ({@link Broker#whenReadable}: a job's topic is written out when first read).
      *
      * @param maxFetchBytes payload bytes one fetch or push answers at most (at least one message)
      * @param metrics       where each group's meters go ({@link GroupMeters})
      */
     public GroupService(Broker broker, GroupSettings settings, long maxFetchBytes, MeterRegistry metrics) {
         this.rules = new GroupRules(settings);
+        this.broker = broker;
         GroupLedger.Settings shared = new GroupLedger.Settings(settings.ackTimeout().toMillis(),
                 settings.maxDeliveries(), settings.maxPending(), settings.maxGroupsPerTopic());
         this.groups = broker.groupLedger(shared).<Groups>map(
@@ -90,7 +94,7 @@ public final class GroupService implements AutoCloseable {
     public CompletableFuture<List<Delivered>> fetch(String topic, String group, String member, int max,
                                                     Duration wait) {
         rules.checkFetch(topic, group, member, max);
-        return groups.fetch(topic, group, member, max, wait);
+        return broker.whenReadable(topic).thenCompose(v -> groups.fetch(topic, group, member, max, wait));
     }
 
     /** Marks offsets leased to {@code member} done; the others are reported stale and change nothing. */
@@ -117,7 +121,7 @@ public final class GroupService implements AutoCloseable {
                                               Receiver receiver) {
         rules.checkPush(topic, group, maxInFlight);
         GroupRules.checkMember(member);
-        return groups.join(topic, group, member, maxInFlight, receiver);
+        return broker.whenReadable(topic).thenCompose(v -> groups.join(topic, group, member, maxInFlight, receiver));
     }
 
     public CompletableFuture<Status> status(String topic, String group) {

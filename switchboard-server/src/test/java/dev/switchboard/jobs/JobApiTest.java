@@ -722,6 +722,22 @@ class JobApiTest {
     }
 
     @Test
+    void aConsumerGroupIsTheFirstReaderOfAJobsTopicAndGetsEveryEvent() {
+        String id = http.submit(queue, "text/plain", "grouped").get("id").asText();
+        String token = http.claim(queue, "").get("lease").asText();
+        assertThat(http.complete(id, token, "done").status()).isEqualTo(200);
+
+        Response fetched = http.post("/v1/topics/" + JobService.topicOf(id) + "/groups/g/fetch?member=m&max=10",
+                "application/json", "");
+
+        assertThat(fetched.status()).as(fetched.text()).isEqualTo(200);
+        assertThat(fetched.json().get("messages")).extracting(m -> m.get("offset").asLong())
+                .containsExactly(1L, 2L, 3L);
+        assertThat(fetched.json().get("messages")).extracting(m -> m.get("data").get("status").asText())
+                .containsExactly("queued", "running", "succeeded");
+    }
+
+    @Test
     void aSubscriberArrivingMidJobFromNextSeesOnlyTheLaterEventsAtTheirVersions() throws Exception {
         String id = http.submit(queue, "text/plain", "mid").get("id").asText();
         String token = http.claim(queue, "").get("lease").asText();
