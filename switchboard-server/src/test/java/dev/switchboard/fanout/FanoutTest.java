@@ -32,9 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(60)
 class FanoutTest {
-    private static final int SLOT = Message.newEncodingSlot();
-    private static final SharedEncoding BRACKETED = m -> m.encoded(SLOT,
-            x -> ("[" + new String(x.payload(), StandardCharsets.UTF_8) + "]").getBytes(StandardCharsets.UTF_8));
+    /** Built anew per call, not cached on the message: encoding slots are few, and the transports take them. */
+    private static final SharedEncoding BRACKETED =
+            m -> ("[" + new String(m.payload(), StandardCharsets.UTF_8) + "]").getBytes(StandardCharsets.UTF_8);
 
     @TempDir
     Path dir;
