@@ -2,6 +2,7 @@ package dev.switchboard.fanout;
 
 import dev.switchboard.broker.Handoff;
 import dev.switchboard.xray.StageTimer;
+import io.netty.channel.SingleThreadEventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.Map;
@@ -14,7 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A topic's push subscribers, grouped by event loop. When the log writer stores new messages it calls
  * {@link #signal()}, which schedules one task per event loop (not one per subscriber); each task drains that loop's
  * subscribers, so a burst of messages reaches each socket as one flush, its bytes built once for all of them
- * ({@link SharedRuns}).
+ * ({@link SharedRuns}). The drain runs at the end of the loop's iteration, after its other tasks: the commits whose
+ * hand-offs land in one iteration reach each subscriber as one write, as Redis writes its clients' buffers once per
+ * iteration (BENCHMARKS.md, "Fan-out: one drain per loop iteration").
  */
 public final class Fanout {
     private final ConcurrentHashMap<EventExecutor, LoopSubscribers> loops = new ConcurrentHashMap<>();
@@ -65,6 +68,8 @@ public final class Fanout {
     private static final class LoopSubscribers {
         private final EventExecutor loop;
         private final StageTimer stages;
+        /** Schedules {@link #drainAll} after this iteration's tasks; made once, it is handed over per signal. */
+        private final Runnable drainAtEnd;
         // Only touched on the loop.
         private final ArrayList<Subscription> subscribers = new ArrayList<>();
         private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -78,6 +83,10 @@ public final class Fanout {
         LoopSubscribers(EventExecutor loop, StageTimer stages) {
             this.loop = loop;
             this.stages = stages;
+            Runnable drain = this::drainAll;
+            this.drainAtEnd = loop instanceof SingleThreadEventLoop l
+                    ? () -> l.executeAfterEventLoopIteration(drain)
+                    : drain;
         }
 
         void signal() {
@@ -85,7 +94,7 @@ public final class Fanout {
                 if (stages.sampled(++signals)) {
                     signalledAt = System.nanoTime();
                 }
-                Handoff.execute(loop, this::drainAll);
+                Handoff.execute(loop, drainAtEnd);
             }
         }
 

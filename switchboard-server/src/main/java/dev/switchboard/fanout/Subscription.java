@@ -76,13 +76,17 @@ public final class Subscription {
         }
         SharedEncoding shared = sink.sharedEncoding();
         int sent = 0;
-        while (!closed && sink.isWritable()) {
+        while (!closed) {
+            // Caught up first: after a run, the common end of a wake-up, without reading the socket's writability.
+            if (next > topic.lastOffset() && !topic.isDeleted()) {
+                break;
+            }
+            if (!sink.isWritable()) {
+                break;
+            }
             if (topic.isDeleted()) {
                 close();
                 sink.topicDeleted(topic.name());
-                break;
-            }
-            if (next > topic.lastOffset()) {
                 break;
             }
             long first = topic.firstOffset();
