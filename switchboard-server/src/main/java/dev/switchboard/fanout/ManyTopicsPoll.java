@@ -131,11 +131,12 @@ final class ManyTopicsPoll extends CompletableFuture<ManyTopicsAnswer>
         }
         polls.put(topic, new TopicPoll(start, result));
         result.whenComplete((r, e) -> timer.execute(() -> {
-            if (e == null && (!r.messages().isEmpty() || r.gap())) {
-                answer();
-            } else if (e != null && !gone(e)) {
+            if (e != null && !gone(e)) {
                 completeExceptionally(e);
+            } else if (!wait.isZero() && e == null && (!r.messages().isEmpty() || r.gap())) {
+                answer();
             } else {
+                // Without a wait, a topic read from memory must not answer before one still reading from the store.
                 answerIfAllAnswered();
             }
         }));

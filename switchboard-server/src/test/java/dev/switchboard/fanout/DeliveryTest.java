@@ -212,6 +212,30 @@ class DeliveryTest {
         }
     }
 
+    /**
+     * One topic answers from its feed's memory at once, the other from the store a moment later: a poll of no wait
+     * answers with both, not with the first one ready (it did, now and then, under load).
+     */
+    @Test
+    void aShortPollOverManyTopicsWaitsForTheTopicsStillReadingFromTheStore() throws Exception {
+        open();
+        String kilobyte = "k".repeat(1024);
+        for (int i = 1; i <= 50; i++) {
+            publish("stored", kilobyte);
+        }
+        TopicFeed feed = delivery.attach("cached");
+        try {
+            publish("cached", "newest");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> feed.cached(1) != null);
+            ManyTopicsAnswer answer = timer.submit(() -> delivery.pollMany(List.of("cached", "stored"), null,
+                    (topic, at) -> StartPosition.EARLIEST, 100, NO_WAIT, timer)).get().get(10, TimeUnit.SECONDS);
+            assertThat(answer.messages()).hasSize(51);
+            assertThat(answer.next()).containsEntry("cached", 2L).containsEntry("stored", 51L);
+        } finally {
+            delivery.release(feed);
+        }
+    }
+
     @Test
     void attachingToANewTopicIsRefusedAtTheTopicLimit() {
         open(Limits.defaults().withMaxTopics(3));
