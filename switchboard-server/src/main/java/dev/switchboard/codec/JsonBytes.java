@@ -12,7 +12,7 @@ import java.util.Arrays;
  * objects and stream wrapper were most of the garbage. Strings are escaped exactly as Jackson's {@code
  * UTF8JsonGenerator} escapes them by default (short escapes for {@code " \ \b \t \n \f \r}, {@code \}{@code u00XX}
  * for other controls, surrogates as {@code \}{@code uXXXX}, upper-case hex), so the bytes are the same as before
- * (JsonBytesTest compares them).
+ * (PollAnswerBytesTest compares them).
  */
 public final class JsonBytes {
     /** A larger array is dropped after use, so one large answer does not stay held by the thread. */
