@@ -5,9 +5,10 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.switchboard.broker.Message;
 import dev.switchboard.wire.Payloads;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The message envelope of docs/api.md: {@code {"topic","offset","time","type","headers","data"}} (headers only when
@@ -17,6 +18,14 @@ import java.io.UncheckedIOException;
  */
 public final class Envelope {
     public static final JsonFactory JSON = new JsonFactory();
+    private static final byte[] OP = JsonBytes.ascii("\"op\":");
+    private static final byte[] TOPIC = JsonBytes.ascii("\"topic\":");
+    private static final byte[] OFFSET = JsonBytes.ascii(",\"offset\":");
+    private static final byte[] TIME = JsonBytes.ascii(",\"time\":");
+    private static final byte[] TYPE = JsonBytes.ascii(",\"type\":");
+    private static final byte[] HEADERS = JsonBytes.ascii(",\"headers\":{");
+    private static final byte[] DATA = JsonBytes.ascii(",\"data\":");
+    private static final byte[] BASE64 = JsonBytes.ascii(",\"encoding\":\"base64\"");
 
     private Envelope() {}
 
@@ -37,6 +46,43 @@ public final class Envelope {
         return out.append('"').toString();
     }
 
+    /**
+     * The same fields as {@link #writeFields(JsonGenerator, Message)}, the same bytes, written without a generator:
+     * for the envelopes written per message (polls' answers, WebSocket and SSE envelopes).
+     */
+    public static void writeFields(JsonBytes w, Message m) {
+        w.raw(TOPIC).string(m.topic()).raw(OFFSET).number(m.offset())
+                .raw(TIME).string(Payloads.formatTime(m.time())).raw(TYPE).string(m.type());
+        Map<String, List<String>> headers = m.headers();
+        if (!headers.isEmpty()) {
+            w.raw(HEADERS);
+            boolean first = true;
+            for (Map.Entry<String, List<String>> h : headers.entrySet()) {
+                if (!first) {
+                    w.raw((byte) ',');
+                }
+                first = false;
+                w.string(h.getKey()).raw((byte) ':').raw((byte) '[');
+                List<String> values = h.getValue();
+                for (int i = 0; i < values.size(); i++) {
+                    if (i > 0) {
+                        w.raw((byte) ',');
+                    }
+                    w.string(values.get(i));
+                }
+                w.raw((byte) ']');
+            }
+            w.raw((byte) '}');
+        }
+        byte[] payload = m.payload();
+        w.raw(DATA);
+        switch (Payloads.formOf(m.type(), payload)) {
+            case JSON -> w.raw(payload);
+            case TEXT -> w.utf8String(payload);
+            case BASE64 -> w.raw((byte) '"').raw(Base64.getEncoder().encode(payload)).raw((byte) '"').raw(BASE64);
+        }
+    }
+
     /** {@code {"op":"message", …envelope}} as UTF-8 bytes: the WebSocket form of a message. */
     public static byte[] encodeWithOp(Message m, String op) {
         return encode(m, op);
@@ -48,17 +94,11 @@ public final class Envelope {
     }
 
     private static byte[] encode(Message m, String op) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(128 + m.payload().length * 4 / 3);
-        try (JsonGenerator g = JSON.createGenerator(out)) {
-            g.writeStartObject();
-            if (op != null) {
-                g.writeStringField("op", op);
-            }
-            writeFields(g, m);
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        JsonBytes w = JsonBytes.scratch().raw((byte) '{');
+        if (op != null) {
+            w.raw(OP).string(op).raw((byte) ',');
         }
-        return out.toByteArray();
+        writeFields(w, m);
+        return w.raw((byte) '}').toArray();
     }
 }

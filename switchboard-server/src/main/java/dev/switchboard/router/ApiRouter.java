@@ -189,6 +189,12 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
     @Override
     public void awaiting(Exchange exchange) {
         armDeadlineTimer(exchange.deadline());
+        if (exchange.waitsByDesign()) {
+            RequestTimeouts timeouts = ctx.pipeline().get(RequestTimeouts.class);
+            if (timeouts != null) {
+                timeouts.held();
+            }
+        }
     }
 
     /** Arms the timer for {@code at} unless it already fires no later (an answer given early leaves it armed). */

@@ -281,6 +281,11 @@ public final class Exchange {
         return !done && limit != null;
     }
 
+    /** Whether the awaited answer waits by design (a long poll's {@code wait}), not only for the answer timeout. */
+    public boolean waitsByDesign() {
+        return awaitingAnswer() && limit.compareTo(answerTimeout) > 0;
+    }
+
     /** When the awaited answer is due (System.nanoTime()); only while {@link #awaitingAnswer()}. */
     public long deadline() {
         return deadline;

@@ -59,6 +59,18 @@ public final class RequestTimeouts extends ChannelDuplexHandler {
         deadline = NONE;
     }
 
+    /**
+     * The request in flight is held by design (a long poll): nothing is timed until its answer, so the timer, left
+     * armed by the head to fire empty, goes now. A held poll then keeps no timer of this handler while the young
+     * pauses after its arrival copy it (BENCHMARKS.md, "Long-poll wake tail"); one cancel per held poll, none per
+     * request.
+     */
+    public void held() {
+        if (inFlight && deadline == NONE) {
+            stopTimer();
+        }
+    }
+
     /** The router sent the last response; the connection waits for the next request. */
     public void responseSent() {
         inFlight = false;

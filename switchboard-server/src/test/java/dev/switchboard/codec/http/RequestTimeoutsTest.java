@@ -74,6 +74,22 @@ class RequestTimeoutsTest {
         assertThat(connection.isOpen()).as("closed one head timeout after the head's first byte").isFalse();
     }
 
+    /** A held poll's head leaves no timer armed (it is dropped when the poll is held); its answer starts the idle one. */
+    @Test
+    void aHeldLongPollOutlivesTheHeadTimeoutAndItsAnswerStartsTheIdleTimeout() {
+        connection.send(("GET /v1/topics/held/messages?wait=5s HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        advance(HEAD.plus(HEAD));
+        assertThat(connection.isOpen()).isTrue();
+        assertThat(connection.written()).isEmpty();
+        advance(Duration.ofSeconds(5));
+        assertThat(new String(connection.written(), StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200 OK");
+        advance(IDLE.minus(JUST));
+        assertThat(connection.isOpen()).isTrue();
+        advance(JUST);
+        assertThat(connection.isOpen()).isFalse();
+    }
+
     private void answered() {
         connection.send(HEALTH);
         assertThat(new String(connection.written(), StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200 OK");

@@ -1,0 +1,110 @@
+package dev.switchboard.jmh;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.switchboard.broker.Message;
+import dev.switchboard.codec.Envelope;
+import dev.switchboard.codec.http.HttpResponses;
+import dev.switchboard.codec.longpoll.PollEndpoint;
+import dev.switchboard.fanout.ReadResult;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * A woken long poll's answer from its read to the bytes on the wire: built by {@link PollEndpoint#encode} and encoded
+ * by Netty's HTTP/1.1 encoder, as on a connection ({@code builtAndEncoded}), against the answer built with Jackson's
+ * generator as before ({@code jacksonGenerator}), kept here only as the baseline. One message, as each of
+ * {@code bench longpoll}'s answers carries; run with {@code -prof gc} for the bytes allocated per answer.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class PollAnswerBenchmark {
+    /** text: {@code bench longpoll}'s 64 B ASCII payload; json: a JSON object of 64 B. */
+    @Param({"text", "json"})
+    public String kind;
+
+    private EmbeddedChannel channel;
+    private byte[] payload;
+    private String type;
+    private long offset;
+
+    @Setup
+    public void start() {
+        channel = new EmbeddedChannel(new HttpResponseEncoder());
+        type = kind.equals("json") ? "application/json" : "text/plain";
+        String body = kind.equals("json") ? "{\"text\":\"" + "a".repeat(52) + "\"}" : "x".repeat(64);
+        payload = body.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @TearDown
+    public void stop() {
+        channel.finishAndReleaseAll();
+    }
+
+    @Benchmark
+    public int builtAndEncoded() {
+        return encoded(PollEndpoint.encode(channel.alloc(), next()));
+    }
+
+    @Benchmark
+    public int jacksonGenerator() throws IOException {
+        ReadResult r = next();
+        ByteBuf buf = channel.alloc().buffer();
+        try (JsonGenerator g = Envelope.JSON.createGenerator((OutputStream) new ByteBufOutputStream(buf))) {
+            g.writeStartObject();
+            g.writeStringField("topic", r.topic());
+            g.writeArrayFieldStart("messages");
+            for (Message m : r.messages()) {
+                g.writeStartObject();
+                Envelope.writeFields(g, m);
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeNumberField("next", r.next());
+            g.writeBooleanField("gap", r.gap());
+            g.writeEndObject();
+        }
+        return encoded(HttpResponses.ownHeaders(HttpResponseStatus.OK, buf, HttpHeaderValues.APPLICATION_JSON));
+    }
+
+    private ReadResult next() {
+        offset++;
+        return new ReadResult("bench-poll.abc.t1", List.of(new Message("bench-poll.abc.t1", offset,
+                1_790_000_000_000L + offset, type, payload)), offset + 1, false);
+    }
+
+    private int encoded(FullHttpResponse response) {
+        channel.writeOutbound(response);
+        int bytes = 0;
+        for (ByteBuf out = channel.readOutbound(); out != null; out = channel.readOutbound()) {
+            bytes += out.readableBytes();
+            out.release();
+        }
+        return bytes;
+    }
+}
