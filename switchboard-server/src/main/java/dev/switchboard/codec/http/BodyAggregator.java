@@ -65,6 +65,14 @@ public final class BodyAggregator extends HttpObjectAggregator {
         super.decode(ctx, msg, out);
     }
 
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (plainHead != null && !ctx.channel().config().isAutoRead()) {
+            ctx.read(); // as the aggregator does for a message it holds (the sidecar pauses reading): its body is due
+        }
+        super.channelReadComplete(ctx);
+    }
+
     private boolean isPlain(HttpObject msg) {
         if (!(msg instanceof HttpRequest r) || msg instanceof FullHttpRequest || !r.decoderResult().isSuccess()) {
             return false;
