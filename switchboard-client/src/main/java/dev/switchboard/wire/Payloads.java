@@ -34,21 +34,46 @@ public final class Payloads {
     public enum DataForm { JSON, TEXT, BASE64 }
 
     /** A formatted second, reused by every time within it: a busy server formats the same second thousands of times. */
-    private record SecondText(long second, String prefix) {}
+    private record SecondText(long second, String prefix, byte[] prefixBytes) {}
 
-    private static volatile SecondText lastSecond = new SecondText(Long.MIN_VALUE, "");
+    private static volatile SecondText lastSecond = new SecondText(Long.MIN_VALUE, "", new byte[0]);
+
+    /** The length of every {@link #formatTime} text. */
+    public static final int TIME_LENGTH = "2026-11-23T14:00:00.123Z".length();
 
     /** A time as the API writes it: UTC with milliseconds, {@code 2026-11-23T14:00:00.123Z}. */
     public static String formatTime(long millis) {
+        int ms = (int) Math.floorMod(millis, 1000);
+        return secondOf(millis).prefix() + (char) ('0' + ms / 100) + (char) ('0' + ms / 10 % 10)
+                + (char) ('0' + ms % 10) + 'Z';
+    }
+
+    /**
+     * Writes {@link #formatTime}'s text as ASCII into {@code dst} at {@code at}, without making the string (a
+     * publish's answer); returns the index after it.
+     */
+    public static int writeTime(long millis, byte[] dst, int at) {
+        byte[] prefix = secondOf(millis).prefixBytes();
+        System.arraycopy(prefix, 0, dst, at, prefix.length);
+        int i = at + prefix.length;
+        int ms = (int) Math.floorMod(millis, 1000);
+        dst[i++] = (byte) ('0' + ms / 100);
+        dst[i++] = (byte) ('0' + ms / 10 % 10);
+        dst[i++] = (byte) ('0' + ms % 10);
+        dst[i++] = 'Z';
+        return i;
+    }
+
+    private static SecondText secondOf(long millis) {
         long second = Math.floorDiv(millis, 1000);
         SecondText cached = lastSecond;
         if (cached.second() != second) {
             String whole = TIME.format(Instant.ofEpochSecond(second));
-            cached = new SecondText(second, whole.substring(0, whole.length() - "000Z".length()));
+            String prefix = whole.substring(0, whole.length() - "000Z".length());
+            cached = new SecondText(second, prefix, prefix.getBytes(StandardCharsets.US_ASCII));
             lastSecond = cached;
         }
-        int ms = (int) Math.floorMod(millis, 1000);
-        return cached.prefix() + (char) ('0' + ms / 100) + (char) ('0' + ms / 10 % 10) + (char) ('0' + ms % 10) + 'Z';
+        return cached;
     }
 
     public static DataForm formOf(String type, byte[] bytes) {

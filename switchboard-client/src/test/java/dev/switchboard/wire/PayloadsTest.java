@@ -55,7 +55,13 @@ class PayloadsTest {
     }
 
     private static void assertFormatted(long millis) {
-        assertThat(Payloads.formatTime(millis)).as("%d", millis)
-                .isEqualTo(ISO_MILLIS.format(Instant.ofEpochMilli(millis)));
+        String expected = ISO_MILLIS.format(Instant.ofEpochMilli(millis));
+        assertThat(Payloads.formatTime(millis)).as("%d", millis).isEqualTo(expected);
+        if (expected.length() == Payloads.TIME_LENGTH) { // writeTime is for the years 0000-9999 only, like the API's
+            byte[] written = new byte[Payloads.TIME_LENGTH + 2];
+            assertThat(Payloads.writeTime(millis, written, 1)).isEqualTo(Payloads.TIME_LENGTH + 1);
+            assertThat(new String(written, 1, Payloads.TIME_LENGTH, StandardCharsets.US_ASCII)).as("%d", millis)
+                    .isEqualTo(expected);
+        }
     }
 }

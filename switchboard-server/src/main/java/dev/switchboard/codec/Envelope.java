@@ -52,7 +52,7 @@ public final class Envelope {
      */
     public static void writeFields(JsonBytes w, Message m) {
         w.raw(TOPIC).string(m.topic()).raw(OFFSET).number(m.offset())
-                .raw(TIME).string(Payloads.formatTime(m.time())).raw(TYPE).string(m.type());
+                .raw(TIME).time(m.time()).raw(TYPE).string(m.type());
         Map<String, List<String>> headers = m.headers();
         if (!headers.isEmpty()) {
             w.raw(HEADERS);

@@ -1,5 +1,6 @@
 package dev.switchboard.codec;
 
+import dev.switchboard.wire.Payloads;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -146,6 +147,15 @@ public final class JsonBytes {
         }
         b[at++] = '"';
         size = at;
+        return this;
+    }
+
+    /** A time as the API writes it ({@link Payloads#formatTime}), quoted, without making its string. */
+    public JsonBytes time(long millis) {
+        room(2 + Payloads.TIME_LENGTH);
+        bytes[size++] = '"';
+        size = Payloads.writeTime(millis, bytes, size);
+        bytes[size++] = '"';
         return this;
     }
 

@@ -252,7 +252,10 @@ public final class EmbeddedBroker implements Broker {
 
     /** The registered topic of that name, given an identity if it is new. */
     StoredTopicState registerForWrite(String name, long now) {
-        StoredTopicState t = topics.computeIfAbsent(name, n -> new StoredTopicState(n, defaultRetention));
+        StoredTopicState t = topics.get(name);
+        if (t == null) { // the creating lambda captures this broker: not made for every message to a known topic
+            t = topics.computeIfAbsent(name, n -> new StoredTopicState(n, defaultRetention));
+        }
         if (t.stagedId == 0) {
             t.stage(nextTopicId++, now);
         }

@@ -192,11 +192,24 @@ public final class Routes {
         return new Grants("upstream", null, List.of(), List.of(NamePattern.parse(topic)), List.of(), List.of(), false);
     }
 
+    /** A topic's endpoints, matched in the path rather than cut from it on every request. */
+    private static final List<String> TOPIC_SUBS = List.of("messages", "batch", "events", "presence");
+
+    /** {@code path} from {@code from} on: one of {@link #TOPIC_SUBS} as that constant, anything else cut out. */
+    private static String rest(String path, int from) {
+        for (String sub : TOPIC_SUBS) {
+            if (path.length() - from == sub.length() && path.startsWith(sub, from)) {
+                return sub;
+            }
+        }
+        return path.substring(from);
+    }
+
     /** {@code path} from {@code start} on: {@code {topic}[/{sub}]}, cut from the path itself (no copy of the rest). */
     private void topicPath(Exchange ex, HttpMethod method, String path, int start) {
         int slash = path.indexOf('/', start);
         String topic = slash < 0 ? path.substring(start) : path.substring(start, slash);
-        String sub = slash < 0 ? "" : path.substring(slash + 1);
+        String sub = slash < 0 ? "" : rest(path, slash + 1);
         Grants grants = ex.grants();
         switch (sub) {
             case "" -> {

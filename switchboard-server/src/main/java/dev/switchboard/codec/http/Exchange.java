@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -67,9 +68,13 @@ public final class Exchange {
     }
 
     private final ChannelHandlerContext ctx;
-    /** Null once {@linkplain #forgetRequest forgotten}, as is {@link #uri}. */
+    /** Null once {@linkplain #forgetRequest forgotten}, as are {@link #target}, {@link #rawPath} and {@link #query}. */
     private FullHttpRequest request;
-    private QueryStringDecoder uri;
+    /** The request target in origin-form. */
+    private String target;
+    /** Its path, once read and checked; its query, once a parameter is read: most requests read no parameter. */
+    private String rawPath;
+    private QueryStringDecoder query;
     private final boolean http10;
     private boolean keepAlive;
     private final Listener listener;
@@ -94,7 +99,7 @@ public final class Exchange {
         this.ctx = ctx;
         this.publishBudget = publishBudget;
         this.request = request;
-        this.uri = new QueryStringDecoder(originForm(request.uri()));
+        this.target = originForm(request.uri());
         this.keepAlive = HttpUtil.isKeepAlive(request);
         this.http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
         this.listener = listener;
@@ -150,7 +155,9 @@ public final class Exchange {
         }
         request.setUri("/");
         request = null;
-        uri = null;
+        target = null;
+        rawPath = null;
+        query = null;
     }
 
     /**
@@ -158,19 +165,41 @@ public final class Exchange {
      * the name (and be refused there), not split the path into other segments. A bad percent-encoding is refused.
      */
     public String path() {
-        try {
-            uri.path();
-        } catch (IllegalArgumentException e) {
-            throw badEncoding(e);
+        if (rawPath == null) {
+            String raw = target.substring(0, pathEnd(target));
+            try {
+                QueryStringDecoder.decodeComponent(raw, StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw badEncoding(e);
+            }
+            rawPath = raw;
         }
-        return uri.rawPath();
+        return rawPath;
+    }
+
+    /** Where the path of a target ends, as {@link QueryStringDecoder} cuts it. */
+    private static int pathEnd(String target) {
+        for (int i = 0; i < target.length(); i++) {
+            char c = target.charAt(i);
+            if (c == '?' || c == '#') {
+                return i;
+            }
+        }
+        return target.length();
+    }
+
+    private QueryStringDecoder query() {
+        if (query == null) {
+            query = new QueryStringDecoder(target);
+        }
+        return query;
     }
 
     /** The single value of a query parameter, or null; a repeated parameter or a bad percent-encoding is refused. */
     public String query(String name) {
         List<String> values;
         try {
-            values = uri.parameters().get(name);
+            values = query().parameters().get(name);
         } catch (IllegalArgumentException e) {
             throw badEncoding(e);
         }
@@ -186,7 +215,7 @@ public final class Exchange {
     /** Every value of a repeatable query parameter ({@code ?topic=a&topic=b}), in order; none is the empty list. */
     public List<String> queryAll(String name) {
         try {
-            return uri.parameters().getOrDefault(name, List.of());
+            return query().parameters().getOrDefault(name, List.of());
         } catch (IllegalArgumentException e) {
             throw badEncoding(e);
         }
@@ -252,7 +281,7 @@ public final class Exchange {
     public <T> void respondWhenDone(CompletableFuture<T> future, Duration wait, Consumer<T> onValue) {
         pending = future;
         if (!future.isDone()) {
-            limit = wait.plus(answerTimeout);
+            limit = wait.isZero() ? answerTimeout : wait.plus(answerTimeout);
             deadline = System.nanoTime() + limit.toNanos();
             listener.awaiting(this);
         }
@@ -310,7 +339,7 @@ public final class Exchange {
         } else {
             // the path only: the query may hold a token
             org.slf4j.LoggerFactory.getLogger(Exchange.class).error("request {} failed",
-                    uri == null ? "(held, path let go)" : uri.rawPath(), cause);
+                    target == null ? "(held, path let go)" : target.substring(0, pathEnd(target)), cause);
             respond(HttpResponses.error(ctx.alloc(), HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL.wire(),
                     "the server failed to handle the request"));
         }

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -13,6 +14,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -22,6 +24,8 @@ public final class HttpResponses {
     public static final ObjectMapper MAPPER = new ObjectMapper();
     private static final DefaultHttpHeadersFactory UNVALIDATED = DefaultHttpHeadersFactory.headersFactory()
             .withValidation(false);
+    /** Content lengths of the small answers, as header values made once (a 201 is ~100 bytes). */
+    private static final AsciiString[] SMALL_LENGTHS = new AsciiString[1024];
 
     private HttpResponses() {}
 
@@ -49,11 +53,33 @@ public final class HttpResponses {
      * response of known length never sends. For the answers on the hot path (a publish's 201, a poll's 200).
      */
     public static FullHttpResponse ownHeaders(HttpResponseStatus status, ByteBuf body, CharSequence contentType) {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,
-                UNVALIDATED.newHeaders(), EmptyHttpHeaders.INSTANCE);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body, new OwnHeaders(),
+                EmptyHttpHeaders.INSTANCE);
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        r.headers().set(HttpHeaderNames.CONTENT_LENGTH, lengthText(body.readableBytes()));
         return r;
+    }
+
+    /**
+     * Unvalidated headers hashed into 4 buckets, not the default 16: an answer has 2-7 headers, and the bucket
+     * array was the largest object of a publish's 201.
+     */
+    private static final class OwnHeaders extends DefaultHttpHeaders {
+        OwnHeaders() {
+            super(UNVALIDATED.getNameValidator(), UNVALIDATED.getValueValidator(), 4);
+        }
+    }
+
+    private static CharSequence lengthText(int length) {
+        if (length >= SMALL_LENGTHS.length) {
+            return Integer.toString(length);
+        }
+        AsciiString text = SMALL_LENGTHS[length];
+        if (text == null) { // a race makes the same immutable value twice, which is harmless
+            text = new AsciiString(Integer.toString(length));
+            SMALL_LENGTHS[length] = text;
+        }
+        return text;
     }
 
     public static FullHttpResponse empty(HttpResponseStatus status) {

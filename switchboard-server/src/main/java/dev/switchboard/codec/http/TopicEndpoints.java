@@ -76,13 +76,12 @@ public final class TopicEndpoints {
 
     /**
      * The most frequent answer, built from pre-encoded parts in the thread's {@link JsonBytes} and copied into the
-     * buffer in one write: a general-purpose JSON writer, and writing each part as its own char sequence into the
-     * direct buffer, cost more than the rest of the answer; a string of it, then its bytes, were two copies of garbage
-     * per publish. Public for its benchmark.
+     * buffer in one write: a general-purpose JSON writer, writing each part as its own char sequence into the direct
+     * buffer, and a string of the answer then its bytes each cost more than the rest of it. Public for its benchmark.
      */
     public static FullHttpResponse published(ByteBufAllocator alloc, PublishResult r) {
         ByteBuf body = JsonBytes.scratch().raw(TOPIC).string(r.topic()).raw(OFFSET).number(r.offset())
-                .raw(TIME).string(Payloads.formatTime(r.time())).raw((byte) '}').copyTo(alloc);
+                .raw(TIME).time(r.time()).raw((byte) '}').copyTo(alloc);
         return created(HttpResponses.ownHeaders(HttpResponseStatus.CREATED, body, HttpHeaderValues.APPLICATION_JSON),
                 r.replayed());
     }

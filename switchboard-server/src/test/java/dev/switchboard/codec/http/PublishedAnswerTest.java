@@ -3,16 +3,15 @@ package dev.switchboard.codec.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.broker.PublishResult;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.UnpooledByteBufAllocator;
+import dev.switchboard.wire.Payloads;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** A publish's 201, written from pre-encoded parts: docs/api.md's {@code {"topic","offset","time"}}, byte for byte. */
 class PublishedAnswerTest {
-    private static final UnpooledByteBufAllocator ALLOC = new UnpooledByteBufAllocator(false);
-
     @Test
     void theBodyIsTopicOffsetAndTime() {
         assertThat(body(new PublishResult("chat.room-1", 42, 1_700_000_000_005L, false)))
@@ -22,22 +21,40 @@ class PublishedAnswerTest {
     }
 
     @Test
+    void theBodyIsTheTopicOffsetAndTimeForEveryWidthOfOffset() {
+        String longest = "t".repeat(255);
+        long[] offsets = {0, 9, 10, 1234567890123L, Long.MAX_VALUE};
+        long[] times = {0, 1_790_000_000_007L, 1_790_000_000_999L};
+        for (String topic : new String[] {"a", "orders.eu-west_1", longest}) {
+            for (long offset : offsets) {
+                for (long time : times) {
+                    String expected = "{\"topic\":\"" + topic + "\",\"offset\":" + offset + ",\"time\":\""
+                            + Payloads.formatTime(time) + "\"}";
+                    assertThat(body(new PublishResult(topic, offset, time, false))).isEqualTo(expected);
+                }
+            }
+        }
+    }
+
+    @Test
     void aReplayedPublishSaysSo() {
-        FullHttpResponse r = TopicEndpoints.published(ALLOC, new PublishResult("t", 1, 2, true));
+        FullHttpResponse r = TopicEndpoints.published(ByteBufAllocator.DEFAULT, new PublishResult("t", 1, 2, true));
         try {
             assertThat(r.status().code()).isEqualTo(201);
             assertThat(r.headers().get("Idempotent-Replayed")).isEqualTo("true");
-            assertThat(r.headers().getInt("Content-Length")).isEqualTo(r.content().readableBytes());
+            assertThat(r.headers().getInt(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo(r.content().readableBytes());
         } finally {
             r.release();
         }
     }
 
     private static String body(PublishResult result) {
-        FullHttpResponse r = TopicEndpoints.published(ALLOC, result);
+        FullHttpResponse r = TopicEndpoints.published(ByteBufAllocator.DEFAULT, result);
         try {
-            assertThat(r.headers().get("Idempotent-Replayed")).isNull();
-            return new String(ByteBufUtil.getBytes(r.content()), StandardCharsets.UTF_8);
+            assertThat(r.status().code()).isEqualTo(201);
+            assertThat(r.headers().contains("Idempotent-Replayed")).isFalse();
+            assertThat(r.headers().getInt(HttpHeaderNames.CONTENT_LENGTH)).isEqualTo(r.content().readableBytes());
+            return r.content().toString(StandardCharsets.UTF_8);
         } finally {
             r.release();
         }
