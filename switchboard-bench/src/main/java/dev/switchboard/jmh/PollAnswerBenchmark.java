@@ -9,7 +9,6 @@ import dev.switchboard.fanout.ReadResult;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -68,7 +67,7 @@ public class PollAnswerBenchmark {
 
     @Benchmark
     public int builtAndEncoded() {
-        return encoded(PollEndpoint.encode(channel.alloc(), next()));
+        return EncodedResponses.bytesWritten(channel, PollEndpoint.encode(channel.alloc(), next()));
     }
 
     @Benchmark
@@ -89,22 +88,13 @@ public class PollAnswerBenchmark {
             g.writeBooleanField("gap", r.gap());
             g.writeEndObject();
         }
-        return encoded(HttpResponses.ownHeaders(HttpResponseStatus.OK, buf, HttpHeaderValues.APPLICATION_JSON));
+        return EncodedResponses.bytesWritten(channel,
+                HttpResponses.ownHeaders(HttpResponseStatus.OK, buf, HttpHeaderValues.APPLICATION_JSON));
     }
 
     private ReadResult next() {
         offset++;
         return new ReadResult("bench-poll.abc.t1", List.of(new Message("bench-poll.abc.t1", offset,
                 1_790_000_000_000L + offset, type, payload)), offset + 1, false);
-    }
-
-    private int encoded(FullHttpResponse response) {
-        channel.writeOutbound(response);
-        int bytes = 0;
-        for (ByteBuf out = channel.readOutbound(); out != null; out = channel.readOutbound()) {
-            bytes += out.readableBytes();
-            out.release();
-        }
-        return bytes;
     }
 }

@@ -6,7 +6,6 @@ import dev.switchboard.codec.http.TopicEndpoints;
 import dev.switchboard.wire.Payloads;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -52,7 +51,7 @@ public class PublishAnswerEncodeBenchmark {
 
     @Benchmark
     public int builtAndEncoded() {
-        return encoded(TopicEndpoints.published(channel.alloc(), next()));
+        return EncodedResponses.bytesWritten(channel, TopicEndpoints.published(channel.alloc(), next()));
     }
 
     @Benchmark
@@ -67,21 +66,12 @@ public class PublishAnswerEncodeBenchmark {
         body.writeCharSequence(",\"time\":\"", StandardCharsets.US_ASCII);
         body.writeCharSequence(time, StandardCharsets.US_ASCII);
         body.writeCharSequence("\"}", StandardCharsets.US_ASCII);
-        return encoded(HttpResponses.withBody(HttpResponseStatus.CREATED, body, HttpHeaderValues.APPLICATION_JSON));
+        return EncodedResponses.bytesWritten(channel,
+                HttpResponses.withBody(HttpResponseStatus.CREATED, body, HttpHeaderValues.APPLICATION_JSON));
     }
 
     private PublishResult next() {
         offset++;
         return new PublishResult("bench.wrk", offset, 1_790_000_000_000L + offset, false);
-    }
-
-    private int encoded(FullHttpResponse response) {
-        channel.writeOutbound(response);
-        int bytes = 0;
-        for (ByteBuf out = channel.readOutbound(); out != null; out = channel.readOutbound()) {
-            bytes += out.readableBytes();
-            out.release();
-        }
-        return bytes;
     }
 }
