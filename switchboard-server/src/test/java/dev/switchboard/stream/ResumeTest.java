@@ -76,7 +76,8 @@ class ResumeTest {
         for (Resumer r : subscribers) {
             r.assertSawExactly(total);
             System.out.printf("%s: %d messages over %d connections%n", r.name, r.count(), r.connections);
-            assertThat(r.connections).as("%s reconnected after each drop", r.name).isEqualTo(r.cuts.size() + 1);
+            assertThat(r.connections).as("%s reconnected after each drop; its connections ended: %s", r.name, r.ends)
+                    .isEqualTo(r.cuts.size() + 1);
         }
     }
 
@@ -200,6 +201,8 @@ class ResumeTest {
         final List<Long> offsets = new CopyOnWriteArrayList<>();
         final List<String> payloads = new CopyOnWriteArrayList<>();
         final List<String> problems = new CopyOnWriteArrayList<>();
+        /** How each of its connections ended, as its client saw it, for the failure message. */
+        final List<String> ends = new CopyOnWriteArrayList<>();
         volatile int connections;
         /** The current connection's generation; events of older ones are ignored. */
         private volatile int generation;
@@ -225,6 +228,10 @@ class ResumeTest {
         }
 
         void tryResume() {
+            String ended = "after " + count() + " messages: " + endedHow();
+            if (ends.isEmpty() || !ends.getLast().equals(ended)) {
+                ends.add(ended);
+            }
             try {
                 if (server.get("/healthz").statusCode() != 200) {
                     return;
@@ -277,6 +284,8 @@ class ResumeTest {
 
         abstract boolean disconnected();
 
+        abstract String endedHow();
+
         abstract void drop();
     }
 
@@ -306,6 +315,12 @@ class ResumeTest {
         @Override
         boolean disconnected() {
             return client == null || client.isClosed();
+        }
+
+        @Override
+        String endedHow() {
+            WsClient c = client;
+            return c == null ? "never opened" : String.valueOf(c.closed.getNow(null));
         }
 
         @Override
@@ -341,6 +356,12 @@ class ResumeTest {
         }
 
         @Override
+        String endedHow() {
+            CurlSse c = curl;
+            return c == null ? "never opened" : "ended, failure " + c.failure();
+        }
+
+        @Override
         void drop() {
             CurlSse c = curl;
             if (c != null) {
@@ -367,6 +388,12 @@ class ResumeTest {
         boolean disconnected() {
             HttpClientSse s = sse;
             return s == null || s.ended();
+        }
+
+        @Override
+        String endedHow() {
+            HttpClientSse s = sse;
+            return s == null ? "never opened" : "ended, failure " + s.failure();
         }
 
         @Override
