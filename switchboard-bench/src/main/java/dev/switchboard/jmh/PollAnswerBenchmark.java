@@ -1,19 +1,10 @@
 package dev.switchboard.jmh;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.switchboard.broker.Message;
-import dev.switchboard.codec.Envelope;
-import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.codec.longpoll.PollEndpoint;
 import dev.switchboard.fanout.ReadResult;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseEncoder;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -32,9 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * A woken long poll's answer from its read to the bytes on the wire: built by {@link PollEndpoint#encode} and encoded
- * by Netty's HTTP/1.1 encoder, as on a connection ({@code builtAndEncoded}), against the answer built with Jackson's
- * generator as before ({@code jacksonGenerator}), kept here only as the baseline. One message, as each of
- * {@code bench longpoll}'s answers carries; run with {@code -prof gc} for the bytes allocated per answer.
+ * by Netty's HTTP/1.1 encoder, as on a connection. One message, as each of {@code bench longpoll}'s answers carries;
+ * run with {@code -prof gc} for the bytes allocated per answer (BENCHMARKS.md has it against the Jackson-built answer
+ * this replaced).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -68,28 +59,6 @@ public class PollAnswerBenchmark {
     @Benchmark
     public int builtAndEncoded() {
         return EncodedResponses.bytesWritten(channel, PollEndpoint.encode(channel.alloc(), next()));
-    }
-
-    @Benchmark
-    public int jacksonGenerator() throws IOException {
-        ReadResult r = next();
-        ByteBuf buf = channel.alloc().buffer();
-        try (JsonGenerator g = Envelope.JSON.createGenerator((OutputStream) new ByteBufOutputStream(buf))) {
-            g.writeStartObject();
-            g.writeStringField("topic", r.topic());
-            g.writeArrayFieldStart("messages");
-            for (Message m : r.messages()) {
-                g.writeStartObject();
-                Envelope.writeFields(g, m);
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-            g.writeNumberField("next", r.next());
-            g.writeBooleanField("gap", r.gap());
-            g.writeEndObject();
-        }
-        return EncodedResponses.bytesWritten(channel,
-                HttpResponses.ownHeaders(HttpResponseStatus.OK, buf, HttpHeaderValues.APPLICATION_JSON));
     }
 
     private ReadResult next() {

@@ -1,18 +1,16 @@
 package dev.switchboard.codec.http;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.codec.Envelope;
+import dev.switchboard.codec.JsonBytes;
 import dev.switchboard.groups.GroupService;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.Durations;
 import dev.switchboard.wire.ErrorCode;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +22,9 @@ import java.util.Map;
  * leases by; a member that reconnects, or acknowledges over another connection, stays the same member.
  */
 public final class GroupEndpoints {
+    private static final byte[] MESSAGES = JsonBytes.ascii("{\"messages\":[");
+    private static final byte[] DELIVERIES = JsonBytes.ascii(",\"deliveries\":");
+
     private final GroupService groups;
     private final Duration maxWait;
 
@@ -109,22 +110,16 @@ public final class GroupEndpoints {
     }
 
     private static ByteBuf messagesJson(Exchange ex, List<GroupService.Delivered> messages) {
-        ByteBuf buf = ex.ctx().alloc().buffer();
-        try (JsonGenerator g = Envelope.JSON.createGenerator((java.io.OutputStream) new ByteBufOutputStream(buf))) {
-            g.writeStartObject();
-            g.writeArrayFieldStart("messages");
-            for (GroupService.Delivered d : messages) {
-                g.writeStartObject();
-                Envelope.writeFields(g, d.message());
-                g.writeNumberField("deliveries", d.deliveries());
-                g.writeEndObject();
+        JsonBytes w = JsonBytes.scratch().raw(MESSAGES);
+        for (int i = 0; i < messages.size(); i++) {
+            GroupService.Delivered d = messages.get(i);
+            if (i > 0) {
+                w.raw((byte) ',');
             }
-            g.writeEndArray();
-            g.writeEndObject();
-        } catch (IOException e) {
-            buf.release();
-            throw new UncheckedIOException(e);
+            w.raw((byte) '{');
+            Envelope.writeFields(w, d.message());
+            w.raw(DELIVERIES).number(d.deliveries()).raw((byte) '}');
         }
-        return buf;
+        return w.raw((byte) ']').raw((byte) '}').copyTo(ex.ctx().alloc());
     }
 }

@@ -1,20 +1,19 @@
 package dev.switchboard.codec.websocket;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.auth.Grants;
 import dev.switchboard.codec.Envelope;
+import dev.switchboard.codec.JsonBytes;
 import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.groups.GroupService;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +26,10 @@ import java.util.function.BiConsumer;
  * connection's event loop; the groups' thread hands each delivery back to it.
  */
 final class GroupMemberships {
+    private static final byte[] OP_MESSAGE = JsonBytes.ascii("{\"op\":\"message\",");
+    private static final byte[] GROUP = JsonBytes.ascii(",\"group\":");
+    private static final byte[] DELIVERIES = JsonBytes.ascii(",\"deliveries\":");
+
     private final GroupService groups;
     private final Grants grants;
     private final ChannelHandlerContext ctx;
@@ -121,24 +124,15 @@ final class GroupMemberships {
             return; // the membership's close gives these back
         }
         for (GroupService.Delivered d : messages) {
-            ctx.write(new TextWebSocketFrame(ctx.alloc().buffer().writeBytes(frame(group, d))));
+            ctx.write(new TextWebSocketFrame(frame(ctx.alloc(), group, d)));
         }
         ctx.flush();
     }
 
-    private static byte[] frame(String group, GroupService.Delivered d) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(160 + d.message().payload().length * 4 / 3);
-        try (JsonGenerator g = Envelope.JSON.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField("op", "message");
-            Envelope.writeFields(g, d.message());
-            g.writeStringField("group", group);
-            g.writeNumberField("deliveries", d.deliveries());
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+    private static ByteBuf frame(ByteBufAllocator alloc, String group, GroupService.Delivered d) {
+        JsonBytes w = JsonBytes.scratch().raw(OP_MESSAGE);
+        Envelope.writeFields(w, d.message());
+        return w.raw(GROUP).string(group).raw(DELIVERIES).number(d.deliveries()).raw((byte) '}').copyTo(alloc);
     }
 
     private static ObjectNode fields(String id) {
