@@ -10,7 +10,7 @@ import java.util.Collection;
 /**
  * {@code Upgrade: h2c} on a clear-text HTTP/1.1 connection (RFC 7540 3.2): Netty's upgrade to HTTP/2, and the
  * connection's HTTP/1.1 request handlers taken out, since its requests now arrive on stream channels (the upgrading
- * request itself as stream 1).
+ * request itself as stream 1), whose answer waits for the client's connection preface ({@link H2cPrefaceWait}).
  */
 final class H2cUpgrade implements HttpServerUpgradeHandler.UpgradeCodec {
     private final ConnectionPipeline pipeline;
@@ -38,6 +38,7 @@ final class H2cUpgrade implements HttpServerUpgradeHandler.UpgradeCodec {
     public void upgradeTo(ChannelHandlerContext ctx, FullHttpRequest upgradeRequest) {
         ConnectionPipeline.removeRequestHandlers(ctx.pipeline());
         upgrade.upgradeTo(ctx, upgradeRequest);
+        ctx.pipeline().addAfter(ctx.name(), "h2c-preface", new H2cPrefaceWait()); // before the HTTP/2 codec
         pipeline.becameHttp2(ctx.pipeline(), streams);
     }
 }

@@ -37,6 +37,7 @@ final class H2cUpgradeGate extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof HttpRequest r)) {
             ctx.fireChannelRead(msg);
+            leaveAfterUpgrade(ctx); // an upgrade happens on its request's last content
             return;
         }
         if (!r.headers().contains(HttpHeaderNames.UPGRADE)) {
@@ -66,8 +67,14 @@ final class H2cUpgradeGate extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireChannelRead(msg);
-        // Once an upgrade took the connection (h2c, or WebSocket, whose handshake removes the upgrade handler) there
-        // is nothing left to guard.
+        leaveAfterUpgrade(ctx);
+    }
+
+    /**
+     * Once an upgrade took the connection (h2c, or WebSocket, whose handshake removes the upgrade handler) there is
+     * nothing left to guard.
+     */
+    private void leaveAfterUpgrade(ChannelHandlerContext ctx) {
         if (!ctx.isRemoved() && ctx.pipeline().get(HttpServerUpgradeHandler.class) == null) {
             ctx.pipeline().remove(this);
         }

@@ -7,7 +7,6 @@ import dev.switchboard.sidecar.UpstreamApp;
 import dev.switchboard.testing.Curl;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
-import java.net.ProtocolException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -67,21 +65,21 @@ class H2cLargeAnswerTest {
     /**
      * Sixteen clients, four at a time, each first asking for a proxied answer of 300 kB (far past the write buffer's
      * high-water mark) and then {@code /metrics}. Every answer arrives whole. With h2c every connection's bytes are a
-     * 101 followed by well-formed frames whose stream 1 carries the whole answer; the JDK client at times loses its
-     * place in those bytes after the upgrade ({@code ProtocolException: Frame type(…) length(…)}, BENCHMARKS.md,
-     * "Sidecar proxy: per-request cost"), which is allowed only where the recording shows our bytes right.
+     * 101 followed by well-formed frames whose stream 1 carries the whole answer. The JDK client lost its place in
+     * those bytes after the upgrade now and then ({@code ProtocolException: Frame type(…) length(…)}, BENCHMARKS.md,
+     * "Sidecar proxy: per-request cost") while they were right: it drops what comes past 16 KiB in the read that
+     * brings the 101, and the answer now waits for its preface ({@code H2cPrefaceWait}), so none may fail.
      */
     @ParameterizedTest
     @EnumSource(value = HttpClient.Version.class)
     void aLargeProxiedAnswerReachesEveryConcurrentClientWhole(HttpClient.Version version) throws Exception {
         try (RecordingProxy proxy = RecordingProxy.to(sidecar.port());
              ExecutorService pool = Executors.newFixedThreadPool(4)) {
-            List<Future<Integer>> clients = new ArrayList<>();
+            List<Future<Void>> clients = new ArrayList<>();
             for (int c = 0; c < 16; c++) {
                 int n = c;
                 clients.add(pool.submit(() -> {
-                    HttpClient client = HttpClient.newBuilder().version(version).build();
-                    try {
+                    try (HttpClient client = HttpClient.newBuilder().version(version).build()) {
                         HttpResponse<byte[]> big = client.sendAsync(get(proxy, "/generate?n=" + GENERATED + "&id=h2c"
                                 + version + n), HttpResponse.BodyHandlers.ofByteArray()).get(30, TimeUnit.SECONDS);
                         assertThat(big.statusCode()).isEqualTo(200);
@@ -91,23 +89,13 @@ class H2cLargeAnswerTest {
                                 HttpResponse.BodyHandlers.ofString()).get(30, TimeUnit.SECONDS);
                         assertThat(metrics.statusCode()).isEqualTo(200);
                         assertThat(metrics.body()).contains("# TYPE");
-                        return 0;
-                    } catch (ExecutionException e) {
-                        if (version == HttpClient.Version.HTTP_2 && e.getCause() instanceof ProtocolException p
-                                && p.getMessage().contains("Frame type")) {
-                            return 1; // the JDK's own desync: our bytes are checked below
-                        }
-                        throw e;
-                    } finally {
-                        client.close();
+                        return null;
                     }
                 }));
             }
-            int desyncs = 0;
-            for (Future<Integer> c : clients) {
-                desyncs += c.get(120, TimeUnit.SECONDS);
+            for (Future<Void> c : clients) {
+                c.get(120, TimeUnit.SECONDS);
             }
-            assertThat(desyncs).as("JDK client desyncs (bytes checked)").isLessThan(clients.size());
             if (version == HttpClient.Version.HTTP_2) {
                 List<byte[]> recorded = proxy.fromServer();
                 assertThat(recorded).hasSize(clients.size());
