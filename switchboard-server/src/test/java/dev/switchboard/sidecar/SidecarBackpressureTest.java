@@ -60,8 +60,9 @@ class SidecarBackpressureTest {
      * HTTP/1.1: the JDK client's default, HTTP/2, offers h2c on each new clear-text connection, and once, with the
      * machine at load ~20, the upgrade of the first /metrics request hung for the test's 120 s; the next request on
      * that client then read text of a /metrics body as HTTP/2 frame headers ("Frame type(110) length(6516597)":
-     * "coun", "t"), as if the client had lost its place in the connection's bytes. What this class tests is HTTP/1.1
-     * backpressure, not the upgrade; a timeout per request makes any hang a clear error of its own.
+     * "coun", "t"): the client drops bytes that share the 101's read past 16 KiB (the server now holds that answer
+     * for the client's preface, H2cPrefaceWait). What this class tests is HTTP/1.1 backpressure, not the upgrade; a
+     * timeout per request makes any hang a clear error of its own.
      */
     private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private static final Duration ANSWER_WITHIN = Duration.ofSeconds(30);
