@@ -1,6 +1,7 @@
 package dev.switchboard.fanout;
 
 import dev.switchboard.broker.Handoff;
+import dev.switchboard.broker.LoopCommits;
 import dev.switchboard.xray.StageTimer;
 import io.netty.channel.SingleThreadEventLoop;
 import io.netty.util.concurrent.EventExecutor;
@@ -17,7 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * subscribers, so a burst of messages reaches each socket as one flush, its bytes built once for all of them
  * ({@link SharedRuns}). The drain runs at the end of the loop's iteration, after its other tasks: the commits whose
  * hand-offs land in one iteration reach each subscriber as one write, as Redis writes its clients' buffers once per
- * iteration (BENCHMARKS.md, "Fan-out: one drain per loop iteration").
+ * iteration (BENCHMARKS.md, "Fan-out: one drain per loop iteration"). If the loop then still has publishes of its own
+ * queued at the engine, the drain waits for the commit that answers them ({@link LoopCommits}), so that commit's
+ * messages share the write too.
  */
 public final class Fanout {
     private final ConcurrentHashMap<EventExecutor, LoopSubscribers> loops = new ConcurrentHashMap<>();
@@ -68,8 +71,17 @@ public final class Fanout {
     private static final class LoopSubscribers {
         private final EventExecutor loop;
         private final StageTimer stages;
-        /** Schedules {@link #drainAll} after this iteration's tasks; made once, it is handed over per signal. */
+        /** Schedules {@link #drainOrHold} after this iteration's tasks; made once, it is handed over per signal. */
         private final Runnable drainAtEnd;
+        /**
+         * Schedules {@link #drainAll} after this iteration's tasks, held until the loop's queued publishes are
+         * answered: after its tasks, the loop has woken the writer for the publishes it read meanwhile, so the next
+         * commit is written while these subscribers are written to, not after (pinned to one core with 1,000
+         * subscribers, a drain run in the answers' task halved the publishes per second).
+         */
+        private final Runnable drainLater;
+        /** The loop's queued writes; looked up on the loop, at its first drain. */
+        private LoopCommits commits;
         // Only touched on the loop.
         private final ArrayList<Subscription> subscribers = new ArrayList<>();
         private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -83,8 +95,12 @@ public final class Fanout {
         LoopSubscribers(EventExecutor loop, StageTimer stages) {
             this.loop = loop;
             this.stages = stages;
+            Runnable drainOrHold = this::drainOrHold;
             Runnable drain = this::drainAll;
             this.drainAtEnd = loop instanceof SingleThreadEventLoop l
+                    ? () -> l.executeAfterEventLoopIteration(drainOrHold)
+                    : drainOrHold;
+            this.drainLater = loop instanceof SingleThreadEventLoop l
                     ? () -> l.executeAfterEventLoopIteration(drain)
                     : drain;
         }
@@ -95,6 +111,16 @@ public final class Fanout {
                     signalledAt = System.nanoTime();
                 }
                 Handoff.execute(loop, drainAtEnd);
+            }
+        }
+
+        /** Drains now, or with the answers to this loop's queued publishes; signals meanwhile add nothing. */
+        private void drainOrHold() {
+            if (commits == null) {
+                commits = LoopCommits.of(loop);
+            }
+            if (!commits.holdUntilCommitted(drainLater)) {
+                drainAll();
             }
         }
 

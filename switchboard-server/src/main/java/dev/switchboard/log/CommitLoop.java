@@ -2,6 +2,7 @@ package dev.switchboard.log;
 
 import dev.switchboard.broker.BatchResult;
 import dev.switchboard.broker.Handoff;
+import dev.switchboard.broker.LoopCommits;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.PublishResult;
 import dev.switchboard.broker.Retention;
@@ -59,6 +60,8 @@ final class CommitLoop implements Runnable {
     static final class Pending implements Command {
         final Transaction tx;
         private boolean answered;
+        /** The event loop that queued it, told once it is answered; null off a loop. */
+        private LoopCommits from;
 
         Pending(Transaction tx) {
             this.tx = tx;
@@ -79,6 +82,8 @@ final class CommitLoop implements Runnable {
     private final AtomicInteger queued = new AtomicInteger();
     private final int capacity;
     private final Map<SingleThreadEventLoop, LoopWake> loopWakes = new ConcurrentHashMap<>();
+    /** Scratch for {@link #answered}; the writer's alone. */
+    private final List<LoopCommits> answeredLoops = new ArrayList<>();
     private volatile Thread thread;
     /** The writer is parked, or about to park: whoever queues work must wake it. */
     private volatile boolean sleeping;
@@ -122,41 +127,55 @@ final class CommitLoop implements Runnable {
             queued.decrementAndGet();
             return false;
         }
+        SingleThreadEventLoop loop = EventLoops.current();
+        LoopWake w = null;
+        if (loop != null) {
+            w = loopWakes.get(loop); // first: computeIfAbsent's function (it captures this) is garbage per call
+            if (w == null) {
+                w = loopWakes.computeIfAbsent(loop, LoopWake::new);
+            }
+            if (c instanceof Pending p) {
+                p.from = w.commits;
+                w.commits.queued(); // before the writer can take it, which counts it off
+            }
+        }
         queue.add(c);
         // The writer may have stopped and drained the queue for the last time just before this landed: take it back
         // and let the caller refuse it. If it is no longer there, the writer took it and answers it.
         if (!running && queue.remove(c)) {
             queued.decrementAndGet();
+            if (c instanceof Pending p && p.from != null) {
+                p.from.withdrawn();
+            }
             return false;
         }
-        wake();
+        wake(w);
         return true;
     }
 
     /** A busy writer polls the queue again before it sleeps; a sleeping one is woken, from a loop once per iteration. */
-    private void wake() {
+    private void wake(LoopWake w) {
         if (!sleeping) {
             return;
         }
-        SingleThreadEventLoop loop = EventLoops.current();
-        if (loop == null) {
+        if (w == null) {
             LockSupport.unpark(thread);
         } else {
-            LoopWake w = loopWakes.get(loop); // first: computeIfAbsent's function (it captures this) is garbage per call
-            if (w == null) {
-                w = loopWakes.computeIfAbsent(loop, LoopWake::new);
-            }
             w.request();
         }
     }
 
-    /** One event loop's deferred wake-up of the writer. Fields are that loop's alone. */
+    /** One event loop's deferred wake-up of the writer, and its count of writes queued here. */
     private final class LoopWake implements Runnable {
         private final SingleThreadEventLoop loop;
+        /** Made on the loop's thread (the first offer from it), whose own it is. */
+        private final LoopCommits commits;
+        // The loop's alone.
         private boolean requested;
 
         LoopWake(SingleThreadEventLoop loop) {
             this.loop = loop;
+            this.commits = LoopCommits.of(loop);
         }
 
         void request() {
@@ -253,7 +272,13 @@ final class CommitLoop implements Runnable {
                         drainTo(commands, MAX_BATCH);
                     }
                     // Answers and wake-ups reach each event loop as one task per commit, not one per publish.
-                    Handoff.batch(() -> process(commands));
+                    Handoff.batch(() -> {
+                        try {
+                            process(commands);
+                        } finally {
+                            answered(commands);
+                        }
+                    });
                     commands.clear();
                 }
                 tick();
@@ -273,6 +298,25 @@ final class CommitLoop implements Runnable {
                 case Admin<?> a -> a.done().completeExceptionally(closing);
             }
         }
+        Handoff.batch(() -> answered(commands)); // a batch: a stopped loop's hand-off is dropped, not thrown
+    }
+
+    /** Tells the loops that queued these commands they are answered, once per loop (fan-out drains wait on it). */
+    private void answered(List<Command> commands) {
+        List<LoopCommits> loops = answeredLoops;
+        for (Command c : commands) {
+            if (c instanceof Pending p && p.from != null) {
+                LoopCommits from = p.from;
+                p.from = null; // counted once, even if a failed batch's commands are refused again at the end
+                if (from.answered()) {
+                    loops.add(from);
+                }
+            }
+        }
+        for (LoopCommits l : loops) {
+            l.committed();
+        }
+        loops.clear();
     }
 
     private void process(List<Command> commands) {

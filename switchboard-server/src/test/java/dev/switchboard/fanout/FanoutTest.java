@@ -3,6 +3,7 @@ package dev.switchboard.fanout;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.broker.Handoff;
+import dev.switchboard.broker.LoopCommits;
 import dev.switchboard.broker.Message;
 import dev.switchboard.broker.MessageHeaders;
 import dev.switchboard.config.Limits;
@@ -27,8 +28,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * When a loop's push subscribers are woken: once per loop iteration, after its tasks. The test plays the engine on a
- * topic the broker itself never writes, handing each commit to the loop as the writer does ({@link Handoff#batch}).
+ * When a loop's push subscribers are woken: once per loop iteration, after its tasks, or with the answers to the
+ * loop's own queued publishes. The test plays the engine on a topic the broker itself never writes, handing each
+ * commit to the loop as the writer does ({@link Handoff#batch}, {@link LoopCommits}).
  */
 @Timeout(60)
 class FanoutTest {
@@ -61,12 +63,29 @@ class FanoutTest {
 
     /** A commit of one message as the engine tells it: the message, then the commit, handed over as one task. */
     private Runnable commit(long offset, String payload) {
-        Message m = new Message("played", offset, 0, "text/plain", payload.getBytes(StandardCharsets.UTF_8),
-                MessageHeaders.NONE);
+        return commit(offset, payload, null);
+    }
+
+    /** The same, answering one write that {@code from}'s loop queued at the engine. */
+    private Runnable commit(long offset, String payload, LoopCommits from) {
+        Message m = payload == null ? null : new Message("played", offset, 0, "text/plain",
+                payload.getBytes(StandardCharsets.UTF_8), MessageHeaders.NONE);
         return () -> Handoff.batch(() -> {
-            feed.appended(m);
-            feed.committed();
+            if (m != null) {
+                feed.appended(m);
+                feed.committed();
+            }
+            if (from != null) {
+                from.answered();
+                from.committed();
+            }
         });
+    }
+
+    /** Runs two rounds of the loop's tasks: whatever the first round put at the end of its iteration has run. */
+    private void iterate() throws Exception {
+        loop.submit(() -> {}).sync();
+        loop.submit(() -> {}).sync();
     }
 
     @Test
@@ -99,6 +118,50 @@ class FanoutTest {
         Awaitility.await().until(() -> loop.submit(subscription::next).get() == 3);
 
         assertThat(sink.writes).containsExactly("[a]", "[b]");
+    }
+
+    @Test
+    void aDrainWaitsForTheCommitOfItsLoopsQueuedPublishesAndWritesBothCommitsAtOnce() throws Exception {
+        RecordingSink sink = new RecordingSink(loop);
+        Subscription subscription = new Subscription(feed, 1, sink);
+        loop.submit(subscription::start).sync();
+        LoopCommits commits = loop.submit(() -> LoopCommits.of(loop)).get();
+        loop.submit(() -> {
+            commits.queued(); // two publishes of the loop's own, queued at the engine
+            commits.queued();
+        }).sync();
+
+        // The first commit answers one of them: the other is still queued, so the drain waits for its commit.
+        commit(1, "a", commits).run();
+        iterate();
+        assertThat(sink.writes).isEmpty();
+        commit(2, "b", commits).run();
+        Awaitility.await().until(() -> loop.submit(subscription::next).get() == 3);
+        assertThat(sink.writes).containsExactly("[a][b]");
+
+        // Nothing of the loop's queued any more: the next commit drains at the end of its iteration.
+        commit(3, "c").run();
+        Awaitility.await().until(() -> loop.submit(subscription::next).get() == 4);
+        assertThat(sink.writes).containsExactly("[a][b]", "[c]");
+    }
+
+    @Test
+    void aHeldDrainRunsWithTheAnswerEvenWhenThatCommitHasNoMessageForTheTopic() throws Exception {
+        RecordingSink sink = new RecordingSink(loop);
+        Subscription subscription = new Subscription(feed, 1, sink);
+        loop.submit(subscription::start).sync();
+        LoopCommits commits = loop.submit(() -> LoopCommits.of(loop)).get();
+        loop.submit(() -> {
+            commits.queued();
+            commits.queued();
+        }).sync();
+
+        commit(1, "a", commits).run();
+        iterate();
+        assertThat(sink.writes).isEmpty();
+        commit(0, null, commits).run(); // the other publish, to another topic (or refused): the wait ends here
+        Awaitility.await().until(() -> loop.submit(subscription::next).get() == 2);
+        assertThat(sink.writes).containsExactly("[a]");
     }
 
     /** A sink always writable, whose flushes are recorded as the bytes written since the one before. */
