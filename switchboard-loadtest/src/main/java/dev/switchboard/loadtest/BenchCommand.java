@@ -2,19 +2,19 @@ package dev.switchboard.loadtest;
 
 import dev.switchboard.loadtest.FanoutConfig.Target;
 import dev.switchboard.loadtest.FanoutConfig.Transport;
+import dev.switchboard.loadtest.BenchOptions.IoConverter;
+import dev.switchboard.loadtest.BenchOptions.ServerPid;
+import dev.switchboard.loadtest.BenchOptions.TargetConverter;
+import dev.switchboard.loadtest.BenchOptions.Timing;
+import dev.switchboard.loadtest.BenchOptions.TransportConverter;
+import dev.switchboard.loadtest.BenchOptions.WorkloadOptions;
 import dev.switchboard.cli.ClientOptions;
 import dev.switchboard.cli.DurationConverter;
-import dev.switchboard.cli.LowerEnum;
 import io.netty.util.ResourceLeakDetector;
-import java.io.IOException;
-import java.io.PrintWriter;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,29 +29,12 @@ import picocli.CommandLine.Option;
             BenchCommand.Idle.class, BenchCommand.LongPoll.class, BenchCommand.Stalled.class,
             BenchCommand.Client.class, BenchCommand.Request.class, BenchReportCommand.class})
 public final class BenchCommand implements Runnable {
-    /** Event-loop threads of durable, idle, longpoll and stalled: a few, so the client is not the bottleneck. */
-    private static final int DEFAULT_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing benchmark: fanout, jobs, durable, idle, longpoll, stalled, client or report");
-    }
-
-    /**
-     * {@code --server}, or the peer's standard address when a peer is targeted and no server was given; for
-     * Switchboard with {@code --token}, the token rides along as the URL's query (see {@link ServerEndpoint}).
-     */
-    private static URI server(CommandLine.Model.CommandSpec spec, ClientOptions client, Target target) {
-        if (target != Target.SWITCHBOARD) {
-            return spec.commandLine().getParseResult().hasMatchedOption("--server") ? client.server
-                    : target.defaultServer();
-        }
-        String token = client.token();
-        return token == null ? client.server
-                : URI.create(client.server + "?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8));
     }
 
     @Command(name = "fanout",
@@ -144,7 +127,7 @@ public final class BenchCommand implements Runnable {
             }
             FanoutConfig config;
             try {
-                config = new FanoutConfig(target, server(spec, client, target),
+                config = new FanoutConfig(target, BenchOptions.server(spec, client, target),
                         pattern ? Transport.SSE_PATTERN : transport, subscribers, size, rate,
                         timing.warmup, timing.duration, drain,
                         topic == null ? FanoutConfig.freshTopic() : topic, publishers, inflight, io, threads,
@@ -304,9 +287,9 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return workload.run(client, () -> new DurableBenchmark.Config(target, server(spec, client, target),
-                    publishers, size, timing.warmup, timing.duration, workload.io, workload.threads,
-                    FanoutConfig.freshTopic()),
+            return workload.run(client, () -> new DurableBenchmark.Config(target,
+                    BenchOptions.server(spec, client, target), publishers, size, timing.warmup, timing.duration,
+                    workload.io, workload.threads, FanoutConfig.freshTopic()),
                     (config, err) -> new DurableBenchmark(config, err).run());
         }
     }
@@ -347,8 +330,9 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return workload.run(client, () -> new IdleBenchmark.Config(target, server(spec, client, target),
-                    connections, hold, serverPid.pid, workload.io, workload.threads, FanoutConfig.freshTopic()),
+            return workload.run(client, () -> new IdleBenchmark.Config(target,
+                    BenchOptions.server(spec, client, target), connections, hold, serverPid.pid, workload.io,
+                    workload.threads, FanoutConfig.freshTopic()),
                     (config, err) -> new IdleBenchmark(config, err).run());
         }
     }
@@ -497,56 +481,6 @@ public final class BenchCommand implements Runnable {
         }
     }
 
-    /** The server whose memory idle and stalled read. */
-    static final class ServerPid {
-        @Option(names = "--server-pid", defaultValue = "-1",
-                description = "The server's process id, to read its memory from /proc/PID/status. Default: none (rss fields -1)")
-        long pid;
-    }
-
-    /** The measured time and the warmup before it, of runs that publish. */
-    static final class Timing {
-        @Option(names = "--duration", defaultValue = "10s", converter = DurationConverter.class,
-                description = "Measured time, after the warmup. Default: ${DEFAULT-VALUE}")
-        Duration duration;
-
-        @Option(names = "--warmup", defaultValue = "2s", converter = DurationConverter.class,
-                description = "Time published but left out of the figures. Default: ${DEFAULT-VALUE}")
-        Duration warmup;
-    }
-
-    /** What durable, idle, longpoll and stalled share: the event loops, the report's form, and building, running, printing. */
-    static final class WorkloadOptions {
-        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
-        CommandLine.Model.CommandSpec command;
-
-        @Option(names = "--io", defaultValue = "auto", converter = IoConverter.class,
-                description = "Event-loop engine: auto, epoll or nio. Default: ${DEFAULT-VALUE}")
-        ClientIo.Mode io;
-
-        @Option(names = "--threads", description = "Event-loop threads for the client's connections. Default: up to 4")
-        int threads = DEFAULT_THREADS;
-
-        @Option(names = "--json", description = "Print the report as one JSON object.")
-        boolean json;
-
-        interface Run<C> {
-            BenchReport run(C config, PrintWriter err) throws IOException, InterruptedException;
-        }
-
-        /** Builds the settings (a bad value is a usage error, exit 2), runs and prints; exit 1 if the run saw errors. */
-        <C> int run(ClientOptions client, Supplier<C> config, Run<C> benchmark) throws IOException, InterruptedException {
-            C settings;
-            try {
-                settings = config.get();
-            } catch (IllegalArgumentException e) {
-                throw client.usage(e.getMessage());
-            }
-            return BenchReport.print(benchmark.run(settings, command.commandLine().getErr()), json,
-                    command.commandLine().getOut());
-        }
-    }
-
     @Command(name = "client",
             mixinStandardHelpOptions = true,
             description = {
@@ -587,24 +521,6 @@ public final class BenchCommand implements Runnable {
             }
             return BenchReport.print(new ClientBenchmark(config, spec.commandLine().getErr()).run(), json,
                     spec.commandLine().getOut());
-        }
-    }
-
-    static final class TransportConverter extends LowerEnum<Transport> {
-        TransportConverter() {
-            super(Transport.class);
-        }
-    }
-
-    static final class TargetConverter extends LowerEnum<Target> {
-        TargetConverter() {
-            super(Target.class);
-        }
-    }
-
-    static final class IoConverter extends LowerEnum<ClientIo.Mode> {
-        IoConverter() {
-            super(ClientIo.Mode.class);
         }
     }
 }

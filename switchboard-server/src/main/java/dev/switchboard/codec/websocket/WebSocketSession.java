@@ -17,7 +17,6 @@ import dev.switchboard.fanout.SharedEncoding;
 import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.Subscription;
-import dev.switchboard.fanout.TopicFeed;
 import dev.switchboard.groups.GroupService;
 import dev.switchboard.presence.Presence;
 import dev.switchboard.wire.ApiException;
@@ -48,11 +47,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -65,6 +61,9 @@ import java.util.concurrent.TimeUnit;
  * <p>The caller's token was verified once, at the upgrade; each op is checked against its {@link Grants} (a pattern
  * match, no signature), and when the token expires the connection is closed with code 4001 {@code token_expired}:
  * the client gets a new token and resumes from its offsets.
+ *
+ * <p>Its subscriptions are kept by {@link TopicSubscriptions}, {@link PatternSubscriptions} and
+ * {@link GroupMemberships}; the session reads the ops and is the push end of them all.
  */
 final class WebSocketSession extends ChannelInboundHandlerAdapter implements DeliverySink, OrderedOps {
     static final int SLOW_CONSUMER = 4008;
@@ -79,13 +78,12 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final PublishLimiter.Budget publishBudget;
     private final Presence presence;
     private final GroupService groups;
+    /** Its subscriptions to single topics. */
+    private TopicSubscriptions topics;
     /** The consumer groups this connection is a member of (subscribe ops with a group). */
     private GroupMemberships memberships;
     /** Its subscriptions by topic pattern ({@code chat.*}), each following many topics. */
     private PatternSubscriptions patterns;
-    /** This connection's presence on each topic it is subscribed to (client topics only). */
-    private final Map<String, Presence.Member> presentOn = new HashMap<>();
-    private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
     private ChannelHandlerContext ctx;
     private ConnectionStats stats;
     private BurstWriter burst;
@@ -128,24 +126,24 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             @Override
             public List<ConnectionStats.SubscriptionView> subscriptions() {
                 List<ConnectionStats.SubscriptionView> views = new ArrayList<>();
-                subscriptions.forEach((topic, s) -> views.add(view(topic, s)));
+                topics.forEachTopic((topic, s) -> views.add(view(topic, s)));
                 patterns.forEachTopic((topic, s) -> views.add(view(topic, s)));
                 return views;
             }
 
             @Override
             public void addLag(long[] sumAndMax) {
-                for (Subscription s : subscriptions.values()) {
-                    ConnectionStats.SubscriptionView.addLag(sumAndMax, lag(s));
-                }
+                topics.addLag(sumAndMax);
                 if (patterns.patternCount() > 0) {
                     patterns.forEachTopic((topic, s) -> ConnectionStats.SubscriptionView.addLag(sumAndMax, lag(s)));
                 }
             }
         });
+        topics = new TopicSubscriptions(delivery, grants, presence, limits.maxSubscriptionsPerConnection(), ctx, this,
+                this, () -> memberships.size() + patterns.topicCount());
         memberships = new GroupMemberships(groups, grants, ctx);
         patterns = new PatternSubscriptions(delivery, grants, limits.maxSubscriptionsPerConnection(), ctx, this,
-                this, () -> subscriptions.size() + memberships.size());
+                this, () -> topics.size() + memberships.size());
         slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
         long every = pingInterval.toNanos();
         pingTimer = ctx.executor().scheduleAtFixedRate(this::ping, every, every, TimeUnit.NANOSECONDS);
@@ -156,11 +154,11 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         }
     }
 
-    void subscribeOnConnect(List<String> topics, StartPosition from) {
-        for (String topic : topics) {
+    void subscribeOnConnect(List<String> names, StartPosition from) {
+        for (String topic : names) {
             inOrder(() -> {
                 try {
-                    subscribe(topic, from, null);
+                    topics.subscribe(topic, from, null);
                 } catch (ApiException e) {
                     sendError(null, e.code().wire(), e.getMessage());
                 }
@@ -270,7 +268,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                     } else if (TopicNames.isPattern(OpFields.text(op, "topic"))) {
                         patterns.subscribe(OpFields.text(op, "topic"), op.get("from"), id);
                     } else {
-                        subscribe(OpFields.text(op, "topic"), OpFields.from(op.get("from")), id);
+                        topics.subscribe(OpFields.text(op, "topic"), OpFields.from(op.get("from")), id);
                     }
                 }
                 case "unsubscribe" -> {
@@ -280,7 +278,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                     } else if (TopicNames.isPattern(OpFields.text(op, "topic"))) {
                         patterns.unsubscribe(OpFields.text(op, "topic"), id);
                     } else {
-                        unsubscribe(OpFields.text(op, "topic"), id);
+                        topics.unsubscribe(OpFields.text(op, "topic"), id);
                     }
                 }
                 case "ack" -> memberships.ack(OpFields.text(op, "topic"), OpFields.text(op, "group"),
@@ -292,35 +290,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         } catch (ApiException e) {
             sendError(id, e.code().wire(), e.getMessage());
         }
-    }
-
-    private void subscribe(String name, StartPosition from, String id) {
-        TopicNames.validate(name);
-        grants.requireSubscribe(name);
-        Subscription existing = subscriptions.get(name);
-        if (existing == null && subscriptionCount() >= limits.maxSubscriptionsPerConnection()) {
-            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
-                    + " subscriptions per connection");
-        }
-        CompletableFuture<TopicFeed> attaching = delivery.attachAsync(name);
-        if (attaching.isDone() && !attaching.isCompletedExceptionally()) {
-            subscribed(name, attaching.join(), from, id); // the embedded engine, or a feed open already
-            return;
-        }
-        holdOps();
-        attaching.whenComplete((topic, error) -> Handoff.execute(ctx.executor(), () -> {
-            if (closed) {
-                if (topic != null) {
-                    delivery.release(topic);
-                }
-            } else if (error == null) {
-                subscribed(name, topic, from, id);
-            } else {
-                ApiException refusal = Replies.refusal(error, "cannot open topic '" + name + "'");
-                sendError(id, refusal.code().wire(), refusal.getMessage());
-            }
-            releaseOps();
-        }));
     }
 
     /**
@@ -352,22 +321,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         }
     }
 
-    private void subscribed(String name, TopicFeed topic, StartPosition from, String id) {
-        Subscription existing = subscriptions.get(name);
-        if (existing != null) {
-            end(existing);
-        }
-        Subscription s = delivery.subscribe(topic, from, this);
-        subscriptions.put(name, s);
-        if (existing == null) {
-            presentOn.put(name, presence.join(name, grants.subject(), transport()));
-        }
-        ObjectNode reply = Replies.reply("subscribed", id).put("topic", name).put("next", s.next());
-        ctx.write(new TextWebSocketFrame(reply.toString()));
-        s.start();
-        ctx.flush();
-    }
-
     private void subscribeGroup(JsonNode op, String id) {
         if (subscriptionCount() >= limits.maxSubscriptionsPerConnection()) {
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
@@ -379,7 +332,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     /** Cursors and memberships of this connection: each topic a pattern follows counts as one. */
     private int subscriptionCount() {
-        return subscriptions.size() + memberships.size() + patterns.topicCount();
+        return topics.size() + memberships.size() + patterns.topicCount();
     }
 
     private static ConnectionStats.SubscriptionView view(String topic, Subscription s) {
@@ -395,17 +348,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         ObjectNode reply = HttpResponses.MAPPER.createObjectNode().put("op", op);
         reply.setAll(fields);
         ctx.writeAndFlush(new TextWebSocketFrame(reply.toString()));
-    }
-
-    private void unsubscribe(String name, String id) {
-        TopicNames.validate(name);
-        Subscription s = subscriptions.remove(name);
-        if (s == null) {
-            throw new ApiException(ErrorCode.NOT_SUBSCRIBED, "not subscribed to '" + name + "'");
-        }
-        end(s);
-        presence.leave(presentOn.remove(name));
-        ctx.writeAndFlush(new TextWebSocketFrame(Replies.reply("unsubscribed", id).put("topic", name).toString()));
     }
 
     private void publish(JsonNode op, String id, long stageStart) {
@@ -507,11 +449,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
 
     @Override
     public void topicDeleted(String topic) {
-        Subscription s = subscriptions.remove(topic);
-        if (s != null) {
-            delivery.release(s.topic());
-        }
-        presence.leave(presentOn.remove(topic));
+        topics.deleted(topic);
         burst().writePending();
         ctx.write(new TextWebSocketFrame(Replies.reply("error", null).put("code", "topic_deleted").put("topic", topic)
                 .put("message", "topic '" + topic + "' was deleted; the subscription has ended").toString()));
@@ -528,9 +466,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         slowGuard.writabilityChanged();
         if (ctx.channel().isWritable()) {
-            for (Subscription s : subscriptions.values().toArray(new Subscription[0])) {
-                s.drain();
-            }
+            topics.drain();
             patterns.forEachTopic((topic, s) -> s.drain());
         }
         super.channelWritabilityChanged(ctx);
@@ -539,7 +475,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private void closeSlow() {
         stats.closedAsSlow();
         StringBuilder reason = new StringBuilder("slow consumer; resume from");
-        subscriptions.forEach((topic, s) -> appendResumePoint(reason, topic, s));
+        topics.forEachTopic((topic, s) -> appendResumePoint(reason, topic, s));
         patterns.forEachTopic((topic, s) -> appendResumePoint(reason, topic, s));
         closeWith(SLOW_CONSUMER, reason.toString());
     }
@@ -584,10 +520,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                 expiryTimer.cancel(false);
             }
             slowGuard.cancel();
-            subscriptions.values().forEach(this::end);
-            subscriptions.clear();
-            presentOn.values().forEach(presence::leave);
-            presentOn.clear();
+            topics.close();
             memberships.close();
             patterns.close();
         }
@@ -597,11 +530,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         ctx.close();
-    }
-
-    private void end(Subscription s) {
-        s.close();
-        delivery.release(s.topic());
     }
 
     private void sendError(String id, String code, String message) {

@@ -1,0 +1,169 @@
+package dev.switchboard.codec.websocket;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchboard.auth.Grants;
+import dev.switchboard.broker.Handoff;
+import dev.switchboard.fanout.Delivery;
+import dev.switchboard.fanout.DeliverySink;
+import dev.switchboard.fanout.StartPosition;
+import dev.switchboard.fanout.Subscription;
+import dev.switchboard.fanout.TopicFeed;
+import dev.switchboard.presence.Presence;
+import dev.switchboard.wire.ApiException;
+import dev.switchboard.wire.ErrorCode;
+import dev.switchboard.wire.TopicNames;
+import dev.switchboard.xray.ConnectionStats;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import java.util.function.IntSupplier;
+
+/**
+ * A WebSocket connection's subscriptions to single topics ({@code subscribe} with a topic name): a cursor on each,
+ * pushed through the connection, and the connection's presence on each. Beside them are its
+ * {@link PatternSubscriptions} and {@link GroupMemberships}.
+ *
+ * <p>Threads: the connection's event loop; a feed that opens off it is handed back.
+ */
+final class TopicSubscriptions {
+    private final Delivery delivery;
+    private final Grants grants;
+    private final Presence presence;
+    private final int maxSubscriptions;
+    private final ChannelHandlerContext ctx;
+    /** The connection's own push end: each cursor delivers through it. */
+    private final DeliverySink connection;
+    private final OrderedOps ops;
+    /** The connection's subscriptions that are not single topics (pattern topics, group memberships). */
+    private final IntSupplier otherSubscriptions;
+    private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
+    /** This connection's presence on each topic it is subscribed to (client topics only). */
+    private final Map<String, Presence.Member> presentOn = new HashMap<>();
+    private boolean closed;
+
+    TopicSubscriptions(Delivery delivery, Grants grants, Presence presence, int maxSubscriptions,
+                       ChannelHandlerContext ctx, DeliverySink connection, OrderedOps ops,
+                       IntSupplier otherSubscriptions) {
+        this.delivery = delivery;
+        this.grants = grants;
+        this.presence = presence;
+        this.maxSubscriptions = maxSubscriptions;
+        this.ctx = ctx;
+        this.connection = connection;
+        this.ops = ops;
+        this.otherSubscriptions = otherSubscriptions;
+    }
+
+    int size() {
+        return subscriptions.size();
+    }
+
+    /**
+     * {@code {"op":"subscribe","topic","from"}}: answered {@code subscribed} with the first offset it will send. Again
+     * on the same topic, it starts over at the new {@code from}. When the feed opens off the loop (on a shared engine,
+     * a round trip to Redis), the connection's later ops wait for the answer.
+     */
+    void subscribe(String name, StartPosition from, String id) {
+        TopicNames.validate(name);
+        grants.requireSubscribe(name);
+        Subscription existing = subscriptions.get(name);
+        if (existing == null && subscriptions.size() + otherSubscriptions.getAsInt() >= maxSubscriptions) {
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + maxSubscriptions
+                    + " subscriptions per connection");
+        }
+        CompletableFuture<TopicFeed> attaching = delivery.attachAsync(name);
+        if (attaching.isDone() && !attaching.isCompletedExceptionally()) {
+            subscribed(name, attaching.join(), from, id); // the embedded engine, or a feed open already
+            return;
+        }
+        ops.holdOps();
+        attaching.whenComplete((topic, error) -> Handoff.execute(ctx.executor(), () -> {
+            if (closed) {
+                if (topic != null) {
+                    delivery.release(topic);
+                }
+            } else if (error == null) {
+                subscribed(name, topic, from, id);
+            } else {
+                ApiException refusal = Replies.refusal(error, "cannot open topic '" + name + "'");
+                ctx.writeAndFlush(Replies.errorFrame(id, refusal.code().wire(), refusal.getMessage()));
+            }
+            ops.releaseOps();
+        }));
+    }
+
+    private void subscribed(String name, TopicFeed topic, StartPosition from, String id) {
+        Subscription existing = subscriptions.get(name);
+        if (existing != null) {
+            end(existing);
+        }
+        Subscription s = delivery.subscribe(topic, from, connection);
+        subscriptions.put(name, s);
+        if (existing == null) {
+            presentOn.put(name, presence.join(name, grants.subject(), connection.transport()));
+        }
+        ObjectNode reply = Replies.reply("subscribed", id).put("topic", name).put("next", s.next());
+        ctx.write(new TextWebSocketFrame(reply.toString()));
+        s.start();
+        ctx.flush();
+    }
+
+    /** {@code {"op":"unsubscribe","topic"}}. */
+    void unsubscribe(String name, String id) {
+        TopicNames.validate(name);
+        Subscription s = subscriptions.remove(name);
+        if (s == null) {
+            throw new ApiException(ErrorCode.NOT_SUBSCRIBED, "not subscribed to '" + name + "'");
+        }
+        end(s);
+        presence.leave(presentOn.remove(name));
+        ctx.writeAndFlush(new TextWebSocketFrame(Replies.reply("unsubscribed", id).put("topic", name).toString()));
+    }
+
+    /** The topic was deleted: its subscription ends (the connection tells the client). */
+    void deleted(String topic) {
+        Subscription s = subscriptions.remove(topic);
+        if (s != null) {
+            delivery.release(s.topic());
+        }
+        presence.leave(presentOn.remove(topic));
+    }
+
+    /** The connection is writable again: each cursor sends what it held back. */
+    void drain() {
+        for (Subscription s : subscriptions.values().toArray(new Subscription[0])) {
+            s.drain();
+        }
+    }
+
+    /** Each topic's cursor, for what the connection does to all its subscriptions. */
+    void forEachTopic(BiConsumer<String, Subscription> action) {
+        subscriptions.forEach(action);
+    }
+
+    /** A loop, not a lambda: the lag watcher calls it every second on every connection (ConnectionStats). */
+    void addLag(long[] sumAndMax) {
+        for (Subscription s : subscriptions.values()) {
+            ConnectionStats.SubscriptionView.addLag(sumAndMax,
+                    ConnectionStats.SubscriptionView.lag(s.next(), s.topic().lastOffset()));
+        }
+    }
+
+    /** The connection closed. */
+    void close() {
+        closed = true;
+        subscriptions.values().forEach(this::end);
+        subscriptions.clear();
+        presentOn.values().forEach(presence::leave);
+        presentOn.clear();
+    }
+
+    private void end(Subscription s) {
+        s.close();
+        delivery.release(s.topic());
+    }
+}
