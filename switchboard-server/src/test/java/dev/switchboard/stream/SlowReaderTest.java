@@ -177,8 +177,16 @@ class SlowReaderTest {
     }
 
     private void publishConcurrently(int size, int count, int inFlight) {
+        publishConcurrently(size, count, inFlight, null, 0);
+    }
+
+    /**
+     * As {@link #publishConcurrently(int, int, int)}, each publish waiting until {@code pace} (when given) is at most
+     * {@code window} messages behind it: a reader that keeps up by construction, whatever else loads the machine.
+     */
+    private void publishConcurrently(int size, int count, int inFlight, OrderedCounter pace, int window) {
         try {
-            publishAll(size, count, inFlight);
+            publishAll(size, count, inFlight, pace, window);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
@@ -187,7 +195,7 @@ class SlowReaderTest {
         }
     }
 
-    private void publishAll(int size, int count, int inFlight) throws Exception {
+    private void publishAll(int size, int count, int inFlight, OrderedCounter pace, int window) throws Exception {
         byte[] payload = new byte[size];
         Arrays.fill(payload, (byte) 'x');
         Semaphore permits = new Semaphore(inFlight);
@@ -197,6 +205,9 @@ class SlowReaderTest {
                 .timeout(Duration.ofSeconds(30)).header("Content-Type", "text/plain")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build();
         for (int i = 0; i < count && failures.isEmpty(); i++) {
+            if (pace != null) {
+                pace.awaitCount(i - window, Duration.ofSeconds(60));
+            }
             permits.acquire();
             CompletableFuture<HttpResponse<String>> f = server.http()
                     .sendAsync(request, HttpResponse.BodyHandlers.ofString());
@@ -353,8 +364,10 @@ class SlowReaderTest {
         open.add(WsClient.connect(server, "/v1/ws?subscribe=" + TOPIC + "&from=earliest", normal::accept));
         await().atMost(Duration.ofSeconds(10)).until(() -> subscribers(server, TOPIC, "ws") == 2);
 
-        int count = 4096; // 16 MB: the stalled reader stops long before the end, retention keeps only the last 200
-        publishConcurrently(4096, count, 16);
+        // 16 MB: the stalled reader stops long before the end, retention keeps only the last 200. The normal reader
+        // paces the publishes to stay within 100 of the newest (a loaded machine once let it fall 200 behind).
+        int count = 4096;
+        publishConcurrently(4096, count, 16, normal, 100);
         long last = count + 1;
         await().atMost(Duration.ofSeconds(120)).until(() -> normal.next() == last + 1 || normal.failed());
         assertThat(normal.problems).as("a reader that keeps up never sees a gap").isEmpty();
@@ -408,7 +421,9 @@ class SlowReaderTest {
             this.next = new AtomicLong(first);
         }
 
-        void accept(JsonNode frame) {
+        /** Wakes {@link #awaitCount} after each frame. */
+        synchronized void accept(JsonNode frame) {
+            notifyAll();
             String op = frame.path("op").asText();
             if (op.equals("subscribed")) {
                 return;
@@ -423,6 +438,19 @@ class SlowReaderTest {
             }
             next.set(offset + 1);
             bytes.addAndGet(frame.get("data").asText().length());
+        }
+
+        /** Waits until at least {@code atLeast} messages came, or a problem was seen; fails after {@code limit}. */
+        synchronized void awaitCount(long atLeast, Duration limit) throws InterruptedException {
+            long deadline = System.nanoTime() + limit.toNanos();
+            while (count() < atLeast && problems.isEmpty()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("the reader got " + count() + " messages, not " + atLeast + ", in "
+                            + limit);
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
         }
 
         long count() {
