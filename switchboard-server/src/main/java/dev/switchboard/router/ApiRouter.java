@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http.cors.CorsHandler;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -338,9 +339,18 @@ public final class ApiRouter extends ChannelInboundHandlerAdapter implements Exc
         super.channelInactive(ctx);
     }
 
+    /**
+     * A peer that went away (a reset, a body cut short) is routine and logged at debug; anything else failed in this
+     * server's handlers, closes the connection under requests the client is owed answers for, and is logged as such.
+     */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("connection {} failed", ctx.channel().remoteAddress(), cause);
+        if (cause instanceof IOException || !ctx.channel().isActive()) {
+            log.debug("connection {} failed", ctx.channel().remoteAddress(), cause);
+        } else {
+            log.warn("connection {} failed in the server; closing it with {} requests unanswered",
+                    ctx.channel().remoteAddress(), started.size() + waiting.size(), cause);
+        }
         ctx.close();
     }
 }
