@@ -204,17 +204,25 @@ class SlowReaderTest {
         HttpRequest request = HttpRequest.newBuilder(server.uri("/v1/topics/" + TOPIC + "/messages"))
                 .timeout(Duration.ofSeconds(30)).header("Content-Type", "text/plain")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(payload)).build();
+        long started = System.nanoTime();
         for (int i = 0; i < count && failures.isEmpty(); i++) {
             if (pace != null) {
                 pace.awaitCount(i - window, Duration.ofSeconds(60));
             }
             permits.acquire();
+            int n = i;
             CompletableFuture<HttpResponse<String>> f = server.http()
                     .sendAsync(request, HttpResponse.BodyHandlers.ofString());
             pending.add(f.whenComplete((r, e) -> {
                 permits.release();
-                if (e != null) {
-                    failures.add(e);
+                if (e != null) { // each cause's message: the client wraps the socket's own error (EOF, reset)
+                    StringBuilder chain = new StringBuilder();
+                    for (Throwable t = e; t != null; t = t.getCause()) {
+                        chain.append(" <- ").append(t);
+                    }
+                    failures.add(new AssertionError("publish " + n + " of " + count + " failed "
+                            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms in, with "
+                            + acked.get() + " acked in all:" + chain, e));
                 } else if (r.statusCode() == 201) {
                     acked.incrementAndGet();
                 } else {
@@ -227,7 +235,7 @@ class SlowReaderTest {
         }
         CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])).exceptionally(e -> null)
                 .get(120, TimeUnit.SECONDS);
-        assertThat(failures).as("publish failures").isEmpty();
+        assertThat(failures.stream().map(Throwable::getMessage).toList()).as("publish failures").isEmpty();
     }
 
     // ---- the slow-consumer timeout ----
