@@ -54,20 +54,20 @@ final class PatternSubscriptions {
     /** The connection's own push end: pattern topics deliver through it, only a deleted topic is handled here. */
     private final DeliverySink connection;
     private final OrderedOps ops;
-    /** The connection's subscriptions that are not pattern topics (exact topics, group memberships). */
-    private final IntSupplier otherSubscriptions;
+    /** All the connection's subscriptions: each topic a pattern follows, exact topics and group memberships. */
+    private final IntSupplier allSubscriptions;
     private final Map<String, Pattern> patterns = new LinkedHashMap<>();
     private boolean closed;
 
     PatternSubscriptions(Delivery delivery, Grants grants, int maxSubscriptions, ChannelHandlerContext ctx,
-                         DeliverySink connection, OrderedOps ops, IntSupplier otherSubscriptions) {
+                         DeliverySink connection, OrderedOps ops, IntSupplier allSubscriptions) {
         this.delivery = delivery;
         this.grants = grants;
         this.maxSubscriptions = maxSubscriptions;
         this.ctx = ctx;
         this.connection = connection;
         this.ops = ops;
-        this.otherSubscriptions = otherSubscriptions;
+        this.allSubscriptions = allSubscriptions;
     }
 
     /**
@@ -229,7 +229,7 @@ final class PatternSubscriptions {
             return;
         }
         Pattern old = patterns.get(text);
-        int room = maxSubscriptions - otherSubscriptions.getAsInt() - topicCount() + (old == null ? 0 : old.followed());
+        int room = maxSubscriptions - allSubscriptions.getAsInt() + (old == null ? 0 : old.followed());
         List<String> names = fresh.toldSoFar();
         int found = names.size();
         if (found > Math.min(MAX_TOPICS_PER_PATTERN, room)) {
@@ -350,10 +350,10 @@ final class PatternSubscriptions {
             end(existing);
         }
         if (p.followed() >= MAX_TOPICS_PER_PATTERN
-                || otherSubscriptions.getAsInt() + topicCount() >= maxSubscriptions) {
+                || allSubscriptions.getAsInt() >= maxSubscriptions) {
             refuse(p, topic, ErrorCode.LIMIT_EXCEEDED.wire(), "topic '" + topic + "' is not followed: pattern '"
                     + p.pattern + "' follows " + p.topics.size() + " topics (at most " + MAX_TOPICS_PER_PATTERN
-                    + ") and the connection has " + (otherSubscriptions.getAsInt() + topicCount())
+                    + ") and the connection has " + allSubscriptions.getAsInt()
                     + " subscriptions (at most " + maxSubscriptions + ")");
             return;
         }

@@ -50,6 +50,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * One WebSocket connection speaking docs/api.md's JSON ops: subscribe, unsubscribe, publish. It is the push end of each of
@@ -139,11 +140,12 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                 }
             }
         });
+        IntSupplier allSubscriptions = this::subscriptionCount; // one object per connection for both holders' limit
         topics = new TopicSubscriptions(delivery, grants, presence, limits.maxSubscriptionsPerConnection(), ctx, this,
-                this, () -> memberships.size() + patterns.topicCount());
+                this, allSubscriptions);
         memberships = new GroupMemberships(groups, grants, ctx);
         patterns = new PatternSubscriptions(delivery, grants, limits.maxSubscriptionsPerConnection(), ctx, this,
-                this, () -> topics.size() + memberships.size());
+                this, allSubscriptions);
         slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
         long every = pingInterval.toNanos();
         pingTimer = ctx.executor().scheduleAtFixedRate(this::ping, every, every, TimeUnit.NANOSECONDS);
