@@ -3,8 +3,6 @@ package dev.switchboard.h2;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.codec.proxy.Sidecar;
-import dev.switchboard.sidecar.UpstreamApp;
-import dev.switchboard.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -26,29 +24,23 @@ import org.junit.jupiter.params.provider.ValueSource;
  * left in the same write as the server's SETTINGS, so a client that has the SETTINGS had them too.
  */
 class H2cFirstAnswerTest {
-    private static TestServer plain;
-    private static UpstreamApp app;
-    private static TestServer sidecar;
+    private static PlainAndSidecar servers;
 
     @BeforeAll
     static void start() {
-        plain = TestServer.start();
-        app = UpstreamApp.start();
-        sidecar = app.inFront();
+        servers = PlainAndSidecar.start();
     }
 
     @AfterAll
     static void stop() {
-        plain.close();
-        sidecar.close();
-        app.close();
+        servers.close();
     }
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void theUpgradingRequestIsAnsweredOnlyAfterTheClientPreface(boolean inSidecar) throws IOException {
         String path = (inSidecar ? Sidecar.DASHBOARD : "/") + "dashboard/app.js";
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), (inSidecar ? sidecar : plain).port())) {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), servers.server(inSidecar).port())) {
             socket.setSoTimeout(20_000);
             InputStream in = socket.getInputStream();
             OutputStream out = socket.getOutputStream();

@@ -3,7 +3,6 @@ package dev.switchboard.h2;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.switchboard.sidecar.UpstreamApp;
 import dev.switchboard.testing.Curl;
 import dev.switchboard.testing.Slow;
 import dev.switchboard.testing.TestServer;
@@ -35,26 +34,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Slow
 class H2cLargeAnswerTest {
     private static final int GENERATED = 300_000;
-    private static UpstreamApp app;
-    private static TestServer plain;
-    private static TestServer sidecar;
+    private static PlainAndSidecar servers;
 
     @BeforeAll
     static void start() {
-        plain = TestServer.start();
-        app = UpstreamApp.start();
-        sidecar = app.inFront();
+        servers = PlainAndSidecar.start();
     }
 
     @AfterAll
     static void stop() {
-        plain.close();
-        sidecar.close();
-        app.close();
-    }
-
-    private static TestServer server(boolean inSidecar) {
-        return inSidecar ? sidecar : plain;
+        servers.close();
     }
 
     private static HttpRequest get(RecordingProxy proxy, String path) {
@@ -73,7 +62,7 @@ class H2cLargeAnswerTest {
     @ParameterizedTest
     @EnumSource(value = HttpClient.Version.class)
     void aLargeProxiedAnswerReachesEveryConcurrentClientWhole(HttpClient.Version version) throws Exception {
-        try (RecordingProxy proxy = RecordingProxy.to(sidecar.port());
+        try (RecordingProxy proxy = RecordingProxy.to(servers.sidecar.port());
              ExecutorService pool = Executors.newFixedThreadPool(4)) {
             List<Future<Void>> clients = new ArrayList<>();
             for (int c = 0; c < 16; c++) {
@@ -114,7 +103,7 @@ class H2cLargeAnswerTest {
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void jdkClientUpgradesOnAnAsyncMetricsAnswerAndGoesOn(boolean inSidecar) throws Exception {
-        try (RecordingProxy proxy = RecordingProxy.to(server(inSidecar).port());
+        try (RecordingProxy proxy = RecordingProxy.to(servers.server(inSidecar).port());
              HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build()) {
             List<String> bodies = new ArrayList<>();
             for (String path : List.of("/metrics", "/healthz", "/metrics")) {
@@ -140,14 +129,15 @@ class H2cLargeAnswerTest {
     void aHeldPollThatUpgradesIsAnsweredLargeOnStreamOne() throws Exception {
         String topic = "h2c-held-" + System.nanoTime();
         String big = "y".repeat(200_000);
-        try (RecordingProxy proxy = RecordingProxy.to(plain.port());
+        try (RecordingProxy proxy = RecordingProxy.to(servers.plain.port());
              HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build()) {
             CompletableFuture<HttpResponse<String>> held = client.sendAsync(
                     get(proxy, "/v1/topics/" + topic + "/messages?from=1&wait=20s"), HttpResponse.BodyHandlers.ofString());
             await().atMost(Duration.ofSeconds(10)).until(() -> proxy.fromServer().size() == 1
                     && new String(proxy.fromServer().getFirst(), 0, Math.min(12, proxy.fromServer().getFirst().length))
                     .equals("HTTP/1.1 101"));
-            assertThat(plain.post("/v1/topics/" + topic + "/messages", "text/plain", big).statusCode()).isEqualTo(201);
+            assertThat(servers.plain.post("/v1/topics/" + topic + "/messages", "text/plain", big).statusCode())
+                    .isEqualTo(201);
             HttpResponse<String> answered = held.get(20, TimeUnit.SECONDS);
             assertThat(answered.statusCode()).isEqualTo(200);
             assertThat(answered.version()).isEqualTo(HttpClient.Version.HTTP_2);
@@ -165,7 +155,7 @@ class H2cLargeAnswerTest {
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void curlUpgradesOnALargeAnswerAndReusesTheConnection(boolean inSidecar) throws Exception {
-        TestServer server = server(inSidecar);
+        TestServer server = servers.server(inSidecar);
         String topic = "h2c-curl-" + inSidecar + "-" + System.nanoTime();
         for (int i = 0; i < 100; i++) {
             server.post("/v1/topics/" + topic + "/messages", "text/plain", i + "z".repeat(2000));
