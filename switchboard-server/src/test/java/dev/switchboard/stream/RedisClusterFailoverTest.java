@@ -20,7 +20,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
+import org.awaitility.core.ThrowingRunnable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,7 +50,7 @@ class RedisClusterFailoverTest {
     Path dir;
 
     @Test
-    void publishesResumeOnThePromotedReplicaAndTheSubscriberSeesOneOrder() throws Exception {
+    void publishesResumeOnThePromotedReplicaAndTheSubscriberSeesOneOrder() throws Throwable {
         try (RedisCluster cluster = RedisCluster.startWithReplicas(dir.resolve("cluster"), Duration.ofSeconds(1));
              TestServer server = TestServer.start(c -> c.withEngine(cluster.uri()));
              WsClient subscriber = WsClient.connect(server, "/v1/ws?subscribe=" + TOPIC + "&from=earliest")) {
@@ -57,21 +59,36 @@ class RedisClusterFailoverTest {
             List<Ack> acked = new CopyOnWriteArrayList<>();
             AtomicInteger refused = new AtomicInteger();
             AtomicInteger firstRefused = new AtomicInteger();
-            Thread publisher = Thread.ofVirtual().start(() -> publish(server, acked, refused, firstRefused));
-            await().atMost(Duration.ofSeconds(20)).until(() -> acked.size() >= KILL_AFTER);
+            AtomicReference<Throwable> publisherFailure = new AtomicReference<>();
+            Thread publisher = Thread.ofVirtual().start(() -> {
+                try {
+                    publish(server, acked, refused, firstRefused);
+                } catch (Throwable t) {
+                    publisherFailure.set(t);
+                }
+            });
+            // A publisher that failed ends every wait below at once, with its own cause.
+            ThrowingRunnable publisherAlive = () -> {
+                if (publisherFailure.get() != null) {
+                    throw new AssertionError("the publisher failed after " + acked.size() + " acks and "
+                            + refused.get() + " refusals", publisherFailure.get());
+                }
+            };
+            await().atMost(Duration.ofSeconds(20)).failFast(publisherAlive).until(() -> acked.size() >= KILL_AFTER);
             long killed = System.nanoTime();
             master.kill();
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).failFast(publisherAlive)
                     .until(() -> cluster.isMaster(replica));
             long promoted = System.nanoTime();
             int before = acked.size();
-            await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() > before + 1);
+            await().atMost(Duration.ofSeconds(30)).failFast(publisherAlive).until(() -> acked.size() > before + 1);
             System.out.printf("cluster failover: replica promoted %d ms after the kill, %d publishes refused, "
                             + "publishes acknowledged again %d ms after the promotion%n",
                     TimeUnit.NANOSECONDS.toMillis(promoted - killed), refused.get(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - promoted));
             publisher.join(Duration.ofSeconds(30));
             assertThat(publisher.isAlive()).as("the publisher finished").isFalse();
+            publisherAlive.run();
             assertThat(refused.get()).as("publishes refused while the slot had no master").isPositive();
 
             List<Integer> stored = new ArrayList<>();
