@@ -17,6 +17,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,11 +60,12 @@ class RedisClusterFailoverTest {
             RedisServer replica = cluster.replicaOf(master);
             List<Ack> acked = new CopyOnWriteArrayList<>();
             AtomicInteger refused = new AtomicInteger();
+            Map<String, Integer> refusals = new ConcurrentHashMap<>(); // each 503's message, counted
             AtomicInteger firstRefused = new AtomicInteger();
             AtomicReference<Throwable> publisherFailure = new AtomicReference<>();
             Thread publisher = Thread.ofVirtual().start(() -> {
                 try {
-                    publish(server, acked, refused, firstRefused);
+                    publish(server, acked, refused, refusals, firstRefused);
                 } catch (Throwable t) {
                     publisherFailure.set(t);
                 }
@@ -71,7 +74,7 @@ class RedisClusterFailoverTest {
             ThrowingRunnable publisherAlive = () -> {
                 if (publisherFailure.get() != null) {
                     throw new AssertionError("the publisher failed after " + acked.size() + " acks and "
-                            + refused.get() + " refusals", publisherFailure.get());
+                            + refused.get() + " refusals " + refusals, publisherFailure.get());
                 }
             };
             await().atMost(Duration.ofSeconds(20)).failFast(publisherAlive).until(() -> acked.size() >= KILL_AFTER);
@@ -81,7 +84,9 @@ class RedisClusterFailoverTest {
                     .until(() -> cluster.isMaster(replica));
             long promoted = System.nanoTime();
             int before = acked.size();
-            await().atMost(Duration.ofSeconds(30)).failFast(publisherAlive).until(() -> acked.size() > before + 1);
+            await().atMost(Duration.ofSeconds(30)).failFast(publisherAlive).untilAsserted(() ->
+                    assertThat(acked.size()).as(() -> "acks, " + before + " at the promotion; refusals " + refusals)
+                            .isGreaterThan(before + 1));
             System.out.printf("cluster failover: replica promoted %d ms after the kill, %d publishes refused, "
                             + "publishes acknowledged again %d ms after the promotion%n",
                     TimeUnit.NANOSECONDS.toMillis(promoted - killed), refused.get(),
@@ -140,7 +145,7 @@ class RedisClusterFailoverTest {
      * Idempotency-Key, so one stored before its refusal is stored once.
      */
     private static void publish(TestServer server, List<Ack> acked, AtomicInteger refused,
-                                AtomicInteger firstRefused) {
+                                Map<String, Integer> refusals, AtomicInteger firstRefused) {
         HttpClient http = HttpClient.newHttpClient();
         for (int i = 1; i <= MESSAGES; i++) {
             while (true) {
@@ -157,6 +162,7 @@ class RedisClusterFailoverTest {
                     assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
                     firstRefused.compareAndSet(0, i);
                     refused.incrementAndGet();
+                    refusals.merge(JSON.readTree(r.body()).path("error").path("message").asText(), 1, Integer::sum);
                 } catch (IOException e) {
                     throw new AssertionError("the server must answer every publish", e);
                 } catch (InterruptedException e) {
