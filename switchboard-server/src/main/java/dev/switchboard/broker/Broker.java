@@ -95,7 +95,8 @@ public interface Broker extends AutoCloseable {
 
     /**
      * Tells {@code listener} the name of every topic created from now on (by its first message, a transaction or a
-     * retention), once the topic is readable; a topic deleted and created again is told again. Delivery follows
+     * retention), once the topic is readable; a topic deleted and created again is told again. A topic whose
+     * creation completed before this call is never told (a listing made after it finds that one). Delivery follows
      * name patterns with it ({@code fanout.PatternFollow}). Calls come from the engine's threads and must not block;
      * cancel the returned watch when done.
      */

@@ -182,16 +182,25 @@ final class RedisWatchers {
 
     /**
      * Subscribes to creations with the first listener and keeps the subscription (Lettuce restores it after a
-     * reconnect; topics created while Redis was away are not told).
+     * reconnect; topics created while Redis was away are not told). A listener is told only of topics created after
+     * this call began: one created before is the caller's listing's to find, started after what it held.
      */
     Broker.Watch addCreations(Consumer<String> listener) {
-        onDispatcher(() -> {
-            if (!creationsSubscribed) {
-                pubsub.async().subscribe(keys.creations()).get(SUBSCRIBE_SECONDS, TimeUnit.SECONDS);
-                creationsSubscribed = true;
+        boolean subscribedNow = onDispatcher(() -> {
+            if (creationsSubscribed) {
+                return false;
             }
-            return creations.add(listener);
+            pubsub.async().subscribe(keys.creations()).get(SUBSCRIBE_SECONDS, TimeUnit.SECONDS);
+            creationsSubscribed = true;
+            creations.add(listener); // nothing announced before the subscription is heard on it
+            return true;
         });
+        if (!subscribedNow) {
+            // Announcements of topics created before now may still be on the subscription's connection, or queued
+            // for the dispatcher: Redis answers a PING there after them, and the listener joins behind them.
+            broker.awaitRedis(() -> pubsub.async().ping().toCompletableFuture());
+            onDispatcher(() -> creations.add(listener));
+        }
         return () -> creations.remove(listener);
     }
 
