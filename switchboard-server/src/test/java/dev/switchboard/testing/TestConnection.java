@@ -14,6 +14,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.AbstractEventExecutor;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.MockTicker;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.concurrent.Ticker;
 import java.io.ByteArrayOutputStream;
@@ -41,16 +42,30 @@ public final class TestConnection extends EmbeddedChannel {
     /** A task was queued on the embedded loop (e.g. by a scheduled one, after the loop's queue was run); owner only. */
     private boolean queuedOnOwner;
 
+    /** The loop's clock, which moves only when the test says so ({@link #advanceTimeBy}). */
+    private final MockTicker clock;
+
     /** A registered, active connection whose handlers {@code install} added before it became active. */
     TestConnection(Consumer<ChannelPipeline> install) {
-        super(false, true);
+        this(install, Ticker.newMockTicker());
+    }
+
+    // A clock stopped from the start: frozen only after registering, the timers the handlers arm on becoming active
+    // would count from a moment before the test's time began, and fire early by however long that moment lasted.
+    private TestConnection(Consumer<ChannelPipeline> install, MockTicker clock) {
+        super(EmbeddedChannel.builder().register(false).hasDisconnect(true).ticker(clock));
+        this.clock = clock;
         install.accept(pipeline()); // before registering, so the handlers see the connection become active
         try {
             register();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-        freezeTime(); // time moves only when the test says so
+    }
+
+    @Override
+    public void advanceTimeBy(long amount, TimeUnit unit) {
+        clock.advance(amount, unit);
     }
 
     @Override
