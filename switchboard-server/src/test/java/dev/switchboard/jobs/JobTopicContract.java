@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.jobs.JobHttp.Response;
-import java.io.IOException;
+import dev.switchboard.testing.JsonFrames;
 import java.net.URI;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
@@ -15,8 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,10 +27,9 @@ interface JobTopicContract extends JobApiFixture {
     default void webSocketSubscriberOfTheJobsTopicReceivesItsEvents() throws Exception {
         String id = http().submit(queue(), "text/plain", "ws").get("id").asText();
         String topic = JobService.topicOf(id);
-        List<JsonNode> frames = new CopyOnWriteArrayList<>();
-        WebSocket ws = server().http().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-                .buildAsync(URI.create("ws://127.0.0.1:" + server().port() + "/v1/ws"), new Collector(frames))
-                .get(10, SECONDS);
+        JsonFrames received = new JsonFrames();
+        List<JsonNode> frames = received.ops;
+        WebSocket ws = connect(received);
         try {
             ws.sendText("{\"op\":\"subscribe\",\"topic\":\"" + topic + "\",\"from\":\"earliest\",\"id\":\"s1\"}", true)
                     .get(10, SECONDS);
@@ -73,30 +70,14 @@ interface JobTopicContract extends JobApiFixture {
         }
     }
 
-    private static List<JsonNode> messages(List<JsonNode> frames) {
-        return frames.stream().filter(f -> f.path("op").asText().equals("message")).toList();
+    /** A WebSocket to the server, whose frames {@code received} keeps. */
+    private WebSocket connect(JsonFrames received) throws Exception {
+        return server().http().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+                .buildAsync(URI.create("ws://127.0.0.1:" + server().port() + "/v1/ws"), received).get(10, SECONDS);
     }
 
-    /** Collects the text frames (joined across fragments) as JSON. */
-    record Collector(List<JsonNode> frames, StringBuilder partial) implements WebSocket.Listener {
-        Collector(List<JsonNode> frames) {
-            this(frames, new StringBuilder());
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                try {
-                    frames.add(JobHttp.JSON.readTree(partial.toString()));
-                } catch (IOException e) {
-                    throw new AssertionError("frame is not JSON: " + partial, e);
-                }
-                partial.setLength(0);
-            }
-            ws.request(1);
-            return null;
-        }
+    private static List<JsonNode> messages(List<JsonNode> frames) {
+        return frames.stream().filter(f -> f.path("op").asText().equals("message")).toList();
     }
 
     @Test
@@ -173,10 +154,9 @@ interface JobTopicContract extends JobApiFixture {
     default void aSubscriberArrivingMidJobFromNextSeesOnlyTheLaterEventsAtTheirVersions() throws Exception {
         String id = http().submit(queue(), "text/plain", "mid").get("id").asText();
         String token = http().claim(queue(), "").get("lease").asText();
-        List<JsonNode> frames = new CopyOnWriteArrayList<>();
-        WebSocket ws = server().http().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-                .buildAsync(URI.create("ws://127.0.0.1:" + server().port() + "/v1/ws"), new Collector(frames))
-                .get(10, SECONDS);
+        JsonFrames received = new JsonFrames();
+        List<JsonNode> frames = received.ops;
+        WebSocket ws = connect(received);
         try {
             ws.sendText("{\"op\":\"subscribe\",\"topic\":\"" + JobService.topicOf(id)
                     + "\",\"from\":\"next\",\"id\":\"mid\"}", true).get(10, SECONDS);
