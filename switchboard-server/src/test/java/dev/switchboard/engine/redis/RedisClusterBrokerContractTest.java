@@ -80,7 +80,7 @@ class RedisClusterBrokerContractTest extends RedisEngineContract {
 
     @Test
     @Override
-    protected void aTransactionsMessagesAndRecordsBecomeVisibleTogether() {
+    public void aTransactionsMessagesAndRecordsBecomeVisibleTogether() {
         openWithOneMessageOn();
         assertRefusedAcrossSlots(s -> {
             s.append("atomic.a", TEXT, bytes("1"));
@@ -94,7 +94,7 @@ class RedisClusterBrokerContractTest extends RedisEngineContract {
 
     @Test
     @Override
-    protected void aTransactionsChangesAreAllReadableWhenItIsAnnounced() {
+    public void aTransactionsChangesAreAllReadableWhenItIsAnnounced() {
         openWithOneMessageOn("both.a");
         assertRefusedAcrossSlots(s -> {
             s.append("both.a", TEXT, bytes("a"));
@@ -106,7 +106,7 @@ class RedisClusterBrokerContractTest extends RedisEngineContract {
 
     @Test
     @Override
-    protected void aTransactionRefusedByItsStageIsRefusedAloneAndTheRestOfItsCommitIsStored() {
+    public void aTransactionRefusedByItsStageIsRefusedAloneAndTheRestOfItsCommitIsStored() {
         openWithOneMessageOn();
         assertRefusedAcrossSlots(s -> {
             s.append("mixed", TEXT, bytes("1"));
@@ -122,7 +122,7 @@ class RedisClusterBrokerContractTest extends RedisEngineContract {
 
     @Test
     @Override
-    protected void aTransactionDeletesATopicWithItsMessages() {
+    public void aTransactionDeletesATopicWithItsMessages() {
         openWithOneMessageOn("doomed");
         assertRefusedAcrossSlots(s -> {
             s.deleteTopic("doomed");
@@ -133,7 +133,7 @@ class RedisClusterBrokerContractTest extends RedisEngineContract {
 
     @Test
     @Override
-    protected void messagesAppendedThenDeletedInOneTransactionAreNeverSeen() {
+    public void messagesAppendedThenDeletedInOneTransactionAreNeverSeen() {
         openWithOneMessageOn("existing");
         assertRefusedAcrossSlots(s -> {
             s.append("existing", TEXT, bytes("2"));
@@ -146,7 +146,7 @@ class RedisClusterBrokerContractTest extends RedisEngineContract {
 
     @Test
     @Override
-    protected void everythingAcknowledgedSurvivesARestartAndOffsetsContinue() {
+    public void everythingAcknowledgedSurvivesARestartAndOffsetsContinue() {
         openWithOneMessageOn("kept");
         assertRefusedAcrossSlots(s -> {
             s.append("_jobs.r", TEXT, bytes("event"));
