@@ -400,8 +400,7 @@ final class PatternSubscriptions {
     void unsubscribe(String text, String id) {
         Pattern p = patterns.remove(text);
         if (p == null) {
-            throw new ApiException(ErrorCode.NOT_SUBSCRIBED, "not subscribed to pattern '"
-                    + TopicNames.abbreviate(text) + "'");
+            throw notSubscribed(text);
         }
         end(p);
         ObjectNode reply = HttpResponses.MAPPER.createObjectNode().put("op", "unsubscribed");
@@ -409,6 +408,12 @@ final class PatternSubscriptions {
             reply.put("id", id);
         }
         ctx.writeAndFlush(new TextWebSocketFrame(reply.put("topic", text).toString()));
+    }
+
+    /** The refusal of an unsubscribe from a pattern the connection does not follow. */
+    static ApiException notSubscribed(String text) {
+        return new ApiException(ErrorCode.NOT_SUBSCRIBED, "not subscribed to pattern '" + TopicNames.abbreviate(text)
+                + "'");
     }
 
     private void end(Pattern p) {

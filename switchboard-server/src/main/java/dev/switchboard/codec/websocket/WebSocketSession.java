@@ -50,7 +50,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntSupplier;
+import java.util.function.BiConsumer;
 
 /**
  * One WebSocket connection speaking docs/api.md's JSON ops: subscribe, unsubscribe, publish. It is the push end of each of
@@ -81,9 +81,12 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final GroupService groups;
     /** Its subscriptions to single topics. */
     private TopicSubscriptions topics;
-    /** The consumer groups this connection is a member of (subscribe ops with a group). */
+    /**
+     * The consumer groups this connection is a member of (subscribe ops with a group); null until its first group op,
+     * as most connections never make one.
+     */
     private GroupMemberships memberships;
-    /** Its subscriptions by topic pattern ({@code chat.*}), each following many topics. */
+    /** Its subscriptions by topic pattern ({@code chat.*}), each following many topics; null until its first. */
     private PatternSubscriptions patterns;
     private ChannelHandlerContext ctx;
     private ConnectionStats stats;
@@ -127,25 +130,20 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             @Override
             public List<ConnectionStats.SubscriptionView> subscriptions() {
                 List<ConnectionStats.SubscriptionView> views = new ArrayList<>();
-                topics.forEachTopic((topic, s) -> views.add(view(topic, s)));
-                patterns.forEachTopic((topic, s) -> views.add(view(topic, s)));
+                forEachTopic((topic, s) -> views.add(view(topic, s)));
                 return views;
             }
 
             @Override
             public void addLag(long[] sumAndMax) {
                 topics.addLag(sumAndMax);
-                if (patterns.patternCount() > 0) {
+                if (patterns != null && patterns.patternCount() > 0) {
                     patterns.forEachTopic((topic, s) -> ConnectionStats.SubscriptionView.addLag(sumAndMax, lag(s)));
                 }
             }
         });
-        IntSupplier allSubscriptions = this::subscriptionCount; // one object per connection for both holders' limit
         topics = new TopicSubscriptions(delivery, grants, presence, limits.maxSubscriptionsPerConnection(), ctx, this,
-                this, allSubscriptions);
-        memberships = new GroupMemberships(groups, grants, ctx);
-        patterns = new PatternSubscriptions(delivery, grants, limits.maxSubscriptionsPerConnection(), ctx, this,
-                this, allSubscriptions);
+                this, this::subscriptionCount);
         slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
         long every = pingInterval.toNanos();
         pingTimer = ctx.executor().scheduleAtFixedRate(this::ping, every, every, TimeUnit.NANOSECONDS);
@@ -268,22 +266,13 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                     if (op.has("group")) {
                         subscribeGroup(op, id);
                     } else if (TopicNames.isPattern(OpFields.text(op, "topic"))) {
-                        patterns.subscribe(OpFields.text(op, "topic"), op.get("from"), id);
+                        patterns().subscribe(OpFields.text(op, "topic"), op.get("from"), id);
                     } else {
                         topics.subscribe(OpFields.text(op, "topic"), OpFields.from(op.get("from")), id);
                     }
                 }
-                case "unsubscribe" -> {
-                    if (op.has("group")) {
-                        memberships.unsubscribe(OpFields.text(op, "topic"), OpFields.text(op, "group"), id,
-                                this::sendReply);
-                    } else if (TopicNames.isPattern(OpFields.text(op, "topic"))) {
-                        patterns.unsubscribe(OpFields.text(op, "topic"), id);
-                    } else {
-                        topics.unsubscribe(OpFields.text(op, "topic"), id);
-                    }
-                }
-                case "ack" -> memberships.ack(OpFields.text(op, "topic"), OpFields.text(op, "group"),
+                case "unsubscribe" -> unsubscribe(op, id);
+                case "ack" -> memberships().ack(OpFields.text(op, "topic"), OpFields.text(op, "group"),
                         op.get("offsets"), id, this::sendReply);
                 case "publish" -> publish(op, id, stageStart);
                 default -> throw new ApiException(ErrorCode.INVALID_OP,
@@ -323,18 +312,63 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         }
     }
 
+    /** A pattern or group the connection never subscribed to has no holder yet: refused as any unknown one is. */
+    private void unsubscribe(JsonNode op, String id) {
+        String topic = OpFields.text(op, "topic");
+        if (op.has("group")) {
+            String group = OpFields.text(op, "group");
+            if (memberships == null) {
+                throw GroupMemberships.notMember(topic, group);
+            }
+            memberships.unsubscribe(topic, group, id, this::sendReply);
+        } else if (TopicNames.isPattern(topic)) {
+            if (patterns == null) {
+                throw PatternSubscriptions.notSubscribed(topic);
+            }
+            patterns.unsubscribe(topic, id);
+        } else {
+            topics.unsubscribe(topic, id);
+        }
+    }
+
     private void subscribeGroup(JsonNode op, String id) {
         if (subscriptionCount() >= limits.maxSubscriptionsPerConnection()) {
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
                     + " subscriptions per connection");
         }
-        memberships.subscribe(OpFields.text(op, "topic"), OpFields.text(op, "group"), op.get("maxInFlight"), id,
+        memberships().subscribe(OpFields.text(op, "topic"), OpFields.text(op, "group"), op.get("maxInFlight"), id,
                 this::sendReply);
+    }
+
+    /** Built on the connection's first group op (an ack from a non-member is the group's to refuse). */
+    private GroupMemberships memberships() {
+        if (memberships == null) {
+            memberships = new GroupMemberships(groups, grants, ctx);
+        }
+        return memberships;
+    }
+
+    /** Built on the connection's first pattern subscribe. */
+    private PatternSubscriptions patterns() {
+        if (patterns == null) {
+            patterns = new PatternSubscriptions(delivery, grants, limits.maxSubscriptionsPerConnection(), ctx, this,
+                    this, this::subscriptionCount);
+        }
+        return patterns;
     }
 
     /** Cursors and memberships of this connection: each topic a pattern follows counts as one. */
     private int subscriptionCount() {
-        return topics.size() + memberships.size() + patterns.topicCount();
+        return topics.size() + (memberships == null ? 0 : memberships.size())
+                + (patterns == null ? 0 : patterns.topicCount());
+    }
+
+    /** Every cursor of the connection, exact topics first, then those its patterns follow. */
+    private void forEachTopic(BiConsumer<String, Subscription> action) {
+        topics.forEachTopic(action);
+        if (patterns != null) {
+            patterns.forEachTopic(action);
+        }
     }
 
     private static ConnectionStats.SubscriptionView view(String topic, Subscription s) {
@@ -469,7 +503,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         slowGuard.writabilityChanged();
         if (ctx.channel().isWritable()) {
             topics.drain();
-            patterns.forEachTopic((topic, s) -> s.drain());
+            if (patterns != null) {
+                patterns.forEachTopic((topic, s) -> s.drain());
+            }
         }
         super.channelWritabilityChanged(ctx);
     }
@@ -477,8 +513,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private void closeSlow() {
         stats.closedAsSlow();
         StringBuilder reason = new StringBuilder("slow consumer; resume from");
-        topics.forEachTopic((topic, s) -> appendResumePoint(reason, topic, s));
-        patterns.forEachTopic((topic, s) -> appendResumePoint(reason, topic, s));
+        forEachTopic((topic, s) -> appendResumePoint(reason, topic, s));
         closeWith(SLOW_CONSUMER, reason.toString());
     }
 
@@ -523,8 +558,12 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             }
             slowGuard.cancel();
             topics.close();
-            memberships.close();
-            patterns.close();
+            if (memberships != null) {
+                memberships.close();
+            }
+            if (patterns != null) {
+                patterns.close();
+            }
         }
         super.channelInactive(ctx);
     }
