@@ -12,7 +12,6 @@ import dev.switchboard.codec.BurstWriter;
 import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.config.Limits;
 import dev.switchboard.fanout.Delivery;
-import dev.switchboard.fanout.DeliverySink;
 import dev.switchboard.fanout.SharedEncoding;
 import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.StartPosition;
@@ -64,9 +63,10 @@ import java.util.function.BiConsumer;
  * the client gets a new token and resumes from its offsets.
  *
  * <p>Its subscriptions are kept by {@link TopicSubscriptions}, {@link PatternSubscriptions} and
- * {@link GroupMemberships}; the session reads the ops and is the push end of them all.
+ * {@link GroupMemberships} (the last two built on first use); the session reads the ops and is the push end of
+ * them all, and the {@link SubscriptionHost} the first two share.
  */
-final class WebSocketSession extends ChannelInboundHandlerAdapter implements DeliverySink, OrderedOps {
+final class WebSocketSession extends ChannelInboundHandlerAdapter implements SubscriptionHost {
     static final int SLOW_CONSUMER = 4008;
     static final int TOKEN_EXPIRED = 4001;
     private static final int MAX_PUBLISHES_IN_FLIGHT = 256;
@@ -142,8 +142,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                 }
             }
         });
-        topics = new TopicSubscriptions(delivery, grants, presence, limits.maxSubscriptionsPerConnection(), ctx, this,
-                this, this::subscriptionCount);
+        topics = new TopicSubscriptions(this, presence);
         slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
         long every = pingInterval.toNanos();
         pingTimer = ctx.executor().scheduleAtFixedRate(this::ping, every, every, TimeUnit.NANOSECONDS);
@@ -332,8 +331,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     }
 
     private void subscribeGroup(JsonNode op, String id) {
-        if (subscriptionCount() >= limits.maxSubscriptionsPerConnection()) {
-            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
+        if (subscriptionCount() >= maxSubscriptions()) {
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + maxSubscriptions()
                     + " subscriptions per connection");
         }
         memberships().subscribe(OpFields.text(op, "topic"), OpFields.text(op, "group"), op.get("maxInFlight"), id,
@@ -351,14 +350,36 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     /** Built on the connection's first pattern subscribe. */
     private PatternSubscriptions patterns() {
         if (patterns == null) {
-            patterns = new PatternSubscriptions(delivery, grants, limits.maxSubscriptionsPerConnection(), ctx, this,
-                    this, this::subscriptionCount);
+            patterns = new PatternSubscriptions(this);
         }
         return patterns;
     }
 
+    // ---- SubscriptionHost ----
+
+    @Override
+    public ChannelHandlerContext ctx() {
+        return ctx;
+    }
+
+    @Override
+    public Delivery delivery() {
+        return delivery;
+    }
+
+    @Override
+    public Grants grants() {
+        return grants;
+    }
+
+    @Override
+    public int maxSubscriptions() {
+        return limits.maxSubscriptionsPerConnection();
+    }
+
     /** Cursors and memberships of this connection: each topic a pattern follows counts as one. */
-    private int subscriptionCount() {
+    @Override
+    public int subscriptionCount() {
         return topics.size() + (memberships == null ? 0 : memberships.size())
                 + (patterns == null ? 0 : patterns.topicCount());
     }
