@@ -79,11 +79,15 @@ final class GroupMemberships {
     void unsubscribe(String topic, String group, String id, BiConsumer<String, ObjectNode> reply) {
         GroupService.Membership m = joined.remove(topic + "/" + group);
         if (m == null) {
-            throw new ApiException(ErrorCode.NOT_SUBSCRIBED, "not a member of group '" + group + "' on '" + topic
-                    + "'");
+            throw notMember(topic, group);
         }
         m.close();
         reply.accept("unsubscribed", fields(id).put("topic", topic).put("group", group));
+    }
+
+    /** The refusal of an unsubscribe from a group the connection is not a member of. */
+    static ApiException notMember(String topic, String group) {
+        return new ApiException(ErrorCode.NOT_SUBSCRIBED, "not a member of group '" + group + "' on '" + topic + "'");
     }
 
     /** {@code {"op":"ack","topic","group","offsets":[…]}}: answered with {@code acked} and {@code stale} offsets. */

@@ -2,12 +2,10 @@ package dev.switchboard.codec.websocket;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.switchboard.auth.Grants;
 import dev.switchboard.auth.NamePattern;
 import dev.switchboard.broker.Handoff;
 import dev.switchboard.broker.Message;
 import dev.switchboard.codec.http.HttpResponses;
-import dev.switchboard.fanout.Delivery;
 import dev.switchboard.fanout.DeliverySink;
 import dev.switchboard.fanout.PatternFollow;
 import dev.switchboard.fanout.StartPosition;
@@ -16,7 +14,6 @@ import dev.switchboard.fanout.TopicFeed;
 import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.HashMap;
@@ -28,7 +25,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
-import java.util.function.IntSupplier;
 
 /**
  * A WebSocket connection's pattern subscriptions ({@code subscribe} with a {@code topic} such as {@code chat.*}):
@@ -47,27 +43,13 @@ final class PatternSubscriptions {
     static final int MAX_PATTERNS = 64;
     static final int MAX_TOPICS_PER_PATTERN = 1000;
 
-    private final Delivery delivery;
-    private final Grants grants;
-    private final int maxSubscriptions;
-    private final ChannelHandlerContext ctx;
     /** The connection's own push end: pattern topics deliver through it, only a deleted topic is handled here. */
-    private final DeliverySink connection;
-    private final OrderedOps ops;
-    /** All the connection's subscriptions: each topic a pattern follows, exact topics and group memberships. */
-    private final IntSupplier allSubscriptions;
+    private final SubscriptionHost connection;
     private final Map<String, Pattern> patterns = new LinkedHashMap<>();
     private boolean closed;
 
-    PatternSubscriptions(Delivery delivery, Grants grants, int maxSubscriptions, ChannelHandlerContext ctx,
-                         DeliverySink connection, OrderedOps ops, IntSupplier allSubscriptions) {
-        this.delivery = delivery;
-        this.grants = grants;
-        this.maxSubscriptions = maxSubscriptions;
-        this.ctx = ctx;
+    PatternSubscriptions(SubscriptionHost connection) {
         this.connection = connection;
-        this.ops = ops;
-        this.allSubscriptions = allSubscriptions;
     }
 
     /**
@@ -158,7 +140,7 @@ final class PatternSubscriptions {
         public void topicDeleted(String topic) {
             Subscription s = topics.remove(topic);
             if (s != null) {
-                delivery.release(s.topic());
+                connection.delivery().release(s.topic());
             }
         }
 
@@ -197,19 +179,19 @@ final class PatternSubscriptions {
                     + " nor a pattern: [A-Za-z0-9_-] segments joined by '.', '*' for one segment, '>' last for the rest");
         }
         Start start = startOf(pattern, from);
-        grants.requireSubscribeAll(pattern);
+        connection.grants().requireSubscribeAll(pattern);
         if (!patterns.containsKey(text) && patterns.size() >= MAX_PATTERNS) {
             throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + MAX_PATTERNS + " patterns per connection");
         }
         Pattern fresh = new Pattern(pattern, start);
-        CompletableFuture<PatternFollow> following = delivery.followAsync(
-                t -> pattern.reaches(t) && grants.maySubscribe(t), (t, told) -> {
+        CompletableFuture<PatternFollow> following = connection.delivery().followAsync(
+                t -> pattern.reaches(t) && connection.grants().maySubscribe(t), (t, told) -> {
                     if (!fresh.toldWhileStarting(t, told)) {
                         onLoop(() -> told(fresh, t, told));
                     }
                 });
-        ops.holdOps();
-        following.whenComplete((follow, error) -> Handoff.execute(ctx.executor(), () -> {
+        connection.holdOps();
+        following.whenComplete((follow, error) -> Handoff.execute(connection.executor(), () -> {
             try {
                 listed(text, fresh, follow, error, id);
             } catch (ApiException e) {
@@ -229,7 +211,7 @@ final class PatternSubscriptions {
             return;
         }
         Pattern old = patterns.get(text);
-        int room = maxSubscriptions - allSubscriptions.getAsInt() + (old == null ? 0 : old.followed());
+        int room = connection.maxSubscriptions() - connection.subscriptionCount() + (old == null ? 0 : old.followed());
         List<String> names = fresh.toldSoFar();
         int found = names.size();
         if (found > Math.min(MAX_TOPICS_PER_PATTERN, room)) {
@@ -237,12 +219,12 @@ final class PatternSubscriptions {
                     + " topics; a pattern follows at most " + MAX_TOPICS_PER_PATTERN + " and this connection has room"
                     + " for " + Math.max(0, room) + " more subscriptions; nothing was subscribed");
         }
-        CompletableFuture<List<TopicFeed>> attaching = delivery.attachAllAsync(names);
+        CompletableFuture<List<TopicFeed>> attaching = connection.delivery().attachAllAsync(names);
         if (attaching.isDone() && !attaching.isCompletedExceptionally()) {
             attached(text, fresh, names, attaching.join(), id); // the embedded engine, or feeds open already
             return;
         }
-        attaching.whenComplete((feeds, failure) -> Handoff.execute(ctx.executor(), () -> {
+        attaching.whenComplete((feeds, failure) -> Handoff.execute(connection.executor(), () -> {
             if (failure != null) {
                 ended(fresh, id, Replies.refusal(failure, "cannot open the topics of pattern '" + text + "'"));
             } else {
@@ -254,7 +236,7 @@ final class PatternSubscriptions {
     /** The listed topics' feeds are open: the pattern replaces any earlier one of the same text, and is answered. */
     private void attached(String text, Pattern fresh, List<String> names, List<TopicFeed> feeds, String id) {
         if (closed) {
-            feeds.forEach(delivery::release);
+            feeds.forEach(connection.delivery()::release);
             ended(fresh, id, null);
             return;
         }
@@ -267,20 +249,21 @@ final class PatternSubscriptions {
         ObjectNode following = reply.putObject("following");
         Iterator<TopicFeed> opened = feeds.iterator();
         for (String t : names) {
-            Subscription s = delivery.subscribe(opened.next(), fresh.start.of(t, told.get(t), true), fresh);
+            Subscription s = connection.delivery().subscribe(opened.next(), fresh.start.of(t, told.get(t), true),
+                    fresh);
             fresh.topics.put(t, s);
             following.put(t, s.next());
         }
-        ctx.write(new TextWebSocketFrame(reply.toString()));
+        connection.ctx().write(new TextWebSocketFrame(reply.toString()));
         fresh.topics.values().forEach(Subscription::start);
-        ctx.flush();
+        connection.ctx().flush();
         // Created while the listed feeds opened: followed like any topic created later.
         told.forEach((t, at) -> {
             if (!fresh.topics.containsKey(t)) {
                 told(fresh, t, at);
             }
         });
-        ops.releaseOps();
+        connection.releaseOps();
     }
 
     /** A subscribe that did not start: nothing of it stays, the client is told why (unless it is gone). */
@@ -290,9 +273,9 @@ final class PatternSubscriptions {
             fresh.follow.cancel();
         }
         if (refusal != null && !closed) {
-            ctx.writeAndFlush(Replies.errorFrame(id, refusal.code().wire(), refusal.getMessage()));
+            connection.ctx().writeAndFlush(Replies.errorFrame(id, refusal.code().wire(), refusal.getMessage()));
         }
-        ops.releaseOps();
+        connection.releaseOps();
     }
 
     private static Start startOf(NamePattern pattern, JsonNode from) {
@@ -329,10 +312,10 @@ final class PatternSubscriptions {
 
     /** Announcements of new topics come on the engine's threads. */
     private void onLoop(Runnable task) {
-        if (ctx.executor().inEventLoop()) {
+        if (connection.executor().inEventLoop()) {
             task.run();
         } else {
-            Handoff.execute(ctx.executor(), task);
+            Handoff.execute(connection.executor(), task);
         }
     }
 
@@ -350,16 +333,16 @@ final class PatternSubscriptions {
             end(existing);
         }
         if (p.followed() >= MAX_TOPICS_PER_PATTERN
-                || allSubscriptions.getAsInt() >= maxSubscriptions) {
+                || connection.subscriptionCount() >= connection.maxSubscriptions()) {
             refuse(p, topic, ErrorCode.LIMIT_EXCEEDED.wire(), "topic '" + topic + "' is not followed: pattern '"
                     + p.pattern + "' follows " + p.topics.size() + " topics (at most " + MAX_TOPICS_PER_PATTERN
-                    + ") and the connection has " + allSubscriptions.getAsInt()
-                    + " subscriptions (at most " + maxSubscriptions + ")");
+                    + ") and the connection has " + connection.subscriptionCount()
+                    + " subscriptions (at most " + connection.maxSubscriptions() + ")");
             return;
         }
         CompletableFuture<TopicFeed> attaching;
         try {
-            attaching = delivery.attachAsync(topic);
+            attaching = connection.delivery().attachAsync(topic);
         } catch (ApiException e) {
             refuse(p, topic, e.code().wire(), "topic '" + topic + "' is not followed: " + e.getMessage());
             return;
@@ -369,10 +352,10 @@ final class PatternSubscriptions {
             return;
         }
         p.opening.add(topic);
-        attaching.whenComplete((feed, error) -> Handoff.execute(ctx.executor(), () -> {
+        attaching.whenComplete((feed, error) -> Handoff.execute(connection.executor(), () -> {
             p.opening.remove(topic);
             if (error == null && (p.ended || closed || p.topics.containsKey(topic))) {
-                delivery.release(feed);
+                connection.delivery().release(feed);
             } else if (error == null) {
                 follow(p, topic, told, feed);
             } else if (!p.ended && !closed) {
@@ -384,14 +367,14 @@ final class PatternSubscriptions {
     }
 
     private void follow(Pattern p, String topic, StartPosition told, TopicFeed feed) {
-        Subscription s = delivery.subscribe(feed, p.start.of(topic, told, false), p);
+        Subscription s = connection.delivery().subscribe(feed, p.start.of(topic, told, false), p);
         p.topics.put(topic, s);
         s.start();
     }
 
     /** A topic the pattern reaches but does not follow: said, never silent, and the pattern goes on. */
     private void refuse(Pattern p, String topic, String code, String message) {
-        ctx.writeAndFlush(new TextWebSocketFrame(HttpResponses.MAPPER.createObjectNode().put("op", "error")
+        connection.ctx().writeAndFlush(new TextWebSocketFrame(HttpResponses.MAPPER.createObjectNode().put("op", "error")
                 .put("code", code).put("topic", topic).put("pattern", p.pattern.toString()).put("message", message)
                 .toString()));
     }
@@ -400,15 +383,20 @@ final class PatternSubscriptions {
     void unsubscribe(String text, String id) {
         Pattern p = patterns.remove(text);
         if (p == null) {
-            throw new ApiException(ErrorCode.NOT_SUBSCRIBED, "not subscribed to pattern '"
-                    + TopicNames.abbreviate(text) + "'");
+            throw notSubscribed(text);
         }
         end(p);
         ObjectNode reply = HttpResponses.MAPPER.createObjectNode().put("op", "unsubscribed");
         if (id != null) {
             reply.put("id", id);
         }
-        ctx.writeAndFlush(new TextWebSocketFrame(reply.put("topic", text).toString()));
+        connection.ctx().writeAndFlush(new TextWebSocketFrame(reply.put("topic", text).toString()));
+    }
+
+    /** The refusal of an unsubscribe from a pattern the connection does not follow. */
+    static ApiException notSubscribed(String text) {
+        return new ApiException(ErrorCode.NOT_SUBSCRIBED, "not subscribed to pattern '" + TopicNames.abbreviate(text)
+                + "'");
     }
 
     private void end(Pattern p) {
@@ -420,7 +408,7 @@ final class PatternSubscriptions {
 
     private void end(Subscription s) {
         s.close();
-        delivery.release(s.topic());
+        connection.delivery().release(s.topic());
     }
 
     /** The connection closed. */

@@ -1,10 +1,7 @@
 package dev.switchboard.codec.websocket;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.switchboard.auth.Grants;
 import dev.switchboard.broker.Handoff;
-import dev.switchboard.fanout.Delivery;
-import dev.switchboard.fanout.DeliverySink;
 import dev.switchboard.fanout.StartPosition;
 import dev.switchboard.fanout.Subscription;
 import dev.switchboard.fanout.TopicFeed;
@@ -13,13 +10,11 @@ import dev.switchboard.wire.ApiException;
 import dev.switchboard.wire.ErrorCode;
 import dev.switchboard.wire.TopicNames;
 import dev.switchboard.xray.ConnectionStats;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
-import java.util.function.IntSupplier;
 
 /**
  * A WebSocket connection's subscriptions to single topics ({@code subscribe} with a topic name): a cursor on each,
@@ -29,16 +24,9 @@ import java.util.function.IntSupplier;
  * <p>Threads: the connection's event loop; a feed that opens off it is handed back.
  */
 final class TopicSubscriptions {
-    private final Delivery delivery;
-    private final Grants grants;
-    private final Presence presence;
-    private final int maxSubscriptions;
-    private final ChannelHandlerContext ctx;
     /** The connection's own push end: each cursor delivers through it. */
-    private final DeliverySink connection;
-    private final OrderedOps ops;
-    /** All the connection's subscriptions: these, pattern topics and group memberships. */
-    private final IntSupplier allSubscriptions;
+    private final SubscriptionHost connection;
+    private final Presence presence;
     /**
      * A cursor and its presence in one entry: a second map of presences cost each subscriber 136 B (BENCHMARKS.md,
      * "Live heap per idle WebSocket subscriber").
@@ -46,17 +34,9 @@ final class TopicSubscriptions {
     private final Map<String, Subscribed> subscriptions = new LinkedHashMap<>();
     private boolean closed;
 
-    TopicSubscriptions(Delivery delivery, Grants grants, Presence presence, int maxSubscriptions,
-                       ChannelHandlerContext ctx, DeliverySink connection, OrderedOps ops,
-                       IntSupplier allSubscriptions) {
-        this.delivery = delivery;
-        this.grants = grants;
-        this.presence = presence;
-        this.maxSubscriptions = maxSubscriptions;
-        this.ctx = ctx;
+    TopicSubscriptions(SubscriptionHost connection, Presence presence) {
         this.connection = connection;
-        this.ops = ops;
-        this.allSubscriptions = allSubscriptions;
+        this.presence = presence;
     }
 
     int size() {
@@ -70,30 +50,30 @@ final class TopicSubscriptions {
      */
     void subscribe(String name, StartPosition from, String id) {
         TopicNames.validate(name);
-        grants.requireSubscribe(name);
+        connection.grants().requireSubscribe(name);
         Subscribed existing = subscriptions.get(name);
-        if (existing == null && allSubscriptions.getAsInt() >= maxSubscriptions) {
-            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + maxSubscriptions
+        if (existing == null && connection.subscriptionCount() >= connection.maxSubscriptions()) {
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + connection.maxSubscriptions()
                     + " subscriptions per connection");
         }
-        CompletableFuture<TopicFeed> attaching = delivery.attachAsync(name);
+        CompletableFuture<TopicFeed> attaching = connection.delivery().attachAsync(name);
         if (attaching.isDone() && !attaching.isCompletedExceptionally()) {
             subscribed(name, attaching.join(), from, id); // the embedded engine, or a feed open already
             return;
         }
-        ops.holdOps();
-        attaching.whenComplete((topic, error) -> Handoff.execute(ctx.executor(), () -> {
+        connection.holdOps();
+        attaching.whenComplete((topic, error) -> Handoff.execute(connection.executor(), () -> {
             if (closed) {
                 if (topic != null) {
-                    delivery.release(topic);
+                    connection.delivery().release(topic);
                 }
             } else if (error == null) {
                 subscribed(name, topic, from, id);
             } else {
                 ApiException refusal = Replies.refusal(error, "cannot open topic '" + name + "'");
-                ctx.writeAndFlush(Replies.errorFrame(id, refusal.code().wire(), refusal.getMessage()));
+                connection.ctx().writeAndFlush(Replies.errorFrame(id, refusal.code().wire(), refusal.getMessage()));
             }
-            ops.releaseOps();
+            connection.releaseOps();
         }));
     }
 
@@ -102,13 +82,13 @@ final class TopicSubscriptions {
         if (existing != null) {
             end(existing.cursor());
         }
-        Subscription s = delivery.subscribe(topic, from, connection);
+        Subscription s = connection.delivery().subscribe(topic, from, connection);
         subscriptions.put(name, new Subscribed(s, existing != null ? existing.presence()
-                : presence.join(name, grants.subject(), connection.transport())));
+                : presence.join(name, connection.grants().subject(), connection.transport())));
         ObjectNode reply = Replies.reply("subscribed", id).put("topic", name).put("next", s.next());
-        ctx.write(new TextWebSocketFrame(reply.toString()));
+        connection.ctx().write(new TextWebSocketFrame(reply.toString()));
         s.start();
-        ctx.flush();
+        connection.ctx().flush();
     }
 
     /** {@code {"op":"unsubscribe","topic"}}. */
@@ -120,14 +100,15 @@ final class TopicSubscriptions {
         }
         end(s.cursor());
         presence.leave(s.presence());
-        ctx.writeAndFlush(new TextWebSocketFrame(Replies.reply("unsubscribed", id).put("topic", name).toString()));
+        connection.ctx().writeAndFlush(new TextWebSocketFrame(Replies.reply("unsubscribed", id).put("topic", name)
+                .toString()));
     }
 
     /** The topic was deleted: its subscription ends (the connection tells the client). */
     void deleted(String topic) {
         Subscribed s = subscriptions.remove(topic);
         if (s != null) {
-            delivery.release(s.cursor().topic());
+            connection.delivery().release(s.cursor().topic());
             presence.leave(s.presence());
         }
     }
@@ -164,7 +145,7 @@ final class TopicSubscriptions {
 
     private void end(Subscription s) {
         s.close();
-        delivery.release(s.topic());
+        connection.delivery().release(s.topic());
     }
 
     /** A topic's cursor and this connection's presence on it (null on a {@code _} topic). */

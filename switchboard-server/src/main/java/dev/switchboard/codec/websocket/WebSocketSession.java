@@ -12,7 +12,6 @@ import dev.switchboard.codec.BurstWriter;
 import dev.switchboard.codec.http.HttpResponses;
 import dev.switchboard.config.Limits;
 import dev.switchboard.fanout.Delivery;
-import dev.switchboard.fanout.DeliverySink;
 import dev.switchboard.fanout.SharedEncoding;
 import dev.switchboard.fanout.SlowConsumerGuard;
 import dev.switchboard.fanout.StartPosition;
@@ -50,7 +49,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntSupplier;
+import java.util.function.BiConsumer;
 
 /**
  * One WebSocket connection speaking docs/api.md's JSON ops: subscribe, unsubscribe, publish. It is the push end of each of
@@ -64,9 +63,10 @@ import java.util.function.IntSupplier;
  * the client gets a new token and resumes from its offsets.
  *
  * <p>Its subscriptions are kept by {@link TopicSubscriptions}, {@link PatternSubscriptions} and
- * {@link GroupMemberships}; the session reads the ops and is the push end of them all.
+ * {@link GroupMemberships} (the last two built on first use); the session reads the ops and is the push end of
+ * them all, and the {@link SubscriptionHost} the first two share.
  */
-final class WebSocketSession extends ChannelInboundHandlerAdapter implements DeliverySink, OrderedOps {
+final class WebSocketSession extends ChannelInboundHandlerAdapter implements SubscriptionHost {
     static final int SLOW_CONSUMER = 4008;
     static final int TOKEN_EXPIRED = 4001;
     private static final int MAX_PUBLISHES_IN_FLIGHT = 256;
@@ -81,9 +81,12 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private final GroupService groups;
     /** Its subscriptions to single topics. */
     private TopicSubscriptions topics;
-    /** The consumer groups this connection is a member of (subscribe ops with a group). */
+    /**
+     * The consumer groups this connection is a member of (subscribe ops with a group); null until its first group op,
+     * as most connections never make one.
+     */
     private GroupMemberships memberships;
-    /** Its subscriptions by topic pattern ({@code chat.*}), each following many topics. */
+    /** Its subscriptions by topic pattern ({@code chat.*}), each following many topics; null until its first. */
     private PatternSubscriptions patterns;
     private ChannelHandlerContext ctx;
     private ConnectionStats stats;
@@ -127,25 +130,19 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             @Override
             public List<ConnectionStats.SubscriptionView> subscriptions() {
                 List<ConnectionStats.SubscriptionView> views = new ArrayList<>();
-                topics.forEachTopic((topic, s) -> views.add(view(topic, s)));
-                patterns.forEachTopic((topic, s) -> views.add(view(topic, s)));
+                forEachTopic((topic, s) -> views.add(view(topic, s)));
                 return views;
             }
 
             @Override
             public void addLag(long[] sumAndMax) {
                 topics.addLag(sumAndMax);
-                if (patterns.patternCount() > 0) {
+                if (patterns != null && patterns.patternCount() > 0) {
                     patterns.forEachTopic((topic, s) -> ConnectionStats.SubscriptionView.addLag(sumAndMax, lag(s)));
                 }
             }
         });
-        IntSupplier allSubscriptions = this::subscriptionCount; // one object per connection for both holders' limit
-        topics = new TopicSubscriptions(delivery, grants, presence, limits.maxSubscriptionsPerConnection(), ctx, this,
-                this, allSubscriptions);
-        memberships = new GroupMemberships(groups, grants, ctx);
-        patterns = new PatternSubscriptions(delivery, grants, limits.maxSubscriptionsPerConnection(), ctx, this,
-                this, allSubscriptions);
+        topics = new TopicSubscriptions(this, presence);
         slowGuard = new SlowConsumerGuard(ctx.channel(), limits.slowConsumerTimeout(), this::closeSlow);
         long every = pingInterval.toNanos();
         pingTimer = ctx.executor().scheduleAtFixedRate(this::ping, every, every, TimeUnit.NANOSECONDS);
@@ -268,22 +265,13 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
                     if (op.has("group")) {
                         subscribeGroup(op, id);
                     } else if (TopicNames.isPattern(OpFields.text(op, "topic"))) {
-                        patterns.subscribe(OpFields.text(op, "topic"), op.get("from"), id);
+                        patterns().subscribe(OpFields.text(op, "topic"), op.get("from"), id);
                     } else {
                         topics.subscribe(OpFields.text(op, "topic"), OpFields.from(op.get("from")), id);
                     }
                 }
-                case "unsubscribe" -> {
-                    if (op.has("group")) {
-                        memberships.unsubscribe(OpFields.text(op, "topic"), OpFields.text(op, "group"), id,
-                                this::sendReply);
-                    } else if (TopicNames.isPattern(OpFields.text(op, "topic"))) {
-                        patterns.unsubscribe(OpFields.text(op, "topic"), id);
-                    } else {
-                        topics.unsubscribe(OpFields.text(op, "topic"), id);
-                    }
-                }
-                case "ack" -> memberships.ack(OpFields.text(op, "topic"), OpFields.text(op, "group"),
+                case "unsubscribe" -> unsubscribe(op, id);
+                case "ack" -> memberships().ack(OpFields.text(op, "topic"), OpFields.text(op, "group"),
                         op.get("offsets"), id, this::sendReply);
                 case "publish" -> publish(op, id, stageStart);
                 default -> throw new ApiException(ErrorCode.INVALID_OP,
@@ -323,18 +311,85 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         }
     }
 
+    /** A pattern or group the connection never subscribed to has no holder yet: refused as any unknown one is. */
+    private void unsubscribe(JsonNode op, String id) {
+        String topic = OpFields.text(op, "topic");
+        if (op.has("group")) {
+            String group = OpFields.text(op, "group");
+            if (memberships == null) {
+                throw GroupMemberships.notMember(topic, group);
+            }
+            memberships.unsubscribe(topic, group, id, this::sendReply);
+        } else if (TopicNames.isPattern(topic)) {
+            if (patterns == null) {
+                throw PatternSubscriptions.notSubscribed(topic);
+            }
+            patterns.unsubscribe(topic, id);
+        } else {
+            topics.unsubscribe(topic, id);
+        }
+    }
+
     private void subscribeGroup(JsonNode op, String id) {
-        if (subscriptionCount() >= limits.maxSubscriptionsPerConnection()) {
-            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + limits.maxSubscriptionsPerConnection()
+        if (subscriptionCount() >= maxSubscriptions()) {
+            throw new ApiException(ErrorCode.LIMIT_EXCEEDED, "at most " + maxSubscriptions()
                     + " subscriptions per connection");
         }
-        memberships.subscribe(OpFields.text(op, "topic"), OpFields.text(op, "group"), op.get("maxInFlight"), id,
+        memberships().subscribe(OpFields.text(op, "topic"), OpFields.text(op, "group"), op.get("maxInFlight"), id,
                 this::sendReply);
     }
 
+    /** Built on the connection's first group op (an ack from a non-member is the group's to refuse). */
+    private GroupMemberships memberships() {
+        if (memberships == null) {
+            memberships = new GroupMemberships(groups, grants, ctx);
+        }
+        return memberships;
+    }
+
+    /** Built on the connection's first pattern subscribe. */
+    private PatternSubscriptions patterns() {
+        if (patterns == null) {
+            patterns = new PatternSubscriptions(this);
+        }
+        return patterns;
+    }
+
+    // ---- SubscriptionHost ----
+
+    @Override
+    public ChannelHandlerContext ctx() {
+        return ctx;
+    }
+
+    @Override
+    public Delivery delivery() {
+        return delivery;
+    }
+
+    @Override
+    public Grants grants() {
+        return grants;
+    }
+
+    @Override
+    public int maxSubscriptions() {
+        return limits.maxSubscriptionsPerConnection();
+    }
+
     /** Cursors and memberships of this connection: each topic a pattern follows counts as one. */
-    private int subscriptionCount() {
-        return topics.size() + memberships.size() + patterns.topicCount();
+    @Override
+    public int subscriptionCount() {
+        return topics.size() + (memberships == null ? 0 : memberships.size())
+                + (patterns == null ? 0 : patterns.topicCount());
+    }
+
+    /** Every cursor of the connection, exact topics first, then those its patterns follow. */
+    private void forEachTopic(BiConsumer<String, Subscription> action) {
+        topics.forEachTopic(action);
+        if (patterns != null) {
+            patterns.forEachTopic(action);
+        }
     }
 
     private static ConnectionStats.SubscriptionView view(String topic, Subscription s) {
@@ -469,7 +524,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
         slowGuard.writabilityChanged();
         if (ctx.channel().isWritable()) {
             topics.drain();
-            patterns.forEachTopic((topic, s) -> s.drain());
+            if (patterns != null) {
+                patterns.forEachTopic((topic, s) -> s.drain());
+            }
         }
         super.channelWritabilityChanged(ctx);
     }
@@ -477,8 +534,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
     private void closeSlow() {
         stats.closedAsSlow();
         StringBuilder reason = new StringBuilder("slow consumer; resume from");
-        topics.forEachTopic((topic, s) -> appendResumePoint(reason, topic, s));
-        patterns.forEachTopic((topic, s) -> appendResumePoint(reason, topic, s));
+        forEachTopic((topic, s) -> appendResumePoint(reason, topic, s));
         closeWith(SLOW_CONSUMER, reason.toString());
     }
 
@@ -523,8 +579,12 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter implements Del
             }
             slowGuard.cancel();
             topics.close();
-            memberships.close();
-            patterns.close();
+            if (memberships != null) {
+                memberships.close();
+            }
+            if (patterns != null) {
+                patterns.close();
+            }
         }
         super.channelInactive(ctx);
     }

@@ -214,6 +214,24 @@ class WebSocketSessionTest {
         c.close();
     }
 
+    /** Its pattern and group holders are built on first use: before that, ops on them are refused as ever. */
+    @Test
+    void patternAndGroupOpsOnAConnectionThatNeverMadeOneAreRefused() {
+        fixture.publish("ws.n", "m1");
+        Client c = new Client();
+        c.connection.send(frames("{\"op\":\"subscribe\",\"topic\":\"ws.n\",\"id\":\"s\"}",
+                "{\"op\":\"unsubscribe\",\"topic\":\"ws.*\",\"id\":\"up\"}",
+                "{\"op\":\"unsubscribe\",\"topic\":\"ws.n\",\"group\":\"g\",\"id\":\"ug\"}",
+                "{\"op\":\"ack\",\"topic\":\"ws.n\",\"group\":\"g\",\"offsets\":[1],\"id\":\"a\"}"));
+        assertThat(c.replies(4)).containsExactly("subscribed s ws.n next=2", "error up not_subscribed",
+                "error ug not_subscribed", "error a group_not_found");
+        assertThat(c.reply(1).get("message").asText()).isEqualTo("not subscribed to pattern 'ws.*'");
+        assertThat(c.reply(2).get("message").asText()).isEqualTo("not a member of group 'g' on 'ws.n'");
+        assertThat(c.connection.isOpen()).isTrue();
+        c.close();
+        assertThat(fixture.subscribers("ws.n", "ws")).as("closing ends the topic's subscription").isZero();
+    }
+
     @Test
     void aSubscriberBehindRetentionGetsAGapThenWhatIsLeft() {
         fixture.publishPastRetention("ws.short", 2, 5);
